@@ -1,0 +1,61 @@
+"""Optimizers as pure update rules, learning-rate schedules, and the trajectory runner.
+
+Notebook use (no Streamlit needed)::
+
+    import optimizers
+    optimizers.names()                      # registry names
+    path = optimizers.run("himmelblau", "adam", (0.0, 0.0), 200, lr=0.1)
+    paths = optimizers.run_batch("himmelblau", "gd", starts, 500, lr=[0.001, 0.01])
+    opt = optimizers.adam(lr=optimizers.warmup_cosine(0.1, 50, 500))  # init/update pair
+
+Imports only JAX and NumPy.
+"""
+from optimizers.registry import (
+    OPTIMIZERS,
+    SCHEDULES,
+    HyperParam,
+    OptimizerSpec,
+    ScheduleSpec,
+    get,
+    get_schedule,
+    names,
+    schedule_names,
+)
+from optimizers.rules import (
+    Optimizer,
+    adagrad,
+    adagrad_sum,
+    adam,
+    adamw,
+    amsgrad,
+    gd,
+    lion,
+    momentum,
+    nesterov,
+    radam,
+    rmsprop,
+    rmsprop_zero,
+)
+from optimizers.runner import (
+    DIVERGENCE_BOUND,
+    MAX_STEPS,
+    MAX_TRAJECTORIES,
+    STEP_BUCKETS,
+    Trajectories,
+    enable_persistent_cache,
+    run,
+    run_batch,
+    step_bucket,
+    trajectories,
+)
+from optimizers.schedules import (
+    constant,
+    cosine,
+    exponential_decay,
+    inverse_sqrt,
+    learning_rate_at,
+    noam,
+    step_decay,
+    warm_restarts,
+    warmup_cosine,
+)

@@ -1,0 +1,220 @@
+"""Registries of optimizers and schedules: the single source of truth.
+
+An ``OptimizerSpec`` holds the factory, its hyperparameters (default, range,
+log scale, LaTeX), the update equation in LaTeX and a sentence of text; a
+``ScheduleSpec`` the same for learning-rate schedules. Widgets, URL
+validation, the runner and the tests all iterate over these.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import jax.numpy as jnp
+
+from optimizers import rules, schedules
+
+
+class HyperParam(NamedTuple):
+    """One number a user can set. ``log``: the widget moves on a log scale."""
+
+    name: str
+    label: str
+    default: float
+    low: float
+    high: float
+    log: bool = False
+    latex: str = ""
+    integer: bool = False
+
+    def clamp(self, value: float) -> float:
+        """``value`` forced into [low, high] (rounded for integer parameters)."""
+        v = min(max(float(value), self.low), self.high)
+        return float(round(v)) if self.integer else v
+
+
+class OptimizerSpec(NamedTuple):
+    name: str
+    label: str
+    factory: Callable
+    params: tuple[HyperParam, ...]
+    formula: str
+    text: str
+    # σ^t per parameter from (state after step t, hyperparameters), for the
+    # adaptive-learning-rate views; None for rules without a σ.
+    sigma: Callable | None = None
+
+    def defaults(self) -> dict[str, float]:
+        return {p.name: p.default for p in self.params}
+
+
+class ScheduleSpec(NamedTuple):
+    name: str
+    label: str
+    factory: Callable
+    params: tuple[HyperParam, ...]  # besides lr, which the optimizer supplies
+    formula: str
+
+    def defaults(self) -> dict[str, float]:
+        return {p.name: p.default for p in self.params}
+
+
+def _lr(default: float, low: float = 1e-5, high: float = 10.0) -> HyperParam:
+    return HyperParam("lr", "learning rate η", default, low, high, log=True, latex=r"\eta")
+
+
+MOMENTUM = HyperParam("momentum", "momentum λ", 0.9, 0.0, 0.999, latex=r"\lambda")
+ALPHA = HyperParam("alpha", "decay α", 0.9, 0.0, 0.9999, latex=r"\alpha")
+BETA1 = HyperParam("beta1", "β1 (momentum)", 0.9, 0.0, 0.999, latex=r"\beta_1")
+BETA2 = HyperParam("beta2", "β2 (σ average)", 0.999, 0.0, 0.99999, latex=r"\beta_2")
+EPS = HyperParam("eps", "ε", 1e-8, 1e-12, 1.0, log=True, latex=r"\varepsilon")
+WEIGHT_DECAY = HyperParam("weight_decay", "weight decay", 0.01, 0.0, 1.0, latex=r"\mathrm{wd}")
+
+
+def _sqrt_square(state, hp):
+    return jnp.sqrt(state.square)
+
+
+def _sqrt_mean_square(state, hp):
+    return jnp.sqrt(state.square / state.count)
+
+
+def _sqrt_v_hat(state, hp):
+    return jnp.sqrt(state.v / (1.0 - hp["beta2"] ** state.count))
+
+
+def _sqrt_v_max(state, hp):
+    return jnp.sqrt(state.v_max)
+
+
+OPTIMIZERS: tuple[OptimizerSpec, ...] = (
+    OptimizerSpec(
+        "gd", "Gradient descent", rules.gd, (_lr(0.01),),
+        r"\theta^{t+1} = \theta^t - \eta\, g^t",
+        "Vanilla gradient descent: one step against the gradient.",
+    ),
+    OptimizerSpec(
+        "momentum", "Momentum", rules.momentum, (_lr(0.01), MOMENTUM),
+        r"m^{t+1} = \lambda m^t - \eta g^t,\quad \theta^{t+1} = \theta^t + m^{t+1}",
+        "The lecture's momentum: movement = λ·(last movement) − η·(gradient).",
+    ),
+    OptimizerSpec(
+        "nesterov", "Nesterov momentum", rules.nesterov, (_lr(0.01), MOMENTUM),
+        r"b^{t+1} = \lambda b^t + g^t,\quad \theta^{t+1} = \theta^t - \eta\,(g^t + \lambda b^{t+1})",
+        "Momentum that looks one step ahead (optax / PyTorch form).",
+    ),
+    OptimizerSpec(
+        "adagrad", "Adagrad (lecture: root mean square)", rules.adagrad, (_lr(0.1), EPS),
+        r"\sigma^t_i = \sqrt{\tfrac{1}{t+1}\textstyle\sum_{k=0}^{t} (g^k_i)^2},\quad "
+        r"\theta^{t+1}_i = \theta^t_i - \frac{\eta}{\sigma^t_i} g^t_i",
+        "The lecture's Adagrad: σ is the root mean square of all past gradients.",
+        sigma=_sqrt_mean_square,
+    ),
+    OptimizerSpec(
+        "adagrad_sum", "Adagrad (library: root of sum)", rules.adagrad_sum, (_lr(0.5), EPS),
+        r"\sigma^t_i = \sqrt{\textstyle\sum_{k=0}^{t} (g^k_i)^2},\quad "
+        r"\theta^{t+1}_i = \theta^t_i - \frac{\eta}{\sigma^t_i} g^t_i",
+        "Adagrad as optax and PyTorch define it: the lecture's form with η/√(t+1).",
+        sigma=_sqrt_square,
+    ),
+    OptimizerSpec(
+        "rmsprop", "RMSProp (lecture: σ⁰ = |g⁰|)", rules.rmsprop, (_lr(0.01), ALPHA, EPS),
+        r"\sigma^0_i = |g^0_i|,\quad \sigma^t_i = \sqrt{\alpha(\sigma^{t-1}_i)^2 + (1-\alpha)(g^t_i)^2},\quad "
+        r"\theta^{t+1}_i = \theta^t_i - \frac{\eta}{\sigma^t_i} g^t_i",
+        "The lecture's RMSProp: an exponential average of g², started at the first g².",
+        sigma=_sqrt_square,
+    ),
+    OptimizerSpec(
+        "rmsprop_zero", "RMSProp (library: average from 0)", rules.rmsprop_zero, (_lr(0.01), ALPHA, EPS),
+        r"(\sigma^{-1}_i)^2 = 0,\quad \sigma^t_i = \sqrt{\alpha(\sigma^{t-1}_i)^2 + (1-\alpha)(g^t_i)^2},\quad "
+        r"\theta^{t+1}_i = \theta^t_i - \frac{\eta}{\sigma^t_i} g^t_i",
+        "RMSProp as optax, PyTorch and Keras define it: the average starts at 0.",
+        sigma=_sqrt_square,
+    ),
+    OptimizerSpec(
+        "adam", "Adam", rules.adam, (_lr(0.1), BETA1, BETA2, EPS),
+        r"m^t = \beta_1 m^{t-1} + (1-\beta_1) g^t,\ v^t = \beta_2 v^{t-1} + (1-\beta_2)(g^t)^2,\ "
+        r"\theta^{t+1} = \theta^t - \eta\,\frac{\hat m^t}{\sqrt{\hat v^t} + \varepsilon}",
+        "RMSProp + momentum with bias correction (Kingma & Ba 2015).",
+        sigma=_sqrt_v_hat,
+    ),
+    OptimizerSpec(
+        "adamw", "AdamW", rules.adamw, (_lr(0.1), BETA1, BETA2, EPS, WEIGHT_DECAY),
+        r"\theta^{t+1} = \theta^t - \eta\left(\frac{\hat m^t}{\sqrt{\hat v^t} + \varepsilon} + \mathrm{wd}\,\theta^t\right)",
+        "Adam with decoupled weight decay (Loshchilov & Hutter 2019).",
+        sigma=_sqrt_v_hat,
+    ),
+    OptimizerSpec(
+        "amsgrad", "AMSGrad", rules.amsgrad, (_lr(0.1), BETA1, BETA2, EPS),
+        r"\hat v^t_{\max} = \max(\hat v^{t-1}_{\max}, \hat v^t),\ "
+        r"\theta^{t+1} = \theta^t - \eta\,\frac{\hat m^t}{\sqrt{\hat v^t_{\max}} + \varepsilon}",
+        "Adam whose σ never shrinks (Reddi et al. 2018).",
+        sigma=_sqrt_v_max,
+    ),
+    OptimizerSpec(
+        "radam", "RAdam", rules.radam, (_lr(0.1), BETA1, BETA2, EPS),
+        r"\theta^{t+1} = \theta^t - \eta\, r_t\,\frac{\hat m^t}{\sqrt{\hat v^t} + \varepsilon}\ "
+        r"(\text{or } -\eta\,\hat m^t \text{ while } \rho_t < 5)",
+        "Adam with a built-in warm-up: no σ until its estimate is reliable (Liu et al. 2020).",
+        sigma=_sqrt_v_hat,
+    ),
+    OptimizerSpec(
+        "lion", "Lion", rules.lion, (_lr(0.01, high=1.0), BETA1, HyperParam("beta2", "β2 (momentum)", 0.99, 0.0, 0.99999, latex=r"\beta_2"),
+                                     WEIGHT_DECAY._replace(default=0.0)),
+        r"\theta^{t+1} = \theta^t - \eta\,\mathrm{sign}\!\left(\beta_1 m^t + (1-\beta_1) g^t\right),\ "
+        r"m^{t+1} = \beta_2 m^t + (1-\beta_2) g^t",
+        "Every coordinate moves by exactly η, in the direction of an averaged gradient's sign (Chen et al. 2023).",
+    ),
+)
+
+_STEPS = HyperParam("step_size", "decay every (steps)", 100, 1, 100_000, log=True, integer=True)
+_DECAY_STEPS = HyperParam("decay_steps", "decay over (steps)", 500, 1, 100_000, log=True, integer=True)
+_WARMUP = HyperParam("warmup_steps", "warm-up steps", 50, 1, 100_000, log=True, integer=True)
+_END = HyperParam("end_lr", "final η", 0.0, 0.0, 10.0)
+_GAMMA = HyperParam("gamma", "factor γ", 0.5, 0.0, 1.0)
+
+SCHEDULES: tuple[ScheduleSpec, ...] = (
+    ScheduleSpec("constant", "Constant", schedules.constant, (), r"\eta^t = \eta"),
+    ScheduleSpec("step_decay", "Step decay", schedules.step_decay, (_STEPS, _GAMMA),
+                 r"\eta^t = \eta\,\gamma^{\lfloor t / s \rfloor}"),
+    ScheduleSpec("exponential_decay", "Exponential decay", schedules.exponential_decay,
+                 (_GAMMA._replace(default=0.99, low=0.5),), r"\eta^t = \eta\,\gamma^t"),
+    ScheduleSpec("inverse_sqrt", "1/√(t+1) decay", schedules.inverse_sqrt, (), r"\eta^t = \eta / \sqrt{t + 1}"),
+    ScheduleSpec("cosine", "Cosine decay", schedules.cosine, (_DECAY_STEPS, _END),
+                 r"\eta^t = \eta_{end} + (\eta - \eta_{end})\,\tfrac12\left(1 + \cos\tfrac{\pi \min(t, T)}{T}\right)"),
+    ScheduleSpec("warmup_cosine", "Warm-up, then cosine", schedules.warmup_cosine, (_WARMUP, _DECAY_STEPS, _END),
+                 r"\eta^t = \eta\,\tfrac{t+1}{W}\ (t < W),\ \text{then cosine decay to } \eta_{end}"),
+    ScheduleSpec("noam", "Transformer (Noam) warm-up", schedules.noam,
+                 (HyperParam("d_model", "d_model", 512, 1, 16384, log=True, integer=True),
+                  _WARMUP._replace(default=4000)),
+                 r"\eta^t = \eta\, d_{model}^{-0.5} \min\left(s^{-0.5},\ s\, W^{-1.5}\right),\ s = t + 1"),
+    ScheduleSpec("warm_restarts", "Cosine with warm restarts", schedules.warm_restarts,
+                 (HyperParam("period", "first period (steps)", 200, 1, 100_000, log=True, integer=True),
+                  HyperParam("mult", "period multiplier", 1.0, 1.0, 4.0), _END),
+                 r"\eta^t = \eta_{end} + (\eta - \eta_{end})\,\tfrac12\left(1 + \cos\tfrac{\pi t_{cur}}{T_i}\right)"),
+)
+
+_OPT_BY_NAME = {o.name: o for o in OPTIMIZERS}
+_SCHED_BY_NAME = {s.name: s for s in SCHEDULES}
+
+
+def names() -> list[str]:
+    """Registry names of all optimizers."""
+    return [o.name for o in OPTIMIZERS]
+
+
+def schedule_names() -> list[str]:
+    return [s.name for s in SCHEDULES]
+
+
+def get(name: str) -> OptimizerSpec:
+    try:
+        return _OPT_BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown optimizer {name!r}; choose one of {', '.join(names())}") from None
+
+
+def get_schedule(name: str) -> ScheduleSpec:
+    try:
+        return _SCHED_BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown schedule {name!r}; choose one of {', '.join(schedule_names())}") from None

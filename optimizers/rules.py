@@ -1,0 +1,277 @@
+"""Update rules as pure function pairs (optax's GradientTransformation shape).
+
+Each factory returns ``Optimizer(init, update)``:
+``init(params) -> state`` and ``update(grads, state, params) -> (updates, state)``;
+the new parameters are ``params + updates`` and every state is a NamedTuple
+that carries the step count t (starting at 0). Parameters may be any pytree.
+``lr`` is a float or a schedule t -> η^t (``optimizers.schedules``).
+
+Notation as in the lecture: g^t gradient at step t, η learning rate,
+λ momentum, σ^t_i per-parameter root mean square of past gradients.
+Where the lecture's form and the common library form differ there are two
+rules: ``adagrad`` / ``adagrad_sum`` and ``rmsprop`` / ``rmsprop_zero``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from optimizers.schedules import learning_rate_at
+
+tree_map = jax.tree.map
+
+
+class Optimizer(NamedTuple):
+    """A pair of pure functions; field names match optax.GradientTransformation."""
+
+    init: Callable
+    update: Callable
+
+
+class CountState(NamedTuple):
+    count: jnp.ndarray
+
+
+class MomentState(NamedTuple):
+    count: jnp.ndarray
+    moment: Any  # momentum m, or the trace of past gradients
+
+
+class SquareState(NamedTuple):
+    count: jnp.ndarray
+    square: Any  # running sum or average of g²
+
+
+class AdamState(NamedTuple):
+    count: jnp.ndarray
+    m: Any  # first moment
+    v: Any  # second moment
+    v_max: Any  # AMSGrad's running maximum of v̂ (unused by Adam)
+
+
+def _zeros(params):
+    return tree_map(jnp.zeros_like, params)
+
+
+def _count0():
+    return jnp.zeros([], jnp.int32)
+
+
+def gd(lr=0.01) -> Optimizer:
+    r"""Vanilla gradient descent: θ^{t+1} = θ^t − η^t g^t."""
+
+    def update(grads, state, params=None):
+        eta = learning_rate_at(lr, state.count)
+        return tree_map(lambda g: -eta * g, grads), CountState(state.count + 1)
+
+    return Optimizer(lambda params: CountState(_count0()), update)
+
+
+def momentum(lr=0.01, momentum=0.9) -> Optimizer:
+    r"""Gradient descent with momentum, the lecture's form.
+
+    m^0 = 0,  m^{t+1} = λ m^t − η^t g^t,  θ^{t+1} = θ^t + m^{t+1}.
+    Movement = λ·(last movement) − η·(current gradient). With a constant η this
+    equals optax.sgd(η, momentum=λ) / PyTorch SGD(momentum=λ) exactly.
+    """
+
+    def update(grads, state, params=None):
+        eta = learning_rate_at(lr, state.count)
+        m = tree_map(lambda m, g: momentum * m - eta * g, state.moment, grads)
+        return m, MomentState(state.count + 1, m)
+
+    return Optimizer(lambda params: MomentState(_count0(), _zeros(params)), update)
+
+
+def nesterov(lr=0.01, momentum=0.9) -> Optimizer:
+    r"""Nesterov accelerated gradient, in the form optax and PyTorch use.
+
+    b^{t+1} = λ b^t + g^t,  θ^{t+1} = θ^t − η^t (g^t + λ b^{t+1}):
+    the step looks ahead along the momentum (Sutskever et al. 2013, rewritten
+    so that only the gradient at θ^t is needed).
+    """
+
+    def update(grads, state, params=None):
+        eta = learning_rate_at(lr, state.count)
+        b = tree_map(lambda b, g: momentum * b + g, state.moment, grads)
+        updates = tree_map(lambda g, b: -eta * (g + momentum * b), grads, b)
+        return updates, MomentState(state.count + 1, b)
+
+    return Optimizer(lambda params: MomentState(_count0(), _zeros(params)), update)
+
+
+def adagrad(lr=0.1, eps=1e-8) -> Optimizer:
+    r"""Adagrad, the lecture's root-mean-square form.
+
+    σ^t_i = sqrt( (1/(t+1)) Σ_{k=0..t} (g^k_i)² )  (so σ^0_i = |g^0_i|),
+    θ^{t+1}_i = θ^t_i − η^t / (σ^t_i + ε) · g^t_i.
+    Equals ``adagrad_sum`` with η^t = η·sqrt(t+1).
+    """
+
+    def update(grads, state, params=None):
+        eta = learning_rate_at(lr, state.count)
+        total = tree_map(lambda s, g: s + g**2, state.square, grads)
+        n = state.count + 1.0
+        updates = tree_map(lambda s, g: -eta * g / (jnp.sqrt(s / n) + eps), total, grads)
+        return updates, SquareState(state.count + 1, total)
+
+    return Optimizer(lambda params: SquareState(_count0(), _zeros(params)), update)
+
+
+def adagrad_sum(lr=0.5, eps=1e-8) -> Optimizer:
+    r"""Adagrad, the common library form (Duchi et al. 2011; optax, PyTorch).
+
+    θ^{t+1}_i = θ^t_i − η^t / (sqrt(Σ_{k=0..t} (g^k_i)²) + ε) · g^t_i:
+    the lecture's form with η^t = η / sqrt(t+1), so steps keep shrinking.
+    """
+
+    def update(grads, state, params=None):
+        eta = learning_rate_at(lr, state.count)
+        total = tree_map(lambda s, g: s + g**2, state.square, grads)
+        updates = tree_map(lambda s, g: -eta * g / (jnp.sqrt(s) + eps), total, grads)
+        return updates, SquareState(state.count + 1, total)
+
+    return Optimizer(lambda params: SquareState(_count0(), _zeros(params)), update)
+
+
+def rmsprop(lr=0.01, alpha=0.9, eps=1e-8) -> Optimizer:
+    r"""RMSProp, the lecture's form (Hinton's course notes).
+
+    σ^0_i = |g^0_i|,  σ^t_i = sqrt( α (σ^{t−1}_i)² + (1 − α)(g^t_i)² ),
+    θ^{t+1}_i = θ^t_i − η^t / (σ^t_i + ε) · g^t_i.
+    Recent gradients weigh more, so the step reacts quickly to a change in
+    steepness. Libraries start the average at 0 instead: ``rmsprop_zero``.
+    """
+
+    def update(grads, state, params=None):
+        eta = learning_rate_at(lr, state.count)
+        first = state.count == 0
+        sq = tree_map(lambda s, g: jnp.where(first, g**2, alpha * s + (1 - alpha) * g**2), state.square, grads)
+        updates = tree_map(lambda s, g: -eta * g / (jnp.sqrt(s) + eps), sq, grads)
+        return updates, SquareState(state.count + 1, sq)
+
+    return Optimizer(lambda params: SquareState(_count0(), _zeros(params)), update)
+
+
+def rmsprop_zero(lr=0.01, alpha=0.9, eps=1e-8) -> Optimizer:
+    r"""RMSProp, the common library form (optax, PyTorch, Keras).
+
+    (σ^{-1})² = 0,  (σ^t_i)² = α (σ^{t−1}_i)² + (1 − α)(g^t_i)²,
+    θ^{t+1}_i = θ^t_i − η^t / (σ^t_i + ε) · g^t_i.
+    Starting from 0 makes the first steps large: σ^0 = sqrt(1 − α)·|g^0|.
+    """
+
+    def update(grads, state, params=None):
+        eta = learning_rate_at(lr, state.count)
+        sq = tree_map(lambda s, g: alpha * s + (1 - alpha) * g**2, state.square, grads)
+        updates = tree_map(lambda s, g: -eta * g / (jnp.sqrt(s) + eps), sq, grads)
+        return updates, SquareState(state.count + 1, sq)
+
+    return Optimizer(lambda params: SquareState(_count0(), _zeros(params)), update)
+
+
+def _adam_moments(grads, state, beta1, beta2):
+    """m, v and their bias-corrected m̂, v̂ after step t (Kingma & Ba 2015, Alg. 1)."""
+    t = state.count + 1
+    m = tree_map(lambda m, g: beta1 * m + (1 - beta1) * g, state.m, grads)
+    v = tree_map(lambda v, g: beta2 * v + (1 - beta2) * g**2, state.v, grads)
+    m_hat = tree_map(lambda m: m / (1 - beta1**t), m)
+    v_hat = tree_map(lambda v: v / (1 - beta2**t), v)
+    return m, v, m_hat, v_hat
+
+
+def _adam_init(params):
+    return AdamState(_count0(), _zeros(params), _zeros(params), _zeros(params))
+
+
+def adam(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8) -> Optimizer:
+    r"""Adam: RMSProp + momentum with bias correction (Kingma & Ba 2015).
+
+    m^t = β1 m^{t−1} + (1−β1) g^t,   v^t = β2 v^{t−1} + (1−β2) (g^t)²,
+    m̂^t = m^t / (1 − β1^{t+1}),     v̂^t = v^t / (1 − β2^{t+1}),
+    θ^{t+1} = θ^t − η^t m̂^t / (sqrt(v̂^t) + ε).
+    """
+
+    def update(grads, state, params=None):
+        eta = learning_rate_at(lr, state.count)
+        m, v, m_hat, v_hat = _adam_moments(grads, state, beta1, beta2)
+        updates = tree_map(lambda m, v: -eta * m / (jnp.sqrt(v) + eps), m_hat, v_hat)
+        return updates, AdamState(state.count + 1, m, v, state.v_max)
+
+    return Optimizer(_adam_init, update)
+
+
+def adamw(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01) -> Optimizer:
+    r"""AdamW: Adam with decoupled weight decay (Loshchilov & Hutter 2019).
+
+    θ^{t+1} = θ^t − η^t ( m̂^t / (sqrt(v̂^t) + ε) + wd · θ^t ).
+    """
+
+    def update(grads, state, params):
+        eta = learning_rate_at(lr, state.count)
+        m, v, m_hat, v_hat = _adam_moments(grads, state, beta1, beta2)
+        updates = tree_map(lambda m, v, p: -eta * (m / (jnp.sqrt(v) + eps) + weight_decay * p), m_hat, v_hat, params)
+        return updates, AdamState(state.count + 1, m, v, state.v_max)
+
+    return Optimizer(_adam_init, update)
+
+
+def amsgrad(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8) -> Optimizer:
+    r"""AMSGrad (Reddi et al. 2018): Adam whose denominator never shrinks.
+
+    v̂_max^t = max(v̂_max^{t−1}, v̂^t),  θ^{t+1} = θ^t − η^t m̂^t / (sqrt(v̂_max^t) + ε).
+    """
+
+    def update(grads, state, params=None):
+        eta = learning_rate_at(lr, state.count)
+        m, v, m_hat, v_hat = _adam_moments(grads, state, beta1, beta2)
+        v_max = tree_map(jnp.maximum, state.v_max, v_hat)
+        updates = tree_map(lambda m, v: -eta * m / (jnp.sqrt(v) + eps), m_hat, v_max)
+        return updates, AdamState(state.count + 1, m, v, v_max)
+
+    return Optimizer(_adam_init, update)
+
+
+def radam(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8) -> Optimizer:
+    r"""Rectified Adam (Liu et al. 2020): momentum only until v̂ is reliable.
+
+    ρ_∞ = 2/(1−β2) − 1,  ρ_t = ρ_∞ − 2 t β2^t / (1 − β2^t)  (t counted from 1);
+    if ρ_t ≥ 5: θ ← θ − η r_t m̂ / (sqrt(v̂) + ε) with
+    r_t = sqrt((ρ_t−4)(ρ_t−2)ρ_∞ / ((ρ_∞−4)(ρ_∞−2)ρ_t)); else θ ← θ − η m̂.
+    The lecture's reason for warm-up, built into the optimizer.
+    """
+    rho_inf = 2.0 / (1.0 - beta2) - 1.0
+
+    def update(grads, state, params=None):
+        eta = learning_rate_at(lr, state.count)
+        m, v, m_hat, v_hat = _adam_moments(grads, state, beta1, beta2)
+        t = state.count + 1
+        b2t = beta2**t
+        rho = rho_inf - 2.0 * t * b2t / (1.0 - b2t)
+        safe_rho = jnp.maximum(rho, 5.0)
+        r = jnp.sqrt((safe_rho - 4) * (safe_rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * safe_rho))
+        updates = tree_map(
+            lambda m, v: -eta * jnp.where(rho >= 5.0, r * m / (jnp.sqrt(v) + eps), m), m_hat, v_hat
+        )
+        return updates, AdamState(state.count + 1, m, v, state.v_max)
+
+    return Optimizer(_adam_init, update)
+
+
+def lion(lr=0.01, beta1=0.9, beta2=0.99, weight_decay=0.0) -> Optimizer:
+    r"""Lion (Chen et al. 2023): the sign of an interpolated momentum.
+
+    θ^{t+1} = θ^t − η^t ( sign(β1 m^t + (1−β1) g^t) + wd · θ^t ),
+    m^{t+1} = β2 m^t + (1−β2) g^t. Every coordinate moves by exactly η.
+    """
+
+    def update(grads, state, params):
+        eta = learning_rate_at(lr, state.count)
+        direction = tree_map(lambda m, g: jnp.sign(beta1 * m + (1 - beta1) * g), state.moment, grads)
+        updates = tree_map(lambda d, p: -eta * (d + weight_decay * p), direction, params)
+        m = tree_map(lambda m, g: beta2 * m + (1 - beta2) * g, state.moment, grads)
+        return updates, MomentState(state.count + 1, m)
+
+    return Optimizer(lambda params: MomentState(_count0(), _zeros(params)), update)
