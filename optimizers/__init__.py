@@ -48,6 +48,7 @@ from optimizers.runner import (
     step_bucket,
     trajectories,
 )
+from optimizers.summary import TrajectorySummary, summarize
 from optimizers.schedules import (
     constant,
     cosine,

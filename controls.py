@@ -1,0 +1,144 @@
+"""Widgets built from the registries, bound to the URL.
+
+Every widget that defines an experiment has a stable key and lives in the
+query string, so the URL reproduces the experiment. Numbers use Streamlit's
+``bind="query-params"``. Choices are synced by hand (``choice_select``):
+Streamlit would put the *displayed label* in the URL, which is neither stable
+nor language-independent; we put the registry name. Streamlit drops a URL
+value it cannot use without a word; ``UrlCheck`` looks at the raw query
+string first and shows which values were ignored and why.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import streamlit as st
+
+import optimizers
+import surfaces
+from optimizers.registry import HyperParam
+
+BIND = "query-params"
+
+
+class UrlCheck:
+    """Collects notes about URL values that do not fit a widget; shows them once per page load."""
+
+    def __init__(self, page: str):
+        self.page = page
+        self.notes: list[str] = []
+        self.active = not st.session_state.get(f"_url_checked_{page}", False)
+
+    def check(self, key: str, valid: Callable[[str], bool], expected: str) -> None:
+        if not self.active or key not in st.query_params:
+            return
+        raw = st.query_params.get(key)
+        try:
+            ok = valid(raw)
+        except (ValueError, TypeError):
+            ok = False
+        if not ok:
+            self.notes.append(f"`{key}={raw[:40]}` ignored ({expected}); using the default.")
+
+    def show(self, where) -> None:
+        if self.active:
+            st.session_state[f"_url_checked_{self.page}"] = True
+            if self.notes:
+                where.warning("Some values in the link could not be used:\n\n" + "\n".join(f"- {n}" for n in self.notes))
+
+
+def _is_number_in(low: float, high: float, integer: bool = False) -> Callable[[str], bool]:
+    def valid(raw: str) -> bool:
+        v = float(raw)
+        return math.isfinite(v) and low <= v <= high and (not integer or v == int(v))
+
+    return valid
+
+
+def log_choices(low: float, high: float, default: float) -> list[float]:
+    """1-2-5 steps per decade between low and high, plus the default: a log slider's stops."""
+    values = {default}
+    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        for mantissa in (1, 2, 5):
+            v = float(f"{mantissa}e{exponent}")
+            if low <= v <= high:
+                values.add(v)
+    return sorted(values)
+
+
+def format_number(v: float) -> str:
+    return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e") if (v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e4)) else f"{v:g}"
+
+
+def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: float | None = None, help: str | None = None):
+    """The widget for one registry number: log select-slider, integer input or linear slider."""
+    default = p.default if default is None else p.clamp(default)
+    label = p.label
+    if p.integer:
+        url.check(key, _is_number_in(p.low, p.high, integer=True), f"a whole number in [{p.low:g}, {p.high:g}]")
+        return float(where.number_input(label, int(p.low), int(p.high), int(default), step=1, key=key, bind=BIND,
+                                        help=help))
+    if p.log:
+        choices = log_choices(p.low, p.high, default)
+        url.check(key, lambda raw: float(raw) in choices, f"one of the slider's stops between {p.low:g} and {p.high:g}")
+        return float(where.select_slider(label, options=choices, value=default, format_func=format_number, key=key,
+                                         bind=BIND, help=help))
+    step = 0.001 if p.high <= 1 else (p.high - p.low) / 200
+    url.check(key, _is_number_in(p.low, p.high), f"a number in [{p.low:g}, {p.high:g}]")
+    return float(where.slider(label, float(p.low), float(p.high), float(default), step=step, key=key, bind=BIND,
+                              format="%.3f" if p.high <= 1 else "%g", help=help))
+
+
+def surface_select(url: UrlCheck, key: str = "surface", default: str = "himmelblau") -> str:
+    return choice_select("Error surface", surfaces.names(), default, key, url,
+                         format_func=lambda n: surfaces.get(n).title)
+
+
+def choice_select(label: str, options: list[str], default: str, key: str, url: UrlCheck, format_func=str, where=st,
+                  help: str | None = None) -> str:
+    """A selectbox whose value is kept in the URL as the option's registry name."""
+    url.check(key, lambda raw: raw in options, f"one of {', '.join(options)}")
+    if url.active and st.query_params.get(key) in options and key not in st.session_state:
+        st.session_state[key] = st.query_params[key]
+    # index=0 when the state is already set: Streamlit warns about a default
+    # that competes with a Session State value only for a non-zero index.
+    index = 0 if key in st.session_state else options.index(default)
+    value = where.selectbox(label, options, index=index, key=key, format_func=format_func, help=help)
+    if value == default:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = value
+    return value
+
+
+def int_input(label: str, low: int, high: int, default: int, key: str, url: UrlCheck, where=st, help=None) -> int:
+    url.check(key, _is_number_in(low, high, integer=True), f"a whole number from {low:,} to {high:,}")
+    return int(where.number_input(label, low, high, default, step=1, key=key, bind=BIND, help=help))
+
+
+def float_input(label: str, low: float, high: float, default: float, key: str, url: UrlCheck, where=st,
+                step: float = 0.1, fmt: str = "%.3f") -> float:
+    url.check(key, _is_number_in(low, high), f"a number in [{low:g}, {high:g}]")
+    return float(where.number_input(label, float(low), float(high), float(default), step=step, key=key, bind=BIND,
+                                    format=fmt))
+
+
+def optimizer_panel(slot: int, default: str, url: UrlCheck, where=st) -> dict:
+    """Optimizer, its hyperparameters and its schedule for one slot of a race.
+
+    Keys name the slot and the optimizer (``o2_adam_lr``), so switching an
+    optimizer back and forth keeps each one's own settings.
+    """
+    names = optimizers.names()
+    name = choice_select("Optimizer", names, default, f"o{slot}", url, where=where,
+                         format_func=lambda n: optimizers.get(n).label)
+    spec = optimizers.get(name)
+    where.caption(spec.text)
+    hp = {p.name: number_widget(p, f"o{slot}_{name}_{p.name}", url, where=where) for p in spec.params}
+    sched_names = optimizers.schedule_names()
+    schedule = choice_select("Learning-rate schedule", sched_names, "constant", f"o{slot}_schedule", url, where=where,
+                             format_func=lambda n: optimizers.get_schedule(n).label)
+    sspec = optimizers.get_schedule(schedule)
+    sp = {p.name: number_widget(p, f"o{slot}_{schedule}_{p.name}", url, where=where) for p in sspec.params}
+    return dict(name=name, hyperparams=hp, schedule=schedule, schedule_params=sp)

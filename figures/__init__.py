@@ -1,0 +1,4 @@
+"""Pure Plotly figure builders: NumPy in, go.Figure out (no Streamlit, no JAX)."""
+from figures.curves import Series, step_curves_figure, wide_range
+from figures.landscape import PathSet, color_values, contour_figure, surface3d_figure
+from figures.style import MAX_FRAMES, PATH_COLORS, frame_indices, frames_for

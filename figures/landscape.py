@@ -1,0 +1,242 @@
+"""Contour and 3-D views of a surface with animated optimizer trajectories.
+
+Pure builders: NumPy in, ``go.Figure`` out, no Streamlit. The surface is one
+fixed trace; each optimizer adds a path trace and a "current position" trace,
+and the animation frames carry only those (``traces=[...]``), so the figure
+stays small and the surface is never re-sent.
+"""
+from __future__ import annotations
+
+import base64
+from typing import NamedTuple, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from figures.style import (CRITICAL_STYLE, MAX_FRAMES, PATH_COLORS, SURFACE_COLORSCALE, animation_controls,
+                           frame_indices)
+
+
+class PathSet(NamedTuple):
+    """The trajectories of one optimizer: paths (n, steps + 1, 2) and their losses (n, steps + 1)."""
+
+    label: str
+    paths: np.ndarray
+    losses: np.ndarray
+
+
+def color_values(loss: np.ndarray, log_color: bool) -> np.ndarray:
+    """What the colours show: the loss, or log10(1 + L − min L) for wide ranges."""
+    if not log_color:
+        return loss
+    return np.log10(1.0 + loss - np.nanmin(loss))
+
+
+def _colorbar(loss: np.ndarray, log_color: bool) -> dict:
+    if not log_color:
+        return dict(title=dict(text="L", side="right"), thickness=12)
+    low, high = float(np.nanmin(loss)), float(np.nanmax(loss))
+    # Ticks at round values of L itself, placed where log10(1 + L − min L) puts them.
+    ticks = [v for e in range(-3, 9) for v in (10.0**e, 3 * 10.0**e) if low + 0.05 * (high - low) ** 0.1 < v <= high]
+    return dict(title=dict(text="L (log scale)", side="right"), thickness=12,
+                tickvals=[float(np.log10(1 + v - low)) for v in ticks], ticktext=[f"{v:g}" for v in ticks])
+
+
+def typed_array(values) -> dict:
+    """A float32 array as Plotly's typed-array spec (base64 ``bdata``).
+
+    plotly.py passes such specs through untouched, while every raw NumPy array
+    costs a dataframe-library probe and a base64 pass (~0.1 ms each, and a
+    figure has thousands in its frames).
+    """
+    a = np.ascontiguousarray(values, dtype=np.float32)
+    return {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
+
+
+def _joined(paths: np.ndarray, upto: int, col: int) -> dict:
+    """Coordinate ``col`` of all paths up to step ``upto``, separated by NaN gaps."""
+    pieces = [np.append(p[: upto + 1, col], np.nan) for p in paths]
+    return typed_array(np.concatenate(pieces))
+
+
+def _heads(paths: np.ndarray, upto: int, col: int) -> np.ndarray:
+    return paths[:, upto, col].astype(np.float32)
+
+
+def _path_hover(label: str, z: bool = False) -> str:
+    return f"<b>{label}</b><br>x=%{{x:.4g}}<br>y=%{{y:.4g}}" + ("<br>L=%{z:.4g}" if z else "") + "<extra></extra>"
+
+
+def _critical_traces(points: Sequence, z_of=None, three_d: bool = False) -> list:
+    traces = []
+    for kind, (symbol, color) in CRITICAL_STYLE.items():
+        pts = [c for c in points if c.kind == kind]
+        if not pts:
+            continue
+        xs = np.array([c.point[0] for c in pts], np.float32)
+        ys = np.array([c.point[1] for c in pts], np.float32)
+        hover = [f"{kind}<br>({c.point[0]:.4g}, {c.point[1]:.4g})<br>L = {c.value:.4g}<br>"
+                 f"λ = {c.eigenvalues[0]:.3g}, {c.eigenvalues[1]:.3g}" for c in pts]
+        if three_d:
+            zs = np.array([z_of(c.value) for c in pts], np.float32)
+            traces.append(go.Scatter3d(
+                x=xs, y=ys, z=zs, mode="markers", name=kind, showlegend=False, hovertext=hover,
+                hoverinfo="text", marker=dict(size=4, color=color, symbol="diamond" if kind == "saddle" else "circle",
+                                             line=dict(color="black", width=1))))
+        else:
+            traces.append(go.Scatter(
+                x=xs, y=ys, mode="markers", name=kind, showlegend=False, hovertext=hover, hoverinfo="text",
+                marker=dict(size=11, symbol=symbol, color=color, line=dict(color="black", width=1.5))))
+    return traces
+
+
+def _head_marker(paths: Sequence[PathSet]) -> dict:
+    """One marker trace for every optimizer's current positions (colour per point)."""
+    colors = [PATH_COLORS[i % len(PATH_COLORS)] for i, ps in enumerate(paths) for _ in range(len(ps.paths))]
+    return dict(size=10, color=colors, line=dict(color="white", width=1.5))
+
+
+def _head_labels(paths: Sequence[PathSet]) -> list[str]:
+    return [ps.label for ps in paths for _ in range(len(ps.paths))]
+
+
+def _frames(idx: np.ndarray, animated_ids: list[int], moving) -> list[dict]:
+    # Frames are plain dicts holding only coordinates: styles stay on the base
+    # traces (plotly.js merges frame data into them), which keeps the figure
+    # small and skips plotly.py's per-trace validation (4x faster to build).
+    return [dict(data=moving(int(k)), traces=animated_ids, name=str(int(k))) for k in idx]
+
+
+def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
+                   max_frames: int = 100, duration_ms: int = 50, title: str = "",
+                   height: int = 560, uirevision: str = "contour", click_grid: int = 0) -> go.Figure:
+    """Contour map with every trajectory animated step by step.
+
+    Args:
+      grid: ``surfaces.Grid`` (xs, ys, loss).
+      paths: one PathSet per optimizer.
+      log_color: colour by log10(1 + L − min L) (the colour bar shows L).
+      critical: ``surfaces.CriticalPoint`` list to mark by kind.
+      max_frames: the animation is subsampled to at most this many frames
+        (≤ MAX_FRAMES); within a frame only the sampled steps are drawn.
+      click_grid: if > 0, an invisible click_grid² lattice of points (the
+        first trace after the surface) that a click can select, so a page can
+        read "start here" from a point-selection event.
+    """
+    steps = paths[0].paths.shape[1] - 1 if paths else 0
+    idx = frame_indices(steps, min(max_frames, MAX_FRAMES))
+    surface = go.Contour(
+        x=grid.xs.astype(np.float32), y=grid.ys.astype(np.float32),
+        z=color_values(grid.loss, log_color).astype(np.float32), customdata=grid.loss.astype(np.float32),
+        colorscale=SURFACE_COLORSCALE, ncontours=28, line=dict(width=0.5, color="rgba(255,255,255,0.35)"),
+        colorbar=_colorbar(grid.loss, log_color), name="L(x, y)", showlegend=False,
+        hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br>L=%{customdata:.4g}<extra></extra>",
+    )
+    fixed = [surface]
+    if click_grid:
+        gx = np.linspace(grid.xs[0], grid.xs[-1], click_grid, dtype=np.float32)
+        gy = np.linspace(grid.ys[0], grid.ys[-1], click_grid, dtype=np.float32)
+        X, Y = np.meshgrid(gx, gy)
+        fixed.append(go.Scatter(
+            x=X.ravel(), y=Y.ravel(), mode="markers", name="click to start here", showlegend=False,
+            marker=dict(size=14, opacity=0, color="white"), unselected=dict(marker=dict(opacity=0)),
+            selected=dict(marker=dict(opacity=0.6, size=16)),
+            hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br><i>click: start here</i><extra></extra>"))
+    fixed += _critical_traces(critical)
+    animated_ids = list(range(len(fixed), len(fixed) + len(paths) + 1))
+
+    def moving(upto: int) -> list[dict]:
+        take = idx[idx <= upto]
+        lines = [dict(type="scatter", x=_joined(ps.paths[:, take], len(take) - 1, 0),
+                      y=_joined(ps.paths[:, take], len(take) - 1, 1)) for ps in paths]
+        heads = dict(type="scatter", x=typed_array([v for ps in paths for v in _heads(ps.paths, upto, 0)]),
+                     y=typed_array([v for ps in paths for v in _heads(ps.paths, upto, 1)]))
+        return lines + [heads]
+
+    final = moving(steps)
+    traces = [go.Scatter(**final[i], mode="lines", name=ps.label, legendgroup=ps.label,
+                         line=dict(color=PATH_COLORS[i % len(PATH_COLORS)], width=2.5),
+                         hovertemplate=_path_hover(ps.label)) for i, ps in enumerate(paths)]
+    traces.append(go.Scatter(**final[-1], mode="markers", name="position", showlegend=False,
+                             marker=_head_marker(paths), text=_head_labels(paths),
+                             hovertemplate="<b>%{text}</b><br>x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>"))
+    fig = go.Figure(data=fixed + traces, frames=_frames(idx, animated_ids, moving))
+    (x0, x1), (y0, y1) = (grid.xs[0], grid.xs[-1]), (grid.ys[0], grid.ys[-1])
+    fig.update_layout(
+        title=dict(text=title, x=0.01), height=height, margin=dict(l=50, r=10, t=40 if title else 30, b=110),
+        xaxis=dict(range=[float(x0), float(x1)], title=dict(text="x  (w₁)", standoff=4)),
+        yaxis=dict(range=[float(y0), float(y1)], title="y  (w₂)"),
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(0,0,0,0)"),
+        uirevision=uirevision, hovermode="closest",
+        **animation_controls([str(int(k)) for k in idx], duration_ms, y=-0.14),
+    )
+    return fig
+
+
+def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
+                     max_frames: int = 60, duration_ms: int = 80, height: int = 560,
+                     uirevision: str = "surface3d") -> go.Figure:
+    """The surface in 3-D with the trajectories riding on it, animated.
+
+    The z axis shows the same values as the contour colours (log-scaled for
+    wide ranges) so that steep walls do not flatten the interesting part.
+    Fewer frames than the contour: every 3-D frame is a full WebGL redraw.
+    """
+    low = float(np.nanmin(grid.loss))
+
+    def z_of(loss):
+        loss = np.asarray(loss, np.float64)
+        return np.log10(1.0 + np.maximum(loss - low, 0.0)) if log_color else loss
+
+    zgrid = z_of(grid.loss)
+    zmin, zmax = float(np.nanmin(zgrid)), float(np.nanmax(zgrid))
+    lift = 0.01 * ((zmax - zmin) or 1.0)  # paths ride just above the surface, not inside it
+    steps = paths[0].paths.shape[1] - 1 if paths else 0
+    idx = frame_indices(steps, min(max_frames, MAX_FRAMES))
+    surface = go.Surface(
+        x=grid.xs.astype(np.float32), y=grid.ys.astype(np.float32), z=zgrid.astype(np.float32),
+        customdata=grid.loss.astype(np.float32), colorscale=SURFACE_COLORSCALE, opacity=0.92,
+        showscale=False, name="L(x, y)",
+        hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br>L=%{customdata:.4g}<extra></extra>",
+        contours=dict(z=dict(show=True, usecolormap=True, width=1)),
+    )
+    fixed = [surface, *_critical_traces(critical, z_of=lambda v: float(z_of(v)) + lift, three_d=True)]
+    animated_ids = list(range(len(fixed), len(fixed) + len(paths) + 1))
+
+    def clipped_z(loss):
+        # Paths may leave the drawn domain (and the z range): clip so they stay in the box.
+        return np.clip(z_of(loss) + lift, zmin, zmax + lift)
+
+    def moving(upto: int) -> list[dict]:
+        take = idx[idx <= upto]
+        lines = [dict(type="scatter3d", x=_joined(ps.paths[:, take], len(take) - 1, 0),
+                      y=_joined(ps.paths[:, take], len(take) - 1, 1),
+                      z=typed_array(np.concatenate([np.append(clipped_z(l), np.nan) for l in ps.losses[:, take]])))
+                 for ps in paths]
+        heads = dict(type="scatter3d",
+                     x=typed_array([v for ps in paths for v in _heads(ps.paths, upto, 0)]),
+                     y=typed_array([v for ps in paths for v in _heads(ps.paths, upto, 1)]),
+                     z=typed_array([v for ps in paths for v in clipped_z(ps.losses[:, upto])]))
+        return lines + [heads]
+
+    final = moving(steps)
+    traces = [go.Scatter3d(**final[i], mode="lines", name=ps.label, legendgroup=ps.label,
+                           line=dict(color=PATH_COLORS[i % len(PATH_COLORS)], width=5),
+                           hovertemplate=_path_hover(ps.label)) for i, ps in enumerate(paths)]
+    traces.append(go.Scatter3d(**final[-1], mode="markers", name="position", showlegend=False,
+                               marker=dict(size=5, color=_head_marker(paths)["color"], line=dict(color="white", width=1)),
+                               text=_head_labels(paths),
+                               hovertemplate="<b>%{text}</b><br>x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>"))
+    fig = go.Figure(data=fixed + traces, frames=_frames(idx, animated_ids, moving))
+    fig.update_layout(
+        height=height, margin=dict(l=0, r=0, t=30, b=100), uirevision=uirevision, showlegend=False,
+        scene=dict(
+            xaxis=dict(title="x", range=[float(grid.xs[0]), float(grid.xs[-1])]),
+            yaxis=dict(title="y", range=[float(grid.ys[0]), float(grid.ys[-1])]),
+            zaxis=dict(title="log₁₀(1 + L − min L)" if log_color else "L", range=[zmin, zmax + 2 * lift]),
+            aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
+            camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0)),
+        ),
+        **animation_controls([str(int(k)) for k in idx], duration_ms),
+    )
+    return fig

@@ -1,0 +1,45 @@
+"""What a finished trajectory did, in numbers a results table can show."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+import surfaces
+
+
+class TrajectorySummary(NamedTuple):
+    start: tuple[float, float]
+    final_point: tuple[float, float]  # last finite point
+    final_loss: float
+    nearest_kind: str  # kind of the nearest critical point, "" if none
+    nearest_point: tuple[float, float] | None
+    nearest_distance: float
+    steps_to_tolerance: int  # first t with ‖∇L(θ^t)‖ < tol, −1 if never
+    diverged_at: int  # −1 if it never diverged
+
+
+def summarize(path: np.ndarray, loss: np.ndarray, grad_norm: np.ndarray, diverged_at: int,
+              critical: list, grad_tol: float) -> TrajectorySummary:
+    """Summary of one trajectory (arrays as in ``optimizers.Trajectories``, one row).
+
+    ``steps_to_tolerance`` uses the gradient norm on purpose: a run that stops
+    at a saddle also "converges" by that test, and the nearest critical
+    point's kind says what it converged to — the lecture's point that a small
+    gradient is not yet a minimum.
+    """
+    finite = np.flatnonzero(np.isfinite(loss))
+    last = int(finite[-1]) if len(finite) else 0
+    below = np.flatnonzero(np.nan_to_num(grad_norm, nan=np.inf) < grad_tol)
+    point = path[last]
+    nearest, dist = surfaces.nearest_critical_point(critical, point)
+    return TrajectorySummary(
+        start=(float(path[0, 0]), float(path[0, 1])),
+        final_point=(float(point[0]), float(point[1])),
+        final_loss=float(loss[last]),
+        nearest_kind=nearest.kind if nearest is not None else "",
+        nearest_point=(float(nearest.point[0]), float(nearest.point[1])) if nearest is not None else None,
+        nearest_distance=float(dist),
+        steps_to_tolerance=int(below[0]) if len(below) else -1,
+        diverged_at=int(diverged_at),
+    )

@@ -1,0 +1,132 @@
+"""Playground: race up to six optimizers on an error surface."""
+import numpy as np
+import streamlit as st
+
+import compute
+import controls
+import figures
+import optimizers
+import surfaces
+
+MAX_OPTIMIZERS = 6
+MAX_STEPS = 20_000
+MAX_STARTS = 3
+GRID = 120
+RACE = ("gd", "momentum", "adam", "rmsprop", "adagrad", "nesterov")
+
+st.title("Playground")
+st.caption("Pick a surface, start up to six optimizers from the same point(s) and watch them race. "
+           "Press Play under a map; click the map to move start 1 there.")
+notes = st.container()
+url = controls.UrlCheck("playground")
+
+
+def start_key(surface: str, j: int, axis: str) -> str:
+    return f"{axis}{j}_{surface}"
+
+
+def start_from_click():
+    """Selection callback: move start 1 to the clicked lattice point."""
+    event = st.session_state.get("contour")
+    points = (event or {}).get("selection", {}).get("points", [])
+    if points:
+        s = st.session_state["surface"]
+        st.session_state[start_key(s, 1, "x")] = round(float(points[0]["x"]), 3)
+        st.session_state[start_key(s, 1, "y")] = round(float(points[0]["y"]), 3)
+
+
+with st.sidebar:
+    surface = controls.surface_select(url)
+    record = surfaces.get(surface)
+    (x0, x1), (y0, y1) = record.domain
+    steps = controls.int_input("Steps", 1, MAX_STEPS, 300, "steps", url,
+                               help=f"1 to {MAX_STEPS:,}; long runs are subsampled for the animation.")
+    n_starts = controls.int_input("Start points", 1, MAX_STARTS, 1, "starts", url)
+    starts = []
+    for j in range(1, n_starts + 1):
+        default = record.starts[(j - 1) % len(record.starts)]
+        cx, cy = st.columns(2)
+        # Start keys carry the surface name: each surface keeps its own starts.
+        sx = controls.float_input(f"start {j}: x", x0, x1, default[0], start_key(surface, j, "x"), url, where=cx)
+        sy = controls.float_input(f"start {j}: y", y0, y1, default[1], start_key(surface, j, "y"), url, where=cy)
+        starts.append((sx, sy))
+    n_opt = controls.int_input("Optimizers", 1, MAX_OPTIMIZERS, 3, "n_opt", url)
+    configs = []
+    for slot in range(1, n_opt + 1):
+        with st.expander(f"Optimizer {slot}", expanded=slot == 1):
+            configs.append(controls.optimizer_panel(slot, RACE[slot - 1], url))
+    tol = controls.number_widget(
+        optimizers.HyperParam("tol", "‘converged’ when ‖∇L‖ <", 1e-3, 1e-8, 1.0, log=True), "tol", url)
+
+url.show(notes)
+
+st.latex(record.formula)
+st.markdown(f"**{record.title}.** {record.text}")
+
+grid = compute.surface_grid(surface, GRID)
+critical = compute.critical_points(surface)
+runs = [compute.trajectories(surface, c["name"], tuple(starts), steps, c["schedule"],
+                             tuple(sorted(c["schedule_params"].items())), tuple(sorted(c["hyperparams"].items())))
+        for c in configs]
+labels = [f"{i}. {optimizers.get(c['name']).label}" for i, c in enumerate(configs, 1)]
+path_sets = [figures.PathSet(label, r.path, r.loss) for label, r in zip(labels, runs)]
+frames = figures.frames_for(len(starts) * len(runs))
+
+diverged = [(label, int(k)) for label, r in zip(labels, runs) for k in r.diverged_at if k >= 0]
+if diverged:
+    st.warning("Diverged (the path stops at the first non-finite or runaway step; the others keep running): "
+               + "; ".join(f"**{label}** at step {k}" for label, k in diverged)
+               + ". Try a smaller learning rate.")
+
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(
+        figures.contour_figure(grid, path_sets, log_color=record.log_color, critical=critical, max_frames=frames,
+                               click_grid=40, uirevision=surface),
+        key="contour", on_select=start_from_click, selection_mode="points", config={"displaylogo": False})
+with right:
+    st.plotly_chart(figures.surface3d_figure(grid, path_sets, log_color=record.log_color, critical=critical,
+                                             max_frames=min(frames, 60), uirevision=surface),
+                    key="surface3d", config={"displaylogo": False})
+st.caption("Critical points (found numerically, classified by the Hessian's eigenvalues): ○ minimum, "
+           "△ maximum, × saddle, □ degenerate (a zero eigenvalue: second order cannot tell).")
+
+series = [figures.Series(label, r.loss, i) for i, (label, r) in enumerate(zip(labels, runs))]
+c1, c2, c3 = st.columns(3)
+all_loss = np.concatenate([r.loss.ravel() for r in runs])
+all_lr = np.concatenate([r.lr[0] for r in runs])
+with c1:
+    st.plotly_chart(figures.step_curves_figure(series, title="Loss L(θᵗ)", y_title="L", height=340,
+                                               log_y=figures.wide_range(all_loss, 100)), key="loss")
+with c2:
+    st.plotly_chart(figures.step_curves_figure(
+        [s._replace(y=r.grad_norm) for s, r in zip(series, runs)], title="Gradient norm ‖∇L(θᵗ)‖",
+        y_title="‖g‖", log_y=True, legend=False), key="grad_norm")
+with c3:
+    st.plotly_chart(figures.step_curves_figure(
+        [s._replace(y=r.lr[:1]) for s, r in zip(series, runs)], title="Learning rate ηᵗ (schedule)",
+        y_title="η", log_y=figures.wide_range(all_lr), legend=False), key="lr")
+
+st.subheader("Results")
+rows = []
+for label, r in zip(labels, runs):
+    for j in range(len(starts)):
+        s = optimizers.summarize(r.path[j], r.loss[j], r.grad_norm[j], int(r.diverged_at[j]), critical, tol)
+        rows.append({
+            "optimizer": label,
+            "start": f"({s.start[0]:.3g}, {s.start[1]:.3g})",
+            "final point": f"({s.final_point[0]:.4g}, {s.final_point[1]:.4g})",
+            "final loss": f"{s.final_loss:.4g}",
+            "nearest critical point": (f"{s.nearest_kind} at ({s.nearest_point[0]:.3g}, {s.nearest_point[1]:.3g}), "
+                                       f"distance {s.nearest_distance:.2g}") if s.nearest_point else "none in view",
+            f"steps until ‖∇L‖ < {controls.format_number(tol)}":
+                str(s.steps_to_tolerance) if s.steps_to_tolerance >= 0 else "not reached",
+            "diverged": f"at step {s.diverged_at}" if s.diverged_at >= 0 else "no",
+        })
+st.dataframe(rows, hide_index=True, width="stretch")
+
+with st.expander("The update rules and schedules in this race", expanded=False):
+    for label, c in zip(labels, configs):
+        st.markdown(f"**{label}** — schedule: {optimizers.get_schedule(c['schedule']).label}")
+        st.latex(optimizers.get(c["name"]).formula)
+        st.latex(optimizers.get_schedule(c["schedule"]).formula)
