@@ -7,7 +7,7 @@ data, so changing it never recompiles. Step counts and batch sizes are
 rounded up to a few fixed buckets (run the bucket, slice the result).
 
 A trajectory stops at the first step whose parameters or loss are not finite
-(or leave |θ| ≤ DIVERGENCE_BOUND): from there its path is NaN and
+(or leave |θ| < DIVERGENCE_BOUND): from there its path is NaN and
 ``diverged_at`` holds that step. The others keep running.
 """
 from __future__ import annotations
@@ -67,46 +67,67 @@ def _is_registry_name(optimizer) -> bool:
     return isinstance(optimizer, str)
 
 
-@partial(jax.jit, static_argnames=("surface", "optimizer", "schedule", "steps", "noisy"))
-def _scan_trajectories(surface, optimizer, schedule, steps, noisy, starts, hparams, sparams, noise, keys):
-    value_and_grad = jax.value_and_grad(surface.loss)
-    spec = get_optimizer(optimizer) if _is_registry_name(optimizer) else None
+@partial(jax.jit, static_argnames=("surface", "optimizer", "schedule", "steps", "noisy", "record"))
+def _scan_trajectories(surface, optimizer, schedule, steps, noisy, record, starts, hparams, sparams, noise, seeds):
+    """``lax.scan`` over steps; each step moves all n trajectories at once.
 
-    def one(start, hp, sp, noise_std, key):
-        if spec is not None:
-            lr_at = get_schedule(schedule).factory(hp["lr"], **sp)
-            opt = spec.factory(**{**hp, "lr": lr_at})
-        else:  # an optax GradientTransformation or our own Optimizer object
-            lr_at, opt = (lambda t: jnp.nan), optimizer
+    Layout (steps, n, ...) for everything recorded: the scan writes one
+    contiguous row per step, and the host transposes with a free view.
 
-        def step(carry, t):
-            p, state, alive = carry
-            value, g = value_and_grad(p)
-            gnorm = jnp.sqrt(jnp.sum(g**2))
-            if noisy:
-                g = g + noise_std * jax.random.normal(jax.random.fold_in(key, t), g.shape)
-            updates, new_state = opt.update(g, state, p)
-            new_p = p + updates
-            ok = alive & jnp.isfinite(value) & jnp.all(jnp.isfinite(new_p)) & jnp.all(jnp.abs(new_p) < DIVERGENCE_BOUND)
-            keep = lambda new, old: jnp.where(ok, new, old)  # noqa: E731 - freeze a diverged path
-            carry = (keep(new_p, p), jax.tree.map(keep, new_state, state), ok)
-            sigma = spec.sigma(new_state, hp) if (spec is not None and spec.sigma) else jnp.full(2, jnp.nan)
-            return carry, (p, value, gnorm, lr_at(t), sigma, alive)
+    Registry rules are elementwise, so they update the whole (n, 2) batch in
+    one go with a single shared step count: Adam's β^t stays a scalar instead
+    of n pow() calls per step. Hyperparameters of shape () are shared; arrays
+    of shape (n,) are given to each trajectory as an (n, 1) column. Which is
+    which is part of the shapes, hence of the compiled signature — never of
+    the values. Foreign optimizers (optax) may not be elementwise (global-norm
+    clipping mixes coordinates), so they are vmapped per trajectory instead.
 
-        init = (start, opt.init(start), jnp.array(True))
-        (p_last, _, alive_last), (ps, vs, gns, lrs, sigmas, alives) = jax.lax.scan(step, init, jnp.arange(steps))
-        v_last, g_last = value_and_grad(p_last)
-        path = jnp.concatenate([ps, p_last[None]])
-        loss = jnp.concatenate([vs, v_last[None]])
-        gnorm = jnp.concatenate([gns, jnp.sqrt(jnp.sum(g_last**2))[None]])
-        alive = jnp.concatenate([alives, alive_last[None]])
-        return path, loss, gnorm, lrs, sigmas, alive
+    Nothing is frozen inside the loop: trajectories never interact, so a
+    diverged one just carries NaN along while the carry remembers the first
+    bad step, and the host masks the rest (4x faster than freezing).
+    """
+    n = starts.shape[0]
+    keys = jax.vmap(jax.random.PRNGKey)(seeds)
+    value_and_grad = jax.vmap(jax.value_and_grad(surface.loss))
+    column = lambda tree: jax.tree.map(lambda a: a[:, None] if jnp.ndim(a) else a, tree)  # noqa: E731
+    if _is_registry_name(optimizer):
+        spec = get_optimizer(optimizer)
+        hp = column(hparams)
+        lr_at = get_schedule(schedule).factory(hp["lr"], **column(sparams))
+        opt = spec.factory(**{**hp, "lr": lr_at})
+        init, update = opt.init, opt.update
+        sigma_of = (lambda state: spec.sigma(state, hp)) if spec.sigma else None
+    else:
+        lr_at = lambda t: jnp.nan  # noqa: E731 - a foreign optimizer keeps its schedule to itself
+        init, update, sigma_of = jax.vmap(optimizer.init), jax.vmap(optimizer.update), None
 
-    return jax.vmap(one)(starts, hparams, sparams, noise, keys)
+    def bad(p, value):
+        return ~(jnp.isfinite(value) & jnp.all(jnp.isfinite(p) & (jnp.abs(p) < DIVERGENCE_BOUND), axis=-1))
+
+    def step(carry, t):
+        p, state, first_bad = carry
+        value, g = value_and_grad(p)
+        first_bad = jnp.where((first_bad < 0) & bad(p, value), t, first_bad)
+        gnorm = jnp.sqrt(jnp.sum(g**2, axis=-1))  # of the true gradient, before any noise
+        if noisy:
+            g = g + noise[:, None] * jax.vmap(lambda k: jax.random.normal(jax.random.fold_in(k, t), (2,)))(keys)
+        updates, state = update(g, state, p)
+        if not record:
+            return (p + updates, state, first_bad), p
+        lr = jnp.broadcast_to(jnp.reshape(lr_at(t), (-1, 1)), (n, 1))[:, 0]
+        sigma = jnp.broadcast_to(sigma_of(state), (n, 2)) if sigma_of else jnp.full((n, 2), jnp.nan)
+        return (p + updates, state, first_bad), (p, value, gnorm, lr, sigma)
+
+    # steps + 1 iterations record θ^0 … θ^steps directly (the last update is
+    # never used): cheaper than concatenating the final point, which would
+    # copy the whole recorded path once more.
+    (_, _, first_bad), out = jax.lax.scan(step, (starts, init(starts), jnp.full(n, -1, jnp.int32)),
+                                          jnp.arange(steps + 1))
+    return (*out, first_bad) if record else (out, first_bad)
 
 
 def _per_trajectory(values: dict, spec_params, n: int, what: str) -> dict[str, np.ndarray]:
-    """Defaults filled in, every value broadcast to shape (n,) float32."""
+    """Defaults filled in: a scalar stays shape () (shared), a sequence becomes shape (n,)."""
     known = {p.name: p.default for p in spec_params}
     unknown = set(values) - set(known)
     if unknown:
@@ -116,7 +137,60 @@ def _per_trajectory(values: dict, spec_params, n: int, what: str) -> dict[str, n
         v = np.asarray(values.get(name, default), dtype=np.float32)
         if v.ndim > 1 or (v.ndim == 1 and len(v) not in (1, n)):
             raise ValueError(f"{what} {name!r} must be a scalar or have length {n}, got shape {v.shape}")
-        out[name] = np.broadcast_to(v.reshape(-1) if v.ndim else v, (n,)).astype(np.float32)
+        out[name] = v if v.ndim == 0 else np.broadcast_to(v, (n,)).astype(np.float32)
+    return out
+
+
+def _launch(surface, optimizer, starts, steps: int, record: bool, schedule: str, schedule_params, noise, seed,
+            hyperparams):
+    """Validate, pad to the buckets, run the compiled scan; returns host arrays (steps first) and n."""
+    starts = np.asarray(starts, dtype=np.float32)
+    if starts.ndim != 2 or starts.shape[1] != 2:
+        raise ValueError(f"starts must have shape (n, 2), got {starts.shape}")
+    n = len(starts)
+    if not 1 <= n <= MAX_TRAJECTORIES:
+        raise ValueError(f"between 1 and {MAX_TRAJECTORIES} trajectories, got {n}")
+    steps = int(steps)
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    bucket = step_bucket(steps)
+    s = surfaces.get(surface)
+
+    if _is_registry_name(optimizer):
+        spec = get_optimizer(optimizer)
+        hp = _per_trajectory(hyperparams, spec.params, n, "hyperparameter")
+        sp = _per_trajectory(schedule_params or {}, get_schedule(schedule).params, n, "schedule parameter")
+    else:
+        if hyperparams or schedule_params:
+            raise TypeError("hyperparameters and schedules belong inside a foreign optimizer object")
+        hp, sp, schedule = {}, {}, "constant"
+
+    noise_arr = np.broadcast_to(np.asarray(noise, np.float32), (n,))
+    if not np.all(np.isfinite(noise_arr)) or np.any(noise_arr < 0):
+        raise ValueError("noise must be finite and ≥ 0")
+    seeds = np.broadcast_to(np.asarray(seed, np.uint32), (n,))
+
+    m = batch_bucket(n)
+    pad = lambda a: np.concatenate([a, np.repeat(a[:1], m - n, axis=0)]) if (a.ndim and m > n) else a  # noqa: E731
+    # NumPy arrays go straight into the jitted call: no eager JAX op per argument.
+    out = _scan_trajectories(
+        s, optimizer, schedule, bucket, bool(np.any(noise_arr > 0)), record, pad(starts),
+        {k: pad(v) for k, v in hp.items()}, {k: pad(v) for k, v in sp.items()}, pad(noise_arr), pad(seeds),
+    )
+    return [np.asarray(a) for a in out], n, steps
+
+
+def _mask_after(first_bad: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
+    """NaN from each trajectory's first bad step on (arrays laid out (n, steps, ...)); copies only if needed."""
+    if np.all(first_bad < 0):
+        return list(arrays)
+    out = []
+    for a in arrays:
+        a = np.array(a)  # writable copy
+        for i, k in enumerate(first_bad):
+            if k >= 0:
+                a[i, k:] = np.nan
+        out.append(a)
     return out
 
 
@@ -146,61 +220,42 @@ def trajectories(
       noise: std of Gaussian noise added to every gradient (scalar or (n,)).
       seed: noise seed (scalar or (n,)).
       **hyperparams: the optimizer's hyperparameters (``lr``, ``momentum``,
-        ``alpha``, ``beta1``, ``beta2``, ``eps``, ...), scalars or length n.
+        ``alpha``, ``beta1``, ``beta2``, ``eps``, ...), scalars (shared by all
+        trajectories) or length-n arrays (one value each).
     """
-    starts = np.asarray(starts, dtype=np.float32)
-    if starts.ndim != 2 or starts.shape[1] != 2:
-        raise ValueError(f"starts must have shape (n, 2), got {starts.shape}")
-    n = len(starts)
-    if not 1 <= n <= MAX_TRAJECTORIES:
-        raise ValueError(f"between 1 and {MAX_TRAJECTORIES} trajectories, got {n}")
-    steps = int(steps)
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
-    bucket = step_bucket(steps)
-    s = surfaces.get(surface)
+    (path, loss, gnorm, lrs, sigma, first_bad), n, steps = _launch(
+        surface, optimizer, starts, steps, True, schedule, schedule_params, noise, seed, hyperparams)
+    view = lambda a, length: np.swapaxes(a[:length, :n], 0, 1)  # noqa: E731 - (steps, n, ...) -> (n, steps, ...)
+    first_bad = first_bad[:n]
+    first_bad = np.where(first_bad <= steps, first_bad, -1)
+    path, loss, gnorm = _mask_after(first_bad, view(path, steps + 1), view(loss, steps + 1), view(gnorm, steps + 1))
+    return Trajectories(path, loss, gnorm, view(lrs, steps), view(sigma, steps), first_bad)
 
-    if _is_registry_name(optimizer):
-        spec = get_optimizer(optimizer)
-        hp = _per_trajectory(hyperparams, spec.params, n, "hyperparameter")
-        sp = _per_trajectory(schedule_params or {}, get_schedule(schedule).params, n, "schedule parameter")
-    else:
-        if hyperparams or schedule_params:
-            raise TypeError("hyperparameters and schedules belong inside a foreign optimizer object")
-        hp, sp, schedule = {}, {}, "constant"
 
-    noise_arr = np.broadcast_to(np.asarray(noise, np.float32), (n,))
-    if not np.all(np.isfinite(noise_arr)) or np.any(noise_arr < 0):
-        raise ValueError("noise must be finite and ≥ 0")
-    seeds = np.broadcast_to(np.asarray(seed, np.uint32), (n,))
-    keys = np.asarray(jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds)))
+def run_batch(surface, optimizer, starts, steps: int, **kwargs) -> np.ndarray:
+    """n trajectories in one compiled call: paths of shape (n, steps + 1, 2).
 
-    m = batch_bucket(n)
-    pad = lambda a: np.concatenate([a, np.repeat(a[:1], m - n, axis=0)]) if m > n else a  # noqa: E731
-    out = _scan_trajectories(
-        s, optimizer, schedule, bucket, bool(np.any(noise_arr > 0)),
-        jnp.asarray(pad(starts)),
-        {k: jnp.asarray(pad(v)) for k, v in hp.items()},
-        {k: jnp.asarray(pad(v)) for k, v in sp.items()},
-        jnp.asarray(pad(noise_arr)), jnp.asarray(pad(keys)),
-    )
-    path, loss, gnorm, lrs, sigma, alive = (np.array(a[:n]) for a in out)
-    path, loss, gnorm, alive = path[:, : steps + 1], loss[:, : steps + 1], gnorm[:, : steps + 1], alive[:, : steps + 1]
-    lrs, sigma = lrs[:, :steps], sigma[:, :steps]
-    valid = alive & np.isfinite(loss) & np.all(np.isfinite(path), axis=-1)
-    valid = np.logical_and.accumulate(valid, axis=1)
-    diverged_at = np.where(valid.all(axis=1), -1, np.argmin(valid, axis=1))
-    path[~valid] = np.nan
-    loss[~valid] = np.nan
-    gnorm[~valid] = np.nan
-    return Trajectories(path, loss, gnorm, lrs, sigma, diverged_at)
+    Each hyperparameter may be a scalar (shared) or an array of length n (one
+    value per trajectory), e.g. a sweep over learning rates from one start.
+    Records only the path (cheaper than ``trajectories``). A diverging
+    trajectory warns "diverged: trajectory i at step k" and is NaN from k on.
+    """
+    kw = dict(schedule="constant", schedule_params=None, noise=0.0, seed=0)
+    kw.update({k: kwargs.pop(k) for k in list(kwargs) if k in kw})
+    (path, first_bad), n, steps = _launch(surface, optimizer, starts, steps, False, kw["schedule"],
+                                          kw["schedule_params"], kw["noise"], kw["seed"], kwargs)
+    first_bad = first_bad[:n]
+    first_bad = np.where(first_bad <= steps, first_bad, -1)
+    _warn_divergence(first_bad)
+    return _mask_after(first_bad, np.swapaxes(path[: steps + 1, :n], 0, 1))[0]
 
 
 def _warn_divergence(diverged_at: np.ndarray) -> None:
+    """A RuntimeWarning naming the diverged trajectories and their first bad step."""
     bad = [(i, int(k)) for i, k in enumerate(diverged_at) if k >= 0]
     if bad:
         listed = ", ".join(f"trajectory {i} at step {k}" for i, k in bad[:5])
-        warnings.warn(f"diverged: {listed}{' …' if len(bad) > 5 else ''}", RuntimeWarning, stacklevel=3)
+        warnings.warn(f"diverged: {listed}{' …' if len(bad) > 5 else ''}", RuntimeWarning, stacklevel=4)
 
 
 def run(surface, optimizer, start, steps: int, **kwargs) -> np.ndarray:
@@ -210,20 +265,7 @@ def run(surface, optimizer, start, steps: int, **kwargs) -> np.ndarray:
     ``schedule_params``, ``noise``, ``seed``). A diverging run warns
     "diverged: trajectory 0 at step k" and its path is NaN from step k on.
     """
-    t = trajectories(surface, optimizer, np.asarray(start, np.float32)[None], steps, **kwargs)
-    _warn_divergence(t.diverged_at)
-    return t.path[0]
-
-
-def run_batch(surface, optimizer, starts, steps: int, **kwargs) -> np.ndarray:
-    """n trajectories in one compiled call: paths of shape (n, steps + 1, 2).
-
-    Each hyperparameter may be a scalar or an array of length n (one value per
-    trajectory), e.g. a sweep over learning rates from one start.
-    """
-    t = trajectories(surface, optimizer, starts, steps, **kwargs)
-    _warn_divergence(t.diverged_at)
-    return t.path
+    return run_batch(surface, optimizer, np.asarray(start, np.float32)[None], steps, **kwargs)[0]
 
 
 def enable_persistent_cache(directory: str | None = None) -> str:
