@@ -13,8 +13,8 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.style import (CRITICAL_STYLE, MAX_FRAMES, PATH_COLORS, SURFACE_COLORSCALE, animation_controls,
-                           frame_indices)
+from figures.style import (CRITICAL_STYLE, MAX_FRAMES, PATH_COLORS, SURFACE_COLORSCALE, AnimatedFigure,
+                           animation_controls, frame_indices)
 
 
 class PathSet(NamedTuple):
@@ -160,7 +160,8 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
     traces.append(go.Scatter(**final[-1], mode="markers", name="position", showlegend=False,
                              marker=_head_marker(paths), text=_head_labels(paths),
                              hovertemplate="<b>%{text}</b><br>x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>"))
-    fig = go.Figure(data=fixed + traces, frames=_frames(idx, animated_ids, moving))
+    fig = AnimatedFigure(data=fixed + traces, raw_frames=_frames(idx, animated_ids, moving),
+                         raw_layout=animation_controls([str(int(k)) for k in idx], duration_ms, y=-0.14))
     (x0, x1), (y0, y1) = (grid.xs[0], grid.xs[-1]), (grid.ys[0], grid.ys[-1])
     fig.update_layout(
         title=dict(text=title, x=0.01), height=height, margin=dict(l=50, r=10, t=40 if title else 30, b=110),
@@ -168,7 +169,6 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
         yaxis=dict(range=[float(y0), float(y1)], title="y  (w₂)"),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(0,0,0,0)"),
         uirevision=uirevision, hovermode="closest",
-        **animation_controls([str(int(k)) for k in idx], duration_ms, y=-0.14),
     )
     return fig
 
@@ -227,7 +227,8 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
                                marker=dict(size=5, color=_head_marker(paths)["color"], line=dict(color="white", width=1)),
                                text=_head_labels(paths),
                                hovertemplate="<b>%{text}</b><br>x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>"))
-    fig = go.Figure(data=fixed + traces, frames=_frames(idx, animated_ids, moving))
+    fig = AnimatedFigure(data=fixed + traces, raw_frames=_frames(idx, animated_ids, moving),
+                         raw_layout=animation_controls([str(int(k)) for k in idx], duration_ms))
     fig.update_layout(
         height=height, margin=dict(l=0, r=0, t=30, b=100), uirevision=uirevision, showlegend=False,
         scene=dict(
@@ -237,6 +238,5 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
             aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
             camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0)),
         ),
-        **animation_controls([str(int(k)) for k in idx], duration_ms),
     )
     return fig

@@ -1,0 +1,102 @@
+"""Figure builders: frames carry only trajectories, sizes stay bounded, data equals the runner's."""
+import base64
+import json
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+import figures
+import optimizers
+import surfaces
+
+
+def arr(v):
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+    return np.asarray(v, dtype=float)
+
+
+@pytest.fixture(scope="module")
+def race():
+    grid = surfaces.grid("himmelblau", 120)
+    names = ["gd", "momentum", "nesterov", "adam", "rmsprop", "adagrad"]
+    runs = [optimizers.trajectories("himmelblau", n, [[-0.3, -0.9]], 500) for n in names]
+    return grid, [figures.PathSet(n, r.path, r.loss) for n, r in zip(names, runs)], surfaces.critical_points("himmelblau")
+
+
+@pytest.mark.parametrize("build", [figures.contour_figure, figures.surface3d_figure])
+def test_frames_carry_only_the_moving_traces_and_redraw(race, build):
+    grid, sets, critical = race
+    d = build(grid, sets, log_color=True, critical=critical).to_dict()
+    assert 2 <= len(d["frames"]) <= figures.MAX_FRAMES
+    moving = d["frames"][0]["traces"]
+    assert moving == list(range(len(d["data"]) - len(sets) - 1, len(d["data"])))  # the last traces
+    assert d["data"][0]["type"] in ("contour", "surface") and 0 not in moving
+    for fr in d["frames"]:
+        assert fr["traces"] == moving and len(fr["data"]) == len(moving)
+    buttons = d["layout"]["updatemenus"][0]["buttons"]
+    assert [b["label"] for b in buttons] == ["Play", "Continue", "Pause"]
+    assert all(b["args"][1]["frame"]["redraw"] is True for b in buttons)
+    assert buttons[0]["args"][0] is None  # Play runs every frame, in the browser
+    assert len(d["layout"]["sliders"][0]["steps"]) == len(d["frames"])
+    assert d["layout"]["uirevision"]
+
+
+def test_last_frame_ends_where_the_runner_ends_and_frames_grow(race):
+    grid, sets, _ = race
+    d = figures.contour_figure(grid, sets).to_dict()
+    for i, ps in enumerate(sets):
+        xs = arr(d["frames"][-1]["data"][i]["x"])
+        ys = arr(d["frames"][-1]["data"][i]["y"])
+        np.testing.assert_allclose([xs[-2], ys[-2]], ps.paths[0, -1], rtol=1e-6)  # last before the NaN gap
+        assert len(arr(d["frames"][0]["data"][i]["x"])) < len(xs)
+    heads = d["frames"][-1]["data"][-1]
+    np.testing.assert_allclose(arr(heads["x"]), [ps.paths[0, -1, 0] for ps in sets], rtol=1e-6)
+
+
+def test_six_optimizers_500_steps_stays_under_1_5_mb(race):
+    grid, sets, critical = race
+    for build in (figures.contour_figure, figures.surface3d_figure):
+        size = len(pio.to_json(build(grid, sets, log_color=True, critical=critical).to_dict(), validate=False))
+        assert size <= 1.5e6, (build.__name__, size)
+
+
+def test_frames_for_keeps_size_bounded_as_trajectories_grow():
+    assert figures.frames_for(6) == 100 and figures.frames_for(1) == 100
+    assert 40 <= figures.frames_for(18) < 100
+    assert figures.frames_for(18) ** 2 * 18 <= 100**2 * 6 * 1.05
+
+
+def test_frame_indices_end_at_the_last_step():
+    idx = figures.frame_indices(500, 100)
+    assert idx[0] == 0 and idx[-1] == 500 and len(idx) <= 100 and np.all(np.diff(idx) > 0)
+    np.testing.assert_array_equal(figures.frame_indices(5, 100), np.arange(6))
+
+
+def test_log_colour_bar_labels_real_loss_values(race):
+    grid, sets, _ = race
+    d = figures.contour_figure(grid, sets, log_color=True).to_dict()
+    bar = d["data"][0]["colorbar"]
+    low = float(np.min(grid.loss))
+    for val, text in zip(bar["tickvals"], bar["ticktext"]):
+        assert 10**val - 1 + low == pytest.approx(float(text), rel=1e-6)
+
+
+def test_diverged_paths_draw_exactly_their_valid_points():
+    t = optimizers.trajectories("himmelblau", "gd", [[0, 0], [0, 0]], 100, lr=[0.01, 0.2])
+    k = int(t.diverged_at[1])
+    grid = surfaces.grid("himmelblau", 40)
+    d = json.loads(pio.to_json(figures.contour_figure(grid, [figures.PathSet("gd", t.path, t.loss)]).to_dict(),
+                               validate=False))
+    xs = arr(d["frames"][-1]["data"][0]["x"])
+    second = xs[int(np.argmax(np.isnan(xs))) + 1:]  # after trajectory 0 and its NaN separator
+    assert 0 < k < 10  # its first steps are all among the sampled frames
+    np.testing.assert_array_equal(second[np.isfinite(second)], t.path[1, :k, 0])
+
+
+def test_curves_use_log_axis_only_for_wide_positive_ranges():
+    assert figures.wide_range([1e-3, 1.0]) and not figures.wide_range([0.5, 1.0]) and not figures.wide_range([-1, 10])
+    fig = figures.step_curves_figure([figures.Series("a", np.array([1.0, np.nan, 0.1]))], title="t", y_title="y",
+                                     log_y=True)
+    assert fig.layout.yaxis.type == "log" and len(fig.data) == 1
