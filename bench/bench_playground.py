@@ -49,7 +49,7 @@ def page_work(lr: float, surface: str = SURFACE, grid=GRID, critical=CRITICAL):
 def apptest_interaction(rounds: int = 8) -> list[float]:
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(os.path.join(ROOT, "pages", "playground.py"), default_timeout=120)
+    at = AppTest.from_file(os.path.join(ROOT, "app_pages", "playground.py"), default_timeout=120)
     at.query_params["n_opt"] = "6"
     at.query_params["steps"] = str(STEPS)
     at.run()

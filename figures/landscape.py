@@ -32,14 +32,18 @@ def color_values(loss: np.ndarray, log_color: bool) -> np.ndarray:
     return np.log10(1.0 + loss - np.nanmin(loss))
 
 
-def _colorbar(loss: np.ndarray, log_color: bool) -> dict:
-    if not log_color:
-        return dict(title=dict(text="L", side="right"), thickness=12)
+def _log_ticks(loss: np.ndarray) -> dict:
+    """Ticks at round values of L itself, placed where log10(1 + L − min L) puts them."""
     low, high = float(np.nanmin(loss)), float(np.nanmax(loss))
-    # Ticks at round values of L itself, placed where log10(1 + L − min L) puts them.
     ticks = [v for e in range(-3, 9) for v in (10.0**e, 3 * 10.0**e) if low + 0.05 * (high - low) ** 0.1 < v <= high]
-    return dict(title=dict(text="L (log scale)", side="right"), thickness=12,
-                tickvals=[float(np.log10(1 + v - low)) for v in ticks], ticktext=[f"{v:g}" for v in ticks])
+    return dict(tickvals=[float(np.log10(1 + v - low)) for v in ticks], ticktext=[f"{v:g}" for v in ticks])
+
+
+def _colorbar(loss: np.ndarray, log_color: bool) -> dict:
+    bar = dict(thickness=10, xpad=4, tickfont=dict(size=10))
+    if not log_color:
+        return dict(title=dict(text="L", side="right"), **bar)
+    return dict(title=dict(text="L (log scale)", side="right"), **bar, **_log_ticks(loss))
 
 
 def typed_array(values) -> dict:
@@ -109,7 +113,7 @@ def _frames(idx: np.ndarray, animated_ids: list[int], moving) -> list[dict]:
 
 def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
                    max_frames: int = 100, duration_ms: int = 50, title: str = "",
-                   height: int = 560, uirevision: str = "contour", click_grid: int = 0) -> go.Figure:
+                   height: int = 600, uirevision: str = "contour", click_grid: int = 0) -> go.Figure:
     """Contour map with every trajectory animated step by step.
 
     Args:
@@ -161,13 +165,14 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
                              marker=_head_marker(paths), text=_head_labels(paths),
                              hovertemplate="<b>%{text}</b><br>x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>"))
     fig = AnimatedFigure(data=fixed + traces, raw_frames=_frames(idx, animated_ids, moving),
-                         raw_layout=animation_controls([str(int(k)) for k in idx], duration_ms, y=-0.14))
+                         raw_layout=animation_controls([str(int(k)) for k in idx], duration_ms, y=-0.16))
     (x0, x1), (y0, y1) = (grid.xs[0], grid.xs[-1]), (grid.ys[0], grid.ys[-1])
     fig.update_layout(
-        title=dict(text=title, x=0.01), height=height, margin=dict(l=50, r=10, t=40 if title else 30, b=110),
+        title=dict(text=title, x=0.01), height=height, margin=dict(l=45, r=0, t=40 if title else 30, b=160),
         xaxis=dict(range=[float(x0), float(x1)], title=dict(text="x  (w₁)", standoff=4)),
         yaxis=dict(range=[float(y0), float(y1)], title="y  (w₂)"),
-        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(0,0,0,0)"),
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(0,0,0,0)", font=dict(size=11),
+                    entrywidthmode="fraction", entrywidth=0.5),
         uirevision=uirevision, hovermode="closest",
     )
     return fig
@@ -228,13 +233,14 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
                                text=_head_labels(paths),
                                hovertemplate="<b>%{text}</b><br>x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>"))
     fig = AnimatedFigure(data=fixed + traces, raw_frames=_frames(idx, animated_ids, moving),
-                         raw_layout=animation_controls([str(int(k)) for k in idx], duration_ms))
+                         raw_layout=animation_controls([str(int(k)) for k in idx], duration_ms, y=0.02))
     fig.update_layout(
-        height=height, margin=dict(l=0, r=0, t=30, b=100), uirevision=uirevision, showlegend=False,
+        height=height, margin=dict(l=0, r=0, t=30, b=110), uirevision=uirevision, showlegend=False,
         scene=dict(
             xaxis=dict(title="x", range=[float(grid.xs[0]), float(grid.xs[-1])]),
             yaxis=dict(title="y", range=[float(grid.ys[0]), float(grid.ys[-1])]),
-            zaxis=dict(title="log₁₀(1 + L − min L)" if log_color else "L", range=[zmin, zmax + 2 * lift]),
+            zaxis=dict(title="L (log scale)" if log_color else "L", range=[zmin, zmax + 2 * lift],
+                       **(_log_ticks(grid.loss) if log_color else {})),
             aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
             camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0)),
         ),

@@ -43,9 +43,10 @@ def animation_controls(frame_names: list[str], duration_ms: int, redraw: bool = 
             ],
         )],
         sliders=[dict(
-            active=len(frame_names) - 1, x=0.42, len=0.58, y=y + 0.02, yanchor="top", pad=dict(t=0, b=0),
-            ticklen=0, font=dict(size=1, color="rgba(0,0,0,0)"),  # no tick labels: the current step says it
-            currentvalue=dict(prefix="step ", font=dict(size=12, color="#555"), xanchor="left"),
+            # Its own row under the buttons, full width; no tick labels (the current step says it).
+            active=len(frame_names) - 1, x=0.0, len=1.0, y=y - 0.1, yanchor="top", pad=dict(t=0, b=0),
+            ticklen=0, minorticklen=0, font=dict(size=1, color="rgba(0,0,0,0)"),
+            currentvalue=dict(prefix="step ", font=dict(size=12, color="#555"), xanchor="right"),
             steps=[dict(method="animate", label=name,
                         args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=redraw),
                                            transition=dict(duration=0))])

@@ -14,7 +14,7 @@ import surfaces
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
-PLAYGROUND = str(ROOT / "pages" / "playground.py")
+PLAYGROUND = str(ROOT / "app_pages" / "playground.py")
 TIMEOUT = 180
 
 
@@ -54,7 +54,7 @@ def test_home_page_names_topics_and_backend():
 
 def test_navigation_reaches_the_playground():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page("pages/playground.py").run()
+    at.switch_page("app_pages/playground.py").run()
     no_exceptions(at)
     assert at.title[0].value == "Playground"
 

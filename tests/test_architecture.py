@@ -6,9 +6,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
-    "surfaces": {"streamlit", "plotly", "controls", "compute", "figures", "pages"},
-    "optimizers": {"streamlit", "plotly", "controls", "compute", "figures", "pages"},
-    "figures": {"streamlit", "jax", "controls", "compute", "pages"},
+    "surfaces": {"streamlit", "plotly", "controls", "compute", "figures", "app_pages"},
+    "optimizers": {"streamlit", "plotly", "controls", "compute", "figures", "app_pages"},
+    "figures": {"streamlit", "jax", "controls", "compute", "app_pages"},
 }
 
 

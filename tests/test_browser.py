@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# url path -> page file; every file in pages/ must be listed (checked below).
+# url path -> page file; every file in app_pages/ must be listed (checked below).
 PAGES = {"": "home.py", "playground": "playground.py"}
 IGNORED_CONSOLE = [  # Streamlit itself asks for these under a sub-page path
     re.compile(r"/[^/]+/_stcore/(health|host-config)"),
@@ -142,8 +142,36 @@ def assert_healthy(page, problems):
     assert not problems, problems
 
 
+def test_shared_link_reproduces_the_experiment_and_click_moves_the_start(server, browser):
+    # Runs first: a shared link is often a fresh server's first request. With a
+    # folder named pages/, Streamlit then ran the page without app.py (no
+    # navigation, no wide layout); app_pages/ avoids that.
+    page, problems = open_page(browser, f"{server}/playground?surface=rosenbrock&o1=adam&o1_adam_lr=0.05&steps=120")
+    try:
+        assert_healthy(page, problems)
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "Home" in nav and "Playground" in nav and "app" not in nav.split()
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        main = page.locator('[data-testid="stMain"]')
+        assert "Rosenbrock banana." in main.inner_text()  # the page names the surface it draws
+        assert sidebar.get_by_role("spinbutton", name="Steps").input_value() == "120"
+        # A click on the contour map moves start 1 there (point selection on the click lattice).
+        x_input = sidebar.get_by_role("spinbutton", name="start 1: x")
+        before = x_input.input_value()
+        box = page.locator(".js-plotly-plot").first.locator(".nsewdrag").first.bounding_box()
+        page.mouse.click(box["x"] + 0.8 * box["width"], box["y"] + 0.25 * box["height"])
+        page.wait_for_function(
+            "(v) => { const e = [...document.querySelectorAll('input')].find(i => i.getAttribute('aria-label') === 'start 1: x');"
+            " return e && e.value !== v; }", arg=before, polling=250, timeout=60_000)
+        page.wait_for_function(READY_JS, polling=250, timeout=120_000)
+        assert float(x_input.input_value()) == pytest.approx(-2 + 0.8 * 4, abs=0.25)
+        assert_healthy(page, problems)
+    finally:
+        page.close()
+
+
 def test_every_page_file_is_covered():
-    assert sorted(PAGES.values()) == sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+    assert sorted(PAGES.values()) == sorted(p.name for p in (ROOT / "app_pages").glob("*.py"))
 
 
 @pytest.mark.parametrize("path", list(PAGES))
@@ -166,29 +194,6 @@ def test_page_loads_draws_and_animates(server, browser, path):
         assert after["current"] not in (None, before["current"]) or before["current"] is None
         assert after["contour"] == before["contour"] > 0, "the contour vanished when Play was pressed"
         assert after["scatter"] == before["scatter"]
-        assert_healthy(page, problems)
-    finally:
-        page.close()
-
-
-def test_shared_link_reproduces_the_experiment_and_click_moves_the_start(server, browser):
-    page, problems = open_page(browser, f"{server}/playground?surface=rosenbrock&o1=adam&o1_adam_lr=0.05&steps=120")
-    try:
-        assert_healthy(page, problems)
-        sidebar = page.locator('[data-testid="stSidebar"]')
-        main = page.locator('[data-testid="stMain"]')
-        assert "Rosenbrock banana." in main.inner_text()  # the page names the surface it draws
-        assert sidebar.get_by_role("spinbutton", name="Steps").input_value() == "120"
-        # A click on the contour map moves start 1 there (point selection on the click lattice).
-        x_input = sidebar.get_by_role("spinbutton", name="start 1: x")
-        before = x_input.input_value()
-        box = page.locator(".js-plotly-plot").first.locator(".nsewdrag").first.bounding_box()
-        page.mouse.click(box["x"] + 0.8 * box["width"], box["y"] + 0.25 * box["height"])
-        page.wait_for_function(
-            "(v) => { const e = [...document.querySelectorAll('input')].find(i => i.getAttribute('aria-label') === 'start 1: x');"
-            " return e && e.value !== v; }", arg=before, polling=250, timeout=60_000)
-        page.wait_for_function(READY_JS, polling=250, timeout=120_000)
-        assert float(x_input.input_value()) == pytest.approx(-2 + 0.8 * 4, abs=0.25)
         assert_healthy(page, problems)
     finally:
         page.close()

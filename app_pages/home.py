@@ -15,16 +15,16 @@ st.markdown(
 st.subheader("What the lecture covers, and where it lives here")
 TOPICS = [
     ("Critical points: minimum, maximum, saddle (Hessian eigenvalues)", "Playground: critical points are marked on the map; "
-     "the results table says which kind each run ended at", "pages/playground.py"),
-    ("The lecture's example L = (1 − w₁w₂)²: a saddle at the origin", "Playground, surface *Lecture example*", "pages/playground.py"),
+     "the results table says which kind each run ended at", "app_pages/playground.py"),
+    ("The lecture's example L = (1 − w₁w₂)²: a saddle at the origin", "Playground, surface *Lecture example*", "app_pages/playground.py"),
     ("Momentum: rolling over small hills and plateaus", "Playground, surfaces *Shallow and deep minimum* and *Plateau*",
-     "pages/playground.py"),
+     "app_pages/playground.py"),
     ("Training stuck ≠ small gradient; one learning rate cannot fit all directions",
-     "Playground, surface *Elongated valley*: loss and gradient norm side by side", "pages/playground.py"),
+     "Playground, surface *Elongated valley*: loss and gradient norm side by side", "app_pages/playground.py"),
     ("Adaptive learning rates: Adagrad, RMSProp (lecture and library forms), Adam",
-     "Playground: every optimizer with its own hyperparameters", "pages/playground.py"),
+     "Playground: every optimizer with its own hyperparameters", "app_pages/playground.py"),
     ("Learning-rate schedules and warm-up (incl. the Transformer's)", "Playground: a schedule per optimizer, η(t) plotted",
-     "pages/playground.py"),
+     "app_pages/playground.py"),
 ]
 for topic, where, page in TOPICS:
     c1, c2 = st.columns([3, 4])

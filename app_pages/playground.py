@@ -78,7 +78,7 @@ if diverged:
                + "; ".join(f"**{label}** at step {k}" for label, k in diverged)
                + ". Try a smaller learning rate.")
 
-left, right = st.columns(2)
+left, right = st.columns([6, 5])
 with left:
     st.plotly_chart(
         figures.contour_figure(grid, path_sets, log_color=record.log_color, critical=critical, max_frames=frames,
