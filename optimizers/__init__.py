@@ -49,6 +49,23 @@ from optimizers.runner import (
     trajectories,
 )
 from optimizers.summary import TrajectorySummary, summarize
+from optimizers.anatomy import (
+    LineRun,
+    MomentumStep,
+    line_profile,
+    momentum_decomposition,
+    momentum_weights,
+    run_on_line,
+)
+from optimizers.escape import (
+    ESCAPE_METHODS,
+    BasinEscape,
+    SaddleEscape,
+    basin_escape,
+    negative_curvature_direction,
+    saddle_escape,
+    start_near_saddle,
+)
 from optimizers.schedules import (
     constant,
     cosine,

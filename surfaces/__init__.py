@@ -17,16 +17,29 @@ from surfaces.analysis import (
     classify,
     critical_points,
     gradient,
+    gradients,
     grid,
     hessian,
     hessian_eigen,
+    losses,
     nearest_critical_point,
     symmetric_eigen_2x2,
 )
 from surfaces.catalog import CATALOG, KnownPoint, Surface, get, names
+from surfaces.local import (
+    CRITICAL_GRADIENT,
+    LocalQuadratic,
+    PointAnalysis,
+    analyze_point,
+    local_quadratic,
+    minimum_ratio,
+    positive_count,
+    taylor_quadratic,
+)
 
 __all__ = [
     "CATALOG", "KINDS", "CriticalPoint", "Grid", "KnownPoint", "Surface", "classify",
-    "critical_points", "get", "gradient", "grid", "hessian", "hessian_eigen", "names",
-    "nearest_critical_point", "symmetric_eigen_2x2",
+    "critical_points", "get", "gradient", "gradients", "losses", "grid", "hessian", "hessian_eigen", "names",
+    "nearest_critical_point", "symmetric_eigen_2x2", "CRITICAL_GRADIENT", "LocalQuadratic", "PointAnalysis",
+    "analyze_point", "local_quadratic", "minimum_ratio", "positive_count", "taylor_quadratic",
 ]

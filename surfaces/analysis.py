@@ -60,6 +60,23 @@ def gradient(surface, point) -> np.ndarray:
     return np.asarray(g)
 
 
+@partial(jax.jit, static_argnums=0)
+def _losses_and_gradients(surface: Surface, points):
+    return jax.vmap(jax.value_and_grad(surface.loss))(points)
+
+
+def losses(surface, points) -> np.ndarray:
+    """L at every row of ``points`` (m, 2), in one vmapped call."""
+    v, _ = _losses_and_gradients(get(surface), jnp.asarray(points, jnp.float32).reshape(-1, 2))
+    return np.asarray(v)
+
+
+def gradients(surface, points) -> np.ndarray:
+    """∇L at every row of ``points`` (m, 2) → (m, 2), in one vmapped call."""
+    _, g = _losses_and_gradients(get(surface), jnp.asarray(points, jnp.float32).reshape(-1, 2))
+    return np.asarray(g)
+
+
 def hessian(surface, point) -> np.ndarray:
     """The Hessian H = ∇²L at ``point`` (NumPy array of shape (2, 2))."""
     _, _, h = _value_grad_hessian(get(surface), jnp.asarray(point, jnp.float32))

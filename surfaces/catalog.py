@@ -151,6 +151,7 @@ CATALOG: tuple[Surface, ...] = (
         text="The lecture's worked example: the origin is a saddle point (eigenvalues +2 and -2) "
         "and every point of the curve w1·w2 = 1 is a degenerate minimum.",
         known=(KnownPoint((0.0, 0.0), "saddle"),),
+        log_color=True,  # L reaches 25 in the corners; the valleys w1·w2 = 1 are below 1
     ),
     Surface(
         name="simple_saddle",

@@ -1,4 +1,4 @@
-"""Imports point one way: pages -> controls/figures/compute -> surfaces/optimizers (DESIGN.md)."""
+"""Imports point one way: pages -> controls/figures/compute -> surfaces/optimizers/networks (DESIGN.md)."""
 import ast
 from pathlib import Path
 
@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
     "surfaces": {"streamlit", "plotly", "controls", "compute", "figures", "app_pages"},
     "optimizers": {"streamlit", "plotly", "controls", "compute", "figures", "app_pages"},
+    "networks": {"streamlit", "plotly", "controls", "compute", "figures", "app_pages"},
     "figures": {"streamlit", "jax", "controls", "compute", "app_pages"},
 }
 

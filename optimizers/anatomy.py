@@ -1,0 +1,105 @@
+"""What a momentum step is made of, and optimizers on a 1-D slice of a surface (LECTURES 1.6).
+
+Lecture form of momentum: m^0 = 0, m^{t+1} = λ m^t − η g^t, θ^{t+1} = θ^t + m^{t+1}.
+Unrolled, m^t = −η Σ_{k=0}^{t−1} λ^k g^{t−1−k}: a weighted sum of all earlier
+gradients, the newest weighted 1, the one before λ, then λ², ...
+Imports only JAX, NumPy and the surface package.
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import surfaces
+from optimizers.registry import get as get_optimizer
+from optimizers.runner import DIVERGENCE_BOUND, step_bucket
+
+
+class MomentumStep(NamedTuple):
+    """The parts of step t → t+1 of lecture-form momentum, each an (steps, 2) array."""
+
+    last_movement: np.ndarray  # m^t = θ^t − θ^{t−1} (0 at t = 0)
+    carried: np.ndarray  # λ m^t
+    gradient_step: np.ndarray  # −η g^t
+    movement: np.ndarray  # m^{t+1} = λ m^t − η g^t
+
+
+def momentum_decomposition(path, gradients, lr: float, momentum: float) -> MomentumStep:
+    """Split every step of a momentum run into λ·(last movement) and −η·(gradient).
+
+    Args:
+      path: (steps + 1, 2) positions θ^0 … θ^steps of a lecture-form momentum run.
+      gradients: (steps + 1, 2) or more, ∇L(θ^t), computed independently of the run.
+    Returns the parts for t = 0 … steps − 1; ``movement`` should equal θ^{t+1} − θ^t.
+    """
+    path = np.asarray(path, np.float64)
+    g = np.asarray(gradients, np.float64)[: len(path) - 1]
+    moved = np.diff(path, axis=0)
+    last = np.concatenate([np.zeros((1, 2)), moved[:-1]])
+    carried, gradient_step = momentum * last, -lr * g
+    return MomentumStep(last, carried, gradient_step, carried + gradient_step)
+
+
+def momentum_weights(momentum: float, t: int) -> np.ndarray:
+    """Weights λ^k, k = 0 … t − 1, of the gradients g^{t−1−k} in m^t = −η Σ_k λ^k g^{t−1−k}."""
+    return float(momentum) ** np.arange(int(t), dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- 1-D slices
+class LineRun(NamedTuple):
+    """An optimizer on f(s) = L(origin + s·direction), started at s = 0."""
+
+    s: np.ndarray  # (steps + 1,), NaN from ``diverged_at`` on
+    loss: np.ndarray  # (steps + 1,)
+    diverged_at: int
+
+
+def unit(direction) -> np.ndarray:
+    d = np.asarray(direction, np.float64)
+    norm = np.linalg.norm(d)
+    return d / norm if norm > 0 and np.isfinite(norm) else np.array([1.0, 0.0])
+
+
+def line_profile(surface, origin, direction, s) -> np.ndarray:
+    """L(origin + s·direction) for every s (direction normalised to length 1)."""
+    d = unit(direction)
+    points = np.asarray(origin, np.float64)[None] + np.asarray(s, np.float64)[:, None] * d[None]
+    return surfaces.losses(surface, points)
+
+
+@partial(jax.jit, static_argnames=("surface", "optimizer", "steps"))
+def _scan_line(surface, optimizer, steps, origin, direction, hparams):
+    value_and_grad = jax.value_and_grad(lambda s: surface.loss(origin + s[0] * direction))
+    opt = get_optimizer(optimizer).factory(**hparams)
+    s0 = jnp.zeros(1, jnp.float32)
+
+    def step(carry, _):
+        s, state = carry
+        value, g = value_and_grad(s)
+        updates, state = opt.update(g, state, s)
+        return (s + updates, state), (s[0], value)
+
+    _, (s, loss) = jax.lax.scan(step, (s0, opt.init(s0)), None, length=steps + 1)
+    return s, loss
+
+
+def run_on_line(surface, optimizer: str, origin, direction, steps: int, **hyperparams) -> LineRun:
+    """A registry optimizer on the 1-D slice through ``origin`` along ``direction``: a ball on a curve.
+
+    Origin, direction and hyperparameters are traced: moving them never recompiles.
+    """
+    spec = get_optimizer(optimizer)
+    hp = {p.name: jnp.float32(p.clamp(hyperparams.get(p.name, p.default))) for p in spec.params}
+    steps = int(steps)
+    s, loss = _scan_line(surfaces.get(surface), optimizer, step_bucket(steps),
+                         jnp.asarray(origin, jnp.float32), jnp.asarray(unit(direction), jnp.float32), hp)
+    s, loss = np.array(s[: steps + 1], np.float64), np.array(loss[: steps + 1], np.float64)
+    bad = ~np.isfinite(s) | ~np.isfinite(loss) | (np.abs(s) > DIVERGENCE_BOUND)
+    first = int(bad.argmax()) if bad.any() else -1
+    if first >= 0:
+        s[first:], loss[first:] = np.nan, np.nan
+    return LineRun(s, loss, first)

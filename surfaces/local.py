@@ -1,0 +1,100 @@
+"""The second-order view around one point: Taylor quadratic, curvature signature, minimum ratio.
+
+LECTURES 1.1–1.4. Around θ' the loss is approximated by
+    L(θ) ≈ L(θ') + (θ − θ')ᵀ g + ½ (θ − θ')ᵀ H (θ − θ'),
+g = ∇L(θ'), H = ∇²L(θ'). Where g = 0 the signs of H's eigenvalues decide
+the kind of critical point; the share of positive eigenvalues is the
+lecture's "minimum ratio" (1 for a minimum, 0.5 for a 2-D saddle).
+Imports only JAX and NumPy.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from surfaces.analysis import _value_grad_hessian, classify, grid, symmetric_eigen_2x2
+from surfaces.catalog import get
+
+# Below this gradient norm (relative to the surface's typical scale of 1) a
+# picked point counts as critical, and its eigenvalues name its kind.
+CRITICAL_GRADIENT = 1e-3
+
+
+class PointAnalysis(NamedTuple):
+    """Everything second order says about one point θ'."""
+
+    point: np.ndarray  # (2,)
+    value: float  # L(θ')
+    gradient: np.ndarray  # (2,)
+    hessian: np.ndarray  # (2, 2)
+    eigenvalues: np.ndarray  # (2,) ascending
+    eigenvectors: np.ndarray  # (2, 2) columns
+    kind: str  # a critical point's kind, or "not critical" where ‖g‖ ≥ CRITICAL_GRADIENT
+    minimum_ratio: float  # share of positive eigenvalues
+
+
+def minimum_ratio(eigenvalues, rel_tol: float = 1e-5) -> float:
+    """(number of positive eigenvalues) / (number of eigenvalues) — LECTURES 1.4.
+
+    An eigenvalue below ``rel_tol`` times the largest |λ| is round-off, not
+    positive: the same rule ``classify`` uses for "degenerate".
+    """
+    lam = np.asarray(eigenvalues, np.float64)
+    scale = max(float(np.max(np.abs(lam))), 1.0) if lam.size else 1.0
+    return float(np.mean(lam > rel_tol * scale))
+
+
+def positive_count(eig_min, eig_max) -> np.ndarray:
+    """How many of the two Hessian eigenvalues are positive, elementwise: 2 convex, 1 mixed, 0 concave.
+
+    Over a grid this is the Hessian's signature map; ``positive_count / 2``
+    is the minimum ratio at every point.
+    """
+    return (np.asarray(eig_min) > 0).astype(np.int8) + (np.asarray(eig_max) > 0).astype(np.int8)
+
+
+def analyze_point(surface, point) -> PointAnalysis:
+    """Gradient, Hessian, eigen-decomposition and kind at ``point``."""
+    p = jnp.asarray(point, jnp.float32)
+    value, g, h = _value_grad_hessian(get(surface), p)
+    values, vectors = symmetric_eigen_2x2(h)
+    values, vectors = np.asarray(values), np.asarray(vectors)
+    g = np.asarray(g)
+    kind = classify(values) if np.linalg.norm(g) < CRITICAL_GRADIENT else "not critical"
+    return PointAnalysis(np.asarray(point, np.float64), float(value), g, np.asarray(h), values, vectors, kind,
+                         minimum_ratio(values))
+
+
+class LocalQuadratic(NamedTuple):
+    """The true loss and its second-order Taylor surface on a square window around θ'."""
+
+    xs: np.ndarray  # (k,)
+    ys: np.ndarray  # (k,)
+    loss: np.ndarray  # (k, k), rows follow y
+    quadratic: np.ndarray  # (k, k)
+    max_abs_error: float  # max |L − Q| on the window
+    center: PointAnalysis
+
+
+def taylor_quadratic(analysis: PointAnalysis, xs, ys) -> np.ndarray:
+    """Q(θ) = L(θ') + (θ − θ')ᵀg + ½(θ − θ')ᵀH(θ − θ') on the grid xs × ys (rows follow y)."""
+    X, Y = np.meshgrid(np.asarray(xs, np.float64), np.asarray(ys, np.float64))
+    dx, dy = X - analysis.point[0], Y - analysis.point[1]
+    g, h = analysis.gradient.astype(np.float64), analysis.hessian.astype(np.float64)
+    return (analysis.value + g[0] * dx + g[1] * dy
+            + 0.5 * (h[0, 0] * dx**2 + (h[0, 1] + h[1, 0]) * dx * dy + h[1, 1] * dy**2))
+
+
+def local_quadratic(surface, point, radius: float, resolution: int = 41) -> LocalQuadratic:
+    """True surface and Taylor quadratic around ``point`` on [x ± radius] × [y ± radius].
+
+    The error max |L − Q| shrinks like radius³ for a smooth L: the quadratic is
+    the surface's own picture only close to θ'.
+    """
+    a = analyze_point(surface, point)
+    window = ((a.point[0] - radius, a.point[0] + radius), (a.point[1] - radius, a.point[1] + radius))
+    g = grid(surface, int(resolution), window)
+    q = taylor_quadratic(a, g.xs, g.ys)
+    return LocalQuadratic(g.xs, g.ys, g.loss, q, float(np.nanmax(np.abs(g.loss - q))), a)

@@ -1,0 +1,118 @@
+"""networks: the 2-parameter regression against NumPy, mini-batch SGD's shuffling and batching, the MLP, timing."""
+import numpy as np
+import pytest
+
+import networks
+
+DATA = networks.line_data()
+N = len(DATA.x)
+
+
+def full_gradient(theta, x, y):
+    r = theta[0] * x + theta[1] - y
+    return np.array([2 * np.mean(r * x), 2 * np.mean(r)])
+
+
+def test_data_is_fixed_by_its_seed():
+    again = networks.line_data()
+    np.testing.assert_array_equal(DATA.x, again.x) and np.testing.assert_array_equal(DATA.y, again.y)
+    assert N == 32 and not np.array_equal(DATA.y, networks.line_data(seed=1).y)
+
+
+def test_loss_grid_equals_the_brute_force_mean():
+    ws, bs = np.linspace(-1, 4, 7), np.linspace(-3, 2, 5)
+    W, B = np.meshgrid(ws, bs)
+    brute = np.mean((W[..., None] * DATA.x + B[..., None] - DATA.y) ** 2, axis=-1)
+    np.testing.assert_allclose(networks.loss_grid(DATA.x, DATA.y, ws, bs), brute, rtol=1e-12)
+    np.testing.assert_allclose(networks.loss_at(DATA, np.stack([W, B], -1)), brute, rtol=1e-12)
+
+
+def test_least_squares_matches_polyfit_and_a_single_example_has_a_line_of_minima():
+    np.testing.assert_allclose(networks.least_squares(DATA.x, DATA.y), np.polyfit(DATA.x, DATA.y, 1), rtol=1e-10)
+    assert networks.least_squares(DATA.x[:1], DATA.y[:1]) is None
+
+
+def test_each_batch_has_its_own_minimum():
+    panels = networks.batch_surfaces(DATA, 4, np.linspace(-1, 4, 9), np.linspace(-3, 2, 9), count=3)
+    assert [p.label for p in panels] == ["full batch L", "mini-batch L1", "mini-batch L2", "mini-batch L3"]
+    minima = np.array([p.minimum for p in panels])
+    assert np.min(np.linalg.norm(minima[1:] - minima[0], axis=1)) > 0.05  # not where the full batch stops
+    for p in panels[1:]:  # and the full-batch gradient is not zero there
+        assert np.linalg.norm(full_gradient(p.minimum, DATA.x, DATA.y)) > 1e-3
+
+
+@pytest.mark.parametrize("batch_size", [1, 5, 32])
+def test_partition_covers_every_example_once(batch_size):
+    parts = networks.batch_partition(N, batch_size, seed=3)
+    assert len(parts) == -(-N // batch_size)
+    assert sorted(np.concatenate(parts)) == list(range(N))
+
+
+def test_full_batch_sgd_is_gradient_descent():
+    run = networks.sgd_paths(DATA, N, 15, 0.1, (-1.0, 2.0), seeds=(0, 1))
+    theta, expected = np.array([-1.0, 2.0]), [np.array([-1.0, 2.0])]
+    for _ in range(15):
+        theta = theta - 0.1 * full_gradient(theta, DATA.x, DATA.y)
+        expected.append(theta)
+    assert run.path.shape == (2, 16, 2) and run.updates_per_epoch == 1
+    for seed in range(2):
+        np.testing.assert_allclose(run.path[seed], expected, atol=1e-5)
+    np.testing.assert_allclose(run.loss[0], networks.loss_at(DATA, np.array(expected)), rtol=1e-4)
+
+
+def matching_example(before, after, lr):
+    """The index i for which after = before − η ∇ℓ_i(before), or None."""
+    r = before[0] * DATA.x + before[1] - DATA.y
+    steps = before[None] - lr * np.stack([2 * r * DATA.x, 2 * r], axis=1)
+    err = np.linalg.norm(steps - after[None], axis=1)
+    i = int(err.argmin())
+    return i if err[i] < 1e-4 else None
+
+
+def test_batch_of_one_uses_every_example_once_per_epoch_reshuffled():
+    run = networks.sgd_paths(DATA, 1, 2, 0.02, (-1.0, 2.0), seeds=(7,))
+    p = run.path[0]
+    orders = []
+    for e in range(2):
+        order = [matching_example(p[k], p[k + 1], 0.02) for k in range(e * N, (e + 1) * N)]
+        assert None not in order and sorted(order) == list(range(N))
+        orders.append(order)
+    assert orders[0] != orders[1]  # shuffled between epochs
+
+
+def test_a_short_last_batch_averages_only_its_real_examples():
+    # N = 32, B = 31: two updates per epoch, the second over a single example (30 padded slots weigh 0).
+    run = networks.sgd_paths(DATA, 31, 1, 0.02, (-1.0, 2.0), seeds=(0,))
+    assert run.updates_per_epoch == 2 and run.path.shape == (1, 3, 2)
+    assert matching_example(run.path[0, 1], run.path[0, 2], 0.02) is not None
+
+
+def test_seeds_give_different_paths_and_divergence_is_reported():
+    run = networks.sgd_paths(DATA, 2, 3, 0.05, (-1.0, 2.0), seeds=range(4))
+    assert len({tuple(np.round(p[-1], 6)) for p in run.path}) == 4
+    bad = networks.sgd_paths(DATA, 4, 5, 5.0, (-1.0, 2.0), seeds=(0,))
+    k = int(bad.diverged_at[0])
+    assert k > 0 and np.isnan(bad.path[0, k:]).all()
+
+
+def test_mlp_learns_digits():
+    import jax
+
+    d = networks.digits()
+    assert d.x.shape == (1797, 64) and d.x.min() == 0 and d.x.max() == 1 and set(np.unique(d.y)) == set(range(10))
+    params = networks.init_mlp(jax.random.PRNGKey(0))
+    x, y = d.x[:256], d.y[:256]
+    before = float(networks.mlp_loss(params, x, y))
+    for _ in range(100):
+        params = networks.sgd_step(params, x, y, 0.1)
+    assert float(networks.mlp_loss(params, x, y)) < 0.5 * before
+
+
+def test_update_times_are_measured_for_every_batch_size():
+    seen = []
+    t = networks.update_times((1, 64, 5000), repeats=3, progress=lambda f, text: seen.append(f))
+    np.testing.assert_array_equal(t.batch_sizes, [1, 64, 1797])  # clipped to N
+    assert np.all(np.isfinite(t.seconds_per_update)) and np.all(t.seconds_per_update > 0)
+    np.testing.assert_array_equal(t.updates_per_epoch, [1797, 29, 1])
+    np.testing.assert_allclose(t.seconds_per_epoch, t.updates_per_epoch * t.seconds_per_update)
+    assert seen[-1] == 1.0 and t.device.startswith(("CPU", "GPU"))
