@@ -6,6 +6,10 @@ st.set_page_config(page_title="Error-surface lab", page_icon="⛰️", layout="w
 PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("app_pages/playground.py", title="Playground", icon=":material/sports_score:", url_path="playground"),
+    st.Page("app_pages/critical_points.py", title="Critical points", icon=":material/my_location:",
+            url_path="critical_points"),
+    st.Page("app_pages/momentum.py", title="Momentum", icon=":material/sports_baseball:", url_path="momentum"),
+    st.Page("app_pages/batch_size.py", title="Batch size", icon=":material/stacks:", url_path="batch_size"),
 ]
 
 st.navigation(PAGES).run()

@@ -142,3 +142,14 @@ def optimizer_panel(slot: int, default: str, url: UrlCheck, where=st) -> dict:
     sspec = optimizers.get_schedule(schedule)
     sp = {p.name: number_widget(p, f"o{slot}_{schedule}_{p.name}", url, where=where) for p in sspec.params}
     return dict(name=name, hyperparams=hp, schedule=schedule, schedule_params=sp)
+
+
+def preset_button(label: str, values: dict, key: str, where=st, help: str | None = None) -> None:
+    """A button that sets several widgets at once (by key) before the page reruns: the "lecture example"."""
+
+    def apply():
+        for k, v in values.items():
+            st.session_state[k] = v
+
+    where.button(label, key=key, on_click=apply, help=help or "Set every control on this page to the lecture's example",
+                 icon=":material/school:", width="stretch")

@@ -14,17 +14,24 @@ st.markdown(
 
 st.subheader("What the lecture covers, and where it lives here")
 TOPICS = [
-    ("Critical points: minimum, maximum, saddle (Hessian eigenvalues)", "Playground: critical points are marked on the map; "
-     "the results table says which kind each run ended at", "app_pages/playground.py"),
-    ("The lecture's example L = (1 − w₁w₂)²: a saddle at the origin", "Playground, surface *Lecture example*", "app_pages/playground.py"),
-    ("Momentum: rolling over small hills and plateaus", "Playground, surfaces *Shallow and deep minimum* and *Plateau*",
-     "app_pages/playground.py"),
-    ("Training stuck ≠ small gradient; one learning rate cannot fit all directions",
+    ("1.1 Critical points: minimum, maximum, saddle (Hessian eigenvalues, Taylor view)",
+     "Critical points: every critical point classified, H at any point, the quadratic over the surface",
+     "app_pages/critical_points.py"),
+    ("1.2 The lecture's example L = (1 − w₁w₂)²: a saddle at the origin", "Critical points, *Lecture example* preset",
+     "app_pages/critical_points.py"),
+    ("1.3–1.4 Escaping a saddle along an eigenvector; the minimum ratio",
+     "Critical points: gradient descent, one eigenvector step, and noise, racing out of a saddle",
+     "app_pages/critical_points.py"),
+    ("1.5 Batch size: noisy updates, time per epoch, sharp vs flat minima",
+     "Batch size: mini-batch surfaces, SGD spread, timings on this device", "app_pages/batch_size.py"),
+    ("1.6 Momentum: rolling over small hills and plateaus",
+     "Momentum: each step taken apart, gradient weights λᵏ, a ball on a curve", "app_pages/momentum.py"),
+    ("2.1 Training stuck ≠ small gradient; one learning rate cannot fit all directions",
      "Playground, surface *Elongated valley*: loss and gradient norm side by side", "app_pages/playground.py"),
-    ("Adaptive learning rates: Adagrad, RMSProp (lecture and library forms), Adam",
+    ("2.2 Adaptive learning rates: Adagrad, RMSProp (lecture and library forms), Adam",
      "Playground: every optimizer with its own hyperparameters", "app_pages/playground.py"),
-    ("Learning-rate schedules and warm-up (incl. the Transformer's)", "Playground: a schedule per optimizer, η(t) plotted",
-     "app_pages/playground.py"),
+    ("2.3 Learning-rate schedules and warm-up (incl. the Transformer's)",
+     "Playground: a schedule per optimizer, η(t) plotted", "app_pages/playground.py"),
 ]
 for topic, where, page in TOPICS:
     c1, c2 = st.columns([3, 4])

@@ -2,3 +2,6 @@
 from figures.curves import Series, step_curves_figure, wide_range
 from figures.landscape import PathSet, color_values, contour_figure, surface3d_figure
 from figures.style import MAX_FRAMES, PATH_COLORS, frame_indices, frames_for
+from figures.lines import (LinePath, batch_surfaces_figure, line_race_figure, timing_figure, train_test_figure,
+                           weights_figure)
+from figures.local import SIGNATURE_LABELS, Arrow, add_arrows, point_marker, signature_figure, taylor_figure

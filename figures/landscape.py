@@ -71,7 +71,7 @@ def _path_hover(label: str, z: bool = False) -> str:
     return f"<b>{label}</b><br>x=%{{x:.4g}}<br>y=%{{y:.4g}}" + ("<br>L=%{z:.4g}" if z else "") + "<extra></extra>"
 
 
-def _critical_traces(points: Sequence, z_of=None, three_d: bool = False) -> list:
+def critical_traces(points: Sequence, z_of=None, three_d: bool = False) -> list:
     traces = []
     for kind, (symbol, color) in CRITICAL_STYLE.items():
         pts = [c for c in points if c.kind == kind]
@@ -113,7 +113,8 @@ def _frames(idx: np.ndarray, animated_ids: list[int], moving) -> list[dict]:
 
 def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
                    max_frames: int = 100, duration_ms: int = 50, title: str = "",
-                   height: int = 600, uirevision: str = "contour", click_grid: int = 0) -> go.Figure:
+                   height: int = 600, uirevision: str = "contour", click_grid: int = 0,
+                   animate: bool = True, axis_titles: tuple[str, str] = ("x  (w₁)", "y  (w₂)")) -> go.Figure:
     """Contour map with every trajectory animated step by step.
 
     Args:
@@ -126,6 +127,8 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
       click_grid: if > 0, an invisible click_grid² lattice of points (the
         first trace after the surface) that a click can select, so a page can
         read "start here" from a point-selection event.
+      animate: False draws the whole paths with no frames and no controls
+        (for a view whose step is chosen elsewhere).
     """
     steps = paths[0].paths.shape[1] - 1 if paths else 0
     idx = frame_indices(steps, min(max_frames, MAX_FRAMES))
@@ -146,7 +149,7 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
             marker=dict(size=14, opacity=0, color="white"), unselected=dict(marker=dict(opacity=0)),
             selected=dict(marker=dict(opacity=0.6, size=16)),
             hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br><i>click: start here</i><extra></extra>"))
-    fixed += _critical_traces(critical)
+    fixed += critical_traces(critical)
     animated_ids = list(range(len(fixed), len(fixed) + len(paths) + 1))
 
     def moving(upto: int) -> list[dict]:
@@ -164,13 +167,17 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
     traces.append(go.Scatter(**final[-1], mode="markers", name="position", showlegend=False,
                              marker=_head_marker(paths), text=_head_labels(paths),
                              hovertemplate="<b>%{text}</b><br>x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>"))
-    fig = AnimatedFigure(data=fixed + traces, raw_frames=_frames(idx, animated_ids, moving),
-                         raw_layout=animation_controls([str(int(k)) for k in idx], duration_ms, y=-0.16))
+    if animate and paths:
+        fig = AnimatedFigure(data=fixed + traces, raw_frames=_frames(idx, animated_ids, moving),
+                             raw_layout=animation_controls([str(int(k)) for k in idx], duration_ms, y=-0.16))
+    else:
+        fig = go.Figure(data=fixed + traces)
     (x0, x1), (y0, y1) = (grid.xs[0], grid.xs[-1]), (grid.ys[0], grid.ys[-1])
     fig.update_layout(
-        title=dict(text=title, x=0.01), height=height, margin=dict(l=45, r=0, t=40 if title else 30, b=160),
-        xaxis=dict(range=[float(x0), float(x1)], title=dict(text="x  (w₁)", standoff=4)),
-        yaxis=dict(range=[float(y0), float(y1)], title="y  (w₂)"),
+        title=dict(text=title, x=0.01), height=height,
+        margin=dict(l=45, r=0, t=40 if title else 30, b=160 if animate and paths else 45),
+        xaxis=dict(range=[float(x0), float(x1)], title=dict(text=axis_titles[0], standoff=4)),
+        yaxis=dict(range=[float(y0), float(y1)], title=axis_titles[1]),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(0,0,0,0)", font=dict(size=11),
                     entrywidthmode="fraction", entrywidth=0.5),
         uirevision=uirevision, hovermode="closest",
@@ -205,7 +212,7 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
         hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br>L=%{customdata:.4g}<extra></extra>",
         contours=dict(z=dict(show=True, usecolormap=True, width=1)),
     )
-    fixed = [surface, *_critical_traces(critical, z_of=lambda v: float(z_of(v)) + lift, three_d=True)]
+    fixed = [surface, *critical_traces(critical, z_of=lambda v: float(z_of(v)) + lift, three_d=True)]
     animated_ids = list(range(len(fixed), len(fixed) + len(paths) + 1))
 
     def clipped_z(loss):
@@ -232,10 +239,13 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
                                marker=dict(size=5, color=_head_marker(paths)["color"], line=dict(color="white", width=1)),
                                text=_head_labels(paths),
                                hovertemplate="<b>%{text}</b><br>x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>"))
-    fig = AnimatedFigure(data=fixed + traces, raw_frames=_frames(idx, animated_ids, moving),
-                         raw_layout=animation_controls([str(int(k)) for k in idx], duration_ms, y=0.02))
+    if paths:
+        fig = AnimatedFigure(data=fixed + traces, raw_frames=_frames(idx, animated_ids, moving),
+                             raw_layout=animation_controls([str(int(k)) for k in idx], duration_ms, y=0.02))
+    else:
+        fig = go.Figure(data=fixed)
     fig.update_layout(
-        height=height, margin=dict(l=0, r=0, t=30, b=110), uirevision=uirevision, showlegend=False,
+        height=height, margin=dict(l=0, r=0, t=30, b=110 if paths else 10), uirevision=uirevision, showlegend=False,
         scene=dict(
             xaxis=dict(title="x", range=[float(grid.xs[0]), float(grid.xs[-1])]),
             yaxis=dict(title="y", range=[float(grid.ys[0]), float(grid.ys[-1])]),

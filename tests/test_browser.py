@@ -22,7 +22,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # url path -> page file; every file in app_pages/ must be listed (checked below).
-PAGES = {"": "home.py", "playground": "playground.py"}
+PAGES = {"": "home.py", "playground": "playground.py", "critical_points": "critical_points.py",
+         "momentum": "momentum.py", "batch_size": "batch_size.py"}
+ANIMATED = {"playground.py", "critical_points.py", "momentum.py", "batch_size.py"}
 IGNORED_CONSOLE = [  # Streamlit itself asks for these under a sub-page path
     re.compile(r"/[^/]+/_stcore/(health|host-config)"),
 ]
@@ -182,8 +184,8 @@ def test_page_loads_draws_and_animates(server, browser, path):
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{path or 'home'}.png"), full_page=True)
         anim = page.evaluate(FIRST_ANIMATED_JS)
-        if PAGES[path] == "playground.py":
-            assert anim is not None, "the Playground must have an animated chart"
+        if PAGES[path] in ANIMATED:
+            assert anim is not None, f"{PAGES[path]} must have an animated chart"
         if anim is None:
             return
         before = page.evaluate(LAYERS_JS, anim["index"])

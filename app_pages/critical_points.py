@@ -1,0 +1,190 @@
+"""Critical points and the Hessian; escaping a saddle (LECTURES 1.1–1.4)."""
+import numpy as np
+import streamlit as st
+
+import compute
+import controls
+import figures
+import optimizers
+import surfaces
+from optimizers.registry import HyperParam
+
+GRID = 120
+PAGE = "critical_points"
+LECTURE = {"surface": "lecture_saddle", "px_lecture_saddle": 0.0, "py_lecture_saddle": 0.0, "radius": 0.5}
+
+st.title("Critical points and the Hessian")
+st.caption("Where the gradient vanishes, training stalls — but not always at a minimum. "
+           "The Hessian's eigenvalues tell a minimum from a maximum from a saddle point.")
+notes = st.container()
+url = controls.UrlCheck(PAGE)
+
+
+def point_key(surface: str, axis: str) -> str:
+    return f"p{axis}_{surface}"
+
+
+def pick_from_click():
+    points = (st.session_state.get("cp_contour") or {}).get("selection", {}).get("points", [])
+    if points:
+        s = st.session_state["surface"]
+        st.session_state[point_key(s, "x")] = round(float(points[0]["x"]), 3)
+        st.session_state[point_key(s, "y")] = round(float(points[0]["y"]), 3)
+
+
+def pick_critical():
+    """Selectbox callback: move the picked point onto the chosen critical point."""
+    s, choice = st.session_state["surface"], st.session_state.get("cp_pick")
+    found = compute.critical_points(s)
+    if choice is not None and 0 <= choice < len(found):
+        st.session_state[point_key(s, "x")] = round(float(found[choice].point[0]), 4)
+        st.session_state[point_key(s, "y")] = round(float(found[choice].point[1]), 4)
+
+
+with st.sidebar:
+    controls.preset_button("Lecture example: L = (1 − w₁w₂)², θ' = origin", LECTURE, key="cp_preset")
+    surface = controls.surface_select(url, default="lecture_saddle")
+    record = surfaces.get(surface)
+    critical = compute.critical_points(surface)
+    (x0, x1), (y0, y1) = record.domain
+    st.markdown("**Picked point θ'** (or click the map)")
+    cx, cy = st.columns(2)
+    px = controls.float_input("x", x0, x1, 0.0 if x0 < 0 < x1 else x0, point_key(surface, "x"), url, where=cx,
+                              step=0.05, fmt="%.4f")
+    py = controls.float_input("y", y0, y1, 0.0 if y0 < 0 < y1 else y0, point_key(surface, "y"), url, where=cy,
+                              step=0.05, fmt="%.4f")
+    st.selectbox("…or jump to a critical point", range(len(critical)), index=None, key="cp_pick",
+                 on_change=pick_critical, placeholder="choose from the table",
+                 format_func=lambda i: f"{i + 1}. {critical[i].kind} at ({critical[i].point[0]:.3g}, "
+                                       f"{critical[i].point[1]:.3g})")
+    span = min(x1 - x0, y1 - y0)
+    radius = controls.number_widget(HyperParam("radius", "Taylor window half-width", round(span / 8, 2),
+                                               round(span / 100, 3), round(span / 2, 2)), "radius", url)
+
+url.show(notes)
+point = (px, py)
+st.markdown("Around a point θ′ the loss is, to second order,")
+st.latex(r"L(\theta) \approx L(\theta') + (\theta-\theta')^\top g + \tfrac12 (\theta-\theta')^\top H (\theta-\theta'),"
+         r"\qquad g = \nabla L(\theta'),\ H = \nabla^2 L(\theta').")
+st.markdown("At a critical point g = 0 and H decides: all eigenvalues positive → **local minimum**, all negative → "
+            "**local maximum**, mixed signs → **saddle point**; a (near-)zero eigenvalue → **degenerate**: second "
+            "order cannot tell, higher-order terms decide.")
+st.latex(record.formula)
+st.markdown(f"**{record.title}.** {record.text}")
+
+a = compute.point_analysis(surface, point)
+grid = compute.surface_grid(surface, GRID)
+u_scale = 0.12 * span / max(float(np.max(np.abs(a.eigenvalues))), 1e-9)
+arrows = [figures.Arrow(tuple(a.point), tuple(a.point + a.eigenvectors[:, i] * abs(a.eigenvalues[i]) * u_scale),
+                        "#D55E00" if a.eigenvalues[i] < 0 else "#0072B2", f"λ{i + 1} = {a.eigenvalues[i]:.3g}")
+          for i in range(2)]
+
+left, right = st.columns([6, 5])
+with left:
+    fig = figures.contour_figure(grid, [], log_color=record.log_color, critical=critical, click_grid=40,
+                                 uirevision=surface, animate=False, height=520)
+    fig.add_trace(figures.point_marker(point))
+    figures.add_arrows(fig, arrows)
+    st.plotly_chart(fig, key="cp_contour", on_select=pick_from_click, selection_mode="points",
+                    config={"displaylogo": False})
+    st.caption("○ minimum · △ maximum · × saddle · □ degenerate. ★ is θ′; the arrows are H's eigenvectors, "
+               "length ∝ |λ| (blue: λ > 0, curving up; vermilion: λ < 0, curving down).")
+with right:
+    st.plotly_chart(figures.surface3d_figure(grid, [], log_color=record.log_color, critical=critical,
+                                             uirevision=surface, height=520),
+                    key="cp_surface3d", config={"displaylogo": False})
+
+st.subheader(f"At θ′ = ({px:.4g}, {py:.4g})")
+c1, c2, c3 = st.columns([4, 5, 5])
+with c1:
+    st.metric("L(θ′)", f"{a.value:.4g}")
+    st.metric("‖g‖", f"{np.linalg.norm(a.gradient):.3g}")
+    st.metric("minimum ratio (share of λ > 0)", f"{a.minimum_ratio:.2g}")
+with c2:
+    h = a.hessian
+    st.latex(rf"g = \begin{{pmatrix}} {a.gradient[0]:.4g} \\ {a.gradient[1]:.4g} \end{{pmatrix}},\quad "
+             rf"H = \begin{{pmatrix}} {h[0, 0]:.4g} & {h[0, 1]:.4g} \\ {h[1, 0]:.4g} & {h[1, 1]:.4g} \end{{pmatrix}}")
+    v = a.eigenvectors
+    st.latex(rf"\lambda_1 = {a.eigenvalues[0]:.4g},\ u_1 = \begin{{pmatrix}} {v[0, 0]:.3f} \\ {v[1, 0]:.3f} "
+             rf"\end{{pmatrix}};\quad \lambda_2 = {a.eigenvalues[1]:.4g},\ u_2 = \begin{{pmatrix}} {v[0, 1]:.3f} \\ "
+             rf"{v[1, 1]:.3f} \end{{pmatrix}}")
+with c3:
+    if a.kind == "not critical":
+        st.info(f"Not a critical point: ‖g‖ = {np.linalg.norm(a.gradient):.3g} ≥ {surfaces.CRITICAL_GRADIENT:g}. "
+                "The gradient term still moves you; the eigenvalues describe the curvature here. "
+                "Pick a point from the table to see a critical one.")
+    elif a.kind == "degenerate":
+        st.warning("**Degenerate** critical point: an eigenvalue is (numerically) zero, so along its eigenvector the "
+                   "second-order term is flat and cannot say whether L rises or falls. Higher-order terms decide "
+                   "(on the lecture's curve w₁w₂ = 1 every point is a minimum).")
+    else:
+        st.success(f"**{a.kind.capitalize()}**: eigenvalues {a.eigenvalues[0]:.3g} and {a.eigenvalues[1]:.3g}. "
+                   + {"minimum": "Every direction curves up.", "maximum": "Every direction curves down.",
+                      "saddle": "Up along one eigenvector, down along the other: step along the negative one "
+                                "to escape (below)."}[a.kind])
+
+st.markdown("**Critical points found** (Newton's method from a grid of seeds, then de-duplicated; "
+            "classified by the Hessian's eigenvalues)")
+st.dataframe([{"#": i + 1, "kind": c.kind, "point": f"({c.point[0]:.4g}, {c.point[1]:.4g})", "L": f"{c.value:.4g}",
+               "λ₁": f"{c.eigenvalues[0]:.4g}", "λ₂": f"{c.eigenvalues[1]:.4g}",
+               "minimum ratio": f"{surfaces.minimum_ratio(c.eigenvalues):.2g}"} for i, c in enumerate(critical)],
+             hide_index=True, width="stretch")
+
+st.subheader("The quadratic picture, and where it holds")
+local = compute.local_quadratic(surface, point, radius)
+c1, c2 = st.columns(2)
+with c1:
+    st.plotly_chart(figures.taylor_figure(local, uirevision=f"{surface}-taylor"), key="cp_taylor",
+                    config={"displaylogo": False})
+    st.caption(f"True surface (colours) and its Taylor quadratic around θ′ (orange, translucent) on "
+               f"θ′ ± {radius:g}. Largest gap |L − Q| on this window: **{local.max_abs_error:.3g}** — it shrinks "
+               "like the window's width cubed.")
+with c2:
+    counts = surfaces.positive_count(grid.eig_min, grid.eig_max)
+    st.plotly_chart(figures.signature_figure(grid.xs, grid.ys, counts, critical, point), key="cp_signature",
+                    config={"displaylogo": False})
+    st.caption("The Hessian's signature at every point: blue where both eigenvalues are positive (locally convex), "
+               "white where they have mixed signs, red where both are negative. The minimum ratio is 1, ½ and 0.")
+
+st.subheader("Escaping a saddle point")
+st.markdown("If u is an eigenvector of H with eigenvalue λ < 0, then uᵀHu = λ‖u‖² < 0, so near the saddle "
+            "L(θ′ + u) < L(θ′): one step along u goes downhill where the gradient is almost zero. In practice H is "
+            "too expensive in high dimensions; noise (small batches) and momentum do the escaping.")
+st.latex(r"u^\top H u = \lambda \lVert u \rVert^2 < 0 \;\Rightarrow\; L(\theta' + u) < L(\theta')")
+saddles = [c for c in critical if c.kind == "saddle"]
+if not saddles:
+    st.info(f"{record.title} has no saddle point in view. Try *Lecture example*, *Himmelblau* or *Saddle x² − y²*.")
+else:
+    with st.expander("Escape settings", expanded=False):
+        e1, e2, e3 = st.columns(3)
+        which = controls.int_input("saddle (1 = first)", 1, len(saddles), 1, "esc_saddle", url, where=e1) - 1
+        steps = controls.int_input("steps", 10, 2000, 200, "esc_steps", url, where=e1)
+        lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.05, 1e-4, 1.0, log=True), "esc_lr", url,
+                                    where=e2)
+        kick = controls.number_widget(HyperParam("kick", "eigenvector step length α", 0.2, 0.01, 2.0, log=True),
+                                      "esc_kick", url, where=e2)
+        noise = controls.number_widget(HyperParam("noise", "gradient noise σ", 0.05, 1e-3, 5.0, log=True),
+                                       "esc_noise", url, where=e3)
+        tilt = controls.number_widget(HyperParam("tilt", "start's offset towards the downhill side", 1e-4, 1e-7, 0.1,
+                                                 log=True), "esc_tilt", url, where=e3)
+    saddle = saddles[which]
+    offset = 0.15 * span
+    start, esc = compute.saddle_escape(surface, which, offset, tilt, steps, lr, kick, noise, 0)
+    zoom = compute.zoomed_grid(surface, tuple(saddle.point), 2.5 * offset)
+    sets = [figures.PathSet(label, esc.path[i:i + 1], esc.loss[i:i + 1]) for i, label in enumerate(esc.labels)]
+    c1, c2 = st.columns([6, 5])
+    with c1:
+        st.plotly_chart(figures.contour_figure(zoom, sets, log_color=record.log_color, critical=[saddle],
+                                               max_frames=100, uirevision=f"{surface}-escape", height=520),
+                        key="cp_escape", config={"displaylogo": False})
+    with c2:
+        st.plotly_chart(figures.step_curves_figure(
+            [figures.Series(label, esc.loss[i], i) for i, label in enumerate(esc.labels)],
+            title="Loss L(θᵗ)", y_title="L", height=360), key="cp_escape_loss")
+        rows = [{"run": label, "loss dropped clearly at step": str(k) if k >= 0 else f"not within {steps}"}
+                for label, k in zip(esc.labels, esc.escaped_at)]
+        st.dataframe(rows, hide_index=True, width="stretch")
+        st.caption(f"Start ({start[0]:.3g}, {start[1]:.3g}): {offset:.2g} from the saddle along its rising "
+                   f"eigenvector, {tilt:g} towards the falling one u = ({esc.direction[0]:.2f}, "
+                   f"{esc.direction[1]:.2f}), λ = {esc.eigenvalue:.3g}. Plain gradient descent slides into the "
+                   "saddle and lingers until the tiny offset has grown by (1 + η|λ|) per step.")

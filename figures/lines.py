@@ -1,0 +1,133 @@
+"""One-dimensional pictures: momentum's gradient weights, a ball on a curve, timings, train vs test curves."""
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from figures.landscape import typed_array
+from figures.style import PATH_COLORS, SURFACE_COLORSCALE, AnimatedFigure, animation_controls, frame_indices
+
+
+def weights_figure(weights, t: int, momentum: float, height: int = 300) -> go.Figure:
+    """Bars λ^k over the gradients g^{t−1−k} that make up m^t (newest on the right)."""
+    w = np.asarray(weights, np.float64)
+    k = np.arange(len(w))
+    labels = [f"g<sup>{t - 1 - j}</sup>" for j in k]
+    fig = go.Figure(go.Bar(x=labels[::-1], y=w[::-1], marker_color=PATH_COLORS[1],
+                           hovertemplate="weight of %{x}: %{y:.3g}<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=40, b=40),
+                      title=dict(text=f"m<sup>{t}</sup> = −η Σ λ<sup>k</sup> g<sup>{t}−1−k</sup>, λ = {momentum:g}",
+                                 x=0.01, font=dict(size=14)),
+                      xaxis=dict(title="gradient (oldest → newest)", type="category",
+                                 nticks=min(len(w), 12)),
+                      yaxis=dict(title="weight λ<sup>k</sup>", range=[0, 1.05]))
+    return fig
+
+
+class LinePath(NamedTuple):
+    label: str
+    s: np.ndarray  # (steps + 1,) positions along the line
+    loss: np.ndarray  # (steps + 1,)
+
+
+def line_race_figure(s_grid, profile, runs: Sequence[LinePath], *, max_frames: int = 100, duration_ms: int = 60,
+                     height: int = 380, x_title: str = "s (distance along the line)") -> go.Figure:
+    """Balls rolling on a 1-D loss curve, animated in the browser; each leaves a faint trail."""
+    steps = len(runs[0].s) - 1
+    idx = frame_indices(steps, max_frames)
+    curve = go.Scatter(x=np.asarray(s_grid, np.float32), y=np.asarray(profile, np.float32), mode="lines",
+                       name="L along the line", line=dict(color="#444", width=2), hoverinfo="skip")
+
+    def moving(upto: int) -> list[dict]:
+        trails = [dict(type="scatter", x=typed_array(r.s[: upto + 1]), y=typed_array(r.loss[: upto + 1]))
+                  for r in runs]
+        balls = [dict(type="scatter", x=typed_array(r.s[upto:upto + 1]), y=typed_array(r.loss[upto:upto + 1]))
+                 for r in runs]
+        return trails + balls
+
+    final = moving(steps)
+    traces = [go.Scatter(**final[i], mode="lines", name=f"{r.label} (trail)", showlegend=False,
+                         line=dict(color=PATH_COLORS[i % len(PATH_COLORS)], width=1), opacity=0.5,
+                         hoverinfo="skip") for i, r in enumerate(runs)]
+    traces += [go.Scatter(**final[len(runs) + i], mode="markers", name=r.label,
+                          marker=dict(size=16, color=PATH_COLORS[i % len(PATH_COLORS)], line=dict(color="white", width=2)),
+                          hovertemplate=f"{r.label}<br>s=%{{x:.3g}}<br>L=%{{y:.4g}}<extra></extra>")
+               for i, r in enumerate(runs)]
+    ids = list(range(1, 1 + 2 * len(runs)))
+    frames = [dict(data=moving(int(k)), traces=ids, name=str(int(k))) for k in idx]
+    fig = AnimatedFigure(data=[curve, *traces], raw_frames=frames,
+                         raw_layout=animation_controls([str(int(k)) for k in idx], duration_ms, y=-0.2))
+    # The y range covers what the balls visit, not the far walls of the curve.
+    visited = np.concatenate([np.asarray(r.loss, np.float64) for r in runs])
+    lo = float(np.nanmin(profile))
+    hi = float(np.nanmax(visited[np.isfinite(visited)])) if np.isfinite(visited).any() else float(np.nanmax(profile))
+    pad = 0.08 * ((hi - lo) or 1.0)
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=130), hovermode="closest",
+                      xaxis=dict(title=x_title, range=[float(s_grid[0]), float(s_grid[-1])]),
+                      yaxis=dict(title="L", range=[lo - pad, hi + pad]),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0))
+    return fig
+
+
+def timing_figure(timing, height: int = 360) -> go.Figure:
+    """Seconds per update and per epoch against batch size, log–log."""
+    fig = go.Figure()
+    for y, name, color in ((timing.seconds_per_update, "one update", PATH_COLORS[1]),
+                           (timing.seconds_per_epoch, "one epoch", PATH_COLORS[0])):
+        fig.add_trace(go.Scatter(x=timing.batch_sizes, y=np.asarray(y) * 1e3, mode="lines+markers", name=name,
+                                 line=dict(color=color, width=2.5),
+                                 hovertemplate=f"{name}<br>B=%{{x}}<br>%{{y:.3g}} ms<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=55, r=10, t=40, b=40),
+                      title=dict(text=f"Measured on {timing.device}, N = {timing.examples:,}", x=0.01,
+                                 font=dict(size=14)),
+                      xaxis=dict(title="batch size B", type="log"), yaxis=dict(title="time (ms)", type="log"),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.6), hovermode="x unified")
+    return fig
+
+
+def train_test_figure(s, train, test, minima: Sequence[tuple[str, float]], height: int = 360) -> go.Figure:
+    """Training loss and a shifted test loss along one line, test loss read off at each minimum."""
+    fig = go.Figure([
+        go.Scatter(x=s, y=train, mode="lines", name="training loss", line=dict(color=PATH_COLORS[1], width=2.5)),
+        go.Scatter(x=s, y=test, mode="lines", name="test loss (shifted)",
+                   line=dict(color=PATH_COLORS[0], width=2.5, dash="dash")),
+    ])
+    for label, x in minima:
+        i = int(np.argmin(np.abs(np.asarray(s) - x)))
+        fig.add_trace(go.Scatter(x=[x, x], y=[train[i], test[i]], mode="lines+markers", showlegend=False,
+                                 line=dict(color="#777", width=1, dash="dot"), marker=dict(size=8, color="#333"),
+                                 hovertemplate=f"{label}<br>%{{y:.3g}}<extra></extra>"))
+        fig.add_annotation(x=x, y=test[i], text=f"{label}: test {test[i]:.2f}", showarrow=True, arrowhead=2,
+                           ay=-35, font=dict(size=12))
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=40), xaxis_title="x (slice y = 0)",
+                      yaxis_title="L", legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0))
+    return fig
+
+
+def batch_surfaces_figure(ws, bs, panels, height: int = 330) -> go.Figure:
+    """Small multiples: the full-batch loss and mini-batch losses, each with its minimum (or line of minima)."""
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p.label for p in panels],
+                        horizontal_spacing=0.03, shared_yaxes=True)
+    ws, bs = np.asarray(ws, np.float64), np.asarray(bs, np.float64)
+    for col, p in enumerate(panels, 1):
+        fig.add_trace(go.Contour(x=ws, y=bs, z=np.log10(p.loss + 1e-3), colorscale=SURFACE_COLORSCALE,
+                                 showscale=False, ncontours=20, line=dict(width=0.4, color="rgba(255,255,255,0.4)"),
+                                 customdata=p.loss, name=p.label,
+                                 hovertemplate="w=%{x:.3g}<br>b=%{y:.3g}<br>L=%{customdata:.3g}<extra></extra>"),
+                      row=1, col=col)
+        if p.minimum is not None:
+            fig.add_trace(go.Scatter(x=[p.minimum[0]], y=[p.minimum[1]], mode="markers", showlegend=False,
+                                     marker=dict(size=12, color="white", line=dict(color="black", width=2)),
+                                     hovertemplate=f"minimum of {p.label}<br>w=%{{x:.3g}}, b=%{{y:.3g}}<extra></extra>"),
+                          row=1, col=col)
+        else:  # one example (or equal x): every (w, b) with w·x + b = y is a minimum
+            fig.add_trace(go.Scatter(x=ws, y=p.y[0] - ws * p.x[0], mode="lines", showlegend=False,
+                                     line=dict(color="white", width=3, dash="dot"), hoverinfo="skip"),
+                          row=1, col=col)
+        fig.update_xaxes(range=[ws[0], ws[-1]], title_text="w", row=1, col=col)
+    fig.update_yaxes(range=[bs[0], bs[-1]], title_text="b", row=1, col=1)
+    fig.update_layout(height=height, margin=dict(l=45, r=10, t=40, b=40))
+    return fig

@@ -1,0 +1,84 @@
+"""Second-order pictures: arrows on a map, the Hessian's signature map, the Taylor surface in 3-D."""
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from figures.landscape import critical_traces
+from figures.style import SURFACE_COLORSCALE
+
+# Signature map: how many Hessian eigenvalues are positive (0, 1, 2).
+SIGNATURE_COLORS = ("#D6604D", "#F7F7F7", "#4393C3")
+SIGNATURE_LABELS = ("both negative (concave: maximum-like)", "mixed signs (saddle-like)",
+                    "both positive (convex: minimum-like)")
+
+
+class Arrow(NamedTuple):
+    start: tuple[float, float]
+    end: tuple[float, float]
+    color: str
+    text: str = ""
+    width: float = 2.5
+
+
+def add_arrows(fig: go.Figure, arrows: Sequence[Arrow], row=None, col=None) -> go.Figure:
+    """Draw arrows in data coordinates (annotations with axis-referenced tails), labelled at the tip."""
+    for a in arrows:
+        if not np.all(np.isfinite([*a.start, *a.end])) or np.allclose(a.start, a.end):
+            continue
+        fig.add_annotation(x=float(a.end[0]), y=float(a.end[1]), ax=float(a.start[0]), ay=float(a.start[1]),
+                           xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, arrowsize=1.2,
+                           arrowwidth=a.width, arrowcolor=a.color, text="", row=row, col=col)
+        if a.text:
+            fig.add_annotation(x=float(a.end[0]), y=float(a.end[1]), text=a.text, showarrow=False,
+                               font=dict(size=12, color=a.color), bgcolor="rgba(255,255,255,0.8)",
+                               xanchor="left", yanchor="bottom", row=row, col=col)
+    return fig
+
+
+def point_marker(point, label: str = "picked point θ'") -> go.Scatter:
+    return go.Scatter(x=[float(point[0])], y=[float(point[1])], mode="markers", name=label,
+                      marker=dict(size=13, color="#E69F00", symbol="star", line=dict(color="black", width=1)),
+                      hovertemplate=f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>")
+
+
+def signature_figure(xs, ys, positive_count, critical=(), point=None, height: int = 420) -> go.Figure:
+    """The domain shaded by the Hessian's signature: 2, 1 or 0 positive eigenvalues."""
+    colorscale = [[0.0, SIGNATURE_COLORS[0]], [1 / 3, SIGNATURE_COLORS[0]], [1 / 3, SIGNATURE_COLORS[1]],
+                  [2 / 3, SIGNATURE_COLORS[1]], [2 / 3, SIGNATURE_COLORS[2]], [1.0, SIGNATURE_COLORS[2]]]
+    counts = np.asarray(positive_count, np.float32)
+    labels = np.array(SIGNATURE_LABELS)[np.asarray(positive_count, int)]
+    fig = go.Figure(go.Heatmap(
+        x=np.asarray(xs, np.float32), y=np.asarray(ys, np.float32), z=counts, zmin=-0.5, zmax=2.5,
+        colorscale=colorscale, customdata=labels, hovertemplate="(%{x:.3g}, %{y:.3g})<br>%{customdata}<extra></extra>",
+        colorbar=dict(tickvals=[0, 1, 2], ticktext=["0 positive", "1 positive", "2 positive"], thickness=10,
+                      title=dict(text="λ > 0", side="right"))))
+    for t in critical_traces(critical):
+        fig.add_trace(t)
+    if point is not None:
+        fig.add_trace(point_marker(point))
+    fig.update_layout(height=height, margin=dict(l=45, r=0, t=30, b=40), showlegend=False,
+                      xaxis=dict(title="x  (w₁)", range=[float(xs[0]), float(xs[-1])]),
+                      yaxis=dict(title="y  (w₂)", range=[float(ys[0]), float(ys[-1])]))
+    return fig
+
+
+def taylor_figure(local, height: int = 480, uirevision: str = "taylor") -> go.Figure:
+    """The true surface and its second-order Taylor quadratic around θ', in 3-D."""
+    c = local.center
+    fig = go.Figure([
+        go.Surface(x=local.xs, y=local.ys, z=local.loss, colorscale=SURFACE_COLORSCALE, showscale=False,
+                   name="L (true)", opacity=0.95, hovertemplate="true L=%{z:.4g}<extra></extra>"),
+        go.Surface(x=local.xs, y=local.ys, z=local.quadratic, colorscale=[[0, "#E69F00"], [1, "#E69F00"]],
+                   showscale=False, opacity=0.45, name="Taylor quadratic Q",
+                   hovertemplate="quadratic Q=%{z:.4g}<extra></extra>"),
+        go.Scatter3d(x=[c.point[0]], y=[c.point[1]], z=[c.value], mode="markers", name="θ'",
+                     marker=dict(size=6, color="black")),
+    ])
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=10, b=10), uirevision=uirevision, showlegend=False,
+                      scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title="L",
+                                 aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.7),
+                                 camera=dict(eye=dict(x=1.6, y=-1.4, z=0.9))))
+    return fig

@@ -1,0 +1,141 @@
+"""AppTest: the lecture part 1 pages (critical points, momentum, batch size) with defaults, changes and bad URLs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 180
+
+
+def page(name: str, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app_pages" / f"{name}.py"), default_timeout=TIMEOUT)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def text(at: AppTest) -> str:
+    return " ".join(str(e.value) for kind in ("markdown", "caption", "latex", "success", "warning", "info")
+                    for e in getattr(at, kind))
+
+
+@pytest.fixture(scope="module")
+def critical():
+    return ok(page("critical_points"))
+
+
+def test_critical_points_defaults_to_the_lecture_saddle(critical):
+    at = critical
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["L(θ′)"] == "1" and metrics["minimum ratio (share of λ > 0)"] == "0.5"
+    assert "Saddle" in at.success[0].value and "-2 and 2" in at.success[0].value
+    table = at.dataframe[0].value
+    assert list(table["kind"]).count("saddle") == 1 and "degenerate" in set(table["kind"])
+    figs = charts(at)
+    assert len(figs) >= 6
+    assert any(f["data"][0]["type"] == "heatmap" for f in figs)  # the signature map
+    assert sum(1 for f in figs if f.get("frames")) == 1  # the saddle escape is animated
+    contour = figs[0]
+    assert {a.get("text") for a in contour["layout"]["annotations"]} >= {"λ1 = -2", "λ2 = 2"}
+    assert "0.0625" in text(at)  # Taylor error r⁴ on the default window r = 0.5
+
+
+def test_jumping_to_a_degenerate_minimum_explains_it(critical):
+    at = critical
+    kinds = list(at.dataframe[0].value["kind"])
+    at.selectbox(key="cp_pick").set_value(kinds.index("degenerate")).run()
+    ok(at)
+    assert any("Degenerate" in w.value for w in at.warning)
+    assert float({m.label: m.value for m in at.metric}["L(θ′)"]) < 1e-6  # a point of the curve w1·w2 = 1
+
+
+def test_himmelblau_from_the_url_lists_nine_points_and_a_non_critical_point_says_so():
+    at = ok(page("critical_points", surface="himmelblau", px_himmelblau="1", py_himmelblau="1"))
+    kinds = list(at.dataframe[0].value["kind"])
+    assert len(kinds) == 9 and kinds.count("minimum") == 4 and kinds.count("saddle") == 4
+    assert any("Not a critical point" in i.value for i in at.info)
+
+
+def test_a_surface_without_a_saddle_says_so_instead_of_escaping():
+    at = ok(page("critical_points", surface="elongated_valley"))
+    assert any("no saddle point in view" in i.value for i in at.info)
+
+
+def test_momentum_defaults_show_the_lecture_point():
+    at = ok(page("momentum"))
+    rows = at.dataframe[0].value
+    ends = dict(zip(rows["run"], rows["ended near"]))
+    assert ends["Gradient descent"].startswith("minimum at (1.33")
+    assert ends["Momentum λ = 0.9"].startswith("minimum at (-1.48")
+    figs = charts(at)
+    assert sum(1 for f in figs if f.get("frames")) == 2  # the 2-D race and the ball on a curve
+    bars = [f for f in figs if f["data"][0]["type"] == "bar"][0]
+    assert len(bars["data"][0]["y"]["bdata"] if isinstance(bars["data"][0]["y"], dict) else bars["data"][0]["y"]) > 0
+    anatomy = figs[2]
+    assert {a.get("text") for a in anatomy["layout"]["annotations"]} >= {"λ·mᵗ", "−η·gᵗ", "mᵗ⁺¹"}
+
+
+def test_step_slider_and_preset():
+    at = ok(page("momentum", surface="plateau", m_t="0"))
+    assert any("no past movement" in m.value for m in at.markdown)
+    at.button(key="m_preset").click().run()
+    ok(at)
+    assert at.selectbox(key="surface").value == "local_minima" and at.slider(key="m_t").value == 10
+
+
+def test_momentum_divergence_is_reported():
+    at = ok(page("momentum", surface="himmelblau", m_lr="1"))
+    assert any("diverged at step" in w.value for w in at.warning)
+
+
+@pytest.fixture(scope="module")
+def batch():
+    return ok(page("batch_size"))
+
+
+def test_batch_size_defaults(batch):
+    at = batch
+    body = text(at)
+    assert "32 updates per epoch, 320 in all" in body and "1 update per epoch, 10 in all" in body
+    metrics = {m.label: float(m.value.rstrip(" %")) for m in at.metric}
+    assert metrics["runs that leave the sharp minimum"] > metrics["runs that leave the flat minimum"] + 30
+    figs = charts(at)
+    assert len(figs) == 7 and sum(1 for f in figs if f.get("frames")) == 2
+    timing = [f for f in figs if f["layout"]["xaxis"].get("type") == "log"][0]
+    assert [t["name"] for t in timing["data"]] == ["one update", "one epoch"]
+    assert at.table[0].value.shape == (6, 3)
+
+
+def test_changing_the_batch_size_changes_updates_per_epoch(batch):
+    at = batch
+    at.number_input(key="b_small").set_value(4).run()
+    ok(at)
+    assert "8 updates per epoch, 80 in all" in text(at)
+
+
+def test_bad_url_values_are_refused_with_a_note():
+    at = ok(page("batch_size", b_small="999", b_lr="abc"))
+    assert at.warning and "b_small=999" in at.warning[0].value and "b_lr=abc" in at.warning[0].value
+    assert "32 updates per epoch" in text(at)  # fell back to the default B = 1
+
+
+@pytest.mark.parametrize("name, title", [("critical_points", "Critical points and the Hessian"),
+                                         ("momentum", "Momentum"), ("batch_size", "Batch size")])
+def test_navigation_reaches_each_page(name, title):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    at.switch_page(f"app_pages/{name}.py").run()
+    assert ok(at).title[0].value == title
