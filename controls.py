@@ -48,6 +48,13 @@ class UrlCheck:
                 where.warning("Some values in the link could not be used:\n\n" + "\n".join(f"- {n}" for n in self.notes))
 
 
+def page_header(title: str, caption: str, page: str) -> tuple:
+    """Title and caption; a slot under them for notes about the link's values; the page's ``UrlCheck``."""
+    st.title(title)
+    st.caption(caption)
+    return st.container(), UrlCheck(page)
+
+
 def _is_number_in(low: float, high: float, integer: bool = False) -> Callable[[str], bool]:
     def valid(raw: str) -> bool:
         v = float(raw)

@@ -1,5 +1,4 @@
 """Batch size: noisy updates, epochs, time on parallel hardware, sharp and flat minima (LECTURES 1.5)."""
-import numpy as np
 import streamlit as st
 
 import compute
@@ -23,11 +22,11 @@ SUMMARY = [  # the lecture's table, small vs large batch
 
 data = compute.regression_data()
 N = len(data.x)
-st.title("Batch size")
-st.caption("One epoch is one pass over all mini-batches, shuffled between epochs. Small batches take many noisy "
-           "steps per epoch; large ones take few stable ones.")
-notes = st.container()
-url = controls.UrlCheck(PAGE)
+notes, url = controls.page_header(
+    "Batch size",
+    "One epoch is one pass over all mini-batches, shuffled between epochs. Small batches take many noisy "
+    "steps per epoch; large ones take few stable ones.",
+    PAGE)
 
 with st.sidebar:
     controls.preset_button("Lecture example: batch of 1 vs full batch", LECTURE, key="b_preset")

@@ -5,7 +5,6 @@ import streamlit as st
 import compute
 import controls
 import figures
-import optimizers
 import surfaces
 from optimizers.registry import HyperParam
 
@@ -13,11 +12,11 @@ GRID = 120
 PAGE = "critical_points"
 LECTURE = {"surface": "lecture_saddle", "px_lecture_saddle": 0.0, "py_lecture_saddle": 0.0, "radius": 0.5}
 
-st.title("Critical points and the Hessian")
-st.caption("Where the gradient vanishes, training stalls — but not always at a minimum. "
-           "The Hessian's eigenvalues tell a minimum from a maximum from a saddle point.")
-notes = st.container()
-url = controls.UrlCheck(PAGE)
+notes, url = controls.page_header(
+    "Critical points and the Hessian",
+    "Where the gradient vanishes, training stalls — but not always at a minimum. "
+    "The Hessian's eigenvalues tell a minimum from a maximum from a saddle point.",
+    PAGE)
 
 
 def point_key(surface: str, axis: str) -> str:
@@ -82,7 +81,7 @@ arrows = [figures.Arrow(tuple(a.point), tuple(a.point + a.eigenvectors[:, i] * a
 left, right = st.columns([6, 5])
 with left:
     fig = figures.contour_figure(grid, [], log_color=record.log_color, critical=critical, click_grid=40,
-                                 uirevision=surface, animate=False, height=520)
+                                 uirevision=surface, animate=False, height=520, critical_legend=True)
     fig.add_trace(figures.point_marker(point))
     figures.add_arrows(fig, arrows)
     st.plotly_chart(fig, key="cp_contour", on_select=pick_from_click, selection_mode="points",
@@ -95,7 +94,7 @@ with right:
                     key="cp_surface3d", config={"displaylogo": False})
 
 st.subheader(f"At θ′ = ({px:.4g}, {py:.4g})")
-c1, c2, c3 = st.columns([4, 5, 5])
+c1, c2, c3 = st.columns([3, 6, 5])
 with c1:
     st.metric("L(θ′)", f"{a.value:.4g}")
     st.metric("‖g‖", f"{np.linalg.norm(a.gradient):.3g}")
@@ -106,7 +105,7 @@ with c2:
              rf"H = \begin{{pmatrix}} {h[0, 0]:.4g} & {h[0, 1]:.4g} \\ {h[1, 0]:.4g} & {h[1, 1]:.4g} \end{{pmatrix}}")
     v = a.eigenvectors
     st.latex(rf"\lambda_1 = {a.eigenvalues[0]:.4g},\ u_1 = \begin{{pmatrix}} {v[0, 0]:.3f} \\ {v[1, 0]:.3f} "
-             rf"\end{{pmatrix}};\quad \lambda_2 = {a.eigenvalues[1]:.4g},\ u_2 = \begin{{pmatrix}} {v[0, 1]:.3f} \\ "
+             rf"\end{{pmatrix}};\qquad \lambda_2 = {a.eigenvalues[1]:.4g},\ u_2 = \begin{{pmatrix}} {v[0, 1]:.3f} \\ "
              rf"{v[1, 1]:.3f} \end{{pmatrix}}")
 with c3:
     if a.kind == "not critical":

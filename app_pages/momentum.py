@@ -16,11 +16,11 @@ MAX_BARS = 40
 LECTURE = {"surface": "local_minima", "mx_local_minima": 2.3, "my_local_minima": 0.0, "m_steps": 300,
            "m_lr": 0.01, "m_momentum": 0.9, "m_t": 10}
 
-st.title("Momentum")
-st.caption("A ball rolling downhill does not stop at the first dip: it carries its speed over small hills "
-           "and across plateaus. Gradient descent with momentum does the same.")
-notes = st.container()
-url = controls.UrlCheck(PAGE)
+notes, url = controls.page_header(
+    "Momentum",
+    "A ball rolling downhill does not stop at the first dip: it carries its speed over small hills "
+    "and across plateaus. Gradient descent with momentum does the same.",
+    PAGE)
 
 
 def start_key(surface: str, axis: str) -> str:

@@ -14,11 +14,11 @@ MAX_STARTS = 3
 GRID = 120
 RACE = ("gd", "momentum", "adam", "rmsprop", "adagrad", "nesterov")
 
-st.title("Playground")
-st.caption("Pick a surface, start up to six optimizers from the same point(s) and watch them race. "
-           "Press Play under a map; click the map to move start 1 there.")
-notes = st.container()
-url = controls.UrlCheck("playground")
+notes, url = controls.page_header(
+    "Playground",
+    "Pick a surface, start up to six optimizers from the same point(s) and watch them race. "
+    "Press Play under a map; click the map to move start 1 there.",
+    "playground")
 
 
 def start_key(surface: str, j: int, axis: str) -> str:
@@ -35,7 +35,12 @@ def start_from_click():
         st.session_state[start_key(s, 1, "y")] = round(float(points[0]["y"]), 3)
 
 
+LECTURE = {"surface": "lecture_saddle", "x1_lecture_saddle": 0.08, "y1_lecture_saddle": -0.05, "steps": 300,
+           "starts": 1, "n_opt": 3, "o1": "gd", "o2": "momentum", "o3": "adam"}
+
 with st.sidebar:
+    controls.preset_button("Lecture example: three optimizers at the saddle of L = (1 − w₁w₂)²", LECTURE,
+                           key="pg_preset")
     surface = controls.surface_select(url)
     record = surfaces.get(surface)
     (x0, x1), (y0, y1) = record.domain

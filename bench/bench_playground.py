@@ -16,7 +16,6 @@ import time
 
 from _common import machine
 
-import numpy as np
 import plotly.io as pio
 
 import figures

@@ -71,7 +71,7 @@ def _path_hover(label: str, z: bool = False) -> str:
     return f"<b>{label}</b><br>x=%{{x:.4g}}<br>y=%{{y:.4g}}" + ("<br>L=%{z:.4g}" if z else "") + "<extra></extra>"
 
 
-def critical_traces(points: Sequence, z_of=None, three_d: bool = False) -> list:
+def critical_traces(points: Sequence, z_of=None, three_d: bool = False, legend: bool = False) -> list:
     traces = []
     for kind, (symbol, color) in CRITICAL_STYLE.items():
         pts = [c for c in points if c.kind == kind]
@@ -89,7 +89,7 @@ def critical_traces(points: Sequence, z_of=None, three_d: bool = False) -> list:
                                              line=dict(color="black", width=1))))
         else:
             traces.append(go.Scatter(
-                x=xs, y=ys, mode="markers", name=kind, showlegend=False, hovertext=hover, hoverinfo="text",
+                x=xs, y=ys, mode="markers", name=kind, showlegend=legend, hovertext=hover, hoverinfo="text",
                 marker=dict(size=11, symbol=symbol, color=color, line=dict(color="black", width=1.5))))
     return traces
 
@@ -114,7 +114,8 @@ def _frames(idx: np.ndarray, animated_ids: list[int], moving) -> list[dict]:
 def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
                    max_frames: int = 100, duration_ms: int = 50, title: str = "",
                    height: int = 600, uirevision: str = "contour", click_grid: int = 0,
-                   animate: bool = True, axis_titles: tuple[str, str] = ("x  (w₁)", "y  (w₂)")) -> go.Figure:
+                   animate: bool = True, axis_titles: tuple[str, str] = ("x  (w₁)", "y  (w₂)"),
+                   critical_legend: bool = False) -> go.Figure:
     """Contour map with every trajectory animated step by step.
 
     Args:
@@ -127,6 +128,7 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
       click_grid: if > 0, an invisible click_grid² lattice of points (the
         first trace after the surface) that a click can select, so a page can
         read "start here" from a point-selection event.
+      critical_legend: list the critical points' kinds in the legend.
       animate: False draws the whole paths with no frames and no controls
         (for a view whose step is chosen elsewhere).
     """
@@ -149,7 +151,7 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
             marker=dict(size=14, opacity=0, color="white"), unselected=dict(marker=dict(opacity=0)),
             selected=dict(marker=dict(opacity=0.6, size=16)),
             hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br><i>click: start here</i><extra></extra>"))
-    fixed += critical_traces(critical)
+    fixed += critical_traces(critical, legend=critical_legend)
     animated_ids = list(range(len(fixed), len(fixed) + len(paths) + 1))
 
     def moving(upto: int) -> list[dict]:

@@ -147,3 +147,12 @@ def test_every_optimizer_renders_with_its_widgets(name):
     spec = optimizers.get(name)
     keys = {w.key for w in [*at.slider, *at.select_slider]}
     assert {f"o1_{name}_{p.name}" for p in spec.params} <= keys
+
+
+def test_lecture_preset_sets_the_saddle_race():
+    at = playground(surface="rastrigin", n_opt="1")
+    at.button(key="pg_preset").click().run()
+    no_exceptions(at)
+    assert at.selectbox(key="surface").value == "lecture_saddle"
+    assert [at.selectbox(key=f"o{i}").value for i in (1, 2, 3)] == ["gd", "momentum", "adam"]
+    assert at.number_input(key="x1_lecture_saddle").value == pytest.approx(0.08)
