@@ -104,9 +104,9 @@ with c2:
     st.latex(rf"g = \begin{{pmatrix}} {a.gradient[0]:.4g} \\ {a.gradient[1]:.4g} \end{{pmatrix}},\quad "
              rf"H = \begin{{pmatrix}} {h[0, 0]:.4g} & {h[0, 1]:.4g} \\ {h[1, 0]:.4g} & {h[1, 1]:.4g} \end{{pmatrix}}")
     v = a.eigenvectors
-    st.latex(rf"\lambda_1 = {a.eigenvalues[0]:.4g},\ u_1 = \begin{{pmatrix}} {v[0, 0]:.3f} \\ {v[1, 0]:.3f} "
-             rf"\end{{pmatrix}};\qquad \lambda_2 = {a.eigenvalues[1]:.4g},\ u_2 = \begin{{pmatrix}} {v[0, 1]:.3f} \\ "
-             rf"{v[1, 1]:.3f} \end{{pmatrix}}")
+    for i in range(2):
+        st.latex(rf"\lambda_{i + 1} = {a.eigenvalues[i]:.4g},\quad u_{i + 1} = \begin{{pmatrix}} {v[0, i] + 0.0:.3f} "
+                 rf"\\ {v[1, i] + 0.0:.3f} \end{{pmatrix}}")
 with c3:
     if a.kind == "not critical":
         st.info(f"Not a critical point: ‖g‖ = {np.linalg.norm(a.gradient):.3g} ≥ {surfaces.CRITICAL_GRADIENT:g}. "

@@ -98,14 +98,14 @@ else:
     with c1:
         fig = figures.contour_figure(grid, sets, log_color=record.log_color, critical=critical, animate=False,
                                      uirevision=f"{surface}-anatomy", height=480)
-        fig.add_trace(figures.point_marker(theta, f"θ^{t}"))
+        fig.add_trace(figures.point_marker(theta, f"θ<sup>{t}</sup>"))
         figures.add_arrows(fig, arrows)
         st.plotly_chart(fig, key="m_anatomy", config={"displaylogo": False})
         st.caption(f"At $\\theta^{{{t}}}$ = ({theta[0]:.3g}, {theta[1]:.3g}); arrows drawn {scale:.3g}× their true length. "
                    "Blue: the last movement, scaled by λ. Vermilion: the negative gradient, scaled by η. "
                    "Green: their sum, the actual movement.")
     with c2:
-        v = lambda a: rf"\begin{{pmatrix}} {a[0]:.3g} \\ {a[1]:.3g} \end{{pmatrix}}"  # noqa: E731
+        v = lambda a: rf"\begin{{pmatrix}} {a[0] + 0.0:.3g} \\ {a[1] + 0.0:.3g} \end{{pmatrix}}"  # noqa: E731 (+0.0: no −0)
         st.latex(rf"\underbrace{{{v(parts.movement[t])}}}_{{m^{{{t + 1}}}}} = "
                  rf"\underbrace{{{v(parts.carried[t])}}}_{{\lambda m^{{{t}}}}} + "
                  rf"\underbrace{{{v(parts.gradient_step[t])}}}_{{-\eta g^{{{t}}}}}")
