@@ -151,6 +151,22 @@ def optimizer_panel(slot: int, default: str, url: UrlCheck, where=st) -> dict:
     return dict(name=name, hyperparams=hp, schedule=schedule, schedule_params=sp)
 
 
+def point_from_click(chart_key: str, point_key: Callable[[str, str], str]) -> Callable[[], None]:
+    """A selection callback for a map: write the clicked point into the two number inputs of the current surface.
+
+    ``point_key(surface, axis)`` names the input for axis "x" or "y".
+    """
+
+    def callback():
+        points = (st.session_state.get(chart_key) or {}).get("selection", {}).get("points", [])
+        if points:
+            surface = st.session_state["surface"]
+            for axis in ("x", "y"):
+                st.session_state[point_key(surface, axis)] = round(float(points[0][axis]), 3)
+
+    return callback
+
+
 def preset_button(label: str, values: dict, key: str, where=st, help: str | None = None) -> None:
     """A button that sets several widgets at once (by key) before the page reruns: the "lecture example"."""
 

@@ -44,15 +44,15 @@ st.markdown(f"The model ŷ = w·x + b has two parameters, so its mean-squared-er
             "and its own minimum. Where one batch's gradient is zero, the next batch's is not, so a small batch "
             "keeps moving; the full batch stops at the first critical point of L.")
 
+grid = compute.regression_surface()
 panels = compute.batch_surfaces(small)
-st.plotly_chart(figures.batch_surfaces_figure(compute.regression_surface().xs, compute.regression_surface().ys,
-                                              panels), key="b_surfaces", config={"displaylogo": False})
+st.plotly_chart(figures.batch_surfaces_figure(grid.xs, grid.ys, panels), key="b_surfaces",
+                config={"displaylogo": False})
 st.caption(f"Full batch and the first mini-batches of size B = {small} of one shuffle; ○ marks each minimum"
            + (" (for a single example every (w, b) on the dotted line w·x + b = y is a minimum)." if small == 1
               else "."))
 
 st.subheader("Mini-batch SGD, small against large batch")
-grid = compute.regression_surface()
 runs = {b: compute.sgd_run(b, epochs, lr, START, n_seeds) for b in dict.fromkeys((small, large))}
 for b, r in runs.items():
     if (r.diverged_at >= 0).any():

@@ -23,14 +23,6 @@ def point_key(surface: str, axis: str) -> str:
     return f"p{axis}_{surface}"
 
 
-def pick_from_click():
-    points = (st.session_state.get("cp_contour") or {}).get("selection", {}).get("points", [])
-    if points:
-        s = st.session_state["surface"]
-        st.session_state[point_key(s, "x")] = round(float(points[0]["x"]), 3)
-        st.session_state[point_key(s, "y")] = round(float(points[0]["y"]), 3)
-
-
 def pick_critical():
     """Selectbox callback: move the picked point onto the chosen critical point."""
     s, choice = st.session_state["surface"], st.session_state.get("cp_pick")
@@ -84,7 +76,7 @@ with left:
                                  uirevision=surface, animate=False, height=520, critical_legend=True)
     fig.add_trace(figures.point_marker(point))
     figures.add_arrows(fig, arrows)
-    st.plotly_chart(fig, key="cp_contour", on_select=pick_from_click, selection_mode="points",
+    st.plotly_chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key), selection_mode="points",
                     config={"displaylogo": False})
     st.caption("○ minimum · △ maximum · × saddle · □ degenerate. ★ is θ′; the arrows are H's eigenvectors, "
                "length ∝ |λ| (blue: λ > 0, curving up; vermilion: λ < 0, curving down).")

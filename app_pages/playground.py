@@ -25,16 +25,6 @@ def start_key(surface: str, j: int, axis: str) -> str:
     return f"{axis}{j}_{surface}"
 
 
-def start_from_click():
-    """Selection callback: move start 1 to the clicked lattice point."""
-    event = st.session_state.get("contour")
-    points = (event or {}).get("selection", {}).get("points", [])
-    if points:
-        s = st.session_state["surface"]
-        st.session_state[start_key(s, 1, "x")] = round(float(points[0]["x"]), 3)
-        st.session_state[start_key(s, 1, "y")] = round(float(points[0]["y"]), 3)
-
-
 LECTURE = {"surface": "lecture_saddle", "x1_lecture_saddle": 0.08, "y1_lecture_saddle": -0.05, "steps": 300,
            "starts": 1, "n_opt": 3, "o1": "gd", "o2": "momentum", "o3": "adam"}
 
@@ -88,7 +78,7 @@ with left:
     st.plotly_chart(
         figures.contour_figure(grid, path_sets, log_color=record.log_color, critical=critical, max_frames=frames,
                                click_grid=40, uirevision=surface),
-        key="contour", on_select=start_from_click, selection_mode="points", config={"displaylogo": False})
+        key="contour", on_select=controls.point_from_click("contour", lambda s, axis: start_key(s, 1, axis)), selection_mode="points", config={"displaylogo": False})
 with right:
     st.plotly_chart(figures.surface3d_figure(grid, path_sets, log_color=record.log_color, critical=critical,
                                              max_frames=min(frames, 60), uirevision=surface),

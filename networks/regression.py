@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from networks.datasets import Dataset
+from optimizers.runner import first_bad_step, mask_after
 
 
 def loss_at(data: Dataset, points) -> np.ndarray:
@@ -135,9 +136,6 @@ def sgd_paths(data: Dataset, batch_size: int, epochs: int, lr: float, start, see
     seeds = np.asarray(list(seeds), np.uint32)
     path = np.asarray(_sgd_scan(jnp.asarray(data.x, jnp.float32), jnp.asarray(data.y, jnp.float32), batch_size,
                                 int(epochs), jnp.float32(lr), jnp.asarray(start, jnp.float32), seeds), np.float64)
-    bad = ~np.isfinite(path).all(axis=-1) | (np.abs(path) > 1e6).any(axis=-1)
-    diverged_at = np.where(bad.any(axis=1), bad.argmax(axis=1), -1)
-    for i, k in enumerate(diverged_at):
-        if k >= 0:
-            path[i, k:] = np.nan
+    diverged_at = first_bad_step(path)
+    (path,) = mask_after(diverged_at, path)
     return SGDRun(path, loss_at(data, path), -(-n // batch_size), batch_size, diverged_at)

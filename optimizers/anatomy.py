@@ -16,7 +16,7 @@ import numpy as np
 
 import surfaces
 from optimizers.registry import get as get_optimizer
-from optimizers.runner import DIVERGENCE_BOUND, step_bucket
+from optimizers.runner import first_bad_step, mask_after, step_bucket
 
 
 class MomentumStep(NamedTuple):
@@ -98,8 +98,6 @@ def run_on_line(surface, optimizer: str, origin, direction, steps: int, **hyperp
     s, loss = _scan_line(surfaces.get(surface), optimizer, step_bucket(steps),
                          jnp.asarray(origin, jnp.float32), jnp.asarray(unit(direction), jnp.float32), hp)
     s, loss = np.array(s[: steps + 1], np.float64), np.array(loss[: steps + 1], np.float64)
-    bad = ~np.isfinite(s) | ~np.isfinite(loss) | (np.abs(s) > DIVERGENCE_BOUND)
-    first = int(bad.argmax()) if bad.any() else -1
-    if first >= 0:
-        s[first:], loss[first:] = np.nan, np.nan
-    return LineRun(s, loss, first)
+    first = first_bad_step(np.where(np.isfinite(loss), s, np.nan)[None])  # a non-finite loss counts as bad too
+    s, loss = mask_after(first, s[None], loss[None])
+    return LineRun(s[0], loss[0], int(first[0]))

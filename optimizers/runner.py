@@ -180,7 +180,14 @@ def _launch(surface, optimizer, starts, steps: int, record: bool, schedule: str,
     return [np.asarray(a) for a in out], n, steps
 
 
-def _mask_after(first_bad: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
+def first_bad_step(path: np.ndarray) -> np.ndarray:
+    """Per trajectory of ``path`` (n, steps, ...), the first step that is non-finite or beyond DIVERGENCE_BOUND, −1 if none."""
+    a = np.asarray(path).reshape(len(path), np.shape(path)[1], -1)
+    bad = ~np.isfinite(a).all(axis=-1) | (np.abs(a) > DIVERGENCE_BOUND).any(axis=-1)
+    return np.where(bad.any(axis=1), bad.argmax(axis=1), -1)
+
+
+def mask_after(first_bad: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
     """NaN from each trajectory's first bad step on (arrays laid out (n, steps, ...)); copies only if needed."""
     if np.all(first_bad < 0):
         return list(arrays)
@@ -228,7 +235,7 @@ def trajectories(
     view = lambda a, length: np.swapaxes(a[:length, :n], 0, 1)  # noqa: E731 - (steps, n, ...) -> (n, steps, ...)
     first_bad = first_bad[:n]
     first_bad = np.where(first_bad <= steps, first_bad, -1)
-    path, loss, gnorm = _mask_after(first_bad, view(path, steps + 1), view(loss, steps + 1), view(gnorm, steps + 1))
+    path, loss, gnorm = mask_after(first_bad, view(path, steps + 1), view(loss, steps + 1), view(gnorm, steps + 1))
     return Trajectories(path, loss, gnorm, view(lrs, steps), view(sigma, steps), first_bad)
 
 
@@ -247,7 +254,7 @@ def run_batch(surface, optimizer, starts, steps: int, **kwargs) -> np.ndarray:
     first_bad = first_bad[:n]
     first_bad = np.where(first_bad <= steps, first_bad, -1)
     _warn_divergence(first_bad)
-    return _mask_after(first_bad, np.swapaxes(path[: steps + 1, :n], 0, 1))[0]
+    return mask_after(first_bad, np.swapaxes(path[: steps + 1, :n], 0, 1))[0]
 
 
 def _warn_divergence(diverged_at: np.ndarray) -> None:
