@@ -59,7 +59,7 @@ for b, r in runs.items():
         st.warning(f"B = {b}: diverged at update {int(r.diverged_at[r.diverged_at >= 0].min())} "
                    f"(the path stops there). Try a smaller learning rate.")
 cols = st.columns(2)
-for col, b in zip(cols, (small, large)):
+for col, role, b in zip(cols, ("small", "large"), (small, large)):
     r = runs[b]
     sets = [figures.PathSet(f"B = {b}, {n_seeds} shuffling seed{'s' if n_seeds > 1 else ''}", r.path, r.loss)]
     with col:
@@ -67,7 +67,7 @@ for col, b in zip(cols, (small, large)):
                     f"{r.updates_per_epoch * epochs} in all")
         st.plotly_chart(figures.contour_figure(grid, sets, log_color=True, max_frames=figures.frames_for(n_seeds),
                                                uirevision=f"sgd-{b}", height=470, axis_titles=("w", "b")),
-                        key=f"b_paths_{'small' if b == small else 'large'}", config={"displaylogo": False})
+                        key=f"b_paths_{role}", config={"displaylogo": False})
 
 c1, c2 = st.columns(2)
 series_epoch = [figures.Series(f"B = {b}", r.loss[:, ::r.updates_per_epoch], i) for i, (b, r) in enumerate(runs.items())]

@@ -162,6 +162,10 @@ else:
     offset = 0.15 * span
     start, esc = compute.saddle_escape(surface, which, offset, tilt, steps, lr, kick, noise, 0)
     zoom = compute.zoomed_grid(surface, tuple(saddle.point), 2.5 * offset)
+    diverged = [(label, int(k)) for label, k in zip(esc.labels, esc.diverged_at) if k >= 0]
+    if diverged:
+        st.warning("Diverged (the path stops there): " + "; ".join(f"**{label}** at step {k}" for label, k in diverged)
+                   + ". Try a smaller learning rate.")
     sets = [figures.PathSet(label, esc.path[i:i + 1], esc.loss[i:i + 1]) for i, label in enumerate(esc.labels)]
     c1, c2 = st.columns([6, 5])
     with c1:

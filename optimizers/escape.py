@@ -28,6 +28,7 @@ class SaddleEscape(NamedTuple):
     direction: np.ndarray  # (2,) the unit eigenvector u of the most negative eigenvalue, signed downhill
     eigenvalue: float  # its eigenvalue λ (< 0 at a saddle)
     escaped_at: np.ndarray  # (3,) first step with L below the saddle's level − drop, −1 if never
+    diverged_at: np.ndarray  # (3,) first non-finite or runaway step (the path is NaN from there), −1 if none
 
 
 def negative_curvature_direction(surface, point) -> tuple[np.ndarray, float]:
@@ -76,9 +77,14 @@ def saddle_escape(surface, start, steps: int, lr: float, kick: float, noise: flo
     # The eigenvector step is step 1 of the second run: prepend the start, drop the last GD step.
     path[1] = np.concatenate([start[None], runs.path[1, :-1]])
     loss[1] = np.concatenate([runs.loss[0, :1], runs.loss[1, :-1]])
+    diverged_at = runs.diverged_at.copy()
+    if 0 <= diverged_at[1] < steps:  # the second run is one step later: the eigenvector step came first
+        diverged_at[1] += 1
+    elif diverged_at[1] == steps:  # its last GD step was dropped
+        diverged_at[1] = -1
     below = loss < (loss[0, 0] if level is None else level) - drop
     escaped_at = np.where(below.any(axis=1), below.argmax(axis=1), -1)
-    return SaddleEscape(tuple(label for _, label in ESCAPE_METHODS), path, loss, u, lam, escaped_at)
+    return SaddleEscape(tuple(label for _, label in ESCAPE_METHODS), path, loss, u, lam, escaped_at, diverged_at)
 
 
 class BasinEscape(NamedTuple):

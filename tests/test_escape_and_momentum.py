@@ -77,8 +77,17 @@ def test_saddle_escape_three_ways():
     # GD lingers: the tilt grows by (1 + η|λ|) = 1.1 per step, so ~ln(1e3)/ln(1.1) ≈ 70 steps or more.
     assert plain > 60
     assert 0 < kicked < noisy < plain
+    np.testing.assert_array_equal(esc.diverged_at, [-1, -1, -1])
     # GD first slides towards the saddle: its closest approach is much nearer than the start.
     assert np.min(np.linalg.norm(esc.path[0], axis=1)) < 0.1 * np.linalg.norm(start)
+
+
+def test_a_diverging_escape_says_where_each_run_stopped():
+    saddle = [c for c in surfaces.critical_points("lecture_saddle") if c.kind == "saddle"][0]
+    start = optimizers.start_near_saddle(saddle, 0.6, 1e-4)
+    esc = optimizers.saddle_escape("lecture_saddle", start, 200, 1.0, 2.0, 5.0, level=saddle.value)
+    for i, k in enumerate(esc.diverged_at):
+        assert k > 0 and np.isnan(esc.path[i, k:]).all() and np.isfinite(esc.path[i, :k]).all()
 
 
 def test_noise_leaves_the_sharp_minimum_and_keeps_the_flat_one():
@@ -91,3 +100,18 @@ def test_noise_leaves_the_sharp_minimum_and_keeps_the_flat_one():
     sharp_rate = optimizers.basin_escape("sharp_flat", sharp.point, 500, 0.02, 5.0, n=128).rate
     flat_rate = optimizers.basin_escape("sharp_flat", flat.point, 500, 0.02, 5.0, n=128).rate
     assert sharp_rate > 0.4 and flat_rate < 0.1
+
+
+def test_numbers_on_the_lecture_pages_do_not_recompile(count_compiles):
+    saddle = [c for c in surfaces.critical_points("lecture_saddle") if c.kind == "saddle"][0]
+
+    def page_work(lr=0.01, lam=0.9, start=START, point=(0.0, 0.0), radius=0.5, kick=0.2, noise=0.05, tilt=1e-4):
+        optimizers.run_on_line("local_minima", "momentum", start, (-1.0, 0.2), 300, lr=lr, momentum=lam)
+        surfaces.local_quadratic("lecture_saddle", point, radius)
+        esc_start = optimizers.start_near_saddle(saddle, 0.6, tilt)
+        optimizers.saddle_escape("lecture_saddle", esc_start, 200, lr * 5, kick, noise, level=saddle.value)
+        optimizers.basin_escape("sharp_flat", (1.453, 0.0), 500, lr * 2, noise * 100)
+
+    page_work()  # warm
+    assert count_compiles(lambda: page_work(lr=0.02, lam=0.5, start=(1.9, 0.3), point=(0.7, -1.1), radius=0.3,
+                                            kick=0.5, noise=0.2, tilt=1e-3), name=None) == 0

@@ -116,3 +116,11 @@ def test_update_times_are_measured_for_every_batch_size():
     np.testing.assert_array_equal(t.updates_per_epoch, [1797, 29, 1])
     np.testing.assert_allclose(t.seconds_per_epoch, t.updates_per_epoch * t.seconds_per_update)
     assert seen[-1] == 1.0 and t.device.startswith(("CPU", "GPU"))
+
+
+def test_learning_rate_start_and_seeds_do_not_recompile(count_compiles):
+    networks.sgd_paths(DATA, 4, 5, 0.05, (-1.0, 2.0), seeds=range(3))  # warm
+    assert count_compiles(lambda: networks.sgd_paths(DATA, 4, 5, 0.2, (0.5, -1.0), seeds=(7, 8, 9)),
+                          name=None) == 0
+    assert count_compiles(lambda: networks.sgd_paths(DATA, 8, 5, 0.2, (0.5, -1.0), seeds=(7, 8, 9)),
+                          name="_sgd_scan") == 1  # a batch size is a shape: compiled once per size

@@ -126,6 +126,13 @@ def test_changing_the_batch_size_changes_updates_per_epoch(batch):
     assert "8 updates per epoch, 80 in all" in text(at)
 
 
+def test_equal_batch_sizes_and_a_diverging_escape_are_shown_not_crashed():
+    at = ok(page("batch_size", b_small="31", b_large="31", b_epochs="1", b_seeds="1"))
+    assert "2 updates per epoch, 2 in all" in text(at)
+    at = ok(page("critical_points", esc_lr="1", esc_kick="2", esc_noise="5"))
+    assert any("Diverged" in w.value and "Gradient descent** at step" in w.value for w in at.warning)
+
+
 def test_bad_url_values_are_refused_with_a_note():
     at = ok(page("batch_size", b_small="999", b_lr="abc"))
     assert at.warning and "b_small=999" in at.warning[0].value and "b_lr=abc" in at.warning[0].value

@@ -1,7 +1,5 @@
 """The scan/vmap runner: shapes, batching, divergence, buckets, no recompiles, foreign optimizers."""
-import logging
 
-import jax
 import numpy as np
 import optax
 import pytest
@@ -76,30 +74,7 @@ def test_noise_is_reproducible_by_seed_and_zero_noise_is_exact():
     assert abs(a[-1, 1]) > abs(clean[-1, 1])  # noise escapes along y
 
 
-class CompileCounter(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.messages = []
-
-    def emit(self, record):
-        msg = record.getMessage()
-        if "Compiling" in msg and "_scan_trajectories" in msg:
-            self.messages.append(msg)
-
-
-def count_compiles(fn):
-    handler = CompileCounter()
-    logger = logging.getLogger("jax")
-    logger.addHandler(handler)
-    try:
-        with jax.log_compiles(True):
-            fn()
-    finally:
-        logger.removeHandler(handler)
-    return len(handler.messages)
-
-
-def test_changing_numbers_does_not_recompile_but_changing_names_does():
+def test_changing_numbers_does_not_recompile_but_changing_names_does(count_compiles):
     def call(lr=0.1, beta1=0.9, start=(0.0, 0.0), warmup=10, steps=200, schedule="warmup_cosine"):
         optimizers.run("six_hump_camel", "adam", start, steps, lr=lr, beta1=beta1, schedule=schedule,
                        schedule_params=dict(warmup_steps=warmup, decay_steps=150) if schedule == "warmup_cosine" else {})
