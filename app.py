@@ -10,6 +10,14 @@ PAGES = [
             url_path="critical_points"),
     st.Page("app_pages/momentum.py", title="Momentum", icon=":material/sports_baseball:", url_path="momentum"),
     st.Page("app_pages/batch_size.py", title="Batch size", icon=":material/stacks:", url_path="batch_size"),
+    st.Page("app_pages/adaptive_lr.py", title="Adaptive learning rate", icon=":material/tune:",
+            url_path="adaptive_learning_rate"),
+    st.Page("app_pages/schedules.py", title="Schedules and warm-up", icon=":material/schedule:",
+            url_path="schedules"),
+    st.Page("app_pages/classification.py", title="Classification loss", icon=":material/category:",
+            url_path="classification_loss"),
+    st.Page("app_pages/normalization.py", title="Normalization", icon=":material/balance:",
+            url_path="normalization"),
 ]
 
 st.navigation(PAGES).run()

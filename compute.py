@@ -173,3 +173,96 @@ def train_test_profiles(surface: str, shift: float) -> tuple[np.ndarray, np.ndar
     minima = sorted((c for c in critical_points(surface) if c.kind == "minimum"), key=lambda c: -c.eigenvalues[1])
     names = ["sharp minimum", "flat minimum"] if len(minima) == 2 else [f"minimum {i + 1}" for i in range(len(minima))]
     return s, train, test, [(name, float(c.point[0])) for name, c in zip(names, minima)]
+
+
+# --------------------------------------------------------------------------- adaptive learning rate page
+def run_one(surface: str, optimizer: str, start: tuple, steps: int, schedule: str = "constant",
+            schedule_params: dict | None = None, **hyperparams) -> optimizers.Trajectories:
+    """One trajectory through the cached ``trajectories`` (dicts turned into hashable tuples)."""
+    return trajectories(surface, optimizer, (tuple(start),), steps, schedule,
+                        tuple(sorted((schedule_params or {}).items())), tuple(sorted(hyperparams.items())))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def lowest_minimum(surface: str) -> tuple[float, float] | None:
+    """The critical minimum with the lowest loss (the target a distance is measured to), None if there is none."""
+    minima = [c for c in critical_points(surface) if c.kind == "minimum"]
+    return tuple(min(minima, key=lambda c: c.value).point) if minima else None
+
+
+# --------------------------------------------------------------------------- schedules page
+@st.cache_data(max_entries=128, show_spinner=False)
+def schedule_curve(name: str, steps: int, lr: float, params: tuple) -> np.ndarray:
+    return optimizers.schedule_curve(name, steps, lr, **dict(params))
+
+
+# --------------------------------------------------------------------------- normalization page
+# Gradient descent starts from w = 0 in both parametrizations: the same model
+# (a constant, b = mean y) before and after standardizing.
+SCALING_START = (0.0, 0.0)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def feature_scaling(scale1: float, scale2: float, correlation: float, resolution: int = 121
+                    ) -> list[tuple[networks.Quadratic, networks.LossGrid]]:
+    """The profiled quadratic and its loss grid, for raw and for standardized features (in that order)."""
+    data = networks.two_feature_data(scale1, scale2, correlation=correlation)
+    out = []
+    for x in (data.x, networks.standardize(data.x)):
+        q = networks.profiled_quadratic(x, data.y)
+        (x0, x1), (y0, y1) = networks.loss_window(q, SCALING_START)
+        xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
+        W1, W2 = np.meshgrid(xs, ys)
+        out.append((q, networks.LossGrid(xs, ys, q.loss(np.stack([W1, W2], axis=-1)))))
+    return out
+
+
+_BN_RUNS: dict[networks.BNConfig, networks.BNRun] = {}
+MAX_BN_RUNS = 32
+
+
+def bn_experiment(config: networks.BNConfig, progress=None) -> tuple[networks.BNRun, bool]:
+    """The batch-normalization experiment for ``config``: (result, whether it came from the cache).
+
+    A process-wide dict, not ``st.cache_data``, so that training can draw its
+    progress bar into the page; bounded (oldest dropped first).
+    """
+    if config in _BN_RUNS:
+        return _BN_RUNS[config], True
+    run = networks.train_bn_experiment(networks.digits(), config, progress=progress)
+    if len(_BN_RUNS) >= MAX_BN_RUNS:
+        _BN_RUNS.pop(next(iter(_BN_RUNS)))
+    _BN_RUNS[config] = run
+    return run, False
+
+
+# --------------------------------------------------------------------------- classification page
+@st.cache_data(max_entries=256, show_spinner=False)
+def softmax_readout(logits: tuple, target: int) -> dict:
+    """softmax(y), Σ y', the two losses for one-hot ``target``, and σ(y1 − y2) when there are two classes."""
+    y = np.asarray(logits, np.float32)
+    probs = np.asarray(surfaces.classification.softmax(y), np.float64)
+    return dict(probabilities=probs, total=float(probs.sum()),
+                mse=float(surfaces.classification.mse_of_softmax(y, target)),
+                cross_entropy=float(surfaces.classification.cross_entropy_of_softmax(y, target)),
+                sigmoid=float(surfaces.classification.sigmoid(y[0] - y[1])) if len(y) == 2 else None)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def gradient_at(surface: str, point: tuple) -> np.ndarray:
+    return surfaces.gradient(surface, point)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def scaling_paths(scale1: float, scale2: float, correlation: float, lr: float, best_lr: bool, steps: int
+                  ) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """Gradient descent on the raw and the standardized problem: (η used, path, loss) for each.
+
+    ``best_lr``: each at its own η = 2/(λmax + λmin) instead of the shared ``lr``.
+    """
+    out = []
+    for q, _ in feature_scaling(scale1, scale2, correlation):
+        eta = q.best_lr if best_lr else lr
+        path = networks.gd_path(q, SCALING_START, eta, steps)
+        out.append((eta, path, q.loss(path)))
+    return out

@@ -82,6 +82,10 @@ def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: flo
     """The widget for one registry number: log select-slider, integer input or linear slider."""
     default = p.default if default is None else p.clamp(default)
     label = p.label
+    if p.choices:  # a categorical parameter: a selectbox over the labels, its index in the URL
+        options = [str(i) for i in range(len(p.choices))]
+        return float(choice_select(label, options, str(int(default)), key, url, where=where, help=help,
+                                   format_func=lambda i: p.choices[int(i)]))
     if p.integer:
         url.check(key, _is_number_in(p.low, p.high, integer=True), f"a whole number in [{p.low:g}, {p.high:g}]")
         return float(where.number_input(label, int(p.low), int(p.high), int(default), step=1, key=key, bind=BIND,
@@ -106,6 +110,8 @@ def choice_select(label: str, options: list[str], default: str, key: str, url: U
                   help: str | None = None) -> str:
     """A selectbox whose value is kept in the URL as the option's registry name."""
     url.check(key, lambda raw: raw in options, f"one of {', '.join(options)}")
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]  # the options changed under it (they depend on another widget)
     if url.active and st.query_params.get(key) in options and key not in st.session_state:
         st.session_state[key] = st.query_params[key]
     # index=0 when the state is already set: Streamlit warns about a default
@@ -117,6 +123,25 @@ def choice_select(label: str, options: list[str], default: str, key: str, url: U
     else:
         st.query_params[key] = value
     return value
+
+
+def multi_select(label: str, options: list[str], default: list[str], key: str, url: UrlCheck, format_func=str,
+                 where=st, help: str | None = None) -> list[str]:
+    """A multiselect kept in the URL as comma-separated registry names (``choice_select`` for several)."""
+    url.check(key, lambda raw: all(v in options for v in raw.split(",")) if raw else True,
+              f"comma-separated names from {', '.join(options)}")
+    if url.active and key in st.query_params and key not in st.session_state:
+        raw = st.query_params[key]
+        picked = [v for v in raw.split(",") if v in options] if raw else []
+        if picked or not raw:
+            st.session_state[key] = picked
+    kwargs = {} if key in st.session_state else {"default": default}
+    values = where.multiselect(label, options, key=key, format_func=format_func, help=help, **kwargs)
+    if list(values) == list(default):
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = ",".join(values)
+    return list(values)
 
 
 def int_input(label: str, low: int, high: int, default: int, key: str, url: UrlCheck, where=st, help=None) -> int:

@@ -27,11 +27,19 @@ TOPICS = [
     ("1.6 Momentum: rolling over small hills and plateaus",
      "Momentum: a step taken apart, a ball on a curve", "app_pages/momentum.py"),
     ("2.1 Training stuck ≠ small gradient; one learning rate cannot fit all directions",
-     "Playground, surface *Elongated valley*", "app_pages/playground.py"),
+     "Adaptive learning rate: loss vs gradient norm, η = 10⁻² and 10⁻⁷", "app_pages/adaptive_lr.py"),
     ("2.2 Adaptive learning rates: Adagrad, RMSProp (lecture and library forms), Adam",
-     "Playground: every optimizer with its own hyperparameters", "app_pages/playground.py"),
-    ("2.3 Learning-rate schedules and warm-up (incl. the Transformer's)",
-     "Playground: a schedule per optimizer, η(t) plotted", "app_pages/playground.py"),
+     "Adaptive learning rate: σ per parameter beside the path", "app_pages/adaptive_lr.py"),
+    ("2.3 Adagrad's bursts, learning-rate schedules and warm-up (incl. the Transformer's)",
+     "Schedules and warm-up: bursts, a schedule designer", "app_pages/schedules.py"),
+    ("2.3 The summary θ ← θ − (ηᵗ/σᵗ) ⊙ mᵗ, every piece switchable",
+     "Schedules and warm-up: build an optimizer, race it", "app_pages/schedules.py"),
+    ("2.4 Softmax; MSE vs cross-entropy change the surface",
+     "Classification loss: softmax calculator, the two surfaces", "app_pages/classification.py"),
+    ("2.5 Feature normalization and batch normalization",
+     "Normalization: condition numbers, BN on the digits", "app_pages/normalization.py"),
+    ("Every surface, optimizer and schedule together",
+     "Playground: race up to six optimizers", "app_pages/playground.py"),
 ]
 for topic, where, page in TOPICS:
     c1, c2 = st.columns([3, 4])

@@ -14,6 +14,7 @@ class Series(NamedTuple):
     y: np.ndarray  # (steps,) or (n, steps): several trajectories of one optimizer
     color_index: int = 0
     dash: str = "solid"
+    x: np.ndarray | None = None  # the steps of y's points when not 0, 1, 2, … (measured every k steps)
 
 
 def wide_range(values, ratio: float = 20.0) -> bool:
@@ -25,19 +26,29 @@ def wide_range(values, ratio: float = 20.0) -> bool:
 
 def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, log_y: bool = False,
                        height: int = 300, x_title: str = "step t", markers: Sequence[tuple] = (),
-                       legend: bool = True) -> go.Figure:
+                       legend: bool = True, log_x: bool = False, max_points: int = 4000,
+                       y_from_zero: bool = False) -> go.Figure:
     """One line per trajectory, coloured by optimizer; NaN (after divergence) leaves a gap.
 
     ``markers``: (x, y, text) annotations such as "diverged at step k".
+    ``log_x``: steps on a log axis (step 0 is drawn at 1). Curves longer than
+    ``max_points`` are drawn at that many steps, spaced evenly on the x axis's scale.
+    ``y_from_zero``: a linear y axis that starts at 0, so a flat curve looks flat.
     """
     fig = go.Figure()
     for s in series:
         ys = np.atleast_2d(np.asarray(s.y, np.float64))
-        for j, y in enumerate(ys):
+        steps = np.arange(ys.shape[1])
+        xs = steps if s.x is None else np.asarray(s.x)
+        if ys.shape[1] > max_points:
+            steps = (np.unique(np.round(np.geomspace(1, ys.shape[1], max_points)).astype(int) - 1) if log_x
+                     else np.unique(np.linspace(0, ys.shape[1] - 1, max_points).astype(int)))
+        for j, y in enumerate(ys[:, steps]):
             if log_y:
                 y = np.where(y > 0, y, np.nan)
             fig.add_trace(go.Scattergl(
-                x=np.arange(len(y), dtype=np.int32), y=y.astype(np.float32), mode="lines", name=s.label,
+                x=(np.maximum(xs[steps], 1) if log_x else xs[steps]).astype(np.int32), y=y.astype(np.float32),
+                mode="lines", name=s.label,
                 legendgroup=s.label, showlegend=legend and j == 0,
                 line=dict(color=PATH_COLORS[s.color_index % len(PATH_COLORS)], width=2, dash=s.dash),
                 hovertemplate=f"{s.label}<br>t=%{{x}}<br>%{{y:.4g}}<extra></extra>"))
@@ -46,9 +57,24 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
                            font=dict(size=11))
     fig.update_layout(
         title=dict(text=title, x=0.01, font=dict(size=14)), height=height, margin=dict(l=50, r=10, t=40, b=40),
-        xaxis=dict(title=x_title), yaxis=dict(title=y_title, type="log" if log_y else "linear", exponentformat="power",
+        xaxis=dict(title=x_title, type="log" if log_x else "linear"), yaxis=dict(title=y_title, type="log" if log_y else "linear", exponentformat="power",
+                                              rangemode="tozero" if y_from_zero and not log_y else "normal",
                                               minor=dict(showgrid=False)),
         legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, bgcolor="rgba(0,0,0,0)"),
         hovermode="x unified",
     )
+    return fig
+
+
+def probability_bars_figure(logits, probabilities, target: int, height: int = 300) -> go.Figure:
+    """Softmax outputs as bars (the target class highlighted), the logits written on them."""
+    n = len(probabilities)
+    names = [f"class {i + 1}" for i in range(n)]
+    colors = [PATH_COLORS[2] if i == target else PATH_COLORS[1] for i in range(n)]
+    fig = go.Figure(go.Bar(x=names, y=np.asarray(probabilities, np.float64), marker_color=colors,
+                           text=[f"y = {v:g}" for v in logits], textposition="outside", cliponaxis=False,
+                           hovertemplate="%{x}<br>y′ = %{y:.4g}<br>%{text}<extra></extra>"))
+    fig.update_layout(title=dict(text="y′ = softmax(y) (green: the target class)", x=0.01, font=dict(size=14)),
+                      height=height, margin=dict(l=50, r=10, t=40, b=30),
+                      yaxis=dict(title="y′", range=[0, 1.15]), showlegend=False)
     return fig

@@ -258,3 +258,33 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
         ),
     )
     return fig
+
+
+def value_map_figure(xs, ys, z, *, title: str, value_label: str, log: bool = True, height: int = 380,
+                     axis_titles: tuple[str, str] = ("x", "y"), zmin: float | None = None) -> go.Figure:
+    """A heatmap of any quantity over the grid (a gradient-norm map), log-coloured by default.
+
+    Colours show log10 of the value when ``log`` (the colour bar is labelled in
+    the value itself); hover shows the value. Non-positive or non-finite
+    values are left blank rather than drawn as garbage.
+    """
+    z = np.asarray(z, np.float64)
+    shown = np.where((z > 0) & np.isfinite(z), np.log10(np.where(z > 0, z, 1.0)), np.nan) if log else z
+    low = float(np.nanmin(shown)) if zmin is None else (np.log10(zmin) if log else zmin)
+    high = float(np.nanmax(shown))
+    shown = np.clip(shown, low, high)  # below zmin: drawn in the lowest colour (the colour bar says "≤")
+    ticks = {}
+    if log:
+        exps = np.arange(np.floor(low), np.ceil(high) + 1)
+        step = max(1, int(np.ceil(len(exps) / 8)))
+        ticks = dict(tickvals=exps[::step], ticktext=[("≤ " if k == 0 and zmin is not None else "") + f"1e{int(e)}"
+                                                        for k, e in enumerate(exps[::step])])
+    fig = go.Figure(go.Heatmap(
+        x=np.asarray(xs, np.float32), y=np.asarray(ys, np.float32), z=shown.astype(np.float32),
+        customdata=z.astype(np.float32), colorscale="Magma", zmin=low, zmax=high,
+        colorbar=dict(title=dict(text=value_label, side="right"), thickness=12, **ticks),
+        hovertemplate=f"x=%{{x:.3g}}<br>y=%{{y:.3g}}<br>{value_label}=%{{customdata:.3g}}<extra></extra>"))
+    fig.update_layout(title=dict(text=title, x=0.01, font=dict(size=14)), height=height,
+                      margin=dict(l=45, r=0, t=40, b=40),
+                      xaxis=dict(title=axis_titles[0]), yaxis=dict(title=axis_titles[1]))
+    return fig

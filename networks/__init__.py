@@ -24,9 +24,21 @@ from networks.regression import (
     sgd_paths,
 )
 from networks.timing import BatchTiming, update_times
+from networks.scaling import (
+    Quadratic,
+    gd_path,
+    loss_window,
+    profiled_quadratic,
+    standardize,
+    steps_at_best_lr,
+    steps_to_converge,
+    two_feature_data,
+)
+from networks.batchnorm import BNConfig, BNRun, train_bn_experiment
 
 __all__ = [
     "BatchSurface", "BatchTiming", "Dataset", "SGDRun", "batch_partition", "batch_surfaces", "digits",
     "init_mlp", "LossGrid", "least_squares", "line_data", "loss_at", "loss_grid", "loss_surface", "mlp_loss", "sgd_paths", "sgd_step",
-    "update_times",
+    "update_times", "Quadratic", "gd_path", "loss_window", "profiled_quadratic", "standardize", "steps_at_best_lr",
+    "steps_to_converge", "two_feature_data", "BNConfig", "BNRun", "train_bn_experiment",
 ]

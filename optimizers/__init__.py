@@ -15,6 +15,9 @@ from optimizers.registry import (
     SCHEDULES,
     HyperParam,
     OptimizerSpec,
+    composed_equivalent,
+    matching_hyperparams,
+    schedule_curve,
     ScheduleSpec,
     get,
     get_schedule,
@@ -35,6 +38,7 @@ from optimizers.rules import (
     radam,
     rmsprop,
     rmsprop_zero,
+    composed,
 )
 from optimizers.runner import (
     DIVERGENCE_BOUND,
@@ -48,7 +52,7 @@ from optimizers.runner import (
     step_bucket,
     trajectories,
 )
-from optimizers.summary import TrajectorySummary, summarize
+from optimizers.summary import TrajectorySummary, burst_starts, step_lengths, summarize
 from optimizers.anatomy import (
     LineRun,
     MomentumStep,

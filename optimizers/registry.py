@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 import jax.numpy as jnp
+import numpy as np
 
 from optimizers import rules, schedules
 
@@ -25,6 +26,9 @@ class HyperParam(NamedTuple):
     log: bool = False
     latex: str = ""
     integer: bool = False
+    # Labels for a categorical parameter: the value is the index 0 … len − 1
+    # (kept a number so it is traced data in the runner: no recompiles).
+    choices: tuple[str, ...] = ()
 
     def clamp(self, value: float) -> float:
         """``value`` forced into [low, high] (rounded for integer parameters)."""
@@ -84,6 +88,19 @@ def _sqrt_v_hat(state, hp):
 
 def _sqrt_v_max(state, hp):
     return jnp.sqrt(state.v_max)
+
+
+def _composed_sigma(state, hp):
+    return rules.composed_sigma(state, **{k: hp[k] for k in ("m_term", "sigma_term", "bias_correction", "beta1",
+                                                           "beta2")})
+
+
+M_TERM = HyperParam("m_term", "direction mᵗ", 2, 0, len(rules.M_TERMS) - 1, integer=True, latex="m",
+                    choices=rules.M_TERMS)
+SIGMA_TERM = HyperParam("sigma_term", "magnitude σᵗ", 3, 0, len(rules.SIGMA_TERMS) - 1, integer=True,
+                        latex=r"\sigma", choices=rules.SIGMA_TERMS)
+BIAS_CORRECTION = HyperParam("bias_correction", "bias correction of averages started at 0", 1, 0, 1, integer=True,
+                             choices=("off", "on"))
 
 
 OPTIMIZERS: tuple[OptimizerSpec, ...] = (
@@ -164,6 +181,15 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         r"m^{t+1} = \beta_2 m^t + (1-\beta_2) g^t",
         "Every coordinate moves by exactly η, in the direction of an averaged gradient's sign (Chen et al. 2023).",
     ),
+    OptimizerSpec(
+        "composed", "Build your own: θ ← θ − ηᵗ mᵗ / σᵗ", rules.composed,
+        (_lr(0.1), M_TERM, SIGMA_TERM, BIAS_CORRECTION, BETA1._replace(label="β1 (memory of m, λ for momentum)"),
+         BETA2._replace(label="β2 (memory of σ, α for RMSProp)"), EPS),
+        r"\theta^{t+1}_i = \theta^t_i - \frac{\eta^t}{\sigma^t_i}\, m^t_i",
+        "The lecture's summary of optimization with every piece switchable: the direction m, the magnitude σ, "
+        "the schedule ηᵗ.",
+        sigma=_composed_sigma,
+    ),
 )
 
 _STEPS = HyperParam("step_size", "decay every (steps)", 100, 1, 100_000, log=True, integer=True)
@@ -194,6 +220,69 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
 )
 
 _OPT_BY_NAME = {o.name: o for o in OPTIMIZERS}
+
+# (m_term, sigma_term, bias_correction or None when it plays no part) -> the
+# registry optimizer ``composed`` then equals step for step (with β1 as its
+# λ / β1 and β2 as its α / β2), or a description when no registry rule does.
+_COMPOSED_NAMES: dict[tuple, str] = {
+    (0, 0, None): "gd",
+    (1, 0, None): "momentum",
+    (0, 1, None): "adagrad",
+    (0, 2, None): "rmsprop",
+    (0, 3, 0): "rmsprop_zero",
+    (2, 3, 1): "adam",
+}
+_COMPOSED_TEXT: dict[tuple, str] = {
+    (0, 3, 1): "RMSProp (library form) with Adam's bias correction of σ",
+    (2, 3, 0): "Adam without bias correction: both averages start at 0, so the first step is (1−β1)/√(1−β2) "
+               "times Adam's (3.2× with the defaults)",
+    (2, 0, 1): "momentum as an exponential average (bias-corrected): Momentum with η scaled by (1 − β1)",
+    (2, 0, 0): "momentum as an exponential average: Momentum with η scaled by (1 − β1)",
+    (2, 1, None): "Adagrad with an averaged direction",
+    (2, 2, None): "Adam with the lecture's RMSProp σ (started at (g⁰)²)",
+    (1, 1, None): "Adagrad with heavy-ball momentum",
+    (1, 2, None): "RMSProp with heavy-ball momentum",
+    (1, 3, None): "RMSProp (library form) with heavy-ball momentum",
+}
+
+
+# How ``composed``'s numbers map onto a named rule's: β1 is momentum's λ, β2 RMSProp's α.
+_COMPOSED_TO = {"lr": "lr", "momentum": "beta1", "alpha": "beta2", "beta1": "beta1", "beta2": "beta2", "eps": "eps"}
+
+
+def matching_hyperparams(name: str, composed_hp: dict) -> dict[str, float]:
+    """Hyperparameters for registry optimizer ``name`` that match ``composed``'s (others at their defaults)."""
+    return {p.name: float(composed_hp.get(_COMPOSED_TO.get(p.name, ""), p.default)) for p in get(name).params}
+
+
+def schedule_curve(name: str, steps: int, lr: float, **params) -> np.ndarray:
+    """η^t for t = 0 … steps − 1 of registry schedule ``name`` (NumPy), as the runner would use it."""
+    spec = get_schedule(name)
+    known = {p.name for p in spec.params}
+    if set(params) - known:
+        raise TypeError(f"unknown schedule parameter {sorted(set(params) - known)}; valid: {sorted(known)}")
+    values = spec.factory(lr, **params)(jnp.arange(int(steps), dtype=jnp.float32))
+    return np.asarray(jnp.broadcast_to(values, (int(steps),)), np.float64)
+
+
+def composed_equivalent(m_term: int, sigma_term: int, bias_correction: int, schedule: str = "constant"
+                        ) -> tuple[str | None, str]:
+    """The classical optimizer that ``composed`` with these pieces equals: (registry name or None, sentence).
+
+    Bias correction only touches averages started at 0 (m_term 2, sigma_term 3).
+    With a schedule the named rule takes the same schedule; the one exception
+    worth saying is Adagrad: the lecture's form with η/√(t+1) is the library form.
+    """
+    m, s = int(m_term), int(sigma_term)
+    key = (m, s, int(bias_correction) if (m == 2 or s == 3) else None)
+    if (m, s) == (0, 1) and schedule == "inverse_sqrt":
+        return "adagrad_sum", ("Adagrad, library form (root of the sum): the lecture's form with η/√(t+1) "
+                               "(equal up to where ε enters)")
+    name = _COMPOSED_NAMES.get(key)
+    if name:
+        return name, get(name).label
+    fallback = _COMPOSED_TEXT.get((m, s, None)) or _COMPOSED_TEXT.get(key)
+    return None, fallback or "no classical name: an optimizer of your own"
 _SCHED_BY_NAME = {s.name: s for s in SCHEDULES}
 
 

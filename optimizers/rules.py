@@ -275,3 +275,94 @@ def lion(lr=0.01, beta1=0.9, beta2=0.99, weight_decay=0.0) -> Optimizer:
         return updates, MomentState(state.count + 1, m)
 
     return Optimizer(lambda params: MomentState(_count0(), _zeros(params)), update)
+
+
+class ComposedState(NamedTuple):
+    count: jnp.ndarray
+    momentum: Any  # Σ_k β1^k g^{t−k}
+    average: Any  # exponential average of g, started at 0
+    square_sum: Any  # Σ_k (g^k)²
+    square_average: Any  # exponential average of g², started at (g^0)²
+    square_average_zero: Any  # exponential average of g², started at 0
+
+
+# The pieces of ``composed``, by index (the hyperparameters m_term, sigma_term).
+M_TERMS = ("gradient gᵗ", "momentum: Σ β1ᵏ gᵗ⁻ᵏ", "exponential average of g")
+SIGMA_TERMS = ("none (σ = 1)", "root mean square of all past g (Adagrad)",
+               "exponential average of g², started at (g⁰)² (RMSProp, lecture)",
+               "exponential average of g², started at 0 (RMSProp library, Adam)")
+
+M_TERMS_LATEX = (
+    r"m^t = g^t",
+    r"m^t = \beta_1 m^{t-1} + g^t = \textstyle\sum_{k=0}^{t} \beta_1^k g^{t-k}",
+    r"m^t = \beta_1 m^{t-1} + (1 - \beta_1)\, g^t,\quad m^{-1} = 0",
+)
+SIGMA_TERMS_LATEX = (
+    r"\sigma^t_i = 1",
+    r"\sigma^t_i = \sqrt{\tfrac{1}{t+1}\textstyle\sum_{k=0}^{t} (g^k_i)^2}",
+    r"(\sigma^t_i)^2 = \beta_2 (\sigma^{t-1}_i)^2 + (1 - \beta_2)(g^t_i)^2,\quad \sigma^0_i = |g^0_i|",
+    r"(\sigma^t_i)^2 = \beta_2 (\sigma^{t-1}_i)^2 + (1 - \beta_2)(g^t_i)^2,\quad \sigma^{-1}_i = 0",
+)
+
+
+def _pick(index, options):
+    """options[index] for a traced (possibly per-trajectory) float index: a chain of jnp.where."""
+    out = options[-1]
+    for k in range(len(options) - 2, -1, -1):
+        out = jnp.where(jnp.round(index) == k, options[k], out)
+    return out
+
+
+def composed_sigma(state: ComposedState, m_term, sigma_term, bias_correction, beta1, beta2, eps=None):
+    """σ^t per parameter (ones for "none") from the state after step t, as ``composed`` divides by it."""
+    t = state.count  # steps done = t + 1
+    corr2 = jnp.where(jnp.round(bias_correction) == 1, 1.0 - beta2**t, 1.0)
+    return tree_map(
+        lambda s, a, a0: _pick(sigma_term, (jnp.ones_like(s), jnp.sqrt(s / t), jnp.sqrt(a), jnp.sqrt(a0 / corr2))),
+        state.square_sum, state.square_average, state.square_average_zero)
+
+
+def composed(lr=0.1, m_term=2, sigma_term=3, bias_correction=1, beta1=0.9, beta2=0.999, eps=1e-8) -> Optimizer:
+    r"""The lecture's summary of optimization, every piece switchable (LECTURES 2.3).
+
+    θ^{t+1}_i = θ^t_i − η^t · m^t_i / (σ^t_i + ε)   (no ε when σ is "none").
+
+    m^t, the direction (``m_term``):
+      0: m^t = g^t;
+      1: momentum, m^t = β1 m^{t−1} + g^t (= Σ_k β1^k g^{t−k}, the lecture's
+         weighted sum; −η m^t is the lecture's movement for a constant η);
+      2: exponential average, m^t = β1 m^{t−1} + (1−β1) g^t from m^{−1} = 0,
+         divided by 1 − β1^{t+1} when ``bias_correction`` = 1.
+    σ^t, the magnitude (``sigma_term``):
+      0: none, σ = 1;
+      1: root mean square of all past gradients, sqrt(Σ_{k≤t} (g^k)² / (t+1)) (Adagrad);
+      2: exponential average started at (g^0)²: σ² ← β2 σ² + (1−β2) g² (RMSProp, lecture);
+      3: exponential average started at 0, divided by 1 − β2^{t+1} when
+         ``bias_correction`` = 1 (RMSProp library form; Adam's v̂).
+    Hence (2, 3, bias on) is Adam, (0, 1) Adagrad, (0, 2) RMSProp, (1, 0)
+    momentum, (0, 0) gradient descent. The indices are numbers, not Python
+    choices, so every combination runs in one compiled program.
+    """
+
+    def init(params):
+        z = _zeros(params)
+        return ComposedState(_count0(), z, z, z, z, z)
+
+    def update(grads, state, params=None):
+        eta = learning_rate_at(lr, state.count)
+        first = state.count == 0
+        n = state.count + 1  # an integer power, as in ``adam``: the same rounding
+        mom = tree_map(lambda m, g: beta1 * m + g, state.momentum, grads)
+        avg = tree_map(lambda m, g: beta1 * m + (1 - beta1) * g, state.average, grads)
+        ssum = tree_map(lambda s, g: s + g**2, state.square_sum, grads)
+        sav = tree_map(lambda s, g: jnp.where(first, g**2, beta2 * s + (1 - beta2) * g**2), state.square_average, grads)
+        sav0 = tree_map(lambda s, g: beta2 * s + (1 - beta2) * g**2, state.square_average_zero, grads)
+        new = ComposedState(state.count + 1, mom, avg, ssum, sav, sav0)
+        corr1 = jnp.where(jnp.round(bias_correction) == 1, 1.0 - beta1**n, 1.0)
+        sigma = composed_sigma(new, m_term, sigma_term, bias_correction, beta1, beta2)
+        eps_used = jnp.where(jnp.round(sigma_term) == 0, 0.0, eps)
+        updates = tree_map(lambda g, mo, a, s: -eta * _pick(m_term, (g, mo, a / corr1)) / (s + eps_used),
+                           grads, mom, avg, sigma)
+        return updates, new
+
+    return Optimizer(init, update)

@@ -43,3 +43,28 @@ def summarize(path: np.ndarray, loss: np.ndarray, grad_norm: np.ndarray, diverge
         steps_to_tolerance=int(below[0]) if len(below) else -1,
         diverged_at=int(diverged_at),
     )
+
+
+def step_lengths(path: np.ndarray) -> np.ndarray:
+    """‖θ^{t+1} − θ^t‖ for t = 0 … steps − 1 (NaN after a divergence)."""
+    return np.linalg.norm(np.diff(np.asarray(path, np.float64), axis=0), axis=-1)
+
+
+def burst_starts(path: np.ndarray, factor: float = 100.0, window: int = 50) -> np.ndarray:
+    """Steps where a burst begins: a step ``factor`` times longer than the typical step before it.
+
+    Step t is in a burst when ‖θ^{t+1} − θ^t‖ exceeds ``factor`` × the median
+    step length of the ``window`` steps before it — a jump after a stretch of
+    small steps, as lecture-form Adagrad makes on an elongated valley once σ
+    in the steep direction has shrunk (LECTURES 2.3). Returns the first step
+    of each run of such steps.
+    """
+    d = step_lengths(path)
+    if len(d) <= window:
+        return np.zeros(0, int)
+    typical = np.median(np.lib.stride_tricks.sliding_window_view(d[:-1], window), axis=1)  # before steps window …
+    with np.errstate(invalid="ignore", divide="ignore"):
+        flagged = d[window:] > factor * typical
+    flagged = np.nan_to_num(flagged, nan=False).astype(bool)
+    begins = flagged & ~np.concatenate([[False], flagged[:-1]])
+    return np.flatnonzero(begins) + window

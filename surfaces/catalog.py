@@ -13,6 +13,8 @@ from typing import Callable, NamedTuple
 
 import jax.numpy as jnp
 
+from surfaces.classification import cross_entropy_of_softmax, lecture_logits, mse_of_softmax
+
 Point = tuple[float, float]
 
 
@@ -138,6 +140,14 @@ def _sharp_flat(p):
     sharp = jnp.exp(-((x + 1.5) ** 2 + y**2) / (2 * 0.2**2))
     flat = jnp.exp(-((x - 1.5) ** 2 + y**2) / (2 * 0.9**2))
     return 1.0 - sharp - flat + 0.02 * (x**2 + y**2)
+
+
+def _softmax_mse(p):
+    return mse_of_softmax(lecture_logits(p))
+
+
+def _softmax_cross_entropy(p):
+    return cross_entropy_of_softmax(lecture_logits(p))
 
 
 CATALOG: tuple[Surface, ...] = (
@@ -304,6 +314,28 @@ CATALOG: tuple[Surface, ...] = (
         starts=((-0.4, 1.2), (0.0, -1.5), (2.8, 1.8)),
         text="Two minima of similar depth, one sharp and one flat: a small shift between "
         "training and test loss hurts the sharp one much more.",
+    ),
+    Surface(
+        name="softmax_mse",
+        title="Softmax + mean square error (3 classes)",
+        loss=_softmax_mse,
+        formula=r"L(y_1, y_2) = \sum_{i=1}^{3} (\hat y_i - y'_i)^2,\ y' = \mathrm{softmax}(y_1, y_2, -1000),\ "
+                r"\hat y = (1, 0, 0)",
+        domain=((-10.0, 10.0), (-10.0, 10.0)),
+        starts=((-8.0, 8.0), (-4.0, 6.0), (2.0, -8.0)),
+        text="The lecture's classification surface with MSE: where the loss is large (y1 low, y2 high) "
+        "it is flat, so gradient descent stalls.",
+    ),
+    Surface(
+        name="softmax_cross_entropy",
+        title="Softmax + cross-entropy (3 classes)",
+        loss=_softmax_cross_entropy,
+        formula=r"L(y_1, y_2) = -\sum_{i=1}^{3} \hat y_i \ln y'_i = -\ln y'_1,\ "
+                r"y' = \mathrm{softmax}(y_1, y_2, -1000)",
+        domain=((-10.0, 10.0), (-10.0, 10.0)),
+        starts=((-8.0, 8.0), (-4.0, 6.0), (2.0, -8.0)),
+        text="The same outputs with cross-entropy: it still slopes towards the minimum where MSE is flat. "
+        "Changing the loss changes how hard optimization is.",
     ),
 )
 

@@ -145,7 +145,7 @@ def test_every_optimizer_renders_with_its_widgets(name):
     at = playground(o1=name, n_opt="1", steps="50")
     no_exceptions(at)
     spec = optimizers.get(name)
-    keys = {w.key for w in [*at.slider, *at.select_slider]}
+    keys = {w.key for w in [*at.slider, *at.select_slider, *at.selectbox]}
     assert {f"o1_{name}_{p.name}" for p in spec.params} <= keys
 
 

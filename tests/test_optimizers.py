@@ -120,6 +120,8 @@ VALLEY = {
     "amsgrad": dict(lr=0.2, schedule="cosine", schedule_params=dict(decay_steps=2000)),
     "radam": dict(lr=0.009, beta2=0.99),  # its first steps are plain momentum: η must suit gd
     "lion": dict(lr=0.05, schedule="cosine", schedule_params=dict(decay_steps=2000)),
+    "composed": dict(lr=0.2, m_term=1, sigma_term=1, beta1=0.5, schedule="cosine",
+                     schedule_params=dict(decay_steps=2000)),  # Adagrad with momentum: no classical name
 }
 
 

@@ -1,0 +1,188 @@
+"""Schedules and the problem of Adagrad; the lecture's summary as an optimizer builder (LECTURES 2.3)."""
+import numpy as np
+import streamlit as st
+
+import compute
+import controls
+import figures
+import optimizers
+import surfaces
+from optimizers.registry import HyperParam
+
+PAGE = "schedules"
+GRID = 120
+VALLEY = "elongated_valley"
+ADAGRAD_FORMS = ["adagrad", "adagrad_sum"]
+DECAYS = [n for n in optimizers.schedule_names() if n != "constant"]
+ETA = HyperParam("lr", "learning rate η", 0.5, 1e-3, 10.0, log=True)
+SCHEDULE_ETA = HyperParam("lr", "base η", 0.1, 1e-5, 10.0, log=True)
+COMPARABLE = [n for n in optimizers.names() if n != "composed"]
+COMPOSED = optimizers.get("composed")
+LECTURE = {"s_form": "adagrad", "s_lr": 0.5, "s_steps": 2000, "s_decay": "inverse_sqrt", "s_bx": -8.0, "s_by": 1.2,
+           "s_sched": "noam", "s_noam_lr": 1.0, "s_noam_d_model": 512, "s_noam_warmup_steps": 4000,
+           "s_sched_steps": 20_000, "s_m_term": "2", "s_sigma_term": "3", "s_bias_correction": "1",
+           "s_b_schedule": "constant", "s_compare": ["adagrad", "rmsprop"]}
+
+notes, url = controls.page_header(
+    "Schedules and warm-up",
+    "Adagrad's σ remembers every gradient — and forgets the size of old ones just when it matters. "
+    "Make η depend on time and the problem goes away; then put every piece of an optimizer together yourself.",
+    PAGE)
+
+with st.sidebar:
+    controls.preset_button("Lecture example: Adagrad's bursts, the Transformer warm-up, Adam from its pieces",
+                           LECTURE, key="s_preset")
+    st.caption("Each section has its own controls, next to its figures.")
+valley = surfaces.get(VALLEY)
+
+# ---------------------------------------------------------------- the bursts
+st.header("1. The problem of Adagrad: bursts")
+st.markdown("On the elongated valley the lecture's Adagrad reaches the flat floor, then keeps taking tiny "
+            "gradients along it. σ in the steep direction is the root *mean* square of all past gradients, so "
+            "as the tiny ones pile up it shrinks, the step η/σ there blows up and the path shoots out sideways; "
+            "σ grows again and the path falls back. Decay η over time and the bursts die out.")
+c1, c2, c3, c4 = st.columns(4)
+form = controls.choice_select("Adagrad form", ADAGRAD_FORMS, "adagrad", "s_form", url, where=c1,
+                              format_func=lambda n: optimizers.get(n).label)
+lr = controls.number_widget(ETA, "s_lr", url, where=c2)
+steps = controls.int_input("steps", 50, 20_000, 2000, "s_steps", url, where=c3)
+decay = controls.choice_select("decay for the second run", DECAYS, "inverse_sqrt", "s_decay", url, where=c4,
+                               format_func=lambda n: optimizers.get_schedule(n).label)
+with st.expander("Start point and decay parameters", expanded=False):
+    c1, c2 = st.columns(2)
+    (x0, x1), (y0, y1) = valley.domain
+    bx = controls.float_input("start x", x0, x1, -8.0, "s_bx", url, where=c1)
+    by = controls.float_input("start y", y0, y1, 1.2, "s_by", url, where=c2)
+    decay_params = {p.name: controls.number_widget(p, f"s_decay_{decay}_{p.name}", url)
+                    for p in optimizers.get_schedule(decay).params}
+plain = compute.run_one(VALLEY, form, (bx, by), steps, lr=lr)
+decayed = compute.run_one(VALLEY, form, (bx, by), steps, decay, decay_params, lr=lr)
+runs = {f"{optimizers.get(form).label}, constant η": plain,
+        f"… with {optimizers.get_schedule(decay).label.lower()}": decayed}
+bursts = {label: optimizers.burst_starts(r.path[0]) for label, r in runs.items()}
+lengths = {label: optimizers.step_lengths(r.path[0]) for label, r in runs.items()}
+for label, r in runs.items():
+    if r.diverged_at[0] >= 0:
+        st.warning(f"**{label}** diverged at step {int(r.diverged_at[0])}: its curves stop there.")
+left, right = st.columns([6, 5])
+with left:
+    st.plotly_chart(figures.contour_figure(
+        compute.surface_grid(VALLEY, GRID), [figures.PathSet(label, r.path, r.loss) for label, r in runs.items()],
+        log_color=True, critical=compute.critical_points(VALLEY), uirevision="bursts", height=560),
+        key="s_bursts_map", config={"displaylogo": False})
+with right:
+    markers = [(int(t), float(lengths[label][t]), "burst") for label in list(runs)[:1] for t in bursts[label][:6]]
+    st.plotly_chart(figures.step_curves_figure(
+        [figures.Series(label, lengths[label], i) for i, label in enumerate(runs)],
+        title="Step length ‖θᵗ⁺¹ − θᵗ‖", y_title="step", log_y=True, height=290, markers=markers),
+        key="s_step_length")
+    st.plotly_chart(figures.step_curves_figure(
+        [figures.Series(label, r.sigma[0, :, 1], i) for i, (label, r) in enumerate(runs.items())],
+        title="σᵗ of the steep direction y", y_title="σᵧ", log_y=True, height=270, legend=False),
+        key="s_sigma_y")
+counts = [f"**{label}**: {len(b)} burst{'s' if len(b) != 1 else ''}"
+          + (f" (starting at step {', '.join(str(int(t)) for t in b[:5])}{' …' if len(b) > 5 else ''})" if len(b)
+             else "") for label, b in bursts.items()]
+st.markdown("A burst: a step more than 100 times longer than the median of the 50 steps before it. "
+            + "; ".join(counts) + ".")
+st.caption("Why the mean form bursts and the sum form does not: the sum form divides by √(Σ g²), which never "
+           "shrinks; it *is* the mean form with η/√(t+1) — choose “1/√(t+1) decay” above and the two runs of "
+           "the mean form become the two forms.")
+
+# ---------------------------------------------------------------- schedule designer
+st.header("2. Learning-rate schedules")
+st.markdown("Make η depend on the step t. **Decay** shrinks it as training goes on. **Warm-up** first grows it, "
+            "then decays it: early on σ is estimated from few gradients and varies a lot, so take small steps "
+            "until its statistics settle (RAdam, Liu et al. 2020). The Transformer's schedule does exactly that.")
+c1, c2, c3 = st.columns([2, 1, 1])
+sched = controls.choice_select("schedule", optimizers.schedule_names(), "warmup_cosine", "s_sched", url, where=c1,
+                               format_func=lambda n: optimizers.get_schedule(n).label)
+spec = optimizers.get_schedule(sched)
+base = controls.number_widget(SCHEDULE_ETA, f"s_{sched}_lr", url, where=c2, default=1.0 if sched == "noam" else 0.1,
+                              help="For the Transformer schedule a factor: 1 is the paper's formula.")
+sched_steps = controls.int_input("steps", 10, optimizers.MAX_STEPS, 1000, "s_sched_steps", url, where=c3)
+cols = st.columns(max(1, len(spec.params)))
+sched_params = {p.name: controls.number_widget(p, f"s_{sched}_{p.name}", url, where=cols[i])
+                for i, p in enumerate(spec.params)}
+curve = compute.schedule_curve(sched, sched_steps, base, tuple(sorted(sched_params.items())))
+st.latex(spec.formula)
+left, right = st.columns([3, 1])
+with left:
+    st.plotly_chart(figures.step_curves_figure([figures.Series(spec.label, curve, 1)], title="ηᵗ", y_title="η",
+                                               height=320, legend=False), key="s_curve")
+with right:
+    peak = int(np.argmax(curve))
+    st.metric("largest η", f"{curve[peak]:.3g}", help="and the step where it is reached")
+    st.caption(f"at step {peak:,}; at the last step η = {curve[-1]:.3g}.")
+
+# ---------------------------------------------------------------- the builder
+st.header("3. Build an optimizer from the lecture's summary")
+st.latex(r"\theta^{t+1}_i = \theta^t_i - \frac{\eta^t}{\sigma^t_i}\, m^t_i")
+st.markdown("Three switchable pieces: the direction m (the gradient, or a memory of past gradients: momentum), "
+            "the magnitude σ (root mean square of past gradients, any sign forgotten) and the schedule ηᵗ. "
+            "Some combinations have names; the page says which, and races yours against named ones.")
+params = {p.name: p for p in COMPOSED.params}
+c1, c2, c3 = st.columns(3)
+hp = {"m_term": controls.number_widget(params["m_term"], "s_m_term", url, where=c1),
+      "sigma_term": controls.number_widget(params["sigma_term"], "s_sigma_term", url, where=c2),
+      "bias_correction": controls.number_widget(params["bias_correction"], "s_bias_correction", url, where=c3)}
+c1, c2, c3, c4 = st.columns(4)
+hp["lr"] = controls.number_widget(params["lr"], "s_b_lr", url, where=c1)
+hp["beta1"] = controls.number_widget(params["beta1"], "s_b_beta1", url, where=c2)
+hp["beta2"] = controls.number_widget(params["beta2"], "s_b_beta2", url, where=c3)
+b_schedule = controls.choice_select("schedule ηᵗ", optimizers.schedule_names(), "constant", "s_b_schedule", url,
+                                    where=c4, format_func=lambda n: optimizers.get_schedule(n).label)
+with st.expander("Surface, start, steps, ε and schedule parameters", expanded=False):
+    c1, c2, c3, c4 = st.columns(4)
+    surface = controls.choice_select(
+        "Error surface", surfaces.names(), VALLEY, "s_surface", url, where=c1,
+        format_func=lambda n: surfaces.get(n).title)
+    record = surfaces.get(surface)
+    (x0, x1), (y0, y1) = record.domain
+    sx = controls.float_input("start x", x0, x1, record.starts[0][0], f"bx_{surface}", url, where=c2)
+    sy = controls.float_input("start y", y0, y1, record.starts[0][1], f"by_{surface}", url, where=c3)
+    b_steps = controls.int_input("steps", 10, 20_000, 300, "s_b_steps", url, where=c4)
+    hp["eps"] = controls.number_widget(params["eps"], "s_b_eps", url)
+    b_sched_params = {p.name: controls.number_widget(p, f"s_b_{b_schedule}_{p.name}", url)
+                      for p in optimizers.get_schedule(b_schedule).params}
+twin, sentence = optimizers.composed_equivalent(hp["m_term"], hp["sigma_term"], hp["bias_correction"], b_schedule)
+compare = controls.multi_select("race against", COMPARABLE, ["adagrad", "rmsprop"], "s_compare", url,
+                                format_func=lambda n: optimizers.get(n).label)
+if twin and twin not in compare:
+    compare = [twin, *compare]
+start = (sx, sy)
+built = compute.run_one(surface, "composed", start, b_steps, b_schedule, b_sched_params, **hp)
+others = {n: compute.run_one(surface, n, start, b_steps, "constant" if n == "adagrad_sum" and twin == n else b_schedule,
+                             {} if n == "adagrad_sum" and twin == n else b_sched_params,
+                             **optimizers.matching_hyperparams(n, hp)) for n in compare}
+if twin:
+    d = float(np.nanmax(np.abs(built.path - others[twin].path))) if np.isfinite(built.path).any() else float("nan")
+    st.success(f"This combination is **{sentence}**. Its path and {optimizers.get(twin).label}'s (with β1 as "
+               f"λ / β1 and β2 as α / β2) differ by at most {d:.2g} over {b_steps:,} steps.")
+else:
+    st.info(f"This combination: **{sentence}**.")
+race = {"Your optimizer": built,
+        **{optimizers.get(n).label: r for n, r in others.items()}}
+for label, r in race.items():
+    if r.diverged_at[0] >= 0:
+        st.warning(f"**{label}** diverged at step {int(r.diverged_at[0])}: its path stops there.")
+left, right = st.columns([6, 5])
+with left:
+    st.plotly_chart(figures.contour_figure(
+        compute.surface_grid(surface, GRID), [figures.PathSet(label, r.path, r.loss) for label, r in race.items()],
+        log_color=record.log_color, critical=compute.critical_points(surface), uirevision=f"{surface}-builder",
+        height=580, max_frames=figures.frames_for(len(race))), key="s_builder_map", config={"displaylogo": False})
+with right:
+    losses = [figures.Series(label, r.loss, i, "dash" if i else "solid") for i, (label, r) in enumerate(race.items())]
+    st.plotly_chart(figures.step_curves_figure(losses, title="Loss L(θᵗ)", y_title="L", height=330,
+                                               log_y=figures.wide_range(np.concatenate([r.loss.ravel() for r in
+                                                                                        race.values()]), 100)),
+                    key="s_builder_loss")
+    st.markdown("Your optimizer, piece by piece:")
+    st.latex(optimizers.rules.M_TERMS_LATEX[int(hp["m_term"])])
+    st.latex(optimizers.rules.SIGMA_TERMS_LATEX[int(hp["sigma_term"])])
+    if (hp["m_term"] == 2 or hp["sigma_term"] == 3) and hp["bias_correction"] == 1:
+        st.latex(r"\hat m^t = \frac{m^t}{1 - \beta_1^{t+1}},\quad (\hat\sigma^t)^2 = \frac{(\sigma^t)^2}{1 - \beta_2^{t+1}}")
+        st.caption("Bias correction, for the averages started at 0.")
+
+url.show(notes)  # last: the notes slot under the title lists every URL value that was refused

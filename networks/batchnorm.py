@@ -1,0 +1,232 @@
+"""Batch normalization on a small MLP, with and without, and how smooth the surface is (LECTURES 2.5).
+
+For each hidden layer's pre-activations z over a batch B:
+    μ_B = mean(z),  σ²_B = var(z),  z̃ = (z − μ_B) / sqrt(σ²_B + ε),  ẑ = γ ⊙ z̃ + β,
+γ, β learned (start 1 and 0; Ioffe & Szegedy 2015). Training uses the batch's
+statistics (train mode) and keeps moving averages μ̄ ← p·μ̄ + (1 − p)·μ_B
+(p = 0.9 is PyTorch's momentum 0.1); at test time there is no batch, so eval
+mode uses μ̄ and σ̄² instead.
+
+Smoothness along training (Santurkar et al. 2018, §3.1): at step t, on the
+step's own batch, move along the gradient by s·η for a range of s and record
+  loss range   max_s L(θ − sηg) − min_s L(θ − sηg)
+  gradient change   max_s ‖∇L(θ − sηg) − ∇L(θ)‖
+— how far the loss, and the gradient, can change within the step.
+
+Training is plain mini-batch SGD over several learning rates at once (vmap),
+per-epoch shuffling, in compiled chunks so a caller can show progress.
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from networks.datasets import Dataset
+from optimizers.runner import first_bad_step
+
+BN_EPS = 1e-5
+STEP_MULTIPLIERS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)  # the s of the smoothness probes
+ACTIVATIONS: dict[str, Callable] = {"relu": jax.nn.relu, "sigmoid": jax.nn.sigmoid, "tanh": jnp.tanh}
+
+
+class BNConfig(NamedTuple):
+    """Everything that defines one experiment (hashable: it is the cache key)."""
+
+    batch_norm: bool = True
+    hidden: tuple[int, ...] = (64, 64)
+    activation: str = "relu"
+    lrs: tuple[float, ...] = (0.05, 0.5, 2.0)
+    steps: int = 600
+    batch_size: int = 64
+    momentum_p: float = 0.9  # moving averages μ̄ ← p μ̄ + (1 − p) μ_B
+    measure_every: int = 20
+    seed: int = 0
+
+
+class BNRun(NamedTuple):
+    """Results per learning rate (first axis) for one ``BNConfig``.
+
+    batch_loss: (k, steps) training loss of each step's batch (train mode).
+    measured_at: (m,) the steps where the curves below were measured.
+    train_loss, test_loss_eval, test_loss_train, test_acc_eval, test_acc_train: (k, m);
+      "eval": moving averages μ̄, σ̄² (the test set has no batch); "train": the
+      statistics of the test set itself, taken as one batch. Without BN the two agree.
+    loss_range, grad_change: (k, m) Santurkar's smoothness measures.
+    diverged_at: (k,) first step whose batch loss is not finite, −1 if none.
+    """
+
+    config: BNConfig
+    batch_loss: np.ndarray
+    measured_at: np.ndarray
+    train_loss: np.ndarray
+    test_loss_eval: np.ndarray
+    test_loss_train: np.ndarray
+    test_acc_eval: np.ndarray
+    test_acc_train: np.ndarray
+    loss_range: np.ndarray
+    grad_change: np.ndarray
+    diverged_at: np.ndarray
+
+
+def split(data: Dataset, test_fraction: float = 0.2, seed: int = 0) -> tuple[Dataset, Dataset]:
+    """A fixed shuffled train/test split; features standardized with the training set's mean and std."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(data.y))
+    n_test = int(round(test_fraction * len(order)))
+    test, train = order[:n_test], order[n_test:]
+    mean, std = data.x[train].mean(axis=0), data.x[train].std(axis=0)
+    std = np.where(std > 0, std, 1.0)  # constant pixels of the digits stay 0
+    scaled = ((data.x - mean) / std).astype(np.float32)
+    return (Dataset(scaled[train], data.y[train], data.name + " (train)"),
+            Dataset(scaled[test], data.y[test], data.name + " (test)"))
+
+
+def init_bn_mlp(key, sizes: tuple[int, ...], batch_norm: bool):
+    """He-initialised (W, b) per layer; γ = 1, β = 0 per hidden layer (empty tuples without BN).
+
+    Returns (params, stats): stats holds the moving averages (μ̄, σ̄²) per hidden layer.
+    """
+    layers = []
+    for k, (fan_in, fan_out) in zip(jax.random.split(key, len(sizes) - 1), zip(sizes[:-1], sizes[1:])):
+        layers.append((jax.random.normal(k, (fan_in, fan_out)) * jnp.sqrt(2.0 / fan_in), jnp.zeros(fan_out)))
+    hidden = sizes[1:-1]
+    bn = tuple((jnp.ones(h), jnp.zeros(h)) for h in hidden) if batch_norm else ()
+    stats = tuple((jnp.zeros(h), jnp.ones(h)) for h in hidden) if batch_norm else ()
+    return {"layers": tuple(layers), "bn": bn}, stats
+
+
+def forward(params, stats, x, activation: str, train: bool, momentum_p: float = 0.9):
+    """Logits and the updated moving averages. ``train``: normalize by the batch's statistics."""
+    act = ACTIVATIONS[activation]
+    h, new_stats = x, []
+    layers = params["layers"]
+    for i, (w, b) in enumerate(layers[:-1]):
+        z = h @ w + b
+        if params["bn"]:
+            gamma, beta = params["bn"][i]
+            mean_bar, var_bar = stats[i]
+            if train:
+                mu, var = jnp.mean(z, axis=0), jnp.var(z, axis=0)
+                new_stats.append((momentum_p * mean_bar + (1 - momentum_p) * mu,
+                                  momentum_p * var_bar + (1 - momentum_p) * var))
+            else:
+                mu, var = mean_bar, var_bar
+                new_stats.append((mean_bar, var_bar))
+            z = gamma * (z - mu) / jnp.sqrt(var + BN_EPS) + beta
+        h = act(z)
+    w, b = layers[-1]
+    return h @ w + b, tuple(new_stats)
+
+
+def cross_entropy(logits, labels):
+    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), labels[:, None], axis=1))
+
+
+def accuracy(logits, labels):
+    return jnp.mean(jnp.argmax(logits, axis=1) == labels)
+
+
+def _batch_loss(params, stats, x, labels, activation, momentum_p):
+    logits, new_stats = forward(params, stats, x, activation, True, momentum_p)
+    return cross_entropy(logits, labels), new_stats
+
+
+def _smoothness(params, stats, x, labels, lr, activation, momentum_p):
+    """Santurkar's loss range and gradient change along the gradient step, on one batch."""
+    loss_of = lambda p: _batch_loss(p, stats, x, labels, activation, momentum_p)[0]  # noqa: E731
+    g = jax.grad(loss_of)(params)
+
+    def probe(s):
+        moved = jax.tree.map(lambda p, d: p - s * lr * d, params, g)
+        value, g2 = jax.value_and_grad(loss_of)(moved)
+        change = jnp.sqrt(sum(jnp.sum((a - b) ** 2) for a, b in zip(jax.tree.leaves(g2), jax.tree.leaves(g))))
+        return value, change
+
+    values, changes = jax.vmap(probe)(jnp.asarray(STEP_MULTIPLIERS))
+    return jnp.max(values) - jnp.min(values), jnp.max(changes)
+
+
+@partial(jax.jit, static_argnames=("activation", "chunk", "every", "batch_size"))
+def _train_chunk(params, stats, lrs, x, labels, x_test, y_test, key, first_step, momentum_p,
+                 activation, chunk, every, batch_size):
+    """``chunk`` SGD steps for every learning rate (vmapped), measuring every ``every`` steps.
+
+    Batches: a fresh permutation of the training set each epoch, the same for
+    every learning rate (so the runs differ only by η).
+    """
+    n = x.shape[0]
+    per_epoch = n // batch_size
+
+    def batch_at(t):
+        perm = jax.random.permutation(jax.random.fold_in(key, t // per_epoch), n)
+        idx = jax.lax.dynamic_slice(perm, ((t % per_epoch) * batch_size,), (batch_size,))
+        return x[idx], labels[idx]
+
+    def one_lr(params, stats, lr):
+        def step(carry, t):
+            params, stats = carry
+            bx, by = batch_at(t)
+            (loss, new_stats), g = jax.value_and_grad(_batch_loss, has_aux=True)(
+                params, stats, bx, by, activation, momentum_p)
+            params = jax.tree.map(lambda p, d: p - lr * d, params, g)
+            return (params, new_stats), loss
+
+        def interval(carry, start):
+            params, stats = carry
+            bx, by = batch_at(start)
+            rng, change = _smoothness(params, stats, bx, by, lr, activation, momentum_p)
+            train_logits, _ = forward(params, stats, x, activation, False)
+            eval_logits, _ = forward(params, stats, x_test, activation, False)
+            batch_logits, _ = forward(params, stats, x_test, activation, True, momentum_p)
+            measured = (cross_entropy(train_logits, labels), cross_entropy(eval_logits, y_test),
+                        cross_entropy(batch_logits, y_test), accuracy(eval_logits, y_test),
+                        accuracy(batch_logits, y_test), rng, change)
+            carry, losses = jax.lax.scan(step, (params, stats), start + jnp.arange(every))
+            return carry, (losses, measured)
+
+        starts = first_step + every * jnp.arange(chunk // every)
+        (params, stats), (losses, measured) = jax.lax.scan(interval, (params, stats), starts)
+        return params, stats, losses.reshape(-1), measured
+
+    return jax.vmap(one_lr)(params, stats, lrs)
+
+
+def train_bn_experiment(data: Dataset, config: BNConfig, progress: Callable[[float], None] | None = None,
+                        chunk: int = 100) -> BNRun:
+    """Train the MLP (with or without BN) at each learning rate of ``config``; measure along the way.
+
+    Every run starts from the same initial weights and sees the same batches.
+    ``progress(fraction)`` is called after each compiled chunk of ``chunk`` steps.
+    """
+    c = config
+    every = int(c.measure_every)
+    chunk = max(every, (chunk // every) * every)
+    steps = int(np.ceil(c.steps / chunk)) * chunk
+    train, test = split(data, seed=c.seed)
+    sizes = (train.x.shape[1], *c.hidden, int(data.y.max()) + 1)
+    params, stats = init_bn_mlp(jax.random.PRNGKey(c.seed), sizes, c.batch_norm)
+    k = len(c.lrs)
+    params, stats = jax.tree.map(lambda a: jnp.broadcast_to(a, (k, *a.shape)), (params, stats))
+    lrs = jnp.asarray(c.lrs, jnp.float32)
+    key = jax.random.PRNGKey(c.seed + 1)
+    losses, measured = [], []
+    for first in range(0, steps, chunk):
+        params, stats, chunk_losses, chunk_measured = _train_chunk(
+            params, stats, lrs, train.x, train.y, test.x, test.y, key, first, jnp.float32(c.momentum_p),
+            c.activation, chunk, every, c.batch_size)
+        losses.append(np.asarray(chunk_losses))
+        measured.append([np.asarray(m) for m in chunk_measured])
+        if progress:
+            progress(min(1.0, (first + chunk) / steps))
+    batch_loss = np.concatenate(losses, axis=1)[:, : c.steps]
+    columns = [np.concatenate([m[i] for m in measured], axis=1) for i in range(7)]
+    at = np.arange(0, steps, every)
+    keep = at < c.steps
+    diverged = first_bad_step(batch_loss)
+    columns = [np.where(at[None, :] >= np.where(diverged >= 0, diverged, c.steps + 1)[:, None], np.nan, col)
+               for col in columns]
+    return BNRun(c, batch_loss, at[keep], *[col[:, keep] for col in columns], diverged)

@@ -1,0 +1,76 @@
+"""Softmax and the two classification losses of LECTURES 2.4, for any number of classes.
+
+y are the network's outputs (logits), y' = softmax(y) the predicted class
+probabilities, ŷ the one-hot target. The lecture's picture fixes three
+classes, target class 1 and y3 = −1000, so that only (y1, y2) vary: the
+catalog's ``softmax_mse`` and ``softmax_cross_entropy`` surfaces.
+"""
+from __future__ import annotations
+
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+PINNED_LOGIT = -1000.0  # the lecture's y3: class 3 never gets any probability
+TARGET_CLASS = 0  # the lecture's class 1, counted from 0
+
+
+def softmax(logits):
+    r"""y'_i = exp(y_i) / Σ_j exp(y_j), computed as exp(y_i − max y) so that no exp overflows."""
+    return jax.nn.softmax(jnp.asarray(logits, jnp.float32), axis=-1)
+
+
+def sigmoid(z):
+    r"""σ(z) = 1 / (1 + e^{−z}); with two classes softmax(y)_1 = σ(y1 − y2)."""
+    return jax.nn.sigmoid(z)
+
+
+def one_hot(target: int, classes: int):
+    return jnp.zeros(classes).at[target].set(1.0)
+
+
+def mse_of_softmax(logits, target: int = TARGET_CLASS):
+    r"""e = Σ_i (ŷ_i − y'_i)² with y' = softmax(y)."""
+    p = softmax(logits)
+    return jnp.sum((one_hot(target, p.shape[-1]) - p) ** 2, axis=-1)
+
+
+def cross_entropy_of_softmax(logits, target: int = TARGET_CLASS):
+    r"""e = −Σ_i ŷ_i ln y'_i = log Σ_j exp(y_j) − y_target (log-sum-exp: finite even where y'_target underflows)."""
+    y = jnp.asarray(logits, jnp.float32)
+    return jax.nn.logsumexp(y, axis=-1) - y[..., target]
+
+
+def lecture_logits(p):
+    """(y1, y2) -> (y1, y2, −1000): the lecture's three outputs with the third pinned."""
+    return jnp.stack([p[0], p[1], jnp.asarray(PINNED_LOGIT, p.dtype)])
+
+
+MAX_CLASSES = 12
+MAX_LOGIT = 1e4
+_NUMBER = re.compile(r"[+\-−]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def parse_logits(text: str) -> np.ndarray:
+    """Numbers separated by commas, semicolons or spaces -> float array; ValueError that says what is wrong.
+
+    Each token must look like a decimal number (checked by a regular
+    expression before ``float``; nothing is evaluated). Between 2 and
+    MAX_CLASSES values, each within ±MAX_LOGIT.
+    """
+    tokens = [t for t in re.split(r"[,;\s]+", text.strip()) if t]
+    if len(tokens) < 2:
+        raise ValueError("enter at least two numbers, e.g. 3, 1, -3")
+    if len(tokens) > MAX_CLASSES:
+        raise ValueError(f"at most {MAX_CLASSES} classes, got {len(tokens)}")
+    values = []
+    for i, token in enumerate(tokens, 1):
+        if not _NUMBER.fullmatch(token):
+            raise ValueError(f"value {i}, {token[:20]!r}, is not a number")
+        v = float(token.replace("−", "-"))
+        if abs(v) > MAX_LOGIT:
+            raise ValueError(f"value {i} is {v:g}; keep every logit within ±{MAX_LOGIT:g}")
+        values.append(v)
+    return np.asarray(values, np.float64)

@@ -1,0 +1,247 @@
+"""Lecture part 2 model code against independent oracles: the builder, bursts, softmax losses, feature
+scaling and batch normalization (LECTURES 2.1–2.5)."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import networks
+import optimizers
+import surfaces
+from networks import batchnorm
+from surfaces import classification
+
+START = np.array([[-8.0, 1.2], [3.0, -0.5]], np.float32)
+
+
+# ------------------------------------------------------------------ the optimizer builder (2.3)
+def test_builder_adam_combination_equals_adam_step_for_step():
+    hp = dict(lr=0.1, beta1=0.8, beta2=0.99, eps=1e-6)
+    adam = optimizers.trajectories("elongated_valley", "adam", START, 300, **hp)
+    built = optimizers.trajectories("elongated_valley", "composed", START, 300, m_term=2, sigma_term=3,
+                                    bias_correction=1, **hp)
+    np.testing.assert_array_equal(built.path, adam.path)
+    np.testing.assert_array_equal(built.sigma, adam.sigma)
+    assert np.linalg.norm(adam.path[0, -1] - adam.path[0, 0]) > 5  # it moved
+
+
+@pytest.mark.parametrize("pieces,name,extra", [
+    ((0, 0, 0), "gd", {}),
+    ((1, 0, 0), "momentum", {}),
+    ((0, 1, 0), "adagrad", {}),
+    ((0, 2, 0), "rmsprop", {}),
+    ((0, 3, 0), "rmsprop_zero", {}),
+])
+def test_builder_named_combinations_match_their_rules(pieces, name, extra):
+    m, s, b = pieces
+    assert optimizers.composed_equivalent(m, s, b)[0] == name
+    hp = dict(lr=0.002, beta1=0.7, beta2=0.8)
+    start = np.array([[-0.5, 0.5]], np.float32)
+    built = optimizers.run("himmelblau", "composed", start[0], 60, m_term=m, sigma_term=s, bias_correction=b, **hp)
+    named = optimizers.run("himmelblau", name, start[0], 60, **optimizers.matching_hyperparams(name, hp))
+    np.testing.assert_allclose(built, named, rtol=1e-5, atol=1e-6)
+    assert np.linalg.norm(built[-1] - built[0]) > 1e-3
+
+
+def test_builder_equals_a_numpy_transcription_of_the_summary_formula():
+    """θ ← θ − η m/σ with momentum m (Σ β1ᵏ g) and σ the root mean square (Adagrad): no named rule."""
+    loss = surfaces.get("rosenbrock").loss
+    grad = jax.grad(loss)
+    eta, b1 = 1e-3, 0.5
+    p = np.array([-1.2, 1.0])
+    m, s = np.zeros(2), np.zeros(2)
+    path = [p.copy()]
+    for t in range(40):
+        g = np.asarray(grad(jnp.asarray(p, jnp.float32)), np.float64)
+        m = b1 * m + g
+        s = s + g**2
+        p = p - eta * m / (np.sqrt(s / (t + 1)) + 1e-8)
+        path.append(p.copy())
+    ours = optimizers.run("rosenbrock", "composed", (-1.2, 1.0), 40, lr=eta, m_term=1, sigma_term=1, beta1=b1)
+    np.testing.assert_allclose(ours, np.array(path), rtol=1e-4, atol=1e-5)
+    assert optimizers.composed_equivalent(1, 1, 1) == (None, "Adagrad with heavy-ball momentum")
+
+
+def test_builder_adagrad_with_inverse_sqrt_schedule_is_named_the_library_form():
+    assert optimizers.composed_equivalent(0, 1, 0, "inverse_sqrt")[0] == "adagrad_sum"
+    assert optimizers.composed_equivalent(2, 3, 0)[0] is None  # Adam without bias correction has no registry name
+
+
+def test_every_registry_optimizer_but_the_builder_is_reachable_or_named_elsewhere():
+    reachable = {optimizers.composed_equivalent(m, s, b)[0] for m in range(3) for s in range(4) for b in range(2)}
+    assert {"gd", "momentum", "adagrad", "rmsprop", "rmsprop_zero", "adam"} <= reachable
+
+
+# ------------------------------------------------------------------ Adagrad's bursts (2.3)
+def test_lecture_adagrad_bursts_on_the_preset_and_decay_removes_them():
+    """The page's preset: lecture-form Adagrad, η = 0.5, 2,000 steps from (−8, 1.2)."""
+    path = optimizers.run("elongated_valley", "adagrad", (-8.0, 1.2), 2000, lr=0.5)
+    bursts = optimizers.burst_starts(path)
+    assert len(bursts) >= 2
+    lengths = optimizers.step_lengths(path)
+    for t in bursts:  # a jump by a large factor after a stretch of small steps
+        assert lengths[t] > 100 * np.median(lengths[t - 50:t])
+        assert np.max(lengths[t - 50:t - 10]) < 0.1 * lengths[t:t + 20].max()
+    decayed = optimizers.run("elongated_valley", "adagrad", (-8.0, 1.2), 2000, lr=0.5, schedule="inverse_sqrt")
+    assert len(optimizers.burst_starts(decayed)) == 0
+    summed = optimizers.run("elongated_valley", "adagrad_sum", (-8.0, 1.2), 2000, lr=0.5)
+    assert len(optimizers.burst_starts(summed)) == 0
+
+
+def test_burst_detector_on_a_made_up_path():
+    steps = np.full(200, 1e-4)
+    steps[120] = 1.0
+    path = np.concatenate([[0.0], np.cumsum(steps)])[:, None] * np.array([[1.0, 0.0]])
+    np.testing.assert_array_equal(optimizers.burst_starts(path), [120])
+
+
+def test_schedule_curve_is_the_schedule():
+    eta = optimizers.schedule_curve("noam", 10_000, 1.0, d_model=512, warmup_steps=4000)
+    s = np.arange(1, 10_001)
+    np.testing.assert_allclose(eta, 512**-0.5 * np.minimum(s**-0.5, s * 4000**-1.5), rtol=1e-5)
+    assert int(np.argmax(eta)) == 3999
+
+
+# ------------------------------------------------------------------ softmax and the two losses (2.4)
+def test_softmax_sums_to_one_and_equals_the_sigmoid_for_two_classes():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        y = rng.normal(0, 5, rng.integers(2, 8)).astype(np.float32)
+        p = np.asarray(classification.softmax(y), np.float64)
+        np.testing.assert_allclose(p.sum(), 1.0, atol=1e-6)
+        np.testing.assert_allclose(p, np.exp(y - y.max()) / np.exp(y - y.max()).sum(), rtol=1e-5)
+    y = np.array([1.3, -0.4], np.float32)
+    np.testing.assert_allclose(classification.softmax(y)[0], 1 / (1 + np.exp(-(1.3 + 0.4))), rtol=1e-6)
+    np.testing.assert_allclose(classification.softmax(np.array([1000.0, 0.0, -1000.0]))[0], 1.0)  # no overflow
+
+
+def numpy_gradients(y1, y2):
+    """Closed forms at logits (y1, y2, −1000), target class 1: ∂CE/∂y = y′ − ŷ; ∂MSE/∂y = 2(diag y′ − y′y′ᵀ)(y′ − ŷ)."""
+    y = np.array([y1, y2, -1000.0])
+    p = np.exp(y - y.max()) / np.exp(y - y.max()).sum()
+    onehot = np.array([1.0, 0.0, 0.0])
+    ce = p - onehot
+    mse = 2 * (np.diag(p) - np.outer(p, p)) @ (p - onehot)
+    return mse[:2], ce[:2]
+
+
+@pytest.mark.parametrize("point", [(-8.0, 8.0), (-2.0, 3.0), (1.0, -1.0), (4.0, 2.0)])
+def test_loss_surfaces_gradients_match_the_closed_forms(point):
+    mse, ce = numpy_gradients(*point)
+    np.testing.assert_allclose(surfaces.gradient("softmax_cross_entropy", point), ce, rtol=1e-4, atol=1e-7)
+    # float32: at the corner 1 − y′₂ ≈ 1e-7 is one ulp of y′₂, so a few per cent is all float32 can give
+    np.testing.assert_allclose(surfaces.gradient("softmax_mse", point), mse, rtol=0.1, atol=1e-9)
+
+
+def test_at_the_lecture_corner_cross_entropy_is_steeper_by_the_margin_the_maps_show():
+    mse, ce = numpy_gradients(-8.0, 8.0)
+    ratio = np.linalg.norm(ce) / np.linalg.norm(mse)
+    assert 1e6 < ratio < 1e7  # ‖p − ŷ‖ ≈ √2 against 4·e⁻¹⁶·√2: e¹⁶/4 ≈ 2.2·10⁶
+    ours = np.linalg.norm(surfaces.gradient("softmax_cross_entropy", (-8, 8))) / np.linalg.norm(
+        surfaces.gradient("softmax_mse", (-8, 8)))
+    np.testing.assert_allclose(ours, ratio, rtol=0.1)
+    grid_mse, grid_ce = surfaces.grid("softmax_mse", 41), surfaces.grid("softmax_cross_entropy", 41)
+    corner = (-1, 0)  # y1 = −10, y2 = 10: the largest loss
+    assert grid_ce.grad_norm[corner] / grid_mse.grad_norm[corner] > 1e7
+
+
+def test_gradient_descent_stalls_on_mse_and_descends_on_cross_entropy():
+    mse = optimizers.trajectories("softmax_mse", "gd", np.array([[-8.0, 8.0]], np.float32), 300, lr=1.0)
+    ce = optimizers.trajectories("softmax_cross_entropy", "gd", np.array([[-8.0, 8.0]], np.float32), 300, lr=1.0)
+    assert mse.loss[0, -1] > 1.99 and ce.loss[0, -1] < 0.01
+    adam = optimizers.trajectories("softmax_mse", "adam", np.array([[-8.0, 8.0]], np.float32), 300, lr=0.1)
+    assert adam.loss[0, -1] < 0.01  # dividing by σ rescues it
+
+
+def test_parse_logits_reads_numbers_and_refuses_the_rest():
+    np.testing.assert_array_equal(classification.parse_logits("3, 1; -3  2e1 −1"), [3, 1, -3, 20, -1])
+    for bad in ["3", "1, x", "1, __import__('os')", "1, 2**9", "1, nan", "1, inf", "1e9, 1", ",".join("1" * 13)]:
+        with pytest.raises(ValueError):
+            classification.parse_logits(bad)
+
+
+# ------------------------------------------------------------------ feature scaling (2.5)
+def test_standardized_uncorrelated_features_give_condition_number_near_one():
+    data = networks.two_feature_data(1.0, 100.0)
+    raw = networks.profiled_quadratic(data.x, data.y)
+    norm = networks.profiled_quadratic(networks.standardize(data.x), data.y)
+    assert raw.condition_number > 5e3
+    assert norm.condition_number < 1.3
+    x = networks.standardize(data.x)
+    np.testing.assert_allclose(x.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(x.std(axis=0), 1, atol=1e-12)
+
+
+def test_profiled_quadratic_matches_least_squares_and_the_data():
+    data = networks.two_feature_data(2.0, 30.0, correlation=0.5)
+    q = networks.profiled_quadratic(data.x, data.y)
+    design = np.column_stack([data.x, np.ones(len(data.y))])
+    coef = np.linalg.lstsq(design, data.y, rcond=None)[0]
+    np.testing.assert_allclose(q.w_star, coef[:2], rtol=1e-8)
+    w = np.array([0.3, -0.05])
+    b = np.mean(data.y - data.x @ w)  # the bias at its optimum for this w
+    np.testing.assert_allclose(q.loss(w), np.mean((data.y - data.x @ w - b) ** 2), rtol=1e-10)
+
+
+def test_closed_form_gradient_descent_equals_the_loop():
+    data = networks.two_feature_data()
+    x = networks.standardize(data.x)
+    q = networks.profiled_quadratic(x, data.y)
+    w = np.zeros(2)
+    loop = [w.copy()]
+    xc, yc = x - x.mean(0), data.y - data.y.mean()
+    for _ in range(50):
+        w = w - 0.3 * (-2 * xc.T @ (yc - xc @ w) / len(yc))
+        loop.append(w.copy())
+    np.testing.assert_allclose(networks.gd_path(q, (0, 0), 0.3, 50), np.array(loop), rtol=1e-10, atol=1e-12)
+
+
+def test_normalized_features_converge_in_far_fewer_steps():
+    data = networks.two_feature_data(1.0, 100.0)
+    raw = networks.profiled_quadratic(data.x, data.y)
+    norm = networks.profiled_quadratic(networks.standardize(data.x), data.y)
+    assert networks.scaling.first_bad(networks.gd_path(raw, (0, 0), 0.1, 50)) > 0  # η = 0.1 diverges on raw features
+    assert 0 < networks.steps_to_converge(norm, networks.gd_path(norm, (0, 0), 0.1, 200)) < 60
+    best_raw = networks.steps_to_converge(raw, networks.gd_path(raw, (0, 0), raw.best_lr, 60_000))
+    assert best_raw > 1000 * networks.steps_at_best_lr(norm)
+    assert abs(best_raw - networks.steps_at_best_lr(raw)) < 0.05 * best_raw  # the formula is the worst case
+
+
+# ------------------------------------------------------------------ batch normalization (2.5)
+def test_bn_forward_normalizes_the_batch_and_updates_moving_averages():
+    params, stats = batchnorm.init_bn_mlp(jax.random.PRNGKey(0), (5, 7, 3), True)
+    x = jax.random.normal(jax.random.PRNGKey(1), (32, 5)) * 3 + 2
+    _, new = batchnorm.forward(params, stats, x, "relu", True, 0.9)
+    z = np.asarray(x @ params["layers"][0][0] + params["layers"][0][1], np.float64)
+    np.testing.assert_allclose(new[0][0], 0.1 * z.mean(0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(new[0][1], 0.9 + 0.1 * z.var(0), rtol=1e-4)
+    # eval mode uses the moving averages: with μ̄ = batch mean and σ̄² = batch variance it equals train mode
+    train_logits, _ = batchnorm.forward(params, stats, x, "relu", True, 0.9)
+    eval_logits, _ = batchnorm.forward(params, ((jnp.asarray(z.mean(0)), jnp.asarray(z.var(0))),), x, "relu", False)
+    np.testing.assert_allclose(eval_logits, train_logits, rtol=1e-4, atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def bn_runs():
+    config = networks.BNConfig(lrs=(0.05, 2.0), steps=300)
+    data = networks.digits()
+    return networks.train_bn_experiment(data, config), networks.train_bn_experiment(data, config._replace(batch_norm=False))
+
+
+def test_bn_tolerates_a_learning_rate_that_breaks_the_plain_network(bn_runs):
+    with_bn, without = bn_runs
+    assert with_bn.batch_loss.shape == (2, 300) and with_bn.measured_at[-1] == 280
+    assert with_bn.test_acc_eval[0, -1] > 0.9 and without.test_acc_eval[0, -1] > 0.9  # η = 0.05: both learn
+    assert with_bn.test_acc_eval[1, -1] > 0.9  # η = 2 with BN still learns
+    assert not without.test_acc_eval[1, -1] > 0.5  # η = 2 without BN does not (or diverges: NaN)
+
+
+def test_bn_makes_the_step_smoother_at_a_large_learning_rate(bn_runs):
+    with_bn, without = bn_runs
+    assert np.nanmean(with_bn.loss_range[1]) < 0.2 * np.nanmean(without.loss_range[1])
+    assert np.nanmean(with_bn.grad_change[1]) < np.nanmean(without.grad_change[1])
+
+
+def test_without_bn_train_and_eval_mode_agree(bn_runs):
+    _, without = bn_runs
+    np.testing.assert_allclose(without.test_acc_eval[0], without.test_acc_train[0])

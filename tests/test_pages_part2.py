@@ -1,0 +1,133 @@
+"""AppTest: the lecture part 2 pages (adaptive learning rate, schedules, classification loss, normalization)."""
+from __future__ import annotations
+
+import pytest
+
+from test_pages_part1 import charts, ok, page, text
+
+
+@pytest.fixture(scope="module")
+def adaptive():
+    return ok(page("adaptive_lr"))
+
+
+def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(adaptive):
+    at = adaptive
+    body = text(at)
+    assert "gradient norm stayed at about 240" in body  # loss flat, gradient large: bouncing
+    assert float({m.label: m.value for m in at.metric}["distance after 100,000 steps, tiny η"]) > 7.5
+    figs = charts(at)
+    assert len(figs) == 7 and sum(1 for f in figs if f.get("frames")) == 2
+    sigma = [f for f in figs if f["layout"]["title"]["text"].startswith("σᵗ per parameter")][0]
+    assert len(sigma["data"]) == 10  # five optimizers × two parameters
+
+
+def test_adaptive_changes_and_preset(adaptive):
+    at = adaptive
+    at.multiselect(key="a_adaptive").set_value(["adam"]).run()
+    ok(at)
+    sigma = [f for f in charts(at) if f["layout"]["title"]["text"].startswith("σᵗ per parameter")][0]
+    assert len(sigma["data"]) == 2
+    at.multiselect(key="a_adaptive").set_value([]).run()
+    assert any("at least one optimizer" in i.value for i in ok(at).info)
+    at.button(key="a_preset").click().run()
+    ok(at)
+    assert at.multiselect(key="a_adaptive").value == ["adagrad", "adagrad_sum", "rmsprop", "rmsprop_zero", "adam"]
+
+
+def test_adaptive_divergence_and_a_surface_without_minimum_are_messages():
+    at = ok(page("adaptive_lr", a_lr="1"))
+    assert any("diverged at step" in w.value for w in at.warning)
+    at = ok(page("adaptive_lr", surface="simple_saddle"))
+    assert any("no minimum in view" in i.value for i in at.info)
+
+
+@pytest.fixture(scope="module")
+def schedules():
+    return ok(page("schedules"))
+
+
+def test_schedules_defaults_show_bursts_and_adam_from_its_pieces(schedules):
+    at = schedules
+    body = text(at)
+    assert "constant η**: 3 bursts" in body and "decay**: 0 bursts" in body
+    assert "This combination is **Adam**" in at.success[0].value and "at most 0 over" in at.success[0].value
+    assert {m.label: m.value for m in at.metric}["largest η"] == "0.1"
+
+
+def test_schedules_builder_names_other_combinations(schedules):
+    at = schedules
+    at.selectbox(key="s_m_term").set_value("0").run()
+    at.selectbox(key="s_sigma_term").set_value("1").run()
+    ok(at)
+    assert "Adagrad (lecture" in at.success[0].value
+    at.selectbox(key="s_m_term").set_value("1").run()
+    ok(at)
+    assert "Adagrad with heavy-ball momentum" in at.info[0].value
+    at.selectbox(key="s_form").set_value("adagrad_sum").run()
+    assert "constant η**: 0 bursts" in text(ok(at))
+
+
+def test_schedules_noam_preset_and_bad_url():
+    at = ok(page("schedules", s_m_term="7", s_sched="noam"))
+    assert at.warning and "s_m_term=7" in at.warning[0].value
+    assert {m.label: m.value for m in at.metric}["largest η"] == "0.000175"  # still warming up: 512^-½ · 1000 · 4000^-1.5
+    at.button(key="s_preset").click().run()
+    ok(at)
+    assert at.number_input(key="s_sched_steps").value == 20_000
+    assert {m.label: m.value for m in at.metric}["largest η"] == "0.000699"
+
+
+@pytest.fixture(scope="module")
+def classification():
+    return ok(page("classification"))
+
+
+def test_classification_defaults(classification):
+    at = classification
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Σ y′"] == "1.000000"
+    assert "2.16e+06 times" in at.info[0].value
+    rows = at.dataframe[1].value
+    final = dict(zip(rows["optimizer"] + " / " + rows["loss"], rows["final loss"]))
+    assert float(final["Gradient descent / Mean square error"]) > 1.99
+    assert float(final["Gradient descent / Cross-entropy"]) < 0.01
+
+
+def test_classification_two_classes_and_bad_logits(classification):
+    at = classification
+    at.text_input(key="c_logits").set_value("2, -1").run()
+    ok(at)
+    assert "σ(y₁ − y₂) = σ(3) = 0.952574" in at.success[0].value
+    at.text_input(key="c_logits").set_value("1, __import__('os')").run()
+    ok(at)
+    assert "is not a number" in at.error[0].value
+    at.segmented_control(key="c_view").set_value("3-D").run()
+    assert sum(1 for f in charts(ok(at)) if f["data"][0]["type"] == "surface") == 2
+
+
+@pytest.fixture(scope="module")
+def normalization():
+    return ok(page("normalization"))
+
+
+def test_normalization_defaults(normalization):
+    at = normalization
+    scaling = at.dataframe[0].value
+    assert scaling["steps to converge"][0].startswith("diverged at step")
+    assert scaling["steps to converge"][1] == "30"
+    assert float(scaling["condition number λmax/λmin"][0]) > 5000 and float(scaling["condition number λmax/λmin"][1]) < 1.3
+    bn = at.dataframe[1].value
+    assert list(bn["η"]) == ["0.05", "0.5", "2"]
+    assert float(bn["test accuracy with BN (eval mode)"][2].rstrip("%")) > 90
+    assert float(bn["without BN"][2].rstrip("%")) < 50
+
+
+def test_normalization_best_eta_and_cached_rerun(normalization):
+    at = normalization
+    at.selectbox(key="n_mode").set_value("best").run()
+    ok(at)
+    assert at.dataframe[0].value["steps to converge"][0] == "not within 200"
+    assert "came from the cache" in text(at)
+    at.multiselect(key="n_lrs").set_value([]).run()
+    assert any("at least one learning rate" in i.value for i in ok(at).info)
