@@ -201,3 +201,12 @@ def preset_button(label: str, values: dict, key: str, where=st, help: str | None
 
     where.button(label, key=key, on_click=apply, help=help or "Set every control on this page to the lecture's example",
                  icon=":material/school:", width="stretch")
+
+
+def divergence_warnings(runs: dict, where=st) -> None:
+    """One warning per diverged run of ``runs`` (label -> ``optimizers.Trajectories``): where its curves stop."""
+    for label, r in runs.items():
+        for k in r.diverged_at:
+            if k >= 0:
+                where.warning(f"**{label}** diverged at step {int(k)}: its curves stop there. Try a smaller η.")
+                break

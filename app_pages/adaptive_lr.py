@@ -55,11 +55,9 @@ lr = controls.number_widget(ETA, "a_lr", url, where=c1,
                             help="On the elongated valley η = 10⁻² is the edge of stability: ηλ_max = 2.")
 steps = controls.int_input("steps", 10, 5000, 300, "a_steps", url, where=c2)
 stuck = compute.run_one(surface, "gd", start, steps, lr=lr)
-if stuck.diverged_at[0] >= 0:
-    st.warning(f"Gradient descent diverged at step {int(stuck.diverged_at[0])}: the curves stop there. "
-               "Try a smaller η.")
-c1, c2 = st.columns(2)
 label = f"Gradient descent, η = {controls.format_number(lr)}"
+controls.divergence_warnings({label: stuck})
+c1, c2 = st.columns(2)
 with c1:
     st.plotly_chart(figures.step_curves_figure([figures.Series(label, stuck.loss, 0)], title="Loss L(θᵗ)",
                                                y_title="L", log_y=figures.wide_range(stuck.loss, 100),
@@ -89,9 +87,7 @@ long_steps = controls.int_input("steps", 10, optimizers.MAX_STEPS, 100_000, "a_l
 pair = compute.trajectories(surface, "gd", (start, start), long_steps, "constant", (), (("lr", (large, small)),))
 target = compute.lowest_minimum(surface)
 names = (f"large η = {controls.format_number(large)}", f"tiny η = {controls.format_number(small)}")
-for name, k in zip(names, pair.diverged_at):
-    if k >= 0:
-        st.warning(f"The run with {name} diverged at step {int(k)}: its path stops there.")
+controls.divergence_warnings({n: pair._replace(diverged_at=pair.diverged_at[i:i + 1]) for i, n in enumerate(names)})
 shown = min(long_steps, MAP_STEPS)
 left, right = st.columns([6, 5])
 with left:
@@ -135,9 +131,7 @@ if not chosen:
 else:
     runs = {name: compute.run_one(surface, name, start, adaptive_steps, lr=eta) for name in chosen}
     labels = {name: optimizers.get(name).label for name in chosen}
-    for name, r in runs.items():
-        if r.diverged_at[0] >= 0:
-            st.warning(f"**{labels[name]}** diverged at step {int(r.diverged_at[0])}: its curves stop there.")
+    controls.divergence_warnings({labels[n]: r for n, r in runs.items()})
     left, right = st.columns([6, 5])
     with left:
         st.plotly_chart(figures.contour_figure(

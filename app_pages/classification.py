@@ -83,10 +83,7 @@ start = (sx, sy)
 runs = {name: {"Gradient descent": compute.run_one(name, "gd", start, steps, lr=gd_lr),
                "Adam": compute.run_one(name, "adam", start, steps, lr=adam_lr)} for name in LOSSES}
 grads = {name: float(np.linalg.norm(compute.gradient_at(name, start))) for name in LOSSES}
-for name, pair in runs.items():
-    for label, r in pair.items():
-        if r.diverged_at[0] >= 0:
-            st.warning(f"**{label}** on {LOSSES[name]} diverged at step {int(r.diverged_at[0])}.")
+controls.divergence_warnings({f"{label} on {LOSSES[name]}": r for name, pair in runs.items() for label, r in pair.items()})
 view = st.segmented_control("view", ["contour", "3-D"], default="contour", key="c_view",
                             help="3-D draws more slowly (WebGL)") or "contour"
 cols = st.columns(2)

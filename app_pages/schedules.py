@@ -61,9 +61,7 @@ runs = {f"{optimizers.get(form).label}, constant η": plain,
         f"… with {optimizers.get_schedule(decay).label.lower()}": decayed}
 bursts = {label: optimizers.burst_starts(r.path[0]) for label, r in runs.items()}
 lengths = {label: optimizers.step_lengths(r.path[0]) for label, r in runs.items()}
-for label, r in runs.items():
-    if r.diverged_at[0] >= 0:
-        st.warning(f"**{label}** diverged at step {int(r.diverged_at[0])}: its curves stop there.")
+controls.divergence_warnings(runs)
 left, right = st.columns([6, 5])
 with left:
     st.plotly_chart(figures.contour_figure(
@@ -163,9 +161,7 @@ else:
     st.info(f"This combination: **{sentence}**.")
 race = {"Your optimizer": built,
         **{optimizers.get(n).label: r for n, r in others.items()}}
-for label, r in race.items():
-    if r.diverged_at[0] >= 0:
-        st.warning(f"**{label}** diverged at step {int(r.diverged_at[0])}: its path stops there.")
+controls.divergence_warnings(race)
 left, right = st.columns([6, 5])
 with left:
     st.plotly_chart(figures.contour_figure(

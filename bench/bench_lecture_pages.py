@@ -1,4 +1,4 @@
-"""The lecture part 1 pages under AppTest: first run (compiles, measures) and a rerun after one widget change.
+"""The lecture pages under AppTest: first run (compiles, measures) and a rerun after one widget change.
 
 Each page's first run happens in this fresh process, by default with an
 empty persistent compilation cache, so it includes every compile; the Batch size
@@ -24,6 +24,11 @@ PAGES = {
     "critical_points": ("slider", "radius", [0.2, 0.5, 1.0]),
     "momentum": ("slider", "m_t", [5, 10, 20]),
     "batch_size": ("select_slider", "b_lr", [0.02, 0.05, 0.1]),
+    # Part 2: six distinct values, so every rerun computes anew (warm compiles, cold results).
+    "adaptive_lr": ("select_slider", "a_eta", [0.05, 0.2, 0.5, 0.02, 0.01, 1.0]),
+    "schedules": ("slider", "s_b_beta1", [0.5, 0.6, 0.7, 0.8, 0.85, 0.95]),
+    "classification": ("select_slider", "c_gd_lr", [0.5, 2.0, 5.0, 10.0, 20.0, 0.2]),
+    "normalization": ("select_slider", "n_scale2", [10.0, 20.0, 50.0, 200.0, 500.0, 1000.0]),
 }
 
 

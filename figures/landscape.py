@@ -260,16 +260,27 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
     return fig
 
 
+# Written out, starting just above black: in the browser, Streamlit's chart theme
+# drew Magma's pure-black low end (#000004) as pink, which reads as "large" on this map.
+MAGMA = [[0.0, "#0c0926"], [0.15, "#221150"], [0.3, "#5f187f"], [0.45, "#982d80"], [0.6, "#d3436e"],
+         [0.75, "#f8765c"], [0.9, "#febb81"], [1.0, "#fcfdbf"]]
+
+
 def value_map_figure(xs, ys, z, *, title: str, value_label: str, log: bool = True, height: int = 380,
                      axis_titles: tuple[str, str] = ("x", "y"), zmin: float | None = None) -> go.Figure:
     """A heatmap of any quantity over the grid (a gradient-norm map), log-coloured by default.
 
     Colours show log10 of the value when ``log`` (the colour bar is labelled in
-    the value itself); hover shows the value. Non-positive or non-finite
-    values are left blank rather than drawn as garbage.
+    the value itself); hover shows the value. Values at or below ``zmin``
+    (zero included) take the lowest colour; non-finite ones are left blank
+    rather than drawn as garbage.
     """
     z = np.asarray(z, np.float64)
-    shown = np.where((z > 0) & np.isfinite(z), np.log10(np.where(z > 0, z, 1.0)), np.nan) if log else z
+    if log:  # zero (underflowed) values belong to the lowest colour; only non-finite ones stay blank
+        floor = zmin if zmin is not None else np.nanmin(np.where(z > 0, z, np.nan))
+        shown = np.where(np.isfinite(z), np.log10(np.maximum(z, floor)), np.nan)
+    else:
+        shown = z
     low = float(np.nanmin(shown)) if zmin is None else (np.log10(zmin) if log else zmin)
     high = float(np.nanmax(shown))
     shown = np.clip(shown, low, high)  # below zmin: drawn in the lowest colour (the colour bar says "≤")
@@ -281,7 +292,7 @@ def value_map_figure(xs, ys, z, *, title: str, value_label: str, log: bool = Tru
                                                         for k, e in enumerate(exps[::step])])
     fig = go.Figure(go.Heatmap(
         x=np.asarray(xs, np.float32), y=np.asarray(ys, np.float32), z=shown.astype(np.float32),
-        customdata=z.astype(np.float32), colorscale="Magma", zmin=low, zmax=high,
+        customdata=z.astype(np.float32), colorscale=MAGMA, zmin=low, zmax=high,
         colorbar=dict(title=dict(text=value_label, side="right"), thickness=12, **ticks),
         hovertemplate=f"x=%{{x:.3g}}<br>y=%{{y:.3g}}<br>{value_label}=%{{customdata:.3g}}<extra></extra>"))
     fig.update_layout(title=dict(text=title, x=0.01, font=dict(size=14)), height=height,

@@ -245,3 +245,24 @@ def test_bn_makes_the_step_smoother_at_a_large_learning_rate(bn_runs):
 def test_without_bn_train_and_eval_mode_agree(bn_runs):
     _, without = bn_runs
     np.testing.assert_allclose(without.test_acc_eval[0], without.test_acc_train[0])
+
+
+# ------------------------------------------------------------------ no recompiles when a control moves
+def test_switching_builder_pieces_never_recompiles(count_compiles):
+    def run(m, s, b, lr):
+        optimizers.trajectories("elongated_valley", "composed", START, 200, m_term=m, sigma_term=s,
+                                bias_correction=b, lr=lr)
+
+    run(2, 3, 1, 0.1)  # warm
+    assert count_compiles(lambda: [run(m, s, b, 0.05) for m in range(3) for s in range(4) for b in range(2)]) == 0
+
+
+def test_changing_bn_learning_rates_and_p_never_recompiles(count_compiles):
+    data = networks.digits()
+    config = networks.BNConfig(lrs=(0.1, 1.0), steps=100, measure_every=20)
+    networks.train_bn_experiment(data, config)  # warm
+    changed = config._replace(lrs=(0.3, 3.0), momentum_p=0.5, steps=200)
+    assert count_compiles(lambda: networks.train_bn_experiment(data, changed), name="_train_chunk") == 0
+    # the counter does see this function: a batch size is a shape, so it compiles
+    assert count_compiles(lambda: networks.train_bn_experiment(data, config._replace(batch_size=32)),
+                          name="_train_chunk") == 1
