@@ -18,6 +18,7 @@ PAGES = [
             url_path="classification_loss"),
     st.Page("app_pages/normalization.py", title="Normalization", icon=":material/balance:",
             url_path="normalization"),
+    st.Page("app_pages/network_lab.py", title="Network lab", icon=":material/hub:", url_path="network_lab"),
 ]
 
 st.navigation(PAGES).run()

@@ -8,6 +8,10 @@ is switched on at import so a restarted server does not compile again.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+
 import jax
 import numpy as np
 import streamlit as st
@@ -266,3 +270,130 @@ def scaling_paths(scale1: float, scale2: float, correlation: float, lr: float, b
         path = networks.gd_path(q, SCALING_START, eta, steps)
         out.append((eta, path, q.loss(path)))
     return out
+
+
+# --------------------------------------------------------------------------- network lab
+RESULTS_DIR = os.path.join(os.path.dirname(CACHE_DIR), "results")
+MAX_RESULT_FILES = 256  # on disk; the oldest are removed beyond this
+_RESULTS: dict[tuple, object] = {}  # in memory, bounded like the disk
+MAX_RESULTS_IN_MEMORY = 64
+
+
+def disk_cached(kind: str, key: tuple, make):
+    """``make()`` once per (kind, key) for this process and, through pickles in RESULTS_DIR, across restarts.
+
+    Returns (value, True if it came from a cache). Keys are full configurations
+    (tuples of names and numbers), so a class that opens the same experiment
+    computes it once. Not ``st.cache_data``: ``make`` draws a progress bar.
+    """
+    memory_key = (kind, key)
+    if memory_key in _RESULTS:
+        return _RESULTS[memory_key], True
+    digest = hashlib.sha256(repr(memory_key).encode()).hexdigest()[:24]
+    path = os.path.join(RESULTS_DIR, f"{kind}-{digest}.pkl")
+    value, cached = None, False
+    try:
+        with open(path, "rb") as f:
+            value, cached = pickle.load(f), True
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        value = make()
+        os.makedirs(RESULTS_DIR, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)  # atomic: another server process never reads half a file
+        files = sorted((os.path.join(RESULTS_DIR, n) for n in os.listdir(RESULTS_DIR) if n.endswith(".pkl")),
+                       key=os.path.getmtime)
+        for old in files[:-MAX_RESULT_FILES]:
+            os.remove(old)
+    if len(_RESULTS) >= MAX_RESULTS_IN_MEMORY:
+        _RESULTS.pop(next(iter(_RESULTS)))
+    _RESULTS[memory_key] = value
+    return value, cached
+
+
+def _as_params(tree):
+    return jax.tree.map(jax.numpy.asarray, tree)
+
+
+def trained_network(config: networks.TrainConfig, progress=None) -> tuple[networks.TrainResult, bool]:
+    return disk_cached("train", tuple(config), lambda: networks.train_network(config, progress))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def interpolation(config: networks.TrainConfig, points: int = 41) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train and test loss along θ(α) = θ_init + α(θ_final − θ_init), α ∈ [−0.25, 1.25]."""
+    result, _ = trained_network(config)
+    start, end = _as_params(result.initial), _as_params(result.final)
+    alpha = np.linspace(-0.25, 1.25, points)
+    direction = networks.landscape.difference(end, start)
+    return (alpha, networks.loss_surface(networks.dataset_loss(config.model, config.dataset), start, direction, alpha),
+            networks.loss_surface(networks.dataset_loss(config.model, config.dataset, "test"), start, direction, alpha))
+
+
+SLICES = {"random": "two random filter-normalized directions (Li et al. 2018)",
+          "pca": "the top two PCA directions of the training path",
+          "hessian": "the Hessian's top and most negative eigenvectors"}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def network_slice(config: networks.TrainConfig, kind: str, span: float, resolution: int = 41):
+    """A 2-D slice of the training loss around the trained parameters.
+
+    Returns (LossGrid, path coordinates (T, 2) or None, axis titles, note).
+    Hessian directions are unit vectors scaled to ‖θ‖ so that span means the
+    same fraction of the weights as for the filter-normalized ones.
+    """
+    result, _ = trained_network(config)
+    params = _as_params(result.final)
+    split = networks.load_split(config.dataset)
+    path = None
+    if kind == "pca":
+        (d1, d2), coords, explained = networks.pca_directions(result.path, params)
+        reach = float(np.abs(coords).max()) if len(coords) > 1 else 1.0
+        extent = span * 1.25 * max(reach, 1e-3)
+        path, titles = coords, ("PC 1", "PC 2")
+        note = f"the path's variance explained: {explained[0]:.0%} by PC 1, {explained[1]:.0%} by PC 2"
+    elif kind == "hessian":
+        scale = float(np.linalg.norm(result.path[-1]))
+        lmax, v1, lmin, v2 = networks.hessian_extreme_eigenvectors(networks.dataset_loss(config.model, config.dataset),
+                                                                  params)
+        d1, d2 = (jax.tree.map(lambda v: v * scale, d) for d in (v1, v2))
+        extent, titles = span, (f"top eigenvector (λ = {lmax:.3g})", f"most negative (λ = {lmin:.3g})")
+        note = "directions scaled to ‖θ‖; " + ("a negative eigenvalue: this point is a saddle, and the slice shows it"
+                                              if lmin < -1e-6 * abs(lmax) else "no negative eigenvalue found")
+    else:
+        d1, d2 = (networks.filter_normalized_direction(params, seed) for seed in (1, 2))
+        extent, titles, note = span, ("direction 1", "direction 2"), "filter-normalized: each filter scaled to θ's"
+    xs = np.linspace(-extent, extent, resolution)
+    loss = networks.mlp_loss_surface(params, split.x_train, split.y_train, config.model.activation, (d1, d2), (xs, xs))
+    return networks.LossGrid(xs, xs, loss), path, titles, note
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def network_hessian(config: networks.TrainConfig) -> dict:
+    """Top-5 eigenvalues, Hutchinson trace and SLQ density at the trained parameters."""
+    result, _ = trained_network(config)
+    loss_fn = networks.dataset_loss(config.model, config.dataset)
+    params = _as_params(result.final)
+    grid, density = networks.hessian_density(loss_fn, params, num_runs=4, iterations=40)
+    return dict(top=networks.hessian_top_eigenvalues(loss_fn, params, 5),
+                trace=networks.hessian_trace(loss_fn, params, num_probes=40),
+                grid=grid, density=density, parameters=int(result.path.shape[1]))
+
+
+def network_spectrum(config: networks.TrainConfig) -> tuple[np.ndarray, bool]:
+    """All eigenvalues at the trained parameters (dense; cached in memory and on disk)."""
+    def make():
+        result, _ = trained_network(config)
+        return networks.hessian_spectrum(networks.dataset_loss(config.model, config.dataset), _as_params(result.final))
+
+    return disk_cached("spectrum", tuple(config), make)
+
+
+def saddle_study(dataset: str, progress=None) -> tuple[networks.SaddleStudy, bool]:
+    return disk_cached("saddles", (dataset,), lambda: networks.saddle_study(dataset, progress=progress))
+
+
+def batch_size_study(config: networks.TrainConfig, progress=None) -> tuple[networks.BatchSizeStudy, bool]:
+    return disk_cached("batch", tuple(config), lambda: networks.batch_size_study(config, progress=progress))

@@ -1,5 +1,6 @@
 """Pure Plotly figure builders: NumPy in, go.Figure out (no Streamlit, no JAX)."""
-from figures.curves import Series, probability_bars_figure, step_curves_figure, wide_range
+from figures.curves import (Series, probability_bars_figure, scatter_figure, spectrum_figure, step_curves_figure,
+                            wide_range)
 from figures.landscape import PathSet, color_values, contour_figure, surface3d_figure, value_map_figure
 from figures.style import MAX_FRAMES, PATH_COLORS, frame_indices, frames_for
 from figures.lines import (LinePath, batch_surfaces_figure, line_race_figure, timing_figure, train_test_figure,

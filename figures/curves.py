@@ -47,7 +47,8 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
             if log_y:
                 y = np.where(y > 0, y, np.nan)
             fig.add_trace(go.Scattergl(
-                x=(np.maximum(xs[steps], 1) if log_x else xs[steps]).astype(np.int32), y=y.astype(np.float32),
+                x=(np.maximum(xs[steps], 1) if log_x else xs[steps]).astype(np.int32 if s.x is None else np.float32),
+                y=y.astype(np.float32),
                 mode="lines", name=s.label,
                 legendgroup=s.label, showlegend=legend and j == 0,
                 line=dict(color=PATH_COLORS[s.color_index % len(PATH_COLORS)], width=2, dash=s.dash),
@@ -77,4 +78,36 @@ def probability_bars_figure(logits, probabilities, target: int, height: int = 30
     fig.update_layout(title=dict(text="y′ = softmax(y) (green: the target class)", x=0.01, font=dict(size=14)),
                       height=height, margin=dict(l=50, r=10, t=40, b=30),
                       yaxis=dict(title="y′", range=[0, 1.15]), showlegend=False)
+    return fig
+
+
+def spectrum_figure(grid, density, eigenvalues=None, height: int = 340) -> go.Figure:
+    """The Hessian's eigenvalue density (stochastic Lanczos quadrature), with the exact eigenvalues' histogram if known.
+
+    Log y: a network's spectrum is a bulk near 0 and a few outliers.
+    """
+    fig = go.Figure()
+    if eigenvalues is not None:
+        fig.add_trace(go.Histogram(x=np.asarray(eigenvalues, np.float64), histnorm="probability density", nbinsx=120,
+                                   name="exact eigenvalues (dense Hessian)", marker_color=PATH_COLORS[1], opacity=0.5))
+    density = np.asarray(density, np.float64)
+    fig.add_trace(go.Scatter(x=np.asarray(grid, np.float64), y=np.maximum(density, 1e-5 * density.max()),
+                             mode="lines", name="density (stochastic Lanczos quadrature)",
+                             line=dict(color=PATH_COLORS[0], width=2)))
+    fig.update_layout(title=dict(text="Eigenvalue density of the Hessian", x=0.01, font=dict(size=14)), height=height,
+                      margin=dict(l=50, r=10, t=40, b=40), xaxis=dict(title="eigenvalue λ"),
+                      yaxis=dict(title="density", type="log", exponentformat="power"), bargap=0,
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
+    return fig
+
+
+def scatter_figure(x, y, *, title: str, x_title: str, y_title: str, text=None, height: int = 360,
+                   log_x: bool = False) -> go.Figure:
+    """Points (one per run), hover text per point."""
+    fig = go.Figure(go.Scatter(x=np.asarray(x, np.float64), y=np.asarray(y, np.float64), mode="markers",
+                               marker=dict(size=10, color=PATH_COLORS[1], line=dict(color="white", width=1)),
+                               text=text, hovertemplate="%{text}<extra></extra>" if text is not None else None))
+    fig.update_layout(title=dict(text=title, x=0.01, font=dict(size=14)), height=height,
+                      margin=dict(l=50, r=10, t=40, b=40), xaxis=dict(title=x_title, type="log" if log_x else "linear"),
+                      yaxis=dict(title=y_title), showlegend=False)
     return fig

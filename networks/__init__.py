@@ -35,10 +35,31 @@ from networks.scaling import (
     two_feature_data,
 )
 from networks.batchnorm import BNConfig, BNRun, train_bn_experiment
+from networks.datasets import CLASSIFICATION, Split, load_split
+from networks.models import MLP, dataset_loss, mlp_logits
+from networks.hessian import (
+    dense_hessian,
+    hessian_density,
+    hessian_extreme_eigenvectors,
+    hessian_spectrum,
+    hessian_top_eigenvalues,
+    hessian_trace,
+    hvp,
+    minimum_ratio,
+)
+from networks.landscape import filter_normalized_direction, loss_surface, mlp_loss_surface, pca_directions
+from networks.training import TrainConfig, TrainResult, train_network
+from networks.experiments import BatchSizeStudy, SaddleStudy, batch_size_study, saddle_study
+from networks import landscape
 
 __all__ = [
     "BatchSurface", "BatchTiming", "Dataset", "SGDRun", "batch_partition", "batch_surfaces", "digits",
     "init_mlp", "LossGrid", "least_squares", "line_data", "loss_at", "loss_grid", "loss_surface", "mlp_loss", "sgd_paths", "sgd_step",
     "update_times", "Quadratic", "gd_path", "loss_window", "profiled_quadratic", "standardize", "steps_at_best_lr",
     "steps_to_converge", "two_feature_data", "BNConfig", "BNRun", "train_bn_experiment",
+    "CLASSIFICATION", "Split", "load_split", "MLP", "dataset_loss", "mlp_logits", "dense_hessian", "hessian_density",
+    "hessian_extreme_eigenvectors", "hessian_spectrum", "hessian_top_eigenvalues", "hessian_trace", "hvp",
+    "minimum_ratio", "filter_normalized_direction", "loss_surface", "mlp_loss_surface", "pca_directions",
+    "TrainConfig", "TrainResult", "train_network", "BatchSizeStudy", "SaddleStudy", "batch_size_study",
+    "saddle_study",
 ]

@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # url path -> page file; every file in app_pages/ must be listed (checked below).
 PAGES = {"": "home.py", "playground": "playground.py", "critical_points": "critical_points.py",
          "momentum": "momentum.py", "batch_size": "batch_size.py", "adaptive_learning_rate": "adaptive_lr.py",
-         "schedules": "schedules.py", "classification_loss": "classification.py", "normalization": "normalization.py"}
+         "schedules": "schedules.py", "classification_loss": "classification.py", "normalization": "normalization.py",
+         "network_lab": "network_lab.py"}
 ANIMATED = {"playground.py", "critical_points.py", "momentum.py", "batch_size.py", "adaptive_lr.py", "schedules.py",
-            "classification.py", "normalization.py"}
+            "classification.py", "normalization.py", "network_lab.py"}
 IGNORED_CONSOLE = [  # Streamlit itself asks for these under a sub-page path
     re.compile(r"/[^/]+/_stcore/(health|host-config)"),
 ]

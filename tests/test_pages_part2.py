@@ -131,3 +131,49 @@ def test_normalization_best_eta_and_cached_rerun(normalization):
     assert "came from the cache" in text(at)
     at.multiselect(key="n_lrs").set_value([]).run()
     assert any("at least one learning rate" in i.value for i in ok(at).info)
+
+
+SMALL_NET = dict(nl_data="iris", nl_width="8", nl_depth="1", nl_epochs="15", nl_batch="16")
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return ok(page("network_lab", **SMALL_NET))
+
+
+def test_network_lab_small_network_shows_training_landscape_and_full_spectrum(lab):
+    at = lab
+    assert "4-8-3" in text(at) and "**67 parameters**" in text(at)
+    figs = charts(at)
+    assert len(figs) == 5
+    table = at.dataframe[0].value
+    lanczos = [float(v) for v in table["λ_k (Lanczos)"]]
+    dense = [float(v) for v in table["λ_k (dense)"]]
+    assert lanczos == pytest.approx(dense, rel=1e-3)  # Lanczos agrees with the dense Hessian
+    metrics = {m.label: m.value for m in at.metric}
+    assert 0 < float(metrics["minimum ratio"]) <= 1
+    density = [f for f in figs if f["layout"]["title"]["text"].startswith("Eigenvalue density")][0]
+    assert [t["type"] for t in density["data"]] == ["histogram", "scatter"]
+
+
+def test_network_lab_slices_and_experiments(lab):
+    at = lab
+    for kind in ("random", "hessian"):
+        at.selectbox(key="nl_slice").set_value(kind).run()
+        ok(at)
+    assert "most negative" in text(at)
+    at.button(key="nl_run_saddles").click().run()
+    ok(at)
+    saddles = [f for f in charts(at) if f["layout"]["title"]["text"].startswith("Training loss against minimum")]
+    assert saddles and len(saddles[0]["data"][0]["x"]["bdata"] if isinstance(saddles[0]["data"][0]["x"], dict)
+                           else saddles[0]["data"][0]["x"]) > 0
+    at.button(key="nl_run_batch").click().run()
+    ok(at)
+    rows = at.dataframe[1].value
+    assert list(rows["batch"]) == [16, 120]
+
+
+def test_network_lab_refuses_bad_url_values():
+    at = ok(page("network_lab", nl_width="9999", nl_data="mnist", **{k: v for k, v in SMALL_NET.items()
+                                                                    if k not in ("nl_width", "nl_data")}))
+    assert at.warning and "nl_width=9999" in at.warning[0].value and "nl_data=mnist" in at.warning[0].value

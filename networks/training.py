@@ -1,0 +1,128 @@
+"""Train an MLP on a bundled dataset with any optimizer and schedule from ``optimizers``, recording the path.
+
+Mini-batch training with a fresh shuffle every epoch (the last short batch is
+dropped); one compiled function runs a whole epoch (``lax.scan`` over its
+steps) and is reused for every epoch, seed and hyperparameter value — the
+optimizer's numbers and the schedule's are traced data, as in the trajectory
+runner. After every ``record_every`` epochs the flat parameters are kept
+(the path the PCA slice is drawn along) and train / test loss and accuracy
+are measured on the full sets. Batch normalization uses the batch's
+statistics in training and, for the measurements, the full set's (the same
+function ``models.dataset_loss`` gives the landscape and the Hessian).
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+import optimizers
+from networks.datasets import load_split
+from networks.models import MLP, mlp_logits, mlp_loss
+
+
+class TrainConfig(NamedTuple):
+    """Everything that defines a training run (hashable: it is the cache key)."""
+
+    dataset: str = "digits"
+    model: MLP = MLP()
+    optimizer: str = "adam"
+    hyperparams: tuple = (("lr", 0.01),)
+    schedule: str = "constant"
+    schedule_params: tuple = ()
+    batch_size: int = 64
+    epochs: int = 20
+    seed: int = 0
+    record_every: int = 1
+
+
+class TrainResult(NamedTuple):
+    config: TrainConfig
+    initial: dict  # parameters (NumPy pytree) before training
+    final: dict  # after training (last finite checkpoint)
+    path: np.ndarray  # (checkpoints, n) flat parameters, the first at epoch 0
+    epochs: np.ndarray  # (checkpoints,) the epoch of each checkpoint
+    train_loss: np.ndarray  # (checkpoints,)
+    test_loss: np.ndarray
+    train_accuracy: np.ndarray
+    test_accuracy: np.ndarray
+    diverged_at: int  # first epoch with a non-finite loss, −1 if none
+
+
+@partial(jax.jit, static_argnames=("optimizer", "schedule", "activation", "batch_size"))
+def _epoch(params, opt_state, x, labels, key, epoch, hp, sp, optimizer, schedule, activation, batch_size):
+    spec = optimizers.get(optimizer)
+    lr = optimizers.get_schedule(schedule).factory(hp["lr"], **sp)
+    opt = spec.factory(**{**hp, "lr": lr})
+    n = x.shape[0]
+    order = jax.random.permutation(jax.random.fold_in(key, epoch), n)
+    batches = order[: (n // batch_size) * batch_size].reshape(-1, batch_size)
+
+    def step(carry, idx):
+        params, state = carry
+        loss, grads = jax.value_and_grad(mlp_loss)(params, x[idx], labels[idx], activation)
+        updates, state = opt.update(grads, state, params)
+        return (jax.tree.map(jnp.add, params, updates), state), loss
+
+    (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), batches)
+    return params, opt_state, losses
+
+
+@partial(jax.jit, static_argnames=("optimizer",))
+def _init_state(params, hp, optimizer):
+    return optimizers.get(optimizer).factory(**hp).init(params)
+
+
+@partial(jax.jit, static_argnames=("activation",))
+def _measure(params, x, labels, activation):
+    logits = mlp_logits(params, x, activation)
+    loss = mlp_loss(params, x, labels, activation)
+    return loss, jnp.mean(jnp.argmax(logits, axis=1) == labels)
+
+
+def train_network(config: TrainConfig, progress: Callable[[float], None] | None = None) -> TrainResult:
+    """Train ``config.model`` on ``config.dataset``; ``progress(fraction)`` after every epoch."""
+    c = config
+    split = load_split(c.dataset)
+    x, y = jnp.asarray(split.x_train), jnp.asarray(split.y_train)
+    xt, yt = jnp.asarray(split.x_test), jnp.asarray(split.y_test)
+    batch = int(min(max(1, c.batch_size), len(split.y_train)))
+    spec = optimizers.get(c.optimizer)
+    hp = {p.name: jnp.float32(dict(c.hyperparams).get(p.name, p.default)) for p in spec.params}
+    sp = {p.name: jnp.float32(dict(c.schedule_params).get(p.name, p.default))
+          for p in optimizers.get_schedule(c.schedule).params}
+    params = c.model.init(jax.random.PRNGKey(c.seed), split.features, split.classes)
+    initial = jax.tree.map(np.asarray, params)
+    state = _init_state(params, hp, c.optimizer)
+    key = jax.random.PRNGKey(c.seed + 1)
+
+    rows, measured, at_epoch = [], [], []
+
+    def record(epoch, params):
+        rows.append(np.asarray(ravel_pytree(params)[0]))
+        tr = _measure(params, x, y, c.model.activation)
+        te = _measure(params, xt, yt, c.model.activation)
+        measured.append([float(tr[0]), float(te[0]), float(tr[1]), float(te[1])])
+        at_epoch.append(epoch)
+
+    record(0, params)
+    diverged = -1
+    last_good = params
+    for epoch in range(1, c.epochs + 1):
+        params, state, losses = _epoch(params, state, x, y, key, epoch, hp, sp, c.optimizer, c.schedule,
+                                       c.model.activation, batch)
+        if not np.all(np.isfinite(np.asarray(losses))):
+            diverged = epoch
+            break
+        last_good = params
+        if epoch % max(1, c.record_every) == 0 or epoch == c.epochs:
+            record(epoch, params)
+        if progress:
+            progress(epoch / c.epochs)
+    m = np.asarray(measured, np.float64)
+    return TrainResult(c, initial, jax.tree.map(np.asarray, last_good), np.stack(rows), np.asarray(at_epoch),
+                       m[:, 0], m[:, 1], m[:, 2], m[:, 3], diverged)

@@ -1,0 +1,177 @@
+"""Real networks: Hessian tools against the dense Hessian, slices against a loop, sharding, training, experiments."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.flatten_util import ravel_pytree
+
+import networks
+from networks import experiments, hessian, landscape, models, training
+from networks.datasets import CLASSIFICATION, load_split
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = models.MLP((5, 4), "tanh", False)  # 4-5-4-3 on iris: 68 parameters, a dense Hessian is cheap
+
+
+@pytest.fixture(scope="module")
+def small():
+    loss_fn = models.dataset_loss(MODEL, "iris")
+    params = MODEL.init(jax.random.PRNGKey(3), 4, 3)
+    flat, unravel = ravel_pytree(params)
+    dense = np.asarray(jax.hessian(lambda w: loss_fn(unravel(w)))(flat), np.float64)  # the oracle
+    return loss_fn, params, 0.5 * (dense + dense.T)
+
+
+def test_hvp_is_the_dense_hessian_times_v(small):
+    loss_fn, params, dense = small
+    flat, unravel = ravel_pytree(params)
+    v = np.random.default_rng(0).normal(size=flat.size).astype(np.float32)
+    hv = ravel_pytree(hessian.hvp(loss_fn, params, unravel(jnp.asarray(v))))[0]
+    np.testing.assert_allclose(hv, dense @ v, rtol=1e-3, atol=1e-4)
+
+
+def test_spectrum_top_eigenvalues_and_trace_match_the_dense_hessian(small):
+    loss_fn, params, dense = small
+    exact = np.linalg.eigvalsh(dense)
+    np.testing.assert_allclose(hessian.hessian_spectrum(loss_fn, params), exact, atol=1e-4 * np.abs(exact).max())
+    top = hessian.hessian_top_eigenvalues(loss_fn, params, 5)
+    np.testing.assert_allclose(top, exact[::-1][:5], rtol=5e-3)
+    assert list(top) == sorted(top, reverse=True)
+    estimate = hessian.hessian_trace(loss_fn, params, num_probes=2000, seed=1)
+    assert abs(estimate - np.trace(dense)) < 0.05 * np.abs(exact).sum()
+    assert exact.min() < 0  # a random start is not a minimum: the test sees negative curvature too
+    ratio = hessian.minimum_ratio(exact)
+    assert ratio == pytest.approx(np.mean(exact > 1e-6 * np.abs(exact).max()))
+
+
+def test_extreme_eigenvectors_and_density(small):
+    loss_fn, params, dense = small
+    exact, vecs = np.linalg.eigh(dense)
+    lmax, vmax, lmin, vmin = hessian.hessian_extreme_eigenvectors(loss_fn, params)
+    assert lmax == pytest.approx(exact[-1], rel=1e-3) and lmin == pytest.approx(exact[0], rel=1e-2)
+    assert abs(np.dot(ravel_pytree(vmax)[0], vecs[:, -1])) > 0.99
+    grid, density = hessian.hessian_density(loss_fn, params, num_runs=4, iterations=40)
+    mass = np.trapezoid(density, grid)
+    assert mass == pytest.approx(1.0, abs=0.02)
+    mean = np.trapezoid(grid * density, grid)
+    assert mean == pytest.approx(exact.mean(), abs=0.15 * np.abs(exact).max())
+
+
+def test_dense_hessian_refuses_large_networks():
+    big = {"w": jnp.zeros(hessian.MAX_DENSE_PARAMS + 1)}
+    with pytest.raises(ValueError, match="dense Hessian is limited"):
+        hessian.hessian_spectrum(lambda p: jnp.sum(p["w"] ** 2), big)
+
+
+def test_filter_normalized_direction():
+    params = models.MLP((8,), "relu", True).init(jax.random.PRNGKey(0), 4, 3)
+    d = landscape.filter_normalized_direction(params, seed=5)
+    for (w, b), (dw, db) in zip(params["layers"], d["layers"]):
+        np.testing.assert_allclose(np.linalg.norm(dw, axis=0), np.linalg.norm(w, axis=0), rtol=1e-5)
+        assert not np.any(np.asarray(db))
+    assert all(not np.any(np.asarray(x)) for x in jax.tree.leaves(d["bn"]))
+    again = landscape.filter_normalized_direction(params, seed=5)
+    assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(d), jax.tree.leaves(again)))
+
+
+def test_loss_surface_equals_a_loop_in_1d_and_2d(small):
+    loss_fn, params, _ = small
+    d1 = landscape.filter_normalized_direction(params, 1)
+    d2 = landscape.filter_normalized_direction(params, 2)
+    xs, ys = np.linspace(-1, 1, 7), np.linspace(-0.5, 0.5, 5)
+    move = lambda a, b: jax.tree.map(lambda p, u, v: p + a * u + b * v, params, d1, d2)  # noqa: E731
+    loop = np.array([[float(loss_fn(move(a, b))) for a in xs] for b in ys])
+    np.testing.assert_allclose(landscape.loss_surface(loss_fn, params, (d1, d2), (xs, ys)), loop, rtol=1e-5)
+    line = landscape.loss_surface(loss_fn, params, d1, xs)
+    np.testing.assert_allclose(line, loop[2], rtol=1e-5)  # ys[2] = 0
+    split = load_split("iris")
+    fast = landscape.mlp_loss_surface(params, split.x_train, split.y_train, MODEL.activation, (d1, d2), (xs, ys))
+    np.testing.assert_allclose(fast, loop, rtol=1e-5)
+
+
+def test_grid_is_sharded_over_four_host_devices():
+    code = (
+        "import jax, numpy as np\n"
+        "from networks import landscape, models\n"
+        "assert jax.device_count() == 4\n"
+        "m = models.MLP((5,), 'tanh'); f = models.dataset_loss(m, 'iris'); p = m.init(jax.random.PRNGKey(0), 4, 3)\n"
+        "d = landscape.filter_normalized_direction(p, 1)\n"
+        "arr, n = landscape._sharded(np.zeros((100, 2), np.float32))\n"
+        "assert len(arr.sharding.device_set) == 4, arr.sharding\n"
+        "xs = np.linspace(-1, 1, 9)\n"
+        "got = landscape.loss_surface(f, p, (d, d), (xs, xs))\n"
+        "want = np.array([[float(f(jax.tree.map(lambda a, u: a + (x + y) * u, p, d))) for x in xs] for y in xs])\n"
+        "np.testing.assert_allclose(got, want, rtol=1e-5)\n"
+        "print('ok')\n")
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu",
+           "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
+
+
+def test_pca_directions_recover_a_planar_path():
+    params = MODEL.init(jax.random.PRNGKey(0), 4, 3)
+    flat, _ = ravel_pytree(params)
+    rng = np.random.default_rng(0)
+    basis = np.linalg.qr(rng.normal(size=(flat.size, 2)))[0]
+    coords = np.stack([np.linspace(3, 0, 10), np.sin(np.linspace(0, 3, 10))], axis=1)
+    coords -= coords[-1]
+    path = np.asarray(flat) + coords @ basis.T
+    (d1, d2), got, explained = landscape.pca_directions(path, params)
+    back = got @ np.stack([ravel_pytree(d1)[0], ravel_pytree(d2)[0]])
+    np.testing.assert_allclose(back, coords @ basis.T, atol=1e-5)
+    assert explained.sum() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_datasets_are_bundled_split_and_standardized():
+    for name in CLASSIFICATION:
+        s = load_split(name)
+        assert len(s.x_test) > 0 and s.classes >= 2
+        moved = s.x_train.std(axis=0) > 0
+        np.testing.assert_allclose(s.x_train.mean(axis=0), 0, atol=1e-5)
+        np.testing.assert_allclose(s.x_train.std(axis=0)[moved], 1, atol=1e-4)
+
+
+def test_training_learns_records_the_path_and_never_recompiles_for_new_numbers(count_compiles):
+    config = training.TrainConfig(dataset="iris", model=MODEL, optimizer="adam", hyperparams=(("lr", 0.02),),
+                                  batch_size=16, epochs=15)
+    result = training.train_network(config)
+    assert result.path.shape == (16, MODEL.parameter_count(4, 3)) and list(result.epochs) == list(range(16))
+    assert result.train_loss[-1] < 0.5 * result.train_loss[0] and result.test_accuracy[-1] > 0.85
+    np.testing.assert_allclose(result.path[-1], ravel_pytree(result.final)[0])
+    changed = config._replace(hyperparams=(("lr", 0.005), ("beta1", 0.8)), seed=4, schedule="constant")
+    assert count_compiles(lambda: training.train_network(changed), name="_epoch") == 0
+    blown = training.train_network(config._replace(model=models.MLP((5, 4), "relu"), optimizer="gd",
+                                                   hyperparams=(("lr", 1e20),)))
+    assert blown.diverged_at >= 1 and np.all(np.isfinite(blown.path))
+
+
+def test_saddle_study_finds_saddles_above_minima():
+    study = experiments.saddle_study(seeds=8, train_steps=300, refine_steps=800)
+    assert study.parameters == 32 and study.gradient_norm.max() < 0.05
+    low, high = np.argsort(study.train_loss)[:3], np.argsort(study.train_loss)[-3:]
+    assert study.minimum_ratio[low].mean() > study.minimum_ratio[high].mean()
+    assert study.negative[high].min() >= 1  # the high-loss critical points are saddles
+
+
+def test_batch_size_study_compares_sharpness_and_walks_the_line():
+    config = training.TrainConfig(dataset="iris", model=MODEL, optimizer="gd", hyperparams=(("lr", 0.1),), epochs=10)
+    study = experiments.batch_size_study(config, small=8, large=120)
+    assert study.small.config.batch_size == 8 and study.large.config.batch_size == 120
+    assert study.large.config.epochs == 10 * (120 // 8)  # the same number of updates
+    train_fn = models.dataset_loss(MODEL, "iris")
+    i0, i1 = np.argmin(np.abs(study.line)), np.argmin(np.abs(study.line - 1))
+    assert study.line_train[i0] == pytest.approx(float(train_fn(jax.tree.map(jnp.asarray, study.small.final))), rel=1e-5)
+    assert study.line_train[i1] == pytest.approx(float(train_fn(jax.tree.map(jnp.asarray, study.large.final))), rel=1e-4)
+    assert all(s > 0 for s in study.sharpness)
+
+
+def test_public_names():
+    for name in ("hessian_top_eigenvalues", "hessian_spectrum", "hessian_trace", "filter_normalized_direction",
+                 "loss_surface"):
+        assert callable(getattr(networks, name))
