@@ -127,7 +127,7 @@ WEIGHTS, BIASES = (-1.5, 4.5, 121), (-3.0, 2.5, 111)  # the (w, b) window of the
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def regression_surface() -> networks.LossGrid:
-    return networks.loss_surface(regression_data(), np.linspace(*WEIGHTS), np.linspace(*BIASES))
+    return networks.regression_loss_surface(regression_data(), np.linspace(*WEIGHTS), np.linspace(*BIASES))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

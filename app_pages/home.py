@@ -38,6 +38,8 @@ TOPICS = [
      "Classification loss: softmax calculator, the two surfaces", "app_pages/classification.py"),
     ("2.5 Feature normalization and batch normalization",
      "Normalization: condition numbers, BN on the digits", "app_pages/normalization.py"),
+    ("1.4, 1.5, 2.5 on real networks: landscapes, Hessian spectra, saddles vs minima, small vs large batch",
+     "Network lab: train an MLP on real data, slice and probe it", "app_pages/network_lab.py"),
     ("Every surface, optimizer and schedule together",
      "Playground: race up to six optimizers", "app_pages/playground.py"),
 ]

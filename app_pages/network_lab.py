@@ -139,6 +139,20 @@ with c2:
                    f"negative is {spectrum[0]:.3g}. Trace of the dense Hessian: {spectrum.sum():.4g}.")
 
 # ---------------------------------------------------------------- experiments
+def experiment(button_key: str, state_key: str, working: str, run):
+    """One click starts ``run(progress)`` behind a progress bar; the result stays shown on later reruns.
+
+    Returns (result, whether it came from the cache), or None before the click.
+    """
+    if not (st.button("Run the experiment", key=button_key) or st.session_state.get(state_key)):
+        return None
+    st.session_state[state_key] = True
+    bar = st.progress(0.0, text=working)
+    out = run(lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
+    bar.empty()
+    return out
+
+
 st.header("Lecture experiments")
 tab1, tab2, tab3 = st.tabs(["Saddles vs minima (1.4)", "Small vs large batch (1.5)", "Batch normalization (2.5)"])
 with tab1:
@@ -146,12 +160,10 @@ with tab1:
                 "different seeds for different lengths, walk each to a nearby critical point by minimizing ‖∇L‖², "
                 "and compute every Hessian spectrum. Where the loss is high the critical points are saddles "
                 "(minimum ratio well below 1); only low-loss ones come close to minima.")
-    key = f"nl_saddles_{dataset}"
-    if st.button("Run the experiment", key="nl_run_saddles") or st.session_state.get(key):
-        st.session_state[key] = True
-        bar = st.progress(0.0, text="Training and refining 24 networks …")
-        study, was_cached = compute.saddle_study(dataset, progress=lambda f: bar.progress(f, text=f"… {f:.0%}"))
-        bar.empty()
+    done = experiment("nl_run_saddles", f"nl_saddles_{dataset}", "Training and refining 24 networks …",
+                      lambda progress: compute.saddle_study(dataset, progress))
+    if done:
+        study, was_cached = done
         st.plotly_chart(figures.scatter_figure(
             study.minimum_ratio, study.train_loss, title="Training loss against minimum ratio at critical points",
             x_title="minimum ratio (share of positive eigenvalues)", y_title="training loss",
@@ -163,12 +175,10 @@ with tab2:
     st.markdown("The network above trained with batch 16 and with a large batch, from the same start and for the "
                 "same number of updates (Keskar et al. 2017): accuracies, the sharpness (top Hessian eigenvalue) of "
                 "each solution, and the loss on the line through both.")
-    key = f"nl_batch_{hash(config)}"
-    if st.button("Run the experiment", key="nl_run_batch") or st.session_state.get(key):
-        st.session_state[key] = True
-        bar = st.progress(0.0, text="Training with a small and a large batch …")
-        study, was_cached = compute.batch_size_study(config, progress=lambda f: bar.progress(f, text=f"… {f:.0%}"))
-        bar.empty()
+    done = experiment("nl_run_batch", f"nl_batch_{hash(config)}", "Training with a small and a large batch …",
+                      lambda progress: compute.batch_size_study(config, progress))
+    if done:
+        study, was_cached = done
         rows = [{"batch": r.config.batch_size, "epochs": r.config.epochs, "train accuracy": f"{r.train_accuracy[-1]:.1%}",
                  "test accuracy": f"{r.test_accuracy[-1]:.1%}", "sharpness λmax": f"{s:.4g}"}
                 for r, s in zip((study.small, study.large), study.sharpness)]

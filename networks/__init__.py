@@ -1,4 +1,7 @@
-"""Small real problems: data, a 2-parameter regression whose error surface is exact, a small MLP.
+"""Small real problems: data, a 2-parameter regression whose error surface is exact, real networks.
+
+``networks.loss_surface`` is the landscape slice of any ``loss_fn`` (issue 5's
+name); the regression's exact (w, b) surface is ``networks.regression_loss_surface``.
 
 Notebook use (no Streamlit needed)::
 
@@ -20,7 +23,7 @@ from networks.regression import (
     least_squares,
     loss_at,
     loss_grid,
-    loss_surface,
+    loss_surface as regression_loss_surface,
     sgd_paths,
 )
 from networks.timing import BatchTiming, update_times
@@ -54,7 +57,7 @@ from networks import landscape
 
 __all__ = [
     "BatchSurface", "BatchTiming", "Dataset", "SGDRun", "batch_partition", "batch_surfaces", "digits",
-    "init_mlp", "LossGrid", "least_squares", "line_data", "loss_at", "loss_grid", "loss_surface", "mlp_loss", "sgd_paths", "sgd_step",
+    "init_mlp", "LossGrid", "least_squares", "line_data", "loss_at", "loss_grid", "regression_loss_surface", "mlp_loss", "sgd_paths", "sgd_step",
     "update_times", "Quadratic", "gd_path", "loss_window", "profiled_quadratic", "standardize", "steps_at_best_lr",
     "steps_to_converge", "two_feature_data", "BNConfig", "BNRun", "train_bn_experiment",
     "CLASSIFICATION", "Split", "load_split", "MLP", "dataset_loss", "mlp_logits", "dense_hessian", "hessian_density",
