@@ -13,8 +13,10 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+import numpy as np
 import streamlit as st
 
+import compute
 import optimizers
 import surfaces
 from optimizers.registry import HyperParam
@@ -101,9 +103,49 @@ def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: flo
                               format="%.3f" if p.high <= 1 else "%g", help=help))
 
 
-def surface_select(url: UrlCheck, key: str = "surface", default: str = "himmelblau") -> str:
-    return choice_select("Error surface", surfaces.names(), default, key, url,
-                         format_func=lambda n: surfaces.get(n).title)
+CUSTOM = "custom"
+CUSTOM_EXAMPLE = "x**2 - y**2 + 0.1*sin(5*x)"
+
+
+def surface_key(name: str) -> str:
+    """The short name widget keys use for a surface: "custom" for every typed formula (whose name is long)."""
+    return CUSTOM if name.startswith(surfaces.formula.PREFIX) else name
+
+
+def surface_select(url: UrlCheck, key: str = "surface", default: str = "himmelblau", where=st) -> str:
+    """The surface picker: every catalog surface, or "custom: type f(x, y)" with its own domain.
+
+    Returns a name for ``surfaces.get``; a typed formula's name carries its
+    text and domain. A formula that does not parse shows what is wrong and
+    where, and the default surface is used meanwhile.
+    """
+    choice = choice_select("Error surface", [*surfaces.names(), CUSTOM], default, key, url, where=where,
+                           format_func=lambda n: "Custom: type f(x, y) …" if n == CUSTOM else surfaces.get(n).title)
+    if choice != CUSTOM:
+        return choice
+    url.check(f"{key}_formula", lambda raw: len(raw) <= surfaces.formula.MAX_LENGTH,
+              f"at most {surfaces.formula.MAX_LENGTH} characters")
+    text = where.text_input("f(x, y) =", CUSTOM_EXAMPLE, key=f"{key}_formula", bind=BIND,
+                            max_chars=surfaces.formula.MAX_LENGTH,
+                            help="Numbers, x, y, + − * / ** and parentheses; pi, e; sin cos tan exp log sqrt abs "
+                                 "tanh sigmoid relu softplus, min(a, b), max(a, b).")
+    c1, c2 = where.columns(2)
+    bounds = [float_input(label, -1e3, 1e3, d, f"{key}_{name}", url, where=c, step=0.5, fmt="%g")
+              for (label, name, d), c in zip((("x min", "x0", -3.0), ("x max", "x1", 3.0), ("y min", "y0", -3.0),
+                                              ("y max", "y1", 3.0)), (c1, c2, c1, c2))]
+    try:
+        name = surfaces.from_formula(text, ((bounds[0], bounds[1]), (bounds[2], bounds[3]))).name
+        loss = compute.surface_grid(name, 120).loss
+        blank = float(np.mean(~np.isfinite(loss)))
+        if blank > 0:
+            where.caption(f"f is not finite on {blank:.0%} of the domain: those points are left blank in the maps, "
+                          "and a run that reaches one stops there.")
+        return name
+    except surfaces.FormulaError as err:
+        shown = text[: err.position] + "⟨here⟩" + text[err.position:]
+        where.error(f"The formula cannot be used: {err.message}.\n\n`{shown[:200]}`\n\n"
+                    f"Showing {surfaces.get(default).title} meanwhile.")
+        return default
 
 
 def choice_select(label: str, options: list[str], default: str, key: str, url: UrlCheck, format_func=str, where=st,

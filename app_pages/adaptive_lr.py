@@ -26,7 +26,7 @@ notes, url = controls.page_header(
 
 
 def start_key(surface: str, axis: str) -> str:
-    return f"a{axis}_{surface}"
+    return f"a{axis}_{controls.surface_key(surface)}"
 
 
 with st.sidebar:

@@ -20,7 +20,7 @@ notes, url = controls.page_header(
 
 
 def point_key(surface: str, axis: str) -> str:
-    return f"p{axis}_{surface}"
+    return f"p{axis}_{controls.surface_key(surface)}"
 
 
 def pick_critical():

@@ -24,7 +24,7 @@ notes, url = controls.page_header(
 
 
 def start_key(surface: str, axis: str) -> str:
-    return f"m{axis}_{surface}"
+    return f"m{axis}_{controls.surface_key(surface)}"
 
 
 with st.sidebar:

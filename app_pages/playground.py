@@ -22,7 +22,7 @@ notes, url = controls.page_header(
 
 
 def start_key(surface: str, j: int, axis: str) -> str:
-    return f"{axis}{j}_{surface}"
+    return f"{axis}{j}_{controls.surface_key(surface)}"
 
 
 LECTURE = {"surface": "lecture_saddle", "x1_lecture_saddle": 0.08, "y1_lecture_saddle": -0.05, "steps": 300,

@@ -132,13 +132,11 @@ b_schedule = controls.choice_select("schedule ηᵗ", optimizers.schedule_names(
                                     where=c4, format_func=lambda n: optimizers.get_schedule(n).label)
 with st.expander("Surface, start, steps, ε and schedule parameters", expanded=False):
     c1, c2, c3, c4 = st.columns(4)
-    surface = controls.choice_select(
-        "Error surface", surfaces.names(), VALLEY, "s_surface", url, where=c1,
-        format_func=lambda n: surfaces.get(n).title)
+    surface = controls.surface_select(url, key="s_surface", default=VALLEY, where=c1)
     record = surfaces.get(surface)
     (x0, x1), (y0, y1) = record.domain
-    sx = controls.float_input("start x", x0, x1, record.starts[0][0], f"bx_{surface}", url, where=c2)
-    sy = controls.float_input("start y", y0, y1, record.starts[0][1], f"by_{surface}", url, where=c3)
+    sx = controls.float_input("start x", x0, x1, record.starts[0][0], f"bx_{controls.surface_key(surface)}", url, where=c2)
+    sy = controls.float_input("start y", y0, y1, record.starts[0][1], f"by_{controls.surface_key(surface)}", url, where=c3)
     b_steps = controls.int_input("steps", 10, 20_000, 300, "s_b_steps", url, where=c4)
     hp["eps"] = controls.number_widget(params["eps"], "s_b_eps", url)
     b_sched_params = {p.name: controls.number_widget(p, f"s_b_{b_schedule}_{p.name}", url)

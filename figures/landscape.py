@@ -29,7 +29,8 @@ def color_values(loss: np.ndarray, log_color: bool) -> np.ndarray:
     """What the colours show: the loss, or log10(1 + L − min L) for wide ranges."""
     if not log_color:
         return loss
-    return np.log10(1.0 + loss - np.nanmin(loss))
+    loss = np.asarray(loss, np.float64)  # float32 would absorb the 1 beside a huge loss: log10(0)
+    return np.log10(1.0 + (loss - np.nanmin(loss)))
 
 
 def _log_ticks(loss: np.ndarray) -> dict:

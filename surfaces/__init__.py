@@ -26,6 +26,7 @@ from surfaces.analysis import (
     symmetric_eigen_2x2,
 )
 from surfaces import classification
+from surfaces.formula import FormulaError, from_formula
 from surfaces.catalog import CATALOG, KnownPoint, Surface, get, names
 from surfaces.local import (
     CRITICAL_GRADIENT,
@@ -39,7 +40,7 @@ from surfaces.local import (
 )
 
 __all__ = [
-    "CATALOG", "KINDS", "classification", "CriticalPoint", "Grid", "KnownPoint", "Surface", "classify",
+    "CATALOG", "KINDS", "classification", "FormulaError", "from_formula", "CriticalPoint", "Grid", "KnownPoint", "Surface", "classify",
     "critical_points", "get", "gradient", "gradients", "losses", "grid", "hessian", "hessian_eigen", "names",
     "nearest_critical_point", "symmetric_eigen_2x2", "CRITICAL_GRADIENT", "LocalQuadratic", "PointAnalysis",
     "analyze_point", "local_quadratic", "minimum_ratio", "positive_count", "taylor_quadratic",

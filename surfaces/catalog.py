@@ -350,11 +350,19 @@ def names() -> list[str]:
 def get(name: str | Surface) -> Surface:
     """The surface record called ``name`` (a record is returned as it is).
 
+    A name made by ``surfaces.formula.surface_name`` ("formula:…") builds the
+    typed surface (cached, so the same name is the same record).
+
     Raises:
       KeyError: with the list of valid names when ``name`` is unknown.
+      surfaces.FormulaError: when a "formula:" name holds an unusable formula.
     """
     if isinstance(name, Surface):
         return name
+    if isinstance(name, str) and name.startswith("formula:"):  # a typed f(x, y): see surfaces.formula
+        from surfaces.formula import from_name
+
+        return from_name(name)
     try:
         return _BY_NAME[name]
     except KeyError:

@@ -40,3 +40,6 @@ def test_no_eval_or_exec_anywhere():
         for node in ast.walk(ast.parse(f.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id not in {"eval", "exec", "compile"}, f"{f}: {node.func.id}"
+            if isinstance(node, ast.Attribute):  # nor a parser that calls them (sympy's parse_expr does)
+                assert node.attr not in {"parse_expr", "literal_eval"}, f"{f}: {node.attr}"
+        assert "sympy" not in imported_roots(f), f"{f} imports sympy"

@@ -177,3 +177,23 @@ def test_network_lab_refuses_bad_url_values():
     at = ok(page("network_lab", nl_width="9999", nl_data="mnist", **{k: v for k, v in SMALL_NET.items()
                                                                     if k not in ("nl_width", "nl_data")}))
     assert at.warning and "nl_width=9999" in at.warning[0].value and "nl_data=mnist" in at.warning[0].value
+
+
+# ------------------------------------------------------------------ typed formulas on the pages
+@pytest.mark.parametrize("name,key", [("playground", "surface"), ("critical_points", "surface"),
+                                      ("momentum", "surface"), ("adaptive_lr", "surface"),
+                                      ("schedules", "s_surface")])
+def test_a_typed_formula_works_on_every_page_that_takes_a_surface(name, key):
+    at = ok(page(name, **{key: "custom", f"{key}_formula": "x**2 - y**2 + 0.1*sin(5*x)", f"{key}_y1": "2"}))
+    assert not at.error
+    assert "x**2 - y**2 + 0.1*sin(5*x)" in text(at) or r"\operatorname{sin}" in text(at) or name == "schedules"
+    contour = [f for f in charts(at) if f["data"][0]["type"] == "contour"][0]
+    ys = contour["data"][0]["y"]
+    assert not isinstance(ys, dict) or ys  # drawn
+    assert contour["layout"]["yaxis"]["range"][1] == pytest.approx(2.0)  # the typed domain
+
+
+def test_a_bad_formula_says_where_and_falls_back():
+    at = ok(page("playground", surface="custom", surface_formula="x + __import__('os')"))
+    assert at.error and "⟨here⟩" in at.error[0].value and "'_' is not allowed" in at.error[0].value
+    assert "Himmelblau" in at.error[0].value
