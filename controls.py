@@ -11,6 +11,7 @@ string first and shows which values were ignored and why.
 from __future__ import annotations
 
 import math
+import urllib.parse
 from typing import Callable
 
 import numpy as np
@@ -22,6 +23,18 @@ import surfaces
 from optimizers.registry import HyperParam
 
 BIND = "query-params"
+_BOUND = "_bound_widgets"  # session key: {widget key: default} of this run's URL-bound widgets (for the share link)
+
+
+def bound(key: str, default):
+    """Note that widget ``key`` (default ``default``) is bound to the URL; returns ``key``.
+
+    Streamlit writes a bound widget's value into the browser's address itself,
+    so ``st.query_params`` may not hold it yet on the run that changed it; the
+    share link reads these widgets' values instead.
+    """
+    st.session_state.setdefault(_BOUND, {})[key] = default
+    return key
 
 
 class UrlCheck:
@@ -44,14 +57,39 @@ class UrlCheck:
             self.notes.append(f"`{key}={raw[:40]}` ignored ({expected}); using the default.")
 
     def show(self, where) -> None:
+        """Called last on a page: the refused link values (first load only) and the link to share."""
         if self.active:
             st.session_state[f"_url_checked_{self.page}"] = True
             if self.notes:
                 where.warning("Some values in the link could not be used:\n\n" + "\n".join(f"- {n}" for n in self.notes))
+        share_link(where)
+
+
+def share_link(where) -> None:
+    """A "share this experiment" popover: the page's address with every setting, with a copy button.
+
+    Built last on a page (the query string then holds this run's values); the
+    address comes from the browser (``st.context.url``), so it is the one the
+    students can open.
+    """
+    base = (st.context.url or "").split("?")[0]
+    params = {k: st.query_params[k] for k in st.query_params if k != "preset"}
+    for key, default in st.session_state.get(_BOUND, {}).items():
+        value = st.session_state.get(key, default)
+        if value != default:
+            params[key] = f"{value:.10g}" if isinstance(value, float) else str(value)
+        else:
+            params.pop(key, None)
+    query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+    with where.popover("Share this experiment", icon=":material/link:"):
+        st.caption("Everything on this page is in this link: whoever opens it sees the same figures.")
+        st.code(f"{base}?{query}" if query else base or "(open the app in a browser to get its address)",
+                language=None, wrap_lines=True)
 
 
 def page_header(title: str, caption: str, page: str) -> tuple:
     """Title and caption; a slot under them for notes about the link's values; the page's ``UrlCheck``."""
+    st.session_state[_BOUND] = {}  # this page's bound widgets register themselves again below
     st.title(title)
     st.caption(caption)
     return st.container(), UrlCheck(page)
@@ -90,16 +128,19 @@ def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: flo
                                    format_func=lambda i: p.choices[int(i)]))
     if p.integer:
         url.check(key, _is_number_in(p.low, p.high, integer=True), f"a whole number in [{p.low:g}, {p.high:g}]")
-        return float(where.number_input(label, int(p.low), int(p.high), int(default), step=1, key=key, bind=BIND,
+        return float(where.number_input(label, int(p.low), int(p.high), int(default), step=1, key=bound(key, int(default)),
+                                        bind=BIND,
                                         help=help))
     if p.log:
         choices = log_choices(p.low, p.high, default)
         url.check(key, lambda raw: float(raw) in choices, f"one of the slider's stops between {p.low:g} and {p.high:g}")
-        return float(where.select_slider(label, options=choices, value=default, format_func=format_number, key=key,
+        return float(where.select_slider(label, options=choices, value=default, format_func=format_number,
+                                         key=bound(key, default),
                                          bind=BIND, help=help))
     step = 0.001 if p.high <= 1 else (p.high - p.low) / 200
     url.check(key, _is_number_in(p.low, p.high), f"a number in [{p.low:g}, {p.high:g}]")
-    return float(where.slider(label, float(p.low), float(p.high), float(default), step=step, key=key, bind=BIND,
+    return float(where.slider(label, float(p.low), float(p.high), float(default), step=step, key=bound(key, float(default)),
+                              bind=BIND,
                               format="%.3f" if p.high <= 1 else "%g", help=help))
 
 
@@ -125,7 +166,7 @@ def surface_select(url: UrlCheck, key: str = "surface", default: str = "himmelbl
         return choice
     url.check(f"{key}_formula", lambda raw: len(raw) <= surfaces.formula.MAX_LENGTH,
               f"at most {surfaces.formula.MAX_LENGTH} characters")
-    text = where.text_input("f(x, y) =", CUSTOM_EXAMPLE, key=f"{key}_formula", bind=BIND,
+    text = where.text_input("f(x, y) =", CUSTOM_EXAMPLE, key=bound(f"{key}_formula", CUSTOM_EXAMPLE), bind=BIND,
                             max_chars=surfaces.formula.MAX_LENGTH,
                             help="Numbers, x, y, + − * / ** and parentheses; pi, e; sin cos tan exp log sqrt abs "
                                  "tanh sigmoid relu softplus, min(a, b), max(a, b).")
@@ -188,13 +229,14 @@ def multi_select(label: str, options: list[str], default: list[str], key: str, u
 
 def int_input(label: str, low: int, high: int, default: int, key: str, url: UrlCheck, where=st, help=None) -> int:
     url.check(key, _is_number_in(low, high, integer=True), f"a whole number from {low:,} to {high:,}")
-    return int(where.number_input(label, low, high, default, step=1, key=key, bind=BIND, help=help))
+    return int(where.number_input(label, low, high, default, step=1, key=bound(key, default), bind=BIND, help=help))
 
 
 def float_input(label: str, low: float, high: float, default: float, key: str, url: UrlCheck, where=st,
                 step: float = 0.1, fmt: str = "%.3f") -> float:
     url.check(key, _is_number_in(low, high), f"a number in [{low:g}, {high:g}]")
-    return float(where.number_input(label, float(low), float(high), float(default), step=step, key=key, bind=BIND,
+    return float(where.number_input(label, float(low), float(high), float(default), step=step,
+                                    key=bound(key, float(default)), bind=BIND,
                                     format=fmt))
 
 
@@ -235,11 +277,19 @@ def point_from_click(chart_key: str, point_key: Callable[[str, str], str]) -> Ca
 
 
 def preset_button(label: str, values: dict, key: str, where=st, help: str | None = None) -> None:
-    """A button that sets several widgets at once (by key) before the page reruns: the "lecture example"."""
+    """A button that sets several widgets at once (by key) before the page reruns: the "lecture example".
+
+    Linkable too: ``?preset=<key>`` in the address applies it once when the page opens.
+    """
 
     def apply():
         for k, v in values.items():
             st.session_state[k] = v
+
+    if st.query_params.get("preset") == key and not st.session_state.get(f"_preset_applied_{key}"):
+        st.session_state[f"_preset_applied_{key}"] = True
+        apply()
+        del st.query_params["preset"]  # the widgets now carry the values into the address themselves
 
     where.button(label, key=key, on_click=apply, help=help or "Set every control on this page to the lecture's example",
                  icon=":material/school:", width="stretch")

@@ -39,7 +39,7 @@ st.markdown("Softmax turns any outputs y into numbers y′ in (0, 1) that sum to
             "one-hot targets ŷ — class 2 is not “between” classes 1 and 3. With two classes softmax is the "
             "sigmoid of the difference, y′₁ = σ(y₁ − y₂).")
 c1, c2 = st.columns([3, 1])
-raw = c1.text_input("logits y (numbers separated by commas)", "3, 1, -3", key="c_logits", bind=controls.BIND,
+raw = c1.text_input("logits y (numbers separated by commas)", "3, 1, -3", key=controls.bound("c_logits", "3, 1, -3"), bind=controls.BIND,
                     max_chars=400)
 try:
     logits = surfaces.classification.parse_logits(raw)

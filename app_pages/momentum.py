@@ -80,7 +80,7 @@ with right:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 st.subheader("One step, taken apart")
-t = int(st.slider("step t", 0, steps - 1, min(10, steps - 1), key="m_t", bind=controls.BIND,
+t = int(st.slider("step t", 0, steps - 1, min(10, steps - 1), key=controls.bound("m_t", min(10, steps - 1)), bind=controls.BIND,
                   help="Move through the momentum run: the arrows show how step t → t+1 is made."))
 theta = mom.path[0, t]
 if not np.isfinite(theta).all():

@@ -5,4 +5,5 @@ from figures.landscape import PathSet, color_values, contour_figure, surface3d_f
 from figures.style import MAX_FRAMES, PATH_COLORS, frame_indices, frames_for
 from figures.lines import (LinePath, batch_surfaces_figure, line_race_figure, timing_figure, train_test_figure,
                            weights_figure)
+from figures.export import figure_html, grid_csv, trajectories_csv
 from figures.local import SIGNATURE_LABELS, Arrow, add_arrows, point_marker, signature_figure, taylor_figure

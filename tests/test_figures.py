@@ -100,3 +100,26 @@ def test_curves_use_log_axis_only_for_wide_positive_ranges():
     fig = figures.step_curves_figure([figures.Series("a", np.array([1.0, np.nan, 0.1]))], title="t", y_title="y",
                                      log_y=True)
     assert fig.layout.yaxis.type == "log" and len(fig.data) == 1
+
+
+def test_exports_hold_the_runs_and_the_grid():
+    import io
+
+    import numpy as np
+
+    import optimizers
+    import surfaces
+    import figures
+
+    runs = [optimizers.trajectories("himmelblau", "gd", np.array([[0.0, 0.0], [1.0, 1.0]], np.float32), 5, lr=0.01)]
+    text = figures.trajectories_csv(["GD"], runs)
+    rows = np.genfromtxt(io.StringIO(text), delimiter=",", skip_header=1)
+    assert rows.shape == (2 * 6, 7)
+    np.testing.assert_allclose(rows[:6, 3:5], runs[0].path[0], rtol=1e-6)
+    np.testing.assert_allclose(rows[6:, 5], runs[0].loss[1], rtol=1e-6)
+    grid = surfaces.grid("himmelblau", 7)
+    g = np.genfromtxt(io.StringIO(figures.grid_csv(grid)), delimiter=",", skip_header=1)
+    assert g.shape == (49, 4)
+    np.testing.assert_allclose(g[:, 2], grid.loss.ravel(), rtol=1e-6)
+    html = figures.figure_html(figures.contour_figure(grid, []), "Himmelblau")
+    assert html.lower().startswith("<!doctype html>") and "<title>Himmelblau</title>" in html and "plotly" in html.lower()

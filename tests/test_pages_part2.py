@@ -197,3 +197,10 @@ def test_a_bad_formula_says_where_and_falls_back():
     at = ok(page("playground", surface="custom", surface_formula="x + __import__('os')"))
     assert at.error and "⟨here⟩" in at.error[0].value and "'_' is not allowed" in at.error[0].value
     assert "Himmelblau" in at.error[0].value
+
+
+def test_a_preset_is_linkable_and_the_share_link_holds_the_settings():
+    at = ok(page("schedules", preset="s_preset"))
+    assert {m.label: m.value for m in at.metric}["largest η"] == "0.000699"  # the lecture preset was applied
+    shared = [c.value for c in at.code][-1]
+    assert "s_sched=noam" in shared and "s_sched_steps=20000" in shared and "preset=" not in shared
