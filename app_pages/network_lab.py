@@ -12,6 +12,7 @@ from networks.hessian import MAX_DENSE_PARAMS
 PAGE = "network_lab"
 ACTIVATIONS = list(networks.batchnorm.ACTIVATIONS)
 SLICE_KINDS = list(compute.SLICES)
+PATH_POINTS = 150  # checkpoints of the training path kept for the PCA slice
 INTERACTIVE_SPECTRUM = 2_500  # parameters up to which the full spectrum is computed without asking
 LECTURE = {"nl_data": "digits", "nl_depth": 2, "nl_width": 64, "nl_act": "relu", "nl_bn": "off", "o9": "momentum",
            "o9_momentum_lr": 0.01, "o9_momentum_momentum": 0.9, "o9_schedule": "constant", "nl_batch": 64,
@@ -42,9 +43,11 @@ with st.sidebar:
 
 split = networks.load_split(dataset)
 model = networks.MLP((width,) * depth, activation, bn == "on")
+updates_per_epoch = max(1, len(split.y_train) // min(batch, len(split.y_train)))
+record_steps = -(-epochs * updates_per_epoch // PATH_POINTS)  # about PATH_POINTS checkpoints for the PCA path
 config = networks.TrainConfig(dataset, model, opt["name"], tuple(sorted(opt["hyperparams"].items())), opt["schedule"],
                               tuple(sorted(opt["schedule_params"].items())), batch, epochs, seed,
-                              max(1, epochs // 50))
+                              max(1, epochs // 50), record_steps if record_steps < updates_per_epoch else 0)
 n_params = model.parameter_count(split.features, split.classes)
 sizes = "-".join(str(s) for s in model.sizes(split.features, split.classes))
 st.markdown(f"**{networks.CLASSIFICATION[dataset][0]}**, standardized, {len(split.y_train):,} training and "
@@ -95,7 +98,7 @@ with right:
     paths = []
     if path is not None:
         paths = [figures.PathSet("training path (checkpoints)", path[None].astype(np.float32),
-                                 result.train_loss[None].astype(np.float32))]
+                                 result.path_loss[None].astype(np.float32))]
     if view == "3-D":
         st.plotly_chart(figures.surface3d_figure(grid, paths, log_color=True, uirevision=f"nl-3d-{kind}", height=520),
                         key="nl_slice_3d", config={"displaylogo": False})

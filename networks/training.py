@@ -6,7 +6,8 @@ steps) and is reused for every epoch, seed and hyperparameter value — the
 optimizer's numbers and the schedule's are traced data, as in the trajectory
 runner. After every ``record_every`` epochs the flat parameters are kept
 (the path the PCA slice is drawn along) and train / test loss and accuracy
-are measured on the full sets. Batch normalization uses the batch's
+are measured on the full sets; with ``record_steps`` = k the parameters are
+also kept every k updates inside each epoch, with their training loss. Batch normalization uses the batch's
 statistics in training and, for the measurements, the full set's (the same
 function ``models.dataset_loss`` gives the landscape and the Hessian).
 """
@@ -37,24 +38,33 @@ class TrainConfig(NamedTuple):
     batch_size: int = 64
     epochs: int = 20
     seed: int = 0
-    record_every: int = 1
+    record_every: int = 1  # measure train / test loss and accuracy every this many epochs
+    record_steps: int = 0  # > 0: also keep the parameters every this many updates within each epoch
 
 
 class TrainResult(NamedTuple):
     config: TrainConfig
     initial: dict  # parameters (NumPy pytree) before training
     final: dict  # after training (last finite checkpoint)
-    path: np.ndarray  # (checkpoints, n) flat parameters, the first at epoch 0
-    epochs: np.ndarray  # (checkpoints,) the epoch of each checkpoint
-    train_loss: np.ndarray  # (checkpoints,)
+    path: np.ndarray  # (checkpoints, n) flat parameters, the first at step 0, the last the final ones
+    path_steps: np.ndarray  # (checkpoints,) the update count of each path row
+    path_loss: np.ndarray  # (checkpoints,) full training loss at each path row
+    epochs: np.ndarray  # (measurements,) the epoch of each measurement below
+    train_loss: np.ndarray  # (measurements,)
     test_loss: np.ndarray
     train_accuracy: np.ndarray
     test_accuracy: np.ndarray
     diverged_at: int  # first epoch with a non-finite loss, −1 if none
 
 
-@partial(jax.jit, static_argnames=("optimizer", "schedule", "activation", "batch_size"))
-def _epoch(params, opt_state, x, labels, key, epoch, hp, sp, optimizer, schedule, activation, batch_size):
+@partial(jax.jit, static_argnames=("optimizer", "schedule", "activation", "batch_size", "record_steps"))
+def _epoch(params, opt_state, x, labels, key, epoch, hp, sp, optimizer, schedule, activation, batch_size,
+           record_steps=0):
+    """One epoch; with ``record_steps`` = k > 0 also the flat parameters after updates k, 2k, … of the epoch.
+
+    The k-step groups are an inner scan inside an outer one that keeps only
+    their ends, so memory grows with the checkpoints, not with the updates.
+    """
     spec = optimizers.get(optimizer)
     lr = optimizers.get_schedule(schedule).factory(hp["lr"], **sp)
     opt = spec.factory(**{**hp, "lr": lr})
@@ -68,8 +78,19 @@ def _epoch(params, opt_state, x, labels, key, epoch, hp, sp, optimizer, schedule
         updates, state = opt.update(grads, state, params)
         return (jax.tree.map(jnp.add, params, updates), state), loss
 
-    (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), batches)
-    return params, opt_state, losses
+    k = record_steps
+    if k <= 0 or k > batches.shape[0]:
+        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), batches)
+        return params, opt_state, losses, jnp.zeros((0, ravel_pytree(params)[0].size), jnp.float32)
+    groups = batches.shape[0] // k
+
+    def group(carry, idx):
+        carry, losses = jax.lax.scan(step, carry, idx)
+        return carry, (losses, ravel_pytree(carry[0])[0])
+
+    carry, (losses, kept) = jax.lax.scan(group, (params, opt_state), batches[: groups * k].reshape(groups, k, -1))
+    carry, rest = jax.lax.scan(step, carry, batches[groups * k:])
+    return carry[0], carry[1], jnp.concatenate([losses.reshape(-1), rest]), kept
 
 
 @partial(jax.jit, static_argnames=("optimizer",))
@@ -100,10 +121,13 @@ def train_network(config: TrainConfig, progress: Callable[[float], None] | None 
     state = _init_state(params, hp, c.optimizer)
     key = jax.random.PRNGKey(c.seed + 1)
 
-    rows, measured, at_epoch = [], [], []
+    rows, row_steps, measured, at_epoch = [], [], [], []
+    per_epoch = len(split.y_train) // batch
+    _, unravel = ravel_pytree(params)
 
     def record(epoch, params):
         rows.append(np.asarray(ravel_pytree(params)[0]))
+        row_steps.append(epoch * per_epoch)
         tr = _measure(params, x, y, c.model.activation)
         te = _measure(params, xt, yt, c.model.activation)
         measured.append([float(tr[0]), float(te[0]), float(tr[1]), float(te[1])])
@@ -113,16 +137,30 @@ def train_network(config: TrainConfig, progress: Callable[[float], None] | None 
     diverged = -1
     last_good = params
     for epoch in range(1, c.epochs + 1):
-        params, state, losses = _epoch(params, state, x, y, key, epoch, hp, sp, c.optimizer, c.schedule,
-                                       c.model.activation, batch)
+        params, state, losses, kept = _epoch(params, state, x, y, key, epoch, hp, sp, c.optimizer, c.schedule,
+                                             c.model.activation, batch, int(c.record_steps))
         if not np.all(np.isfinite(np.asarray(losses))):
             diverged = epoch
             break
         last_good = params
+        for j, row in enumerate(np.asarray(kept)):
+            if (j + 1) * c.record_steps < per_epoch:  # the epoch's end is recorded below, when measured
+                rows.append(row)
+                row_steps.append((epoch - 1) * per_epoch + (j + 1) * c.record_steps)
         if epoch % max(1, c.record_every) == 0 or epoch == c.epochs:
             record(epoch, params)
+        elif c.record_steps > 0:
+            rows.append(np.asarray(ravel_pytree(params)[0]))
+            row_steps.append(epoch * per_epoch)
         if progress:
             progress(epoch / c.epochs)
     m = np.asarray(measured, np.float64)
-    return TrainResult(c, initial, jax.tree.map(np.asarray, last_good), np.stack(rows), np.asarray(at_epoch),
-                       m[:, 0], m[:, 1], m[:, 2], m[:, 3], diverged)
+    path = np.stack(rows)
+    path_loss = np.asarray(_path_losses(jnp.asarray(path), unravel, x, y, c.model.activation), np.float64)
+    return TrainResult(c, initial, jax.tree.map(np.asarray, last_good), path, np.asarray(row_steps), path_loss,
+                       np.asarray(at_epoch), m[:, 0], m[:, 1], m[:, 2], m[:, 3], diverged)
+
+
+@partial(jax.jit, static_argnames=("unravel", "activation"))
+def _path_losses(path, unravel, x, labels, activation):
+    return jax.lax.map(lambda row: mlp_loss(unravel(row), x, labels, activation), path, batch_size=8)

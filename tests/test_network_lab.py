@@ -146,6 +146,13 @@ def test_training_learns_records_the_path_and_never_recompiles_for_new_numbers(c
     np.testing.assert_allclose(result.path[-1], ravel_pytree(result.final)[0])
     changed = config._replace(hyperparams=(("lr", 0.005), ("beta1", 0.8)), seed=4, schedule="constant")
     assert count_compiles(lambda: training.train_network(changed), name="_epoch") == 0
+    fine = training.train_network(config._replace(record_steps=2))
+    steps_per_epoch = 120 // 16
+    assert fine.path_steps[-1] == 15 * steps_per_epoch and np.all(np.diff(fine.path_steps) > 0)
+    assert len(fine.path) == 1 + 15 * (steps_per_epoch // 2 + 1)  # every 2 updates, and each epoch's end
+    np.testing.assert_allclose(fine.path[-1], result.path[-1], rtol=1e-6)  # same training, finer record
+    at_epochs = np.isin(fine.path_steps, result.epochs * steps_per_epoch)
+    np.testing.assert_allclose(fine.path_loss[at_epochs], result.train_loss, rtol=1e-5)
     blown = training.train_network(config._replace(model=models.MLP((5, 4), "relu"), optimizer="gd",
                                                    hyperparams=(("lr", 1e20),)))
     assert blown.diverged_at >= 1 and np.all(np.isfinite(blown.path))
