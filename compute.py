@@ -14,6 +14,9 @@ import pickle
 
 import jax
 import numpy as np
+import pandas  # noqa: F401 - imported once here, before sessions run: Streamlit imports it lazily inside each
+# session's thread, and two first imports at once fail with "partially initialized module 'pandas'" (seen
+# under bench/load_test.py)
 import streamlit as st
 
 import networks

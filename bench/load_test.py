@@ -1,0 +1,174 @@
+"""A classroom under load: N concurrent sessions, each moving a slider over and over, against one server.
+
+Each session speaks Streamlit's own websocket protocol (the protobuf messages
+the browser sends): it opens a page, then for DURATION seconds changes one
+of that page's widgets to a new value, waits until the server has sent the
+new page (``script_finished``), thinks for a moment and does it again. The
+sessions are spread over four pages (Critical points, Momentum, Playground,
+Adaptive learning rate). Reported: p50 / p95 / max time from a change to the
+finished new page, errors (exceptions on a page, failed runs, lost
+connections), the server's resident memory before and after, and whether it
+still answers a fresh session afterwards.
+
+Run: python bench/load_test.py [--sessions 40] [--duration 60] [--think 1.5]
+     [--url ws://host:port]   (default: starts its own server on loopback)
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# page -> (widget key, kind of value, values to cycle through)
+SCENARIOS = [
+    ("critical_points", "radius", "double_array", [0.2, 0.3, 0.5, 0.7, 1.0, 1.3]),
+    ("momentum", "m_steps", "int", [120, 180, 240, 300, 360, 420]),
+    ("playground", "steps", "int", [100, 150, 200, 250, 300, 350]),
+    ("adaptive_learning_rate", "a_steps", "int", [100, 200, 300, 400, 500, 600]),
+]
+
+
+class Session:
+    def __init__(self, url: str, page: str, key: str, kind: str, values: list):
+        self.url, self.page, self.key, self.kind, self.values = url, page, key, kind, values
+        self.widget_id = None
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+
+    async def run_once(self, ws, value=None) -> float:
+        msg = BackMsg()
+        msg.rerun_script.query_string = ""
+        msg.rerun_script.page_name = self.page
+        if value is not None and self.widget_id:
+            state = msg.rerun_script.widget_states.widgets.add()
+            state.id = self.widget_id
+            if self.kind == "int":
+                state.int_value = int(value)
+            else:
+                state.double_array_value.data.append(float(value))
+        t0 = time.perf_counter()
+        await ws.send(msg.SerializeToString())
+        while True:
+            fm = ForwardMsg()
+            fm.ParseFromString(await ws.recv())
+            kind = fm.WhichOneof("type")
+            if kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+                element = fm.delta.new_element
+                etype = element.WhichOneof("type")
+                if etype == "exception":
+                    self.errors.append(f"{self.page}: {element.exception.message[:120]}")
+                widget = getattr(element, etype)
+                wid = getattr(widget, "id", "")
+                if wid and wid.endswith(f"-{self.key}"):
+                    self.widget_id = wid
+            elif kind == "script_finished":
+                if fm.script_finished not in (0, 3):  # FINISHED_SUCCESSFULLY, FINISHED_EARLY_FOR_RERUN
+                    self.errors.append(f"{self.page}: script_finished status {fm.script_finished}")
+                return time.perf_counter() - t0
+
+    async def run(self, duration: float, think: float, rng: random.Random):
+        try:
+            async with websockets.connect(f"{self.url}/_stcore/stream", subprotocols=["streamlit"],
+                                          max_size=None, open_timeout=60) as ws:
+                await self.run_once(ws)
+                if not self.widget_id:
+                    self.errors.append(f"{self.page}: widget {self.key} not found")
+                    return
+                end = time.monotonic() + duration
+                i = 0
+                while time.monotonic() < end:
+                    await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
+                    i += 1
+                    self.latencies.append(await self.run_once(ws, self.values[i % len(self.values)]))
+        except (OSError, websockets.WebSocketException, asyncio.TimeoutError) as err:
+            self.errors.append(f"{self.page}: connection: {err!r}"[:160])
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_server() -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "app.py"),
+                             "--server.headless", "true", "--server.port", str(port), "--server.address",
+                             "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).status == 200:
+                return proc, f"ws://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+async def load(url: str, sessions: int, duration: float, think: float, seed: int = 0) -> list[Session]:
+    rng = random.Random(seed)
+    crowd = [Session(url, *SCENARIOS[i % len(SCENARIOS)]) for i in range(sessions)]
+    await asyncio.gather(*(s.run(duration, think, random.Random(rng.random())) for s in crowd))
+    return crowd
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sessions", type=int, default=40)
+    ap.add_argument("--duration", type=float, default=60.0)
+    ap.add_argument("--think", type=float, default=1.5, help="mean seconds between a session's changes")
+    ap.add_argument("--url", default=None, help="ws://host:port of a running app (default: start one)")
+    ap.add_argument("--pid", type=int, action="append", default=[],
+                    help="a server process's pid, for memory figures with --url (repeat for several; summed)")
+    args = ap.parse_args()
+    proc = None
+    if args.url:
+        url, pids = args.url, args.pid
+    else:
+        proc, url = start_server()
+        pids = [proc.pid]
+    memory = lambda: sum(rss_mb(p) for p in pids) if pids else float("nan")  # noqa: E731
+    try:
+        # warm-up: one session per page compiles what the crowd will use
+        warm = asyncio.run(load(url, len(SCENARIOS), 0.1, 0.1))
+        before = memory()
+        t0 = time.perf_counter()
+        crowd = asyncio.run(load(url, args.sessions, args.duration, args.think))
+        wall = time.perf_counter() - t0
+        after = memory()
+        check = asyncio.run(load(url, 1, 0.1, 0.1))[0]
+        lat = sorted(x for s in crowd for x in s.latencies)
+        errors = [e for s in warm + crowd for e in s.errors]
+        q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")  # noqa: E731
+        print(f"{args.sessions} sessions × {args.duration:.0f} s (think {args.think} s) against {url}: "
+              f"{len(lat)} changes in {wall:.0f} s ({len(lat) / wall:.1f}/s)")
+        print(f"change → new page: p50 {q(0.5):.2f} s, p95 {q(0.95):.2f} s, max {lat[-1] if lat else float('nan'):.2f} s"
+              f" (mean {statistics.mean(lat) if lat else float('nan'):.2f} s)")
+        print(f"errors: {len(errors)}" + (f" — first: {errors[:3]}" if errors else ""))
+        print(f"server memory (RSS): {before:.0f} MB before, {after:.0f} MB after")
+        print(f"afterwards a fresh session {'works' if not check.errors else 'FAILS: ' + str(check.errors)}")
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
