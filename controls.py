@@ -302,3 +302,26 @@ def divergence_warnings(runs: dict, where=st) -> None:
             if k >= 0:
                 where.warning(f"**{label}** diverged at step {int(k)}: its curves stop there. Try a smaller η.")
                 break
+
+
+def export_panel(prefix: str, figure, title: str, labels=None, runs=None, grid=None, where=st) -> None:
+    """Download buttons for a page's main figure (standalone HTML), its runs and its grid (CSV).
+
+    ``figure`` may be a function that builds it. The files are made when a
+    button is pressed (callables), not on every rerun.
+    """
+    import figures  # local: controls stays importable without the figure builders in tests of widgets alone
+
+    with where.expander("Export", expanded=False, icon=":material/download:"):
+        st.caption("PNG: the camera button in each chart's toolbar. The HTML file keeps any animation and works "
+                   "offline.")
+        cols = st.columns(3)
+        cols[0].download_button(f"{title} (HTML)", lambda: figures.figure_html(figure() if callable(figure) else figure, title), f"{prefix}.html",
+                                "text/html", key=f"{prefix}_html", on_click="ignore")
+        if runs is not None:
+            cols[1].download_button("Trajectories (CSV)", lambda: figures.trajectories_csv(labels, runs),
+                                    f"{prefix}_trajectories.csv", "text/csv", key=f"{prefix}_csv_runs",
+                                    on_click="ignore")
+        if grid is not None:
+            cols[2].download_button("Surface grid (CSV)", lambda: figures.grid_csv(grid), f"{prefix}_grid.csv",
+                                    "text/csv", key=f"{prefix}_csv_grid", on_click="ignore")

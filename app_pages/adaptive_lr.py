@@ -133,11 +133,11 @@ else:
     labels = {name: optimizers.get(name).label for name in chosen}
     controls.divergence_warnings({labels[n]: r for n, r in runs.items()})
     left, right = st.columns([6, 5])
+    adaptive_map = figures.contour_figure(
+        grid, [figures.PathSet(labels[n], r.path, r.loss) for n, r in runs.items()], log_color=record.log_color,
+        critical=critical, uirevision=f"{surface}-adaptive", height=600, max_frames=figures.frames_for(len(runs)))
     with left:
-        st.plotly_chart(figures.contour_figure(
-            grid, [figures.PathSet(labels[n], r.path, r.loss) for n, r in runs.items()], log_color=record.log_color,
-            critical=critical, uirevision=f"{surface}-adaptive", height=600,
-            max_frames=figures.frames_for(len(runs))), key="a_adaptive_map", config={"displaylogo": False})
+        st.plotly_chart(adaptive_map, key="a_adaptive_map", config={"displaylogo": False})
     with right:
         sigma = [figures.Series(f"{labels[n]}: σ{axis}", r.sigma[0, :, j], i, dash)
                  for i, (n, r) in enumerate(runs.items()) for j, (axis, dash) in enumerate((("ₓ", "solid"),
@@ -151,6 +151,8 @@ else:
                         key="a_effective")
         st.caption("Colours as in the map. In the steep direction y σ is large and the effective step small; "
                    "in the flat direction x the other way round.")
+    controls.export_panel("adaptive", adaptive_map, "Adaptive optimizers", list(labels.values()),
+                          list(runs.values()), grid)
     with st.expander("The update rules, as the lecture writes them and as libraries do", expanded=False):
         for name in chosen:
             spec = optimizers.get(name)

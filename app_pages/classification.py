@@ -101,6 +101,11 @@ for col, name in zip(cols, LOSSES):
                                                  value_label="‖∇L‖", axis_titles=AXES, height=360, zmin=1e-12),
                         key=f"c_grad_{name}", config={"displaylogo": False})
         st.metric(f"‖∇L‖ at the start ({sx:g}, {sy:g})", f"{grads[name]:.3g}")
+controls.export_panel("classification", lambda: figures.contour_figure(
+    compute.surface_grid("softmax_mse", GRID), [figures.PathSet(label, r.path, r.loss) for label, r in
+                                                runs["softmax_mse"].items()], axis_titles=AXES),
+    "MSE surface with the runs", [f"{label} on {LOSSES[name]}" for name, pair in runs.items() for label in pair],
+    [r for pair in runs.values() for r in pair.values()], compute.surface_grid("softmax_mse", GRID))
 ratio = grads["softmax_cross_entropy"] / grads["softmax_mse"] if grads["softmax_mse"] > 0 else float("inf")
 st.info(f"At the start the cross-entropy gradient is **{ratio:.3g} times** the MSE gradient. The dark upper-left "
         "of the MSE map is the plateau: the loss is near its largest value, 2, and the gradient is 10⁻⁸–10⁻⁶. "

@@ -80,6 +80,7 @@ with left:
                     config={"displaylogo": False})
     st.caption("○ minimum · △ maximum · × saddle · □ degenerate. ★ is θ′; the arrows are H's eigenvectors, "
                "length ∝ |λ| (blue: λ > 0, curving up; vermilion: λ < 0, curving down).")
+    controls.export_panel("critical_points", fig, f"{record.title}: critical points", grid=grid)
 with right:
     st.plotly_chart(figures.surface3d_figure(grid, [], log_color=record.log_color, critical=critical,
                                              uirevision=surface, height=520),

@@ -62,11 +62,12 @@ for label, run in zip(labels, (gd, mom)):
         st.warning(f"**{label}** diverged at step {int(run.diverged_at[0])}: the path stops there. "
                    "Try a smaller learning rate.")
 
+race_map = figures.contour_figure(grid, sets, log_color=record.log_color, critical=critical, uirevision=surface,
+                                  height=560)
 left, right = st.columns([6, 5])
 with left:
-    st.plotly_chart(figures.contour_figure(grid, sets, log_color=record.log_color, critical=critical,
-                                           uirevision=surface, height=560),
-                    key="m_contour", config={"displaylogo": False})
+    st.plotly_chart(race_map, key="m_contour", config={"displaylogo": False})
+    controls.export_panel("momentum", race_map, "Gradient descent vs momentum", list(labels), [gd, mom], grid)
 with right:
     st.plotly_chart(figures.step_curves_figure([figures.Series(labels[0], gd.loss, 0),
                                                 figures.Series(labels[1], mom.loss, 1)],

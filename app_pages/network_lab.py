@@ -108,6 +108,9 @@ with right:
                         config={"displaylogo": False})
     st.caption(f"Training loss on 41 × 41 points around the trained weights (centre), along {compute.SLICES[kind]}: "
                f"{note}. The whole grid is one compiled JAX call.")
+    controls.export_panel("network_slice", lambda: figures.contour_figure(grid, paths, log_color=True,
+                                                                          axis_titles=titles),
+                          f"Loss slice along {compute.SLICES[kind]}", grid=grid)
 
 # ---------------------------------------------------------------- Hessian
 st.header("The Hessian at the trained weights")

@@ -70,6 +70,9 @@ for col, title, (q, grid), (eta, path, loss) in zip(cols, titles, problems, runs
                                        f"{converged:,}" if converged >= 0 else f"not within {steps:,}"),
                  "steps at the best η": f"{networks.steps_at_best_lr(q, REL_TOL):,.0f}"})
 st.dataframe(rows, hide_index=True, width="stretch")
+controls.export_panel("feature_scaling", lambda: figures.contour_figure(
+    problems[0][1], [figures.PathSet("gradient descent", runs[0][1][None], runs[0][2][None])], log_color=True,
+    axis_titles=("w₁", "w₂")), "Raw features: loss over (w₁, w₂)", grid=problems[0][1])
 st.caption(f"“Converged”: the excess loss L − L* fell below {REL_TOL:g} of its value at the start. "
            "Steps at the best constant η = 2/(λmax + λmin) in the worst direction: ln(10⁻⁶) / (2 ln((κ−1)/(κ+1))).")
 

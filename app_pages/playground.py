@@ -127,13 +127,4 @@ with st.expander("The update rules and schedules in this race", expanded=False):
         st.latex(optimizers.get(c["name"]).formula)
         st.latex(optimizers.get_schedule(c["schedule"]).formula)
 
-with st.expander("Export", expanded=False, icon=":material/download:"):
-    st.caption("PNG: the camera button in each chart's toolbar. The HTML file keeps the animation and works offline.")
-    c1, c2, c3 = st.columns(3)
-    # Callables: the files are made when a button is pressed, not on every rerun.
-    c1.download_button("Trajectories (CSV)", lambda: figures.trajectories_csv(labels, runs), "trajectories.csv",
-                       "text/csv", key="pg_csv_paths", on_click="ignore")
-    c2.download_button("Surface grid (CSV)", lambda: figures.grid_csv(grid), "surface.csv", "text/csv",
-                       key="pg_csv_grid", on_click="ignore")
-    c3.download_button("Map with animation (HTML)", lambda: figures.figure_html(contour, record.title),
-                       "playground.html", "text/html", key="pg_html", on_click="ignore")
+controls.export_panel("playground", contour, record.title, labels, runs, grid)

@@ -160,12 +160,14 @@ else:
 race = {"Your optimizer": built,
         **{optimizers.get(n).label: r for n, r in others.items()}}
 controls.divergence_warnings(race)
+builder_grid = compute.surface_grid(surface, GRID)
+builder_map = figures.contour_figure(
+    builder_grid, [figures.PathSet(label, r.path, r.loss) for label, r in race.items()], log_color=record.log_color,
+    critical=compute.critical_points(surface), uirevision=f"{surface}-builder", height=580,
+    max_frames=figures.frames_for(len(race)))
 left, right = st.columns([6, 5])
 with left:
-    st.plotly_chart(figures.contour_figure(
-        compute.surface_grid(surface, GRID), [figures.PathSet(label, r.path, r.loss) for label, r in race.items()],
-        log_color=record.log_color, critical=compute.critical_points(surface), uirevision=f"{surface}-builder",
-        height=580, max_frames=figures.frames_for(len(race))), key="s_builder_map", config={"displaylogo": False})
+    st.plotly_chart(builder_map, key="s_builder_map", config={"displaylogo": False})
 with right:
     losses = [figures.Series(label, r.loss, i, "dash" if i else "solid") for i, (label, r) in enumerate(race.items())]
     st.plotly_chart(figures.step_curves_figure(losses, title="Loss L(θᵗ)", y_title="L", height=330,
@@ -178,5 +180,7 @@ with right:
     if (hp["m_term"] == 2 or hp["sigma_term"] == 3) and hp["bias_correction"] == 1:
         st.latex(r"\hat m^t = \frac{m^t}{1 - \beta_1^{t+1}},\quad (\hat\sigma^t)^2 = \frac{(\sigma^t)^2}{1 - \beta_2^{t+1}}")
         st.caption("Bias correction, for the averages started at 0.")
+
+controls.export_panel("builder", builder_map, "Optimizer race", list(race), list(race.values()), builder_grid)
 
 url.show(notes)  # last: the notes slot under the title lists every URL value that was refused

@@ -204,3 +204,11 @@ def test_a_preset_is_linkable_and_the_share_link_holds_the_settings():
     assert {m.label: m.value for m in at.metric}["largest η"] == "0.000699"  # the lecture preset was applied
     shared = [c.value for c in at.code][-1]
     assert "s_sched=noam" in shared and "s_sched_steps=20000" in shared and "preset=" not in shared
+
+
+@pytest.mark.parametrize("name,query,buttons", [
+    ("playground", {}, 3), ("critical_points", {}, 2), ("momentum", {}, 3), ("adaptive_lr", {}, 3),
+    ("schedules", {}, 3), ("classification", {}, 3), ("normalization", {}, 2), ("network_lab", SMALL_NET, 2)])
+def test_pages_offer_their_figure_and_data_for_download(name, query, buttons):
+    at = ok(page(name, **query))
+    assert len(at.get("download_button")) == buttons
