@@ -224,23 +224,14 @@ def feature_scaling(scale1: float, scale2: float, correlation: float, resolution
     return out
 
 
-_BN_RUNS: dict[networks.BNConfig, networks.BNRun] = {}
-MAX_BN_RUNS = 32
-
-
 def bn_experiment(config: networks.BNConfig, progress=None) -> tuple[networks.BNRun, bool]:
     """The batch-normalization experiment for ``config``: (result, whether it came from the cache).
 
-    A process-wide dict, not ``st.cache_data``, so that training can draw its
-    progress bar into the page; bounded (oldest dropped first).
+    Through ``disk_cached`` (bounded, in memory and on disk), not ``st.cache_data``,
+    so that training can draw its progress bar into the page.
     """
-    if config in _BN_RUNS:
-        return _BN_RUNS[config], True
-    run = networks.train_bn_experiment(networks.digits(), config, progress=progress)
-    if len(_BN_RUNS) >= MAX_BN_RUNS:
-        _BN_RUNS.pop(next(iter(_BN_RUNS)))
-    _BN_RUNS[config] = run
-    return run, False
+    return disk_cached("bn", tuple(config),
+                       lambda: networks.train_bn_experiment(networks.digits(), config, progress=progress))
 
 
 # --------------------------------------------------------------------------- classification page

@@ -18,6 +18,7 @@ import numpy as np
 import streamlit as st
 
 import compute
+import figures
 import optimizers
 import surfaces
 from optimizers.registry import HyperParam
@@ -310,14 +311,13 @@ def export_panel(prefix: str, figure, title: str, labels=None, runs=None, grid=N
     ``figure`` may be a function that builds it. The files are made when a
     button is pressed (callables), not on every rerun.
     """
-    import figures  # local: controls stays importable without the figure builders in tests of widgets alone
-
     with where.expander("Export", expanded=False, icon=":material/download:"):
         st.caption("PNG: the camera button in each chart's toolbar. The HTML file keeps any animation and works "
                    "offline.")
         cols = st.columns(3)
-        cols[0].download_button(f"{title} (HTML)", lambda: figures.figure_html(figure() if callable(figure) else figure, title), f"{prefix}.html",
-                                "text/html", key=f"{prefix}_html", on_click="ignore")
+        html = lambda: figures.figure_html(figure() if callable(figure) else figure, title)  # noqa: E731
+        cols[0].download_button(f"{title} (HTML)", html, f"{prefix}.html", "text/html", key=f"{prefix}_html",
+                                on_click="ignore")
         if runs is not None:
             cols[1].download_button("Trajectories (CSV)", lambda: figures.trajectories_csv(labels, runs),
                                     f"{prefix}_trajectories.csv", "text/csv", key=f"{prefix}_csv_runs",

@@ -57,10 +57,7 @@ critical = compute.critical_points(surface)
 gd, mom, parts, grads = compute.momentum_anatomy(surface, start, steps, lr, lam)
 labels = ("Gradient descent", f"Momentum λ = {lam:g}")
 sets = [figures.PathSet(labels[0], gd.path, gd.loss), figures.PathSet(labels[1], mom.path, mom.loss)]
-for label, run in zip(labels, (gd, mom)):
-    if run.diverged_at[0] >= 0:
-        st.warning(f"**{label}** diverged at step {int(run.diverged_at[0])}: the path stops there. "
-                   "Try a smaller learning rate.")
+controls.divergence_warnings(dict(zip(labels, (gd, mom))))
 
 race_map = figures.contour_figure(grid, sets, log_color=record.log_color, critical=critical, uirevision=surface,
                                   height=560)

@@ -6,6 +6,7 @@ import compute
 import controls
 import figures
 import networks
+import optimizers
 from optimizers.registry import HyperParam
 
 PAGE = "normalization"
@@ -55,7 +56,7 @@ titles = ("Raw features", "Standardized features")
 cols = st.columns(2)
 rows = []
 for col, title, (q, grid), (eta, path, loss) in zip(cols, titles, problems, runs):
-    diverged = networks.scaling.first_bad(path)
+    diverged = int(optimizers.runner.first_bad_step(path[None])[0])
     converged = networks.steps_to_converge(q, path, REL_TOL)
     with col:
         st.markdown(f"**{title}**")

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from networks.datasets import Dataset
+from networks.datasets import Dataset, standardized_split
 from optimizers.runner import first_bad_step
 
 BN_EPS = 1e-5
@@ -74,15 +74,8 @@ class BNRun(NamedTuple):
 
 def split(data: Dataset, test_fraction: float = 0.2, seed: int = 0) -> tuple[Dataset, Dataset]:
     """A fixed shuffled train/test split; features standardized with the training set's mean and std."""
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(data.y))
-    n_test = int(round(test_fraction * len(order)))
-    test, train = order[:n_test], order[n_test:]
-    mean, std = data.x[train].mean(axis=0), data.x[train].std(axis=0)
-    std = np.where(std > 0, std, 1.0)  # constant pixels of the digits stay 0
-    scaled = ((data.x - mean) / std).astype(np.float32)
-    return (Dataset(scaled[train], data.y[train], data.name + " (train)"),
-            Dataset(scaled[test], data.y[test], data.name + " (test)"))
+    x_train, y_train, x_test, y_test = standardized_split(data.x, data.y, test_fraction, seed)
+    return Dataset(x_train, y_train, data.name + " (train)"), Dataset(x_test, y_test, data.name + " (test)")
 
 
 def init_bn_mlp(key, sizes: tuple[int, ...], batch_norm: bool):

@@ -91,10 +91,18 @@ def load_split(name: str, test_fraction: float = 0.2, seed: int = 0) -> Split:
     if name not in CLASSIFICATION:
         raise KeyError(f"unknown dataset {name!r}; choose one of {', '.join(CLASSIFICATION)}")
     x, y = CLASSIFICATION[name][1]()
+    x_train, y_train, x_test, y_test = standardized_split(x, y, test_fraction, seed)
+    return Split(name, x_train, y_train, x_test, y_test, int(y.max()) + 1)
+
+
+def standardized_split(x, y, test_fraction: float = 0.2, seed: int = 0):
+    """(x_train, y_train, x_test, y_test): shuffled with ``seed``, the first ``test_fraction`` for testing,
+    features standardized with the training part's mean and std (float32; constant features stay 0)."""
+    x, y = np.asarray(x), np.asarray(y)
     order = np.random.default_rng(seed).permutation(len(y))
     n_test = int(round(test_fraction * len(y)))
     test, train = order[:n_test], order[n_test:]
     mean, std = x[train].mean(axis=0), x[train].std(axis=0)
     std = np.where(std > 0, std, 1.0)
     scaled = ((x - mean) / std).astype(np.float32)
-    return Split(name, scaled[train], y[train], scaled[test], y[test], int(y.max()) + 1)
+    return scaled[train], y[train], scaled[test], y[test]

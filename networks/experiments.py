@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import optimizers
 from networks import hessian, landscape
 from networks.datasets import load_split
 from networks.models import MLP, dataset_loss, mlp_loss
@@ -41,20 +42,14 @@ def _to_critical(params, x, labels, stop, lr, refine_lr, activation, train_steps
     grad_norm_sq = lambda p: 0.5 * sum(jnp.sum(g**2) for g in jax.tree.leaves(jax.grad(loss)(p)))  # noqa: E731
 
     def adam_steps(objective, params, steps, lr, active):
-        b1, b2, eps = 0.9, 0.999, 1e-8
-        zeros = jax.tree.map(jnp.zeros_like, params)
+        opt = optimizers.adam(lr)
 
         def step(carry, t):
-            p, m, v = carry
-            g = jax.grad(objective)(p)
-            m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, m, g)
-            v = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g**2, v, g)
-            k = t + 1.0
-            upd = jax.tree.map(lambda m, v: -lr * (m / (1 - b1**k)) / (jnp.sqrt(v / (1 - b2**k)) + eps), m, v)
-            keep = active(t)
-            return (jax.tree.map(lambda p, u: p + jnp.where(keep, u, 0.0), p, upd), m, v), None
+            p, state = carry
+            updates, state = opt.update(jax.grad(objective)(p), state, p)
+            return (jax.tree.map(lambda p, u: p + jnp.where(active(t), u, 0.0), p, updates), state), None
 
-        (p, _, _), _ = jax.lax.scan(step, (params, zeros, zeros), jnp.arange(steps))
+        (p, _), _ = jax.lax.scan(step, (params, opt.init(params)), jnp.arange(steps))
         return p
 
     params = adam_steps(loss, params, train_steps, lr, lambda t: t < stop)

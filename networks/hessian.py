@@ -32,9 +32,11 @@ from jax.flatten_util import ravel_pytree
 MAX_DENSE_PARAMS = 16_000  # a 16k × 16k float32 Hessian is 1 GB
 
 
-def _flat_loss(loss_fn: Callable, params):
+def _flat_hvp(loss_fn: Callable, params):
+    """(θ flat, v ↦ Hv on flat vectors): forward-over-reverse on the loss of the flattened parameters."""
     flat, unravel = ravel_pytree(params)
-    return flat, (lambda w: loss_fn(unravel(w))), unravel
+    grad = jax.grad(lambda w: loss_fn(unravel(w)))
+    return flat, lambda v: jax.jvp(grad, (flat,), (v,))[1]
 
 
 def hvp(loss_fn: Callable, params, v):
@@ -49,9 +51,7 @@ def _lanczos(loss_fn, params, start, iterations):
     Returns α (m,), β (m,) — T has α on the diagonal and β[:-1] beside it — and
     the Lanczos vectors V (m, n).
     """
-    flat, f, _ = _flat_loss(loss_fn, params)
-    grad = jax.grad(f)
-    matvec = lambda v: jax.jvp(grad, (flat,), (v,))[1]  # noqa: E731
+    flat, matvec = _flat_hvp(loss_fn, params)
     m = iterations
     basis = jnp.zeros((m + 1, flat.size), flat.dtype).at[0].set(start / jnp.linalg.norm(start))
     rows = jnp.arange(m + 1)
@@ -114,9 +114,8 @@ def hessian_extreme_eigenvectors(loss_fn: Callable, params, iterations: int = 60
 
 @partial(jax.jit, static_argnames=("loss_fn",))
 def _quadratic_forms(loss_fn, params, probes):
-    flat, f, _ = _flat_loss(loss_fn, params)
-    grad = jax.grad(f)
-    return jax.lax.map(lambda v: jnp.vdot(v, jax.jvp(grad, (flat,), (v,))[1]), probes, batch_size=16)
+    _, matvec = _flat_hvp(loss_fn, params)
+    return jax.lax.map(lambda v: jnp.vdot(v, matvec(v)), probes, batch_size=16)
 
 
 def hessian_trace(loss_fn: Callable, params, num_probes: int = 100, seed: int = 0) -> float:
@@ -147,9 +146,8 @@ def hessian_density(loss_fn: Callable, params, num_runs: int = 4, iterations: in
 
 @partial(jax.jit, static_argnames=("loss_fn",))
 def _hessian_columns(loss_fn, params, basis):
-    flat, f, _ = _flat_loss(loss_fn, params)
-    grad = jax.grad(f)
-    return jax.lax.map(lambda e: jax.jvp(grad, (flat,), (e,))[1], basis, batch_size=128)
+    _, matvec = _flat_hvp(loss_fn, params)
+    return jax.lax.map(matvec, basis, batch_size=128)
 
 
 def dense_hessian(loss_fn: Callable, params) -> np.ndarray:

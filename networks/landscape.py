@@ -80,14 +80,31 @@ def _sharded(points: np.ndarray) -> tuple[jnp.ndarray, int]:
     return jnp.asarray(arr), len(points)
 
 
+def _moved(params, directions, c):
+    """params + Σ cᵢ dᵢ."""
+    return jax.tree.map(lambda p, *ds: p + sum(ci * d for ci, d in zip(c, ds)), params, *directions)
+
+
+def _over_points(at, points):
+    """``at`` at every point: vmap over devices (the sharded axis), map over blocks, vmap inside a block."""
+    return jax.vmap(lambda chunk: jax.lax.map(at, chunk, batch_size=BLOCK))(points)
+
+
 @partial(jax.jit, static_argnames=("loss_fn",))
 def _surface(loss_fn, params, directions, points):
-    def at(c):
-        moved = jax.tree.map(lambda p, *ds: p + sum(ci * d for ci, d in zip(c, ds)), params, *directions)
-        return loss_fn(moved)
+    return _over_points(lambda c: loss_fn(_moved(params, directions, c)), points)
 
-    # vmap over devices (the sharded axis), map over blocks, vmap inside a block
-    return jax.vmap(lambda chunk: jax.lax.map(at, chunk, batch_size=BLOCK))(points)
+
+def _on_grid(evaluate, directions, coords) -> np.ndarray:
+    """Shared by both slices: check the arguments, lay out and shard the points, run ``evaluate(dirs, points)``."""
+    if not isinstance(directions, (list, tuple)):
+        directions = (directions,)
+        coords = (coords,)
+    if len(directions) not in (1, 2) or len(coords) != len(directions):
+        raise ValueError("give one direction with a 1-D array of coordinates, or two with (xs, ys)")
+    points, shape = _grid_points(coords)
+    arr, n = _sharded(points)
+    return np.asarray(evaluate(tuple(directions), arr)).reshape(-1)[:n].reshape(shape)
 
 
 def loss_surface(loss_fn: Callable, params, directions, coords) -> np.ndarray:
@@ -97,15 +114,7 @@ def loss_surface(loss_fn: Callable, params, directions, coords) -> np.ndarray:
     ``coords``: for one direction a 1-D array of c; for two, (xs, ys) — the
     result is then (len(ys), len(xs)), rows following ys like a contour's z.
     """
-    if not isinstance(directions, (list, tuple)):
-        directions = (directions,)
-        coords = (coords,)
-    if len(directions) not in (1, 2) or len(coords) != len(directions):
-        raise ValueError("give one direction with a 1-D array of coordinates, or two with (xs, ys)")
-    points, shape = _grid_points(coords)
-    arr, n = _sharded(points)
-    values = _surface(loss_fn, params, tuple(directions), arr)
-    return np.asarray(values).reshape(-1)[:n].reshape(shape)
+    return _on_grid(lambda dirs, points: _surface(loss_fn, params, dirs, points), directions, coords)
 
 
 @partial(jax.jit, static_argnames=("activation",))
@@ -121,7 +130,7 @@ def _mlp_surface(params, directions, x, labels, points, activation):
     slopes = [x @ d["layers"][0][0] + d["layers"][0][1] for d in directions]
 
     def at(c):
-        moved = jax.tree.map(lambda p, *ds: p + sum(ci * d for ci, d in zip(c, ds)), params, *directions)
+        moved = _moved(params, directions, c)
         z = base + sum(ci * s for ci, s in zip(c, slopes))
         h = hidden_layer(moved, 0, z, activation)
         for i, (w, b) in enumerate(moved["layers"][1:-1], start=1):
@@ -129,18 +138,13 @@ def _mlp_surface(params, directions, x, labels, points, activation):
         w, b = moved["layers"][-1]
         return cross_entropy(h @ w + b, labels)
 
-    return jax.vmap(lambda chunk: jax.lax.map(at, chunk, batch_size=BLOCK))(points)
+    return _over_points(at, points)
 
 
 def mlp_loss_surface(params, x, labels, activation: str, directions, coords) -> np.ndarray:
     """``loss_surface`` for an MLP's full-batch cross-entropy, using the linear first layer (see ``_mlp_surface``)."""
-    if not isinstance(directions, (list, tuple)):
-        directions = (directions,)
-        coords = (coords,)
-    points, shape = _grid_points(coords)
-    arr, n = _sharded(points)
-    values = _mlp_surface(params, tuple(directions), jnp.asarray(x), jnp.asarray(labels), arr, activation)
-    return np.asarray(values).reshape(-1)[:n].reshape(shape)
+    x, labels = jnp.asarray(x), jnp.asarray(labels)
+    return _on_grid(lambda dirs, points: _mlp_surface(params, dirs, x, labels, points, activation), directions, coords)
 
 
 def flatten_path(checkpoints: Sequence) -> np.ndarray:

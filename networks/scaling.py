@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from networks.datasets import Dataset
-from optimizers.runner import DIVERGENCE_BOUND
+from optimizers.runner import first_bad_step, mask_after
 
 
 def two_feature_data(scale1: float = 1.0, scale2: float = 100.0, n: int = 200, correlation: float = 0.0,
@@ -97,10 +97,7 @@ def gd_path(q: Quadratic, start, lr: float, steps: int) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
         e = np.sign(1.0 - lr * q.eigenvalues) ** t * np.abs(1.0 - lr * q.eigenvalues) ** t * e0
         path = q.w_star + e @ q.eigenvectors.T
-    bad = ~np.isfinite(path).all(axis=1) | (np.abs(path) > DIVERGENCE_BOUND).any(axis=1)
-    if bad.any():
-        path[int(np.argmax(bad)):] = np.nan
-    return path
+    return mask_after(first_bad_step(path[None]), path[None])[0][0]
 
 
 def steps_to_converge(q: Quadratic, path: np.ndarray, rel_tol: float = 1e-6) -> int:
@@ -127,8 +124,3 @@ def loss_window(q: Quadratic, start, pad: float = 1.3) -> tuple[tuple[float, flo
     (cx, cy) = q.w_star
     return (cx - h, cx + h), (cy - h, cy + h)
 
-
-def first_bad(path: np.ndarray) -> int:
-    """The first step of ``gd_path``'s result that diverged (NaN), −1 if none."""
-    bad = ~np.isfinite(np.asarray(path)).all(axis=-1)
-    return int(np.argmax(bad)) if bad.any() else -1

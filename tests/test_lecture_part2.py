@@ -200,7 +200,7 @@ def test_normalized_features_converge_in_far_fewer_steps():
     data = networks.two_feature_data(1.0, 100.0)
     raw = networks.profiled_quadratic(data.x, data.y)
     norm = networks.profiled_quadratic(networks.standardize(data.x), data.y)
-    assert networks.scaling.first_bad(networks.gd_path(raw, (0, 0), 0.1, 50)) > 0  # η = 0.1 diverges on raw features
+    assert optimizers.runner.first_bad_step(networks.gd_path(raw, (0, 0), 0.1, 50)[None])[0] > 0  # η = 0.1 diverges on raw features
     assert 0 < networks.steps_to_converge(norm, networks.gd_path(norm, (0, 0), 0.1, 200)) < 60
     best_raw = networks.steps_to_converge(raw, networks.gd_path(raw, (0, 0), raw.best_lr, 60_000))
     assert best_raw > 1000 * networks.steps_at_best_lr(norm)
