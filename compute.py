@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sys
 
 import jax
 import numpy as np
@@ -22,6 +23,7 @@ import streamlit as st
 import networks
 import optimizers
 import surfaces
+from i18n import mark
 
 CACHE_DIR = optimizers.enable_persistent_cache()
 
@@ -52,6 +54,38 @@ def backend() -> str:
     kind = jax.default_backend().upper()
     names = sorted({getattr(d, "device_kind", str(d)) for d in devices})
     return f"{kind} ({len(devices)} × {', '.join(names)})"
+
+
+# --------------------------------------------------------------------------- bounded compile caches
+# JAX keeps one executable per combination of static arguments for the life of
+# the process. Here those come from registries (bounded) except typed formulas
+# (a new closure each) and a few integers (batch size, epochs): a class typing
+# formulas for an hour would grow memory without end. Each compiled function of
+# the model packages is cleared when it holds more than MAX_EXECUTABLES; the
+# persistent cache on disk makes the recompiles that follow cheap.
+MAX_EXECUTABLES = 128
+MODEL_PACKAGES = ("surfaces", "optimizers", "networks")
+
+
+def compiled_functions() -> list:
+    """Every ``jax.jit`` function defined at module level in the model packages."""
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if module is not None and name.split(".")[0] in MODEL_PACKAGES:
+            for value in vars(module).values():
+                if callable(getattr(value, "clear_cache", None)) and callable(getattr(value, "_cache_size", None)):
+                    found[id(value)] = value
+    return list(found.values())
+
+
+def trim_compile_caches(limit: int = MAX_EXECUTABLES) -> int:
+    """Clear each compiled function's executables once it holds more than ``limit``; returns how many were cleared."""
+    cleared = 0
+    for fn in compiled_functions():
+        if fn._cache_size() > limit:
+            fn.clear_cache()
+            cleared += 1
+    return cleared
 
 
 # --------------------------------------------------------------------------- critical points page
@@ -178,7 +212,8 @@ def train_test_profiles(surface: str, shift: float) -> tuple[np.ndarray, np.ndar
     train = optimizers.line_profile(surface, (0.0, 0.0), (1.0, 0.0), s)
     test = optimizers.line_profile(surface, (-shift, 0.0), (1.0, 0.0), s)
     minima = sorted((c for c in critical_points(surface) if c.kind == "minimum"), key=lambda c: -c.eigenvalues[1])
-    names = ["sharp minimum", "flat minimum"] if len(minima) == 2 else [f"minimum {i + 1}" for i in range(len(minima))]
+    # Marked, not translated: this result is cached for every language; the page translates the labels.
+    names = [mark("sharp minimum"), mark("flat minimum")] if len(minima) == 2 else [f"#{i + 1}" for i in range(len(minima))]
     return s, train, test, [(name, float(c.point[0])) for name, c in zip(names, minima)]
 
 
@@ -325,16 +360,17 @@ def interpolation(config: networks.TrainConfig, points: int = 41) -> tuple[np.nd
             networks.loss_surface(networks.dataset_loss(config.model, config.dataset, "test"), start, direction, alpha))
 
 
-SLICES = {"random": "two random filter-normalized directions (Li et al. 2018)",
-          "pca": "the top two PCA directions of the training path",
-          "hessian": "the Hessian's top and most negative eigenvectors"}
+SLICES = {"random": mark("two random filter-normalized directions (Li et al. 2018)"),
+          "pca": mark("the top two PCA directions of the training path"),
+          "hessian": mark("the Hessian's top and most negative eigenvectors")}
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def network_slice(config: networks.TrainConfig, kind: str, span: float, resolution: int = 41):
     """A 2-D slice of the training loss around the trained parameters.
 
-    Returns (LossGrid, path coordinates (T, 2) or None, axis titles, note).
+    Returns (LossGrid, path coordinates (T, 2) or None, axis titles, note); the titles and the note are
+    (template, values) pairs for ``i18n.tr``: the result is cached for every language.
     Hessian directions are unit vectors scaled to ‖θ‖ so that span means the
     same fraction of the weights as for the filter-normalized ones.
     """
@@ -346,19 +382,23 @@ def network_slice(config: networks.TrainConfig, kind: str, span: float, resoluti
         (d1, d2), coords, explained = networks.pca_directions(result.path, params)
         reach = float(np.abs(coords).max()) if len(coords) > 1 else 1.0
         extent = span * 1.25 * max(reach, 1e-3)
-        path, titles = coords, ("PC 1", "PC 2")
-        note = f"the path's variance explained: {explained[0]:.0%} by PC 1, {explained[1]:.0%} by PC 2"
+        path, titles = coords, ((mark("PC {k}"), {"k": 1}), (mark("PC {k}"), {"k": 2}))
+        note = (mark("the path's variance explained: {first:.0%} by PC 1, {second:.0%} by PC 2"),
+                {"first": float(explained[0]), "second": float(explained[1])})
     elif kind == "hessian":
         scale = float(np.linalg.norm(result.path[-1]))
         lmax, v1, lmin, v2 = networks.hessian_extreme_eigenvectors(networks.dataset_loss(config.model, config.dataset),
                                                                   params)
         d1, d2 = (jax.tree.map(lambda v: v * scale, d) for d in (v1, v2))
-        extent, titles = span, (f"top eigenvector (λ = {lmax:.3g})", f"most negative (λ = {lmin:.3g})")
-        note = "directions scaled to ‖θ‖; " + ("a negative eigenvalue: this point is a saddle, and the slice shows it"
-                                              if lmin < -1e-6 * abs(lmax) else "no negative eigenvalue found")
+        extent, titles = span, ((mark("top eigenvector (λ = {value:.3g})"), {"value": float(lmax)}),
+                                (mark("most negative (λ = {value:.3g})"), {"value": float(lmin)}))
+        note = (mark("directions scaled to ‖θ‖; a negative eigenvalue: this point is a saddle, and the slice shows it")
+                if lmin < -1e-6 * abs(lmax) else mark("directions scaled to ‖θ‖; no negative eigenvalue found"), {})
     else:
         d1, d2 = (networks.filter_normalized_direction(params, seed) for seed in (1, 2))
-        extent, titles, note = span, ("direction 1", "direction 2"), "filter-normalized: each filter scaled to θ's"
+        extent = span
+        titles = ((mark("direction {k}"), {"k": 1}), (mark("direction {k}"), {"k": 2}))
+        note = (mark("filter-normalized: each filter scaled to θ's"), {})
     xs = np.linspace(-extent, extent, resolution)
     loss = networks.mlp_loss_surface(params, split.x_train, split.y_train, config.model.activation, (d1, d2), (xs, xs))
     return networks.LossGrid(xs, xs, loss), path, titles, note

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import math
 import urllib.parse
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import streamlit as st
 
 import compute
 import figures
+import i18n
 import optimizers
 import surfaces
+from i18n import mark, tr
 from optimizers.registry import HyperParam
 
 BIND = "query-params"
@@ -55,14 +57,15 @@ class UrlCheck:
         except (ValueError, TypeError):
             ok = False
         if not ok:
-            self.notes.append(f"`{key}={raw[:40]}` ignored ({expected}); using the default.")
+            self.notes.append(tr("`{key}={raw}` ignored ({expected}); using the default.", key=key, raw=raw[:40],
+                                 expected=expected))
 
     def show(self, where) -> None:
         """Called last on a page: the refused link values (first load only) and the link to share."""
         if self.active:
             st.session_state[f"_url_checked_{self.page}"] = True
             if self.notes:
-                where.warning("Some values in the link could not be used:\n\n" + "\n".join(f"- {n}" for n in self.notes))
+                where.warning(tr("Some values in the link could not be used:") + "\n\n" + "\n".join(f"- {n}" for n in self.notes))
         share_link(where)
 
 
@@ -82,18 +85,93 @@ def share_link(where) -> None:
         else:
             params.pop(key, None)
     query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
-    with where.popover("Share this experiment", icon=":material/link:"):
-        st.caption("Everything on this page is in this link: whoever opens it sees the same figures.")
-        st.code(f"{base}?{query}" if query else base or "(open the app in a browser to get its address)",
+    with where.popover(tr("Share this experiment"), icon=":material/link:"):
+        st.caption(tr("Everything on this page is in this link: whoever opens it sees the same figures."))
+        st.code(f"{base}?{query}" if query else base or tr("(open the app in a browser to get its address)"),
                 language=None, wrap_lines=True)
+
+
+class Settings(NamedTuple):
+    language: str
+    presenting: bool
+
+
+PRESENT_SCALE = 1.5  # fonts and markers in presentation mode, for the back row of a lecture hall
+PRESENT_CSS = """<style>
+html { font-size: 22px; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; max-width: 100%; }
+</style>"""
+
+
+def app_settings() -> Settings:
+    """The sidebar's language and presentation switches, kept in the URL as ``lang`` and ``present``.
+
+    Called by the entry point before any page: it sets this session's language
+    (``i18n.use_language``) so every later ``tr`` speaks it. Both keys live in
+    the entry script, so they survive page switches; they are written back to
+    the URL each run because switching pages clears the query string.
+    """
+    codes = list(i18n.LANGUAGES)
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = st.query_params.get("lang") if st.query_params.get("lang") in codes else i18n.DEFAULT
+    if "present" not in st.session_state:
+        st.session_state["present"] = st.query_params.get("present") == "1"
+    language = i18n.use_language(st.session_state["lang"])
+    with st.sidebar:
+        st.selectbox("Language · 语言", codes, key="lang", format_func=i18n.LANGUAGES.get)
+        st.toggle(tr("Presentation mode"), key="present",
+                  help=tr("For a projector: larger text, figures and markers; the explanations fold away under "
+                          "the figures' titles. Opening a link with it starts with the sidebar closed."))
+    presenting = bool(st.session_state["present"])
+    for key, value, default in (("lang", language, i18n.DEFAULT), ("present", "1" if presenting else "0", "0")):
+        if value == default:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = value
+    if presenting:
+        st.html(PRESENT_CSS)
+    return Settings(language, presenting)
+
+
+def presenting() -> bool:
+    return bool(st.session_state.get("present", False))
+
+
+def prose(label: str | None = None):
+    """Where a page's explanation goes: in place, or folded into an expander in presentation mode (figure first)."""
+    if presenting():
+        return st.expander(label or tr("Explanation"), icon=":material/menu_book:")
+    return st.container()
+
+
+def section(title: str, text: str, latex: str | None = None, level: str = "header") -> None:
+    """A page section's heading, then its explanation (formula first, if any) as ``prose``."""
+    getattr(st, level)(title)
+    with prose():
+        if latex:
+            st.latex(latex)
+        st.markdown(text)
+
+
+def chart(fig, key: str, where=st, **kwargs):
+    """``st.plotly_chart`` for every figure: sized for a projector in presentation mode, coloured for the theme."""
+    theme = getattr(st.context, "theme", None)
+    figures.for_display(fig, scale=PRESENT_SCALE if presenting() else 1.0,
+                        dark=getattr(theme, "type", None) == "dark")
+    return where.plotly_chart(fig, key=key, config={"displaylogo": False}, **kwargs)
 
 
 def page_header(title: str, caption: str, page: str) -> tuple:
     """Title and caption; a slot under them for notes about the link's values; the page's ``UrlCheck``."""
     st.session_state[_BOUND] = {}  # this page's bound widgets register themselves again below
+    compute.trim_compile_caches()  # a few attribute reads: keeps a long class's memory bounded
     st.title(title)
-    st.caption(caption)
-    return st.container(), UrlCheck(page)
+    with prose(tr("About this page")):
+        st.caption(caption)
+    url = UrlCheck(page)
+    url.check("lang", lambda raw: raw in i18n.LANGUAGES, tr("one of {names}", names=", ".join(i18n.LANGUAGES)))
+    url.check("present", lambda raw: raw in ("0", "1"), tr("0 or 1"))
+    return st.container(), url
 
 
 def _is_number_in(low: float, high: float, integer: bool = False) -> Callable[[str], bool]:
@@ -122,24 +200,24 @@ def format_number(v: float) -> str:
 def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: float | None = None, help: str | None = None):
     """The widget for one registry number: log select-slider, integer input or linear slider."""
     default = p.default if default is None else p.clamp(default)
-    label = p.label
+    label = tr(p.label)
     if p.choices:  # a categorical parameter: a selectbox over the labels, its index in the URL
         options = [str(i) for i in range(len(p.choices))]
         return float(choice_select(label, options, str(int(default)), key, url, where=where, help=help,
-                                   format_func=lambda i: p.choices[int(i)]))
+                                   format_func=lambda i: tr(p.choices[int(i)])))
     if p.integer:
-        url.check(key, _is_number_in(p.low, p.high, integer=True), f"a whole number in [{p.low:g}, {p.high:g}]")
+        url.check(key, _is_number_in(p.low, p.high, integer=True), tr("a whole number in [{low:g}, {high:g}]", low=p.low, high=p.high))
         return float(where.number_input(label, int(p.low), int(p.high), int(default), step=1, key=bound(key, int(default)),
                                         bind=BIND,
                                         help=help))
     if p.log:
         choices = log_choices(p.low, p.high, default)
-        url.check(key, lambda raw: float(raw) in choices, f"one of the slider's stops between {p.low:g} and {p.high:g}")
+        url.check(key, lambda raw: float(raw) in choices, tr("one of the slider's stops between {low:g} and {high:g}", low=p.low, high=p.high))
         return float(where.select_slider(label, options=choices, value=default, format_func=format_number,
                                          key=bound(key, default),
                                          bind=BIND, help=help))
     step = 0.001 if p.high <= 1 else (p.high - p.low) / 200
-    url.check(key, _is_number_in(p.low, p.high), f"a number in [{p.low:g}, {p.high:g}]")
+    url.check(key, _is_number_in(p.low, p.high), tr("a number in [{low:g}, {high:g}]", low=p.low, high=p.high))
     return float(where.slider(label, float(p.low), float(p.high), float(default), step=step, key=bound(key, float(default)),
                               bind=BIND,
                               format="%.3f" if p.high <= 1 else "%g", help=help))
@@ -161,18 +239,18 @@ def surface_select(url: UrlCheck, key: str = "surface", default: str = "himmelbl
     text and domain. A formula that does not parse shows what is wrong and
     where, and the default surface is used meanwhile.
     """
-    choice = choice_select("Error surface", [*surfaces.names(), CUSTOM], default, key, url, where=where,
-                           format_func=lambda n: "Custom: type f(x, y) …" if n == CUSTOM else surfaces.get(n).title)
+    choice = choice_select(tr("Error surface"), [*surfaces.names(), CUSTOM], default, key, url, where=where,
+                           format_func=lambda n: tr("Custom: type f(x, y) …") if n == CUSTOM else tr(surfaces.get(n).title))
     if choice != CUSTOM:
         return choice
     url.check(f"{key}_formula", lambda raw: len(raw) <= surfaces.formula.MAX_LENGTH,
-              f"at most {surfaces.formula.MAX_LENGTH} characters")
+              tr("at most {count} characters", count=surfaces.formula.MAX_LENGTH))
     text = where.text_input("f(x, y) =", CUSTOM_EXAMPLE, key=bound(f"{key}_formula", CUSTOM_EXAMPLE), bind=BIND,
                             max_chars=surfaces.formula.MAX_LENGTH,
-                            help="Numbers, x, y, + − * / ** and parentheses; pi, e; sin cos tan exp log sqrt abs "
-                                 "tanh sigmoid relu softplus, min(a, b), max(a, b).")
+                            help=tr("Numbers, x, y, + − * / ** and parentheses; pi, e; sin cos tan exp log sqrt abs "
+                                    "tanh sigmoid relu softplus, min(a, b), max(a, b)."))
     c1, c2 = where.columns(2)
-    bounds = [float_input(label, -1e3, 1e3, d, f"{key}_{name}", url, where=c, step=0.5, fmt="%g")
+    bounds = [float_input(tr(label), -1e3, 1e3, d, f"{key}_{name}", url, where=c, step=0.5, fmt="%g")
               for (label, name, d), c in zip((("x min", "x0", -3.0), ("x max", "x1", 3.0), ("y min", "y0", -3.0),
                                               ("y max", "y1", 3.0)), (c1, c2, c1, c2))]
     try:
@@ -180,20 +258,20 @@ def surface_select(url: UrlCheck, key: str = "surface", default: str = "himmelbl
         loss = compute.surface_grid(name, 120).loss
         blank = float(np.mean(~np.isfinite(loss)))
         if blank > 0:
-            where.caption(f"f is not finite on {blank:.0%} of the domain: those points are left blank in the maps, "
-                          "and a run that reaches one stops there.")
+            where.caption(tr("f is not finite on {share:.0%} of the domain: those points are left blank in the maps, "
+                             "and a run that reaches one stops there.", share=blank))
         return name
     except surfaces.FormulaError as err:
-        shown = text[: err.position] + "⟨here⟩" + text[err.position:]
-        where.error(f"The formula cannot be used: {err.message}.\n\n`{shown[:200]}`\n\n"
-                    f"Showing {surfaces.get(default).title} meanwhile.")
+        shown = text[: err.position] + tr("⟨here⟩") + text[err.position:]
+        where.error(tr("The formula cannot be used: {why}.", why=tr(err.template, **err.values)) + f"\n\n`{shown[:200]}`\n\n"
+                    + tr("Showing {surface} meanwhile.", surface=tr(surfaces.get(default).title)))
         return default
 
 
 def choice_select(label: str, options: list[str], default: str, key: str, url: UrlCheck, format_func=str, where=st,
                   help: str | None = None) -> str:
     """A selectbox whose value is kept in the URL as the option's registry name."""
-    url.check(key, lambda raw: raw in options, f"one of {', '.join(options)}")
+    url.check(key, lambda raw: raw in options, tr("one of {names}", names=", ".join(options)))
     if key in st.session_state and st.session_state[key] not in options:
         del st.session_state[key]  # the options changed under it (they depend on another widget)
     if url.active and st.query_params.get(key) in options and key not in st.session_state:
@@ -213,7 +291,7 @@ def multi_select(label: str, options: list[str], default: list[str], key: str, u
                  where=st, help: str | None = None) -> list[str]:
     """A multiselect kept in the URL as comma-separated registry names (``choice_select`` for several)."""
     url.check(key, lambda raw: all(v in options for v in raw.split(",")) if raw else True,
-              f"comma-separated names from {', '.join(options)}")
+              tr("comma-separated names from {names}", names=", ".join(options)))
     if url.active and key in st.query_params and key not in st.session_state:
         raw = st.query_params[key]
         picked = [v for v in raw.split(",") if v in options] if raw else []
@@ -229,13 +307,13 @@ def multi_select(label: str, options: list[str], default: list[str], key: str, u
 
 
 def int_input(label: str, low: int, high: int, default: int, key: str, url: UrlCheck, where=st, help=None) -> int:
-    url.check(key, _is_number_in(low, high, integer=True), f"a whole number from {low:,} to {high:,}")
+    url.check(key, _is_number_in(low, high, integer=True), tr("a whole number from {low:,} to {high:,}", low=low, high=high))
     return int(where.number_input(label, low, high, default, step=1, key=bound(key, default), bind=BIND, help=help))
 
 
 def float_input(label: str, low: float, high: float, default: float, key: str, url: UrlCheck, where=st,
                 step: float = 0.1, fmt: str = "%.3f") -> float:
-    url.check(key, _is_number_in(low, high), f"a number in [{low:g}, {high:g}]")
+    url.check(key, _is_number_in(low, high), tr("a number in [{low:g}, {high:g}]", low=low, high=high))
     return float(where.number_input(label, float(low), float(high), float(default), step=step,
                                     key=bound(key, float(default)), bind=BIND,
                                     format=fmt))
@@ -248,14 +326,14 @@ def optimizer_panel(slot: int, default: str, url: UrlCheck, where=st) -> dict:
     optimizer back and forth keeps each one's own settings.
     """
     names = optimizers.names()
-    name = choice_select("Optimizer", names, default, f"o{slot}", url, where=where,
-                         format_func=lambda n: optimizers.get(n).label)
+    name = choice_select(tr("Optimizer"), names, default, f"o{slot}", url, where=where,
+                         format_func=lambda n: tr(optimizers.get(n).label))
     spec = optimizers.get(name)
-    where.caption(spec.text)
+    where.caption(tr(spec.text))
     hp = {p.name: number_widget(p, f"o{slot}_{name}_{p.name}", url, where=where) for p in spec.params}
     sched_names = optimizers.schedule_names()
-    schedule = choice_select("Learning-rate schedule", sched_names, "constant", f"o{slot}_schedule", url, where=where,
-                             format_func=lambda n: optimizers.get_schedule(n).label)
+    schedule = choice_select(tr("Learning-rate schedule"), sched_names, "constant", f"o{slot}_schedule", url, where=where,
+                             format_func=lambda n: tr(optimizers.get_schedule(n).label))
     sspec = optimizers.get_schedule(schedule)
     sp = {p.name: number_widget(p, f"o{slot}_{schedule}_{p.name}", url, where=where) for p in sspec.params}
     return dict(name=name, hyperparams=hp, schedule=schedule, schedule_params=sp)
@@ -292,7 +370,7 @@ def preset_button(label: str, values: dict, key: str, where=st, help: str | None
         apply()
         del st.query_params["preset"]  # the widgets now carry the values into the address themselves
 
-    where.button(label, key=key, on_click=apply, help=help or "Set every control on this page to the lecture's example",
+    where.button(label, key=key, on_click=apply, help=help or tr("Set every control on this page to the lecture's example"),
                  icon=":material/school:", width="stretch")
 
 
@@ -301,7 +379,8 @@ def divergence_warnings(runs: dict, where=st) -> None:
     for label, r in runs.items():
         for k in r.diverged_at:
             if k >= 0:
-                where.warning(f"**{label}** diverged at step {int(k)}: its curves stop there. Try a smaller η.")
+                where.warning(tr("**{label}** diverged at step {step}: its curves stop there. Try a smaller η.", label=label,
+                                 step=int(k)))
                 break
 
 
@@ -311,17 +390,26 @@ def export_panel(prefix: str, figure, title: str, labels=None, runs=None, grid=N
     ``figure`` may be a function that builds it. The files are made when a
     button is pressed (callables), not on every rerun.
     """
-    with where.expander("Export", expanded=False, icon=":material/download:"):
-        st.caption("PNG: the camera button in each chart's toolbar. The HTML file keeps any animation and works "
-                   "offline.")
+    with where.expander(tr("Export"), expanded=False, icon=":material/download:"):
+        st.caption(tr("PNG: the camera button in each chart's toolbar. The HTML file keeps any animation and works "
+                      "offline."))
         cols = st.columns(3)
         html = lambda: figures.figure_html(figure() if callable(figure) else figure, title)  # noqa: E731
-        cols[0].download_button(f"{title} (HTML)", html, f"{prefix}.html", "text/html", key=f"{prefix}_html",
+        cols[0].download_button(tr("{title} (HTML)", title=title), html, f"{prefix}.html", "text/html", key=f"{prefix}_html",
                                 on_click="ignore")
         if runs is not None:
-            cols[1].download_button("Trajectories (CSV)", lambda: figures.trajectories_csv(labels, runs),
+            cols[1].download_button(tr("Trajectories (CSV)"), lambda: figures.trajectories_csv(labels, runs),
                                     f"{prefix}_trajectories.csv", "text/csv", key=f"{prefix}_csv_runs",
                                     on_click="ignore")
         if grid is not None:
-            cols[2].download_button("Surface grid (CSV)", lambda: figures.grid_csv(grid), f"{prefix}_grid.csv",
+            cols[2].download_button(tr("Surface grid (CSV)"), lambda: figures.grid_csv(grid), f"{prefix}_grid.csv",
                                     "text/csv", key=f"{prefix}_csv_grid", on_click="ignore")
+
+
+VIEWS = (mark("contour"), mark("3-D"))
+
+
+def view_select(key: str, where=st, help: str | None = None) -> str:
+    """Contour map or 3-D surface: the registry name of the chosen view ("contour" or "3-D")."""
+    return where.segmented_control(tr("view"), list(VIEWS), default=VIEWS[0], key=key, format_func=tr,
+                                   help=help) or VIEWS[0]

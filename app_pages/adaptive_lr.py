@@ -7,6 +7,7 @@ import controls
 import figures
 import optimizers
 import surfaces
+from i18n import mark, tr
 from optimizers.registry import HyperParam
 
 PAGE = "adaptive_learning_rate"
@@ -19,9 +20,9 @@ LECTURE = {"surface": "elongated_valley", "ax_elongated_valley": -8.0, "ay_elong
            "a_adaptive": ADAPTIVE, "a_eta": 0.1, "a_adaptive_steps": 300}
 
 notes, url = controls.page_header(
-    "Adaptive learning rate",
-    "When the loss stops falling the gradient is not necessarily small, and one learning rate cannot suit "
-    "a steep and a flat direction at once: give every parameter its own.",
+    tr("Adaptive learning rate"),
+    tr("When the loss stops falling the gradient is not necessarily small, and one learning rate cannot suit "
+       "a steep and a flat direction at once: give every parameter its own."),
     PAGE)
 
 
@@ -30,133 +31,134 @@ def start_key(surface: str, axis: str) -> str:
 
 
 with st.sidebar:
-    controls.preset_button("Lecture example: the elongated valley, η = 10⁻² and 10⁻⁷", LECTURE, key="a_preset")
+    controls.preset_button(tr("Lecture example: the elongated valley, η = 10⁻² and 10⁻⁷"), LECTURE, key="a_preset")
     surface = controls.surface_select(url, default="elongated_valley")
     record = surfaces.get(surface)
     (x0, x1), (y0, y1) = record.domain
     cx, cy = st.columns(2)
-    sx = controls.float_input("start x", x0, x1, record.starts[0][0], start_key(surface, "x"), url, where=cx)
-    sy = controls.float_input("start y", y0, y1, record.starts[0][1], start_key(surface, "y"), url, where=cy)
-    st.caption("Every run on this page starts here.")
+    sx = controls.float_input(tr("start x"), x0, x1, record.starts[0][0], start_key(surface, "x"), url, where=cx)
+    sy = controls.float_input(tr("start y"), y0, y1, record.starts[0][1], start_key(surface, "y"), url, where=cy)
+    st.caption(tr("Every run on this page starts here."))
 start = (sx, sy)
 
 grid = compute.surface_grid(surface, GRID)
 critical = compute.critical_points(surface)
-st.markdown(f"**{record.title}.** {record.text}")
-st.latex(record.formula)
+with controls.prose():
+    st.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
+    st.latex(record.formula)
 
 # ---------------------------------------------------------------- 2.1 stuck ≠ small gradient
-st.header("1. Training stuck ≠ small gradient")
-st.markdown("The loss can stop falling while the gradient stays large: the parameters bounce from one wall of "
-            "a valley to the other and never go down it. Plot the gradient norm beside the loss before you "
-            "blame a critical point.")
+controls.section(tr("1. Training stuck ≠ small gradient"),
+                 tr("The loss can stop falling while the gradient stays large: the parameters bounce from one wall of "
+                    "a valley to the other and never go down it. Plot the gradient norm beside the loss before you "
+                    "blame a critical point."))
 c1, c2 = st.columns(2)
 lr = controls.number_widget(ETA, "a_lr", url, where=c1,
-                            help="On the elongated valley η = 10⁻² is the edge of stability: ηλ_max = 2.")
-steps = controls.int_input("steps", 10, 5000, 300, "a_steps", url, where=c2)
+                            help=tr("On the elongated valley η = 10⁻² is the edge of stability: ηλ_max = 2."))
+steps = controls.int_input(tr("steps"), 10, 5000, 300, "a_steps", url, where=c2)
 stuck = compute.run_one(surface, "gd", start, steps, lr=lr)
-label = f"Gradient descent, η = {controls.format_number(lr)}"
+label = tr("Gradient descent, η = {lr}", lr=controls.format_number(lr))
 controls.divergence_warnings({label: stuck})
 c1, c2 = st.columns(2)
 with c1:
-    st.plotly_chart(figures.step_curves_figure([figures.Series(label, stuck.loss, 0)], title="Loss L(θᵗ)",
-                                               y_title="L", log_y=figures.wide_range(stuck.loss, 100),
-                                               y_from_zero=True),
-                    key="a_stuck_loss")
+    controls.chart(figures.step_curves_figure([figures.Series(label, stuck.loss, 0)], title=tr("Loss L(θᵗ)"),
+                                              y_title="L", log_y=figures.wide_range(stuck.loss, 100),
+                                              y_from_zero=True), key="a_stuck_loss")
 with c2:
-    st.plotly_chart(figures.step_curves_figure([figures.Series(label, stuck.grad_norm, 1)],
-                                               title="Gradient norm ‖∇L(θᵗ)‖", y_title="‖g‖",
-                                               log_y=figures.wide_range(stuck.grad_norm, 100), y_from_zero=True),
-                    key="a_stuck_grad")
+    controls.chart(figures.step_curves_figure([figures.Series(label, stuck.grad_norm, 1)],
+                                              title=tr("Gradient norm ‖∇L(θᵗ)‖"), y_title="‖g‖",
+                                              log_y=figures.wide_range(stuck.grad_norm, 100), y_from_zero=True),
+                   key="a_stuck_grad")
 finite = np.isfinite(stuck.loss[0])
 tail = slice(max(0, int(finite.sum()) - max(5, steps // 5)), int(finite.sum()))
 g_low, g_high = float(np.min(stuck.grad_norm[0, tail])), float(np.max(stuck.grad_norm[0, tail]))
-st.caption(f"Over the last {tail.stop - tail.start} steps the loss changed by {float(np.ptp(stuck.loss[0, tail])):.3g} "
-           f"while the gradient norm stayed " + (f"at about {g_high:.3g}." if g_high <= 1.01 * g_low else
-                                                 f"between {g_low:.3g} and {g_high:.3g}."))
+change = float(np.ptp(stuck.loss[0, tail]))
+st.caption(tr("Over the last {count} steps the loss changed by {change:.3g} while the gradient norm stayed at about "
+              "{high:.3g}.", count=tail.stop - tail.start, change=change, high=g_high) if g_high <= 1.01 * g_low else
+           tr("Over the last {count} steps the loss changed by {change:.3g} while the gradient norm stayed between "
+              "{low:.3g} and {high:.3g}.", count=tail.stop - tail.start, change=change, low=g_low, high=g_high))
 
 # ---------------------------------------------------------------- one η for all directions
-st.header("2. One learning rate cannot fit all directions")
-st.markdown("Even a convex bowl is hard when it is elongated. A large η bounces across the steep direction; "
-            "a tiny η is safe there but crawls along the flat one and is still far from the minimum after "
-            "100,000 steps.")
+controls.section(tr("2. One learning rate cannot fit all directions"),
+                 tr("Even a convex bowl is hard when it is elongated. A large η bounces across the steep direction; "
+                    "a tiny η is safe there but crawls along the flat one and is still far from the minimum after "
+                    "100,000 steps."))
 c1, c2, c3 = st.columns(3)
-large = controls.number_widget(ETA._replace(label="large η"), "a_large", url, where=c1, default=1e-2)
-small = controls.number_widget(ETA._replace(label="tiny η"), "a_small", url, where=c2, default=1e-7)
-long_steps = controls.int_input("steps", 10, optimizers.MAX_STEPS, 100_000, "a_long_steps", url, where=c3)
+large = controls.number_widget(ETA._replace(label=mark("large η")), "a_large", url, where=c1, default=1e-2)
+small = controls.number_widget(ETA._replace(label=mark("tiny η")), "a_small", url, where=c2, default=1e-7)
+long_steps = controls.int_input(tr("steps"), 10, optimizers.MAX_STEPS, 100_000, "a_long_steps", url, where=c3)
 pair = compute.trajectories(surface, "gd", (start, start), long_steps, "constant", (), (("lr", (large, small)),))
 target = compute.lowest_minimum(surface)
-names = (f"large η = {controls.format_number(large)}", f"tiny η = {controls.format_number(small)}")
+names = (tr("large η = {lr}", lr=controls.format_number(large)), tr("tiny η = {lr}", lr=controls.format_number(small)))
 controls.divergence_warnings({n: pair._replace(diverged_at=pair.diverged_at[i:i + 1]) for i, n in enumerate(names)})
 shown = min(long_steps, MAP_STEPS)
 left, right = st.columns([6, 5])
 with left:
-    st.plotly_chart(figures.contour_figure(
+    controls.chart(figures.contour_figure(
         grid, [figures.PathSet(n, pair.path[i:i + 1, : shown + 1], pair.loss[i:i + 1, : shown + 1])
                for i, n in enumerate(names)],
-        log_color=record.log_color, critical=critical, uirevision=f"{surface}-two", height=520),
-        key="a_two_map", config={"displaylogo": False})
-    st.caption(f"The map shows the first {shown:,} steps; the curve on the right all {long_steps:,}.")
+        log_color=record.log_color, critical=critical, uirevision=f"{surface}-two", height=520), key="a_two_map")
+    st.caption(tr("The map shows the first {shown:,} steps; the curve on the right all {steps:,}.", shown=shown,
+                  steps=long_steps))
 with right:
     if target is None:
-        st.info("This surface has no minimum in view to measure a distance to; the loss is shown instead.")
+        st.info(tr("This surface has no minimum in view to measure a distance to; the loss is shown instead."))
         curves = [figures.Series(n, pair.loss[i], i) for i, n in enumerate(names)]
-        title, y_title = "Loss L(θᵗ)", "L"
+        title, y_title = tr("Loss L(θᵗ)"), "L"
     else:
         distance = np.linalg.norm(pair.path - np.asarray(target), axis=-1)
         curves = [figures.Series(n, distance[i], i) for i, n in enumerate(names)]
-        title, y_title = f"Distance to the minimum at ({target[0]:.3g}, {target[1]:.3g})", "‖θᵗ − θ*‖"
-    st.plotly_chart(figures.step_curves_figure(curves, title=title, y_title=y_title, log_y=True, log_x=True,
-                                               height=420), key="a_two_distance")
+        title, y_title = tr("Distance to the minimum at ({x:.3g}, {y:.3g})", x=target[0], y=target[1]), "‖θᵗ − θ*‖"
+    controls.chart(figures.step_curves_figure(curves, title=title, y_title=y_title, log_y=True, log_x=True,
+                                              height=420), key="a_two_distance")
     if target is not None:
         final = [distance[i][np.isfinite(distance[i])][-1] for i in range(2)]
-        st.metric(f"distance after {long_steps:,} steps, tiny η", f"{final[1]:.3g}",
-                  help="Where the tiny-η run ended; the large-η run ended at a distance of "
-                       f"{final[0]:.3g}.")
+        st.metric(tr("distance after {steps:,} steps, tiny η", steps=long_steps), f"{final[1]:.3g}",
+                  help=tr("Where the tiny-η run ended; the large-η run ended at a distance of {distance:.3g}.",
+                          distance=final[0]))
 
 # ---------------------------------------------------------------- 2.2 per-parameter σ
-st.header("3. A learning rate per parameter: Adagrad, RMSProp, Adam")
-st.latex(r"\theta^{t+1}_i = \theta^t_i - \frac{\eta}{\sigma^t_i}\, g^t_i")
-st.markdown("Divide the step of each parameter by σ, the size of its recent gradients: steep directions "
-            "(large σ) take small steps, flat ones (small σ) large steps. The rules differ in how σ is kept — "
-            "the lecture's forms and the library forms are both here and labelled.")
+controls.section(tr("3. A learning rate per parameter: Adagrad, RMSProp, Adam"),
+                 tr("Divide the step of each parameter by σ, the size of its recent gradients: steep directions "
+                    "(large σ) take small steps, flat ones (small σ) large steps. The rules differ in how σ is kept — "
+                    "the lecture's forms and the library forms are both here and labelled."),
+                 latex=r"\theta^{t+1}_i = \theta^t_i - \frac{\eta}{\sigma^t_i}\, g^t_i")
 c1, c2, c3 = st.columns([3, 1, 1])
-chosen = controls.multi_select("optimizers", ADAPTIVE, ADAPTIVE, "a_adaptive", url, where=c1,
-                               format_func=lambda n: optimizers.get(n).label)
+chosen = controls.multi_select(tr("optimizers"), ADAPTIVE, ADAPTIVE, "a_adaptive", url, where=c1,
+                               format_func=lambda n: tr(optimizers.get(n).label))
 eta = controls.number_widget(ETA._replace(default=0.1), "a_eta", url, where=c2,
-                             help="The same η for every optimizer: only σ differs.")
-adaptive_steps = controls.int_input("steps", 10, 20_000, 300, "a_adaptive_steps", url, where=c3)
+                             help=tr("The same η for every optimizer: only σ differs."))
+adaptive_steps = controls.int_input(tr("steps"), 10, 20_000, 300, "a_adaptive_steps", url, where=c3)
 if not chosen:
-    st.info("Choose at least one optimizer above.")
+    st.info(tr("Choose at least one optimizer above."))
 else:
     runs = {name: compute.run_one(surface, name, start, adaptive_steps, lr=eta) for name in chosen}
-    labels = {name: optimizers.get(name).label for name in chosen}
+    labels = {name: tr(optimizers.get(name).label) for name in chosen}
     controls.divergence_warnings({labels[n]: r for n, r in runs.items()})
     left, right = st.columns([6, 5])
     adaptive_map = figures.contour_figure(
         grid, [figures.PathSet(labels[n], r.path, r.loss) for n, r in runs.items()], log_color=record.log_color,
         critical=critical, uirevision=f"{surface}-adaptive", height=600, max_frames=figures.frames_for(len(runs)))
     with left:
-        st.plotly_chart(adaptive_map, key="a_adaptive_map", config={"displaylogo": False})
+        controls.chart(adaptive_map, key="a_adaptive_map")
     with right:
         sigma = [figures.Series(f"{labels[n]}: σ{axis}", r.sigma[0, :, j], i, dash)
                  for i, (n, r) in enumerate(runs.items()) for j, (axis, dash) in enumerate((("ₓ", "solid"),
                                                                                            ("ᵧ", "dot")))]
-        st.plotly_chart(figures.step_curves_figure(sigma, title="σᵗ per parameter (solid: x, dotted: y)",
-                                                   y_title="σ", log_y=True, height=300, legend=False),
-                        key="a_sigma")
+        controls.chart(figures.step_curves_figure(sigma, title=tr("σᵗ per parameter (solid: x, dotted: y)"),
+                                                  y_title="σ", log_y=True, height=300, legend=False), key="a_sigma")
         effective = [s._replace(y=eta / s.y) for s in sigma]
-        st.plotly_chart(figures.step_curves_figure(effective, title="Effective learning rate η / σᵗ per parameter",
-                                                   y_title="η/σ", log_y=True, height=300, legend=False),
-                        key="a_effective")
-        st.caption("Colours as in the map. In the steep direction y σ is large and the effective step small; "
-                   "in the flat direction x the other way round.")
-    controls.export_panel("adaptive", adaptive_map, "Adaptive optimizers", list(labels.values()),
+        controls.chart(figures.step_curves_figure(effective, title=tr("Effective learning rate η / σᵗ per parameter"),
+                                                  y_title="η/σ", log_y=True, height=300, legend=False),
+                       key="a_effective")
+        st.caption(tr("Colours as in the map. In the steep direction y σ is large and the effective step small; "
+                      "in the flat direction x the other way round."))
+    controls.export_panel("adaptive", adaptive_map, tr("Adaptive optimizers"), list(labels.values()),
                           list(runs.values()), grid)
-    with st.expander("The update rules, as the lecture writes them and as libraries do", expanded=False):
+    with st.expander(tr("The update rules, as the lecture writes them and as libraries do"), expanded=False):
         for name in chosen:
             spec = optimizers.get(name)
-            st.markdown(f"**{spec.label}** — {spec.text}")
+            st.markdown(f"**{tr(spec.label)}** — {tr(spec.text)}")
             st.latex(spec.formula)
 
 url.show(notes)  # last: the notes slot under the title lists every URL value that was refused

@@ -6,6 +6,7 @@ import compute
 import controls
 import figures
 import surfaces
+from i18n import join, tr
 from optimizers.registry import HyperParam
 
 GRID = 120
@@ -13,9 +14,9 @@ PAGE = "critical_points"
 LECTURE = {"surface": "lecture_saddle", "px_lecture_saddle": 0.0, "py_lecture_saddle": 0.0, "radius": 0.5}
 
 notes, url = controls.page_header(
-    "Critical points and the Hessian",
-    "Where the gradient vanishes, training stalls — but not always at a minimum. "
-    "The Hessian's eigenvalues tell a minimum from a maximum from a saddle point.",
+    tr("Critical points and the Hessian"),
+    tr("Where the gradient vanishes, training stalls — but not always at a minimum. "
+       "The Hessian's eigenvalues tell a minimum from a maximum from a saddle point."),
     PAGE)
 
 
@@ -33,35 +34,36 @@ def pick_critical():
 
 
 with st.sidebar:
-    controls.preset_button("Lecture example: L = (1 − w₁w₂)², θ' = origin", LECTURE, key="cp_preset")
+    controls.preset_button(tr("Lecture example: L = (1 − w₁w₂)², θ' = origin"), LECTURE, key="cp_preset")
     surface = controls.surface_select(url, default="lecture_saddle")
     record = surfaces.get(surface)
     critical = compute.critical_points(surface)
     (x0, x1), (y0, y1) = record.domain
-    st.markdown("**Picked point θ'** (or click the map)")
+    st.markdown(tr("**Picked point θ'** (or click the map)"))
     cx, cy = st.columns(2)
     px = controls.float_input("x", x0, x1, 0.0 if x0 < 0 < x1 else x0, point_key(surface, "x"), url, where=cx,
                               step=0.05, fmt="%.4f")
     py = controls.float_input("y", y0, y1, 0.0 if y0 < 0 < y1 else y0, point_key(surface, "y"), url, where=cy,
                               step=0.05, fmt="%.4f")
-    st.selectbox("…or jump to a critical point", range(len(critical)), index=None, key="cp_pick",
-                 on_change=pick_critical, placeholder="choose from the table",
-                 format_func=lambda i: f"{i + 1}. {critical[i].kind} at ({critical[i].point[0]:.3g}, "
-                                       f"{critical[i].point[1]:.3g})")
+    st.selectbox(tr("…or jump to a critical point"), range(len(critical)), index=None, key="cp_pick",
+                 on_change=pick_critical, placeholder=tr("choose from the table"),
+                 format_func=lambda i: tr("{k}. {kind} at ({x:.3g}, {y:.3g})", k=i + 1, kind=tr(critical[i].kind),
+                                          x=critical[i].point[0], y=critical[i].point[1]))
     span = min(x1 - x0, y1 - y0)
     radius = controls.number_widget(HyperParam("radius", "Taylor window half-width", round(span / 8, 2),
                                                round(span / 100, 3), round(span / 2, 2)), "radius", url)
 
 url.show(notes)
 point = (px, py)
-st.markdown("Around a point θ′ the loss is, to second order,")
-st.latex(r"L(\theta) \approx L(\theta') + (\theta-\theta')^\top g + \tfrac12 (\theta-\theta')^\top H (\theta-\theta'),"
-         r"\qquad g = \nabla L(\theta'),\ H = \nabla^2 L(\theta').")
-st.markdown("At a critical point g = 0 and H decides: all eigenvalues positive → **local minimum**, all negative → "
-            "**local maximum**, mixed signs → **saddle point**; a (near-)zero eigenvalue → **degenerate**: second "
-            "order cannot tell, higher-order terms decide.")
-st.latex(record.formula)
-st.markdown(f"**{record.title}.** {record.text}")
+with controls.prose():
+    st.markdown(tr("Around a point θ′ the loss is, to second order,"))
+    st.latex(r"L(\theta) \approx L(\theta') + (\theta-\theta')^\top g + \tfrac12 (\theta-\theta')^\top H (\theta-\theta'),"
+             r"\qquad g = \nabla L(\theta'),\ H = \nabla^2 L(\theta').")
+    st.markdown(tr("At a critical point g = 0 and H decides: all eigenvalues positive → **local minimum**, all "
+                   "negative → **local maximum**, mixed signs → **saddle point**; a (near-)zero eigenvalue → "
+                   "**degenerate**: second order cannot tell, higher-order terms decide."))
+    st.latex(record.formula)
+    st.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
 
 a = compute.point_analysis(surface, point)
 grid = compute.surface_grid(surface, GRID)
@@ -76,22 +78,22 @@ with left:
                                  uirevision=surface, animate=False, height=520, critical_legend=True)
     fig.add_trace(figures.point_marker(point))
     figures.add_arrows(fig, arrows)
-    st.plotly_chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key), selection_mode="points",
-                    config={"displaylogo": False})
-    st.caption("○ minimum · △ maximum · × saddle · □ degenerate. ★ is θ′; the arrows are H's eigenvectors, "
-               "length ∝ |λ| (blue: λ > 0, curving up; vermilion: λ < 0, curving down).")
-    controls.export_panel("critical_points", fig, f"{record.title}: critical points", grid=grid)
+    controls.chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key),
+                   selection_mode="points")
+    st.caption(tr("○ minimum · △ maximum · × saddle · □ degenerate. ★ is θ′; the arrows are H's eigenvectors, "
+                  "length ∝ |λ| (blue: λ > 0, curving up; vermilion: λ < 0, curving down)."))
+    controls.export_panel("critical_points", fig, tr("{surface}: critical points", surface=tr(record.title)),
+                          grid=grid)
 with right:
-    st.plotly_chart(figures.surface3d_figure(grid, [], log_color=record.log_color, critical=critical,
-                                             uirevision=surface, height=520),
-                    key="cp_surface3d", config={"displaylogo": False})
+    controls.chart(figures.surface3d_figure(grid, [], log_color=record.log_color, critical=critical,
+                                            uirevision=surface, height=520), key="cp_surface3d")
 
-st.subheader(f"At θ′ = ({px:.4g}, {py:.4g})")
+st.subheader(tr("At θ′ = ({x:.4g}, {y:.4g})", x=px, y=py))
 c1, c2, c3 = st.columns([3, 6, 5])
 with c1:
     st.metric("L(θ′)", f"{a.value:.4g}")
     st.metric("‖g‖", f"{np.linalg.norm(a.gradient):.3g}")
-    st.metric("minimum ratio (share of λ > 0)", f"{a.minimum_ratio:.2g}")
+    st.metric(tr("minimum ratio (share of λ > 0)"), f"{a.minimum_ratio:.2g}")
 with c2:
     h = a.hessian
     st.latex(rf"g = \begin{{pmatrix}} {a.gradient[0]:.4g} \\ {a.gradient[1]:.4g} \end{{pmatrix}},\quad "
@@ -102,55 +104,56 @@ with c2:
                  rf"\\ {v[1, i] + 0.0:.3f} \end{{pmatrix}}")
 with c3:
     if a.kind == "not critical":
-        st.info(f"Not a critical point: ‖g‖ = {np.linalg.norm(a.gradient):.3g} ≥ {surfaces.CRITICAL_GRADIENT:g}. "
-                "The gradient term still moves you; the eigenvalues describe the curvature here. "
-                "Pick a point from the table to see a critical one.")
+        st.info(tr("Not a critical point: ‖g‖ = {norm:.3g} ≥ {limit:g}. The gradient term still moves you; the "
+                   "eigenvalues describe the curvature here. Pick a point from the table to see a critical one.",
+                   norm=np.linalg.norm(a.gradient), limit=surfaces.CRITICAL_GRADIENT))
     elif a.kind == "degenerate":
-        st.warning("**Degenerate** critical point: an eigenvalue is (numerically) zero, so along its eigenvector the "
-                   "second-order term is flat and cannot say whether L rises or falls. Higher-order terms decide "
-                   "(on the lecture's curve w₁w₂ = 1 every point is a minimum).")
+        st.warning(tr("**Degenerate** critical point: an eigenvalue is (numerically) zero, so along its eigenvector "
+                      "the second-order term is flat and cannot say whether L rises or falls. Higher-order terms "
+                      "decide (on the lecture's curve w₁w₂ = 1 every point is a minimum)."))
     else:
-        st.success(f"**{a.kind.capitalize()}**: eigenvalues {a.eigenvalues[0]:.3g} and {a.eigenvalues[1]:.3g}. "
-                   + {"minimum": "Every direction curves up.", "maximum": "Every direction curves down.",
-                      "saddle": "Up along one eigenvector, down along the other: step along the negative one "
-                                "to escape (below)."}[a.kind])
+        st.success(join(tr("**{kind}**: eigenvalues {a:.3g} and {b:.3g}.", kind=tr(a.kind).capitalize(),
+                           a=a.eigenvalues[0], b=a.eigenvalues[1]),
+                        {"minimum": tr("Every direction curves up."), "maximum": tr("Every direction curves down."),
+                      "saddle": tr("Up along one eigenvector, down along the other: step along the negative one "
+                                   "to escape (below).")}[a.kind]))
 
-st.markdown("**Critical points found** (Newton's method from a grid of seeds, then de-duplicated; "
-            "classified by the Hessian's eigenvalues)")
-st.dataframe([{"#": i + 1, "kind": c.kind, "point": f"({c.point[0]:.4g}, {c.point[1]:.4g})", "L": f"{c.value:.4g}",
-               "λ₁": f"{c.eigenvalues[0]:.4g}", "λ₂": f"{c.eigenvalues[1]:.4g}",
-               "minimum ratio": f"{surfaces.minimum_ratio(c.eigenvalues):.2g}"} for i, c in enumerate(critical)],
+st.markdown(tr("**Critical points found** (Newton's method from a grid of seeds, then de-duplicated; "
+               "classified by the Hessian's eigenvalues)"))
+st.dataframe([{"#": i + 1, tr("kind"): tr(c.kind), tr("point"): f"({c.point[0]:.4g}, {c.point[1]:.4g})",
+               "L": f"{c.value:.4g}", "λ₁": f"{c.eigenvalues[0]:.4g}", "λ₂": f"{c.eigenvalues[1]:.4g}",
+               tr("minimum ratio"): f"{surfaces.minimum_ratio(c.eigenvalues):.2g}"} for i, c in enumerate(critical)],
              hide_index=True, width="stretch")
 
-st.subheader("The quadratic picture, and where it holds")
+st.subheader(tr("The quadratic picture, and where it holds"))
 local = compute.local_quadratic(surface, point, radius)
 c1, c2 = st.columns(2)
 with c1:
-    st.plotly_chart(figures.taylor_figure(local, uirevision=f"{surface}-taylor"), key="cp_taylor",
-                    config={"displaylogo": False})
-    st.caption(f"True surface (colours) and its Taylor quadratic around θ′ (orange, translucent) on "
-               f"θ′ ± {radius:g}. Largest gap |L − Q| on this window: **{local.max_abs_error:.3g}** — it shrinks "
-               "like the window's width cubed.")
+    controls.chart(figures.taylor_figure(local, uirevision=f"{surface}-taylor"), key="cp_taylor")
+    st.caption(tr("True surface (colours) and its Taylor quadratic around θ′ (orange, translucent) on θ′ ± {radius:g}. "
+                  "Largest gap |L − Q| on this window: **{gap:.3g}** — it shrinks like the window's width cubed.",
+                  radius=radius, gap=local.max_abs_error))
 with c2:
     counts = surfaces.positive_count(grid.eig_min, grid.eig_max)
-    st.plotly_chart(figures.signature_figure(grid.xs, grid.ys, counts, critical, point), key="cp_signature",
-                    config={"displaylogo": False})
-    st.caption("The Hessian's signature at every point: blue where both eigenvalues are positive (locally convex), "
-               "white where they have mixed signs, red where both are negative. The minimum ratio is 1, ½ and 0.")
+    controls.chart(figures.signature_figure(grid.xs, grid.ys, counts, critical, point), key="cp_signature")
+    st.caption(tr("The Hessian's signature at every point: blue where both eigenvalues are positive (locally "
+                  "convex), white where they have mixed signs, red where both are negative. The minimum ratio is 1, "
+                  "½ and 0."))
 
-st.subheader("Escaping a saddle point")
-st.markdown("If u is an eigenvector of H with eigenvalue λ < 0, then uᵀHu = λ‖u‖² < 0, so near the saddle "
-            "L(θ′ + u) < L(θ′): one step along u goes downhill where the gradient is almost zero. In practice H is "
-            "too expensive in high dimensions; noise (small batches) and momentum do the escaping.")
+st.subheader(tr("Escaping a saddle point"))
+st.markdown(tr("If u is an eigenvector of H with eigenvalue λ < 0, then uᵀHu = λ‖u‖² < 0, so near the saddle "
+               "L(θ′ + u) < L(θ′): one step along u goes downhill where the gradient is almost zero. In practice H "
+               "is too expensive in high dimensions; noise (small batches) and momentum do the escaping."))
 st.latex(r"u^\top H u = \lambda \lVert u \rVert^2 < 0 \;\Rightarrow\; L(\theta' + u) < L(\theta')")
 saddles = [c for c in critical if c.kind == "saddle"]
 if not saddles:
-    st.info(f"{record.title} has no saddle point in view. Try *Lecture example*, *Himmelblau* or *Saddle x² − y²*.")
+    st.info(tr("{surface} has no saddle point in view. Try *Lecture example*, *Himmelblau* or *Saddle x² − y²*.",
+               surface=tr(record.title)))
 else:
-    with st.expander("Escape settings", expanded=False):
+    with st.expander(tr("Escape settings"), expanded=False):
         e1, e2, e3 = st.columns(3)
-        which = controls.int_input("saddle (1 = first)", 1, len(saddles), 1, "esc_saddle", url, where=e1) - 1
-        steps = controls.int_input("steps", 10, 2000, 200, "esc_steps", url, where=e1)
+        which = controls.int_input(tr("saddle (1 = first)"), 1, len(saddles), 1, "esc_saddle", url, where=e1) - 1
+        steps = controls.int_input(tr("steps"), 10, 2000, 200, "esc_steps", url, where=e1)
         lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.05, 1e-4, 1.0, log=True), "esc_lr", url,
                                     where=e2)
         kick = controls.number_widget(HyperParam("kick", "eigenvector step length α", 0.2, 0.01, 2.0, log=True),
@@ -165,22 +168,25 @@ else:
     zoom = compute.zoomed_grid(surface, tuple(saddle.point), 2.5 * offset)
     diverged = [(label, int(k)) for label, k in zip(esc.labels, esc.diverged_at) if k >= 0]
     if diverged:
-        st.warning("Diverged (the path stops there): " + "; ".join(f"**{label}** at step {k}" for label, k in diverged)
-                   + ". Try a smaller learning rate.")
-    sets = [figures.PathSet(label, esc.path[i:i + 1], esc.loss[i:i + 1]) for i, label in enumerate(esc.labels)]
+        st.warning(tr("Diverged (the path stops there): {runs}. Try a smaller learning rate.",
+                      runs="; ".join(tr("**{label}** at step {step}", label=tr(label), step=k)
+                                     for label, k in diverged)))
+    sets = [figures.PathSet(tr(label), esc.path[i:i + 1], esc.loss[i:i + 1]) for i, label in enumerate(esc.labels)]
     c1, c2 = st.columns([6, 5])
     with c1:
-        st.plotly_chart(figures.contour_figure(zoom, sets, log_color=record.log_color, critical=[saddle],
-                                               max_frames=100, uirevision=f"{surface}-escape", height=520),
-                        key="cp_escape", config={"displaylogo": False})
+        controls.chart(figures.contour_figure(zoom, sets, log_color=record.log_color, critical=[saddle],
+                                              max_frames=100, uirevision=f"{surface}-escape", height=520),
+                       key="cp_escape")
     with c2:
-        st.plotly_chart(figures.step_curves_figure(
-            [figures.Series(label, esc.loss[i], i) for i, label in enumerate(esc.labels)],
-            title="Loss L(θᵗ)", y_title="L", height=360), key="cp_escape_loss")
-        rows = [{"run": label, "loss dropped clearly at step": str(k) if k >= 0 else f"not within {steps}"}
+        controls.chart(figures.step_curves_figure(
+            [figures.Series(tr(label), esc.loss[i], i) for i, label in enumerate(esc.labels)],
+            title=tr("Loss L(θᵗ)"), y_title="L", height=360), key="cp_escape_loss")
+        rows = [{tr("run"): tr(label), tr("loss dropped clearly at step"):
+                 str(k) if k >= 0 else tr("not within {steps}", steps=steps)}
                 for label, k in zip(esc.labels, esc.escaped_at)]
         st.dataframe(rows, hide_index=True, width="stretch")
-        st.caption(f"Start ({start[0]:.3g}, {start[1]:.3g}): {offset:.2g} from the saddle along its rising "
-                   f"eigenvector, {tilt:g} towards the falling one u = ({esc.direction[0]:.2f}, "
-                   f"{esc.direction[1]:.2f}), λ = {esc.eigenvalue:.3g}. Plain gradient descent slides into the "
-                   "saddle and lingers until the tiny offset has grown by (1 + η|λ|) per step.")
+        st.caption(tr("Start ({x:.3g}, {y:.3g}): {offset:.2g} from the saddle along its rising eigenvector, {tilt:g} "
+                      "towards the falling one u = ({ux:.2f}, {uy:.2f}), λ = {eigenvalue:.3g}. Plain gradient descent "
+                      "slides into the saddle and lingers until the tiny offset has grown by (1 + η|λ|) per step.",
+                      x=start[0], y=start[1], offset=offset, tilt=tilt, ux=esc.direction[0], uy=esc.direction[1],
+                      eigenvalue=esc.eigenvalue))

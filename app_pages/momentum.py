@@ -7,6 +7,7 @@ import controls
 import figures
 import optimizers
 import surfaces
+from i18n import join, tr
 from optimizers.registry import MOMENTUM, HyperParam
 
 PAGE = "momentum"
@@ -17,9 +18,9 @@ LECTURE = {"surface": "local_minima", "mx_local_minima": 2.3, "my_local_minima":
            "m_lr": 0.01, "m_momentum": 0.9, "m_t": 10}
 
 notes, url = controls.page_header(
-    "Momentum",
-    "A ball rolling downhill does not stop at the first dip: it carries its speed over small hills "
-    "and across plateaus. Gradient descent with momentum does the same.",
+    tr("Momentum"),
+    tr("A ball rolling downhill does not stop at the first dip: it carries its speed over small hills "
+       "and across plateaus. Gradient descent with momentum does the same."),
     PAGE)
 
 
@@ -28,34 +29,35 @@ def start_key(surface: str, axis: str) -> str:
 
 
 with st.sidebar:
-    controls.preset_button("Lecture example: a small hill between two minima", LECTURE, key="m_preset")
+    controls.preset_button(tr("Lecture example: a small hill between two minima"), LECTURE, key="m_preset")
     surface = controls.surface_select(url, default="local_minima")
     record = surfaces.get(surface)
     (x0, x1), (y0, y1) = record.domain
     default = (2.3, 0.0) if surface == "local_minima" else record.starts[0]
     cx, cy = st.columns(2)
-    sx = controls.float_input("start x", x0, x1, default[0], start_key(surface, "x"), url, where=cx)
-    sy = controls.float_input("start y", y0, y1, default[1], start_key(surface, "y"), url, where=cy)
-    steps = controls.int_input("Steps", 2, MAX_STEPS, 300, "m_steps", url)
+    sx = controls.float_input(tr("start x"), x0, x1, default[0], start_key(surface, "x"), url, where=cx)
+    sy = controls.float_input(tr("start y"), y0, y1, default[1], start_key(surface, "y"), url, where=cy)
+    steps = controls.int_input(tr("Steps"), 2, MAX_STEPS, 300, "m_steps", url)
     lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.01, 1e-4, 1.0, log=True), "m_lr", url)
     lam = controls.number_widget(MOMENTUM, "m_momentum", url)
 
 url.show(notes)
 start = (sx, sy)
-c1, c2 = st.columns(2)
-c1.markdown("**Gradient descent**")
-c1.latex(r"\theta^{t+1} = \theta^t - \eta\, g^t")
-c2.markdown("**With momentum** (the lecture's form)")
-c2.latex(r"m^0 = 0,\quad m^{t+1} = \lambda m^t - \eta\, g^t,\quad \theta^{t+1} = \theta^t + m^{t+1}")
-st.markdown("Each movement is λ times the last movement minus η times the current gradient. Where the gradient "
-            "vanishes — at the bottom of a shallow dip, on a plateau, at a saddle — the last movement keeps the "
-            "parameters going.")
-st.markdown(f"**{record.title}.** {record.text}")
+with controls.prose():
+    c1, c2 = st.columns(2)
+    c1.markdown(tr("**Gradient descent**"))
+    c1.latex(r"\theta^{t+1} = \theta^t - \eta\, g^t")
+    c2.markdown(tr("**With momentum** (the lecture's form)"))
+    c2.latex(r"m^0 = 0,\quad m^{t+1} = \lambda m^t - \eta\, g^t,\quad \theta^{t+1} = \theta^t + m^{t+1}")
+    st.markdown(tr("Each movement is λ times the last movement minus η times the current gradient. Where the "
+                   "gradient vanishes — at the bottom of a shallow dip, on a plateau, at a saddle — the last movement "
+                   "keeps the parameters going."))
+    st.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
 
 grid = compute.surface_grid(surface, GRID)
 critical = compute.critical_points(surface)
 gd, mom, parts, grads = compute.momentum_anatomy(surface, start, steps, lr, lam)
-labels = ("Gradient descent", f"Momentum λ = {lam:g}")
+labels = (tr("Gradient descent"), tr("Momentum λ = {momentum:g}", momentum=lam))
 sets = [figures.PathSet(labels[0], gd.path, gd.loss), figures.PathSet(labels[1], mom.path, mom.loss)]
 controls.divergence_warnings(dict(zip(labels, (gd, mom))))
 
@@ -63,26 +65,26 @@ race_map = figures.contour_figure(grid, sets, log_color=record.log_color, critic
                                   height=560)
 left, right = st.columns([6, 5])
 with left:
-    st.plotly_chart(race_map, key="m_contour", config={"displaylogo": False})
-    controls.export_panel("momentum", race_map, "Gradient descent vs momentum", list(labels), [gd, mom], grid)
+    controls.chart(race_map, key="m_contour")
+    controls.export_panel("momentum", race_map, tr("Gradient descent vs momentum"), list(labels), [gd, mom], grid)
 with right:
-    st.plotly_chart(figures.step_curves_figure([figures.Series(labels[0], gd.loss, 0),
-                                                figures.Series(labels[1], mom.loss, 1)],
-                                               title="Loss L(θᵗ)", y_title="L", height=300), key="m_loss")
+    controls.chart(figures.step_curves_figure([figures.Series(labels[0], gd.loss, 0),
+                                               figures.Series(labels[1], mom.loss, 1)],
+                                              title=tr("Loss L(θᵗ)"), y_title="L", height=300), key="m_loss")
     rows = []
     for label, run in zip(labels, (gd, mom)):
         s = optimizers.summarize(run.path[0], run.loss[0], run.grad_norm[0], int(run.diverged_at[0]), critical, 1e-3)
-        rows.append({"run": label, "final loss": f"{s.final_loss:.4g}",
-                     "ended near": (f"{s.nearest_kind} at ({s.nearest_point[0]:.3g}, {s.nearest_point[1]:.3g})"
-                                    if s.nearest_point else "—")})
+        rows.append({tr("run"): label, tr("final loss"): f"{s.final_loss:.4g}",
+                     tr("ended near"): (tr("{kind} at ({x:.3g}, {y:.3g})", kind=tr(s.nearest_kind),
+                                           x=s.nearest_point[0], y=s.nearest_point[1]) if s.nearest_point else "—")})
     st.dataframe(rows, hide_index=True, width="stretch")
 
-st.subheader("One step, taken apart")
-t = int(st.slider("step t", 0, steps - 1, min(10, steps - 1), key=controls.bound("m_t", min(10, steps - 1)), bind=controls.BIND,
-                  help="Move through the momentum run: the arrows show how step t → t+1 is made."))
+st.subheader(tr("One step, taken apart"))
+t = int(st.slider(tr("step t"), 0, steps - 1, min(10, steps - 1), key=controls.bound("m_t", min(10, steps - 1)), bind=controls.BIND,
+                  help=tr("Move through the momentum run: the arrows show how step t → t+1 is made.")))
 theta = mom.path[0, t]
 if not np.isfinite(theta).all():
-    st.info(f"The momentum run diverged before step {t}; pick an earlier step.")
+    st.info(tr("The momentum run diverged before step {step}; pick an earlier step.", step=t))
 else:
     vectors = (parts.carried[t], parts.gradient_step[t], parts.movement[t])
     (x0, x1), (y0, y1) = record.domain
@@ -98,10 +100,11 @@ else:
                                      uirevision=f"{surface}-anatomy", height=480)
         fig.add_trace(figures.point_marker(theta, f"θ<sup>{t}</sup>"))
         figures.add_arrows(fig, arrows)
-        st.plotly_chart(fig, key="m_anatomy", config={"displaylogo": False})
-        st.caption(f"At $\\theta^{{{t}}}$ = ({theta[0]:.3g}, {theta[1]:.3g}); arrows drawn {scale:.3g}× their true length. "
-                   "Blue: the last movement, scaled by λ. Vermilion: the negative gradient, scaled by η. "
-                   "Green: their sum, the actual movement.")
+        controls.chart(fig, key="m_anatomy")
+        st.caption(f"$\\theta^{{{t}}}$ = ({theta[0]:.3g}, {theta[1]:.3g}). "
+                   + tr("Arrows drawn {scale:.3g}× their true length. Blue: the last movement, scaled by λ. "
+                        "Vermilion: the negative gradient, scaled by η. Green: their sum, the actual movement.",
+                        scale=scale))
     with c2:
         v = lambda a: rf"\begin{{pmatrix}} {a[0] + 0.0:.3g} \\ {a[1] + 0.0:.3g} \end{{pmatrix}}"  # noqa: E731 (+0.0: no −0)
         st.latex(rf"\underbrace{{{v(parts.movement[t])}}}_{{m^{{{t + 1}}}}} = "
@@ -109,18 +112,18 @@ else:
                  rf"\underbrace{{{v(parts.gradient_step[t])}}}_{{-\eta g^{{{t}}}}}")
         shown = min(t, MAX_BARS)
         if t == 0:
-            st.markdown("At t = 0 there is no past movement: m¹ = −ηg⁰, the same step as gradient descent.")
+            st.markdown(tr("At t = 0 there is no past movement: m¹ = −ηg⁰, the same step as gradient descent."))
         else:
-            st.plotly_chart(figures.weights_figure(optimizers.momentum_weights(lam, t)[:shown], t, lam),
-                            key="m_weights", config={"displaylogo": False})
-            st.caption(f"$m^{{{t}}}$ is a weighted sum of all earlier gradients, "
-                       rf"$m^{{{t}}} = -\eta \sum_{{k=0}}^{{{t - 1}}} \lambda^k g^{{{t - 1}-k}}$: the newest weighs 1, "
-                       f"older ones fade by λ per step{f' (the newest {MAX_BARS} shown)' if t > MAX_BARS else ''}.")
+            controls.chart(figures.weights_figure(optimizers.momentum_weights(lam, t)[:shown], t, lam), key="m_weights")
+            st.caption(join(tr("{m} is a weighted sum of all earlier gradients, {sum}: the newest weighs 1, older ones "
+                               "fade by λ per step.", m=f"$m^{{{t}}}$",
+                               sum=rf"$m^{{{t}}} = -\eta \sum_{{k=0}}^{{{t - 1}}} \lambda^k g^{{{t - 1}-k}}$"),
+                            tr("(The newest {count} shown.)", count=MAX_BARS) if t > MAX_BARS else ""))
 
-st.subheader("A ball on a curve")
+st.subheader(tr("A ball on a curve"))
 direction, s, profile, line_gd, line_mom = compute.line_race(surface, start, steps, lr, lam)
 runs = [figures.LinePath(labels[0], line_gd.s, line_gd.loss), figures.LinePath(labels[1], line_mom.s, line_mom.loss)]
-st.plotly_chart(figures.line_race_figure(s, profile, runs), key="m_line", config={"displaylogo": False})
-st.caption(f"The loss along the line through the start ({sx:.3g}, {sy:.3g}) in direction "
-           f"({direction[0]:.2f}, {direction[1]:.2f}) — towards where the momentum run ended — and both optimizers "
-           "run on that 1-D slice with the same η and λ. Press Play.")
+controls.chart(figures.line_race_figure(s, profile, runs), key="m_line")
+st.caption(tr("The loss along the line through the start ({x:.3g}, {y:.3g}) in direction ({ux:.2f}, {uy:.2f}) — "
+              "towards where the momentum run ended — and both optimizers run on that 1-D slice with the same η and λ. "
+              "Press Play.", x=sx, y=sy, ux=direction[0], uy=direction[1]))

@@ -7,11 +7,12 @@ import controls
 import figures
 import networks
 import optimizers
+from i18n import join, mark, tr
 from optimizers.registry import HyperParam
 
 PAGE = "normalization"
 MODES = ["same", "best"]
-MODE_LABELS = {"same": "the same η for both", "best": "each its best η = 2/(λmax + λmin)"}
+MODE_LABELS = {"same": mark("the same η for both"), "best": mark("each its best η = 2/(λmax + λmin)")}
 LR_CHOICES = ["0.01", "0.05", "0.1", "0.5", "1", "2", "5"]
 BATCHES = ["16", "32", "64", "128", "256"]
 ACTIVATIONS = list(networks.batchnorm.ACTIVATIONS)
@@ -21,81 +22,84 @@ LECTURE = {"n_scale1": 1.0, "n_scale2": 100.0, "n_corr": 0.0, "n_lr": 0.1, "n_mo
 SCALE = HyperParam("scale", "scale", 1.0, 0.01, 1000.0, log=True)
 
 notes, url = controls.page_header(
-    "Normalization",
-    "Give every input the same range and the error surface becomes round; normalize inside the network and "
-    "it becomes smoother. Both make the same gradient descent converge faster.",
+    tr("Normalization"),
+    tr("Give every input the same range and the error surface becomes round; normalize inside the network and "
+       "it becomes smoother. Both make the same gradient descent converge faster."),
     PAGE)
 
 with st.sidebar:
-    controls.preset_button("Lecture example: x₁ ≈ 1, 2, …, x₂ ≈ 100, 200, …; BN on the digits", LECTURE,
+    controls.preset_button(tr("Lecture example: x₁ ≈ 1, 2, …, x₂ ≈ 100, 200, …; BN on the digits"), LECTURE,
                            key="n_preset")
-    st.caption("Each section has its own controls, next to its figures.")
+    st.caption(tr("Each section has its own controls, next to its figures."))
 
 # ---------------------------------------------------------------- feature scaling
-st.header("1. Feature scaling")
-st.latex(r"y = w_1 x_1 + w_2 x_2 + b,\qquad \tilde x^r_i = \frac{x^r_i - m_i}{\sigma_i}")
-st.markdown("If x₁ takes small values and x₂ large ones, the loss barely changes along w₁ and changes fast "
-            "along w₂: an elongated valley, whose Hessian has a large condition number λmax/λmin. Standardize "
-            "each input over the examples (mean 0, variance 1) and the valley becomes a round bowl. Both maps "
-            "show the loss with b at its optimum for every (w₁, w₂), on equal axes; gradient descent starts "
-            "from w = 0 in both.")
+controls.section(tr("1. Feature scaling"),
+                 tr("If x₁ takes small values and x₂ large ones, the loss barely changes along w₁ and changes fast "
+                    "along w₂: an elongated valley, whose Hessian has a large condition number λmax/λmin. Standardize "
+                    "each input over the examples (mean 0, variance 1) and the valley becomes a round bowl. Both maps "
+                    "show the loss with b at its optimum for every (w₁, w₂), on equal axes; gradient descent starts "
+                    "from w = 0 in both."),
+                 latex=r"y = w_1 x_1 + w_2 x_2 + b,\qquad \tilde x^r_i = \frac{x^r_i - m_i}{\sigma_i}")
 c1, c2, c3 = st.columns(3)
-scale1 = controls.number_widget(SCALE._replace(label="scale of x₁"), "n_scale1", url, where=c1, default=1.0)
-scale2 = controls.number_widget(SCALE._replace(label="scale of x₂"), "n_scale2", url, where=c2, default=100.0)
+scale1 = controls.number_widget(SCALE._replace(label=mark("scale of x₁")), "n_scale1", url, where=c1, default=1.0)
+scale2 = controls.number_widget(SCALE._replace(label=mark("scale of x₂")), "n_scale2", url, where=c2, default=100.0)
 corr = controls.number_widget(HyperParam("corr", "correlation of x₁ and x₂", 0.0, -0.9, 0.9), "n_corr", url,
                               where=c3)
 c1, c2, c3 = st.columns(3)
-mode = controls.choice_select("learning rate", MODES, "same", "n_mode", url, where=c1,
-                              format_func=lambda m: MODE_LABELS[m])
+mode = controls.choice_select(tr("learning rate"), MODES, "same", "n_mode", url, where=c1,
+                              format_func=lambda m: tr(MODE_LABELS[m]))
 lr = controls.number_widget(HyperParam("lr", "η (shared)", 0.1, 1e-6, 2.0, log=True), "n_lr", url, where=c2,
-                            help="Used when both runs share one η.")
-steps = controls.int_input("steps", 10, 100_000, 200, "n_steps", url, where=c3)
+                            help=tr("Used when both runs share one η."))
+steps = controls.int_input(tr("steps"), 10, 100_000, 200, "n_steps", url, where=c3)
 problems = compute.feature_scaling(scale1, scale2, corr)
 runs = compute.scaling_paths(scale1, scale2, corr, lr, mode == "best", steps)
-titles = ("Raw features", "Standardized features")
+titles = (tr("Raw features"), tr("Standardized features"))
 cols = st.columns(2)
 rows = []
-for col, title, (q, grid), (eta, path, loss) in zip(cols, titles, problems, runs):
+for col, role, title, (q, grid), (eta, path, loss) in zip(cols, ("raw", "std"), titles, problems, runs):
     diverged = int(optimizers.runner.first_bad_step(path[None])[0])
     converged = networks.steps_to_converge(q, path, REL_TOL)
     with col:
         st.markdown(f"**{title}**")
-        st.plotly_chart(figures.contour_figure(
-            grid, [figures.PathSet(f"gradient descent, η = {controls.format_number(eta)}", path[None], loss[None])],
-            log_color=True, uirevision=f"scaling-{title}", height=520, axis_titles=("w₁", "w₂"),
-            critical=()), key=f"n_map_{title[:3]}", config={"displaylogo": False})
-    rows.append({"features": title, "λmin": f"{q.eigenvalues[0]:.3g}", "λmax": f"{q.eigenvalues[1]:.3g}",
-                 "condition number λmax/λmin": f"{q.condition_number:.3g}",
-                 "largest stable η (2/λmax)": f"{q.largest_stable_lr:.3g}", "η used": f"{eta:.3g}",
-                 "steps to converge": (f"diverged at step {diverged}" if diverged >= 0 else
-                                       f"{converged:,}" if converged >= 0 else f"not within {steps:,}"),
-                 "steps at the best η": f"{networks.steps_at_best_lr(q, REL_TOL):,.0f}"})
+        controls.chart(figures.contour_figure(
+            grid, [figures.PathSet(tr("gradient descent, η = {lr}", lr=controls.format_number(eta)), path[None],
+                                   loss[None])],
+            log_color=True, uirevision=f"scaling-{role}", height=520, axis_titles=("w₁", "w₂"),
+            critical=()), key=f"n_map_{role[:3]}")
+    rows.append({tr("features"): title, "λmin": f"{q.eigenvalues[0]:.3g}", "λmax": f"{q.eigenvalues[1]:.3g}",
+                 tr("condition number λmax/λmin"): f"{q.condition_number:.3g}",
+                 tr("largest stable η (2/λmax)"): f"{q.largest_stable_lr:.3g}", tr("η used"): f"{eta:.3g}",
+                 tr("steps to converge"): (tr("diverged at step {step}", step=diverged) if diverged >= 0 else
+                                           f"{converged:,}" if converged >= 0 else
+                                           tr("not within {steps:,}", steps=steps)),
+                 tr("steps at the best η"): f"{networks.steps_at_best_lr(q, REL_TOL):,.0f}"})
 st.dataframe(rows, hide_index=True, width="stretch")
 controls.export_panel("feature_scaling", lambda: figures.contour_figure(
-    problems[0][1], [figures.PathSet("gradient descent", runs[0][1][None], runs[0][2][None])], log_color=True,
-    axis_titles=("w₁", "w₂")), "Raw features: loss over (w₁, w₂)", grid=problems[0][1])
-st.caption(f"“Converged”: the excess loss L − L* fell below {REL_TOL:g} of its value at the start. "
-           "Steps at the best constant η = 2/(λmax + λmin) in the worst direction: ln(10⁻⁶) / (2 ln((κ−1)/(κ+1))).")
+    problems[0][1], [figures.PathSet(tr("gradient descent"), runs[0][1][None], runs[0][2][None])], log_color=True,
+    axis_titles=("w₁", "w₂")), tr("Raw features: loss over (w₁, w₂)"), grid=problems[0][1])
+st.caption(tr("“Converged”: the excess loss L − L* fell below {tol:g} of its value at the start. Steps at the best "
+              "constant η = 2/(λmax + λmin) in the worst direction: ln(10⁻⁶) / (2 ln((κ−1)/(κ+1))).", tol=REL_TOL))
 
 # ---------------------------------------------------------------- batch normalization
-st.header("2. Batch normalization")
-st.latex(r"\tilde z = \frac{z - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}},\quad \hat z = \gamma \odot \tilde z + \beta,"
-         r"\qquad \bar\mu \leftarrow p\,\bar\mu + (1 - p)\,\mu_B")
-st.markdown("Inside a network the layer outputs z need the same care. Batch normalization standardizes them "
-            "over the batch, then lets the network rescale (γ, β learned). At test time there is no batch: "
-            "the moving averages μ̄, σ̄² kept during training stand in. Santurkar et al. (2018) found that it "
-            "works by making the surface smoother — the loss and the gradient change less along a step — "
-            "which is why it tolerates much larger learning rates. Here: an MLP 64-64-64-10 on scikit-learn's "
-            "digits (1,437 train / 360 test images), plain mini-batch SGD, with and without BN.")
+controls.section(tr("2. Batch normalization"),
+                 tr("Inside a network the layer outputs z need the same care. Batch normalization standardizes them "
+                    "over the batch, then lets the network rescale (γ, β learned). At test time there is no batch: "
+                    "the moving averages μ̄, σ̄² kept during training stand in. Santurkar et al. (2018) found that it "
+                    "works by making the surface smoother — the loss and the gradient change less along a step — "
+                    "which is why it tolerates much larger learning rates. Here: an MLP 64-64-64-10 on "
+                    "scikit-learn's digits (1,437 train / 360 test images), plain mini-batch SGD, with and without "
+                    "BN."),
+                 latex=r"\tilde z = \frac{z - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}},\quad \hat z = \gamma \odot \tilde z + \beta,"
+             r"\qquad \bar\mu \leftarrow p\,\bar\mu + (1 - p)\,\mu_B")
 c1, c2, c3, c4, c5 = st.columns([2, 3, 1, 1, 2])
-activation = controls.choice_select("activation", ACTIVATIONS, "relu", "n_act", url, where=c1)
-lr_picked = controls.multi_select("learning rates", LR_CHOICES, ["0.05", "0.5", "2"], "n_lrs", url, where=c2)
-bn_steps = controls.int_input("steps", 100, 3000, 600, "n_bn_steps", url, where=c3)
-batch = controls.choice_select("batch size", BATCHES, "64", "n_batch", url, where=c4)
+activation = controls.choice_select(tr("activation"), ACTIVATIONS, "relu", "n_act", url, where=c1)
+lr_picked = controls.multi_select(tr("learning rates"), LR_CHOICES, ["0.05", "0.5", "2"], "n_lrs", url, where=c2)
+bn_steps = controls.int_input(tr("steps"), 100, 3000, 600, "n_bn_steps", url, where=c3)
+batch = controls.choice_select(tr("batch size"), BATCHES, "64", "n_batch", url, where=c4)
 p = controls.number_widget(HyperParam("p", "moving-average p", 0.9, 0.5, 0.999), "n_p", url, where=c5,
-                           help="μ̄ ← p·μ̄ + (1 − p)·μ_B; p = 0.9 is PyTorch's momentum = 0.1.")
+                           help=tr("μ̄ ← p·μ̄ + (1 − p)·μ_B; p = 0.9 is PyTorch's momentum = 0.1."))
 if not lr_picked:
-    st.info("Choose at least one learning rate.")
+    st.info(tr("Choose at least one learning rate."))
     url.show(notes)
     st.stop()
 lrs = tuple(sorted(float(v) for v in lr_picked))
@@ -103,60 +107,63 @@ configs = {bn: networks.BNConfig(batch_norm=bn, activation=activation, lrs=lrs, 
                                  batch_size=int(batch), momentum_p=round(p, 4)) for bn in (True, False)}
 results, from_cache = {}, []
 for bn, config in configs.items():
-    label = "with BN" if bn else "without BN"
-    bar = st.progress(0.0, text=f"Training {len(lrs)} networks {label} …")
+    text = tr("Training {count} networks with BN …" if bn else "Training {count} networks without BN …",
+              count=len(lrs))
+    bar = st.progress(0.0, text=text)
     results[bn], cached = compute.bn_experiment(
-        config, progress=lambda f, bar=bar, label=label: bar.progress(f, text=f"Training {len(lrs)} networks {label} … "
-                                                                                f"{f:.0%}"))
+        config, progress=lambda f, bar=bar, text=text: bar.progress(f, text=f"{text} {f:.0%}"))
     bar.empty()
     from_cache.append(cached)
-st.caption("Results are cached: a class opening the same settings trains once"
-           + (" — these came from the cache." if all(from_cache) else "."))
+st.caption(join(tr("Results are cached: a class opening the same settings trains once."),
+                tr("These came from the cache.") if all(from_cache) else ""))
+WITH, WITHOUT = tr("with BN"), tr("without BN")
 with_bn, without = results[True], results[False]
 colour = {lr_: i for i, lr_ in enumerate(lrs)}
 c1, c2 = st.columns(2)
 with c1:
     loss_curves = [figures.Series(f"η = {lr_:g} {name}", r.train_loss[i], colour[lr_], dash, r.measured_at)
-                   for name, r, dash in (("with BN", with_bn, "solid"), ("without BN", without, "dash"))
+                   for name, r, dash in ((WITH, with_bn, "solid"), (WITHOUT, without, "dash"))
                    for i, lr_ in enumerate(lrs)]
-    st.plotly_chart(figures.step_curves_figure(loss_curves, title="Training loss (solid: with BN, dashed: without)",
-                                               y_title="cross-entropy", log_y=True, height=360), key="n_bn_loss")
+    controls.chart(figures.step_curves_figure(loss_curves, title=tr("Training loss (solid: with BN, dashed: without)"),
+                                              y_title=tr("cross-entropy"), log_y=True, height=360), key="n_bn_loss")
 with c2:
     acc = [figures.Series(f"η = {lr_:g} {name}", values[i], colour[lr_], dash, with_bn.measured_at)
-           for name, values, dash in (("eval mode (μ̄, σ̄²)", with_bn.test_acc_eval, "solid"),
-                                      ("train mode (test-set statistics)", with_bn.test_acc_train, "dot"))
+           for name, values, dash in ((tr("eval mode (μ̄, σ̄²)"), with_bn.test_acc_eval, "solid"),
+                                      (tr("train mode (test-set statistics)"), with_bn.test_acc_train, "dot"))
            for i, lr_ in enumerate(lrs)]
-    st.plotly_chart(figures.step_curves_figure(acc, title="Test accuracy with BN: eval mode (solid) vs train mode (dotted)",
-                                               y_title="accuracy", height=360), key="n_bn_modes")
+    controls.chart(figures.step_curves_figure(
+        acc, title=tr("Test accuracy with BN: eval mode (solid) vs train mode (dotted)"), y_title=tr("accuracy"),
+        height=360), key="n_bn_modes")
 rows = [{"η": f"{lr_:g}",
-         "test accuracy with BN (eval mode)": f"{with_bn.test_acc_eval[i][np.isfinite(with_bn.test_acc_eval[i])][-1]:.1%}"
+         tr("test accuracy with BN (eval mode)"): f"{with_bn.test_acc_eval[i][np.isfinite(with_bn.test_acc_eval[i])][-1]:.1%}"
          if np.isfinite(with_bn.test_acc_eval[i]).any() else "—",
-         "without BN": f"{without.test_acc_eval[i][np.isfinite(without.test_acc_eval[i])][-1]:.1%}"
+         WITHOUT: f"{without.test_acc_eval[i][np.isfinite(without.test_acc_eval[i])][-1]:.1%}"
          if np.isfinite(without.test_acc_eval[i]).any() else "—",
-         "diverged": ", ".join(n for n, r in (("with BN", with_bn), ("without BN", without)) if r.diverged_at[i] >= 0)
-         or "no"} for i, lr_ in enumerate(lrs)]
+         tr("diverged"): ", ".join(n for n, r in ((WITH, with_bn), (WITHOUT, without)) if r.diverged_at[i] >= 0)
+         or tr("no")} for i, lr_ in enumerate(lrs)]
 st.dataframe(rows, hide_index=True, width="stretch")
 
-st.subheader("Is the surface smoother? (Santurkar et al. 2018)")
-st.markdown("At every 20th step, on that step's batch, move along the gradient by s·η for s from 0.25 to 4 and "
-            "record how much the loss varies (its range) and how far the gradient turns (the largest ‖∇L(θ − sηg) "
-            "− ∇L(θ)‖). Smaller means a smoother, more predictable surface.")
-smooth_lr = controls.choice_select("learning rate", [f"{v:g}" for v in lrs], f"{lrs[len(lrs) // 2]:g}", "n_smooth_lr",
+controls.section(tr("Is the surface smoother? (Santurkar et al. 2018)"),
+                 tr("At every 20th step, on that step's batch, move along the gradient by s·η for s from 0.25 to 4 "
+                    "and record how much the loss varies (its range) and how far the gradient turns (the largest "
+                    "‖∇L(θ − sηg) − ∇L(θ)‖). Smaller means a smoother, more predictable surface."), level="subheader")
+smooth_lr = controls.choice_select(tr("learning rate"), [f"{v:g}" for v in lrs], f"{lrs[len(lrs) // 2]:g}", "n_smooth_lr",
                                    url)
 i = lrs.index(float(smooth_lr))
 means = {field: [float(np.nanmean(getattr(r, field)[i])) for r in (with_bn, without)]
          for field in ("loss_range", "grad_change")}
-st.caption(f"Averaged over training at η = {smooth_lr}: loss range {means['loss_range'][0]:.3g} with BN vs "
-           f"{means['loss_range'][1]:.3g} without; gradient change {means['grad_change'][0]:.3g} vs "
-           f"{means['grad_change'][1]:.3g}. Late in training a network without BN that has fitted the data has tiny "
-           "gradients everywhere, so compare the whole curves, and try the largest η.")
+st.caption(tr("Averaged over training at η = {lr}: loss range {range_bn:.3g} with BN vs {range_plain:.3g} without; "
+              "gradient change {change_bn:.3g} vs {change_plain:.3g}. Late in training a network without BN that has "
+              "fitted the data has tiny gradients everywhere, so compare the whole curves, and try the largest η.",
+              lr=smooth_lr, range_bn=means["loss_range"][0], range_plain=means["loss_range"][1],
+              change_bn=means["grad_change"][0], change_plain=means["grad_change"][1]))
 c1, c2 = st.columns(2)
-for col, field, title in ((c1, "loss_range", "Loss range along the step"),
-                          (c2, "grad_change", "Gradient change along the step")):
+for col, field, title, y_title in ((c1, "loss_range", tr("Loss range along the step"), tr("loss")),
+                                   (c2, "grad_change", tr("Gradient change along the step"), tr("gradient"))):
     curves = [figures.Series(name, getattr(r, field)[i], k, "solid", r.measured_at)
-              for k, (name, r) in enumerate((("with BN", with_bn), ("without BN", without)))]
+              for k, (name, r) in enumerate(((WITH, with_bn), (WITHOUT, without)))]
     with col:
-        st.plotly_chart(figures.step_curves_figure(curves, title=f"{title}, η = {smooth_lr}", y_title=title.split()[0].lower(),
-                                                   log_y=True, height=330), key=f"n_{field}")
+        controls.chart(figures.step_curves_figure(curves, title=f"{title}, η = {smooth_lr}", y_title=y_title,
+                                                  log_y=True, height=330), key=f"n_{field}")
 
 url.show(notes)  # last: the notes slot under the title lists every URL value that was refused

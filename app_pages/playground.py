@@ -7,6 +7,7 @@ import controls
 import figures
 import optimizers
 import surfaces
+from i18n import tr
 
 MAX_OPTIMIZERS = 6
 MAX_STEPS = 20_000
@@ -15,9 +16,9 @@ GRID = 120
 RACE = ("gd", "momentum", "adam", "rmsprop", "adagrad", "nesterov")
 
 notes, url = controls.page_header(
-    "Playground",
-    "Pick a surface, start up to six optimizers from the same point(s) and watch them race. "
-    "Press Play under a map; click the map to move start 1 there.",
+    tr("Playground"),
+    tr("Pick a surface, start up to six optimizers from the same point(s) and watch them race. "
+       "Press Play under a map; click the map to move start 1 there."),
     "playground")
 
 
@@ -29,102 +30,103 @@ LECTURE = {"surface": "lecture_saddle", "x1_lecture_saddle": 0.08, "y1_lecture_s
            "starts": 1, "n_opt": 3, "o1": "gd", "o2": "momentum", "o3": "adam"}
 
 with st.sidebar:
-    controls.preset_button("Lecture example: three optimizers at the saddle of L = (1 − w₁w₂)²", LECTURE,
+    controls.preset_button(tr("Lecture example: three optimizers at the saddle of L = (1 − w₁w₂)²"), LECTURE,
                            key="pg_preset")
     surface = controls.surface_select(url)
     record = surfaces.get(surface)
     (x0, x1), (y0, y1) = record.domain
-    steps = controls.int_input("Steps", 1, MAX_STEPS, 300, "steps", url,
-                               help=f"1 to {MAX_STEPS:,}; long runs are subsampled for the animation.")
-    n_starts = controls.int_input("Start points", 1, MAX_STARTS, 1, "starts", url)
+    steps = controls.int_input(tr("Steps"), 1, MAX_STEPS, 300, "steps", url,
+                               help=tr("1 to {limit:,}; long runs are subsampled for the animation.", limit=MAX_STEPS))
+    n_starts = controls.int_input(tr("Start points"), 1, MAX_STARTS, 1, "starts", url)
     starts = []
     for j in range(1, n_starts + 1):
         default = record.starts[(j - 1) % len(record.starts)]
         cx, cy = st.columns(2)
         # Start keys carry the surface name: each surface keeps its own starts.
-        sx = controls.float_input(f"start {j}: x", x0, x1, default[0], start_key(surface, j, "x"), url, where=cx)
-        sy = controls.float_input(f"start {j}: y", y0, y1, default[1], start_key(surface, j, "y"), url, where=cy)
+        sx = controls.float_input(tr("start {k}: x", k=j), x0, x1, default[0], start_key(surface, j, "x"), url, where=cx)
+        sy = controls.float_input(tr("start {k}: y", k=j), y0, y1, default[1], start_key(surface, j, "y"), url, where=cy)
         starts.append((sx, sy))
-    n_opt = controls.int_input("Optimizers", 1, MAX_OPTIMIZERS, 3, "n_opt", url)
+    n_opt = controls.int_input(tr("Optimizers"), 1, MAX_OPTIMIZERS, 3, "n_opt", url)
     configs = []
     for slot in range(1, n_opt + 1):
-        with st.expander(f"Optimizer {slot}", expanded=slot == 1):
+        with st.expander(tr("Optimizer {k}", k=slot), expanded=slot == 1):
             configs.append(controls.optimizer_panel(slot, RACE[slot - 1], url))
     tol = controls.number_widget(
         optimizers.HyperParam("tol", "‘converged’ when ‖∇L‖ <", 1e-3, 1e-8, 1.0, log=True), "tol", url)
 
 url.show(notes)
 
-st.latex(record.formula)
-st.markdown(f"**{record.title}.** {record.text}")
+with controls.prose():
+    st.latex(record.formula)
+    st.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
 
 grid = compute.surface_grid(surface, GRID)
 critical = compute.critical_points(surface)
 runs = [compute.trajectories(surface, c["name"], tuple(starts), steps, c["schedule"],
                              tuple(sorted(c["schedule_params"].items())), tuple(sorted(c["hyperparams"].items())))
         for c in configs]
-labels = [f"{i}. {optimizers.get(c['name']).label}" for i, c in enumerate(configs, 1)]
+labels = [f"{i}. {tr(optimizers.get(c['name']).label)}" for i, c in enumerate(configs, 1)]
 path_sets = [figures.PathSet(label, r.path, r.loss) for label, r in zip(labels, runs)]
 frames = figures.frames_for(len(starts) * len(runs))
 
 diverged = [(label, int(k)) for label, r in zip(labels, runs) for k in r.diverged_at if k >= 0]
 if diverged:
-    st.warning("Diverged (the path stops at the first non-finite or runaway step; the others keep running): "
-               + "; ".join(f"**{label}** at step {k}" for label, k in diverged)
-               + ". Try a smaller learning rate.")
+    st.warning(tr("Diverged (the path stops at the first non-finite or runaway step; the others keep running): "
+                  "{runs}. Try a smaller learning rate.",
+                  runs="; ".join(tr("**{label}** at step {step}", label=label, step=k) for label, k in diverged)))
 
 contour = figures.contour_figure(grid, path_sets, log_color=record.log_color, critical=critical, max_frames=frames,
                                  click_grid=40, uirevision=surface)
 left, right = st.columns([6, 5])
 with left:
-    st.plotly_chart(
-        contour,
-        key="contour", on_select=controls.point_from_click("contour", lambda s, axis: start_key(s, 1, axis)), selection_mode="points", config={"displaylogo": False})
+    controls.chart(contour, key="contour", selection_mode="points",
+                   on_select=controls.point_from_click("contour", lambda s, axis: start_key(s, 1, axis)))
 with right:
-    st.plotly_chart(figures.surface3d_figure(grid, path_sets, log_color=record.log_color, critical=critical,
-                                             max_frames=min(frames, 60), uirevision=surface),
-                    key="surface3d", config={"displaylogo": False})
-st.caption("Critical points (found numerically, classified by the Hessian's eigenvalues): ○ minimum, "
-           "△ maximum, × saddle, □ degenerate (a zero eigenvalue: second order cannot tell).")
+    controls.chart(figures.surface3d_figure(grid, path_sets, log_color=record.log_color, critical=critical,
+                                            max_frames=min(frames, 60), uirevision=surface), key="surface3d")
+st.caption(tr("Critical points (found numerically, classified by the Hessian's eigenvalues): ○ minimum, "
+              "△ maximum, × saddle, □ degenerate (a zero eigenvalue: second order cannot tell)."))
 
 series = [figures.Series(label, r.loss, i) for i, (label, r) in enumerate(zip(labels, runs))]
 c1, c2, c3 = st.columns(3)
 all_loss = np.concatenate([r.loss.ravel() for r in runs])
 all_lr = np.concatenate([r.lr[0] for r in runs])
 with c1:
-    st.plotly_chart(figures.step_curves_figure(series, title="Loss L(θᵗ)", y_title="L", height=340,
-                                               log_y=figures.wide_range(all_loss, 100)), key="loss")
+    controls.chart(figures.step_curves_figure(series, title=tr("Loss L(θᵗ)"), y_title="L", height=340,
+                                              log_y=figures.wide_range(all_loss, 100)), key="loss")
 with c2:
-    st.plotly_chart(figures.step_curves_figure(
-        [s._replace(y=r.grad_norm) for s, r in zip(series, runs)], title="Gradient norm ‖∇L(θᵗ)‖",
+    controls.chart(figures.step_curves_figure(
+        [s._replace(y=r.grad_norm) for s, r in zip(series, runs)], title=tr("Gradient norm ‖∇L(θᵗ)‖"),
         y_title="‖g‖", log_y=True, legend=False), key="grad_norm")
 with c3:
-    st.plotly_chart(figures.step_curves_figure(
-        [s._replace(y=r.lr[:1]) for s, r in zip(series, runs)], title="Learning rate ηᵗ (schedule)",
+    controls.chart(figures.step_curves_figure(
+        [s._replace(y=r.lr[:1]) for s, r in zip(series, runs)], title=tr("Learning rate ηᵗ (schedule)"),
         y_title="η", log_y=figures.wide_range(all_lr), legend=False), key="lr")
 
-st.subheader("Results")
+st.subheader(tr("Results"))
 rows = []
 for label, r in zip(labels, runs):
     for j in range(len(starts)):
         s = optimizers.summarize(r.path[j], r.loss[j], r.grad_norm[j], int(r.diverged_at[j]), critical, tol)
         rows.append({
-            "optimizer": label,
-            "start": f"({s.start[0]:.3g}, {s.start[1]:.3g})",
-            "final point": f"({s.final_point[0]:.4g}, {s.final_point[1]:.4g})",
-            "final loss": f"{s.final_loss:.4g}",
-            "nearest critical point": (f"{s.nearest_kind} at ({s.nearest_point[0]:.3g}, {s.nearest_point[1]:.3g}), "
-                                       f"distance {s.nearest_distance:.2g}") if s.nearest_point else "none in view",
-            f"steps until ‖∇L‖ < {controls.format_number(tol)}":
-                str(s.steps_to_tolerance) if s.steps_to_tolerance >= 0 else "not reached",
-            "diverged": f"at step {s.diverged_at}" if s.diverged_at >= 0 else "no",
+            tr("optimizer"): label,
+            tr("start"): f"({s.start[0]:.3g}, {s.start[1]:.3g})",
+            tr("final point"): f"({s.final_point[0]:.4g}, {s.final_point[1]:.4g})",
+            tr("final loss"): f"{s.final_loss:.4g}",
+            tr("nearest critical point"): tr("{kind} at ({x:.3g}, {y:.3g}), distance {distance:.2g}",
+                                             kind=tr(s.nearest_kind), x=s.nearest_point[0], y=s.nearest_point[1],
+                                             distance=s.nearest_distance) if s.nearest_point else tr("none in view"),
+            tr("steps until ‖∇L‖ < {tol}", tol=controls.format_number(tol)):
+                str(s.steps_to_tolerance) if s.steps_to_tolerance >= 0 else tr("not reached"),
+            tr("diverged"): tr("at step {step}", step=s.diverged_at) if s.diverged_at >= 0 else tr("no"),
         })
 st.dataframe(rows, hide_index=True, width="stretch")
 
-with st.expander("The update rules and schedules in this race", expanded=False):
+with st.expander(tr("The update rules and schedules in this race"), expanded=False):
     for label, c in zip(labels, configs):
-        st.markdown(f"**{label}** — schedule: {optimizers.get_schedule(c['schedule']).label}")
+        st.markdown(tr("**{label}** — schedule: {schedule}", label=label,
+                       schedule=tr(optimizers.get_schedule(c['schedule']).label)))
         st.latex(optimizers.get(c["name"]).formula)
         st.latex(optimizers.get_schedule(c["schedule"]).formula)
 
-controls.export_panel("playground", contour, record.title, labels, runs, grid)
+controls.export_panel("playground", contour, tr(record.title), labels, runs, grid)

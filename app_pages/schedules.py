@@ -7,6 +7,7 @@ import controls
 import figures
 import optimizers
 import surfaces
+from i18n import join, tr, tr_n
 from optimizers.registry import HyperParam
 
 PAGE = "schedules"
@@ -24,81 +25,83 @@ LECTURE = {"s_form": "adagrad", "s_lr": 0.5, "s_steps": 2000, "s_decay": "invers
            "s_b_schedule": "constant", "s_compare": ["adagrad", "rmsprop"]}
 
 notes, url = controls.page_header(
-    "Schedules and warm-up",
-    "Adagrad's σ remembers every gradient — and forgets the size of old ones just when it matters. "
-    "Make η depend on time and the problem goes away; then put every piece of an optimizer together yourself.",
+    tr("Schedules and warm-up"),
+    tr("Adagrad's σ remembers every gradient — and forgets the size of old ones just when it matters. "
+       "Make η depend on time and the problem goes away; then put every piece of an optimizer together yourself."),
     PAGE)
 
 with st.sidebar:
-    controls.preset_button("Lecture example: Adagrad's bursts, the Transformer warm-up, Adam from its pieces",
+    controls.preset_button(tr("Lecture example: Adagrad's bursts, the Transformer warm-up, Adam from its pieces"),
                            LECTURE, key="s_preset")
-    st.caption("Each section has its own controls, next to its figures.")
+    st.caption(tr("Each section has its own controls, next to its figures."))
 valley = surfaces.get(VALLEY)
 
 # ---------------------------------------------------------------- the bursts
-st.header("1. The problem of Adagrad: bursts")
-st.markdown("On the elongated valley the lecture's Adagrad reaches the flat floor, then keeps taking tiny "
-            "gradients along it. σ in the steep direction is the root *mean* square of all past gradients, so "
-            "as the tiny ones pile up it shrinks, the step η/σ there blows up and the path shoots out sideways; "
-            "σ grows again and the path falls back. Decay η over time and the bursts die out.")
+controls.section(tr("1. The problem of Adagrad: bursts"),
+                 tr("On the elongated valley the lecture's Adagrad reaches the flat floor, then keeps taking tiny "
+                    "gradients along it. σ in the steep direction is the root *mean* square of all past gradients, so "
+                    "as the tiny ones pile up it shrinks, the step η/σ there blows up and the path shoots out "
+                    "sideways; σ grows again and the path falls back. Decay η over time and the bursts die out."))
 c1, c2, c3, c4 = st.columns(4)
-form = controls.choice_select("Adagrad form", ADAGRAD_FORMS, "adagrad", "s_form", url, where=c1,
-                              format_func=lambda n: optimizers.get(n).label)
+form = controls.choice_select(tr("Adagrad form"), ADAGRAD_FORMS, "adagrad", "s_form", url, where=c1,
+                              format_func=lambda n: tr(optimizers.get(n).label))
 lr = controls.number_widget(ETA, "s_lr", url, where=c2)
-steps = controls.int_input("steps", 50, 20_000, 2000, "s_steps", url, where=c3)
-decay = controls.choice_select("decay for the second run", DECAYS, "inverse_sqrt", "s_decay", url, where=c4,
-                               format_func=lambda n: optimizers.get_schedule(n).label)
-with st.expander("Start point and decay parameters", expanded=False):
+steps = controls.int_input(tr("steps"), 50, 20_000, 2000, "s_steps", url, where=c3)
+decay = controls.choice_select(tr("decay for the second run"), DECAYS, "inverse_sqrt", "s_decay", url, where=c4,
+                               format_func=lambda n: tr(optimizers.get_schedule(n).label))
+with st.expander(tr("Start point and decay parameters"), expanded=False):
     c1, c2 = st.columns(2)
     (x0, x1), (y0, y1) = valley.domain
-    bx = controls.float_input("start x", x0, x1, -8.0, "s_bx", url, where=c1)
-    by = controls.float_input("start y", y0, y1, 1.2, "s_by", url, where=c2)
+    bx = controls.float_input(tr("start x"), x0, x1, -8.0, "s_bx", url, where=c1)
+    by = controls.float_input(tr("start y"), y0, y1, 1.2, "s_by", url, where=c2)
     decay_params = {p.name: controls.number_widget(p, f"s_decay_{decay}_{p.name}", url)
                     for p in optimizers.get_schedule(decay).params}
 plain = compute.run_one(VALLEY, form, (bx, by), steps, lr=lr)
 decayed = compute.run_one(VALLEY, form, (bx, by), steps, decay, decay_params, lr=lr)
-runs = {f"{optimizers.get(form).label}, constant η": plain,
-        f"… with {optimizers.get_schedule(decay).label.lower()}": decayed}
+runs = {tr("{optimizer}, constant η", optimizer=tr(optimizers.get(form).label)): plain,
+        tr("… with {schedule}", schedule=tr(optimizers.get_schedule(decay).label).lower()): decayed}
 bursts = {label: optimizers.burst_starts(r.path[0]) for label, r in runs.items()}
 lengths = {label: optimizers.step_lengths(r.path[0]) for label, r in runs.items()}
 controls.divergence_warnings(runs)
 left, right = st.columns([6, 5])
 with left:
-    st.plotly_chart(figures.contour_figure(
+    controls.chart(figures.contour_figure(
         compute.surface_grid(VALLEY, GRID), [figures.PathSet(label, r.path, r.loss) for label, r in runs.items()],
         log_color=True, critical=compute.critical_points(VALLEY), uirevision="bursts", height=560),
-        key="s_bursts_map", config={"displaylogo": False})
+        key="s_bursts_map")
 with right:
-    markers = [(int(t), float(lengths[label][t]), "burst") for label in list(runs)[:1] for t in bursts[label][:6]]
-    st.plotly_chart(figures.step_curves_figure(
+    markers = [(int(t), float(lengths[label][t]), tr("burst")) for label in list(runs)[:1] for t in bursts[label][:6]]
+    controls.chart(figures.step_curves_figure(
         [figures.Series(label, lengths[label], i) for i, label in enumerate(runs)],
-        title="Step length ‖θᵗ⁺¹ − θᵗ‖", y_title="step", log_y=True, height=290, markers=markers),
+        title=tr("Step length ‖θᵗ⁺¹ − θᵗ‖"), y_title=tr("step"), log_y=True, height=290, markers=markers),
         key="s_step_length")
-    st.plotly_chart(figures.step_curves_figure(
+    controls.chart(figures.step_curves_figure(
         [figures.Series(label, r.sigma[0, :, 1], i) for i, (label, r) in enumerate(runs.items())],
-        title="σᵗ of the steep direction y", y_title="σᵧ", log_y=True, height=270, legend=False),
+        title=tr("σᵗ of the steep direction y"), y_title="σᵧ", log_y=True, height=270, legend=False),
         key="s_sigma_y")
-counts = [f"**{label}**: {len(b)} burst{'s' if len(b) != 1 else ''}"
-          + (f" (starting at step {', '.join(str(int(t)) for t in b[:5])}{' …' if len(b) > 5 else ''})" if len(b)
-             else "") for label, b in bursts.items()]
-st.markdown("A burst: a step more than 100 times longer than the median of the 50 steps before it. "
-            + "; ".join(counts) + ".")
-st.caption("Why the mean form bursts and the sum form does not: the sum form divides by √(Σ g²), which never "
-           "shrinks; it *is* the mean form with η/√(t+1) — choose “1/√(t+1) decay” above and the two runs of "
-           "the mean form become the two forms.")
+counts = [join(tr_n("**{label}**: {count} burst", "**{label}**: {count} bursts", len(b), label=label),
+               tr("(starting at step {steps})", steps=", ".join(str(int(t)) for t in b[:5]) + (" …" if len(b) > 5
+                                                                                               else ""))
+               if len(b) else "") for label, b in bursts.items()]
+st.markdown(join(tr("A burst: a step more than 100 times longer than the median of the 50 steps before it."),
+                 tr("; ").join(counts) + tr(".")))
+st.caption(tr("Why the mean form bursts and the sum form does not: the sum form divides by √(Σ g²), which never "
+              "shrinks; it *is* the mean form with η/√(t+1) — choose “1/√(t+1) decay” above and the two runs of "
+              "the mean form become the two forms."))
 
 # ---------------------------------------------------------------- schedule designer
-st.header("2. Learning-rate schedules")
-st.markdown("Make η depend on the step t. **Decay** shrinks it as training goes on. **Warm-up** first grows it, "
-            "then decays it: early on σ is estimated from few gradients and varies a lot, so take small steps "
-            "until its statistics settle (RAdam, Liu et al. 2020). The Transformer's schedule does exactly that.")
+controls.section(tr("2. Learning-rate schedules"),
+                 tr("Make η depend on the step t. **Decay** shrinks it as training goes on. **Warm-up** first grows "
+                    "it, then decays it: early on σ is estimated from few gradients and varies a lot, so take small "
+                    "steps until its statistics settle (RAdam, Liu et al. 2020). The Transformer's schedule does "
+                    "exactly that."))
 c1, c2, c3 = st.columns([2, 1, 1])
-sched = controls.choice_select("schedule", optimizers.schedule_names(), "warmup_cosine", "s_sched", url, where=c1,
-                               format_func=lambda n: optimizers.get_schedule(n).label)
+sched = controls.choice_select(tr("schedule"), optimizers.schedule_names(), "warmup_cosine", "s_sched", url, where=c1,
+                               format_func=lambda n: tr(optimizers.get_schedule(n).label))
 spec = optimizers.get_schedule(sched)
 base = controls.number_widget(SCHEDULE_ETA, f"s_{sched}_lr", url, where=c2, default=1.0 if sched == "noam" else 0.1,
-                              help="For the Transformer schedule a factor: 1 is the paper's formula.")
-sched_steps = controls.int_input("steps", 10, optimizers.MAX_STEPS, 1000, "s_sched_steps", url, where=c3)
+                              help=tr("For the Transformer schedule a factor: 1 is the paper's formula."))
+sched_steps = controls.int_input(tr("steps"), 10, optimizers.MAX_STEPS, 1000, "s_sched_steps", url, where=c3)
 cols = st.columns(max(1, len(spec.params)))
 sched_params = {p.name: controls.number_widget(p, f"s_{sched}_{p.name}", url, where=cols[i])
                 for i, p in enumerate(spec.params)}
@@ -106,19 +109,20 @@ curve = compute.schedule_curve(sched, sched_steps, base, tuple(sorted(sched_para
 st.latex(spec.formula)
 left, right = st.columns([3, 1])
 with left:
-    st.plotly_chart(figures.step_curves_figure([figures.Series(spec.label, curve, 1)], title="ηᵗ", y_title="η",
-                                               height=320, legend=False), key="s_curve")
+    controls.chart(figures.step_curves_figure([figures.Series(tr(spec.label), curve, 1)], title="ηᵗ", y_title="η",
+                                              height=320, legend=False), key="s_curve")
 with right:
     peak = int(np.argmax(curve))
-    st.metric("largest η", f"{curve[peak]:.3g}", help="and the step where it is reached")
-    st.caption(f"at step {peak:,}; at the last step η = {curve[-1]:.3g}.")
+    st.metric(tr("largest η"), f"{curve[peak]:.3g}", help=tr("and the step where it is reached"))
+    st.caption(tr("at step {step:,}; at the last step η = {last:.3g}.", step=peak, last=curve[-1]))
 
 # ---------------------------------------------------------------- the builder
-st.header("3. Build an optimizer from the lecture's summary")
-st.latex(r"\theta^{t+1}_i = \theta^t_i - \frac{\eta^t}{\sigma^t_i}\, m^t_i")
-st.markdown("Three switchable pieces: the direction m (the gradient, or a memory of past gradients: momentum), "
-            "the magnitude σ (root mean square of past gradients, any sign forgotten) and the schedule ηᵗ. "
-            "Some combinations have names; the page says which, and races yours against named ones.")
+controls.section(tr("3. Build an optimizer from the lecture's summary"),
+                 tr("Three switchable pieces: the direction m (the gradient, or a memory of past gradients: "
+                    "momentum), the magnitude σ (root mean square of past gradients, any sign forgotten) and the "
+                    "schedule ηᵗ. Some combinations have names; the page says which, and races yours against named "
+                    "ones."),
+                 latex=r"\theta^{t+1}_i = \theta^t_i - \frac{\eta^t}{\sigma^t_i}\, m^t_i")
 params = {p.name: p for p in COMPOSED.params}
 c1, c2, c3 = st.columns(3)
 hp = {"m_term": controls.number_widget(params["m_term"], "s_m_term", url, where=c1),
@@ -128,22 +132,22 @@ c1, c2, c3, c4 = st.columns(4)
 hp["lr"] = controls.number_widget(params["lr"], "s_b_lr", url, where=c1)
 hp["beta1"] = controls.number_widget(params["beta1"], "s_b_beta1", url, where=c2)
 hp["beta2"] = controls.number_widget(params["beta2"], "s_b_beta2", url, where=c3)
-b_schedule = controls.choice_select("schedule ηᵗ", optimizers.schedule_names(), "constant", "s_b_schedule", url,
-                                    where=c4, format_func=lambda n: optimizers.get_schedule(n).label)
-with st.expander("Surface, start, steps, ε and schedule parameters", expanded=False):
+b_schedule = controls.choice_select(tr("schedule ηᵗ"), optimizers.schedule_names(), "constant", "s_b_schedule", url,
+                                    where=c4, format_func=lambda n: tr(optimizers.get_schedule(n).label))
+with st.expander(tr("Surface, start, steps, ε and schedule parameters"), expanded=False):
     c1, c2, c3, c4 = st.columns(4)
     surface = controls.surface_select(url, key="s_surface", default=VALLEY, where=c1)
     record = surfaces.get(surface)
     (x0, x1), (y0, y1) = record.domain
-    sx = controls.float_input("start x", x0, x1, record.starts[0][0], f"bx_{controls.surface_key(surface)}", url, where=c2)
-    sy = controls.float_input("start y", y0, y1, record.starts[0][1], f"by_{controls.surface_key(surface)}", url, where=c3)
-    b_steps = controls.int_input("steps", 10, 20_000, 300, "s_b_steps", url, where=c4)
+    sx = controls.float_input(tr("start x"), x0, x1, record.starts[0][0], f"bx_{controls.surface_key(surface)}", url, where=c2)
+    sy = controls.float_input(tr("start y"), y0, y1, record.starts[0][1], f"by_{controls.surface_key(surface)}", url, where=c3)
+    b_steps = controls.int_input(tr("steps"), 10, 20_000, 300, "s_b_steps", url, where=c4)
     hp["eps"] = controls.number_widget(params["eps"], "s_b_eps", url)
     b_sched_params = {p.name: controls.number_widget(p, f"s_b_{b_schedule}_{p.name}", url)
                       for p in optimizers.get_schedule(b_schedule).params}
 twin, sentence = optimizers.composed_equivalent(hp["m_term"], hp["sigma_term"], hp["bias_correction"], b_schedule)
-compare = controls.multi_select("race against", COMPARABLE, ["adagrad", "rmsprop"], "s_compare", url,
-                                format_func=lambda n: optimizers.get(n).label)
+compare = controls.multi_select(tr("race against"), COMPARABLE, ["adagrad", "rmsprop"], "s_compare", url,
+                                format_func=lambda n: tr(optimizers.get(n).label))
 if twin and twin not in compare:
     compare = [twin, *compare]
 start = (sx, sy)
@@ -153,12 +157,13 @@ others = {n: compute.run_one(surface, n, start, b_steps, "constant" if n == "ada
                              **optimizers.matching_hyperparams(n, hp)) for n in compare}
 if twin:
     d = float(np.nanmax(np.abs(built.path - others[twin].path))) if np.isfinite(built.path).any() else float("nan")
-    st.success(f"This combination is **{sentence}**. Its path and {optimizers.get(twin).label}'s (with β1 as "
-               f"λ / β1 and β2 as α / β2) differ by at most {d:.2g} over {b_steps:,} steps.")
+    st.success(tr("This combination is **{name}**. Its path and {optimizer}'s (with β1 as λ / β1 and β2 as α / β2) "
+                  "differ by at most {distance:.2g} over {steps:,} steps.", name=tr(sentence),
+                  optimizer=tr(optimizers.get(twin).label), distance=d, steps=b_steps))
 else:
-    st.info(f"This combination: **{sentence}**.")
-race = {"Your optimizer": built,
-        **{optimizers.get(n).label: r for n, r in others.items()}}
+    st.info(tr("This combination: **{name}**.", name=tr(sentence)))
+race = {tr("Your optimizer"): built,
+        **{tr(optimizers.get(n).label): r for n, r in others.items()}}
 controls.divergence_warnings(race)
 builder_grid = compute.surface_grid(surface, GRID)
 builder_map = figures.contour_figure(
@@ -167,20 +172,20 @@ builder_map = figures.contour_figure(
     max_frames=figures.frames_for(len(race)))
 left, right = st.columns([6, 5])
 with left:
-    st.plotly_chart(builder_map, key="s_builder_map", config={"displaylogo": False})
+    controls.chart(builder_map, key="s_builder_map")
 with right:
     losses = [figures.Series(label, r.loss, i, "dash" if i else "solid") for i, (label, r) in enumerate(race.items())]
-    st.plotly_chart(figures.step_curves_figure(losses, title="Loss L(θᵗ)", y_title="L", height=330,
-                                               log_y=figures.wide_range(np.concatenate([r.loss.ravel() for r in
-                                                                                        race.values()]), 100)),
-                    key="s_builder_loss")
-    st.markdown("Your optimizer, piece by piece:")
+    controls.chart(figures.step_curves_figure(losses, title=tr("Loss L(θᵗ)"), y_title="L", height=330,
+                                              log_y=figures.wide_range(np.concatenate([r.loss.ravel() for r in
+                                                                                       race.values()]), 100)),
+                   key="s_builder_loss")
+    st.markdown(tr("Your optimizer, piece by piece:"))
     st.latex(optimizers.rules.M_TERMS_LATEX[int(hp["m_term"])])
     st.latex(optimizers.rules.SIGMA_TERMS_LATEX[int(hp["sigma_term"])])
     if (hp["m_term"] == 2 or hp["sigma_term"] == 3) and hp["bias_correction"] == 1:
         st.latex(r"\hat m^t = \frac{m^t}{1 - \beta_1^{t+1}},\quad (\hat\sigma^t)^2 = \frac{(\sigma^t)^2}{1 - \beta_2^{t+1}}")
-        st.caption("Bias correction, for the averages started at 0.")
+        st.caption(tr("Bias correction, for the averages started at 0."))
 
-controls.export_panel("builder", builder_map, "Optimizer race", list(race), list(race.values()), builder_grid)
+controls.export_panel("builder", builder_map, tr("Optimizer race"), list(race), list(race.values()), builder_grid)
 
 url.show(notes)  # last: the notes slot under the title lists every URL value that was refused

@@ -2,7 +2,7 @@
 from figures.curves import (Series, probability_bars_figure, scatter_figure, spectrum_figure, step_curves_figure,
                             wide_range)
 from figures.landscape import PathSet, color_values, contour_figure, surface3d_figure, value_map_figure
-from figures.style import MAX_FRAMES, PATH_COLORS, frame_indices, frames_for
+from figures.style import MAX_FRAMES, PATH_COLORS, for_display, frame_indices, frames_for
 from figures.lines import (LinePath, batch_surfaces_figure, line_race_figure, timing_figure, train_test_figure,
                            weights_figure)
 from figures.export import figure_html, grid_csv, trajectories_csv

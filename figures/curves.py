@@ -6,6 +6,8 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from i18n import tr
+
 from figures.style import PATH_COLORS
 
 
@@ -25,7 +27,7 @@ def wide_range(values, ratio: float = 20.0) -> bool:
 
 
 def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, log_y: bool = False,
-                       height: int = 300, x_title: str = "step t", markers: Sequence[tuple] = (),
+                       height: int = 300, x_title: str | None = None, markers: Sequence[tuple] = (),
                        legend: bool = True, log_x: bool = False, max_points: int = 4000,
                        y_from_zero: bool = False) -> go.Figure:
     """One line per trajectory, coloured by optimizer; NaN (after divergence) leaves a gap.
@@ -35,6 +37,7 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
     ``max_points`` are drawn at that many steps, spaced evenly on the x axis's scale.
     ``y_from_zero``: a linear y axis that starts at 0, so a flat curve looks flat.
     """
+    x_title = tr("step t") if x_title is None else x_title
     fig = go.Figure()
     for s in series:
         ys = np.atleast_2d(np.asarray(s.y, np.float64))
@@ -70,12 +73,12 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
 def probability_bars_figure(logits, probabilities, target: int, height: int = 300) -> go.Figure:
     """Softmax outputs as bars (the target class highlighted), the logits written on them."""
     n = len(probabilities)
-    names = [f"class {i + 1}" for i in range(n)]
+    names = [tr("class {k}", k=i + 1) for i in range(n)]
     colors = [PATH_COLORS[2] if i == target else PATH_COLORS[1] for i in range(n)]
     fig = go.Figure(go.Bar(x=names, y=np.asarray(probabilities, np.float64), marker_color=colors,
                            text=[f"y = {v:g}" for v in logits], textposition="outside", cliponaxis=False,
                            hovertemplate="%{x}<br>y′ = %{y:.4g}<br>%{text}<extra></extra>"))
-    fig.update_layout(title=dict(text="y′ = softmax(y) (green: the target class)", x=0.01, font=dict(size=14)),
+    fig.update_layout(title=dict(text=tr("y′ = softmax(y) (green: the target class)"), x=0.01, font=dict(size=14)),
                       height=height, margin=dict(l=50, r=10, t=40, b=30),
                       yaxis=dict(title="y′", range=[0, 1.15]), showlegend=False)
     return fig
@@ -89,14 +92,14 @@ def spectrum_figure(grid, density, eigenvalues=None, height: int = 340) -> go.Fi
     fig = go.Figure()
     if eigenvalues is not None:
         fig.add_trace(go.Histogram(x=np.asarray(eigenvalues, np.float64), histnorm="probability density", nbinsx=120,
-                                   name="exact eigenvalues (dense Hessian)", marker_color=PATH_COLORS[1], opacity=0.5))
+                                   name=tr("exact eigenvalues (dense Hessian)"), marker_color=PATH_COLORS[1], opacity=0.5))
     density = np.asarray(density, np.float64)
     fig.add_trace(go.Scatter(x=np.asarray(grid, np.float64), y=np.maximum(density, 1e-5 * density.max()),
-                             mode="lines", name="density (stochastic Lanczos quadrature)",
+                             mode="lines", name=tr("density (stochastic Lanczos quadrature)"),
                              line=dict(color=PATH_COLORS[0], width=2)))
-    fig.update_layout(title=dict(text="Eigenvalue density of the Hessian", x=0.01, font=dict(size=14)), height=height,
-                      margin=dict(l=50, r=10, t=40, b=40), xaxis=dict(title="eigenvalue λ"),
-                      yaxis=dict(title="density", type="log", exponentformat="power"), bargap=0,
+    fig.update_layout(title=dict(text=tr("Eigenvalue density of the Hessian"), x=0.01, font=dict(size=14)), height=height,
+                      margin=dict(l=50, r=10, t=40, b=40), xaxis=dict(title=tr("eigenvalue λ")),
+                      yaxis=dict(title=tr("density"), type="log", exponentformat="power"), bargap=0,
                       legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
     return fig
 

@@ -13,14 +13,15 @@ import plotly.graph_objects as go
 
 
 def trajectories_csv(labels: Sequence[str], runs: Sequence) -> str:
-    """One row per (optimizer, start, step): x, y, loss, gradient norm (empty after a divergence)."""
+    """One row per (optimizer, start, step): x, y, loss, gradient norm (empty after a divergence or when a run
+    does not record it, like mini-batch SGD, whose "starts" are its shuffling seeds)."""
     out = io.StringIO()
     out.write("optimizer,start,step,x,y,loss,grad_norm\n")
     for label, r in zip(labels, runs):
         for j in range(r.path.shape[0]):
             for t in range(r.path.shape[1]):
                 x, y = r.path[j, t]
-                values = (x, y, r.loss[j, t], r.grad_norm[j, t])
+                values = (x, y, r.loss[j, t], r.grad_norm[j, t] if hasattr(r, "grad_norm") else np.nan)
                 cells = ",".join("" if not np.isfinite(v) else f"{v:.9g}" for v in values)
                 out.write(f"\"{label}\",{j + 1},{t},{cells}\n")
     return out.getvalue()

@@ -13,6 +13,8 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from i18n import tr
+
 from figures.style import (CRITICAL_STYLE, MAX_FRAMES, PATH_COLORS, SURFACE_COLORSCALE, AnimatedFigure,
                            animation_controls, frame_indices)
 
@@ -44,7 +46,7 @@ def _colorbar(loss: np.ndarray, log_color: bool) -> dict:
     bar = dict(thickness=10, xpad=4, tickfont=dict(size=10))
     if not log_color:
         return dict(title=dict(text="L", side="right"), **bar)
-    return dict(title=dict(text="L (log scale)", side="right"), **bar, **_log_ticks(loss))
+    return dict(title=dict(text=tr("L (log scale)"), side="right"), **bar, **_log_ticks(loss))
 
 
 def typed_array(values) -> dict:
@@ -80,17 +82,17 @@ def critical_traces(points: Sequence, z_of=None, three_d: bool = False, legend: 
             continue
         xs = np.array([c.point[0] for c in pts], np.float32)
         ys = np.array([c.point[1] for c in pts], np.float32)
-        hover = [f"{kind}<br>({c.point[0]:.4g}, {c.point[1]:.4g})<br>L = {c.value:.4g}<br>"
+        hover = [f"{tr(kind)}<br>({c.point[0]:.4g}, {c.point[1]:.4g})<br>L = {c.value:.4g}<br>"
                  f"λ = {c.eigenvalues[0]:.3g}, {c.eigenvalues[1]:.3g}" for c in pts]
         if three_d:
             zs = np.array([z_of(c.value) for c in pts], np.float32)
             traces.append(go.Scatter3d(
-                x=xs, y=ys, z=zs, mode="markers", name=kind, showlegend=False, hovertext=hover,
+                x=xs, y=ys, z=zs, mode="markers", name=tr(kind), showlegend=False, hovertext=hover,
                 hoverinfo="text", marker=dict(size=4, color=color, symbol="diamond" if kind == "saddle" else "circle",
                                              line=dict(color="black", width=1))))
         else:
             traces.append(go.Scatter(
-                x=xs, y=ys, mode="markers", name=kind, showlegend=legend, hovertext=hover, hoverinfo="text",
+                x=xs, y=ys, mode="markers", name=tr(kind), showlegend=legend, hovertext=hover, hoverinfo="text",
                 marker=dict(size=11, symbol=symbol, color=color, line=dict(color="black", width=1.5))))
     return traces
 
@@ -148,10 +150,10 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
         gy = np.linspace(grid.ys[0], grid.ys[-1], click_grid, dtype=np.float32)
         X, Y = np.meshgrid(gx, gy)
         fixed.append(go.Scatter(
-            x=X.ravel(), y=Y.ravel(), mode="markers", name="click to start here", showlegend=False,
+            x=X.ravel(), y=Y.ravel(), mode="markers", name=tr("click to start here"), showlegend=False,
             marker=dict(size=14, opacity=0, color="white"), unselected=dict(marker=dict(opacity=0)),
             selected=dict(marker=dict(opacity=0.6, size=16)),
-            hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br><i>click: start here</i><extra></extra>"))
+            hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br><i>" + tr("click: start here") + "</i><extra></extra>"))
     fixed += critical_traces(critical, legend=critical_legend)
     animated_ids = list(range(len(fixed), len(fixed) + len(paths) + 1))
 
@@ -252,7 +254,7 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
         scene=dict(
             xaxis=dict(title="x", range=[float(grid.xs[0]), float(grid.xs[-1])]),
             yaxis=dict(title="y", range=[float(grid.ys[0]), float(grid.ys[-1])]),
-            zaxis=dict(title="L (log scale)" if log_color else "L", range=[zmin, zmax + 2 * lift],
+            zaxis=dict(title=tr("L (log scale)") if log_color else "L", range=[zmin, zmax + 2 * lift],
                        **(_log_ticks(grid.loss) if log_color else {})),
             aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
             camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0)),

@@ -5,6 +5,8 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+
+from i18n import tr
 from plotly.subplots import make_subplots
 
 from figures.landscape import typed_array
@@ -17,13 +19,13 @@ def weights_figure(weights, t: int, momentum: float, height: int = 300) -> go.Fi
     k = np.arange(len(w))
     labels = [f"g<sup>{t - 1 - j}</sup>" for j in k]
     fig = go.Figure(go.Bar(x=labels[::-1], y=w[::-1], marker_color=PATH_COLORS[1],
-                           hovertemplate="weight of %{x}: %{y:.3g}<extra></extra>"))
+                           hovertemplate=tr("weight of {x}: {y}", x="%{x}", y="%{y:.3g}") + "<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=50, r=10, t=40, b=40),
                       title=dict(text=f"m<sup>{t}</sup> = −η Σ λ<sup>k</sup> g<sup>{t}−1−k</sup>, λ = {momentum:g}",
                                  x=0.01, font=dict(size=14)),
-                      xaxis=dict(title="gradient (oldest → newest)", type="category",
+                      xaxis=dict(title=tr("gradient (oldest → newest)"), type="category",
                                  nticks=min(len(w), 12)),
-                      yaxis=dict(title="weight λ<sup>k</sup>", range=[0, 1.05]))
+                      yaxis=dict(title=tr("weight λ<sup>k</sup>"), range=[0, 1.05]))
     return fig
 
 
@@ -34,12 +36,13 @@ class LinePath(NamedTuple):
 
 
 def line_race_figure(s_grid, profile, runs: Sequence[LinePath], *, max_frames: int = 100, duration_ms: int = 60,
-                     height: int = 380, x_title: str = "s (distance along the line)") -> go.Figure:
+                     height: int = 380, x_title: str | None = None) -> go.Figure:
     """Balls rolling on a 1-D loss curve, animated in the browser; each leaves a faint trail."""
+    x_title = tr("s (distance along the line)") if x_title is None else x_title
     steps = len(runs[0].s) - 1
     idx = frame_indices(steps, max_frames)
     curve = go.Scatter(x=np.asarray(s_grid, np.float32), y=np.asarray(profile, np.float32), mode="lines",
-                       name="L along the line", line=dict(color="#444", width=2), hoverinfo="skip")
+                       name=tr("L along the line"), line=dict(color="#444", width=2), hoverinfo="skip")
 
     def moving(upto: int) -> list[dict]:
         trails = [dict(type="scatter", x=typed_array(r.s[: upto + 1]), y=typed_array(r.loss[: upto + 1]))
@@ -49,7 +52,7 @@ def line_race_figure(s_grid, profile, runs: Sequence[LinePath], *, max_frames: i
         return trails + balls
 
     final = moving(steps)
-    traces = [go.Scatter(**final[i], mode="lines", name=f"{r.label} (trail)", showlegend=False,
+    traces = [go.Scatter(**final[i], mode="lines", name=tr("{label} (trail)", label=r.label), showlegend=False,
                          line=dict(color=PATH_COLORS[i % len(PATH_COLORS)], width=1), opacity=0.5,
                          hoverinfo="skip") for i, r in enumerate(runs)]
     traces += [go.Scatter(**final[len(runs) + i], mode="markers", name=r.label,
@@ -75,15 +78,15 @@ def line_race_figure(s_grid, profile, runs: Sequence[LinePath], *, max_frames: i
 def timing_figure(timing, height: int = 360) -> go.Figure:
     """Seconds per update and per epoch against batch size, log–log."""
     fig = go.Figure()
-    for y, name, color in ((timing.seconds_per_update, "one update", PATH_COLORS[1]),
-                           (timing.seconds_per_epoch, "one epoch", PATH_COLORS[0])):
+    for y, name, color in ((timing.seconds_per_update, tr("one update"), PATH_COLORS[1]),
+                           (timing.seconds_per_epoch, tr("one epoch"), PATH_COLORS[0])):
         fig.add_trace(go.Scatter(x=timing.batch_sizes, y=np.asarray(y) * 1e3, mode="lines+markers", name=name,
                                  line=dict(color=color, width=2.5),
                                  hovertemplate=f"{name}<br>B=%{{x}}<br>%{{y:.3g}} ms<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=55, r=10, t=40, b=40),
-                      title=dict(text=f"Measured on {timing.device}, N = {timing.examples:,}", x=0.01,
+                      title=dict(text=tr("Measured on {device}, N = {count:,}", device=timing.device, count=timing.examples), x=0.01,
                                  font=dict(size=14)),
-                      xaxis=dict(title="batch size B", type="log"), yaxis=dict(title="time (ms)", type="log"),
+                      xaxis=dict(title=tr("batch size B"), type="log"), yaxis=dict(title=tr("time (ms)"), type="log"),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.6), hovermode="x unified")
     return fig
 
@@ -91,8 +94,8 @@ def timing_figure(timing, height: int = 360) -> go.Figure:
 def train_test_figure(s, train, test, minima: Sequence[tuple[str, float]], height: int = 360) -> go.Figure:
     """Training loss and a shifted test loss along one line, test loss read off at each minimum."""
     fig = go.Figure([
-        go.Scatter(x=s, y=train, mode="lines", name="training loss", line=dict(color=PATH_COLORS[1], width=2.5)),
-        go.Scatter(x=s, y=test, mode="lines", name="test loss (shifted)",
+        go.Scatter(x=s, y=train, mode="lines", name=tr("training loss"), line=dict(color=PATH_COLORS[1], width=2.5)),
+        go.Scatter(x=s, y=test, mode="lines", name=tr("test loss (shifted)"),
                    line=dict(color=PATH_COLORS[0], width=2.5, dash="dash")),
     ])
     for label, x in minima:
@@ -100,9 +103,9 @@ def train_test_figure(s, train, test, minima: Sequence[tuple[str, float]], heigh
         fig.add_trace(go.Scatter(x=[x, x], y=[train[i], test[i]], mode="lines+markers", showlegend=False,
                                  line=dict(color="#777", width=1, dash="dot"), marker=dict(size=8, color="#333"),
                                  hovertemplate=f"{label}<br>%{{y:.3g}}<extra></extra>"))
-        fig.add_annotation(x=x, y=test[i], text=f"{label}: test {test[i]:.2f}", showarrow=True, arrowhead=2,
+        fig.add_annotation(x=x, y=test[i], text=tr("{label}: test {value:.2f}", label=label, value=test[i]), showarrow=True, arrowhead=2,
                            ay=-35, font=dict(size=12))
-    fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=40), xaxis_title="x (slice y = 0)",
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=40), xaxis_title=tr("x (slice y = 0)"),
                       yaxis_title="L", legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0))
     return fig
 
@@ -121,7 +124,7 @@ def batch_surfaces_figure(ws, bs, panels, height: int = 330) -> go.Figure:
         if p.minimum is not None:
             fig.add_trace(go.Scatter(x=[p.minimum[0]], y=[p.minimum[1]], mode="markers", showlegend=False,
                                      marker=dict(size=12, color="white", line=dict(color="black", width=2)),
-                                     hovertemplate=f"minimum of {p.label}<br>w=%{{x:.3g}}, b=%{{y:.3g}}<extra></extra>"),
+                                     hovertemplate=tr("minimum of {label}", label=p.label) + "<br>w=%{x:.3g}, b=%{y:.3g}<extra></extra>"),
                           row=1, col=col)
         else:  # one example (or equal x): every (w, b) with w·x + b = y is a minimum
             fig.add_trace(go.Scatter(x=ws, y=p.y[0] - ws * p.x[0], mode="lines", showlegend=False,

@@ -6,13 +6,15 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from i18n import mark, tr
+
 from figures.landscape import critical_traces
 from figures.style import SURFACE_COLORSCALE
 
 # Signature map: how many Hessian eigenvalues are positive (0, 1, 2).
 SIGNATURE_COLORS = ("#D6604D", "#F7F7F7", "#4393C3")
-SIGNATURE_LABELS = ("both negative (concave: maximum-like)", "mixed signs (saddle-like)",
-                    "both positive (convex: minimum-like)")
+SIGNATURE_LABELS = (mark("both negative (concave: maximum-like)"), mark("mixed signs (saddle-like)"),
+                    mark("both positive (convex: minimum-like)"))
 
 
 class Arrow(NamedTuple):
@@ -38,7 +40,8 @@ def add_arrows(fig: go.Figure, arrows: Sequence[Arrow], row=None, col=None) -> g
     return fig
 
 
-def point_marker(point, label: str = "picked point θ'") -> go.Scatter:
+def point_marker(point, label: str | None = None) -> go.Scatter:
+    label = tr("picked point θ'") if label is None else label
     return go.Scatter(x=[float(point[0])], y=[float(point[1])], mode="markers", name=label,
                       marker=dict(size=13, color="#E69F00", symbol="star", line=dict(color="black", width=1)),
                       hovertemplate=f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>")
@@ -49,11 +52,11 @@ def signature_figure(xs, ys, positive_count, critical=(), point=None, height: in
     colorscale = [[0.0, SIGNATURE_COLORS[0]], [1 / 3, SIGNATURE_COLORS[0]], [1 / 3, SIGNATURE_COLORS[1]],
                   [2 / 3, SIGNATURE_COLORS[1]], [2 / 3, SIGNATURE_COLORS[2]], [1.0, SIGNATURE_COLORS[2]]]
     counts = np.asarray(positive_count, np.float32)
-    labels = np.array(SIGNATURE_LABELS)[np.asarray(positive_count, int)]
+    labels = np.array([tr(text) for text in SIGNATURE_LABELS])[np.asarray(positive_count, int)]
     fig = go.Figure(go.Heatmap(
         x=np.asarray(xs, np.float32), y=np.asarray(ys, np.float32), z=counts, zmin=-0.5, zmax=2.5,
         colorscale=colorscale, customdata=labels, hovertemplate="(%{x:.3g}, %{y:.3g})<br>%{customdata}<extra></extra>",
-        colorbar=dict(tickvals=[0, 1, 2], ticktext=["0 positive", "1 positive", "2 positive"], thickness=10,
+        colorbar=dict(tickvals=[0, 1, 2], ticktext=[tr("{count} positive", count=k) for k in range(3)], thickness=10,
                       title=dict(text="λ > 0", side="right"))))
     for t in critical_traces(critical):
         fig.add_trace(t)
@@ -70,10 +73,10 @@ def taylor_figure(local, height: int = 480, uirevision: str = "taylor") -> go.Fi
     c = local.center
     fig = go.Figure([
         go.Surface(x=local.xs, y=local.ys, z=local.loss, colorscale=SURFACE_COLORSCALE, showscale=False,
-                   name="L (true)", opacity=0.95, hovertemplate="true L=%{z:.4g}<extra></extra>"),
+                   name=tr("L (true)"), opacity=0.95, hovertemplate=tr("true L") + "=%{z:.4g}<extra></extra>"),
         go.Surface(x=local.xs, y=local.ys, z=local.quadratic, colorscale=[[0, "#E69F00"], [1, "#E69F00"]],
-                   showscale=False, opacity=0.45, name="Taylor quadratic Q",
-                   hovertemplate="quadratic Q=%{z:.4g}<extra></extra>"),
+                   showscale=False, opacity=0.45, name=tr("Taylor quadratic Q"),
+                   hovertemplate=tr("quadratic Q") + "=%{z:.4g}<extra></extra>"),
         go.Scatter3d(x=[c.point[0]], y=[c.point[1]], z=[c.value], mode="markers", name="θ'",
                      marker=dict(size=6, color="black")),
     ])

@@ -1,8 +1,12 @@
 """Shared look: colours, marker symbols, and the animation controls."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import plotly.graph_objects as go
+
+from i18n import tr
 
 # Okabe–Ito: distinguishable with every common colour-vision deficiency.
 PATH_COLORS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
@@ -36,9 +40,9 @@ def animation_controls(frame_names: list[str], duration_ms: int, redraw: bool = 
             type="buttons", direction="left", showactive=False, x=0.0, y=y, xanchor="left", yanchor="top",
             pad=dict(t=0, r=4), font=dict(size=12),
             buttons=[
-                dict(label="Play", method="animate", args=[None, {**play, "fromcurrent": False}]),
-                dict(label="Continue", method="animate", args=[None, {**play, "fromcurrent": True}]),
-                dict(label="Pause", method="animate",
+                dict(label=tr("Play"), method="animate", args=[None, {**play, "fromcurrent": False}]),
+                dict(label=tr("Continue"), method="animate", args=[None, {**play, "fromcurrent": True}]),
+                dict(label=tr("Pause"), method="animate",
                      args=[[None], dict(frame=dict(duration=0, redraw=redraw), mode="immediate")]),
             ],
         )],
@@ -46,7 +50,7 @@ def animation_controls(frame_names: list[str], duration_ms: int, redraw: bool = 
             # Its own row under the buttons, full width; no tick labels (the current step says it).
             active=len(frame_names) - 1, x=0.0, len=1.0, y=y - 0.1, yanchor="top", pad=dict(t=0, b=0),
             ticklen=0, minorticklen=0, font=dict(size=1, color="rgba(0,0,0,0)"),
-            currentvalue=dict(prefix="step ", font=dict(size=12, color="#555"), xanchor="right"),
+            currentvalue=dict(prefix=tr("step") + " ", font=dict(size=12, color="#555"), xanchor="right"),
             steps=[dict(method="animate", label=name,
                         args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=redraw),
                                            transition=dict(duration=0))])
@@ -85,3 +89,59 @@ class AnimatedFigure(go.Figure):
         d["frames"] = self._raw_frames
         d.setdefault("layout", {}).update(self._raw_layout)
         return d
+
+
+# Greys chosen for a white page; on a dark page they turn to their light mirror images.
+DARK_MIRROR = {"#333": "#EEEEEE", "#444": "#DDDDDD", "#555": "#BBBBBB", "#777": "#AAAAAA"}
+_SCALED = {"font": ("size",), "tickfont": ("size",), "marker": ("size",), "line": ("width",)}
+
+
+def _restyle(node, scale: float, dark: bool, parent: str = "") -> None:
+    """Scale font sizes, marker sizes and line widths by ``scale``; mirror dark greys when ``dark`` (in place)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and key in _SCALED.get(parent, ()):
+                node[key] = value * scale
+            elif dark and key == "color" and isinstance(value, str) and value in DARK_MIRROR:
+                node[key] = DARK_MIRROR[value]
+            else:
+                _restyle(value, scale, dark, key)
+    elif isinstance(node, list):
+        for item in node:
+            _restyle(item, scale, dark, parent)
+
+
+def for_display(fig: go.Figure, scale: float = 1.0, dark: bool = False) -> go.Figure:
+    """Fit ``fig`` to where it is shown (in place): ``scale`` > 1 for a projector, ``dark`` for a dark theme.
+
+    Backgrounds, grid lines and default text colours come from Streamlit's
+    theme (``st.plotly_chart`` applies it for light and dark); this fixes what
+    the figure sets itself: explicit font and marker sizes, line widths, greys.
+    An ``AnimatedFigure``'s raw frames and controls are restyled too, so the
+    animation keeps the same look.
+    """
+    if scale == 1.0 and not dark:
+        return fig
+    with fig.batch_update():
+        for trace in fig.data:
+            # Only the small style parts are rewritten: re-validating a trace's arrays would cost more than the rest.
+            for part in ("marker", "line", "textfont", "colorbar"):
+                if part in trace:
+                    old = trace[part].to_plotly_json()
+                    if not old:
+                        continue
+                    new = copy.deepcopy(old)
+                    _restyle(new, scale, dark, part)
+                    if new != old:
+                        trace[part] = new
+        layout = fig.layout.to_plotly_json()
+        _restyle(layout, scale, dark)
+        if scale != 1.0:
+            layout.setdefault("font", {})["size"] = layout.get("font", {}).get("size", 12 * scale)
+            if "height" in layout:
+                layout["height"] = layout["height"] * min(scale, 1.2)
+        fig.layout = layout
+    if isinstance(fig, AnimatedFigure):
+        _restyle(fig._raw_frames, scale, dark)
+        _restyle(fig._raw_layout, scale, dark)
+    return fig

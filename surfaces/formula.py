@@ -52,10 +52,13 @@ _TOKEN = re.compile(r"(?:(?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9
 class FormulaError(ValueError):
     """A formula that cannot be used; ``position`` is the index of the offending character in the text."""
 
-    def __init__(self, message: str, position: int):
-        super().__init__(f"{message} (at position {position})")
-        self.message = message
+    def __init__(self, template: str, position: int, **values):
+        # The template and its values stay apart so an interface can translate
+        # the template (``i18n.tr(err.template, **err.values)``).
+        self.template, self.values = template, values
+        self.message = template.format(**values)
         self.position = position
+        super().__init__(f"{self.message} (at position {position})")
 
 
 class Node(NamedTuple):
@@ -74,8 +77,9 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
         m = _TOKEN.match(text, i)
         if not m or m.end() == i:
             char = text[i]
-            hint = " (use ** for powers)" if char == "^" else ""
-            raise FormulaError(f"{char!r} is not allowed here{hint}", i)
+            if char == "^":
+                raise FormulaError("'^' is not allowed here (use ** for powers)", i)
+            raise FormulaError("{char} is not allowed here", i, char=repr(char))
         kind = m.lastgroup
         start = m.start(kind)
         out.append((kind, m.group(kind), start))
@@ -96,20 +100,21 @@ class _Parser:
     def take(self, value: str | None = None):
         tok = self.peek()
         if value is not None and tok[1] != value:
-            found = "the end of the formula" if tok[0] == "end" else repr(tok[1])
-            raise FormulaError(f"expected {value!r}, found {found}", tok[2])
+            if tok[0] == "end":
+                raise FormulaError("expected {token}, found the end of the formula", tok[2], token=repr(value))
+            raise FormulaError("expected {token}, found {found}", tok[2], token=repr(value), found=repr(tok[1]))
         self.i += 1
         return tok
 
     def node(self, *args) -> Node:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise FormulaError(f"the formula is too large (more than {MAX_NODES} parts)", args[-1])
+            raise FormulaError("the formula is too large (more than {limit} parts)", args[-1], limit=MAX_NODES)
         return Node(*args)
 
     def expr(self, depth: int) -> Node:
         if depth > MAX_DEPTH:
-            raise FormulaError(f"nested more than {MAX_DEPTH} levels deep", self.peek()[2])
+            raise FormulaError("nested more than {limit} levels deep", self.peek()[2], limit=MAX_DEPTH)
         left = self.term(depth)
         while self.peek()[1] in ("+", "-"):
             _, op, pos = self.take()
@@ -125,7 +130,7 @@ class _Parser:
 
     def unary(self, depth: int) -> Node:
         if depth > MAX_DEPTH:
-            raise FormulaError(f"nested more than {MAX_DEPTH} levels deep", self.peek()[2])
+            raise FormulaError("nested more than {limit} levels deep", self.peek()[2], limit=MAX_DEPTH)
         if self.peek()[1] in ("+", "-"):
             _, op, pos = self.take()
             inner = self.unary(depth + 1)
@@ -144,7 +149,8 @@ class _Parser:
         if kind == "number":
             v = float(value)
             if not math.isfinite(v) or abs(v) > MAX_NUMBER:
-                raise FormulaError(f"the number {value[:20]} is too large (limit {MAX_NUMBER:g})", pos)
+                raise FormulaError("the number {number} is too large (limit {limit:g})", pos, number=value[:20],
+                                   limit=MAX_NUMBER)
             return self.node("num", v, (), pos)
         if kind == "name":
             if value in VARIABLES:
@@ -160,17 +166,18 @@ class _Parser:
                     args.append(self.expr(depth + 1))
                 self.take(")")
                 if len(args) != arity:
-                    raise FormulaError(f"{value} takes {arity} argument{'s' if arity > 1 else ''}, got {len(args)}",
-                                       pos)
+                    raise FormulaError("{name} takes {arity} argument(s), got {count}", pos, name=value, arity=arity,
+                                       count=len(args))
                 return self.node("call", value, tuple(args), pos)
             allowed = ", ".join([*VARIABLES, *CONSTANTS, *FUNCTIONS])
-            raise FormulaError(f"unknown name {value[:20]!r}; allowed: {allowed}", pos)
+            raise FormulaError("unknown name {name}; allowed: {allowed}", pos, name=repr(value[:20]), allowed=allowed)
         if value == "(":
             inner = self.expr(depth + 1)
             self.take(")")
             return inner
-        found = "the end of the formula" if kind == "end" else repr(value)
-        raise FormulaError(f"expected a number, x, y, a function or '(', found {found}", pos)
+        if kind == "end":
+            raise FormulaError("expected a number, x, y, a function or '(', found the end of the formula", pos)
+        raise FormulaError("expected a number, x, y, a function or '(', found {found}", pos, found=repr(value))
 
 
 def _fold(node: Node) -> Node:
@@ -194,7 +201,8 @@ def _fold(node: Node) -> Node:
     except (OverflowError, ValueError, ZeroDivisionError):
         v = math.inf
     if isinstance(v, complex) or not math.isfinite(v) or abs(v) > MAX_NUMBER:
-        raise FormulaError(f"this constant part is too large or undefined (limit {MAX_NUMBER:g})", node.position)
+        raise FormulaError("this constant part is too large or undefined (limit {limit:g})", node.position,
+                       limit=MAX_NUMBER)
     return Node("num", float(v), (), node.position)
 
 
@@ -203,14 +211,15 @@ def parse(text: str) -> Node:
     if not isinstance(text, str):
         raise FormulaError("a formula must be text", 0)
     if len(text) > MAX_LENGTH:
-        raise FormulaError(f"the formula is {len(text):,} characters long; the limit is {MAX_LENGTH}", MAX_LENGTH)
+        raise FormulaError("the formula is {length:,} characters long; the limit is {limit}", MAX_LENGTH,
+                           length=len(text), limit=MAX_LENGTH)
     if not text.strip():
         raise FormulaError("the formula is empty", 0)
     parser = _Parser(text)
     tree = parser.expr(0)
     kind, value, pos = parser.peek()
     if kind != "end":
-        raise FormulaError(f"unexpected {value!r} after a complete formula", pos)
+        raise FormulaError("unexpected {token} after a complete formula", pos, token=repr(value))
     return _fold(tree)
 
 

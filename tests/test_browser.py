@@ -34,6 +34,7 @@ IGNORED_CONSOLE = [  # Streamlit itself asks for these under a sub-page path
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = Path(os.environ.get("BROWSER_SHOTS", ROOT / "shots"))
+PLAY = {"en": "Play", "zh": "播放"}  # the animation's Play button in each language
 pytestmark = pytest.mark.browser
 
 
@@ -169,23 +170,74 @@ def test_shared_link_reproduces_the_experiment_and_click_moves_the_start(server,
             "(v) => { const e = [...document.querySelectorAll('input')].find(i => i.getAttribute('aria-label') === 'start 1: x');"
             " return e && e.value !== v; }", arg=before, polling=250, timeout=60_000)
         page.wait_for_function(READY_JS, polling=250, timeout=120_000)
-        assert float(x_input.input_value()) == pytest.approx(-2 + 0.8 * 4, abs=0.25)
+        moved = x_input.input_value()
+        assert float(moved) == pytest.approx(-2 + 0.8 * 4, abs=0.25)
         assert_healthy(page, problems)
+        # The "Share this experiment" link carries all of it, the click included: open it afresh.
+        page.get_by_text("Share this experiment").click()
+        link = page.locator('[data-testid="stPopoverBody"] code').inner_text().strip()
+        assert link.startswith(server) and "surface=rosenbrock" in link and "steps=120" in link, link
     finally:
         page.close()
+    shared, problems = open_page(browser, link)
+    try:
+        assert_healthy(shared, problems)
+        sidebar = shared.locator('[data-testid="stSidebar"]')
+        assert "Rosenbrock banana." in shared.locator('[data-testid="stMain"]').inner_text()
+        assert sidebar.get_by_role("spinbutton", name="Steps").input_value() == "120"
+        assert sidebar.get_by_role("spinbutton", name="start 1: x").input_value() == moved
+        legend = shared.locator(".js-plotly-plot").first.locator(".legendtext").evaluate_all("els => els.map(e => e.textContent)")
+        assert "1. Adam" in legend, legend  # optimizer 1 as linked, not the default
+    finally:
+        shared.close()
+
+
+def test_presentation_mode_in_a_dark_theme(server, browser):
+    """A projector link: sidebar closed, explanation folded, larger figures; the figures follow the dark theme."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
+    try:
+        page.goto(f"{server}/momentum?present=1&lang=zh", wait_until="domcontentloaded")
+        page.wait_for_function(READY_JS, polling=250, timeout=180_000)
+        assert_healthy(page, problems)
+        assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
+        assert page.locator('[data-testid="stExpander"]').filter(has_text="说明").count() >= 1
+        looks = page.evaluate("""() => {
+          const gd = document.querySelector('.js-plotly-plot');
+          return {font: gd._fullLayout.font.size, color: gd._fullLayout.font.color,
+                  paper: gd._fullLayout.paper_bgcolor,
+                  app: getComputedStyle(document.querySelector('[data-testid="stApp"]')).backgroundColor};
+        }""")
+        assert looks["font"] >= 18, looks  # 1.5 × the normal size
+
+        def brightness(colour: str) -> float:
+            r, g, b = (float(v) for v in re.findall(r"[\d.]+", colour)[:3]) if colour.startswith("rgb") else (
+                int(colour[i:i + 2], 16) for i in (1, 3, 5))
+            return (r + g + b) / 3
+
+        assert brightness(looks["app"]) < 80 and brightness(looks["color"]) > 150, looks  # light text on dark
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "momentum_presentation_dark.png"), full_page=False)
+    finally:
+        context.close()
 
 
 def test_every_page_file_is_covered():
     assert sorted(PAGES.values()) == sorted(p.name for p in (ROOT / "app_pages").glob("*.py"))
 
 
+@pytest.mark.parametrize("language", ["en", "zh"])
 @pytest.mark.parametrize("path", list(PAGES))
-def test_page_loads_draws_and_animates(server, browser, path):
-    page, problems = open_page(browser, f"{server}/{path}")
+def test_page_loads_draws_and_animates(server, browser, path, language):
+    page, problems = open_page(browser, f"{server}/{path}" + ("?lang=zh" if language == "zh" else ""))
     try:
         assert_healthy(page, problems)
+        title = page.locator("h1").first.inner_text()
+        assert bool(re.search(r"[\u4e00-\u9fff]", title)) == (language == "zh"), title
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{path or 'home'}.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{path or 'home'}{'_zh' if language == 'zh' else ''}.png"), full_page=True)
         anim = page.evaluate(FIRST_ANIMATED_JS)
         if PAGES[path] in ANIMATED:
             assert anim is not None, f"{PAGES[path]} must have an animated chart"
@@ -193,7 +245,7 @@ def test_page_loads_draws_and_animates(server, browser, path):
             return
         before = page.evaluate(LAYERS_JS, anim["index"])
         chart = page.locator(".js-plotly-plot").nth(anim["index"])
-        chart.locator(".updatemenu-button").filter(has_text="Play").first.click()
+        chart.locator(".updatemenu-button").filter(has_text=PLAY[language]).first.click()
         page.wait_for_function(f"() => window.__frames >= {anim['frames']}", polling=200, timeout=60_000)
         after = page.evaluate(LAYERS_JS, anim["index"])
         assert after["current"] not in (None, before["current"]) or before["current"] is None

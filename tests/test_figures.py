@@ -123,3 +123,24 @@ def test_exports_hold_the_runs_and_the_grid():
     np.testing.assert_allclose(g[:, 2], grid.loss.ravel(), rtol=1e-6)
     html = figures.figure_html(figures.contour_figure(grid, []), "Himmelblau")
     assert html.lower().startswith("<!doctype html>") and "<title>Himmelblau</title>" in html and "plotly" in html.lower()
+
+
+def test_presentation_scale_and_dark_theme_restyle_traces_frames_and_controls(race):
+    grid, sets, _ = race
+    fig = figures.contour_figure(grid, sets, max_frames=20)
+    before = fig.to_dict()
+    figures.for_display(fig, scale=1.5)
+    after = fig.to_dict()
+    heads = [t for t in before["data"] if t.get("name") == "position"][0]["marker"]["size"]
+    assert [t for t in after["data"] if t.get("name") == "position"][0]["marker"]["size"] == 1.5 * heads
+    assert after["frames"][3] == before["frames"][3]  # frames move points only; the larger style stays on Play
+    assert after["layout"]["font"]["size"] == 18 and after["layout"]["height"] == pytest.approx(
+        1.2 * before["layout"]["height"])
+    assert after["layout"]["sliders"][0]["currentvalue"]["font"]["size"] == 18
+    assert after["data"][0]["z"] == before["data"][0]["z"]  # the data itself is untouched
+    line = figures.line_race_figure(np.linspace(-1, 1, 50), np.linspace(-1, 1, 50) ** 2,
+                                    [figures.LinePath("a", np.zeros(11), np.zeros(11))])
+    assert line.to_dict()["data"][0]["line"]["color"] == "#444"
+    figures.for_display(line, dark=True)
+    assert line.to_dict()["data"][0]["line"]["color"] == figures.style.DARK_MIRROR["#444"]
+    assert line.to_dict()["layout"]["sliders"][0]["currentvalue"]["font"]["color"] == "#BBBBBB"

@@ -58,26 +58,36 @@ def test_valid_expressions_evaluate_like_numpy(expression):
     np.testing.assert_allclose(ours[both], theirs[both], rtol=2e-3, atol=1e-4)
 
 
+def parse_seconds(text: str) -> float:
+    """The parse time of ``text`` (best of three, so a GC pause or a busy CI core is not counted as parse cost).
+
+    Only FormulaError may escape the parser.
+    """
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        try:
+            formula.parse(text)
+        except FormulaError:
+            pass
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.text(max_size=300))
 def test_random_text_raises_only_formula_errors_quickly(text):
-    start = time.perf_counter()
     try:
         formula.parse(text)
     except FormulaError as err:
         assert 0 <= err.position <= max(len(text), formula.MAX_LENGTH)
-    assert time.perf_counter() - start < 0.1
+    assert parse_seconds(text) < 0.1
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="xy0123456789.e+-*/(), sincoqrtabpilgmh", max_size=120))
 def test_grammar_like_text_raises_only_formula_errors_quickly(text):
-    start = time.perf_counter()
-    try:
-        formula.parse(text)
-    except FormulaError:
-        pass
-    assert time.perf_counter() - start < 0.1
+    assert parse_seconds(text) < 0.1
 
 
 HOSTILE = [

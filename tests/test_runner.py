@@ -115,3 +115,19 @@ def test_unknown_names_list_the_valid_ones():
         optimizers.run("himmelblau", "adamm", (0, 0), 10)
     with pytest.raises(KeyError, match="cosine"):
         optimizers.run("himmelblau", "adam", (0, 0), 10, schedule="cosin")
+
+
+def test_compile_caches_are_bounded_and_clearing_them_keeps_the_results():
+    """Each compiled function is cleared above its limit (typed formulas would otherwise grow memory without end)."""
+    import compute
+
+    runner = optimizers.runner._scan_trajectories
+    start = np.array([[1.0, 1.0]], np.float32)
+    first = optimizers.trajectories("himmelblau", "adam", start, 40, lr=0.05)
+    optimizers.trajectories("himmelblau", "adam", start, 900, lr=0.05)  # another step bucket: another executable
+    assert runner in compute.compiled_functions() and runner._cache_size() >= 2
+    assert compute.trim_compile_caches(limit=1) >= 1
+    assert runner._cache_size() == 0
+    again = optimizers.trajectories("himmelblau", "adam", start, 40, lr=0.05)
+    assert runner._cache_size() == 1
+    np.testing.assert_array_equal(again.path, first.path)
