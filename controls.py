@@ -26,6 +26,7 @@ from i18n import mark, tr
 from optimizers.registry import HyperParam
 
 BIND = "query-params"
+_LINK_NOTES = "_link_notes"  # session key: notes on the link's lang / present values, shown by the page
 _BOUND = "_bound_widgets"  # session key: {widget key: default} of this run's URL-bound widgets (for the share link)
 
 
@@ -47,6 +48,8 @@ class UrlCheck:
         self.page = page
         self.notes: list[str] = []
         self.active = not st.session_state.get(f"_url_checked_{page}", False)
+        if self.active:
+            self.notes += st.session_state.pop(_LINK_NOTES, [])  # the entry point's refusals (lang, present)
 
     def check(self, key: str, valid: Callable[[str], bool], expected: str) -> None:
         if not self.active or key not in st.query_params:
@@ -112,6 +115,13 @@ def app_settings() -> Settings:
     the URL each run because switching pages clears the query string.
     """
     codes = list(i18n.LANGUAGES)
+    for key, valid, expected in (("lang", codes, tr("one of {names}", names=", ".join(codes))),
+                                 ("present", ("0", "1"), tr("0 or 1"))):
+        raw = st.query_params.get(key)
+        if key not in st.session_state and raw is not None and raw not in valid:
+            # Refused before the page runs (the value is then dropped from the URL): the page's UrlCheck shows it.
+            st.session_state.setdefault(_LINK_NOTES, []).append(
+                tr("`{key}={raw}` ignored ({expected}); using the default.", key=key, raw=raw[:40], expected=expected))
     if "lang" not in st.session_state:
         st.session_state["lang"] = st.query_params.get("lang") if st.query_params.get("lang") in codes else i18n.DEFAULT
     if "present" not in st.session_state:
@@ -168,10 +178,7 @@ def page_header(title: str, caption: str, page: str) -> tuple:
     st.title(title)
     with prose(tr("About this page")):
         st.caption(caption)
-    url = UrlCheck(page)
-    url.check("lang", lambda raw: raw in i18n.LANGUAGES, tr("one of {names}", names=", ".join(i18n.LANGUAGES)))
-    url.check("present", lambda raw: raw in ("0", "1"), tr("0 or 1"))
-    return st.container(), url
+    return st.container(), UrlCheck(page)
 
 
 def _is_number_in(low: float, high: float, integer: bool = False) -> Callable[[str], bool]:

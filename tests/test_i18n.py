@@ -225,3 +225,34 @@ def test_every_page_renders_in_english_without_chinese(name):
     at = run_page(name, "en")
     texts = screen_texts(at)
     assert not [t for t in texts if re.search(r"[\u4e00-\u9fff]", t) and "语言" not in t and "简体中文" not in t]
+
+
+def test_an_unknown_language_in_a_link_falls_back_to_english_with_a_note():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params["lang"] = "xx"
+    at.run()
+    at.switch_page("app_pages/momentum.py").run()
+    assert not at.exception and at.title[0].value == "Momentum"
+    assert any("lang=xx" in w.value and "en, zh" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_the_language_switch_changes_the_page_and_the_link():
+    at = run_page("home", "en")
+    at.selectbox(key="lang").set_value("zh").run()
+    assert at.title[0].value == zh.TEXTS["Error-surface lab"] and at.query_params["lang"] in ("zh", ["zh"])
+    at.selectbox(key="lang").set_value("en").run()
+    assert at.title[0].value == "Error-surface lab" and "lang" not in at.query_params
+
+
+def test_presentation_mode_folds_the_explanations_and_keeps_the_figures():
+    plain = run_page("playground", "en")
+    at = run_page("playground", "en")
+    at.toggle(key="present").set_value(True).run()
+    assert at.query_params["present"] in ("1", ["1"])
+    labels = [e.label for e in at.expander]
+    assert "About this page" in labels and "Explanation" in labels
+    assert len(at.get("plotly_chart")) == len(plain.get("plotly_chart"))
+    fonts = [json.loads(c.proto.spec)["layout"].get("font", {}).get("size") for c in at.get("plotly_chart")]
+    assert all(f and f >= 18 for f in fonts), fonts
