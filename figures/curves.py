@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from i18n import tr
 
-from figures.style import PATH_COLORS
+from figures.style import PATH_COLORS, PrebuiltFigure
 
 
 class Series(NamedTuple):
@@ -38,7 +38,7 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
     ``y_from_zero``: a linear y axis that starts at 0, so a flat curve looks flat.
     """
     x_title = tr("step t") if x_title is None else x_title
-    fig = go.Figure()
+    traces = []
     for s in series:
         ys = np.atleast_2d(np.asarray(s.y, np.float64))
         steps = np.arange(ys.shape[1])
@@ -49,24 +49,23 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
         for j, y in enumerate(ys[:, steps]):
             if log_y:
                 y = np.where(y > 0, y, np.nan)
-            fig.add_trace(go.Scattergl(
+            traces.append(go.Scattergl(
                 x=(np.maximum(xs[steps], 1) if log_x else xs[steps]).astype(np.int32 if s.x is None else np.float32),
                 y=y.astype(np.float32),
                 mode="lines", name=s.label,
                 legendgroup=s.label, showlegend=legend and j == 0,
                 line=dict(color=PATH_COLORS[s.color_index % len(PATH_COLORS)], width=2, dash=s.dash),
                 hovertemplate=f"{s.label}<br>t=%{{x}}<br>%{{y:.4g}}<extra></extra>"))
+    fig = PrebuiltFigure(data=traces, raw_layout=dict(
+        title=dict(text=title, x=0.01, font=dict(size=14)), height=height, margin=dict(l=50, r=10, t=40, b=40),
+        xaxis=dict(title=dict(text=x_title), type="log" if log_x else "linear"),
+        yaxis=dict(title=dict(text=y_title), type="log" if log_y else "linear", exponentformat="power",
+                   rangemode="tozero" if y_from_zero and not log_y else "normal", minor=dict(showgrid=False)),
+        legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, bgcolor="rgba(0,0,0,0)"),
+        hovermode="x unified"))
     for x, y, text in markers:
         fig.add_annotation(x=x, y=np.log10(y) if log_y and y > 0 else y, text=text, showarrow=True, arrowhead=2,
                            font=dict(size=11))
-    fig.update_layout(
-        title=dict(text=title, x=0.01, font=dict(size=14)), height=height, margin=dict(l=50, r=10, t=40, b=40),
-        xaxis=dict(title=x_title, type="log" if log_x else "linear"), yaxis=dict(title=y_title, type="log" if log_y else "linear", exponentformat="power",
-                                              rangemode="tozero" if y_from_zero and not log_y else "normal",
-                                              minor=dict(showgrid=False)),
-        legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, bgcolor="rgba(0,0,0,0)"),
-        hovermode="x unified",
-    )
     return fig
 
 

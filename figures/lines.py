@@ -10,7 +10,7 @@ from i18n import tr
 from plotly.subplots import make_subplots
 
 from figures.landscape import typed_array
-from figures.style import PATH_COLORS, SURFACE_COLORSCALE, AnimatedFigure, animation_controls, frame_indices
+from figures.style import PATH_COLORS, SURFACE_COLORSCALE, PrebuiltFigure, animation_controls, frame_indices
 
 
 def weights_figure(weights, t: int, momentum: float, height: int = 300) -> go.Figure:
@@ -61,7 +61,7 @@ def line_race_figure(s_grid, profile, runs: Sequence[LinePath], *, max_frames: i
                for i, r in enumerate(runs)]
     ids = list(range(1, 1 + 2 * len(runs)))
     frames = [dict(data=moving(int(k)), traces=ids, name=str(int(k))) for k in idx]
-    fig = AnimatedFigure(data=[curve, *traces], raw_frames=frames,
+    fig = PrebuiltFigure(data=[curve, *traces], raw_frames=frames,
                          raw_layout=animation_controls([str(int(k)) for k in idx], duration_ms, y=-0.2))
     # The y range covers what the balls visit, not the far walls of the curve.
     visited = np.concatenate([np.asarray(r.loss, np.float64) for r in runs])

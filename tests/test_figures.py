@@ -99,7 +99,7 @@ def test_curves_use_log_axis_only_for_wide_positive_ranges():
     assert figures.wide_range([1e-3, 1.0]) and not figures.wide_range([0.5, 1.0]) and not figures.wide_range([-1, 10])
     fig = figures.step_curves_figure([figures.Series("a", np.array([1.0, np.nan, 0.1]))], title="t", y_title="y",
                                      log_y=True)
-    assert fig.layout.yaxis.type == "log" and len(fig.data) == 1
+    assert fig.to_dict()["layout"]["yaxis"]["type"] == "log" and len(fig.data) == 1
 
 
 def test_exports_hold_the_runs_and_the_grid():
