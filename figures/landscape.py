@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from i18n import tr
 
-from figures.style import (CRITICAL_STYLE, MAX_FRAMES, PATH_COLORS, SURFACE_COLORSCALE, PrebuiltFigure,
+from figures.style import (CRITICAL_STYLE, MAX_FRAMES, PATH_COLORS, SURFACE_COLORSCALE, Float32Rows, PrebuiltFigure,
                            animation_controls, frame_indices)
 
 
@@ -58,25 +58,6 @@ def typed_array(values) -> dict:
     """
     a = np.ascontiguousarray(values, dtype=np.float32)
     return {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
-
-
-_NAN32 = np.float32(np.nan).tobytes()
-
-
-class _Sampled:
-    """One optimizer's coordinate at the frame steps, a row of float32 bytes per start.
-
-    Frame f draws the first f + 1 samples of every start with a NaN gap after
-    each: a slice of these bytes, so the ~100 frames cost one base64 pass each
-    and no NumPy calls (they were a third of a figure's build time).
-    """
-
-    def __init__(self, values: np.ndarray):  # (starts, frames)
-        self.rows = [np.ascontiguousarray(v, dtype=np.float32).tobytes() for v in values]
-
-    def first(self, n: int) -> dict:
-        joined = b"".join(row[: 4 * n] + _NAN32 for row in self.rows)
-        return {"dtype": "f4", "bdata": base64.b64encode(joined).decode("ascii")}
 
 
 def _heads(paths: np.ndarray, upto: int, col: int) -> np.ndarray:
@@ -170,8 +151,8 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
     fixed += critical_traces(critical, legend=critical_legend)
     animated_ids = list(range(len(fixed), len(fixed) + len(paths) + 1))
 
-    xs = [_Sampled(ps.paths[:, idx, 0]) for ps in paths]
-    ys = [_Sampled(ps.paths[:, idx, 1]) for ps in paths]
+    xs = [Float32Rows(ps.paths[:, idx, 0]) for ps in paths]
+    ys = [Float32Rows(ps.paths[:, idx, 1]) for ps in paths]
 
     def moving(upto: int) -> list[dict]:
         n = int(np.searchsorted(idx, upto, side="right"))  # frame steps drawn so far
@@ -238,9 +219,9 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
         # Paths may leave the drawn domain (and the z range): clip so they stay in the box.
         return np.clip(z_of(loss) + lift, zmin, zmax + lift)
 
-    xs = [_Sampled(ps.paths[:, idx, 0]) for ps in paths]
-    ys = [_Sampled(ps.paths[:, idx, 1]) for ps in paths]
-    zs = [_Sampled(clipped_z(ps.losses[:, idx])) for ps in paths]
+    xs = [Float32Rows(ps.paths[:, idx, 0]) for ps in paths]
+    ys = [Float32Rows(ps.paths[:, idx, 1]) for ps in paths]
+    zs = [Float32Rows(clipped_z(ps.losses[:, idx])) for ps in paths]
 
     def moving(upto: int) -> list[dict]:
         n = int(np.searchsorted(idx, upto, side="right"))

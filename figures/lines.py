@@ -10,7 +10,7 @@ from i18n import tr
 from plotly.subplots import make_subplots
 
 from figures.landscape import typed_array
-from figures.style import PATH_COLORS, SURFACE_COLORSCALE, PrebuiltFigure, animation_controls, frame_indices
+from figures.style import PATH_COLORS, SURFACE_COLORSCALE, Float32Rows, PrebuiltFigure, animation_controls, frame_indices
 
 
 def weights_figure(weights, t: int, momentum: float, height: int = 300) -> go.Figure:
@@ -44,9 +44,11 @@ def line_race_figure(s_grid, profile, runs: Sequence[LinePath], *, max_frames: i
     curve = go.Scatter(x=np.asarray(s_grid, np.float32), y=np.asarray(profile, np.float32), mode="lines",
                        name=tr("L along the line"), line=dict(color="#444", width=2), hoverinfo="skip")
 
+    s_rows, loss_rows = [Float32Rows(r.s) for r in runs], [Float32Rows(r.loss) for r in runs]
+
     def moving(upto: int) -> list[dict]:
-        trails = [dict(type="scatter", x=typed_array(r.s[: upto + 1]), y=typed_array(r.loss[: upto + 1]))
-                  for r in runs]
+        trails = [dict(type="scatter", x=s.first(upto + 1, gap=False), y=loss.first(upto + 1, gap=False))
+                  for s, loss in zip(s_rows, loss_rows)]
         balls = [dict(type="scatter", x=typed_array(r.s[upto:upto + 1]), y=typed_array(r.loss[upto:upto + 1]))
                  for r in runs]
         return trails + balls

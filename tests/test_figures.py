@@ -3,6 +3,7 @@ import base64
 import json
 
 import numpy as np
+import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
@@ -144,3 +145,18 @@ def test_presentation_scale_and_dark_theme_restyle_traces_frames_and_controls(ra
     figures.for_display(line, dark=True)
     assert line.to_dict()["data"][0]["line"]["color"] == figures.style.DARK_MIRROR["#444"]
     assert line.to_dict()["layout"]["sliders"][0]["currentvalue"]["font"]["color"] == "#BBBBBB"
+
+
+def test_prebuilt_figure_to_dict_equals_plotlys_own(race):
+    """PrebuiltFigure.to_dict walks the figure once; plotly's deep-copies, then encodes arrays: same result."""
+    grid, sets, critical = race
+    built = figures.contour_figure(grid, sets, critical=critical, click_grid=10, animate=False)
+    figures.add_arrows(built, [figures.Arrow((0.0, 0.0), (1.0, 1.0), "#D55E00", "λ1 = -2")])
+    plain = go.Figure(data=built.data, layout=built.layout)
+    ours, theirs = built.to_dict(), plain.to_dict()
+    raw = set(built._raw_layout)
+    assert ours["data"] == theirs["data"]
+    assert {k: v for k, v in ours["layout"].items() if k not in raw} == theirs["layout"]
+    assert ours["data"][0]["z"]["bdata"] and isinstance(ours["data"][0]["z"], dict)  # arrays as typed arrays
+    ours["data"][0]["name"] = "changed"
+    assert built.data[0].name != "changed"  # a copy, not the figure's own state
