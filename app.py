@@ -4,9 +4,9 @@ import streamlit as st
 import controls
 from i18n import tr
 
-settings = controls.app_settings()  # language and presentation mode, from the URL / the sidebar
+controls.app_settings()  # language and presentation mode, from the URL / the sidebar
 st.set_page_config(page_title=tr("Error-surface lab"), page_icon="⛰️", layout="wide",
-                   initial_sidebar_state="collapsed" if settings.presenting else "auto")
+                   initial_sidebar_state="collapsed" if controls.presenting() else "auto")
 
 PAGES = [
     st.Page("app_pages/home.py", title=tr("Home"), icon=":material/home:", default=True),

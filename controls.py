@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import urllib.parse
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
 import streamlit as st
@@ -60,8 +60,7 @@ class UrlCheck:
         except (ValueError, TypeError):
             ok = False
         if not ok:
-            self.notes.append(tr("`{key}={raw}` ignored ({expected}); using the default.", key=key, raw=raw[:40],
-                                 expected=expected))
+            self.notes.append(refusal_note(key, raw, expected))
 
     def show(self, where) -> None:
         """Called last on a page: the refused link values (first load only) and the link to share."""
@@ -70,6 +69,19 @@ class UrlCheck:
             if self.notes:
                 where.warning(tr("Some values in the link could not be used:") + "\n\n" + "\n".join(f"- {n}" for n in self.notes))
         share_link(where)
+
+
+def refusal_note(key: str, raw: str, expected: str) -> str:
+    """What a page says about a link value it cannot use."""
+    return tr("`{key}={raw}` ignored ({expected}); using the default.", key=key, raw=raw[:40], expected=expected)
+
+
+def keep_in_url(key: str, value: str, default: str) -> None:
+    """Write a choice into the address, or drop it there when it is the default (links stay short)."""
+    if value == default:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = value
 
 
 def share_link(where) -> None:
@@ -94,11 +106,6 @@ def share_link(where) -> None:
                 language=None, wrap_lines=True)
 
 
-class Settings(NamedTuple):
-    language: str
-    presenting: bool
-
-
 PRESENT_SCALE = 1.5  # fonts and markers in presentation mode, for the back row of a lecture hall
 PRESENT_CSS = """<style>
 html { font-size: 22px; }
@@ -106,7 +113,7 @@ html { font-size: 22px; }
 </style>"""
 
 
-def app_settings() -> Settings:
+def app_settings() -> None:
     """The sidebar's language and presentation switches, kept in the URL as ``lang`` and ``present``.
 
     Called by the entry point before any page: it sets this session's language
@@ -120,27 +127,21 @@ def app_settings() -> Settings:
         raw = st.query_params.get(key)
         if key not in st.session_state and raw is not None and raw not in valid:
             # Refused before the page runs (the value is then dropped from the URL): the page's UrlCheck shows it.
-            st.session_state.setdefault(_LINK_NOTES, []).append(
-                tr("`{key}={raw}` ignored ({expected}); using the default.", key=key, raw=raw[:40], expected=expected))
+            st.session_state.setdefault(_LINK_NOTES, []).append(refusal_note(key, raw, expected))
     if "lang" not in st.session_state:
         st.session_state["lang"] = st.query_params.get("lang") if st.query_params.get("lang") in codes else i18n.DEFAULT
     if "present" not in st.session_state:
         st.session_state["present"] = st.query_params.get("present") == "1"
-    language = i18n.use_language(st.session_state["lang"])
+    i18n.use_language(st.session_state["lang"])
     with st.sidebar:
         st.selectbox("Language · 语言", codes, key="lang", format_func=i18n.LANGUAGES.get)
         st.toggle(tr("Presentation mode"), key="present",
                   help=tr("For a projector: larger text, figures and markers; the explanations fold away under "
                           "the figures' titles. Opening a link with it starts with the sidebar closed."))
-    presenting = bool(st.session_state["present"])
-    for key, value, default in (("lang", language, i18n.DEFAULT), ("present", "1" if presenting else "0", "0")):
-        if value == default:
-            st.query_params.pop(key, None)
-        else:
-            st.query_params[key] = value
-    if presenting:
+    keep_in_url("lang", st.session_state["lang"], i18n.DEFAULT)
+    keep_in_url("present", "1" if presenting() else "0", "0")
+    if presenting():
         st.html(PRESENT_CSS)
-    return Settings(language, presenting)
 
 
 def presenting() -> bool:
@@ -287,10 +288,7 @@ def choice_select(label: str, options: list[str], default: str, key: str, url: U
     # that competes with a Session State value only for a non-zero index.
     index = 0 if key in st.session_state else options.index(default)
     value = where.selectbox(label, options, index=index, key=key, format_func=format_func, help=help)
-    if value == default:
-        st.query_params.pop(key, None)
-    else:
-        st.query_params[key] = value
+    keep_in_url(key, value, default)
     return value
 
 
@@ -306,10 +304,7 @@ def multi_select(label: str, options: list[str], default: list[str], key: str, u
             st.session_state[key] = picked
     kwargs = {} if key in st.session_state else {"default": default}
     values = where.multiselect(label, options, key=key, format_func=format_func, help=help, **kwargs)
-    if list(values) == list(default):
-        st.query_params.pop(key, None)
-    else:
-        st.query_params[key] = ",".join(values)
+    keep_in_url(key, ",".join(values), ",".join(default))
     return list(values)
 
 

@@ -35,10 +35,6 @@ def use_language(code: str) -> str:
     return code
 
 
-def language() -> str:
-    return _language.get()
-
-
 def tr(text: str, **values) -> str:
     """``text`` in the current language, with ``values`` filled into its ``{fields}``."""
     lang = _language.get()
