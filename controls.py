@@ -321,6 +321,18 @@ def float_input(label: str, low: float, high: float, default: float, key: str, u
                                     format=fmt))
 
 
+def point_input(labels: tuple[str, str], domain, default, key_of: Callable[[str], str], url: UrlCheck, columns=None,
+                step: float = 0.1, fmt: str = "%.3f") -> tuple[float, float]:
+    """A point (x, y) as two number inputs side by side, each bounded by its range in ``domain``.
+
+    ``key_of(axis)`` names the input (and its URL parameter) for axis "x" or
+    "y"; ``columns``: two containers to put them in (default: two new columns).
+    """
+    columns = columns or st.columns(2)
+    return tuple(float_input(label, low, high, d, key_of(axis), url, where=c, step=step, fmt=fmt)
+                 for label, (low, high), d, axis, c in zip(labels, domain, default, "xy", columns))
+
+
 def optimizer_panel(slot: int, default: str, url: UrlCheck, where=st) -> dict:
     """Optimizer, its hyperparameters and its schedule for one slot of a race.
 

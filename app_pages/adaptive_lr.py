@@ -34,10 +34,8 @@ with st.sidebar:
     controls.preset_button(tr("Lecture example: the elongated valley, η = 10⁻² and 10⁻⁷"), LECTURE, key="a_preset")
     surface = controls.surface_select(url, default="elongated_valley")
     record = surfaces.get(surface)
-    (x0, x1), (y0, y1) = record.domain
-    cx, cy = st.columns(2)
-    sx = controls.float_input(tr("start x"), x0, x1, record.starts[0][0], start_key(surface, "x"), url, where=cx)
-    sy = controls.float_input(tr("start y"), y0, y1, record.starts[0][1], start_key(surface, "y"), url, where=cy)
+    sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, record.starts[0],
+                                  lambda axis: start_key(surface, axis), url)
     st.caption(tr("Every run on this page starts here."))
 start = (sx, sy)
 

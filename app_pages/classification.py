@@ -27,9 +27,8 @@ with st.sidebar:
     controls.preset_button(tr("Lecture example: 3 classes, y₃ = −1000, start where the loss is large"), LECTURE,
                            key="c_preset")
     st.markdown(tr("**Race on both surfaces**"))
-    cx, cy = st.columns(2)
-    sx = controls.float_input(tr("start y₁"), -10.0, 10.0, -8.0, "c_x", url, where=cx)
-    sy = controls.float_input(tr("start y₂"), -10.0, 10.0, 8.0, "c_y", url, where=cy)
+    sx, sy = controls.point_input((tr("start y₁"), tr("start y₂")), ((-10.0, 10.0), (-10.0, 10.0)), (-8.0, 8.0),
+                                  lambda axis: f"c_{axis}", url)
     gd_lr = controls.number_widget(HyperParam("lr", "gradient descent η", 1.0, 1e-3, 100.0, log=True), "c_gd_lr", url)
     adam_lr = controls.number_widget(HyperParam("lr", "Adam η", 0.1, 1e-3, 10.0, log=True), "c_adam_lr", url)
     steps = controls.int_input(tr("steps"), 10, 5000, 300, "c_steps", url)

@@ -40,11 +40,8 @@ with st.sidebar:
     critical = compute.critical_points(surface)
     (x0, x1), (y0, y1) = record.domain
     st.markdown(tr("**Picked point θ'** (or click the map)"))
-    cx, cy = st.columns(2)
-    px = controls.float_input("x", x0, x1, 0.0 if x0 < 0 < x1 else x0, point_key(surface, "x"), url, where=cx,
-                              step=0.05, fmt="%.4f")
-    py = controls.float_input("y", y0, y1, 0.0 if y0 < 0 < y1 else y0, point_key(surface, "y"), url, where=cy,
-                              step=0.05, fmt="%.4f")
+    px, py = controls.point_input(("x", "y"), record.domain, (0.0 if x0 < 0 < x1 else x0, 0.0 if y0 < 0 < y1 else y0),
+                                  lambda axis: point_key(surface, axis), url, step=0.05, fmt="%.4f")
     st.selectbox(tr("…or jump to a critical point"), range(len(critical)), index=None, key="cp_pick",
                  on_change=pick_critical, placeholder=tr("choose from the table"),
                  format_func=lambda i: tr("{k}. {kind} at ({x:.3g}, {y:.3g})", k=i + 1, kind=tr(critical[i].kind),

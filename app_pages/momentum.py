@@ -32,11 +32,9 @@ with st.sidebar:
     controls.preset_button(tr("Lecture example: a small hill between two minima"), LECTURE, key="m_preset")
     surface = controls.surface_select(url, default="local_minima")
     record = surfaces.get(surface)
-    (x0, x1), (y0, y1) = record.domain
     default = (2.3, 0.0) if surface == "local_minima" else record.starts[0]
-    cx, cy = st.columns(2)
-    sx = controls.float_input(tr("start x"), x0, x1, default[0], start_key(surface, "x"), url, where=cx)
-    sy = controls.float_input(tr("start y"), y0, y1, default[1], start_key(surface, "y"), url, where=cy)
+    sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, default,
+                                  lambda axis: start_key(surface, axis), url)
     steps = controls.int_input(tr("Steps"), 2, MAX_STEPS, 300, "m_steps", url)
     lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.01, 1e-4, 1.0, log=True), "m_lr", url)
     lam = controls.number_widget(MOMENTUM, "m_momentum", url)

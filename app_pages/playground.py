@@ -34,18 +34,15 @@ with st.sidebar:
                            key="pg_preset")
     surface = controls.surface_select(url)
     record = surfaces.get(surface)
-    (x0, x1), (y0, y1) = record.domain
     steps = controls.int_input(tr("Steps"), 1, MAX_STEPS, 300, "steps", url,
                                help=tr("1 to {limit:,}; long runs are subsampled for the animation.", limit=MAX_STEPS))
     n_starts = controls.int_input(tr("Start points"), 1, MAX_STARTS, 1, "starts", url)
     starts = []
     for j in range(1, n_starts + 1):
-        default = record.starts[(j - 1) % len(record.starts)]
-        cx, cy = st.columns(2)
         # Start keys carry the surface name: each surface keeps its own starts.
-        sx = controls.float_input(tr("start {k}: x", k=j), x0, x1, default[0], start_key(surface, j, "x"), url, where=cx)
-        sy = controls.float_input(tr("start {k}: y", k=j), y0, y1, default[1], start_key(surface, j, "y"), url, where=cy)
-        starts.append((sx, sy))
+        starts.append(controls.point_input((tr("start {k}: x", k=j), tr("start {k}: y", k=j)), record.domain,
+                                           record.starts[(j - 1) % len(record.starts)],
+                                           lambda axis, j=j: start_key(surface, j, axis), url))
     n_opt = controls.int_input(tr("Optimizers"), 1, MAX_OPTIMIZERS, 3, "n_opt", url)
     configs = []
     for slot in range(1, n_opt + 1):

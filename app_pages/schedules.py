@@ -50,10 +50,8 @@ steps = controls.int_input(tr("steps"), 50, 20_000, 2000, "s_steps", url, where=
 decay = controls.choice_select(tr("decay for the second run"), DECAYS, "inverse_sqrt", "s_decay", url, where=c4,
                                format_func=lambda n: tr(optimizers.get_schedule(n).label))
 with st.expander(tr("Start point and decay parameters"), expanded=False):
-    c1, c2 = st.columns(2)
-    (x0, x1), (y0, y1) = valley.domain
-    bx = controls.float_input(tr("start x"), x0, x1, -8.0, "s_bx", url, where=c1)
-    by = controls.float_input(tr("start y"), y0, y1, 1.2, "s_by", url, where=c2)
+    bx, by = controls.point_input((tr("start x"), tr("start y")), valley.domain, (-8.0, 1.2),
+                                  lambda axis: f"s_b{axis}", url)
     decay_params = {p.name: controls.number_widget(p, f"s_decay_{decay}_{p.name}", url)
                     for p in optimizers.get_schedule(decay).params}
 plain = compute.run_one(VALLEY, form, (bx, by), steps, lr=lr)
@@ -138,9 +136,8 @@ with st.expander(tr("Surface, start, steps, ε and schedule parameters"), expand
     c1, c2, c3, c4 = st.columns(4)
     surface = controls.surface_select(url, key="s_surface", default=VALLEY, where=c1)
     record = surfaces.get(surface)
-    (x0, x1), (y0, y1) = record.domain
-    sx = controls.float_input(tr("start x"), x0, x1, record.starts[0][0], f"bx_{controls.surface_key(surface)}", url, where=c2)
-    sy = controls.float_input(tr("start y"), y0, y1, record.starts[0][1], f"by_{controls.surface_key(surface)}", url, where=c3)
+    sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, record.starts[0],
+                                  lambda axis: f"b{axis}_{controls.surface_key(surface)}", url, columns=(c2, c3))
     b_steps = controls.int_input(tr("steps"), 10, 20_000, 300, "s_b_steps", url, where=c4)
     hp["eps"] = controls.number_widget(params["eps"], "s_b_eps", url)
     b_sched_params = {p.name: controls.number_widget(p, f"s_b_{b_schedule}_{p.name}", url)
