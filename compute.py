@@ -67,15 +67,26 @@ MAX_EXECUTABLES = 128
 MODEL_PACKAGES = ("surfaces", "optimizers", "networks")
 
 
+_compiled: tuple[int, list] = (-1, [])  # (how many modules were loaded, what they held) — found once per import
+
+
 def compiled_functions() -> list:
-    """Every ``jax.jit`` function defined at module level in the model packages."""
-    found = {}
-    for name, module in list(sys.modules.items()):
-        if module is not None and name.split(".")[0] in MODEL_PACKAGES:
-            for value in vars(module).values():
-                if callable(getattr(value, "clear_cache", None)) and callable(getattr(value, "_cache_size", None)):
-                    found[id(value)] = value
-    return list(found.values())
+    """Every ``jax.jit`` function defined at module level in the model packages.
+
+    Looked for again only when a module has been imported since: this runs on
+    every page run, and a scan of all modules is most of its cost.
+    """
+    global _compiled
+    loaded = len(sys.modules)
+    if _compiled[0] != loaded:
+        found = {}
+        for name, module in list(sys.modules.items()):
+            if module is not None and name.split(".")[0] in MODEL_PACKAGES:
+                for value in vars(module).values():
+                    if callable(getattr(value, "clear_cache", None)) and callable(getattr(value, "_cache_size", None)):
+                        found[id(value)] = value
+        _compiled = (loaded, list(found.values()))
+    return _compiled[1]
 
 
 def trim_compile_caches(limit: int = MAX_EXECUTABLES) -> int:
