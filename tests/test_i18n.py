@@ -14,7 +14,6 @@ Run as a script, it prints the keys the catalog lacks, ready to translate.
 from __future__ import annotations
 
 import ast
-import json
 import pathlib
 import re
 
@@ -22,6 +21,7 @@ import pytest
 
 import i18n
 from i18n import zh
+from test_pages_part1 import charts, ok
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCES = ["app.py", "controls.py", "compute.py", "app_pages/*.py", "figures/*.py", "surfaces/formula.py"]
@@ -152,8 +152,8 @@ def screen_texts(at) -> list[str]:
             options = getattr(el, "options", None)
             if options:
                 texts += [str(o) for o in options]
-    for chart in at.get("plotly_chart"):
-        texts += figure_texts(json.loads(chart.proto.spec))
+    for fig in charts(at):
+        texts += figure_texts(fig)
     return texts
 
 
@@ -204,8 +204,7 @@ def run_page(name: str, language: str):
     at.query_params["lang"] = language
     at.run()
     at.switch_page(f"app_pages/{name}.py").run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return ok(at)
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -254,5 +253,5 @@ def test_presentation_mode_folds_the_explanations_and_keeps_the_figures():
     labels = [e.label for e in at.expander]
     assert "About this page" in labels and "Explanation" in labels
     assert len(at.get("plotly_chart")) == len(plain.get("plotly_chart"))
-    fonts = [json.loads(c.proto.spec)["layout"].get("font", {}).get("size") for c in at.get("plotly_chart")]
+    fonts = [fig["layout"].get("font", {}).get("size") for fig in charts(at)]
     assert all(f and f >= 18 for f in fonts), fonts
