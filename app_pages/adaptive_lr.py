@@ -140,14 +140,14 @@ else:
     with left:
         controls.chart(adaptive_map, key="a_adaptive_map")
     with right:
-        sigma = [figures.Series(f"{labels[n]}: σ{axis}", r.sigma[0, :, j], i, dash)
+        sigma = [figures.Series(f"{labels[n]}: σ{axis}", r.sigma[0, :, j], i, dash, group=labels[n])
                  for i, (n, r) in enumerate(runs.items()) for j, (axis, dash) in enumerate((("ₓ", "solid"),
                                                                                            ("ᵧ", "dot")))]
         controls.chart(figures.step_curves_figure(sigma, title=tr("σᵗ per parameter (solid: x, dotted: y)"),
-                                                  y_title="σ", log_y=True, height=300, legend=False), key="a_sigma")
+                                                  y_title="σ", log_y=True, height=300), key="a_sigma")
         effective = [s._replace(y=eta / s.y) for s in sigma]
         controls.chart(figures.step_curves_figure(effective, title=tr("Effective learning rate η / σᵗ per parameter"),
-                                                  y_title="η/σ", log_y=True, height=300, legend=False),
+                                                  y_title="η/σ", log_y=True, height=300),
                        key="a_effective")
         st.caption(tr("Colours as in the map. In the steep direction y σ is large and the effective step small; "
                       "in the flat direction x the other way round."))

@@ -14,7 +14,7 @@ PAGE = "momentum"
 GRID = 120
 MAX_STEPS = 5000
 MAX_BARS = 40
-LECTURE = {"surface": "local_minima", "mx_local_minima": 2.3, "my_local_minima": 0.0, "m_steps": 300,
+LECTURE = {"surface": "local_minima", "mx_local_minima": 2.3, "my_local_minima": 1.5, "m_steps": 300,
            "m_lr": 0.01, "m_momentum": 0.9, "m_t": 10}
 
 notes, url = controls.page_header(
@@ -32,8 +32,8 @@ with st.sidebar:
     controls.preset_button(tr("Lecture example: a small hill between two minima"), LECTURE, key="m_preset")
     surface = controls.surface_select(url, default="local_minima")
     record = surfaces.get(surface)
-    default = (2.3, 0.0) if surface == "local_minima" else record.starts[0]
-    sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, default,
+    # Off the x axis: the path bends, so the two parts of a step are not collinear (their triangle shows).
+    sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, record.starts[0],
                                   lambda axis: start_key(surface, axis), url)
     steps = controls.int_input(tr("Steps"), 2, MAX_STEPS, 300, "m_steps", url)
     lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.01, 1e-4, 1.0, log=True), "m_lr", url)
@@ -88,10 +88,9 @@ else:
     (x0, x1), (y0, y1) = record.domain
     longest = max(float(np.linalg.norm(v)) for v in vectors)
     scale = 0.15 * min(x1 - x0, y1 - y0) / longest if longest > 0 else 1.0
-    tail = tuple(theta)
-    arrows = [figures.Arrow(tail, tuple(theta + scale * vectors[0]), figures.PATH_COLORS[1], "λ·mᵗ"),
-              figures.Arrow(tail, tuple(theta + scale * vectors[1]), figures.PATH_COLORS[0], "−η·gᵗ"),
-              figures.Arrow(tail, tuple(theta + scale * vectors[2]), figures.PATH_COLORS[2], "mᵗ⁺¹", width=4)]
+    arrows = figures.step_triangle(theta, vectors[0], vectors[1], scale,
+                                   (figures.PATH_COLORS[1], figures.PATH_COLORS[0], figures.PATH_COLORS[2]),
+                                   ("λ·mᵗ", "−η·gᵗ", "mᵗ⁺¹"))
     c1, c2 = st.columns([6, 5])
     with c1:
         fig = figures.contour_figure(grid, sets, log_color=record.log_color, critical=critical, animate=False,
@@ -100,9 +99,9 @@ else:
         figures.add_arrows(fig, arrows)
         controls.chart(fig, key="m_anatomy")
         st.caption(f"$\\theta^{{{t}}}$ = ({theta[0]:.3g}, {theta[1]:.3g}). "
-                   + tr("Arrows drawn {scale:.3g}× their true length. Blue: the last movement, scaled by λ. "
-                        "Vermilion: the negative gradient, scaled by η. Green: their sum, the actual movement.",
-                        scale=scale))
+                   + tr("Arrows drawn {scale:.3g}× their true length, tip to tail. Blue: the last movement, scaled "
+                        "by λ. Red, from its tip: the negative gradient, scaled by η. Green: their sum, the actual "
+                        "movement — the triangle's third side.", scale=scale))
     with c2:
         v = lambda a: rf"\begin{{pmatrix}} {a[0] + 0.0:.3g} \\ {a[1] + 0.0:.3g} \end{{pmatrix}}"  # noqa: E731 (+0.0: no −0)
         st.latex(rf"\underbrace{{{v(parts.movement[t])}}}_{{m^{{{t + 1}}}}} = "

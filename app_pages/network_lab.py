@@ -189,8 +189,10 @@ with tab1:
             x_title=tr("minimum ratio (share of positive eigenvalues)"), y_title=tr("training loss"),
             text=[tr("loss {loss:.3g}, ratio {ratio:.2f}, {count} negative, ‖∇L‖ {norm:.1g}", loss=l, ratio=r,
                      count=k, norm=g)
-                  for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
-            key="nl_saddles")
+                  for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)],
+            # The point of the figure is where no point is: the axis runs to 1, a true local minimum.
+            x_range=(min(0.5, float(np.nanmin(study.minimum_ratio)) - 0.02), 1.02),
+            x_marks=[(1.0, tr("1: local minimum"))]), key="nl_saddles")
         st.caption(join(tr("{count} parameters per network; ‖∇L‖ at the refined points ≤ {norm:.1g}.",
                            count=study.parameters, norm=study.gradient_norm.max()),
                         tr("From the cache.") if was_cached else ""))

@@ -52,7 +52,7 @@ from optimizers.runner import (
     step_bucket,
     trajectories,
 )
-from optimizers.summary import TrajectorySummary, burst_starts, step_lengths, summarize
+from optimizers.summary import Bursts, TrajectorySummary, burst_starts, bursts, step_lengths, summarize
 from optimizers.anatomy import (
     LineRun,
     MomentumStep,

@@ -11,17 +11,23 @@ Notebook use (no Streamlit needed)::
 Imports only JAX and NumPy.
 """
 from surfaces.analysis import (
+    CURVE_KINDS,
     KINDS,
+    CriticalCurve,
     CriticalPoint,
     Grid,
     classify,
+    critical_curves,
     critical_points,
+    distance_to_curve,
+    eigenvalue_counts,
     gradient,
     gradients,
     grid,
     hessian,
     hessian_eigen,
     losses,
+    nearest_critical,
     nearest_critical_point,
     symmetric_eigen_2x2,
 )
