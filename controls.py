@@ -1,16 +1,21 @@
 """Widgets built from the registries, bound to the URL.
 
 Every widget that defines an experiment has a stable key and lives in the
-query string, so the URL reproduces the experiment. Numbers use Streamlit's
-``bind="query-params"``. Choices are synced by hand (``choice_select``):
-Streamlit would put the *displayed label* in the URL, which is neither stable
-nor language-independent; we put the registry name. Streamlit drops a URL
-value it cannot use without a word; ``UrlCheck`` looks at the raw query
-string first and shows which values were ignored and why.
+query string, so the URL reproduces the experiment. Every value is synced by
+hand: ``UrlCheck.value`` parses the link's raw text with the widget's own
+rule (a registry name for a choice — not the displayed label, which is
+neither stable nor language-independent —, a finite number in range, a stop
+of a log slider, a text within its length), seeds the widget's state with it
+on the page's first load, and otherwise drops it with a note; after the
+widget, ``keep_in_url`` writes the value back in a form that reads back
+exactly (``url_text``). Nothing from the link reaches Streamlit's own URL
+deserializers (which raise on ``?steps=inf``) or the page unescaped
+(``escape_markdown``).
 """
 from __future__ import annotations
 
 import math
+import re
 import urllib.parse
 from typing import Callable
 
@@ -26,7 +31,6 @@ import surfaces
 from i18n import mark, tr
 from optimizers.registry import HyperParam
 
-BIND = "query-params"
 _LINK_NOTES = "_link_notes"  # session key: notes on the link's lang / present values, shown by the page
 _BOUND = "_bound_widgets"  # session key: {widget key: default} of this run's URL-bound widgets (for the share link)
 
@@ -42,39 +46,113 @@ def bound(key: str, default):
     return key
 
 
+GLOBAL_KEYS = ("lang", "present")  # read by the entry point, kept on every page
+PRESET = "preset"
+_URL_READ = "_url_read"  # session key: the link parameters this page's last run read (for tests and the share link)
+_PAGE_PRESET = "_page_preset"  # session key: this page's lecture-example key (for the note on another one)
+MAX_LINK_VALUE = 1000  # characters; a longer link value is refused before it is parsed (a formula is at most 400)
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^%@;,?'\"/])")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown literally by ``st.markdown`` / ``st.warning`` / ``st.error``: no link, image, code, HTML or maths.
+
+    Every ASCII punctuation character gets a backslash (CommonMark's escape,
+    which Streamlit's directives ``:red[…]`` and ``$…$`` honour too), and line
+    breaks become spaces, so a link value or a formula cannot start a list,
+    a heading or a table either.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def url_text(value) -> str:
+    """A widget value as link text that reads back to the same value (``repr`` of a float is exact)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
 class UrlCheck:
-    """Collects notes about URL values that do not fit a widget; shows them once per page load."""
+    """Parses the link's values for a page's widgets; collects notes on those it cannot use; shows them once."""
 
     def __init__(self, page: str):
         self.page = page
         self.notes: list[str] = []
+        self.read: set[str] = set(GLOBAL_KEYS)  # the parameters this run's widgets read
         self.active = not st.session_state.get(f"_url_checked_{page}", False)
         if self.active:
             self.notes += st.session_state.pop(_LINK_NOTES, [])  # the entry point's refusals (lang, present)
 
-    def check(self, key: str, valid: Callable[[str], bool], expected: str) -> None:
+    def value(self, key: str, parse: Callable[[str], object], expected: str):
+        """The link's value for ``key`` on the page's first load, parsed by ``parse`` (None: refuses it).
+
+        None when there is none, or when it is refused — given more than once,
+        longer than MAX_LINK_VALUE, or not parsed — and then a note says so.
+        """
+        self.read.add(key)
         if not self.active or key not in st.query_params:
-            return
-        raw = st.query_params.get(key)
+            return None
+        raws = st.query_params.get_all(key)
+        if len(raws) != 1:
+            self.notes.append(refusal_note(key, raws[-1], tr("given {count} times; one value expected",
+                                                             count=len(raws))))
+            return None
+        raw = raws[0]
         try:
-            ok = valid(raw)
-        except (ValueError, TypeError):
-            ok = False
-        if not ok:
+            value = parse(raw) if len(raw) <= MAX_LINK_VALUE else None
+        except (ValueError, TypeError, OverflowError, ArithmeticError):
+            value = None
+        if value is None:
             self.notes.append(refusal_note(key, raw, expected))
+        return value
+
+    def check(self, key: str, valid: Callable[[str], bool], expected: str) -> bool:
+        """Whether the link's value for ``key`` is usable (a note if not); see ``value``."""
+        return self.value(key, lambda raw: raw if valid(raw) else None, expected) is not None
+
+    def seed(self, key: str, default, parse: Callable[[str], object], expected: str) -> str:
+        """Set widget ``key``'s state from the link (first load, if usable); returns ``key`` (registered as bound)."""
+        value = self.value(key, parse, expected)
+        if value is not None and key not in st.session_state:
+            st.session_state[key] = value
+        return bound(key, default)
 
     def show(self, where) -> None:
-        """Called last on a page: the refused link values (first load only) and the link to share."""
+        """Called last on a page: the refused link values (first load only) and the link to share.
+
+        A parameter that no widget of this run read is dropped from the
+        address (its widget is not on the page now); on the first load it gets
+        a note: an unknown key, or a lecture example of another page.
+        """
+        st.session_state[_URL_READ] = sorted(self.read - set(GLOBAL_KEYS))
+        for key in list(st.query_params):
+            if key in self.read:
+                continue
+            if self.active:
+                raw = st.query_params.get(key) or ""
+                if key == PRESET:
+                    own = st.session_state.get(_PAGE_PRESET)
+                    expected = (tr("this page's lecture example is {name}", name=own) if own
+                                else tr("this page has no lecture example"))
+                else:
+                    expected = tr("this page has no such setting")
+                self.notes.append(refusal_note(key, raw, expected))
+            st.query_params.pop(key, None)
         if self.active:
             st.session_state[f"_url_checked_{self.page}"] = True
             if self.notes:
-                where.warning(tr("Some values in the link could not be used:") + "\n\n" + "\n".join(f"- {n}" for n in self.notes))
+                where.warning(tr("Some values in the link could not be used:") + "\n\n"
+                              + "\n".join(f"- {n}" for n in self.notes))
         share_link(where)
 
 
 def refusal_note(key: str, raw: str, expected: str) -> str:
-    """What a page says about a link value it cannot use."""
-    return tr("`{key}={raw}` ignored ({expected}); using the default.", key=key, raw=raw[:40], expected=expected)
+    """What a page says about a link value it cannot use (the value shown literally, cut at 40 characters)."""
+    shown = f"{key[:40]}={raw[:40]}" + ("…" if len(raw) > 40 else "")
+    return tr("{value} ignored ({expected}); using the default.", value=escape_markdown(shown),
+              expected=escape_markdown(expected))
 
 
 def keep_in_url(key: str, value: str, default: str) -> None:
@@ -93,11 +171,11 @@ def share_link(where) -> None:
     students can open.
     """
     base = (st.context.url or "").split("?")[0]
-    params = {k: st.query_params[k] for k in st.query_params if k != "preset"}
+    params = {k: st.query_params[k] for k in st.query_params if k != PRESET}
     for key, default in st.session_state.get(_BOUND, {}).items():
         value = st.session_state.get(key, default)
         if value != default:
-            params[key] = f"{value:.10g}" if isinstance(value, float) else str(value)
+            params[key] = url_text(value)
         else:
             params.pop(key, None)
     query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
@@ -123,16 +201,22 @@ def app_settings() -> None:
     the URL each run because switching pages clears the query string.
     """
     codes = list(i18n.LANGUAGES)
+    linked = {}
     for key, valid, expected in (("lang", codes, tr("one of {names}", names=", ".join(codes))),
                                  ("present", ("0", "1"), tr("0 or 1"))):
-        raw = st.query_params.get(key)
-        if key not in st.session_state and raw is not None and raw not in valid:
+        raws = st.query_params.get_all(key)
+        if key in st.session_state or not raws:
+            continue
+        if len(raws) == 1 and raws[0] in valid:
+            linked[key] = raws[0]
+        else:
             # Refused before the page runs (the value is then dropped from the URL): the page's UrlCheck shows it.
-            st.session_state.setdefault(_LINK_NOTES, []).append(refusal_note(key, raw, expected))
+            why = expected if len(raws) == 1 else tr("given {count} times; one value expected", count=len(raws))
+            st.session_state.setdefault(_LINK_NOTES, []).append(refusal_note(key, raws[-1], why))
     if "lang" not in st.session_state:
-        st.session_state["lang"] = st.query_params.get("lang") if st.query_params.get("lang") in codes else i18n.DEFAULT
+        st.session_state["lang"] = linked.get("lang", i18n.DEFAULT)
     if "present" not in st.session_state:
-        st.session_state["present"] = st.query_params.get("present") == "1"
+        st.session_state["present"] = linked.get("present") == "1"
     i18n.use_language(st.session_state["lang"])
     with st.sidebar:
         st.selectbox("Language · 语言", codes, key="lang", format_func=i18n.LANGUAGES.get)
@@ -176,6 +260,8 @@ def chart(fig, key: str, where=st, **kwargs):
 def page_header(title: str, caption: str, page: str) -> tuple:
     """Title and caption; a slot under them for notes about the link's values; the page's ``UrlCheck``."""
     st.session_state[_BOUND] = {}  # this page's bound widgets register themselves again below
+    st.session_state["_page"] = page  # which page ran last (tests check that they reached it)
+    st.session_state.pop(_PAGE_PRESET, None)
     caches.trim_compile_caches()  # a few attribute reads: keeps a long class's memory bounded
     st.title(title)
     with prose(tr("About this page")):
@@ -183,12 +269,29 @@ def page_header(title: str, caption: str, page: str) -> tuple:
     return st.container(), UrlCheck(page)
 
 
-def _is_number_in(low: float, high: float, integer: bool = False) -> Callable[[str], bool]:
-    def valid(raw: str) -> bool:
-        v = float(raw)
-        return math.isfinite(v) and low <= v <= high and (not integer or v == int(v))
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?", re.ASCII)
 
-    return valid
+
+def number_in(low: float, high: float, integer: bool = False) -> Callable[[str], float | int | None]:
+    """A link parser: plain ASCII decimal text of a finite number in [low, high] (whole if ``integer``), else None.
+
+    ``inf``, ``nan``, ``1e400``, a 400-digit number, ``1_000`` and full-width
+    digits are all refused here, before anything converts them.
+    """
+    def parse(raw: str):
+        if not _NUMBER.fullmatch(raw):
+            return None
+        v = float(raw)
+        if not (math.isfinite(v) and low <= v <= high) or (integer and v != int(v)):
+            return None
+        return int(v) if integer else v
+
+    return parse
+
+
+def one_of(options) -> Callable[[str], str | None]:
+    """A link parser: the text itself if it is one of ``options``."""
+    return lambda raw: raw if raw in options else None
 
 
 def log_choices(low: float, high: float, default: float) -> list[float]:
@@ -215,21 +318,31 @@ def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: flo
         return float(choice_select(label, options, str(int(default)), key, url, where=where, help=help,
                                    format_func=lambda i: tr(p.choices[int(i)])))
     if p.integer:
-        url.check(key, _is_number_in(p.low, p.high, integer=True), tr("a whole number in [{low:g}, {high:g}]", low=p.low, high=p.high))
-        return float(where.number_input(label, int(p.low), int(p.high), int(default), step=1, key=bound(key, int(default)),
-                                        bind=BIND,
-                                        help=help))
+        key = url.seed(key, int(default), number_in(p.low, p.high, integer=True),
+                       tr("a whole number in [{low:g}, {high:g}]", low=p.low, high=p.high))
+        value = where.number_input(label, int(p.low), int(p.high), int(default), step=1, key=key, help=help)
+        keep_in_url(key, url_text(value), url_text(int(default)))
+        return float(value)
     if p.log:
         choices = log_choices(p.low, p.high, default)
-        url.check(key, lambda raw: float(raw) in choices, tr("one of the slider's stops between {low:g} and {high:g}", low=p.low, high=p.high))
-        return float(where.select_slider(label, options=choices, value=default, format_func=format_number,
-                                         key=bound(key, default),
-                                         bind=BIND, help=help))
+        in_range = number_in(p.low, p.high)
+
+        def stop(raw: str):
+            v = in_range(raw)
+            return next((c for c in choices if v is not None and math.isclose(c, v, rel_tol=1e-9)), None)
+
+        key = url.seed(key, default, stop, tr("one of the slider's stops between {low:g} and {high:g}", low=p.low,
+                                              high=p.high))
+        value = where.select_slider(label, options=choices, value=default, format_func=format_number, key=key, help=help)
+        keep_in_url(key, url_text(float(value)), url_text(float(default)))
+        return float(value)
     step = 0.001 if p.high <= 1 else (p.high - p.low) / 200
-    url.check(key, _is_number_in(p.low, p.high), tr("a number in [{low:g}, {high:g}]", low=p.low, high=p.high))
-    return float(where.slider(label, float(p.low), float(p.high), float(default), step=step, key=bound(key, float(default)),
-                              bind=BIND,
-                              format="%.3f" if p.high <= 1 else "%g", help=help))
+    key = url.seed(key, float(default), number_in(p.low, p.high), tr("a number in [{low:g}, {high:g}]", low=p.low,
+                                                                     high=p.high))
+    value = where.slider(label, float(p.low), float(p.high), float(default), step=step, key=key,
+                         format="%.3f" if p.high <= 1 else "%g", help=help)
+    keep_in_url(key, url_text(float(value)), url_text(float(default)))
+    return float(value)
 
 
 CUSTOM = "custom"
@@ -252,12 +365,9 @@ def surface_select(url: UrlCheck, key: str = "surface", default: str = "himmelbl
                            format_func=lambda n: tr("Custom: type f(x, y) …") if n == CUSTOM else tr(surfaces.get(n).title))
     if choice != CUSTOM:
         return choice
-    url.check(f"{key}_formula", lambda raw: len(raw) <= surfaces.formula.MAX_LENGTH,
-              tr("at most {count} characters", count=surfaces.formula.MAX_LENGTH))
-    text = where.text_input("f(x, y) =", CUSTOM_EXAMPLE, key=bound(f"{key}_formula", CUSTOM_EXAMPLE), bind=BIND,
-                            max_chars=surfaces.formula.MAX_LENGTH,
-                            help=tr("Numbers, x, y, + − * / ** and parentheses; pi, e; sin cos tan exp log sqrt abs "
-                                    "tanh sigmoid relu softplus, min(a, b), max(a, b)."))
+    text = text_field("f(x, y) =", CUSTOM_EXAMPLE, f"{key}_formula", url, surfaces.formula.MAX_LENGTH, where=where,
+                      help=tr("Numbers, x, y, + − * / ** and parentheses; pi, e; sin cos tan exp log sqrt abs "
+                              "tanh sigmoid relu softplus, min(a, b), max(a, b)."))
     c1, c2 = where.columns(2)
     bounds = [float_input(tr(label), -1e3, 1e3, d, f"{key}_{name}", url, where=c, step=0.5, fmt="%g")
               for (label, name, d), c in zip((("x min", "x0", -3.0), ("x max", "x1", 3.0), ("y min", "y0", -3.0),
@@ -272,19 +382,42 @@ def surface_select(url: UrlCheck, key: str = "surface", default: str = "himmelbl
         return name
     except surfaces.FormulaError as err:
         shown = text[: err.position] + tr("⟨here⟩") + text[err.position:]
-        where.error(tr("The formula cannot be used: {why}.", why=tr(err.template, **err.values)) + f"\n\n`{shown[:200]}`\n\n"
+        where.error(tr("The formula cannot be used: {why}.", why=escape_markdown(tr(err.template, **err.values)))
+                    + "\n\n" + escape_markdown(shown[:200]) + "\n\n"
                     + tr("Showing {surface} meanwhile.", surface=tr(surfaces.get(default).title)))
         return default
+
+
+def is_typed(record) -> bool:
+    return record.name.startswith(surfaces.formula.PREFIX)
+
+
+def surface_title(record) -> str:
+    """A surface's title for Markdown text: the catalog's, translated, or a typed formula escaped (shown as typed)."""
+    return escape_markdown(record.title) if is_typed(record) else tr(record.title)
+
+
+def surface_text(record, where=st) -> None:
+    """The surface's title and description under its formula; a typed formula shown as typed (code), not as Markdown.
+
+    The pages show the formula as LaTeX beside it (``record.formula``).
+    """
+    if is_typed(record):
+        where.markdown(tr("**Your surface**, as typed:"))
+        where.code(record.title, language=None, wrap_lines=True)
+        where.caption(tr(record.text))
+    else:
+        where.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
 
 
 def choice_select(label: str, options: list[str], default: str, key: str, url: UrlCheck, format_func=str, where=st,
                   help: str | None = None) -> str:
     """A selectbox whose value is kept in the URL as the option's registry name."""
-    url.check(key, lambda raw: raw in options, tr("one of {names}", names=", ".join(options)))
     if key in st.session_state and st.session_state[key] not in options:
         del st.session_state[key]  # the options changed under it (they depend on another widget)
-    if url.active and st.query_params.get(key) in options and key not in st.session_state:
-        st.session_state[key] = st.query_params[key]
+    linked = url.value(key, one_of(options), tr("one of {names}", names=", ".join(options)))
+    if linked is not None and key not in st.session_state:
+        st.session_state[key] = linked
     # index=0 when the state is already set: Streamlit warns about a default
     # that competes with a Session State value only for a non-zero index.
     index = 0 if key in st.session_state else options.index(default)
@@ -296,13 +429,13 @@ def choice_select(label: str, options: list[str], default: str, key: str, url: U
 def multi_select(label: str, options: list[str], default: list[str], key: str, url: UrlCheck, format_func=str,
                  where=st, help: str | None = None) -> list[str]:
     """A multiselect kept in the URL as comma-separated registry names (``choice_select`` for several)."""
-    url.check(key, lambda raw: all(v in options for v in raw.split(",")) if raw else True,
-              tr("comma-separated names from {names}", names=", ".join(options)))
-    if url.active and key in st.query_params and key not in st.session_state:
-        raw = st.query_params[key]
-        picked = [v for v in raw.split(",") if v in options] if raw else []
-        if picked or not raw:
-            st.session_state[key] = picked
+    def names(raw: str):
+        picked = raw.split(",") if raw else []
+        return list(dict.fromkeys(picked)) if all(v in options for v in picked) else None
+
+    linked = url.value(key, names, tr("comma-separated names from {names}", names=", ".join(options)))
+    if linked is not None and key not in st.session_state:
+        st.session_state[key] = linked
     kwargs = {} if key in st.session_state else {"default": default}
     values = where.multiselect(label, options, key=key, format_func=format_func, help=help, **kwargs)
     keep_in_url(key, ",".join(values), ",".join(default))
@@ -310,16 +443,39 @@ def multi_select(label: str, options: list[str], default: list[str], key: str, u
 
 
 def int_input(label: str, low: int, high: int, default: int, key: str, url: UrlCheck, where=st, help=None) -> int:
-    url.check(key, _is_number_in(low, high, integer=True), tr("a whole number from {low:,} to {high:,}", low=low, high=high))
-    return int(where.number_input(label, low, high, default, step=1, key=bound(key, default), bind=BIND, help=help))
+    key = url.seed(key, default, number_in(low, high, integer=True),
+                   tr("a whole number from {low:,} to {high:,}", low=low, high=high))
+    value = int(where.number_input(label, low, high, default, step=1, key=key, help=help))
+    keep_in_url(key, url_text(value), url_text(default))
+    return value
+
+
+def int_slider(label: str, low: int, high: int, default: int, key: str, url: UrlCheck, where=st, help=None) -> int:
+    """An integer slider kept in the URL (``int_input``'s rule; a stored value outside new bounds is clamped)."""
+    if key in st.session_state and not low <= st.session_state[key] <= high:
+        st.session_state[key] = min(max(int(st.session_state[key]), low), high)  # the bounds moved under it
+    key = url.seed(key, default, number_in(low, high, integer=True),
+                   tr("a whole number from {low:,} to {high:,}", low=low, high=high))
+    value = int(where.slider(label, low, high, default, key=key, help=help))
+    keep_in_url(key, url_text(value), url_text(default))
+    return value
 
 
 def float_input(label: str, low: float, high: float, default: float, key: str, url: UrlCheck, where=st,
                 step: float = 0.1, fmt: str = "%.3f") -> float:
-    url.check(key, _is_number_in(low, high), tr("a number in [{low:g}, {high:g}]", low=low, high=high))
-    return float(where.number_input(label, float(low), float(high), float(default), step=step,
-                                    key=bound(key, float(default)), bind=BIND,
-                                    format=fmt))
+    key = url.seed(key, float(default), number_in(low, high), tr("a number in [{low:g}, {high:g}]", low=low, high=high))
+    value = float(where.number_input(label, float(low), float(high), float(default), step=step, key=key, format=fmt))
+    keep_in_url(key, url_text(value), url_text(float(default)))
+    return value
+
+
+def text_field(label: str, default: str, key: str, url: UrlCheck, max_chars: int, where=st, help=None) -> str:
+    """A text input kept in the URL; a link's text longer than ``max_chars`` is refused whole (never cut)."""
+    key = url.seed(key, default, lambda raw: raw if len(raw) <= max_chars else None,
+                   tr("at most {count} characters", count=max_chars))
+    value = where.text_input(label, default, key=key, max_chars=max_chars, help=help)
+    keep_in_url(key, value, default)
+    return value
 
 
 def point_input(labels: tuple[str, str], domain, default, key_of: Callable[[str], str], url: UrlCheck, columns=None,
@@ -373,17 +529,20 @@ def point_from_click(chart_key: str, point_key: Callable[[str, str], str]) -> Ca
 def preset_button(label: str, values: dict, key: str, where=st, help: str | None = None) -> None:
     """A button that sets several widgets at once (by key) before the page reruns: the "lecture example".
 
-    Linkable too: ``?preset=<key>`` in the address applies it once when the page opens.
+    Linkable too: ``?preset=<key>`` in the address applies it once when the page opens (another value is
+    refused with a note by ``UrlCheck.show``).
     """
 
     def apply():
         for k, v in values.items():
             st.session_state[k] = v
 
-    if st.query_params.get("preset") == key and not st.session_state.get(f"_preset_applied_{key}"):
-        st.session_state[f"_preset_applied_{key}"] = True
-        apply()
-        del st.query_params["preset"]  # the widgets now carry the values into the address themselves
+    st.session_state[_PAGE_PRESET] = key
+    if st.query_params.get_all(PRESET) == [key]:
+        if not st.session_state.get(f"_preset_applied_{key}"):
+            st.session_state[f"_preset_applied_{key}"] = True
+            apply()
+        del st.query_params[PRESET]  # the widgets now carry the values into the address themselves
 
     where.button(label, key=key, on_click=apply, help=help or tr("Set every control on this page to the lecture's example"),
                  icon=":material/school:", width="stretch")

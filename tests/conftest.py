@@ -35,3 +35,10 @@ def count_compiles():
         return len(handler.messages)
 
     return count
+
+
+def plain(markdown: str) -> str:
+    """Markdown source with CommonMark's backslash escapes removed: the text a reader sees."""
+    import re
+
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)

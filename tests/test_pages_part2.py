@@ -1,6 +1,7 @@
 """AppTest: the lecture part 2 pages (adaptive learning rate, schedules, classification loss, normalization)."""
 from __future__ import annotations
 
+from conftest import plain
 import pytest
 
 from test_pages_part1 import charts, ok, page, text
@@ -70,7 +71,7 @@ def test_schedules_builder_names_other_combinations(schedules):
 
 def test_schedules_noam_preset_and_bad_url():
     at = ok(page("schedules", s_m_term="7", s_sched="noam"))
-    assert at.warning and "s_m_term=7" in at.warning[0].value
+    assert at.warning and "s_m_term=7" in plain(at.warning[0].value)
     assert {m.label: m.value for m in at.metric}["largest η"] == "0.000175"  # still warming up: 512^-½ · 1000 · 4000^-1.5
     at.button(key="s_preset").click().run()
     ok(at)
@@ -176,7 +177,7 @@ def test_network_lab_slices_and_experiments(lab):
 def test_network_lab_refuses_bad_url_values():
     at = ok(page("network_lab", nl_width="9999", nl_data="mnist", **{k: v for k, v in SMALL_NET.items()
                                                                     if k not in ("nl_width", "nl_data")}))
-    assert at.warning and "nl_width=9999" in at.warning[0].value and "nl_data=mnist" in at.warning[0].value
+    assert at.warning and "nl_width=9999" in plain(at.warning[0].value) and "nl_data=mnist" in plain(at.warning[0].value)
 
 
 # ------------------------------------------------------------------ typed formulas on the pages
@@ -186,7 +187,8 @@ def test_network_lab_refuses_bad_url_values():
 def test_a_typed_formula_works_on_every_page_that_takes_a_surface(name, key):
     at = ok(page(name, **{key: "custom", f"{key}_formula": "x**2 - y**2 + 0.1*sin(5*x)", f"{key}_y1": "2"}))
     assert not at.error
-    assert "x**2 - y**2 + 0.1*sin(5*x)" in text(at) or r"\operatorname{sin}" in text(at) or name == "schedules"
+    shown = text(at) + " ".join(c.value for c in at.code)
+    assert "x**2 - y**2 + 0.1*sin(5*x)" in shown or r"\operatorname{sin}" in shown or name == "schedules"
     contour = [f for f in charts(at) if f["data"][0]["type"] == "contour"][0]
     ys = contour["data"][0]["y"]
     assert not isinstance(ys, dict) or ys  # drawn
@@ -195,7 +197,7 @@ def test_a_typed_formula_works_on_every_page_that_takes_a_surface(name, key):
 
 def test_a_bad_formula_says_where_and_falls_back():
     at = ok(page("playground", surface="custom", surface_formula="x + __import__('os')"))
-    assert at.error and "⟨here⟩" in at.error[0].value and "'_' is not allowed" in at.error[0].value
+    assert at.error and "⟨here⟩" in at.error[0].value and "'_' is not allowed" in plain(at.error[0].value)
     assert "Himmelblau" in at.error[0].value
 
 
