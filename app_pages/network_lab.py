@@ -11,7 +11,7 @@ from i18n import join, mark, tr
 from networks.hessian import MAX_DENSE_PARAMS
 
 PAGE = "network_lab"
-ACTIVATIONS = list(networks.batchnorm.ACTIVATIONS)
+ACTIVATIONS = list(networks.models.ACTIVATIONS)
 SLICE_KINDS = list(compute.SLICES)
 PATH_POINTS = 150  # checkpoints of the training path kept for the PCA slice
 INTERACTIVE_SPECTRUM = 2_500  # parameters up to which the full spectrum is computed without asking
@@ -154,7 +154,7 @@ with c2:
         m2.metric(tr("minimum ratio"), f"{networks.minimum_ratio(spectrum):.3f}",
                   help=tr("Share of positive eigenvalues; 1 at a strict local minimum."))
         st.caption(tr("{count:,} negative eigenvalues; the most negative is {lowest:.3g}. Trace of the dense Hessian: "
-                      "{trace:.4g}.", count=int(np.sum(spectrum < -1e-6 * np.abs(spectrum).max())), lowest=spectrum[0],
+                      "{trace:.4g}.", count=networks.eigenvalue_signs(spectrum).negative, lowest=spectrum[0],
                       trace=spectrum.sum()))
 
 # ---------------------------------------------------------------- experiments

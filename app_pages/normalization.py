@@ -15,7 +15,7 @@ MODES = ["same", "best"]
 MODE_LABELS = {"same": mark("the same η for both"), "best": mark("each its best η = 2/(λmax + λmin)")}
 LR_CHOICES = ["0.01", "0.05", "0.1", "0.5", "1", "2", "5"]
 BATCHES = ["16", "32", "64", "128", "256"]
-ACTIVATIONS = list(networks.batchnorm.ACTIVATIONS)
+ACTIVATIONS = list(networks.models.ACTIVATIONS)
 REL_TOL = 1e-6
 LECTURE = {"n_scale1": 1.0, "n_scale2": 100.0, "n_corr": 0.0, "n_lr": 0.1, "n_mode": "same", "n_steps": 200,
            "n_act": "relu", "n_lrs": ["0.05", "0.5", "2"], "n_bn_steps": 600, "n_batch": "64", "n_p": 0.9}
