@@ -22,10 +22,10 @@ import pytest
 
 import i18n
 from i18n import zh
-from test_pages_part1 import charts, ok
+from conftest import charts, ok
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SOURCES = ["app.py", "controls.py", "compute.py", "app_pages/*.py", "figures/*.py", "surfaces/formula.py"]
+SOURCES = ["app.py", "controls/*.py", "compute.py", "app_pages/*.py", "figures/*.py", "surfaces/formula.py"]
 CALLS = {"tr": (0,), "tr_n": (0, 1), "mark": (0,), "FormulaError": (0,), "HyperParam": (1,)}  # which arguments are text
 
 
