@@ -80,8 +80,8 @@ for col, name in zip((c1, c2), LOSSES):
     col.markdown(f"**{tr(LOSSES[name])}**")
     col.latex(FORMULAS[name])
 start = (sx, sy)
-runs = {name: {tr("Gradient descent"): compute.run_one(name, "gd", start, steps, lr=gd_lr),
-               "Adam": compute.run_one(name, "adam", start, steps, lr=adam_lr)} for name in LOSSES}
+runs = {name: {tr("Gradient descent"): compute.trajectory(name, "gd", start, steps, lr=gd_lr),
+               "Adam": compute.trajectory(name, "adam", start, steps, lr=adam_lr)} for name in LOSSES}
 grads = {name: float(np.linalg.norm(compute.gradient_at(name, start))) for name in LOSSES}
 
 def on_loss(label: str, name: str) -> str:
