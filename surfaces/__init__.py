@@ -13,14 +13,16 @@ Imports only JAX and NumPy.
 from surfaces.analysis import (
     CURVE_KINDS,
     KINDS,
+    ZERO_EIGENVALUE_TOL,
     CriticalCurve,
     CriticalPoint,
+    EigenvalueSigns,
     Grid,
     classify,
     critical_curves,
     critical_points,
     distance_to_curve,
-    eigenvalue_counts,
+    eigenvalue_signs,
     gradient,
     gradients,
     grid,
@@ -33,7 +35,8 @@ from surfaces.analysis import (
 )
 from surfaces import classification
 from surfaces.formula import FormulaError, from_formula
-from surfaces.catalog import CATALOG, KnownPoint, Surface, get, names
+from surfaces.catalog import CATALOG, get, names
+from surfaces.surface import KnownPoint, Surface
 from surfaces.local import (
     CRITICAL_GRADIENT,
     LocalQuadratic,
@@ -46,7 +49,7 @@ from surfaces.local import (
 )
 
 __all__ = [
-    "CATALOG", "KINDS", "classification", "FormulaError", "from_formula", "CriticalPoint", "Grid", "KnownPoint", "Surface", "classify",
+    "CATALOG", "KINDS", "ZERO_EIGENVALUE_TOL", "EigenvalueSigns", "eigenvalue_signs", "classification", "FormulaError", "from_formula", "CriticalPoint", "Grid", "KnownPoint", "Surface", "classify",
     "critical_points", "get", "gradient", "gradients", "losses", "grid", "hessian", "hessian_eigen", "names",
     "nearest_critical_point", "symmetric_eigen_2x2", "CRITICAL_GRADIENT", "LocalQuadratic", "PointAnalysis",
     "analyze_point", "local_quadratic", "minimum_ratio", "positive_count", "taylor_quadratic",
