@@ -84,7 +84,7 @@ else:
     vectors = (parts.carried[t], parts.gradient_step[t], parts.movement[t])
     (x0, x1), (y0, y1) = record.domain
     longest = max(float(np.linalg.norm(v)) for v in vectors)
-    scale = 0.15 * min(x1 - x0, y1 - y0) / longest if longest > 0 else 1.0
+    scale = 0.25 * min(x1 - x0, y1 - y0) / longest if longest > 0 else 1.0
     arrows = figures.step_triangle(theta, vectors[0], vectors[1], scale,
                                    (figures.PATH_COLORS[1], figures.PATH_COLORS[0], figures.PATH_COLORS[2]),
                                    ("λ·mᵗ", "−η·gᵗ", "mᵗ⁺¹"))

@@ -6,6 +6,7 @@ import compute
 import controls
 import figures
 import optimizers
+import surfaces
 from i18n import tr
 
 MAX_OPTIMIZERS = 6

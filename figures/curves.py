@@ -64,13 +64,19 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
                 line=dict(color=path_color(s.color_index), width=2, dash=s.dash),
                 hovertemplate=f"{s.label}<br>t=%{{x}}<br>%{{y:.4g}}<extra></extra>"))
             listed.add(group)
-    entries = (len(listed) if legend else 0) + bool(markers and marker_label)
-    legend_box, bottom = bottom_legend(entries) if entries else (dict(), 40)
+    names = ([s.group or s.label for s in series if (s.group or s.label) in listed] if legend else [])
+    names = list(dict.fromkeys(names)) + ([marker_label] if markers and marker_label else [])
+    entries = len(names)
+    legend_box, bottom = bottom_legend(names) if entries else (dict(), 40)
     all_x = np.concatenate(shown_x) if shown_x else np.ones(1)
     all_y = np.concatenate(shown_y) if shown_y else np.ones(1)
     x_axis = dict(title=dict(text=x_title))
     y_axis = dict(title=dict(text=""), exponentformat="power",
                   rangemode="tozero" if y_from_zero and not log_y else "normal")
+    if markers and log_y:  # a decade of room above the highest mark for its number, inside the plot
+        finite = all_y[np.isfinite(all_y) & (all_y > 0)]
+        top = max(float(np.log10(max(m[1] for m in markers))) + 1.0, float(np.log10(finite.max())) + 0.2)
+        y_axis["range"] = [float(np.log10(finite.min())) - 0.2, top]
     fig = PrebuiltFigure(data=traces, raw_layout=dict(
         title=chart_title(title), height=height + (bottom - 40), margin=dict(l=50, r=10, t=52, b=bottom),
         xaxis=log_axis(all_x, **x_axis) if log_x else {**x_axis, "type": "linear"},
@@ -117,8 +123,7 @@ def spectrum_figure(grid, density, eigenvalues=None, height: int = 340) -> go.Fi
     fig.add_trace(go.Scatter(x=np.asarray(grid, np.float64), y=shown,
                              mode="lines", name=tr("density (stochastic Lanczos quadrature)"),
                              line=dict(color=PATH_COLORS[0], width=2)))
-    legend, bottom = bottom_legend(2)
-    legend.update(entrywidth=0.5)
+    legend, bottom = bottom_legend([t.name for t in fig.data])
     fig.update_layout(title=chart_title(tr("Eigenvalue density of the Hessian")), height=height + bottom - 40,
                       margin=dict(l=50, r=10, t=52, b=bottom), xaxis=dict(title=tr("eigenvalue λ")),
                       yaxis=log_axis(shown, exponentformat="power"), bargap=0, legend=legend)

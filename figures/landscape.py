@@ -41,6 +41,13 @@ def _log_ticks(loss: np.ndarray, max_ticks: int = 12) -> dict:
     ticks = [v for e in range(-3, 9) for v in (10.0**e, 3 * 10.0**e) if low + 0.05 * (high - low) ** 0.1 < v <= high]
     if len(ticks) > max_ticks:  # decades only
         ticks = [v for v in ticks if f"{v:g}".lstrip("0.").startswith("1")]
+    # log10(1 + L − min L) squeezes the small values together: keep a tick only 6 % of the axis above the last one.
+    top = float(np.log10(1 + high - low)) or 1.0
+    kept: list[float] = []
+    for v in sorted(ticks, reverse=True):
+        if not kept or np.log10(1 + kept[-1] - low) - np.log10(1 + v - low) >= 0.06 * top:
+            kept.append(v)
+    ticks = kept[::-1]
     return dict(tickvals=[float(np.log10(1 + v - low)) for v in ticks], ticktext=[f"{v:g}" for v in ticks])
 
 
@@ -104,8 +111,8 @@ def critical_curve_traces(curves: Sequence, z_of=None, three_d: bool = False, le
     """
     traces = []
     for c in curves:
-        color, text = CURVE_STYLE.get(c.kind, ("#FFFFFF", c.kind))
-        name = tr(text)
+        color = CURVE_STYLE.get(c.kind, "#FFFFFF")
+        name = tr(c.kind)  # short, so the legend does not cut it; the hover and the captions say "degenerate along it"
         hover = tr("{kind}: L = {value:.3g}; eigenvalue 0 along the curve, {low:.3g} to {high:.3g} across it",
                    kind=tr(c.kind), value=c.value, low=c.across[0], high=c.across[1])
         x, y = c.points[:, 0].astype(np.float32), c.points[:, 1].astype(np.float32)
@@ -223,8 +230,8 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
         margin=dict(l=45, r=0, t=40 if title else 30, b=160 if animate and paths else 45),
         xaxis=dict(range=[float(x0), float(x1)], title=dict(text=axis_text(axis_titles[0]), standoff=4)),
         yaxis=dict(range=[float(y0), float(y1)], title=dict(text=axis_text(axis_titles[1]))),
-        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(0,0,0,0)", font=dict(size=11),
-                    entrywidthmode="fraction", entrywidth=0.5),
+        # Entries flow and wrap: a fixed entry width cut long names ("Adagrad (lecture: root mean squa").
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(0,0,0,0)", font=dict(size=11)),
         uirevision=uirevision, hovermode="closest",
     )
     if animate and paths:

@@ -87,7 +87,7 @@ def timing_figure(timing, height: int = 360) -> go.Figure:
         fig.add_trace(go.Scatter(x=timing.batch_sizes, y=np.asarray(y) * 1e3, mode="lines+markers", name=name,
                                  line=dict(color=color, width=2.5),
                                  hovertemplate=f"{name}<br>B=%{{x}}<br>%{{y:.3g}} ms<extra></extra>"))
-    legend, bottom = bottom_legend(2)
+    legend, bottom = bottom_legend([tr("one update"), tr("one epoch")])
     fig.update_layout(height=height + bottom - 40, margin=dict(l=55, r=10, t=52, b=bottom),
                       title=chart_title(tr("Measured on {device}, N = {count:,}", device=timing.device,
                                            count=timing.examples)),

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from _plotly_utils.utils import is_homogeneous_array, is_skipped_key, to_typed_array_spec
 
-from i18n import tr
+from i18n import mark, tr
 
 # One palette decision for paths and surfaces (tests/test_palette.py checks it in CIELAB, with colour-blind
 # simulations). The paths are saturated and of different lightness: red, dark blue, green, sand, sky blue, salmon
@@ -114,28 +114,24 @@ def chart_title(text: str, size: int = 14) -> dict:
                 pad=dict(t=8), font=dict(size=size))
 
 
-def bottom_legend(entries: int) -> tuple[dict, int]:
+def bottom_legend(entries, width_px: float = 380.0) -> tuple[dict, int]:
     """A horizontal legend at the very bottom of the figure and the bottom margin that leaves room for it.
 
-    Referenced to the container, so it sits under the x-axis title instead of on
-    it; about three entries per row.
+    Referenced to the container, so it sits under the x-axis title instead of
+    on it. Entries flow and wrap (a fixed entry width let long names run into
+    the next one); the rows are estimated from the names' lengths for a chart
+    ``width_px`` wide. ``entries``: the names, or how many (short ones).
     """
-    rows = -(-max(entries, 1) // 3)
+    names = [" " * 12] * entries if isinstance(entries, int) else list(entries)
+    rows, used = 1, 0.0
+    for name in names:
+        w = 40 + 6.5 * len(name)
+        if used and used + w > width_px:
+            rows, used = rows + 1, 0.0
+        used += w
     return (dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left",
-                 bgcolor="rgba(0,0,0,0)", font=dict(size=11), entrywidthmode="fraction", entrywidth=0.33),
-            40 + 20 * rows)
-CRITICAL_STYLE = {  # kind -> (marker symbol, colour)
-    "minimum": ("circle", "#FFFFFF"),
-    "maximum": ("triangle-up", "#FF4D4D"),
-    "saddle": ("x", "#FFD700"),
-    "degenerate": ("square-open", "#F0F0F0"),
-}
-# Curves of critical points (surfaces.CriticalCurve.kind) -> (line colour, legend text).
-CURVE_STYLE = {
-    "valley of minima": ("#FFFFFF", "valley of minima (degenerate along it)"),
-    "ridge of maxima": ("#FF4D4D", "ridge of maxima (degenerate along it)"),
-}
-MAX_FRAMES = 150
+                 bgcolor="rgba(0,0,0,0)", font=dict(size=11)),
+            40 + 22 * rows)
 
 
 def frame_indices(steps: int, max_frames: int) -> np.ndarray:

@@ -670,8 +670,6 @@ TEXTS: dict[str, str] = {
     # issue 14: figures that read right
     'valley of minima': '极小值谷',
     'ridge of maxima': '极大值脊',
-    'valley of minima (degenerate along it)': '极小值谷（沿谷方向退化）',
-    'ridge of maxima (degenerate along it)': '极大值脊（沿脊方向退化）',
     '{kind}: L = {value:.3g}; eigenvalue 0 along the curve, {low:.3g} to {high:.3g} across it': '{kind}：L = {value:.3g}；沿曲线方向特征值为 0，横穿方向为 {low:.3g} 到 {high:.3g}',
     "○ minimum · △ maximum · × saddle · □ degenerate; a white line is a valley of minima (every point on it a minimum, degenerate along it). ★ is θ′; the arrows are H's eigenvectors, length ∝ |λ| (blue: λ > 0, curving up; red: λ < 0, curving down).": '○ 极小值 · △ 极大值 · × 鞍点 · □ 退化；白线是极小值谷（线上每一点都是极小值，沿谷方向退化）。★ 是 θ′；箭头是 H 的特征向量，长度 ∝ |λ|（蓝色：λ > 0，向上弯；红色：λ < 0，向下弯）。',
     '{positive} positive, {zero} zero, {negative} negative: a zero eigenvalue is not positive, so a degenerate minimum has a ratio below 1. Of the non-zero eigenvalues a share of {share:.2g} is positive.': '{positive} 个正、{zero} 个零、{negative} 个负：零特征值不算正的，所以退化极小值的比例小于 1。在非零特征值中，正的占 {share:.2g}。',

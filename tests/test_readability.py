@@ -225,7 +225,7 @@ def test_home_sends_each_topic_to_the_page_with_its_figure():
     tree = ast.parse((ROOT / "app_pages" / "home.py").read_text())
     topics = next(node.value for node in tree.body if isinstance(node, ast.Assign)
                   and getattr(node.targets[0], "id", "") == "TOPICS")
-    rows = [(ast.literal_eval(r.elts[0].args[0]), ast.literal_eval(r.elts[2])) for r in topics.elts]
+    rows = [(r.elts[0].args[0].value, r.elts[2].value) for r in topics.elts]  # (mark("topic"), mark(...), "page")
     where = {topic.split()[0]: page for topic, page in rows}
     assert where["1.4"] == "app_pages/network_lab.py"  # the minimum-ratio experiment
     assert where["1.3"] == "app_pages/critical_points.py"
