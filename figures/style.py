@@ -134,6 +134,17 @@ def bottom_legend(entries, width_px: float = 380.0) -> tuple[dict, int]:
             40 + 22 * rows)
 
 
+CRITICAL_STYLE = {  # kind -> (marker symbol, colour)
+    "minimum": ("circle", "#FFFFFF"),
+    "maximum": ("triangle-up", "#FF4D4D"),
+    "saddle": ("x", "#FFD700"),
+    "degenerate": ("square-open", "#F0F0F0"),
+}
+# Curves of critical points (surfaces.CriticalCurve.kind, the legend text) -> line colour.
+CURVE_STYLE = {mark("valley of minima"): "#FFFFFF", mark("ridge of maxima"): "#FF4D4D"}
+MAX_FRAMES = 150
+
+
 def frame_indices(steps: int, max_frames: int) -> np.ndarray:
     """At most ``max_frames`` step indices from 0 to ``steps``, always ending at ``steps``."""
     count = min(steps + 1, max_frames)
