@@ -80,6 +80,8 @@ TEXTS: dict[str, str] = {
     '1/√(t+1) decay': '1/√(t+1) 衰减',
     'Cosine decay': '余弦衰减',
     'Warm-up, then cosine': '先预热，再余弦衰减',
+    'Constant warm-up (ResNet)': '常数预热（ResNet）',
+    'warm-up η / η': '预热 η / η',
     'Transformer (Noam) warm-up': 'Transformer（Noam）预热',
     'Cosine with warm restarts': '带热重启的余弦',
     # app_pages/adaptive_lr.py
