@@ -674,4 +674,7 @@ TEXTS: dict[str, str] = {
     'expected {token}, found the end of the formula': '这里应该是 {token}，公式却结束了',
     'the number {number} is too large (limit {limit:g})': '数字 {number} 太大（上限 {limit:g}）',
     '{name} takes {arity} argument(s), got {count}': '{name} 需要 {arity} 个参数，实际给了 {count} 个',
+    # issue 15: the lectures' effects
+    'Two classes: softmax is the sigmoid': '两个类别：softmax 就是 sigmoid',
+    'Any two logits with the same difference give the same y′₁; over this range the two curves differ by at most {gap:.1e} (float32 round-off).': '差相同的任意两个 logit 给出相同的 y′₁；在这个范围内两条曲线至多相差 {gap:.1e}（float32 舍入误差）。',
 }

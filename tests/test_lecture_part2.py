@@ -122,6 +122,9 @@ def test_softmax_sums_to_one_and_equals_the_sigmoid_for_two_classes():
     y = np.array([1.3, -0.4], np.float32)
     np.testing.assert_allclose(classification.softmax(y)[0], 1 / (1 + np.exp(-(1.3 + 0.4))), rtol=1e-6)
     np.testing.assert_allclose(classification.softmax(np.array([1000.0, 0.0, -1000.0]))[0], 1.0)  # no overflow
+    two = classification.two_classes(np.linspace(-8, 8, 33), shift=-4.0)
+    np.testing.assert_allclose(two.softmax_first, 1 / (1 + np.exp(-np.linspace(-8, 8, 33))), rtol=1e-5)
+    assert two.largest_gap < 1e-6
 
 
 def numpy_gradients(y1, y2):

@@ -1,6 +1,8 @@
 """AppTest: the lecture part 2 pages (adaptive learning rate, schedules, classification loss, normalization)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -93,6 +95,11 @@ def test_classification_defaults(classification):
     final = dict(zip(rows["optimizer"] + " / " + rows["loss"], rows["final loss"]))
     assert float(final["Gradient descent / Mean square error"]) > 1.99
     assert float(final["Gradient descent / Cross-entropy"]) < 0.01
+    # softmax = sigmoid for two classes, as its own figure by default
+    (two,) = [f for f in charts(at) if "softmax is the sigmoid" in json.dumps(f["layout"].get("title"))]
+    softmax_first, sigmoid = (arr(t["y"]) for t in two["data"])
+    assert softmax_first.min() < 0.01 and softmax_first.max() > 0.99
+    np.testing.assert_allclose(softmax_first, sigmoid, atol=1e-6)
 
 
 def test_classification_two_classes_and_bad_logits(classification):
