@@ -6,7 +6,6 @@ import compute
 import controls
 import figures
 import optimizers
-import surfaces
 from i18n import mark, tr
 from optimizers.registry import HyperParam
 
@@ -19,21 +18,20 @@ LECTURE = {"surface": "elongated_valley", "ax_elongated_valley": -8.0, "ay_elong
            "a_lr": 0.01, "a_steps": 300, "a_large": 0.01, "a_small": 1e-7, "a_long_steps": 100_000,
            "a_adaptive": ADAPTIVE, "a_eta": 0.1, "a_adaptive_steps": 300}
 
-notes, url = controls.page_header(
-    tr("Adaptive learning rate"),
-    tr("When the loss stops falling the gradient is not necessarily small, and one learning rate cannot suit "
-       "a steep and a flat direction at once: give every parameter its own."),
-    PAGE)
-
 
 def start_key(surface: str, axis: str) -> str:
     return f"a{axis}_{controls.surface_key(surface)}"
 
 
+notes, url, surface, record = controls.page_start(
+    PAGE, tr("Adaptive learning rate"),
+    tr("When the loss stops falling the gradient is not necessarily small, and one learning rate cannot suit "
+       "a steep and a flat direction at once: give every parameter its own."),
+    preset=LECTURE, preset_key="a_preset",
+    preset_label=tr("Lecture example: the elongated valley, η = 10⁻² and 10⁻⁷"),
+    surface="elongated_valley")
+
 with st.sidebar:
-    controls.preset_button(tr("Lecture example: the elongated valley, η = 10⁻² and 10⁻⁷"), LECTURE, key="a_preset")
-    surface = controls.surface_select(url, default="elongated_valley")
-    record = surfaces.get(surface)
     sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, record.starts[0],
                                   lambda axis: start_key(surface, axis), url)
     st.caption(tr("Every run on this page starts here."))

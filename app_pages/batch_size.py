@@ -23,14 +23,15 @@ SUMMARY = [  # the lecture's table, small vs large batch
 
 data = compute.regression_data()
 N = len(data.x)
-notes, url = controls.page_header(
-    tr("Batch size"),
+
+notes, url, _, _ = controls.page_start(
+    PAGE, tr("Batch size"),
     tr("One epoch is one pass over all mini-batches, shuffled between epochs. Small batches take many noisy "
        "steps per epoch; large ones take few stable ones."),
-    PAGE)
+    preset=LECTURE, preset_key="b_preset",
+    preset_label=tr("Lecture example: batch of 1 vs full batch"))
 
 with st.sidebar:
-    controls.preset_button(tr("Lecture example: batch of 1 vs full batch"), LECTURE, key="b_preset")
     small = controls.int_input(tr("Small batch size B"), 1, N, 1, "b_small", url, help=tr("1 to N = {n}", n=N))
     large = controls.int_input(tr("Large batch size B"), 1, N, N, "b_large", url,
                                help=tr("1 to N = {n} (N: full batch)", n=N))

@@ -16,16 +16,16 @@ AXIS_1 = mark("y₁ (logit of the target class)")
 LECTURE = {"c_logits": "3, 1, -3", "c_target": 1, "c_x": -8.0, "c_y": 8.0, "c_gd_lr": 1.0, "c_adam_lr": 0.1,
            "c_steps": 300}
 
-notes, url = controls.page_header(
-    tr("Classification loss"),
-    tr("Classes are one-hot vectors, the network's outputs go through softmax, and the loss you pick — mean square "
-       "error or cross-entropy — decides whether gradient descent can start at all."),
-    PAGE)
 AXES = (tr(AXIS_1), "y₂")
 
+notes, url, _, _ = controls.page_start(
+    PAGE, tr("Classification loss"),
+    tr("Classes are one-hot vectors, the network's outputs go through softmax, and the loss you pick — mean square "
+       "error or cross-entropy — decides whether gradient descent can start at all."),
+    preset=LECTURE, preset_key="c_preset",
+    preset_label=tr("Lecture example: 3 classes, y₃ = −1000, start where the loss is large"))
+
 with st.sidebar:
-    controls.preset_button(tr("Lecture example: 3 classes, y₃ = −1000, start where the loss is large"), LECTURE,
-                           key="c_preset")
     st.markdown(tr("**Race on both surfaces**"))
     sx, sy = controls.point_input((tr("start y₁"), tr("start y₂")), ((-10.0, 10.0), (-10.0, 10.0)), (-8.0, 8.0),
                                   lambda axis: f"c_{axis}", url)

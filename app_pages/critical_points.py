@@ -13,12 +13,6 @@ GRID = 120
 PAGE = "critical_points"
 LECTURE = {"surface": "lecture_saddle", "px_lecture_saddle": 0.0, "py_lecture_saddle": 0.0, "radius": 0.5}
 
-notes, url = controls.page_header(
-    tr("Critical points and the Hessian"),
-    tr("Where the gradient vanishes, training stalls — but not always at a minimum. "
-       "The Hessian's eigenvalues tell a minimum from a maximum from a saddle point."),
-    PAGE)
-
 
 def point_key(surface: str, axis: str) -> str:
     return f"p{axis}_{controls.surface_key(surface)}"
@@ -33,10 +27,15 @@ def pick_critical():
         st.session_state[point_key(s, "y")] = round(float(found[choice].point[1]), 4)
 
 
+notes, url, surface, record = controls.page_start(
+    PAGE, tr("Critical points and the Hessian"),
+    tr("Where the gradient vanishes, training stalls — but not always at a minimum. "
+       "The Hessian's eigenvalues tell a minimum from a maximum from a saddle point."),
+    preset=LECTURE, preset_key="cp_preset",
+    preset_label=tr("Lecture example: L = (1 − w₁w₂)², θ' = origin"),
+    surface="lecture_saddle")
+
 with st.sidebar:
-    controls.preset_button(tr("Lecture example: L = (1 − w₁w₂)², θ' = origin"), LECTURE, key="cp_preset")
-    surface = controls.surface_select(url, default="lecture_saddle")
-    record = surfaces.get(surface)
     critical = compute.critical_points(surface)
     (x0, x1), (y0, y1) = record.domain
     st.markdown(tr("**Picked point θ'** (or click the map)"))

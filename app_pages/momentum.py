@@ -6,7 +6,6 @@ import compute
 import controls
 import figures
 import optimizers
-import surfaces
 from i18n import join, tr
 from optimizers.registry import MOMENTUM, HyperParam
 
@@ -17,21 +16,20 @@ MAX_BARS = 40
 LECTURE = {"surface": "local_minima", "mx_local_minima": 2.3, "my_local_minima": 0.0, "m_steps": 300,
            "m_lr": 0.01, "m_momentum": 0.9, "m_t": 10}
 
-notes, url = controls.page_header(
-    tr("Momentum"),
-    tr("A ball rolling downhill does not stop at the first dip: it carries its speed over small hills "
-       "and across plateaus. Gradient descent with momentum does the same."),
-    PAGE)
-
 
 def start_key(surface: str, axis: str) -> str:
     return f"m{axis}_{controls.surface_key(surface)}"
 
 
+notes, url, surface, record = controls.page_start(
+    PAGE, tr("Momentum"),
+    tr("A ball rolling downhill does not stop at the first dip: it carries its speed over small hills "
+       "and across plateaus. Gradient descent with momentum does the same."),
+    preset=LECTURE, preset_key="m_preset",
+    preset_label=tr("Lecture example: a small hill between two minima"),
+    surface="local_minima")
+
 with st.sidebar:
-    controls.preset_button(tr("Lecture example: a small hill between two minima"), LECTURE, key="m_preset")
-    surface = controls.surface_select(url, default="local_minima")
-    record = surfaces.get(surface)
     default = (2.3, 0.0) if surface == "local_minima" else record.starts[0]
     sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, default,
                                   lambda axis: start_key(surface, axis), url)

@@ -24,16 +24,14 @@ LECTURE = {"s_form": "adagrad", "s_lr": 0.5, "s_steps": 2000, "s_decay": "invers
            "s_sched_steps": 20_000, "s_m_term": "2", "s_sigma_term": "3", "s_bias_correction": "1",
            "s_b_schedule": "constant", "s_compare": ["adagrad", "rmsprop"]}
 
-notes, url = controls.page_header(
-    tr("Schedules and warm-up"),
+
+notes, url, _, _ = controls.page_start(
+    PAGE, tr("Schedules and warm-up"),
     tr("Adagrad's σ remembers every gradient — and forgets the size of old ones just when it matters. "
        "Make η depend on time and the problem goes away; then put every piece of an optimizer together yourself."),
-    PAGE)
-
-with st.sidebar:
-    controls.preset_button(tr("Lecture example: Adagrad's bursts, the Transformer warm-up, Adam from its pieces"),
-                           LECTURE, key="s_preset")
-    st.caption(tr("Each section has its own controls, next to its figures."))
+    preset=LECTURE, preset_key="s_preset",
+    preset_label=tr("Lecture example: Adagrad's bursts, the Transformer warm-up, Adam from its pieces"),
+    sidebar_note=tr("Each section has its own controls, next to its figures."))
 valley = surfaces.get(VALLEY)
 
 # ---------------------------------------------------------------- the bursts

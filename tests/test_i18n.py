@@ -24,7 +24,7 @@ from i18n import zh
 from conftest import charts, ok
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SOURCES = ["app.py", "controls.py", "compute.py", "app_pages/*.py", "figures/*.py", "surfaces/formula.py"]
+SOURCES = ["app.py", "controls/*.py", "compute.py", "app_pages/*.py", "figures/*.py", "surfaces/formula.py"]
 CALLS = {"tr": (0,), "tr_n": (0, 1), "mark": (0,), "FormulaError": (0,), "HyperParam": (1,)}  # which arguments are text
 
 
