@@ -22,9 +22,9 @@ from controls.url import BIND, UrlCheck, bound, is_number_in, keep_in_url
 from optimizers.registry import HyperParam
 
 
-def log_choices(low: float, high: float, default: float) -> list[float]:
-    """1-2-5 steps per decade between low and high, plus the default: a log slider's stops."""
-    values = {default}
+def log_choices(low: float, high: float, default: float, extra: tuple = ()) -> list[float]:
+    """1-2-5 steps per decade between low and high, plus the default and ``extra``: a log slider's stops."""
+    values = {default, *(float(v) for v in extra if low <= v <= high)}
     for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
         for mantissa in (1, 2, 5):
             v = float(f"{mantissa}e{exponent}")
@@ -37,8 +37,12 @@ def format_number(v: float) -> str:
     return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e") if (v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e4)) else f"{v:g}"
 
 
-def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: float | None = None, help: str | None = None):
-    """The widget for one registry number: log select-slider, integer input or linear slider."""
+def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: float | None = None, help: str | None = None,
+                  stops: tuple = ()):
+    """The widget for one registry number: log select-slider, integer input or linear slider.
+
+    ``stops``: extra values a log slider offers besides its 1-2-5 steps (finer ones where they matter).
+    """
     default = p.default if default is None else p.clamp(default)
     label = tr(p.label)
     if p.choices:  # a categorical parameter: a selectbox over the labels, its index in the URL
@@ -51,7 +55,7 @@ def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: flo
                                         bind=BIND,
                                         help=help))
     if p.log:
-        choices = log_choices(p.low, p.high, default)
+        choices = log_choices(p.low, p.high, default, stops)
         url.check(key, lambda raw: float(raw) in choices, tr("one of the slider's stops between {low:g} and {high:g}", low=p.low, high=p.high))
         return float(where.select_slider(label, options=choices, value=default, format_func=format_number,
                                          key=bound(key, default),

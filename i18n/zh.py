@@ -677,4 +677,5 @@ TEXTS: dict[str, str] = {
     # issue 15: the lectures' effects
     'Two classes: softmax is the sigmoid': '两个类别：softmax 就是 sigmoid',
     'Any two logits with the same difference give the same y′₁; over this range the two curves differ by at most {gap:.1e} (float32 round-off).': '差相同的任意两个 logit 给出相同的 y′₁；在这个范围内两条曲线至多相差 {gap:.1e}（float32 舍入误差）。',
+    "Where this page's picture differs from the lecture's: on a quadratic valley like this one ‖g‖ cannot oscillate under gradient descent. At the edge (η = 10⁻²) every step flips y, so |∂L/∂y| = 200|y| stays exactly the same and ‖g‖ is a flat line; just below the edge (0.0099) the bounce slowly dies out, just above it (0.0101) it slowly grows. The lecture's plot comes from a real network, whose valley walls are not quadratic and whose gradients come from mini-batches: there ‖g‖ jumps up and down while the loss stays flat.": '本页的图与课上的图不同之处：在这样的二次山谷上，梯度下降的 ‖g‖ 不会振荡。在稳定边缘（η = 10⁻²）每一步都翻转 y，所以 |∂L/∂y| = 200|y| 完全不变，‖g‖ 是一条水平线；略低于边缘（0.0099）时来回弹跳慢慢消失，略高于边缘（0.0101）时慢慢变大。课上的图来自真实网络，其山谷的壁不是二次的，梯度来自小批量：在那里 loss 保持平坦，而 ‖g‖ 上下跳动。',
 }

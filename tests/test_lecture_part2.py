@@ -279,3 +279,13 @@ def test_changing_bn_learning_rates_and_p_never_recompiles(count_compiles):
     # the counter does see this function: a batch size is a shape, so it compiles
     assert count_compiles(lambda: networks.train_bn_experiment(data, config._replace(batch_size=32)),
                           name="_train_chunk") == 1
+
+
+def test_the_stability_edge_of_the_elongated_valley_holds_the_gradient_norm():
+    """η = 10⁻² keeps ‖g‖ at 240 exactly (y flips each step); 0.0099 lets it die out, 0.0101 grows it."""
+    run = optimizers.trajectories("elongated_valley", "gd", np.array([[-8.0, 1.2]] * 3, np.float32), 400,
+                                  lr=np.array([0.0099, 0.01, 0.0101], np.float32))
+    below, edge, above = run.grad_norm[:, -100:]
+    assert np.ptp(edge) < 0.01 * edge.mean() and abs(edge.mean() - 240) < 1
+    assert below[-1] < 0.7 * below[0] and above[-1] > 1.3 * above[0]
+    np.testing.assert_allclose(np.abs(np.asarray(run.path[1, -100:, 1])), 1.2, rtol=1e-3)

@@ -18,6 +18,8 @@ def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(adaptive):
     at = adaptive
     body = text(at)
     assert "gradient norm stayed at about 240" in body  # loss flat, gradient large: bouncing
+    assert "cannot oscillate" in body  # the honest note: a quadratic valley keeps ‖g‖ flat
+    assert {0.0099, 0.0101} <= set(map(float, at.select_slider(key="a_lr").options))  # stops at the stability edge
     assert float({m.label: m.value for m in at.metric}["distance after 100,000 steps, tiny η"]) > 7.5
     figs = charts(at)
     assert len(figs) == 7 and sum(1 for f in figs if f.get("frames")) == 2
