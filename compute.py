@@ -232,6 +232,11 @@ def bn_experiment(config: networks.BNConfig, progress=None) -> tuple[networks.BN
 
 
 # --------------------------------------------------------------------------- classification page
+@st.cache_data(max_entries=1, show_spinner=False)
+def hidden_saddle() -> surfaces.HiddenSaddle:
+    return surfaces.hidden_saddle()
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def two_classes(low: float = -8.0, high: float = 8.0, points: int = 161) -> surfaces.classification.TwoClasses:
     return surfaces.classification.two_classes(np.linspace(low, high, points))

@@ -186,3 +186,34 @@ else:
                       "slides into the saddle and lingers until the tiny offset has grown by (1 + η|λ|) per step.",
                       x=start[0], y=start[1], offset=offset, tilt=tilt, ux=esc.direction[0], uy=esc.direction[1],
                       eigenvalue=esc.eigenvalue))
+
+st.subheader(tr("A minimum in a slice, a saddle in more dimensions"))
+st.markdown(tr("A point that looks like a minimum in a low-dimensional slice can be a saddle once every parameter "
+               "counts. Three parameters, the critical point at the origin: in the (w₁, w₂) slice it is a round "
+               "bowl, and even w₃ alone curves upwards — yet the full 3 × 3 Hessian has a negative eigenvalue, and "
+               "along its eigenvector, which mixes w₁ and w₃, the loss goes down."))
+st.latex(surfaces.hidden.FORMULA)
+hidden = compute.hidden_saddle()
+c1, c2 = st.columns(2)
+with c1:
+    controls.chart(figures.value_map_figure(
+        hidden.xs, hidden.ys, hidden.slice_loss, title=tr("The (w₁, w₂) slice at w₃ = 0: a bowl"), value_label="L",
+        log=False, axis_titles=("w₁", "w₂"), height=360), key="cp_hidden_slice")
+with c2:
+    controls.chart(figures.step_curves_figure(
+        [figures.Series(tr("along the eigenvector u of λ = {eigenvalue:.3g}", eigenvalue=hidden.eigenvalues[0]),
+                        hidden.loss_along_escape, 0, x=hidden.along),
+         figures.Series(tr("along w₃ alone"), hidden.loss_along_w3, 1, "dash", x=hidden.along)],
+        title=tr("The loss through the origin, L(θ′ + s·direction)"), x_title="s", y_title="L", height=360),
+        key="cp_hidden_escape")
+st.dataframe([{tr("view"): tr("(w₁, w₂) slice: 2 × 2 Hessian"),
+               tr("eigenvalues"): ", ".join(f"{v:.3g}" for v in hidden.slice_eigenvalues),
+               tr("kind"): tr(hidden.slice_kind)},
+              {tr("view"): tr("all three parameters: 3 × 3 Hessian"),
+               tr("eigenvalues"): ", ".join(f"{v:.3g}" for v in hidden.eigenvalues),
+               tr("kind"): tr(hidden.kind)}], hide_index=True, width="stretch")
+st.caption(tr("The escaping eigenvector u = ({u1:.2f}, {u2:.2f}, {u3:.2f}); along it the loss falls from 0 to "
+              "{lowest:.3g}; the true minima, at w₁ = −w₃ = ∓1, have L = −¼. Real networks have millions of parameters: a critical "
+              "point is a true minimum only if no direction at all goes down — which is why most are saddles.",
+              u1=hidden.escape_direction[0], u2=hidden.escape_direction[1], u3=hidden.escape_direction[2],
+              lowest=float(np.min(hidden.loss_along_escape))))

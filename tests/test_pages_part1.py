@@ -1,6 +1,8 @@
 """AppTest: the lecture part 1 pages (critical points, momentum, batch size) with defaults, changes and bad URLs."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -27,6 +29,13 @@ def test_critical_points_defaults_to_the_lecture_saddle(critical):
     contour = figs[0]
     assert {a.get("text") for a in contour["layout"]["annotations"]} >= {"λ1 = -2", "λ2 = 2"}
     assert "0.0625" in text(at)  # Taylor error r⁴ on the default window r = 0.5
+    # the hidden saddle: a bowl in the (w₁, w₂) slice, a saddle with all three parameters
+    hidden = at.dataframe[-1].value
+    assert list(hidden["kind"]) == ["minimum", "saddle"]
+    assert hidden["eigenvalues"][0] == "2, 2" and hidden["eigenvalues"][1] == "-0.562, 2, 3.56"
+    (along,) = [f for f in figs if "through the origin" in json.dumps(f["layout"].get("title"))]
+    escape, w3 = (arr(t["y"]) for t in along["data"])
+    assert escape.min() < -0.2 and w3.min() >= 0  # down along the eigenvector, up along w₃ alone
 
 
 def test_jumping_to_a_degenerate_minimum_explains_it(critical):
