@@ -15,8 +15,8 @@ ACTIVATIONS = list(networks.models.ACTIVATIONS)
 SLICE_KINDS = list(compute.SLICES)
 PATH_POINTS = 150  # checkpoints of the training path kept for the PCA slice
 INTERACTIVE_SPECTRUM = 2_500  # parameters up to which the full spectrum is computed without asking
-BN_SWITCH = (mark("off"), mark("on"))  # the batch-norm switch, translated where shown
-LECTURE = {"nl_data": "digits", "nl_depth": 2, "nl_width": 64, "nl_act": "relu", "nl_bn": "off", "o9": "momentum",
+NORMALIZATION_LABELS = {"none": mark("none"), "batch": mark("batch norm"), "layer": mark("layer norm")}
+LECTURE = {"nl_data": "digits", "nl_depth": 2, "nl_width": 64, "nl_act": "relu", "nl_norm": "none", "o9": "momentum",
            "o9_momentum_lr": 0.01, "o9_momentum_momentum": 0.9, "o9_schedule": "constant", "nl_batch": 64,
            "nl_epochs": 20, "nl_seed": 0, "nl_slice": "pca", "nl_span": 1.0}
 
@@ -36,7 +36,8 @@ with st.sidebar:
     width = controls.int_input(tr("width"), 2, 256, 64, "nl_width", url, where=c2)
     c1, c2 = st.columns(2)
     activation = controls.choice_select(tr("activation"), ACTIVATIONS, "relu", "nl_act", url, where=c1)
-    bn = controls.choice_select(tr("batch norm"), list(BN_SWITCH), "off", "nl_bn", url, where=c2, format_func=tr)
+    norm = controls.choice_select(tr("normalization"), list(networks.NORMALIZATIONS), "none", "nl_norm", url, where=c2,
+                                  format_func=lambda n: tr(NORMALIZATION_LABELS[n]))
     with st.expander(tr("Optimizer and schedule"), expanded=False):
         opt = controls.optimizer_panel(9, "momentum", url)
     c1, c2, c3 = st.columns(3)
@@ -45,7 +46,7 @@ with st.sidebar:
     seed = controls.int_input(tr("seed"), 0, 10_000, 0, "nl_seed", url, where=c3)
 
 split = networks.load_split(dataset)
-model = networks.MLP((width,) * depth, activation, bn == "on")
+model = networks.MLP((width,) * depth, activation, norm == "batch", norm == "layer")
 updates_per_epoch = max(1, len(split.y_train) // min(batch, len(split.y_train)))
 record_steps = -(-epochs * updates_per_epoch // PATH_POINTS)  # about PATH_POINTS checkpoints for the PCA path
 config = networks.TrainConfig(dataset, model, opt["name"], tuple(sorted(opt["hyperparams"].items())), opt["schedule"],
@@ -57,6 +58,8 @@ st.markdown(join(tr("**{dataset}**, standardized, {train:,} training and {test:,
                     dataset=tr(networks.CLASSIFICATION[dataset][0]), train=len(split.y_train), test=len(split.y_test)),
                  tr("Network {sizes} with batch normalization, {activation}: **{count:,} parameters**; {optimizer}, "
                        "batch {batch}, {epochs} epochs." if model.batch_norm else
+                    "Network {sizes} with layer normalization, {activation}: **{count:,} parameters**; {optimizer}, "
+                    "batch {batch}, {epochs} epochs." if model.layer_norm else
                        "Network {sizes}, {activation}: **{count:,} parameters**; {optimizer}, batch {batch}, {epochs} "
                        "epochs.", sizes=sizes, activation=activation, count=n_params,
                        optimizer=tr(optimizers.get(opt["name"]).label), batch=batch, epochs=epochs)))

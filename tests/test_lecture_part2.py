@@ -234,6 +234,38 @@ def test_bn_forward_normalizes_the_batch_and_updates_moving_averages():
     np.testing.assert_allclose(eval_logits, train_logits, rtol=1e-4, atol=1e-4)
 
 
+def test_layer_norm_normalizes_each_example_and_train_equals_eval():
+    params = models.init_mlp(jax.random.PRNGKey(0), (5, 7, 3), "layer")
+    gamma = jnp.linspace(0.5, 1.5, 7)
+    beta = jnp.linspace(-0.2, 0.2, 7)
+    params["layer_norm"] = ((gamma, beta),)
+    x = jax.random.normal(jax.random.PRNGKey(1), (6, 5)) * 3 + 2
+    w0, b0 = (np.asarray(a, np.float64) for a in params["layers"][0])
+    w1, b1 = (np.asarray(a, np.float64) for a in params["layers"][1])
+    z = np.asarray(x, np.float64) @ w0 + b0
+    z_tilde = (z - z.mean(axis=1, keepdims=True)) / np.sqrt(z.var(axis=1, keepdims=True) + 1e-5)  # per example
+    np.testing.assert_allclose(z_tilde.mean(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(z_tilde.var(axis=1), 1, rtol=1e-3)
+    by_hand = np.maximum(np.asarray(gamma) * z_tilde + np.asarray(beta), 0) @ w1 + b1
+    train_logits, averages = models.mlp_forward(params, x, "relu", (), True)
+    eval_logits, _ = models.mlp_forward(params, x, "relu", (), False)
+    np.testing.assert_allclose(train_logits, by_hand, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(train_logits, eval_logits)  # no batch statistics: one function
+    assert averages == ()
+    one_row, _ = models.mlp_forward(params, x[:1], "relu")  # an example's output does not depend on the others
+    np.testing.assert_allclose(one_row[0], train_logits[0], rtol=1e-5, atol=1e-6)
+    assert models.MLP((7,), "relu", layer_norm=True).parameter_count(5, 3) == 5 * 7 + 7 + 7 * 3 + 3 + 2 * 7
+    with pytest.raises(ValueError, match="not both"):
+        models.MLP((7,), "relu", True, True).init(jax.random.PRNGKey(0), 5, 3)
+
+
+def test_layer_norm_network_learns_and_its_modes_agree():
+    config = networks.BNConfig(batch_norm=False, layer_norm=True, hidden=(16, 16), lrs=(0.5,), steps=100)
+    run = networks.train_bn_experiment(networks.digits(), config)
+    assert run.test_acc_eval[0, -1] > 0.85
+    np.testing.assert_array_equal(run.test_acc_eval, run.test_acc_train)
+
+
 @pytest.fixture(scope="module")
 def bn_runs():
     config = networks.BNConfig(lrs=(0.05, 2.0), steps=300)

@@ -131,6 +131,11 @@ def test_normalization_defaults(normalization):
     assert list(bn["η"]) == ["0.05", "0.5", "2"]
     assert float(bn["test accuracy with BN (eval mode)"][2].rstrip("%")) > 90
     assert float(bn["without BN"][2].rstrip("%")) < 50
+    assert float(bn["with layer norm"][0].rstrip("%")) > 80  # layer norm, the runnable alternative
+    body = text(at)
+    assert "internal covariate shift" in body and "Santurkar" in body  # both explanations
+    assert all(name in body for name in ("Batch renormalization", "Instance normalization", "Group normalization",
+                                         "Weight normalization", "Spectral normalization"))
 
 
 def test_normalization_best_eta_and_cached_rerun(normalization):
@@ -182,6 +187,11 @@ def test_network_lab_slices_and_experiments(lab):
     ok(at)
     rows = at.dataframe[1].value
     assert list(rows["batch"]) == [16, 120]
+
+
+def test_network_lab_trains_with_layer_normalization():
+    at = ok(page("network_lab", nl_norm="layer", **SMALL_NET))
+    assert "with layer normalization" in text(at) and "**83 parameters**" in text(at)  # 67 + γ, β for 8 units
 
 
 def test_network_lab_refuses_bad_url_values():
