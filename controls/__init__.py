@@ -41,6 +41,7 @@ from controls.widgets import (
     preset_button,
     surface_key,
     surface_select,
+    switch,
     view_select,
 )
 
@@ -49,5 +50,5 @@ __all__ = [
     "chart", "choice_select", "divergence_warnings", "export_panel", "float_input", "format_number", "int_input",
     "keep_in_url", "log_choices", "multi_select", "number_widget", "optimizer_panel", "page_header", "page_start",
     "point_from_click", "point_input", "preset_button", "presenting", "prose", "refusal_note", "section",
-    "share_link", "surface_key", "surface_select", "view_select",
+    "share_link", "surface_key", "surface_select", "switch", "view_select",
 ]

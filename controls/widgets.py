@@ -231,3 +231,16 @@ def view_select(key: str, where=st, help: str | None = None) -> str:
     """Contour map or 3-D surface: the registry name of the chosen view ("contour" or "3-D")."""
     return where.segmented_control(tr("view"), list(VIEWS), default=VIEWS[0], key=key, format_func=tr,
                                    help=help) or VIEWS[0]
+
+
+def switch(label: str, key: str, url: UrlCheck, default: bool = False, where=st, help: str | None = None) -> bool:
+    """An on/off toggle kept in the URL (``?key=true`` opens the page with it on, e.g. an experiment running)."""
+    url.check(key, lambda raw: raw.lower() in ("true", "false"), tr("true or false"))
+    if url.active and key in st.query_params and key not in st.session_state:
+        raw = str(st.query_params[key]).lower()
+        if raw in ("true", "false"):
+            st.session_state[key] = raw == "true"
+    initial = {} if key in st.session_state else {"value": default}  # a set state must not compete with a value
+    value = where.toggle(label, key=key, help=help, **initial)
+    keep_in_url(key, "true" if value else "false", "true" if default else "false")
+    return bool(value)

@@ -19,6 +19,7 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.flatten_util import ravel_pytree
 
 import optimizers
 from networks import hessian, landscape
@@ -35,7 +36,6 @@ class SaddleStudy(NamedTuple):
     parameters: int
 
 
-@partial(jax.jit, static_argnames=("activation", "train_steps", "refine_steps"))
 def _to_critical(params, x, labels, stop, lr, refine_lr, activation, train_steps, refine_steps):
     """Adam on L for ``stop`` steps (of ``train_steps``), then Adam on ½‖∇L‖² for ``refine_steps``."""
     loss = lambda p: mlp_loss(p, x, labels, activation)  # noqa: E731
@@ -56,6 +56,30 @@ def _to_critical(params, x, labels, stop, lr, refine_lr, activation, train_steps
     return adam_steps(grad_norm_sq, params, refine_steps, refine_lr, lambda t: True)
 
 
+@partial(jax.jit, static_argnames=("activation", "train_steps", "refine_steps"))
+def _all_to_critical(params, x, labels, stops, lr, refine_lr, activation, train_steps, refine_steps):
+    """``_to_critical`` for every seed at once (vmapped over the first axis of ``params`` and ``stops``)."""
+    return jax.vmap(lambda p, stop: _to_critical(p, x, labels, stop, lr, refine_lr, activation, train_steps,
+                                                 refine_steps))(params, stops)
+
+
+PROGRESS_GROUPS = 3  # fewer, larger vmapped groups run faster (the scan's per-step overhead is shared)
+
+
+@partial(jax.jit, static_argnames=("loss_fn",))
+def _critical_summaries(loss_fn, params):
+    """L, ‖∇L‖ and the dense Hessian ∇²L of every seed's parameters (stacked on the first axis), in one call.
+
+    ``jax.hessian`` of the flattened loss: the study's networks are small (n ≲ 100 parameters).
+    """
+    def one(p):
+        flat, unravel = ravel_pytree(p)
+        loss = lambda w: loss_fn(unravel(w))  # noqa: E731
+        return loss(flat), jnp.linalg.norm(jax.grad(loss)(flat)), jax.hessian(loss)(flat)
+
+    return jax.vmap(one)(params)
+
+
 def saddle_study(dataset: str = "moons", model: MLP = MLP((6,), "tanh"), seeds: int = 24, train_steps: int = 400,
                  refine_steps: int = 1500, lr: float = 0.02, refine_lr: float = 0.003,
                  progress: Callable[[float], None] | None = None) -> SaddleStudy:
@@ -64,20 +88,27 @@ def saddle_study(dataset: str = "moons", model: MLP = MLP((6,), "tanh"), seeds: 
     x, y = jnp.asarray(split.x_train), jnp.asarray(split.y_train)
     loss_fn = dataset_loss(model, dataset)
     stops = np.linspace(0, train_steps, seeds).astype(int)
-    losses, norms, ratios, negatives = [], [], [], []
     n = model.parameter_count(split.features, split.classes)
-    for i in range(seeds):
-        params = model.init(jax.random.PRNGKey(i), split.features, split.classes)
-        params = _to_critical(params, x, y, int(stops[i]), lr, refine_lr, model.activation, train_steps, refine_steps)
-        lam = hessian.hessian_spectrum(loss_fn, params)
-        g = jax.grad(loss_fn)(params)
-        losses.append(float(loss_fn(params)))
-        norms.append(float(np.sqrt(sum(float(jnp.sum(v**2)) for v in jax.tree.leaves(g)))))
-        ratios.append(hessian.minimum_ratio(lam))
-        negatives.append(hessian.eigenvalue_signs(lam).negative)
+    starts = [model.init(jax.random.PRNGKey(i), split.features, split.classes) for i in range(seeds)]
+    # The seeds train and refine vmapped, in PROGRESS_GROUPS equal groups (one compile; a progress step after each).
+    size = -(-seeds // PROGRESS_GROUPS)
+    order = [min(i, seeds - 1) for i in range(size * PROGRESS_GROUPS)]  # the last group padded with the last seed
+    groups = []
+    for k in range(PROGRESS_GROUPS):
+        take = order[k * size:(k + 1) * size]
+        groups.append(jax.block_until_ready(_all_to_critical(
+            jax.tree.map(lambda *a: jnp.stack(a), *[starts[i] for i in take]), x, y, jnp.asarray(stops[take]), lr,
+            refine_lr, model.activation, train_steps, refine_steps)))
         if progress:
-            progress((i + 1) / seeds)
-    return SaddleStudy(np.array(losses), np.array(norms), np.array(ratios), np.array(negatives), n)
+            progress(0.8 * (k + 1) / PROGRESS_GROUPS)
+    refined = jax.tree.map(lambda *a: jnp.concatenate(a)[:seeds], *groups)
+    losses, norms, hessians = (np.asarray(a, np.float64) for a in _critical_summaries(loss_fn, refined))
+    spectra = np.linalg.eigvalsh(0.5 * (hessians + np.swapaxes(hessians, 1, 2)))
+    ratios = [hessian.minimum_ratio(lam) for lam in spectra]
+    negatives = [hessian.eigenvalue_signs(lam).negative for lam in spectra]
+    if progress:
+        progress(1.0)
+    return SaddleStudy(losses, norms, np.array(ratios), np.array(negatives), n)
 
 
 MAX_EPOCHS = 3000

@@ -38,6 +38,18 @@ def test_critical_points_defaults_to_the_lecture_saddle(critical):
     assert escape.min() < -0.2 and w3.min() >= 0  # down along the eigenvector, up along w₃ alone
 
 
+def test_the_minimum_ratio_experiment_opens_running_from_a_link():
+    at = ok(page("critical_points", cp_ratio="true"))  # the link Home gives
+    assert at.toggle(key="cp_ratio").value
+    (fig,) = [f for f in charts(at) if "against minimum ratio" in json.dumps(f["layout"].get("title"))]
+    ratios, losses = arr(fig["data"][0]["x"]), arr(fig["data"][0]["y"])
+    assert len(ratios) == 24 and np.all(ratios < 1)  # no refined point is a true minimum
+    assert ratios[np.argmax(losses)] < ratios[np.argmin(losses)]  # high loss: saddles; low loss: closer to minima
+    assert "reach ratio 1" in text(at)
+    bad = ok(page("critical_points", cp_ratio="maybe"))
+    assert "cp_ratio=maybe" in bad.warning[0].value and not bad.toggle(key="cp_ratio").value
+
+
 def test_jumping_to_a_degenerate_minimum_explains_it(critical):
     at = critical
     kinds = list(at.dataframe[0].value["kind"])
