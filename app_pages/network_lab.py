@@ -15,6 +15,13 @@ ACTIVATIONS = list(networks.models.ACTIVATIONS)
 SLICE_KINDS = list(compute.SLICES)
 PATH_POINTS = 150  # checkpoints of the training path kept for the PCA slice
 INTERACTIVE_SPECTRUM = 2_500  # parameters up to which the full spectrum is computed without asking
+NETWORK_LINE = {  # the sentence that names the network, per normalization
+    "none": mark("Network {sizes}, {activation}: **{count:,} parameters**; {optimizer}, batch {batch}, {epochs} epochs."),
+    "batch": mark("Network {sizes} with batch normalization, {activation}: **{count:,} parameters**; {optimizer}, "
+                  "batch {batch}, {epochs} epochs."),
+    "layer": mark("Network {sizes} with layer normalization, {activation}: **{count:,} parameters**; {optimizer}, "
+                  "batch {batch}, {epochs} epochs."),
+}
 NORMALIZATION_LABELS = {"none": mark("none"), "batch": mark("batch norm"), "layer": mark("layer norm")}
 LECTURE = {"nl_data": "digits", "nl_depth": 2, "nl_width": 64, "nl_act": "relu", "nl_norm": "none", "o9": "momentum",
            "o9_momentum_lr": 0.01, "o9_momentum_momentum": 0.9, "o9_schedule": "constant", "nl_batch": 64,
@@ -56,13 +63,8 @@ n_params = model.parameter_count(split.features, split.classes)
 sizes = "-".join(str(s) for s in model.sizes(split.features, split.classes))
 st.markdown(join(tr("**{dataset}**, standardized, {train:,} training and {test:,} test examples.",
                     dataset=tr(networks.CLASSIFICATION[dataset][0]), train=len(split.y_train), test=len(split.y_test)),
-                 tr("Network {sizes} with batch normalization, {activation}: **{count:,} parameters**; {optimizer}, "
-                       "batch {batch}, {epochs} epochs." if model.batch_norm else
-                    "Network {sizes} with layer normalization, {activation}: **{count:,} parameters**; {optimizer}, "
-                    "batch {batch}, {epochs} epochs." if model.layer_norm else
-                       "Network {sizes}, {activation}: **{count:,} parameters**; {optimizer}, batch {batch}, {epochs} "
-                       "epochs.", sizes=sizes, activation=activation, count=n_params,
-                       optimizer=tr(optimizers.get(opt["name"]).label), batch=batch, epochs=epochs)))
+                 tr(NETWORK_LINE[model.normalization], sizes=sizes, activation=activation, count=n_params,
+                    optimizer=tr(optimizers.get(opt["name"]).label), batch=batch, epochs=epochs)))
 
 # ---------------------------------------------------------------- training
 training = tr("Training …")
