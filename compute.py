@@ -180,9 +180,9 @@ def train_test_profiles(surface: str, shift: float) -> tuple[np.ndarray, np.ndar
 
 
 # --------------------------------------------------------------------------- adaptive learning rate page
-def run_one(surface: str, optimizer: str, start: tuple, steps: int, schedule: str = "constant",
-            schedule_params: dict | None = None, **hyperparams) -> optimizers.Trajectories:
-    """One trajectory through the cached ``trajectories`` (dicts turned into hashable tuples)."""
+def trajectory(surface: str, optimizer: str, start: tuple, steps: int, schedule: str = "constant",
+               schedule_params: dict | None = None, **hyperparams) -> optimizers.Trajectories:
+    """``trajectories`` for one start, with the parameters as keywords (turned into hashable tuples here)."""
     return trajectories(surface, optimizer, (tuple(start),), steps, schedule,
                         tuple(sorted((schedule_params or {}).items())), tuple(sorted(hyperparams.items())))
 

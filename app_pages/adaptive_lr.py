@@ -42,7 +42,7 @@ start = (sx, sy)
 grid = compute.surface_grid(surface, GRID)
 critical = compute.critical_points(surface)
 with controls.prose():
-    st.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
+    controls.surface_text(record)
     st.latex(record.formula)
 
 # ---------------------------------------------------------------- 2.1 stuck ≠ small gradient
@@ -54,7 +54,7 @@ c1, c2 = st.columns(2)
 lr = controls.number_widget(ETA, "a_lr", url, where=c1, stops=EDGE_STOPS,
                             help=tr("On the elongated valley η = 10⁻² is the edge of stability: ηλ_max = 2."))
 steps = controls.int_input(tr("steps"), 10, 5000, 300, "a_steps", url, where=c2)
-stuck = compute.run_one(surface, "gd", start, steps, lr=lr)
+stuck = compute.trajectory(surface, "gd", start, steps, lr=lr)
 label = tr("Gradient descent, η = {lr}", lr=controls.format_number(lr))
 controls.divergence_warnings({label: stuck})
 c1, c2 = st.columns(2)
@@ -136,7 +136,7 @@ adaptive_steps = controls.int_input(tr("steps"), 10, 20_000, 300, "a_adaptive_st
 if not chosen:
     st.info(tr("Choose at least one optimizer above."))
 else:
-    runs = {name: compute.run_one(surface, name, start, adaptive_steps, lr=eta) for name in chosen}
+    runs = {name: compute.trajectory(surface, name, start, adaptive_steps, lr=eta) for name in chosen}
     labels = {name: tr(optimizers.get(name).label) for name in chosen}
     controls.divergence_warnings({labels[n]: r for n, r in runs.items()})
     left, right = st.columns([6, 5])

@@ -59,7 +59,7 @@ with controls.prose():
                    "negative → **local maximum**, mixed signs → **saddle point**; a (near-)zero eigenvalue → "
                    "**degenerate**: second order cannot tell, higher-order terms decide."))
     st.latex(record.formula)
-    st.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
+    controls.surface_text(record)
 
 a = compute.point_analysis(surface, point)
 grid = compute.surface_grid(surface, GRID)
@@ -144,7 +144,7 @@ st.latex(r"u^\top H u = \lambda \lVert u \rVert^2 < 0 \;\Rightarrow\; L(\theta' 
 saddles = [c for c in critical if c.kind == "saddle"]
 if not saddles:
     st.info(tr("{surface} has no saddle point in view. Try *Lecture example*, *Himmelblau* or *Saddle x² − y²*.",
-               surface=tr(record.title)))
+               surface=controls.surface_title(record)))
 else:
     with st.expander(tr("Escape settings"), expanded=False):
         e1, e2, e3 = st.columns(3)
@@ -241,4 +241,4 @@ if controls.switch(tr("Run the minimum-ratio experiment"), "cp_ratio", url,
                        minima=int(np.sum(study.minimum_ratio == 1.0)), highest=float(study.minimum_ratio.max())),
                     tr("From the cache.") if was_cached else ""))
 
-url.show(notes)  # last: the notes slot under the title lists every URL value that was refused
+url.show(notes)  # last: every widget has read its link value

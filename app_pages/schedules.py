@@ -52,8 +52,8 @@ with st.expander(tr("Start point and decay parameters"), expanded=False):
                                   lambda axis: f"s_b{axis}", url)
     decay_params = {p.name: controls.number_widget(p, f"s_decay_{decay}_{p.name}", url)
                     for p in optimizers.get_schedule(decay).params}
-plain = compute.run_one(VALLEY, form, (bx, by), steps, lr=lr)
-decayed = compute.run_one(VALLEY, form, (bx, by), steps, decay, decay_params, lr=lr)
+plain = compute.trajectory(VALLEY, form, (bx, by), steps, lr=lr)
+decayed = compute.trajectory(VALLEY, form, (bx, by), steps, decay, decay_params, lr=lr)
 runs = {tr("{optimizer}, constant η", optimizer=tr(optimizers.get(form).label)): plain,
         tr("… with {schedule}", schedule=tr(optimizers.get_schedule(decay).label).lower()): decayed}
 bursts = {label: optimizers.burst_starts(r.path[0]) for label, r in runs.items()}
@@ -146,8 +146,8 @@ compare = controls.multi_select(tr("race against"), COMPARABLE, ["adagrad", "rms
 if twin and twin not in compare:
     compare = [twin, *compare]
 start = (sx, sy)
-built = compute.run_one(surface, "composed", start, b_steps, b_schedule, b_sched_params, **hp)
-others = {n: compute.run_one(surface, n, start, b_steps, "constant" if n == "adagrad_sum" and twin == n else b_schedule,
+built = compute.trajectory(surface, "composed", start, b_steps, b_schedule, b_sched_params, **hp)
+others = {n: compute.trajectory(surface, n, start, b_steps, "constant" if n == "adagrad_sum" and twin == n else b_schedule,
                              {} if n == "adagrad_sum" and twin == n else b_sched_params,
                              **optimizers.matching_hyperparams(n, hp)) for n in compare}
 if twin:

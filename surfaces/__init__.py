@@ -31,7 +31,8 @@ from surfaces.analysis import (
 from surfaces import classification, hidden
 from surfaces.hidden import HiddenSaddle, hidden_saddle
 from surfaces.formula import FormulaError, from_formula
-from surfaces.catalog import CATALOG, KnownPoint, Surface, get, names
+from surfaces.catalog import CATALOG, get, names
+from surfaces.surface import KnownPoint, Surface
 from surfaces.local import (
     CRITICAL_GRADIENT,
     LocalQuadratic,

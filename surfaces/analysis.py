@@ -14,7 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from surfaces.catalog import Surface, get
+from surfaces.catalog import get
+from surfaces.surface import Surface
 
 KINDS = ("minimum", "maximum", "saddle", "degenerate")
 

@@ -82,3 +82,24 @@ def test_networks_define_one_mlp_forward_and_one_cross_entropy():
                    if any(isinstance(n, ast.Call) and getattr(n.func, "attr", None) == "sqrt"
                           and "var" in ast.unparse(n.args[0]) for n in ast.walk(fn))]
     assert sqrt_of_var == ["models.py:normalize"], sqrt_of_var
+
+
+@pytest.mark.parametrize("package", ["surfaces", "optimizers", "networks", "controls", "figures"])
+def test_no_import_cycles_inside_a_package(package):
+    """Module A importing B and B importing A (even lazily, inside a function) reads as one tangled module."""
+    modules = {f.stem: f for f in (ROOT / package).glob("*.py") if f.stem != "__init__"}
+    imports = {}
+    for name, f in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(f"{package}."):
+                found.add(node.module.split(".")[1])
+            elif isinstance(node, ast.Import):
+                found |= {a.name.split(".")[1] for a in node.names if a.name.startswith(f"{package}.")}
+        imports[name] = found & set(modules)
+
+    def reaches(start, target, seen=()):
+        return any(m == target or (m not in seen and reaches(m, target, (*seen, m))) for m in imports[start])
+
+    cycles = sorted(name for name in modules if reaches(name, name))
+    assert not cycles, f"{package}: import cycle through {cycles}"
