@@ -359,6 +359,12 @@ def network_spectrum(config: networks.TrainConfig) -> tuple[np.ndarray, bool]:
     return disk_cached("spectrum", tuple(config), make, np.ndarray)
 
 
+def hidden_bowl(dataset: str, progress=None) -> tuple[networks.HiddenBowl, bool]:
+    """``networks.hidden_bowl`` through the result cache: (result, whether it came from the cache)."""
+    return disk_cached("hidden_bowl", (dataset,), lambda: networks.hidden_bowl(dataset, progress=progress),
+                       networks.HiddenBowl)
+
+
 def saddle_study(dataset: str, progress=None) -> tuple[networks.SaddleStudy, bool]:
     return disk_cached("saddles", (dataset,), lambda: networks.saddle_study(dataset, progress=progress),
                        networks.SaddleStudy)

@@ -200,6 +200,33 @@ with tab1:
         st.caption(join(tr("{count} parameters per network; ‖∇L‖ at the refined points ≤ {norm:.1g}.",
                            count=study.parameters, norm=study.gradient_norm.max()),
                         tr("From the cache.") if was_cached else ""))
+    st.markdown(tr("**A bowl that is a saddle.** One of these critical points, seen the way landscape pictures "
+                   "usually show a network: a slice along two random filter-normalized directions. It looks like the "
+                   "bottom of a bowl — yet the full Hessian has negative eigenvalues, and a slice along the most "
+                   "negative eigenvector shows the way down."))
+    done = experiment("nl_run_bowl", f"nl_bowl_{dataset}", tr("Refining 8 networks to critical points …"),
+                      lambda progress: compute.hidden_bowl(dataset, progress))
+    if done:
+        bowl, was_cached = done
+        center = float(bowl.random_slice[len(bowl.coords) // 2, len(bowl.coords) // 2])
+        c1, c2 = st.columns(2)
+        for col, z, title, axes, key in (
+                (c1, bowl.random_slice, tr("Random directions d₁, d₂: a bowl"), ("d₁", "d₂"), "nl_bowl_random"),
+                (c2, bowl.escape_slice, tr("Most negative eigenvector u and d₁: the way down"), ("u", "d₁"),
+                 "nl_bowl_escape")):
+            with col:
+                controls.chart(figures.value_map_figure(bowl.coords, bowl.coords, z, title=title, value_label="L",
+                                                        log=False, axis_titles=axes, height=340), key=key)
+        st.caption(join(tr("Network seed {seed}, loss {loss:.3g}, ‖∇L‖ {norm:.1g}. The random slice's 2 × 2 Hessian "
+                           "has eigenvalues {low:.3g} and {high:.3g} (both positive: a bowl); the full Hessian has "
+                           "{count} negative eigenvalues of {total} (the lowest {lowest:.3g}), minimum ratio "
+                           "{ratio:.2f}. Lowest loss on the random slice {random_low:.4g}, on the eigenvector slice "
+                           "{escape_low:.4g} (centre {center:.4g}).", seed=bowl.seed, loss=bowl.loss,
+                           norm=bowl.gradient_norm, low=bowl.slice_curvatures[0], high=bowl.slice_curvatures[1],
+                           count=bowl.negative, total=len(bowl.eigenvalues), lowest=bowl.eigenvalues[0],
+                           ratio=bowl.minimum_ratio, random_low=float(bowl.random_slice.min()),
+                           escape_low=float(bowl.escape_slice.min()), center=center),
+                        tr("From the cache.") if was_cached else ""))
 with tab2:
     st.markdown(tr("The network above trained with batch 16 and with a large batch, from the same start and for the "
                    "same number of updates (Keskar et al. 2017): accuracies, the sharpness (top Hessian eigenvalue) "

@@ -717,4 +717,9 @@ TEXTS: dict[str, str] = {
     '1.4 The lecture’s key figure: training loss against the minimum ratio': '1.4 课上的关键图：训练损失与极小值比例',
     'Run the minimum-ratio experiment (about 10–20 s)': '运行极小值比例实验（大约 10–20 秒）',
     '1 (on) or 0 (off)': '1（开）或 0（关）',
+    '**A bowl that is a saddle.** One of these critical points, seen the way landscape pictures usually show a network: a slice along two random filter-normalized directions. It looks like the bottom of a bowl — yet the full Hessian has negative eigenvalues, and a slice along the most negative eigenvector shows the way down.': '**一个其实是鞍点的碗。** 用损失地形图通常展示网络的方式来看其中一个临界点：沿两个随机的、按滤波器归一化的方向切片。它看起来像碗底——但完整的 Hessian 有负特征值，沿最负特征向量的切片显示出往下的路。',
+    'Refining 8 networks to critical points …': '正在把 8 个网络细化到临界点 …',
+    'Random directions d₁, d₂: a bowl': '随机方向 d₁、d₂：一个碗',
+    'Most negative eigenvector u and d₁: the way down': '最负特征向量 u 与 d₁：往下的路',
+    "Network seed {seed}, loss {loss:.3g}, ‖∇L‖ {norm:.1g}. The random slice's 2 × 2 Hessian has eigenvalues {low:.3g} and {high:.3g} (both positive: a bowl); the full Hessian has {count} negative eigenvalues of {total} (the lowest {lowest:.3g}), minimum ratio {ratio:.2f}. Lowest loss on the random slice {random_low:.4g}, on the eigenvector slice {escape_low:.4g} (centre {center:.4g}).": '网络种子 {seed}，损失 {loss:.3g}，‖∇L‖ {norm:.1g}。随机切片的 2 × 2 Hessian 特征值为 {low:.3g} 和 {high:.3g}（都为正：一个碗）；完整 Hessian 的 {total} 个特征值中有 {count} 个为负（最低 {lowest:.3g}），极小值比例 {ratio:.2f}。随机切片上的最低损失 {random_low:.4g}，特征向量切片上的 {escape_low:.4g}（中心 {center:.4g}）。',
 }

@@ -47,7 +47,7 @@ def test_the_minimum_ratio_experiment_opens_running_from_a_link():
     assert ratios[np.argmax(losses)] < ratios[np.argmin(losses)]  # high loss: saddles; low loss: closer to minima
     assert "reach ratio 1" in text(at)
     bad = ok(page("critical_points", cp_ratio="maybe"))
-    assert "cp_ratio=maybe" in bad.warning[0].value and not bad.toggle(key="cp_ratio").value
+    assert "maybe ignored" in bad.warning[0].value and not bad.toggle(key="cp_ratio").value
 
 
 def test_jumping_to_a_degenerate_minimum_explains_it(critical):

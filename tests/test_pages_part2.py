@@ -183,6 +183,10 @@ def test_network_lab_slices_and_experiments(lab):
     ratios, losses = arr(saddles[0]["data"][0]["x"]), arr(saddles[0]["data"][0]["y"])
     assert len(ratios) == len(losses) > 0  # one point per refined network
     assert np.all((ratios >= 0) & (ratios <= 1)) and np.all(np.isfinite(losses) & (losses >= 0))
+    at.button(key="nl_run_bowl").click().run()
+    ok(at)
+    assert "both positive: a bowl" in text(at) and len([f for f in charts(at) if "a bowl" in json.dumps(
+        f["layout"].get("title"))]) == 1
     at.button(key="nl_run_batch").click().run()
     ok(at)
     rows = at.dataframe[1].value
