@@ -32,7 +32,7 @@ start = (sx, sy)
 grid = compute.surface_grid(surface, GRID)
 critical = compute.critical_points(surface)
 with controls.prose():
-    st.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
+    controls.surface_text(record)
     st.latex(record.formula)
 
 # ---------------------------------------------------------------- 2.1 stuck ≠ small gradient

@@ -38,7 +38,6 @@ with st.sidebar:
     lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.05, 1e-4, 1.0, log=True), "b_lr", url)
     n_seeds = controls.int_input(tr("Shuffling seeds (runs per batch size)"), 1, MAX_SEEDS, 5, "b_seeds", url)
 
-url.show(notes)
 with controls.prose():
     st.latex(r"L_b(\theta) = \frac{1}{|b|}\sum_{i \in b} \ell_i(\theta), \qquad \theta \leftarrow \theta - \eta\,"
              r"\nabla L_b(\theta)")
@@ -133,3 +132,5 @@ with right:
     st.table({"": [tr(r[0]) for r in SUMMARY], tr("small batch"): [tr(r[1]) for r in SUMMARY],
               tr("large batch"): [tr(r[2]) for r in SUMMARY]})
     st.caption(tr("Batch size is a hyperparameter: the trade-off depends on your hardware and your data."))
+
+url.show(notes)  # last: every widget has read its link value

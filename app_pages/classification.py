@@ -38,12 +38,11 @@ controls.section(tr("1. Softmax"),
                     "sigmoid of the difference, y′₁ = σ(y₁ − y₂)."),
                  latex=r"y'_i = \frac{\exp(y_i)}{\sum_j \exp(y_j)}")
 c1, c2 = st.columns([3, 1])
-raw = c1.text_input(tr("logits y (numbers separated by commas)"), "3, 1, -3", key=controls.bound("c_logits", "3, 1, -3"), bind=controls.BIND,
-                    max_chars=400)
+raw = controls.text_field(tr("logits y (numbers separated by commas)"), "3, 1, -3", "c_logits", url, 400, where=c1)
 try:
     logits = surfaces.classification.parse_logits(raw)
 except ValueError as err:
-    st.error(tr("Could not read the logits: {why}. Showing the default 3, 1, −3.", why=err))
+    st.error(tr("Could not read the logits: {why}. Showing the default 3, 1, −3.", why=controls.escape_markdown(err)))
     logits = surfaces.classification.parse_logits(LECTURE["c_logits"])
 target = controls.int_input(tr("target class"), 1, surfaces.classification.MAX_CLASSES, 1, "c_target", url, where=c2)
 if target > len(logits):

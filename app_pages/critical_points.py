@@ -41,7 +41,6 @@ with st.sidebar:
     radius = controls.number_widget(HyperParam("radius", "Taylor window half-width",
                                                *surfaces.taylor_radius(record.span)), "radius", url)
 
-url.show(notes)
 point = (px, py)
 with controls.prose():
     st.markdown(tr("Around a point θ′ the loss is, to second order,"))
@@ -51,7 +50,7 @@ with controls.prose():
                    "negative → **local maximum**, mixed signs → **saddle point**; a (near-)zero eigenvalue → "
                    "**degenerate**: second order cannot tell, higher-order terms decide."))
     st.latex(record.formula)
-    st.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
+    controls.surface_text(record)
 
 a = compute.point_analysis(surface, point)
 grid = compute.surface_grid(surface, GRID)
@@ -130,7 +129,7 @@ st.latex(r"u^\top H u = \lambda \lVert u \rVert^2 < 0 \;\Rightarrow\; L(\theta' 
 saddles = [c for c in critical if c.kind == "saddle"]
 if not saddles:
     st.info(tr("{surface} has no saddle point in view. Try *Lecture example*, *Himmelblau* or *Saddle x² − y²*.",
-               surface=tr(record.title)))
+               surface=controls.surface_title(record)))
 else:
     with st.expander(tr("Escape settings"), expanded=False):
         e1, e2, e3 = st.columns(3)
@@ -168,3 +167,5 @@ else:
                       "slides into the saddle and lingers until the tiny offset has grown by (1 + η|λ|) per step.",
                       x=start[0], y=start[1], offset=offset, tilt=tilt, ux=esc.direction[0], uy=esc.direction[1],
                       eigenvalue=esc.eigenvalue))
+
+url.show(notes)  # last: every widget has read its link value

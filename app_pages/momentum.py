@@ -29,7 +29,6 @@ with st.sidebar:
     lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.01, 1e-4, 1.0, log=True), "m_lr", url)
     lam = controls.number_widget(MOMENTUM, "m_momentum", url)
 
-url.show(notes)
 start = (sx, sy)
 with controls.prose():
     c1, c2 = st.columns(2)
@@ -40,7 +39,7 @@ with controls.prose():
     st.markdown(tr("Each movement is λ times the last movement minus η times the current gradient. Where the "
                    "gradient vanishes — at the bottom of a shallow dip, on a plateau, at a saddle — the last movement "
                    "keeps the parameters going."))
-    st.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
+    controls.surface_text(record)
 
 grid = compute.surface_grid(surface, GRID)
 critical = compute.critical_points(surface)
@@ -68,8 +67,8 @@ with right:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 st.subheader(tr("One step, taken apart"))
-t = int(st.slider(tr("step t"), 0, steps - 1, min(10, steps - 1), key=controls.bound("m_t", min(10, steps - 1)), bind=controls.BIND,
-                  help=tr("Move through the momentum run: the arrows show how step t → t+1 is made.")))
+t = controls.int_slider(tr("step t"), 0, steps - 1, min(10, steps - 1), "m_t", url,
+                        help=tr("Move through the momentum run: the arrows show how step t → t+1 is made."))
 theta = mom.path[0, t]
 if 0 <= mom.diverged_at[0] <= t:
     st.info(tr("The momentum run diverged before step {step}; pick an earlier step.", step=t))
@@ -110,3 +109,5 @@ controls.chart(figures.line_race_figure(s, profile, runs), key="m_line")
 st.caption(tr("The loss along the line through the start ({x:.3g}, {y:.3g}) in direction ({ux:.2f}, {uy:.2f}) — "
               "towards where the momentum run ended — and both optimizers run on that 1-D slice with the same η and λ. "
               "Press Play.", x=sx, y=sy, ux=direction[0], uy=direction[1]))
+
+url.show(notes)  # last: every widget has read its link value

@@ -44,11 +44,10 @@ with st.sidebar:
     tol = controls.number_widget(
         optimizers.HyperParam("tol", "‘converged’ when ‖∇L‖ <", 1e-3, 1e-8, 1.0, log=True), "tol", url)
 
-url.show(notes)
 
 with controls.prose():
     st.latex(record.formula)
-    st.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
+    controls.surface_text(record)
 
 grid = compute.surface_grid(surface, GRID)
 critical = compute.critical_points(surface)
@@ -114,3 +113,5 @@ with st.expander(tr("The update rules and schedules in this race"), expanded=Fal
         st.latex(optimizers.get_schedule(c["schedule"]).formula)
 
 controls.export_panel("playground", contour, tr(record.title), labels, runs, grid)
+
+url.show(notes)  # last: every widget has read its link value

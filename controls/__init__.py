@@ -24,13 +24,18 @@ from controls.chrome import (
     prose,
     section,
 )
-from controls.url import BIND, UrlCheck, bound, keep_in_url, refusal_note, share_link
+from controls.url import UrlCheck, bound, escape_markdown, keep_in_url, refusal_note, share_link, url_text
 from controls.widgets import (
     CUSTOM,
     CUSTOM_EXAMPLE,
     VIEWS,
     choice_select,
     float_input,
+    int_slider,
+    is_typed,
+    surface_text,
+    surface_title,
+    text_field,
     format_number,
     int_input,
     log_choices,
@@ -47,8 +52,10 @@ from controls.widgets import (
 )
 
 __all__ = [
-    "BIND", "CUSTOM", "CUSTOM_EXAMPLE", "PRESENT_SCALE", "VIEWS", "PageStart", "UrlCheck", "app_settings", "bound",
-    "chart", "choice_select", "divergence_summary", "divergence_warnings", "export_panel", "float_input", "format_number", "int_input",
+    "CUSTOM", "escape_markdown", "int_slider", "is_typed", "surface_text", "surface_title", "text_field", "url_text",
+    "CUSTOM_EXAMPLE", "PRESENT_SCALE", "VIEWS", "PageStart", "UrlCheck", "app_settings", "bound", "chart",
+    "choice_select", "divergence_summary", "divergence_warnings", "export_panel", "float_input", "format_number",
+    "int_input",
     "keep_in_url", "log_choices", "multi_select", "number_widget", "optimizer_panel", "page_header", "page_start",
     "point_from_click", "point_input", "preset_button", "presenting", "prose", "refusal_note", "section",
     "share_link", "surface_key", "surface_point_key", "surface_select", "view_select",

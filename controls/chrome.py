@@ -36,16 +36,22 @@ def app_settings() -> None:
     the URL each run because switching pages clears the query string.
     """
     codes = list(i18n.LANGUAGES)
+    linked = {}
     for key, valid, expected in (("lang", codes, tr("one of {names}", names=", ".join(codes))),
                                  ("present", ("0", "1"), tr("0 or 1"))):
-        raw = st.query_params.get(key)
-        if key not in st.session_state and raw is not None and raw not in valid:
+        raws = st.query_params.get_all(key)
+        if key in st.session_state or not raws:
+            continue
+        if len(raws) == 1 and raws[0] in valid:
+            linked[key] = raws[0]
+        else:
             # Refused before the page runs (the value is then dropped from the URL): the page's UrlCheck shows it.
-            url_state.note_refused(key, raw, expected)
+            why = expected if len(raws) == 1 else tr("given {count} times; one value expected", count=len(raws))
+            url_state.note_refused(key, raws[-1], why)
     if "lang" not in st.session_state:
-        st.session_state["lang"] = st.query_params.get("lang") if st.query_params.get("lang") in codes else i18n.DEFAULT
+        st.session_state["lang"] = linked.get("lang", i18n.DEFAULT)
     if "present" not in st.session_state:
-        st.session_state["present"] = st.query_params.get("present") == "1"
+        st.session_state["present"] = linked.get("present") == "1"
     i18n.use_language(st.session_state["lang"])
     with st.sidebar:
         st.selectbox("Language · 语言", codes, key="lang", format_func=i18n.LANGUAGES.get)
@@ -88,7 +94,7 @@ def chart(fig, key: str, where=st, **kwargs):
 
 def page_header(title: str, caption: str, page: str) -> tuple:
     """Title and caption; a slot under them for notes about the link's values; the page's ``UrlCheck``."""
-    url_state.start_page()
+    url_state.start_page(page)
     st.title(title)
     with prose(tr("About this page")):
         st.caption(caption)

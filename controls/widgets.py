@@ -1,10 +1,10 @@
 """Widgets built from the registries, each bound to the URL (``controls.url``).
 
-Numbers are bound with Streamlit's ``bind="query-params"`` (``BIND``);
+Every widget asks the page's ``UrlCheck`` to parse the link's raw value
+with the widget's own rule before the widget exists (``UrlCheck.seed``), so
+a refused value is named on the page and Streamlit never parses link text;
 choices (``choice_select``, ``multi_select``) keep the option's registry
-name in the link, not its displayed label. Every widget first asks the
-page's ``UrlCheck`` whether the link's raw value fits, so a refused value is
-named on the page.
+name in the link, not its displayed label.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import compute
 import optimizers
 import surfaces
 from i18n import mark, tr
-from controls.url import BIND, UrlCheck, bound, is_number_in, keep_in_url
+from controls.url import _PAGE_PRESET, PRESET, UrlCheck, escape_markdown, keep_in_url, number_in, one_of, url_text
 from optimizers.registry import HyperParam
 
 
@@ -46,21 +46,31 @@ def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: flo
         return float(choice_select(label, options, str(int(default)), key, url, where=where, help=help,
                                    format_func=lambda i: tr(p.choices[int(i)])))
     if p.integer:
-        url.check(key, is_number_in(p.low, p.high, integer=True), tr("a whole number in [{low:g}, {high:g}]", low=p.low, high=p.high))
-        return float(where.number_input(label, int(p.low), int(p.high), int(default), step=1, key=bound(key, int(default)),
-                                        bind=BIND,
-                                        help=help))
+        key = url.seed(key, int(default), number_in(p.low, p.high, integer=True),
+                       tr("a whole number in [{low:g}, {high:g}]", low=p.low, high=p.high))
+        value = where.number_input(label, int(p.low), int(p.high), int(default), step=1, key=key, help=help)
+        keep_in_url(key, url_text(value), url_text(int(default)))
+        return float(value)
     if p.log:
         choices = log_choices(p.low, p.high, default)
-        url.check(key, lambda raw: float(raw) in choices, tr("one of the slider's stops between {low:g} and {high:g}", low=p.low, high=p.high))
-        return float(where.select_slider(label, options=choices, value=default, format_func=format_number,
-                                         key=bound(key, default),
-                                         bind=BIND, help=help))
+        in_range = number_in(p.low, p.high)
+
+        def stop(raw: str):
+            v = in_range(raw)
+            return next((c for c in choices if v is not None and math.isclose(c, v, rel_tol=1e-9)), None)
+
+        key = url.seed(key, default, stop, tr("one of the slider's stops between {low:g} and {high:g}", low=p.low,
+                                              high=p.high))
+        value = where.select_slider(label, options=choices, value=default, format_func=format_number, key=key, help=help)
+        keep_in_url(key, url_text(float(value)), url_text(float(default)))
+        return float(value)
     step = 0.001 if p.high <= 1 else (p.high - p.low) / 200
-    url.check(key, is_number_in(p.low, p.high), tr("a number in [{low:g}, {high:g}]", low=p.low, high=p.high))
-    return float(where.slider(label, float(p.low), float(p.high), float(default), step=step, key=bound(key, float(default)),
-                              bind=BIND,
-                              format="%.3f" if p.high <= 1 else "%g", help=help))
+    key = url.seed(key, float(default), number_in(p.low, p.high), tr("a number in [{low:g}, {high:g}]", low=p.low,
+                                                                     high=p.high))
+    value = where.slider(label, float(p.low), float(p.high), float(default), step=step, key=key,
+                         format="%.3f" if p.high <= 1 else "%g", help=help)
+    keep_in_url(key, url_text(float(value)), url_text(float(default)))
+    return float(value)
 
 
 CUSTOM = "custom"
@@ -91,12 +101,9 @@ def surface_select(url: UrlCheck, key: str = "surface", default: str = "himmelbl
                            format_func=lambda n: tr("Custom: type f(x, y) …") if n == CUSTOM else tr(surfaces.get(n).title))
     if choice != CUSTOM:
         return choice
-    url.check(f"{key}_formula", lambda raw: len(raw) <= surfaces.formula.MAX_LENGTH,
-              tr("at most {count} characters", count=surfaces.formula.MAX_LENGTH))
-    text = where.text_input("f(x, y) =", CUSTOM_EXAMPLE, key=bound(f"{key}_formula", CUSTOM_EXAMPLE), bind=BIND,
-                            max_chars=surfaces.formula.MAX_LENGTH,
-                            help=tr("Numbers, x, y, + − * / ** and parentheses; pi, e; sin cos tan exp log sqrt abs "
-                                    "tanh sigmoid relu softplus, min(a, b), max(a, b)."))
+    text = text_field("f(x, y) =", CUSTOM_EXAMPLE, f"{key}_formula", url, surfaces.formula.MAX_LENGTH, where=where,
+                      help=tr("Numbers, x, y, + − * / ** and parentheses; pi, e; sin cos tan exp log sqrt abs "
+                              "tanh sigmoid relu softplus, min(a, b), max(a, b)."))
     c1, c2 = where.columns(2)
     bounds = [float_input(tr(label), -1e3, 1e3, d, f"{key}_{name}", url, where=c, step=0.5, fmt="%g")
               for (label, name, d), c in zip((("x min", "x0", -3.0), ("x max", "x1", 3.0), ("y min", "y0", -3.0),
@@ -111,19 +118,42 @@ def surface_select(url: UrlCheck, key: str = "surface", default: str = "himmelbl
         return name
     except surfaces.FormulaError as err:
         shown = text[: err.position] + tr("⟨here⟩") + text[err.position:]
-        where.error(tr("The formula cannot be used: {why}.", why=tr(err.template, **err.values)) + f"\n\n`{shown[:200]}`\n\n"
+        where.error(tr("The formula cannot be used: {why}.", why=escape_markdown(tr(err.template, **err.values)))
+                    + "\n\n" + escape_markdown(shown[:200]) + "\n\n"
                     + tr("Showing {surface} meanwhile.", surface=tr(surfaces.get(default).title)))
         return default
+
+
+def is_typed(record) -> bool:
+    return record.name.startswith(surfaces.formula.PREFIX)
+
+
+def surface_title(record) -> str:
+    """A surface's title for Markdown text: the catalog's, translated, or a typed formula escaped (shown as typed)."""
+    return escape_markdown(record.title) if is_typed(record) else tr(record.title)
+
+
+def surface_text(record, where=st) -> None:
+    """The surface's title and description under its formula; a typed formula shown as typed (code), not as Markdown.
+
+    The pages show the formula as LaTeX beside it (``record.formula``).
+    """
+    if is_typed(record):
+        where.markdown(tr("**Your surface**, as typed:"))
+        where.code(record.title, language=None, wrap_lines=True)
+        where.caption(tr(record.text))
+    else:
+        where.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
 
 
 def choice_select(label: str, options: list[str], default: str, key: str, url: UrlCheck, format_func=str, where=st,
                   help: str | None = None) -> str:
     """A selectbox whose value is kept in the URL as the option's registry name."""
-    url.check(key, lambda raw: raw in options, tr("one of {names}", names=", ".join(options)))
     if key in st.session_state and st.session_state[key] not in options:
         del st.session_state[key]  # the options changed under it (they depend on another widget)
-    if url.active and st.query_params.get(key) in options and key not in st.session_state:
-        st.session_state[key] = st.query_params[key]
+    linked = url.value(key, one_of(options), tr("one of {names}", names=", ".join(options)))
+    if linked is not None and key not in st.session_state:
+        st.session_state[key] = linked
     # index=0 when the state is already set: Streamlit warns about a default
     # that competes with a Session State value only for a non-zero index.
     index = 0 if key in st.session_state else options.index(default)
@@ -135,13 +165,13 @@ def choice_select(label: str, options: list[str], default: str, key: str, url: U
 def multi_select(label: str, options: list[str], default: list[str], key: str, url: UrlCheck, format_func=str,
                  where=st, help: str | None = None) -> list[str]:
     """A multiselect kept in the URL as comma-separated registry names (``choice_select`` for several)."""
-    url.check(key, lambda raw: all(v in options for v in raw.split(",")) if raw else True,
-              tr("comma-separated names from {names}", names=", ".join(options)))
-    if url.active and key in st.query_params and key not in st.session_state:
-        raw = st.query_params[key]
-        picked = [v for v in raw.split(",") if v in options] if raw else []
-        if picked or not raw:
-            st.session_state[key] = picked
+    def names(raw: str):
+        picked = raw.split(",") if raw else []
+        return list(dict.fromkeys(picked)) if all(v in options for v in picked) else None
+
+    linked = url.value(key, names, tr("comma-separated names from {names}", names=", ".join(options)))
+    if linked is not None and key not in st.session_state:
+        st.session_state[key] = linked
     kwargs = {} if key in st.session_state else {"default": default}
     values = where.multiselect(label, options, key=key, format_func=format_func, help=help, **kwargs)
     keep_in_url(key, ",".join(values), ",".join(default))
@@ -149,16 +179,39 @@ def multi_select(label: str, options: list[str], default: list[str], key: str, u
 
 
 def int_input(label: str, low: int, high: int, default: int, key: str, url: UrlCheck, where=st, help=None) -> int:
-    url.check(key, is_number_in(low, high, integer=True), tr("a whole number from {low:,} to {high:,}", low=low, high=high))
-    return int(where.number_input(label, low, high, default, step=1, key=bound(key, default), bind=BIND, help=help))
+    key = url.seed(key, default, number_in(low, high, integer=True),
+                   tr("a whole number from {low:,} to {high:,}", low=low, high=high))
+    value = int(where.number_input(label, low, high, default, step=1, key=key, help=help))
+    keep_in_url(key, url_text(value), url_text(default))
+    return value
+
+
+def int_slider(label: str, low: int, high: int, default: int, key: str, url: UrlCheck, where=st, help=None) -> int:
+    """An integer slider kept in the URL (``int_input``'s rule; a stored value outside new bounds is clamped)."""
+    if key in st.session_state and not low <= st.session_state[key] <= high:
+        st.session_state[key] = min(max(int(st.session_state[key]), low), high)  # the bounds moved under it
+    key = url.seed(key, default, number_in(low, high, integer=True),
+                   tr("a whole number from {low:,} to {high:,}", low=low, high=high))
+    value = int(where.slider(label, low, high, default, key=key, help=help))
+    keep_in_url(key, url_text(value), url_text(default))
+    return value
 
 
 def float_input(label: str, low: float, high: float, default: float, key: str, url: UrlCheck, where=st,
                 step: float = 0.1, fmt: str = "%.3f") -> float:
-    url.check(key, is_number_in(low, high), tr("a number in [{low:g}, {high:g}]", low=low, high=high))
-    return float(where.number_input(label, float(low), float(high), float(default), step=step,
-                                    key=bound(key, float(default)), bind=BIND,
-                                    format=fmt))
+    key = url.seed(key, float(default), number_in(low, high), tr("a number in [{low:g}, {high:g}]", low=low, high=high))
+    value = float(where.number_input(label, float(low), float(high), float(default), step=step, key=key, format=fmt))
+    keep_in_url(key, url_text(value), url_text(float(default)))
+    return value
+
+
+def text_field(label: str, default: str, key: str, url: UrlCheck, max_chars: int, where=st, help=None) -> str:
+    """A text input kept in the URL; a link's text longer than ``max_chars`` is refused whole (never cut)."""
+    key = url.seed(key, default, lambda raw: raw if len(raw) <= max_chars else None,
+                   tr("at most {count} characters", count=max_chars))
+    value = where.text_input(label, default, key=key, max_chars=max_chars, help=help)
+    keep_in_url(key, value, default)
+    return value
 
 
 def point_input(labels: tuple[str, str], domain, default, key_of: Callable[[str], str], url: UrlCheck, columns=None,
@@ -212,17 +265,20 @@ def point_from_click(chart_key: str, point_key: Callable[[str, str], str]) -> Ca
 def preset_button(label: str, values: dict, key: str, where=st, help: str | None = None) -> None:
     """A button that sets several widgets at once (by key) before the page reruns: the "lecture example".
 
-    Linkable too: ``?preset=<key>`` in the address applies it once when the page opens.
+    Linkable too: ``?preset=<key>`` in the address applies it once when the page opens (another value is
+    refused with a note by ``UrlCheck.show``).
     """
 
     def apply():
         for k, v in values.items():
             st.session_state[k] = v
 
-    if st.query_params.get("preset") == key and not st.session_state.get(f"_preset_applied_{key}"):
-        st.session_state[f"_preset_applied_{key}"] = True
-        apply()
-        del st.query_params["preset"]  # the widgets now carry the values into the address themselves
+    st.session_state[_PAGE_PRESET] = key
+    if st.query_params.get_all(PRESET) == [key]:
+        if not st.session_state.get(f"_preset_applied_{key}"):
+            st.session_state[f"_preset_applied_{key}"] = True
+            apply()
+        del st.query_params[PRESET]  # the widgets now carry the values into the address themselves
 
     where.button(label, key=key, on_click=apply, help=help or tr("Set every control on this page to the lecture's example"),
                  icon=":material/school:", width="stretch")
