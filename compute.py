@@ -284,28 +284,21 @@ def network_slice(config: networks.TrainConfig, kind: str, span: float, resoluti
     result, _ = trained_network(config)
     params = _as_params(result.final)
     split = networks.load_split(config.dataset)
-    path = None
+    d = networks.slice_directions(kind, result, params, span)
     if kind == "pca":
-        (d1, d2), coords, explained = networks.pca_directions(result.path, params)
-        reach = float(np.abs(coords).max()) if len(coords) > 1 else 1.0
-        extent = span * 1.25 * max(reach, 1e-3)
-        path, titles = coords, ((mark("PC {k}"), {"k": 1}), (mark("PC {k}"), {"k": 2}))
+        titles = ((mark("PC {k}"), {"k": 1}), (mark("PC {k}"), {"k": 2}))
         note = (mark("the path's variance explained: {first:.0%} by PC 1, {second:.0%} by PC 2"),
-                {"first": float(explained[0]), "second": float(explained[1])})
+                {"first": d.values[0], "second": d.values[1]})
     elif kind == "hessian":
-        scale = float(np.linalg.norm(result.path[-1]))
-        lmax, v1, lmin, v2 = networks.hessian_extreme_eigenvectors(networks.dataset_loss(config.model, config.dataset),
-                                                                  params)
-        d1, d2 = (jax.tree.map(lambda v: v * scale, d) for d in (v1, v2))
-        extent, titles = span, ((mark("top eigenvector (λ = {value:.3g})"), {"value": float(lmax)}),
-                                (mark("most negative (λ = {value:.3g})"), {"value": float(lmin)}))
+        lmax, lmin = d.values
+        titles = ((mark("top eigenvector (λ = {value:.3g})"), {"value": lmax}),
+                  (mark("most negative (λ = {value:.3g})"), {"value": lmin}))
         note = (mark("directions scaled to ‖θ‖; a negative eigenvalue: this point is a saddle, and the slice shows it")
                 if networks.eigenvalue_signs((lmin, lmax)).negative else mark("directions scaled to ‖θ‖; no negative eigenvalue found"), {})
     else:
-        d1, d2 = (networks.filter_normalized_direction(params, seed) for seed in (1, 2))
-        extent = span
         titles = ((mark("direction {k}"), {"k": 1}), (mark("direction {k}"), {"k": 2}))
         note = (mark("filter-normalized: each filter scaled to θ's"), {})
+    d1, d2, extent, path = d.d1, d.d2, d.extent, d.path
     xs = np.linspace(-extent, extent, resolution)
     loss = networks.mlp_loss_surface(params, split.x_train, split.y_train, config.model.activation, (d1, d2), (xs, xs))
     return networks.LossGrid(xs, xs, loss), path, titles, note

@@ -1,4 +1,6 @@
 """Normalization: feature scaling rounds the surface; batch normalization smooths it (LECTURES 2.5)."""
+import math
+
 import streamlit as st
 
 import compute
@@ -129,8 +131,13 @@ with c2:
     controls.chart(figures.step_curves_figure(
         acc, title=tr("Test accuracy with BN: eval mode (solid) vs train mode (dotted)"), y_title=tr("accuracy"),
         height=360), key="n_bn_modes")
+def percent_or_dash(value: float) -> str:
+    """An accuracy as a percentage; "—" when the run never measured one (NaN)."""
+    return "—" if math.isnan(value) else f"{value:.1%}"
+
+
 rows = [{"η": f"{lr_:g}",
-         **{column: (lambda last: "—" if last != last else f"{last:.1%}")(optimizers.last_finite(r.test_acc_eval[i]))
+         **{column: percent_or_dash(optimizers.last_finite(r.test_acc_eval[i]))
             for column, r in ((tr("test accuracy with BN (eval mode)"), with_bn), (WITHOUT, without))},
          tr("diverged"): ", ".join(n for n, r in ((WITH, with_bn), (WITHOUT, without)) if r.diverged_at[i] >= 0)
          or tr("no")} for i, lr_ in enumerate(lrs)]
