@@ -1,5 +1,4 @@
 """Network lab: the lecture's ideas on real networks — landscapes, Hessian spectra, saddles, batch size."""
-import numpy as np
 import streamlit as st
 
 import compute
@@ -28,12 +27,10 @@ LECTURE = {"nl_data": "digits", "nl_depth": 2, "nl_width": 64, "nl_act": "relu",
            "nl_epochs": 20, "nl_seed": 0, "nl_slice": "pca", "nl_span": 1.0}
 
 
-notes, url, _, _ = controls.page_start(
-    PAGE, tr("Network lab"),
-    tr("Do the toy surfaces tell the truth about real networks? Train a small network on real data, then look at "
-       "its loss landscape and its Hessian — computed here in seconds, on the CPU."),
-    preset=LECTURE, preset_key="nl_preset",
-    preset_label=tr("Lecture example: an MLP 64-64-64-10 on the digits"))
+notes, url, _, _ = controls.page_start(PAGE, tr("Network lab"), tr(
+    "Do the toy surfaces tell the truth about real networks? Train a small network on real data, then look at "
+    "its loss landscape and its Hessian — computed here in seconds, on the CPU."),
+    LECTURE, "nl_preset", tr("Lecture example: an MLP 64-64-64-10 on the digits"))
 
 with st.sidebar:
     dataset = controls.choice_select(tr("Dataset"), list(networks.CLASSIFICATION), "digits", "nl_data", url,
@@ -54,11 +51,8 @@ with st.sidebar:
 
 split = networks.load_split(dataset)
 model = networks.MLP((width,) * depth, activation, norm == "batch", norm == "layer")
-updates_per_epoch = max(1, len(split.y_train) // min(batch, len(split.y_train)))
-record_steps = -(-epochs * updates_per_epoch // PATH_POINTS)  # about PATH_POINTS checkpoints for the PCA path
-config = networks.TrainConfig(dataset, model, opt["name"], tuple(sorted(opt["hyperparams"].items())), opt["schedule"],
-                              tuple(sorted(opt["schedule_params"].items())), batch, epochs, seed,
-                              max(1, epochs // 50), record_steps if record_steps < updates_per_epoch else 0)
+config = networks.lab_config(dataset, model, opt["name"], opt["hyperparams"], opt["schedule"], opt["schedule_params"],
+                             batch, epochs, seed, PATH_POINTS)
 n_params = model.parameter_count(split.features, split.classes)
 sizes = "-".join(str(s) for s in model.sizes(split.features, split.classes))
 st.markdown(join(tr("**{dataset}**, standardized, {train:,} training and {test:,} test examples.",
@@ -98,7 +92,7 @@ with left:
         [figures.Series(TRAIN, line_train, 1, "solid", alpha), figures.Series(TEST, line_test, 0, "dash", alpha)],
         title=tr("From the initial to the trained weights"), y_title=tr("loss"),
         x_title=tr("α (0: initial, 1: trained)"), height=330,
-        log_y=figures.wide_range(np.concatenate([line_train, line_test]), 50)), key="nl_interp")
+        log_y=figures.wide_range([line_train, line_test], 50)), key="nl_interp")
     st.caption(tr("θ(α) = θ₀ + α(θ_trained − θ₀): a 1-D slice (Goodfellow et al. 2015). A smooth, monotone descent "
                   "is typical: the hard part of training is rarely visible on this line."))
 with right:
@@ -113,8 +107,7 @@ with right:
     note = tr(note[0], **note[1])
     paths = []
     if path is not None:
-        paths = [figures.PathSet(tr("training path (checkpoints)"), path[None].astype(np.float32),
-                                 result.path_loss[None].astype(np.float32))]
+        paths = [figures.PathSet(tr("training path (checkpoints)"), path[None], result.path_loss[None])]
     if view == "3-D":
         controls.chart(figures.surface3d_figure(grid, paths, log_color=True, uirevision=f"nl-3d-{kind}", height=520),
                        key="nl_slice_3d")
@@ -208,7 +201,6 @@ with tab1:
                       lambda progress: compute.hidden_bowl(dataset, progress))
     if done:
         bowl, was_cached = done
-        center = float(bowl.random_slice[len(bowl.coords) // 2, len(bowl.coords) // 2])
         c1, c2 = st.columns(2)
         for col, z, title, axes, key in (
                 (c1, bowl.random_slice, tr("Random directions d₁, d₂: a bowl"), ("d₁", "d₂"), "nl_bowl_random"),
@@ -225,7 +217,7 @@ with tab1:
                            norm=bowl.gradient_norm, low=bowl.slice_curvatures[0], high=bowl.slice_curvatures[1],
                            count=bowl.negative, total=len(bowl.eigenvalues), lowest=bowl.eigenvalues[0],
                            ratio=bowl.minimum_ratio, random_low=float(bowl.random_slice.min()),
-                           escape_low=float(bowl.escape_slice.min()), center=center),
+                           escape_low=float(bowl.escape_slice.min()), center=bowl.center_loss),
                         tr("From the cache.") if was_cached else ""))
 with tab2:
     st.markdown(tr("The network above trained with batch 16 and with a large batch, from the same start and for the "

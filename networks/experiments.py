@@ -35,6 +35,11 @@ class SaddleStudy(NamedTuple):
     negative: np.ndarray  # (seeds,) number of negative eigenvalues
     parameters: int
 
+    @property
+    def true_minima(self) -> int:
+        """How many refined points have minimum ratio 1 (every eigenvalue positive)."""
+        return int(np.sum(self.minimum_ratio == 1.0))
+
 
 def _to_critical(params, x, labels, stop, lr, refine_lr, activation, train_steps, refine_steps):
     """Adam on L for ``stop`` steps (of ``train_steps``), then Adam on ½‖∇L‖² for ``refine_steps``."""
@@ -167,6 +172,12 @@ class HiddenBowl(NamedTuple):
     loss: float  # L(θ')
     gradient_norm: float  # ‖∇L(θ')‖: how critical the point is
     seed: int  # the network's initialization seed
+
+    @property
+    def center_loss(self) -> float:
+        """L at the slices' centre θ' itself."""
+        k = len(self.coords) // 2
+        return float(self.random_slice[k, k])
 
 
 def hidden_bowl(dataset: str = "moons", model: MLP = MLP((6,), "tanh"), span: float = 0.5, resolution: int = 31,

@@ -61,6 +61,11 @@ class HiddenSaddle(NamedTuple):
     loss_along_escape: np.ndarray  # (m,) L(θ' + s·u), u the eigenvector of the negative eigenvalue
     loss_along_w3: np.ndarray  # (m,) L(θ' + s·e₃): the third parameter alone curves up
 
+    @property
+    def lowest_along_escape(self) -> float:
+        """The lowest loss on the escaping line: how far down the hidden way goes."""
+        return float(np.min(self.loss_along_escape))
+
 
 def hidden_saddle(extent: float = 1.5, resolution: int = 81) -> HiddenSaddle:
     """Gradient, slice and full Hessians with their eigen-decompositions, the slice's map, and two 1-D cuts."""

@@ -10,13 +10,8 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT, TIMEOUT, arr, charts, ok, page, plain, text
 
 
-@pytest.fixture(scope="module")
-def critical():
-    return ok(page("critical_points"))
-
-
-def test_critical_points_defaults_to_the_lecture_saddle(critical):
-    at = critical
+def test_critical_points_defaults_to_the_lecture_saddle(opened):
+    at = opened("critical_points")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["L(θ′)"] == "1" and metrics["minimum ratio (share of λ > 0)"] == "0.5"
     assert "Saddle" in at.success[0].value and "-2 and 2" in at.success[0].value
@@ -50,8 +45,8 @@ def test_the_minimum_ratio_experiment_opens_running_from_a_link():
     assert "maybe ignored" in bad.warning[0].value and not bad.toggle(key="cp_ratio").value
 
 
-def test_jumping_to_a_degenerate_minimum_explains_it(critical):
-    at = critical
+def test_jumping_to_a_degenerate_minimum_explains_it(opened):
+    at = opened("critical_points")
     kinds = list(at.dataframe[0].value["kind"])
     at.selectbox(key="cp_pick").set_value(kinds.index("degenerate")).run()
     ok(at)
@@ -99,13 +94,8 @@ def test_momentum_divergence_is_reported():
     assert any("diverged at step" in w.value for w in at.warning)
 
 
-@pytest.fixture(scope="module")
-def batch():
-    return ok(page("batch_size"))
-
-
-def test_batch_size_defaults(batch):
-    at = batch
+def test_batch_size_defaults(opened):
+    at = opened("batch_size")
     body = text(at)
     assert "32 updates per epoch, 320 in all" in body and "1 update per epoch, 10 in all" in body
     metrics = {m.label: float(m.value.rstrip(" %")) for m in at.metric}
@@ -117,8 +107,8 @@ def test_batch_size_defaults(batch):
     assert at.table[0].value.shape == (6, 3)
 
 
-def test_changing_the_batch_size_changes_updates_per_epoch(batch):
-    at = batch
+def test_changing_the_batch_size_changes_updates_per_epoch(opened):
+    at = opened("batch_size")
     at.number_input(key="b_small").set_value(4).run()
     ok(at)
     assert "8 updates per epoch, 80 in all" in text(at)
