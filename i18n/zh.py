@@ -621,6 +621,7 @@ TEXTS: dict[str, str] = {
     # figures/landscape.py
     'L (log scale)': 'L（对数尺度）',
     'click to start here': '点击从这里出发',
+    'contour lines': '等高线',
     'click: start here': '点击：从这里出发',
     # figures/lines.py
     's (distance along the line)': 's（沿直线的距离）',
