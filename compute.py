@@ -8,11 +8,6 @@ is switched on at import so a restarted server does not compile again.
 """
 from __future__ import annotations
 
-import hashlib
-import os
-import pickle
-import sys
-
 import jax
 import numpy as np
 import pandas  # noqa: F401 - imported once here, before sessions run: Streamlit imports it lazily inside each
@@ -23,9 +18,8 @@ import streamlit as st
 import networks
 import optimizers
 import surfaces
+from caches import CACHE_DIR, disk_cached  # noqa: F401 - CACHE_DIR: the home page names the folder
 from i18n import mark
-
-CACHE_DIR = optimizers.enable_persistent_cache()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -54,49 +48,6 @@ def backend() -> str:
     kind = jax.default_backend().upper()
     names = sorted({getattr(d, "device_kind", str(d)) for d in devices})
     return f"{kind} ({len(devices)} × {', '.join(names)})"
-
-
-# --------------------------------------------------------------------------- bounded compile caches
-# JAX keeps one executable per combination of static arguments for the life of
-# the process. Here those come from registries (bounded) except typed formulas
-# (a new closure each) and a few integers (batch size, epochs): a class typing
-# formulas for an hour would grow memory without end. Each compiled function of
-# the model packages is cleared when it holds more than MAX_EXECUTABLES; the
-# persistent cache on disk makes the recompiles that follow cheap.
-MAX_EXECUTABLES = 128
-MODEL_PACKAGES = ("surfaces", "optimizers", "networks")
-
-
-_compiled: tuple[int, list] = (-1, [])  # (how many modules were loaded, what they held) — found once per import
-
-
-def compiled_functions() -> list:
-    """Every ``jax.jit`` function defined at module level in the model packages.
-
-    Looked for again only when a module has been imported since: this runs on
-    every page run, and a scan of all modules is most of its cost.
-    """
-    global _compiled
-    loaded = len(sys.modules)
-    if _compiled[0] != loaded:
-        found = {}
-        for name, module in list(sys.modules.items()):
-            if module is not None and name.split(".")[0] in MODEL_PACKAGES:
-                for value in vars(module).values():
-                    if callable(getattr(value, "clear_cache", None)) and callable(getattr(value, "_cache_size", None)):
-                        found[id(value)] = value
-        _compiled = (loaded, list(found.values()))
-    return _compiled[1]
-
-
-def trim_compile_caches(limit: int = MAX_EXECUTABLES) -> int:
-    """Clear each compiled function's executables once it holds more than ``limit``; returns how many were cleared."""
-    cleared = 0
-    for fn in compiled_functions():
-        if fn._cache_size() > limit:
-            fn.clear_cache()
-            cleared += 1
-    return cleared
 
 
 # --------------------------------------------------------------------------- critical points page
@@ -277,7 +228,7 @@ def bn_experiment(config: networks.BNConfig, progress=None) -> tuple[networks.BN
     so that training can draw its progress bar into the page.
     """
     return disk_cached("bn", tuple(config),
-                       lambda: networks.train_bn_experiment(networks.digits(), config, progress=progress))
+                       lambda: networks.train_bn_experiment(networks.digits(), config, progress=progress), networks.BNRun)
 
 
 # --------------------------------------------------------------------------- classification page
@@ -313,51 +264,13 @@ def scaling_paths(scale1: float, scale2: float, correlation: float, lr: float, b
 
 
 # --------------------------------------------------------------------------- network lab
-RESULTS_DIR = os.path.join(os.path.dirname(CACHE_DIR), "results")
-MAX_RESULT_FILES = 256  # on disk; the oldest are removed beyond this
-_RESULTS: dict[tuple, object] = {}  # in memory, bounded like the disk
-MAX_RESULTS_IN_MEMORY = 64
-
-
-def disk_cached(kind: str, key: tuple, make):
-    """``make()`` once per (kind, key) for this process and, through pickles in RESULTS_DIR, across restarts.
-
-    Returns (value, True if it came from a cache). Keys are full configurations
-    (tuples of names and numbers), so a class that opens the same experiment
-    computes it once. Not ``st.cache_data``: ``make`` draws a progress bar.
-    """
-    memory_key = (kind, key)
-    if memory_key in _RESULTS:
-        return _RESULTS[memory_key], True
-    digest = hashlib.sha256(repr(memory_key).encode()).hexdigest()[:24]
-    path = os.path.join(RESULTS_DIR, f"{kind}-{digest}.pkl")
-    value, cached = None, False
-    try:
-        with open(path, "rb") as f:
-            value, cached = pickle.load(f), True
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        value = make()
-        os.makedirs(RESULTS_DIR, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as f:
-            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)  # atomic: another server process never reads half a file
-        files = sorted((os.path.join(RESULTS_DIR, n) for n in os.listdir(RESULTS_DIR) if n.endswith(".pkl")),
-                       key=os.path.getmtime)
-        for old in files[:-MAX_RESULT_FILES]:
-            os.remove(old)
-    if len(_RESULTS) >= MAX_RESULTS_IN_MEMORY:
-        _RESULTS.pop(next(iter(_RESULTS)))
-    _RESULTS[memory_key] = value
-    return value, cached
-
-
 def _as_params(tree):
     return jax.tree.map(jax.numpy.asarray, tree)
 
 
 def trained_network(config: networks.TrainConfig, progress=None) -> tuple[networks.TrainResult, bool]:
-    return disk_cached("train", tuple(config), lambda: networks.train_network(config, progress))
+    return disk_cached("train", tuple(config), lambda: networks.train_network(config, progress),
+                       networks.TrainResult)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -433,12 +346,14 @@ def network_spectrum(config: networks.TrainConfig) -> tuple[np.ndarray, bool]:
         result, _ = trained_network(config)
         return networks.hessian_spectrum(networks.dataset_loss(config.model, config.dataset), _as_params(result.final))
 
-    return disk_cached("spectrum", tuple(config), make)
+    return disk_cached("spectrum", tuple(config), make, np.ndarray)
 
 
 def saddle_study(dataset: str, progress=None) -> tuple[networks.SaddleStudy, bool]:
-    return disk_cached("saddles", (dataset,), lambda: networks.saddle_study(dataset, progress=progress))
+    return disk_cached("saddles", (dataset,), lambda: networks.saddle_study(dataset, progress=progress),
+                       networks.SaddleStudy)
 
 
 def batch_size_study(config: networks.TrainConfig, progress=None) -> tuple[networks.BatchSizeStudy, bool]:
-    return disk_cached("batch", tuple(config), lambda: networks.batch_size_study(config, progress=progress))
+    return disk_cached("batch", tuple(config), lambda: networks.batch_size_study(config, progress=progress),
+                       networks.BatchSizeStudy)

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
+import caches
 import compute
 import figures
 import i18n
@@ -175,7 +176,7 @@ def chart(fig, key: str, where=st, **kwargs):
 def page_header(title: str, caption: str, page: str) -> tuple:
     """Title and caption; a slot under them for notes about the link's values; the page's ``UrlCheck``."""
     st.session_state[_BOUND] = {}  # this page's bound widgets register themselves again below
-    compute.trim_compile_caches()  # a few attribute reads: keeps a long class's memory bounded
+    caches.trim_compile_caches()  # a few attribute reads: keeps a long class's memory bounded
     st.title(title)
     with prose(tr("About this page")):
         st.caption(caption)

@@ -275,18 +275,21 @@ def run(surface, optimizer, start, steps: int, **kwargs) -> np.ndarray:
     return run_batch(surface, optimizer, np.asarray(start, np.float32)[None], steps, **kwargs)[0]
 
 
-def enable_persistent_cache(directory: str | None = None) -> str:
+def enable_persistent_cache(directory: str | None = None, max_size: int = -1) -> str:
     """Keep compiled XLA code on disk so a restarted process skips compiles.
 
     The directory defaults to $ERROR_SURFACE_LAB_CACHE or ~/.cache/error-surface-lab/jax.
     Every compile is kept, however quick: the runner's are ~0.3 s each, which
-    is exactly what a restarted server should not pay again.
+    is exactly what a restarted server should not pay again. ``max_size``: the
+    cache's bound in bytes (JAX evicts the least recently used entries; it
+    needs the ``filelock`` package); −1 keeps everything.
     """
     directory = directory or os.environ.get(
         "ERROR_SURFACE_LAB_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "error-surface-lab", "jax")
     )
-    os.makedirs(directory, exist_ok=True)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", directory)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    jax.config.update("jax_compilation_cache_max_size", int(max_size))
     return directory

@@ -1,8 +1,27 @@
 """Shared test helpers."""
+import base64
+import json
 import logging
+from pathlib import Path
 
 import jax
+import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (its hook suffixes the test ids)
+def pytest_collection_modifyitems(config, items):
+    """Keep on one xdist worker the tests that share a module-scoped fixture (an AppTest session, a server).
+
+    With ``--dist loadgroup`` (.ci/run) the other tests spread over the cores one by one; a module's shared
+    session would otherwise be built again on every worker that gets one of its tests.
+    """
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        scopes = {defs[-1].scope for defs in fixtures.name2fixturedefs.values()} if fixtures else set()
+        if scopes & {"module", "package"} or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 class CompileCounter(logging.Handler):
@@ -35,3 +54,44 @@ def count_compiles():
         return len(handler.messages)
 
     return count
+
+
+# ------------------------------------------------------------------ helpers for the page tests (AppTest)
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 180
+
+
+def arr(v) -> np.ndarray:
+    """Plotly JSON value -> NumPy (typed-array specs are base64 'bdata', with their shape)."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+        shape = v.get("shape")
+        if isinstance(shape, str):
+            shape = tuple(int(n) for n in shape.split(","))
+        return a.reshape(shape) if shape else a
+    return np.asarray(v, dtype=float)
+
+
+def ok(at: AppTest) -> AppTest:
+    """The page ran without an exception (the messages if not); returns it."""
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def charts(at: AppTest) -> list[dict]:
+    """Every Plotly chart of the page as its JSON spec (data, layout, frames)."""
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def page(name: str, **query) -> AppTest:
+    """Run app_pages/<name>.py alone with ``query`` in its URL."""
+    at = AppTest.from_file(str(ROOT / "app_pages" / f"{name}.py"), default_timeout=TIMEOUT)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def text(at: AppTest) -> str:
+    """All the page's prose (markdown, captions, LaTeX and messages) as one string."""
+    return " ".join(str(e.value) for kind in ("markdown", "caption", "latex", "success", "warning", "info")
+                    for e in getattr(at, kind))

@@ -1,8 +1,6 @@
 """AppTest: every page runs with default and changed widgets; figures and frames are present."""
 from __future__ import annotations
 
-import base64
-import json
 from pathlib import Path
 
 import numpy as np
@@ -11,30 +9,12 @@ from streamlit.testing.v1 import AppTest
 
 import optimizers
 import surfaces
+from conftest import arr, charts, ok
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 PLAYGROUND = str(ROOT / "app_pages" / "playground.py")
 TIMEOUT = 180
-
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def arr(v) -> np.ndarray:
-    """Plotly JSON value -> NumPy (typed-array specs are base64 'bdata')."""
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
-        shape = v.get("shape")
-        if isinstance(shape, str):
-            shape = tuple(int(n) for n in shape.split(","))
-        return a.reshape(shape) if shape else a
-    return np.asarray(v, dtype=float)
-
-
-def no_exceptions(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
 
 
 def playground(**query) -> AppTest:
@@ -46,7 +26,7 @@ def playground(**query) -> AppTest:
 
 def test_home_page_names_topics_and_backend():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    no_exceptions(at)
+    ok(at)
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "saddle" in text.lower() and "JAX is computing on" in text
     assert "CPU" in text or "GPU" in text
@@ -55,14 +35,14 @@ def test_home_page_names_topics_and_backend():
 def test_navigation_reaches_the_playground():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at.switch_page("app_pages/playground.py").run()
-    no_exceptions(at)
+    ok(at)
     assert at.title[0].value == "Playground"
 
 
 def test_playground_defaults_draw_animated_maps_curves_and_table():
     at = playground()
-    no_exceptions(at)
-    figs = figures(at)
+    ok(at)
+    figs = charts(at)
     assert len(figs) == 5  # contour, 3-D, loss, gradient norm, learning rate
     contour, surface3d = figs[0], figs[1]
     assert contour["layout"]["images"][0]["source"].startswith("data:image/png")  # the surface, as a raster
@@ -86,16 +66,16 @@ def test_playground_defaults_draw_animated_maps_curves_and_table():
 
 def test_changing_widgets_changes_the_figures():
     at = playground()
-    before = figures(at)[0]
+    before = charts(at)[0]
     at.selectbox(key="surface").set_value("lecture_saddle").run()
-    no_exceptions(at)
+    ok(at)
     at.number_input(key="n_opt").set_value(6).run()
     at.number_input(key="starts").set_value(2).run()
     at.number_input(key="steps").set_value(1000).run()
     at.select_slider(key="o3_adam_lr").set_value(0.01).run()
     at.selectbox(key="o1_schedule").set_value("warmup_cosine").run()
-    no_exceptions(at)
-    figs = figures(at)
+    ok(at)
+    figs = charts(at)
     contour = figs[0]
     assert contour["layout"]["images"][0]["source"] != before["layout"]["images"][0]["source"]
     assert len(contour["frames"][0]["traces"]) == 6 + 1  # six paths + the position markers
@@ -109,14 +89,14 @@ def test_saddle_example_reports_what_the_run_stopped_at():
     # Gradient descent from (1.5, 0) on x² − y² slides into the saddle and stays: ‖g‖ → 0 there.
     at = playground(surface="simple_saddle", n_opt="1", steps="500")
     at.number_input(key="y1_simple_saddle").set_value(0.0).run()
-    no_exceptions(at)
+    ok(at)
     row = at.dataframe[0].value.iloc[0]
     assert row["nearest critical point"].startswith("saddle") and row["steps until ‖∇L‖ < 0.001"] != "not reached"
 
 
 def test_divergence_is_reported_and_others_keep_running():
     at = playground(o1_gd_lr="2")
-    no_exceptions(at)
+    ok(at)
     assert any("Diverged" in w.value and "Gradient descent" in w.value for w in at.warning)
     table = at.dataframe[0].value
     assert table["diverged"].iloc[0].startswith("at step") and set(table["diverged"].iloc[1:]) == {"no"}
@@ -125,7 +105,7 @@ def test_divergence_is_reported_and_others_keep_running():
 def test_url_state_is_loaded_and_bad_values_fall_back_with_a_note():
     at = playground(surface="rosenbrock", o1="adam", o1_adam_lr="0.05", steps="77", n_opt="many", o2="sgd",
                     o1_adam_beta1="7")
-    no_exceptions(at)
+    ok(at)
     assert at.selectbox(key="surface").value == "rosenbrock"
     assert at.selectbox(key="o1").value == "adam" and at.select_slider(key="o1_adam_lr").value == 0.05
     assert at.number_input(key="steps").value == 77 and at.number_input(key="n_opt").value == 3
@@ -134,26 +114,27 @@ def test_url_state_is_loaded_and_bad_values_fall_back_with_a_note():
         assert bad in note
 
 
-@pytest.mark.parametrize("name", surfaces.names())
-def test_every_surface_renders(name):
-    at = playground(surface=name, steps="50")
-    no_exceptions(at)
-    assert len(figures(at)) == 5
+def test_every_surface_renders():
+    at = ok(playground(steps="50"))  # one session, every surface picked in turn: as a student would
+    for name in surfaces.names():
+        at.selectbox(key="surface").set_value(name).run()
+        assert not at.exception, (name, [e.message for e in at.exception])
+        assert len(charts(at)) == 5, name
 
 
-@pytest.mark.parametrize("name", optimizers.names())
-def test_every_optimizer_renders_with_its_widgets(name):
-    at = playground(o1=name, n_opt="1", steps="50")
-    no_exceptions(at)
-    spec = optimizers.get(name)
-    keys = {w.key for w in [*at.slider, *at.select_slider, *at.selectbox]}
-    assert {f"o1_{name}_{p.name}" for p in spec.params} <= keys
+def test_every_optimizer_renders_with_its_widgets():
+    at = ok(playground(n_opt="1", steps="50"))
+    for name in optimizers.names():
+        at.selectbox(key="o1").set_value(name).run()
+        assert not at.exception, (name, [e.message for e in at.exception])
+        keys = {w.key for w in [*at.slider, *at.select_slider, *at.selectbox]}
+        assert {f"o1_{name}_{p.name}" for p in optimizers.get(name).params} <= keys, name
 
 
 def test_lecture_preset_sets_the_saddle_race():
     at = playground(surface="rastrigin", n_opt="1")
     at.button(key="pg_preset").click().run()
-    no_exceptions(at)
+    ok(at)
     assert at.selectbox(key="surface").value == "lecture_saddle"
     assert [at.selectbox(key=f"o{i}").value for i in (1, 2, 3)] == ["gd", "momentum", "adam"]
     assert at.number_input(key="x1_lecture_saddle").value == pytest.approx(0.08)

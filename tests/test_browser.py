@@ -248,7 +248,7 @@ def test_page_loads_draws_and_animates(server, browser, path, language):
         chart.locator(".updatemenu-button").filter(has_text=PLAY[language]).first.click()
         page.wait_for_function(f"() => window.__frames >= {anim['frames']}", polling=200, timeout=60_000)
         after = page.evaluate(LAYERS_JS, anim["index"])
-        assert after["current"] not in (None, before["current"]) or before["current"] is None
+        assert after["current"] is not None and after["current"] != before["current"], "Play did not advance the frame"
         assert after["contour"] == before["contour"] > 0, "the contour vanished when Play was pressed"
         assert after["scatter"] == before["scatter"]
         assert_healthy(page, problems)

@@ -1,5 +1,4 @@
 """Figure builders: frames carry only trajectories, sizes stay bounded, data equals the runner's."""
-import base64
 import json
 
 import numpy as np
@@ -11,12 +10,7 @@ import pytest
 import figures
 import optimizers
 import surfaces
-
-
-def arr(v):
-    if isinstance(v, dict) and "bdata" in v:
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
-    return np.asarray(v, dtype=float)
+from conftest import arr
 
 
 @pytest.fixture(scope="module")

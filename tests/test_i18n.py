@@ -21,7 +21,7 @@ import pytest
 
 import i18n
 from i18n import zh
-from test_pages_part1 import charts, ok
+from conftest import charts, ok
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCES = ["app.py", "controls.py", "compute.py", "app_pages/*.py", "figures/*.py", "surfaces/formula.py"]

@@ -1,35 +1,11 @@
 """AppTest: the lecture part 1 pages (critical points, momentum, batch size) with defaults, changes and bad URLs."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 180
-
-
-def page(name: str, **query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app_pages" / f"{name}.py"), default_timeout=TIMEOUT)
-    for k, v in query.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def charts(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def text(at: AppTest) -> str:
-    return " ".join(str(e.value) for kind in ("markdown", "caption", "latex", "success", "warning", "info")
-                    for e in getattr(at, kind))
+from conftest import ROOT, TIMEOUT, arr, charts, ok, page, text
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +59,8 @@ def test_momentum_defaults_show_the_lecture_point():
     figs = charts(at)
     assert sum(1 for f in figs if f.get("frames")) == 2  # the 2-D race and the ball on a curve
     bars = [f for f in figs if f["data"][0]["type"] == "bar"][0]
-    assert len(bars["data"][0]["y"]["bdata"] if isinstance(bars["data"][0]["y"], dict) else bars["data"][0]["y"]) > 0
+    # m¹⁰ at the default step t = 10 with λ = 0.9: the weights λᵏ, oldest gradient (k = 9) on the left
+    np.testing.assert_allclose(arr(bars["data"][0]["y"]), 0.9 ** np.arange(10)[::-1], rtol=1e-12)
     anatomy = figs[2]
     assert {a.get("text") for a in anatomy["layout"]["annotations"]} >= {"λ·mᵗ", "−η·gᵗ", "mᵗ⁺¹"}
 

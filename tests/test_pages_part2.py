@@ -1,9 +1,10 @@
 """AppTest: the lecture part 2 pages (adaptive learning rate, schedules, classification loss, normalization)."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from test_pages_part1 import charts, ok, page, text
+from conftest import arr, charts, ok, page, text
 
 
 @pytest.fixture(scope="module")
@@ -165,8 +166,9 @@ def test_network_lab_slices_and_experiments(lab):
     at.button(key="nl_run_saddles").click().run()
     ok(at)
     saddles = [f for f in charts(at) if f["layout"]["title"]["text"].startswith("Training loss against minimum")]
-    assert saddles and len(saddles[0]["data"][0]["x"]["bdata"] if isinstance(saddles[0]["data"][0]["x"], dict)
-                           else saddles[0]["data"][0]["x"]) > 0
+    ratios, losses = arr(saddles[0]["data"][0]["x"]), arr(saddles[0]["data"][0]["y"])
+    assert len(ratios) == len(losses) > 0  # one point per refined network
+    assert np.all((ratios >= 0) & (ratios <= 1)) and np.all(np.isfinite(losses) & (losses >= 0))
     at.button(key="nl_run_batch").click().run()
     ok(at)
     rows = at.dataframe[1].value
@@ -186,10 +188,18 @@ def test_network_lab_refuses_bad_url_values():
 def test_a_typed_formula_works_on_every_page_that_takes_a_surface(name, key):
     at = ok(page(name, **{key: "custom", f"{key}_formula": "x**2 - y**2 + 0.1*sin(5*x)", f"{key}_y1": "2"}))
     assert not at.error
-    assert "x**2 - y**2 + 0.1*sin(5*x)" in text(at) or r"\operatorname{sin}" in text(at) or name == "schedules"
-    contour = [f for f in charts(at) if f["layout"].get("images")][0]  # the 2-D map: its surface is an image
-    assert contour["layout"]["images"][0]["sizey"] > 0  # drawn
-    assert contour["layout"]["yaxis"]["range"][1] == pytest.approx(2.0)  # the typed domain
+    if name != "schedules":  # the schedules page draws the typed surface but does not print surface formulas
+        assert "x**2 - y**2 + 0.1*sin(5*x)" in text(at) or r"\operatorname{sin}" in text(at)  # as typed, or LaTeX
+    contours = [f for f in charts(at) if f["layout"].get("images")]  # the 2-D maps: their surface is an image
+    domain = [[-3.0, 3.0], [-3.0, 2.0]]  # the typed domain (y max from the link)
+    typed = [f for f in contours if [f["layout"]["xaxis"]["range"], f["layout"]["yaxis"]["range"]] == domain]
+    assert typed, [(f["layout"]["xaxis"]["range"], f["layout"]["yaxis"]["range"]) for f in contours]
+    for contour in typed:
+        lattice = next(t for t in contour["data"] if "customdata" in t)  # the hover lattice over the image
+        X, Y = arr(lattice["x"]).astype(np.float64), arr(lattice["y"]).astype(np.float64)
+        loss = arr(lattice["customdata"])  # the map's L(x, y), as its hover text shows it
+        np.testing.assert_allclose(loss, X**2 - Y**2 + 0.1 * np.sin(5 * X), rtol=1e-4, atol=1e-5)  # the typed f
+        assert Y.max() == pytest.approx(2.0)
 
 
 def test_a_bad_formula_says_where_and_falls_back():

@@ -1,0 +1,362 @@
+"""The lab's caches outside Streamlit: the on-disk result cache and the bounds on JAX's compile caches.
+
+**Results** (trained networks, spectra, studies) are kept in memory and in
+``RESULTS_DIR`` = ``<cache folder>/results`` (created private, 0700), so a
+restarted server or a second server process reuses them. A file there holds
+only plain arrays and numbers: one ``.npz`` (loaded with
+``allow_pickle=False``) whose JSON entry describes the structure — tuples,
+lists, dicts, strings, numbers and NamedTuples of the expected result type —
+and whose other entries are the arrays. Nothing in a cache file can run code:
+a file that does not load into the expected type (a planted pickle, another
+type, a type that has since gained a field) is a miss and is recomputed.
+Keys carry ``SCHEMA_VERSION`` and the expected type's field names.
+
+One computation per key at a time: the threads of a process wait on a lock
+per key and reuse what the first one made; processes sharing the folder wait
+on a file lock (``fcntl.flock``) per key and then read the file the first one
+wrote. Temporary files are unique, and eviction tolerates files another
+process removed first.
+
+**Compiled code**: JAX keeps one executable per combination of static
+arguments for the life of the process; typed formulas make new ones without
+end, so ``trim_compile_caches`` clears each compiled function of the model
+packages once it holds ``MAX_EXECUTABLES``. The persistent compilation cache
+on disk is bounded to ``COMPILE_CACHE_MAX_BYTES`` (JAX evicts the least
+recently used entries).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import json
+import os
+import sys
+import tempfile
+import threading
+import types
+import typing
+from typing import Callable
+
+import numpy as np
+
+import optimizers
+
+SCHEMA_VERSION = 2  # raise when the encoding below changes; a result type's fields are part of the key anyway
+COMPILE_CACHE_MAX_BYTES = 512 * 2**20
+CACHE_DIR = optimizers.enable_persistent_cache(max_size=COMPILE_CACHE_MAX_BYTES)
+RESULTS_DIR = os.path.join(CACHE_DIR, "results")
+MAX_RESULT_FILES = 256  # on disk; the oldest are removed beyond this
+MAX_RESULTS_IN_MEMORY = 64
+SUFFIX = ".npz"
+
+
+# --------------------------------------------------------------------------- encoding: plain arrays and JSON
+def _named_tuples(expected: type, found: dict | None = None) -> dict[str, type]:
+    """Every NamedTuple class reachable from ``expected`` through field annotations: the only classes a file may name."""
+    found = {} if found is None else found
+    for hint in _hints(expected):
+        if isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields"):
+            if hint.__qualname__ not in found:
+                found[hint.__qualname__] = hint
+                for field_hint in typing.get_type_hints(hint, vars(sys.modules[hint.__module__])).values():
+                    _named_tuples(field_hint, found)
+    return found
+
+
+def _hints(hint) -> list:
+    """``hint`` and the types inside it (``tuple[float, float]``, ``X | None``)."""
+    out = [hint]
+    for arg in typing.get_args(hint):
+        out += _hints(arg)
+    return out
+
+
+def encode(value) -> tuple[dict, list[np.ndarray]]:
+    """(JSON-able structure, arrays) for a result made of NamedTuples, tuples, lists, dicts, arrays and numbers.
+
+    Raises TypeError for anything else (an object array, a function): such a result is not cached on disk.
+    """
+    arrays: list[np.ndarray] = []
+
+    def walk(v):
+        if isinstance(v, (np.ndarray, np.generic)):
+            a = np.asarray(v)
+            if a.dtype.hasobject:
+                raise TypeError("object arrays are not cached")
+            arrays.append(a)
+            return {"array": len(arrays) - 1, "scalar": isinstance(v, np.generic)}
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        if isinstance(v, tuple) and hasattr(v, "_fields"):
+            return {"named": type(v).__qualname__, "fields": {f: walk(getattr(v, f)) for f in v._fields}}
+        if isinstance(v, tuple):
+            return {"tuple": [walk(x) for x in v]}
+        if isinstance(v, list):
+            return {"list": [walk(x) for x in v]}
+        if isinstance(v, dict) and all(isinstance(k, str) for k in v):
+            return {"dict": {k: walk(x) for k, x in v.items()}}
+        raise TypeError(f"cannot cache a {type(v).__name__}")
+
+    return walk(value), arrays
+
+
+def decode(tree, arrays: dict[str, np.ndarray], classes: dict[str, type]):
+    """The inverse of ``encode``; a NamedTuple must be one of ``classes`` with exactly its fields (else ValueError)."""
+    def walk(v):
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        if not isinstance(v, dict) or len(v) not in (1, 2):
+            raise ValueError("not a cached structure")
+        if "array" in v:
+            a = arrays[f"a{int(v['array'])}"]
+            return a[()] if v.get("scalar") else a
+        if "named" in v:
+            cls = classes.get(v["named"])
+            fields = v.get("fields")
+            if cls is None or not isinstance(fields, dict) or tuple(fields) != cls._fields:
+                raise ValueError(f"{v['named']!r} is not the expected result type")
+            return cls(**{f: walk(x) for f, x in fields.items()})
+        (kind, items), = v.items()
+        if kind == "tuple" and isinstance(items, list):
+            return tuple(walk(x) for x in items)
+        if kind == "list" and isinstance(items, list):
+            return [walk(x) for x in items]
+        if kind == "dict" and isinstance(items, dict):
+            return {str(k): walk(x) for k, x in items.items()}
+        raise ValueError("not a cached structure")
+
+    return walk(tree)
+
+
+def conforms(value, hint) -> bool:
+    """Whether ``value`` has the type ``hint`` names (NamedTuple fields checked against their annotations)."""
+    origin = typing.get_origin(hint)
+    if hint is typing.Any or hint is object:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(conforms(value, h) for h in typing.get_args(hint))
+    if hint is type(None) or hint is None:
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if hint is np.ndarray:
+        return isinstance(value, (np.ndarray, np.generic))
+    if isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields"):
+        if type(value) is not hint:
+            return False
+        hints = typing.get_type_hints(hint, vars(sys.modules[hint.__module__]))
+        return all(conforms(getattr(value, f), hints.get(f, typing.Any)) for f in hint._fields)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(conforms(v, args[0]) for v in value)
+        return not args or (len(args) == len(value) and all(conforms(v, a) for v, a in zip(value, args)))
+    if origin is list:
+        args = typing.get_args(hint)
+        return isinstance(value, list) and all(conforms(v, args[0]) for v in value) if args else isinstance(value, list)
+    if origin is dict or hint is dict:
+        return isinstance(value, dict)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True
+
+
+def write_result(path: str, key_text: str, value) -> None:
+    """``value`` as one .npz at ``path`` (through a unique temporary file and an atomic rename)."""
+    tree, arrays = encode(value)
+    header = json.dumps({"schema": SCHEMA_VERSION, "key": key_text, "value": tree}).encode()
+    buffer = io.BytesIO()
+    np.savez(buffer, tree=np.frombuffer(header, np.uint8), **{f"a{i}": a for i, a in enumerate(arrays)})
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(buffer.getvalue())
+        os.replace(tmp, path)  # atomic: another process never reads half a file
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def read_result(path: str, key_text: str, expected):
+    """The value stored at ``path`` if it is a result of type ``expected`` for this key; raises otherwise."""
+    with np.load(path, allow_pickle=False) as npz:
+        header = json.loads(bytes(npz["tree"]).decode())
+        if header.get("schema") != SCHEMA_VERSION or header.get("key") != key_text:
+            raise ValueError("another schema or key")
+        arrays = {name: npz[name] for name in npz.files if name != "tree"}
+    value = decode(header["value"], arrays, _named_tuples(expected))
+    if not conforms(value, expected):
+        raise ValueError(f"not a {expected}")
+    return value
+
+
+# --------------------------------------------------------------------------- one computation per key
+_RESULTS: dict[tuple, object] = {}  # in memory, bounded like the disk
+_KEY_LOCKS: dict[tuple, threading.Lock] = {}
+_GUARD = threading.Lock()
+computations = 0  # how many times ``make`` ran in this process (for tests and benches)
+
+
+def _type_signature(expected) -> str:
+    """The expected type's name and every field of every NamedTuple in it: a changed type is another key."""
+    return repr((getattr(expected, "__qualname__", repr(expected)),
+                 sorted((name, cls._fields) for name, cls in _named_tuples(expected).items())))
+
+
+def _key_lock(memory_key: tuple) -> threading.Lock:
+    with _GUARD:
+        return _KEY_LOCKS.setdefault(memory_key, threading.Lock())
+
+
+def results_dir() -> str:
+    """RESULTS_DIR, created private (0700); refuses a folder that is not this user's or that others may write."""
+    os.makedirs(RESULTS_DIR, mode=0o700, exist_ok=True)
+    info = os.stat(RESULTS_DIR, follow_symlinks=False)
+    if os.path.islink(RESULTS_DIR) or info.st_uid != os.getuid():
+        raise PermissionError(f"{RESULTS_DIR} is not a folder owned by this user")
+    if info.st_mode & 0o077:
+        os.chmod(RESULTS_DIR, 0o700)
+    return RESULTS_DIR
+
+
+@contextlib.contextmanager
+def file_lock(path: str):
+    """An exclusive ``flock`` on ``path`` (created if needed), held until the block ends.
+
+    Eviction removes lock files too, so after taking the lock it checks that
+    the file is still the one at ``path``; if another process removed it
+    meanwhile, it locks the new one instead.
+    """
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                return
+        finally:
+            os.close(fd)
+
+
+def disk_cached(kind: str, key: tuple, make: Callable[[], object], expected) -> tuple[object, bool]:
+    """``make()`` once per (kind, key) for this process and, through RESULTS_DIR, across processes and restarts.
+
+    ``expected``: the result's type (a NamedTuple class or ``np.ndarray``);
+    a file that does not load into it is recomputed. Returns (value, True if
+    it came from a cache). Keys are full configurations (tuples of names and
+    numbers), so a class that opens the same experiment computes it once.
+    Not ``st.cache_data``: ``make`` may draw a progress bar.
+    """
+    global computations
+    memory_key = (kind, key)
+    if memory_key in _RESULTS:
+        return _RESULTS[memory_key], True
+    with _key_lock(memory_key):  # the other threads wanting this key wait here, then find it in memory
+        if memory_key in _RESULTS:
+            return _RESULTS[memory_key], True
+        key_text = repr((SCHEMA_VERSION, kind, key, _type_signature(expected)))
+        digest = hashlib.sha256(key_text.encode()).hexdigest()
+        folder = results_dir()
+        path = os.path.join(folder, f"{kind}-{digest}{SUFFIX}")
+        with file_lock(os.path.join(folder, f"{kind}-{digest}.lock")):  # and so do other processes
+            try:
+                value, cached = read_result(path, key_text, expected), True
+            except Exception:  # noqa: BLE001 - any file that does not load into the expected type is a miss
+                computations += 1
+                value, cached = make(), False
+                try:
+                    write_result(path, key_text, value)
+                except TypeError:
+                    pass  # not made of plain arrays and numbers: kept in memory only
+        if not cached:
+            evict(folder)
+        with _GUARD:
+            if len(_RESULTS) >= MAX_RESULTS_IN_MEMORY:
+                _RESULTS.pop(next(iter(_RESULTS)))
+            _RESULTS[memory_key] = value
+        return value, cached
+
+
+def evict(folder: str, keep: int = MAX_RESULT_FILES) -> int:
+    """Remove the oldest result files beyond ``keep`` (and their lock files); returns how many went.
+
+    Another process may be evicting at the same time: a file that is already
+    gone is skipped.
+    """
+    files = []
+    for name in os.listdir(folder):
+        if name.endswith(SUFFIX) and not name.startswith(".tmp-"):
+            path = os.path.join(folder, name)
+            try:
+                files.append((os.path.getmtime(path), path))
+            except FileNotFoundError:
+                pass
+    removed = 0
+    for _, path in sorted(files)[:-keep] if len(files) > keep else []:
+        for victim in (path, path[: -len(SUFFIX)] + ".lock"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(victim)
+        removed += 1
+    return removed
+
+
+def clear_memory() -> None:
+    """Forget the in-memory results (the files stay): what a restarted process sees."""
+    with _GUARD:
+        _RESULTS.clear()
+
+
+# --------------------------------------------------------------------------- bounded compile caches
+# JAX keeps one executable per combination of static arguments for the life of
+# the process. Here those come from registries (bounded) except typed formulas
+# (a new closure each) and a few integers (batch size, epochs): a class typing
+# formulas for an hour would grow memory without end. Each compiled function of
+# the model packages is cleared when it holds more than MAX_EXECUTABLES; the
+# persistent cache on disk makes the recompiles that follow cheap.
+MAX_EXECUTABLES = 128
+MODEL_PACKAGES = ("surfaces", "optimizers", "networks")
+
+_compiled: tuple[int, list] = (-1, [])  # (how many modules were loaded, what they held) — found once per import
+
+
+def compiled_functions() -> list:
+    """Every ``jax.jit`` function defined at module level in the model packages.
+
+    Looked for again only when a module has been imported since: this runs on
+    every page run, and a scan of all modules is most of its cost.
+    """
+    global _compiled
+    loaded = len(sys.modules)
+    if _compiled[0] != loaded:
+        found = {}
+        for name, module in list(sys.modules.items()):
+            if module is not None and name.split(".")[0] in MODEL_PACKAGES:
+                for value in vars(module).values():
+                    if callable(getattr(value, "clear_cache", None)) and callable(getattr(value, "_cache_size", None)):
+                        found[id(value)] = value
+        _compiled = (loaded, list(found.values()))
+    return _compiled[1]
+
+
+def trim_compile_caches(limit: int = MAX_EXECUTABLES) -> int:
+    """Clear each compiled function's executables once it holds more than ``limit``; returns how many were cleared."""
+    cleared = 0
+    for fn in compiled_functions():
+        if fn._cache_size() > limit:
+            fn.clear_cache()
+            cleared += 1
+    return cleared
