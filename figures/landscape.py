@@ -242,7 +242,9 @@ def surface_layers(grid, log_color: bool, click_grid: int = 0, hover_grid: int =
     lattice = go.Scatter(
         x=X.ravel().astype(np.float32), y=Y.ravel().astype(np.float32), customdata=loss.ravel().astype(np.float32),
         mode="markers", name=tr("click to start here") if click_grid else "L(x, y)", showlegend=False,
-        marker=dict(size=14, opacity=0, color="white"),
+        # Hover and click find points in the data, not in the page: one drawn marker (maxdisplayed) instead
+        # of one SVG node per point keeps the first draw and every frame that redraws the lattice cheap.
+        marker=dict(size=14, opacity=0, color="white", maxdisplayed=1),
         hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br>L=%{customdata:.4g}" + hint + "<extra></extra>",
         **(dict(unselected=dict(marker=dict(opacity=0)), selected=dict(marker=dict(opacity=0.6, size=16)))
            if click_grid else {}))
@@ -310,7 +312,15 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
         uirevision=uirevision, hovermode="closest", images=[image],
     )
     if animate and paths:
-        return PrebuiltFigure(data=fixed + traces, raw_frames=_frames(idx, animated_ids, moving),
+        frames = _frames(idx, animated_ids, moving)
+        if click_grid:
+            # A transition recomputes every trace's calcdata but draws only the frame's traces, so the others
+            # lose the SVG node that a click's point selection restyles (plotly.js then throws "reading
+            # 'selectAll'" and the click never reaches the page). A clickable map lists its fixed traces in
+            # every frame with no change: redrawn as they are, they keep their nodes.
+            still = [dict(type="scatter") for _ in fixed]
+            frames = [dict(f, data=still + f["data"], traces=list(range(len(fixed))) + f["traces"]) for f in frames]
+        return PrebuiltFigure(data=fixed + traces, raw_frames=frames,
                               raw_layout={**layout, **animation_controls([str(int(k)) for k in idx], duration_ms,
                                                                          redraw=False, y=-0.16)})
     return PrebuiltFigure(data=fixed + traces, raw_layout=layout)

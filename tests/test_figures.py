@@ -1,4 +1,5 @@
 """Figure builders: frames carry only trajectories, sizes stay bounded, data equals the runner's."""
+import base64
 import json
 
 import numpy as np
@@ -41,7 +42,7 @@ def test_frames_carry_only_the_moving_traces(race, build):
 def test_the_2d_map_has_no_surface_trace_and_plays_without_redraw(race):
     """The surface is a layout image; frames hold only scatter paths and heads; nothing is redrawn per frame."""
     grid, sets, critical = race
-    d = figures.contour_figure(grid, sets, log_color=True, critical=critical, click_grid=40).to_dict()
+    d = figures.contour_figure(grid, sets, log_color=True, critical=critical).to_dict()
     assert {t["type"] for t in d["data"]} == {"scatter"}  # no contour or heatmap trace for a frame to drop
     (image,) = d["layout"]["images"]
     assert image["source"].startswith("data:image/png;base64,") and image["layer"] == "below"
@@ -58,6 +59,18 @@ def test_the_2d_map_has_no_surface_trace_and_plays_without_redraw(race):
     bar = d["data"][0]["marker"]
     assert bar["showscale"] and bar["cmin"] == pytest.approx(0.0) and bar["colorscale"] == figures.landscape.colorscale_stops(
         figures.landscape.SURFACE_COLORSCALE)
+
+
+def test_a_clickable_map_redraws_its_fixed_traces_unchanged_in_every_frame(race):
+    """A click's point selection restyles every trace's SVG node; a frame that skips a trace drops its node."""
+    grid, sets, critical = race
+    d = figures.contour_figure(grid, sets, log_color=True, critical=critical, click_grid=40).to_dict()
+    n_fixed = len(d["data"]) - len(sets) - 1
+    for fr in d["frames"]:
+        assert fr["traces"] == list(range(len(d["data"])))
+        assert fr["data"][:n_fixed] == [{"type": "scatter"}] * n_fixed  # nothing changes, nothing is re-sent
+    lattice = d["data"][2]
+    assert lattice["marker"]["maxdisplayed"] == 1  # hover and clicks use the data: one SVG node, not 1600
 
 
 def _png_pixels(source: str) -> np.ndarray:
