@@ -327,13 +327,20 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
 
 
 def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
-                     max_frames: int = 60, duration_ms: int = 80, height: int = 560,
+                     max_frames: int = 20, duration_ms: int = 250, height: int = 560,
                      uirevision: str = "surface3d") -> go.Figure:
     """The surface in 3-D with the trajectories riding on it, animated.
 
     The z axis shows the same values as the contour colours (log-scaled for
     wide ranges) so that steep walls do not flatten the interesting part.
-    Fewer frames than the contour: every 3-D frame is a full WebGL redraw.
+
+    Fewer, longer frames than the 2-D map (20 × 250 ms by default against
+    100 × 50 ms): plotly.js cannot move 3-D traces without ``redraw: true``,
+    and that redraws the whole WebGL scene, surface included, on every frame
+    (measured in headless Chromium with software WebGL here: 0.6–0.9 s per
+    frame under load, whatever the grid size or the surface's contour lines).
+    The surface stays on screen while a frame redraws, and the camera is the
+    layout's (``uirevision``), so a turned view stays turned during playback.
     """
     low = float(np.nanmin(grid.loss))
 

@@ -130,9 +130,10 @@ PLAYBACK_JS = """(i) => {
       const r = im.getBoundingClientRect();
       return r.width > 100 && r.height > 100 && (im.getAttribute('href') || '').startsWith('data:image/png');
     });
-    const lines = gd.querySelectorAll('.scatterlayer .trace')[1];
-    const path = lines && lines.querySelector('path.js-line');
-    return image && !!path && (path.getAttribute('d') || '').length > 100;
+    const lines = gd.querySelectorAll('.scatterlayer .trace')[1];  // one path per contour line (NaN gaps)
+    const drawnLines = lines ? [...lines.querySelectorAll('path.js-line')].reduce(
+      (n, p) => n + (p.getAttribute('d') || '').length, 0) : 0;
+    return image && drawnLines > 100;
   };
   const state = window.__playback = {done: false, samples: [], frames: 0, before: drawn()};
   gd.on('plotly_animatingframe', () => { state.frames++; });
