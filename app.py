@@ -1,6 +1,7 @@
 """Error-surface lab: entry point. Page config, the sidebar's language and presentation switches, navigation."""
 import streamlit as st
 
+import caches
 import controls
 from i18n import tr
 
@@ -26,4 +27,5 @@ PAGES = [
     st.Page("app_pages/network_lab.py", title=tr("Network lab"), icon=":material/hub:", url_path="network_lab"),
 ]
 
+caches.trim_compile_caches()  # every run, before the page: a few attribute reads keep a long class's memory bounded
 st.navigation(PAGES).run()

@@ -180,9 +180,9 @@ def train_test_profiles(surface: str, shift: float) -> tuple[np.ndarray, np.ndar
 
 
 # --------------------------------------------------------------------------- adaptive learning rate page
-def run_one(surface: str, optimizer: str, start: tuple, steps: int, schedule: str = "constant",
-            schedule_params: dict | None = None, **hyperparams) -> optimizers.Trajectories:
-    """One trajectory through the cached ``trajectories`` (dicts turned into hashable tuples)."""
+def trajectory(surface: str, optimizer: str, start: tuple, steps: int, schedule: str = "constant",
+               schedule_params: dict | None = None, **hyperparams) -> optimizers.Trajectories:
+    """``trajectories`` for one start, with the parameters as keywords (turned into hashable tuples here)."""
     return trajectories(surface, optimizer, (tuple(start),), steps, schedule,
                         tuple(sorted((schedule_params or {}).items())), tuple(sorted(hyperparams.items())))
 
@@ -317,7 +317,7 @@ def network_slice(config: networks.TrainConfig, kind: str, span: float, resoluti
         extent, titles = span, ((mark("top eigenvector (λ = {value:.3g})"), {"value": float(lmax)}),
                                 (mark("most negative (λ = {value:.3g})"), {"value": float(lmin)}))
         note = (mark("directions scaled to ‖θ‖; a negative eigenvalue: this point is a saddle, and the slice shows it")
-                if lmin < -1e-6 * abs(lmax) else mark("directions scaled to ‖θ‖; no negative eigenvalue found"), {})
+                if networks.eigenvalue_signs((lmin, lmax)).negative else mark("directions scaled to ‖θ‖; no negative eigenvalue found"), {})
     else:
         d1, d2 = (networks.filter_normalized_direction(params, seed) for seed in (1, 2))
         extent = span

@@ -6,7 +6,6 @@ import compute
 import controls
 import figures
 import optimizers
-import surfaces
 from i18n import mark, tr
 from optimizers.registry import HyperParam
 
@@ -19,21 +18,20 @@ LECTURE = {"surface": "elongated_valley", "ax_elongated_valley": -8.0, "ay_elong
            "a_lr": 0.01, "a_steps": 300, "a_large": 0.01, "a_small": 1e-7, "a_long_steps": 100_000,
            "a_adaptive": ADAPTIVE, "a_eta": 0.1, "a_adaptive_steps": 300}
 
-notes, url = controls.page_header(
-    tr("Adaptive learning rate"),
-    tr("When the loss stops falling the gradient is not necessarily small, and one learning rate cannot suit "
-       "a steep and a flat direction at once: give every parameter its own."),
-    PAGE)
-
 
 def start_key(surface: str, axis: str) -> str:
     return f"a{axis}_{controls.surface_key(surface)}"
 
 
+notes, url, surface, record = controls.page_start(
+    PAGE, tr("Adaptive learning rate"),
+    tr("When the loss stops falling the gradient is not necessarily small, and one learning rate cannot suit "
+       "a steep and a flat direction at once: give every parameter its own."),
+    preset=LECTURE, preset_key="a_preset",
+    preset_label=tr("Lecture example: the elongated valley, η = 10⁻² and 10⁻⁷"),
+    surface="elongated_valley")
+
 with st.sidebar:
-    controls.preset_button(tr("Lecture example: the elongated valley, η = 10⁻² and 10⁻⁷"), LECTURE, key="a_preset")
-    surface = controls.surface_select(url, default="elongated_valley")
-    record = surfaces.get(surface)
     sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, record.starts[0],
                                   lambda axis: start_key(surface, axis), url)
     st.caption(tr("Every run on this page starts here."))
@@ -42,7 +40,7 @@ start = (sx, sy)
 grid = compute.surface_grid(surface, GRID)
 critical = compute.critical_points(surface)
 with controls.prose():
-    st.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
+    controls.surface_text(record)
     st.latex(record.formula)
 
 # ---------------------------------------------------------------- 2.1 stuck ≠ small gradient
@@ -54,7 +52,7 @@ c1, c2 = st.columns(2)
 lr = controls.number_widget(ETA, "a_lr", url, where=c1,
                             help=tr("On the elongated valley η = 10⁻² is the edge of stability: ηλ_max = 2."))
 steps = controls.int_input(tr("steps"), 10, 5000, 300, "a_steps", url, where=c2)
-stuck = compute.run_one(surface, "gd", start, steps, lr=lr)
+stuck = compute.trajectory(surface, "gd", start, steps, lr=lr)
 label = tr("Gradient descent, η = {lr}", lr=controls.format_number(lr))
 controls.divergence_warnings({label: stuck})
 c1, c2 = st.columns(2)
@@ -130,7 +128,7 @@ adaptive_steps = controls.int_input(tr("steps"), 10, 20_000, 300, "a_adaptive_st
 if not chosen:
     st.info(tr("Choose at least one optimizer above."))
 else:
-    runs = {name: compute.run_one(surface, name, start, adaptive_steps, lr=eta) for name in chosen}
+    runs = {name: compute.trajectory(surface, name, start, adaptive_steps, lr=eta) for name in chosen}
     labels = {name: tr(optimizers.get(name).label) for name in chosen}
     controls.divergence_warnings({labels[n]: r for n, r in runs.items()})
     left, right = st.columns([6, 5])

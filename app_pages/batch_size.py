@@ -23,14 +23,15 @@ SUMMARY = [  # the lecture's table, small vs large batch
 
 data = compute.regression_data()
 N = len(data.x)
-notes, url = controls.page_header(
-    tr("Batch size"),
+
+notes, url, _, _ = controls.page_start(
+    PAGE, tr("Batch size"),
     tr("One epoch is one pass over all mini-batches, shuffled between epochs. Small batches take many noisy "
        "steps per epoch; large ones take few stable ones."),
-    PAGE)
+    preset=LECTURE, preset_key="b_preset",
+    preset_label=tr("Lecture example: batch of 1 vs full batch"))
 
 with st.sidebar:
-    controls.preset_button(tr("Lecture example: batch of 1 vs full batch"), LECTURE, key="b_preset")
     small = controls.int_input(tr("Small batch size B"), 1, N, 1, "b_small", url, help=tr("1 to N = {n}", n=N))
     large = controls.int_input(tr("Large batch size B"), 1, N, N, "b_large", url,
                                help=tr("1 to N = {n} (N: full batch)", n=N))
@@ -38,7 +39,6 @@ with st.sidebar:
     lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.05, 1e-4, 1.0, log=True), "b_lr", url)
     n_seeds = controls.int_input(tr("Shuffling seeds (runs per batch size)"), 1, MAX_SEEDS, 5, "b_seeds", url)
 
-url.show(notes)
 with controls.prose():
     st.latex(r"L_b(\theta) = \frac{1}{|b|}\sum_{i \in b} \ell_i(\theta), \qquad \theta \leftarrow \theta - \eta\,"
              r"\nabla L_b(\theta)")
@@ -133,3 +133,5 @@ with right:
     st.table({"": [tr(r[0]) for r in SUMMARY], tr("small batch"): [tr(r[1]) for r in SUMMARY],
               tr("large batch"): [tr(r[2]) for r in SUMMARY]})
     st.caption(tr("Batch size is a hyperparameter: the trade-off depends on your hardware and your data."))
+
+url.show(notes)  # last: every widget has read its link value

@@ -16,16 +16,16 @@ AXIS_1 = mark("y₁ (logit of the target class)")
 LECTURE = {"c_logits": "3, 1, -3", "c_target": 1, "c_x": -8.0, "c_y": 8.0, "c_gd_lr": 1.0, "c_adam_lr": 0.1,
            "c_steps": 300}
 
-notes, url = controls.page_header(
-    tr("Classification loss"),
-    tr("Classes are one-hot vectors, the network's outputs go through softmax, and the loss you pick — mean square "
-       "error or cross-entropy — decides whether gradient descent can start at all."),
-    PAGE)
 AXES = (tr(AXIS_1), "y₂")
 
+notes, url, _, _ = controls.page_start(
+    PAGE, tr("Classification loss"),
+    tr("Classes are one-hot vectors, the network's outputs go through softmax, and the loss you pick — mean square "
+       "error or cross-entropy — decides whether gradient descent can start at all."),
+    preset=LECTURE, preset_key="c_preset",
+    preset_label=tr("Lecture example: 3 classes, y₃ = −1000, start where the loss is large"))
+
 with st.sidebar:
-    controls.preset_button(tr("Lecture example: 3 classes, y₃ = −1000, start where the loss is large"), LECTURE,
-                           key="c_preset")
     st.markdown(tr("**Race on both surfaces**"))
     sx, sy = controls.point_input((tr("start y₁"), tr("start y₂")), ((-10.0, 10.0), (-10.0, 10.0)), (-8.0, 8.0),
                                   lambda axis: f"c_{axis}", url)
@@ -40,12 +40,11 @@ controls.section(tr("1. Softmax"),
                     "sigmoid of the difference, y′₁ = σ(y₁ − y₂)."),
                  latex=r"y'_i = \frac{\exp(y_i)}{\sum_j \exp(y_j)}")
 c1, c2 = st.columns([3, 1])
-raw = c1.text_input(tr("logits y (numbers separated by commas)"), "3, 1, -3", key=controls.bound("c_logits", "3, 1, -3"), bind=controls.BIND,
-                    max_chars=400)
+raw = controls.text_field(tr("logits y (numbers separated by commas)"), "3, 1, -3", "c_logits", url, 400, where=c1)
 try:
     logits = surfaces.classification.parse_logits(raw)
 except ValueError as err:
-    st.error(tr("Could not read the logits: {why}. Showing the default 3, 1, −3.", why=err))
+    st.error(tr("Could not read the logits: {why}. Showing the default 3, 1, −3.", why=controls.escape_markdown(err)))
     logits = np.array([3.0, 1.0, -3.0])
 target = controls.int_input(tr("target class"), 1, surfaces.classification.MAX_CLASSES, 1, "c_target", url, where=c2)
 if target > len(logits):
@@ -81,8 +80,8 @@ for col, name in zip((c1, c2), LOSSES):
     col.markdown(f"**{tr(LOSSES[name])}**")
     col.latex(FORMULAS[name])
 start = (sx, sy)
-runs = {name: {tr("Gradient descent"): compute.run_one(name, "gd", start, steps, lr=gd_lr),
-               "Adam": compute.run_one(name, "adam", start, steps, lr=adam_lr)} for name in LOSSES}
+runs = {name: {tr("Gradient descent"): compute.trajectory(name, "gd", start, steps, lr=gd_lr),
+               "Adam": compute.trajectory(name, "adam", start, steps, lr=adam_lr)} for name in LOSSES}
 grads = {name: float(np.linalg.norm(compute.gradient_at(name, start))) for name in LOSSES}
 
 def on_loss(label: str, name: str) -> str:

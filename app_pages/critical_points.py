@@ -13,12 +13,6 @@ GRID = 120
 PAGE = "critical_points"
 LECTURE = {"surface": "lecture_saddle", "px_lecture_saddle": 0.0, "py_lecture_saddle": 0.0, "radius": 0.5}
 
-notes, url = controls.page_header(
-    tr("Critical points and the Hessian"),
-    tr("Where the gradient vanishes, training stalls — but not always at a minimum. "
-       "The Hessian's eigenvalues tell a minimum from a maximum from a saddle point."),
-    PAGE)
-
 
 def point_key(surface: str, axis: str) -> str:
     return f"p{axis}_{controls.surface_key(surface)}"
@@ -33,10 +27,15 @@ def pick_critical():
         st.session_state[point_key(s, "y")] = round(float(found[choice].point[1]), 4)
 
 
+notes, url, surface, record = controls.page_start(
+    PAGE, tr("Critical points and the Hessian"),
+    tr("Where the gradient vanishes, training stalls — but not always at a minimum. "
+       "The Hessian's eigenvalues tell a minimum from a maximum from a saddle point."),
+    preset=LECTURE, preset_key="cp_preset",
+    preset_label=tr("Lecture example: L = (1 − w₁w₂)², θ' = origin"),
+    surface="lecture_saddle")
+
 with st.sidebar:
-    controls.preset_button(tr("Lecture example: L = (1 − w₁w₂)², θ' = origin"), LECTURE, key="cp_preset")
-    surface = controls.surface_select(url, default="lecture_saddle")
-    record = surfaces.get(surface)
     critical = compute.critical_points(surface)
     (x0, x1), (y0, y1) = record.domain
     st.markdown(tr("**Picked point θ'** (or click the map)"))
@@ -50,7 +49,6 @@ with st.sidebar:
     radius = controls.number_widget(HyperParam("radius", "Taylor window half-width", round(span / 8, 2),
                                                round(span / 100, 3), round(span / 2, 2)), "radius", url)
 
-url.show(notes)
 point = (px, py)
 with controls.prose():
     st.markdown(tr("Around a point θ′ the loss is, to second order,"))
@@ -60,7 +58,7 @@ with controls.prose():
                    "negative → **local maximum**, mixed signs → **saddle point**; a (near-)zero eigenvalue → "
                    "**degenerate**: second order cannot tell, higher-order terms decide."))
     st.latex(record.formula)
-    st.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
+    controls.surface_text(record)
 
 a = compute.point_analysis(surface, point)
 grid = compute.surface_grid(surface, GRID)
@@ -145,7 +143,7 @@ st.latex(r"u^\top H u = \lambda \lVert u \rVert^2 < 0 \;\Rightarrow\; L(\theta' 
 saddles = [c for c in critical if c.kind == "saddle"]
 if not saddles:
     st.info(tr("{surface} has no saddle point in view. Try *Lecture example*, *Himmelblau* or *Saddle x² − y²*.",
-               surface=tr(record.title)))
+               surface=controls.surface_title(record)))
 else:
     with st.expander(tr("Escape settings"), expanded=False):
         e1, e2, e3 = st.columns(3)
@@ -187,3 +185,5 @@ else:
                       "slides into the saddle and lingers until the tiny offset has grown by (1 + η|λ|) per step.",
                       x=start[0], y=start[1], offset=offset, tilt=tilt, ux=esc.direction[0], uy=esc.direction[1],
                       eigenvalue=esc.eigenvalue))
+
+url.show(notes)  # last: every widget has read its link value

@@ -6,7 +6,6 @@ import compute
 import controls
 import figures
 import optimizers
-import surfaces
 from i18n import join, tr
 from optimizers.registry import MOMENTUM, HyperParam
 
@@ -17,21 +16,20 @@ MAX_BARS = 40
 LECTURE = {"surface": "local_minima", "mx_local_minima": 2.3, "my_local_minima": 0.0, "m_steps": 300,
            "m_lr": 0.01, "m_momentum": 0.9, "m_t": 10}
 
-notes, url = controls.page_header(
-    tr("Momentum"),
-    tr("A ball rolling downhill does not stop at the first dip: it carries its speed over small hills "
-       "and across plateaus. Gradient descent with momentum does the same."),
-    PAGE)
-
 
 def start_key(surface: str, axis: str) -> str:
     return f"m{axis}_{controls.surface_key(surface)}"
 
 
+notes, url, surface, record = controls.page_start(
+    PAGE, tr("Momentum"),
+    tr("A ball rolling downhill does not stop at the first dip: it carries its speed over small hills "
+       "and across plateaus. Gradient descent with momentum does the same."),
+    preset=LECTURE, preset_key="m_preset",
+    preset_label=tr("Lecture example: a small hill between two minima"),
+    surface="local_minima")
+
 with st.sidebar:
-    controls.preset_button(tr("Lecture example: a small hill between two minima"), LECTURE, key="m_preset")
-    surface = controls.surface_select(url, default="local_minima")
-    record = surfaces.get(surface)
     default = (2.3, 0.0) if surface == "local_minima" else record.starts[0]
     sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, default,
                                   lambda axis: start_key(surface, axis), url)
@@ -39,7 +37,6 @@ with st.sidebar:
     lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.01, 1e-4, 1.0, log=True), "m_lr", url)
     lam = controls.number_widget(MOMENTUM, "m_momentum", url)
 
-url.show(notes)
 start = (sx, sy)
 with controls.prose():
     c1, c2 = st.columns(2)
@@ -50,7 +47,7 @@ with controls.prose():
     st.markdown(tr("Each movement is λ times the last movement minus η times the current gradient. Where the "
                    "gradient vanishes — at the bottom of a shallow dip, on a plateau, at a saddle — the last movement "
                    "keeps the parameters going."))
-    st.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
+    controls.surface_text(record)
 
 grid = compute.surface_grid(surface, GRID)
 critical = compute.critical_points(surface)
@@ -78,8 +75,8 @@ with right:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 st.subheader(tr("One step, taken apart"))
-t = int(st.slider(tr("step t"), 0, steps - 1, min(10, steps - 1), key=controls.bound("m_t", min(10, steps - 1)), bind=controls.BIND,
-                  help=tr("Move through the momentum run: the arrows show how step t → t+1 is made.")))
+t = controls.int_slider(tr("step t"), 0, steps - 1, min(10, steps - 1), "m_t", url,
+                        help=tr("Move through the momentum run: the arrows show how step t → t+1 is made."))
 theta = mom.path[0, t]
 if not np.isfinite(theta).all():
     st.info(tr("The momentum run diverged before step {step}; pick an earlier step.", step=t))
@@ -125,3 +122,5 @@ controls.chart(figures.line_race_figure(s, profile, runs), key="m_line")
 st.caption(tr("The loss along the line through the start ({x:.3g}, {y:.3g}) in direction ({ux:.2f}, {uy:.2f}) — "
               "towards where the momentum run ended — and both optimizers run on that 1-D slice with the same η and λ. "
               "Press Play.", x=sx, y=sy, ux=direction[0], uy=direction[1]))
+
+url.show(notes)  # last: every widget has read its link value

@@ -11,7 +11,7 @@ from i18n import join, mark, tr
 from networks.hessian import MAX_DENSE_PARAMS
 
 PAGE = "network_lab"
-ACTIVATIONS = list(networks.batchnorm.ACTIVATIONS)
+ACTIVATIONS = list(networks.models.ACTIVATIONS)
 SLICE_KINDS = list(compute.SLICES)
 PATH_POINTS = 150  # checkpoints of the training path kept for the PCA slice
 INTERACTIVE_SPECTRUM = 2_500  # parameters up to which the full spectrum is computed without asking
@@ -20,14 +20,15 @@ LECTURE = {"nl_data": "digits", "nl_depth": 2, "nl_width": 64, "nl_act": "relu",
            "o9_momentum_lr": 0.01, "o9_momentum_momentum": 0.9, "o9_schedule": "constant", "nl_batch": 64,
            "nl_epochs": 20, "nl_seed": 0, "nl_slice": "pca", "nl_span": 1.0}
 
-notes, url = controls.page_header(
-    tr("Network lab"),
+
+notes, url, _, _ = controls.page_start(
+    PAGE, tr("Network lab"),
     tr("Do the toy surfaces tell the truth about real networks? Train a small network on real data, then look at "
        "its loss landscape and its Hessian — computed here in seconds, on the CPU."),
-    PAGE)
+    preset=LECTURE, preset_key="nl_preset",
+    preset_label=tr("Lecture example: an MLP 64-64-64-10 on the digits"))
 
 with st.sidebar:
-    controls.preset_button(tr("Lecture example: an MLP 64-64-64-10 on the digits"), LECTURE, key="nl_preset")
     dataset = controls.choice_select(tr("Dataset"), list(networks.CLASSIFICATION), "digits", "nl_data", url,
                                      format_func=lambda n: tr(networks.CLASSIFICATION[n][0]))
     c1, c2 = st.columns(2)
@@ -153,7 +154,7 @@ with c2:
         m2.metric(tr("minimum ratio"), f"{networks.minimum_ratio(spectrum):.3f}",
                   help=tr("Share of positive eigenvalues; 1 at a strict local minimum."))
         st.caption(tr("{count:,} negative eigenvalues; the most negative is {lowest:.3g}. Trace of the dense Hessian: "
-                      "{trace:.4g}.", count=int(np.sum(spectrum < -1e-6 * np.abs(spectrum).max())), lowest=spectrum[0],
+                      "{trace:.4g}.", count=networks.eigenvalue_signs(spectrum).negative, lowest=spectrum[0],
                       trace=spectrum.sum()))
 
 # ---------------------------------------------------------------- experiments

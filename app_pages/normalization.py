@@ -15,22 +15,20 @@ MODES = ["same", "best"]
 MODE_LABELS = {"same": mark("the same η for both"), "best": mark("each its best η = 2/(λmax + λmin)")}
 LR_CHOICES = ["0.01", "0.05", "0.1", "0.5", "1", "2", "5"]
 BATCHES = ["16", "32", "64", "128", "256"]
-ACTIVATIONS = list(networks.batchnorm.ACTIVATIONS)
+ACTIVATIONS = list(networks.models.ACTIVATIONS)
 REL_TOL = 1e-6
 LECTURE = {"n_scale1": 1.0, "n_scale2": 100.0, "n_corr": 0.0, "n_lr": 0.1, "n_mode": "same", "n_steps": 200,
            "n_act": "relu", "n_lrs": ["0.05", "0.5", "2"], "n_bn_steps": 600, "n_batch": "64", "n_p": 0.9}
 SCALE = HyperParam("scale", "scale", 1.0, 0.01, 1000.0, log=True)
 
-notes, url = controls.page_header(
-    tr("Normalization"),
+
+notes, url, _, _ = controls.page_start(
+    PAGE, tr("Normalization"),
     tr("Give every input the same range and the error surface becomes round; normalize inside the network and "
        "it becomes smoother. Both make the same gradient descent converge faster."),
-    PAGE)
-
-with st.sidebar:
-    controls.preset_button(tr("Lecture example: x₁ ≈ 1, 2, …, x₂ ≈ 100, 200, …; BN on the digits"), LECTURE,
-                           key="n_preset")
-    st.caption(tr("Each section has its own controls, next to its figures."))
+    preset=LECTURE, preset_key="n_preset",
+    preset_label=tr("Lecture example: x₁ ≈ 1, 2, …, x₂ ≈ 100, 200, …; BN on the digits"),
+    sidebar_note=tr("Each section has its own controls, next to its figures."))
 
 # ---------------------------------------------------------------- feature scaling
 controls.section(tr("1. Feature scaling"),

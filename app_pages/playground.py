@@ -6,7 +6,6 @@ import compute
 import controls
 import figures
 import optimizers
-import surfaces
 from i18n import tr
 
 MAX_OPTIMIZERS = 6
@@ -14,12 +13,6 @@ MAX_STEPS = 20_000
 MAX_STARTS = 3
 GRID = 120
 RACE = ("gd", "momentum", "adam", "rmsprop", "adagrad", "nesterov")
-
-notes, url = controls.page_header(
-    tr("Playground"),
-    tr("Pick a surface, start up to six optimizers from the same point(s) and watch them race. "
-       "Press Play under a map; click the map to move start 1 there."),
-    "playground")
 
 
 def start_key(surface: str, j: int, axis: str) -> str:
@@ -29,11 +22,15 @@ def start_key(surface: str, j: int, axis: str) -> str:
 LECTURE = {"surface": "lecture_saddle", "x1_lecture_saddle": 0.08, "y1_lecture_saddle": -0.05, "steps": 300,
            "starts": 1, "n_opt": 3, "o1": "gd", "o2": "momentum", "o3": "adam"}
 
+notes, url, surface, record = controls.page_start(
+    "playground", tr("Playground"),
+    tr("Pick a surface, start up to six optimizers from the same point(s) and watch them race. "
+       "Press Play under a map; click the map to move start 1 there."),
+    preset=LECTURE, preset_key="pg_preset",
+    preset_label=tr("Lecture example: three optimizers at the saddle of L = (1 − w₁w₂)²"),
+    surface="himmelblau")
+
 with st.sidebar:
-    controls.preset_button(tr("Lecture example: three optimizers at the saddle of L = (1 − w₁w₂)²"), LECTURE,
-                           key="pg_preset")
-    surface = controls.surface_select(url)
-    record = surfaces.get(surface)
     steps = controls.int_input(tr("Steps"), 1, MAX_STEPS, 300, "steps", url,
                                help=tr("1 to {limit:,}; long runs are subsampled for the animation.", limit=MAX_STEPS))
     n_starts = controls.int_input(tr("Start points"), 1, MAX_STARTS, 1, "starts", url)
@@ -51,11 +48,10 @@ with st.sidebar:
     tol = controls.number_widget(
         optimizers.HyperParam("tol", "‘converged’ when ‖∇L‖ <", 1e-3, 1e-8, 1.0, log=True), "tol", url)
 
-url.show(notes)
 
 with controls.prose():
     st.latex(record.formula)
-    st.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
+    controls.surface_text(record)
 
 grid = compute.surface_grid(surface, GRID)
 critical = compute.critical_points(surface)
@@ -127,3 +123,5 @@ with st.expander(tr("The update rules and schedules in this race"), expanded=Fal
         st.latex(optimizers.get_schedule(c["schedule"]).formula)
 
 controls.export_panel("playground", contour, tr(record.title), labels, runs, grid)
+
+url.show(notes)  # last: every widget has read its link value

@@ -24,16 +24,14 @@ LECTURE = {"s_form": "adagrad", "s_lr": 0.5, "s_steps": 2000, "s_decay": "invers
            "s_sched_steps": 20_000, "s_m_term": "2", "s_sigma_term": "3", "s_bias_correction": "1",
            "s_b_schedule": "constant", "s_compare": ["adagrad", "rmsprop"]}
 
-notes, url = controls.page_header(
-    tr("Schedules and warm-up"),
+
+notes, url, _, _ = controls.page_start(
+    PAGE, tr("Schedules and warm-up"),
     tr("Adagrad's σ remembers every gradient — and forgets the size of old ones just when it matters. "
        "Make η depend on time and the problem goes away; then put every piece of an optimizer together yourself."),
-    PAGE)
-
-with st.sidebar:
-    controls.preset_button(tr("Lecture example: Adagrad's bursts, the Transformer warm-up, Adam from its pieces"),
-                           LECTURE, key="s_preset")
-    st.caption(tr("Each section has its own controls, next to its figures."))
+    preset=LECTURE, preset_key="s_preset",
+    preset_label=tr("Lecture example: Adagrad's bursts, the Transformer warm-up, Adam from its pieces"),
+    sidebar_note=tr("Each section has its own controls, next to its figures."))
 valley = surfaces.get(VALLEY)
 
 # ---------------------------------------------------------------- the bursts
@@ -54,8 +52,8 @@ with st.expander(tr("Start point and decay parameters"), expanded=False):
                                   lambda axis: f"s_b{axis}", url)
     decay_params = {p.name: controls.number_widget(p, f"s_decay_{decay}_{p.name}", url)
                     for p in optimizers.get_schedule(decay).params}
-plain = compute.run_one(VALLEY, form, (bx, by), steps, lr=lr)
-decayed = compute.run_one(VALLEY, form, (bx, by), steps, decay, decay_params, lr=lr)
+plain = compute.trajectory(VALLEY, form, (bx, by), steps, lr=lr)
+decayed = compute.trajectory(VALLEY, form, (bx, by), steps, decay, decay_params, lr=lr)
 runs = {tr("{optimizer}, constant η", optimizer=tr(optimizers.get(form).label)): plain,
         tr("… with {schedule}", schedule=tr(optimizers.get_schedule(decay).label).lower()): decayed}
 bursts = {label: optimizers.burst_starts(r.path[0]) for label, r in runs.items()}
@@ -148,8 +146,8 @@ compare = controls.multi_select(tr("race against"), COMPARABLE, ["adagrad", "rms
 if twin and twin not in compare:
     compare = [twin, *compare]
 start = (sx, sy)
-built = compute.run_one(surface, "composed", start, b_steps, b_schedule, b_sched_params, **hp)
-others = {n: compute.run_one(surface, n, start, b_steps, "constant" if n == "adagrad_sum" and twin == n else b_schedule,
+built = compute.trajectory(surface, "composed", start, b_steps, b_schedule, b_sched_params, **hp)
+others = {n: compute.trajectory(surface, n, start, b_steps, "constant" if n == "adagrad_sum" and twin == n else b_schedule,
                              {} if n == "adagrad_sum" and twin == n else b_sched_params,
                              **optimizers.matching_hyperparams(n, hp)) for n in compare}
 if twin:

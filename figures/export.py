@@ -5,6 +5,7 @@ the browser renders.
 """
 from __future__ import annotations
 
+import html
 import io
 from typing import Sequence
 
@@ -45,4 +46,4 @@ def grid_csv(grid) -> str:
 def figure_html(fig: go.Figure, title: str) -> str:
     """The figure with its animation as one HTML file that works offline (plotly.js embedded)."""
     return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False,
-                       config={"displaylogo": False}, div_id="figure").replace("<head>", f"<head><title>{title}</title>", 1)
+                       config={"displaylogo": False}, div_id="figure").replace("<head>", f"<head><title>{html.escape(title)}</title>", 1)

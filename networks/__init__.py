@@ -1,7 +1,10 @@
 """Small real problems: data, a 2-parameter regression whose error surface is exact, real networks.
 
-``networks.loss_surface`` is the landscape slice of any ``loss_fn`` (issue 5's
-name); the regression's exact (w, b) surface is ``networks.regression_loss_surface``.
+``networks.loss_surface`` is the landscape slice of any ``loss_fn``; the
+regression's exact (w, b) surface is ``networks.regression_loss_surface``.
+One MLP (``networks.models``: forward pass, batch and layer normalization,
+cross-entropy) serves the timing, the batch-normalization experiment and the
+Network lab.
 
 Notebook use (no Streamlit needed)::
 
@@ -13,7 +16,6 @@ Notebook use (no Streamlit needed)::
 Imports only JAX, NumPy and (for the bundled digits data) scikit-learn.
 """
 from networks.datasets import Dataset, digits, line_data
-from networks.mlp import init_mlp, mlp_loss, sgd_step
 from networks.regression import (
     BatchSurface,
     SGDRun,
@@ -39,7 +41,7 @@ from networks.scaling import (
 )
 from networks.batchnorm import BNConfig, BNRun, train_bn_experiment
 from networks.datasets import CLASSIFICATION, Split, load_split
-from networks.models import MLP, dataset_loss, mlp_logits
+from networks.models import MLP, NORMALIZATIONS, dataset_loss, init_mlp, mlp_forward, mlp_logits, mlp_loss
 from networks.hessian import (
     dense_hessian,
     hessian_density,
@@ -47,11 +49,12 @@ from networks.hessian import (
     hessian_spectrum,
     hessian_top_eigenvalues,
     hessian_trace,
+    eigenvalue_signs,
     hvp,
     minimum_ratio,
 )
 from networks.landscape import filter_normalized_direction, loss_surface, mlp_loss_surface, pca_directions
-from networks.training import TrainConfig, TrainResult, train_network
+from networks.training import TrainConfig, TrainResult, gradient_descent_step, sgd_step, train_network
 from networks.experiments import BatchSizeStudy, SaddleStudy, batch_size_study, saddle_study
 from networks import landscape
 
@@ -62,7 +65,7 @@ __all__ = [
     "steps_to_converge", "two_feature_data", "BNConfig", "BNRun", "train_bn_experiment",
     "CLASSIFICATION", "Split", "load_split", "MLP", "dataset_loss", "mlp_logits", "dense_hessian", "hessian_density",
     "hessian_extreme_eigenvectors", "hessian_spectrum", "hessian_top_eigenvalues", "hessian_trace", "hvp",
-    "minimum_ratio", "filter_normalized_direction", "loss_surface", "mlp_loss_surface", "pca_directions",
+    "minimum_ratio", "eigenvalue_signs", "NORMALIZATIONS", "mlp_forward", "gradient_descent_step", "filter_normalized_direction", "loss_surface", "mlp_loss_surface", "pca_directions",
     "TrainConfig", "TrainResult", "train_network", "BatchSizeStudy", "SaddleStudy", "batch_size_study",
     "saddle_study",
 ]

@@ -26,11 +26,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from networks.datasets import Dataset, standardized_split
+from networks.models import accuracy, cross_entropy, init_mlp, initial_moving_averages, mlp_forward
+from networks.training import gradient_descent_step
 from optimizers.runner import first_bad_step
 
-BN_EPS = 1e-5
 STEP_MULTIPLIERS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)  # the s of the smoothness probes
-ACTIVATIONS: dict[str, Callable] = {"relu": jax.nn.relu, "sigmoid": jax.nn.sigmoid, "tanh": jnp.tanh}
 
 
 class BNConfig(NamedTuple):
@@ -78,54 +78,9 @@ def split(data: Dataset, test_fraction: float = 0.2, seed: int = 0) -> tuple[Dat
     return Dataset(x_train, y_train, data.name + " (train)"), Dataset(x_test, y_test, data.name + " (test)")
 
 
-def init_bn_mlp(key, sizes: tuple[int, ...], batch_norm: bool):
-    """He-initialised (W, b) per layer; γ = 1, β = 0 per hidden layer (empty tuples without BN).
-
-    Returns (params, stats): stats holds the moving averages (μ̄, σ̄²) per hidden layer.
-    """
-    layers = []
-    for k, (fan_in, fan_out) in zip(jax.random.split(key, len(sizes) - 1), zip(sizes[:-1], sizes[1:])):
-        layers.append((jax.random.normal(k, (fan_in, fan_out)) * jnp.sqrt(2.0 / fan_in), jnp.zeros(fan_out)))
-    hidden = sizes[1:-1]
-    bn = tuple((jnp.ones(h), jnp.zeros(h)) for h in hidden) if batch_norm else ()
-    stats = tuple((jnp.zeros(h), jnp.ones(h)) for h in hidden) if batch_norm else ()
-    return {"layers": tuple(layers), "bn": bn}, stats
-
-
-def forward(params, stats, x, activation: str, train: bool, momentum_p: float = 0.9):
-    """Logits and the updated moving averages. ``train``: normalize by the batch's statistics."""
-    act = ACTIVATIONS[activation]
-    h, new_stats = x, []
-    layers = params["layers"]
-    for i, (w, b) in enumerate(layers[:-1]):
-        z = h @ w + b
-        if params["bn"]:
-            gamma, beta = params["bn"][i]
-            mean_bar, var_bar = stats[i]
-            if train:
-                mu, var = jnp.mean(z, axis=0), jnp.var(z, axis=0)
-                new_stats.append((momentum_p * mean_bar + (1 - momentum_p) * mu,
-                                  momentum_p * var_bar + (1 - momentum_p) * var))
-            else:
-                mu, var = mean_bar, var_bar
-                new_stats.append((mean_bar, var_bar))
-            z = gamma * (z - mu) / jnp.sqrt(var + BN_EPS) + beta
-        h = act(z)
-    w, b = layers[-1]
-    return h @ w + b, tuple(new_stats)
-
-
-def cross_entropy(logits, labels):
-    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), labels[:, None], axis=1))
-
-
-def accuracy(logits, labels):
-    return jnp.mean(jnp.argmax(logits, axis=1) == labels)
-
-
-def _batch_loss(params, stats, x, labels, activation, momentum_p):
-    logits, new_stats = forward(params, stats, x, activation, True, momentum_p)
-    return cross_entropy(logits, labels), new_stats
+def _batch_loss(params, averages, x, labels, activation, momentum_p):
+    logits, new_averages = mlp_forward(params, x, activation, averages, True, momentum_p)
+    return cross_entropy(logits, labels), new_averages
 
 
 def _smoothness(params, stats, x, labels, lr, activation, momentum_p):
@@ -165,16 +120,15 @@ def _train_chunk(params, stats, lrs, x, labels, x_test, y_test, key, first_step,
             bx, by = batch_at(t)
             (loss, new_stats), g = jax.value_and_grad(_batch_loss, has_aux=True)(
                 params, stats, bx, by, activation, momentum_p)
-            params = jax.tree.map(lambda p, d: p - lr * d, params, g)
-            return (params, new_stats), loss
+            return (gradient_descent_step(params, g, lr), new_stats), loss
 
         def interval(carry, start):
             params, stats = carry
             bx, by = batch_at(start)
             rng, change = _smoothness(params, stats, bx, by, lr, activation, momentum_p)
-            train_logits, _ = forward(params, stats, x, activation, False)
-            eval_logits, _ = forward(params, stats, x_test, activation, False)
-            batch_logits, _ = forward(params, stats, x_test, activation, True, momentum_p)
+            train_logits, _ = mlp_forward(params, x, activation, stats, False)
+            eval_logits, _ = mlp_forward(params, x_test, activation, stats, False)
+            batch_logits, _ = mlp_forward(params, x_test, activation, stats, True, momentum_p)
             measured = (cross_entropy(train_logits, labels), cross_entropy(eval_logits, y_test),
                         cross_entropy(batch_logits, y_test), accuracy(eval_logits, y_test),
                         accuracy(batch_logits, y_test), rng, change)
@@ -201,7 +155,8 @@ def train_bn_experiment(data: Dataset, config: BNConfig, progress: Callable[[flo
     steps = int(np.ceil(c.steps / chunk)) * chunk
     train, test = split(data, seed=c.seed)
     sizes = (train.x.shape[1], *c.hidden, int(data.y.max()) + 1)
-    params, stats = init_bn_mlp(jax.random.PRNGKey(c.seed), sizes, c.batch_norm)
+    params = init_mlp(jax.random.PRNGKey(c.seed), sizes, "batch" if c.batch_norm else "none")
+    stats = initial_moving_averages(params)
     k = len(c.lrs)
     params, stats = jax.tree.map(lambda a: jnp.broadcast_to(a, (k, *a.shape)), (params, stats))
     lrs = jnp.asarray(c.lrs, jnp.float32)

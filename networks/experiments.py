@@ -74,7 +74,7 @@ def saddle_study(dataset: str = "moons", model: MLP = MLP((6,), "tanh"), seeds: 
         losses.append(float(loss_fn(params)))
         norms.append(float(np.sqrt(sum(float(jnp.sum(v**2)) for v in jax.tree.leaves(g)))))
         ratios.append(hessian.minimum_ratio(lam))
-        negatives.append(int(np.sum(lam < -1e-6 * np.abs(lam).max())))
+        negatives.append(hessian.eigenvalue_signs(lam).negative)
         if progress:
             progress((i + 1) / seeds)
     return SaddleStudy(np.array(losses), np.array(norms), np.array(ratios), np.array(negatives), n)

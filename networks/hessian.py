@@ -29,6 +29,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+# A spectrum's signs are read with the surfaces' one rule (ZERO_EIGENVALUE_TOL): re-exported as networks.*.
+from surfaces.analysis import eigenvalue_signs  # noqa: F401
+from surfaces.local import minimum_ratio  # noqa: F401
+
 MAX_DENSE_PARAMS = 16_000  # a 16k × 16k float32 Hessian is 1 GB
 
 
@@ -164,9 +168,3 @@ def dense_hessian(loss_fn: Callable, params) -> np.ndarray:
 def hessian_spectrum(loss_fn: Callable, params) -> np.ndarray:
     """All eigenvalues of ∇²L at ``params``, ascending (dense; n ≤ MAX_DENSE_PARAMS)."""
     return np.linalg.eigvalsh(dense_hessian(loss_fn, params))
-
-
-def minimum_ratio(eigenvalues, rel_tol: float = 1e-6) -> float:
-    """Share of eigenvalues that are positive (above rel_tol · max |λ|): 1 at a strict minimum (LECTURES 1.4)."""
-    lam = np.asarray(eigenvalues, np.float64)
-    return float(np.mean(lam > rel_tol * max(np.abs(lam).max(), 1e-30)))

@@ -28,8 +28,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from networks.models import hidden_layer
-from networks.batchnorm import cross_entropy
+from networks.models import cross_entropy, mlp_forward
 
 BLOCK = 4  # points evaluated together (vmapped) inside the sequential map: measured best on 2 cores
 # (16 points of a 1,797 × 64 batch no longer fit in cache: 4× slower)
@@ -132,11 +131,7 @@ def _mlp_surface(params, directions, x, labels, points, activation):
     def at(c):
         moved = _moved(params, directions, c)
         z = base + sum(ci * s for ci, s in zip(c, slopes))
-        h = hidden_layer(moved, 0, z, activation)
-        for i, (w, b) in enumerate(moved["layers"][1:-1], start=1):
-            h = hidden_layer(moved, i, h @ w + b, activation)
-        w, b = moved["layers"][-1]
-        return cross_entropy(h @ w + b, labels)
+        return cross_entropy(mlp_forward(moved, x, activation, first_preactivation=z)[0], labels)
 
     return _over_points(at, points)
 
@@ -145,11 +140,6 @@ def mlp_loss_surface(params, x, labels, activation: str, directions, coords) -> 
     """``loss_surface`` for an MLP's full-batch cross-entropy, using the linear first layer (see ``_mlp_surface``)."""
     x, labels = jnp.asarray(x), jnp.asarray(labels)
     return _on_grid(lambda dirs, points: _mlp_surface(params, dirs, x, labels, points, activation), directions, coords)
-
-
-def flatten_path(checkpoints: Sequence) -> np.ndarray:
-    """Checkpoints (pytrees) -> (T, n) rows of flat parameters."""
-    return np.stack([np.asarray(ravel_pytree(c)[0]) for c in checkpoints])
 
 
 def pca_directions(path: np.ndarray, params):

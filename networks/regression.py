@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from networks.datasets import Dataset
+from networks.training import gradient_descent_step
 from optimizers.runner import first_bad_step, mask_after
 
 
@@ -114,7 +115,7 @@ def _sgd_scan(x, y, batch_size, epochs, lr, start, seeds):
             idx = jnp.concatenate([perm, perm[: padded - n]]).reshape(per_epoch, batch_size)
 
             def update(theta, batch):
-                theta = theta - lr * batch_gradient(theta, *batch)
+                theta = gradient_descent_step(theta, batch_gradient(theta, *batch), lr)
                 return theta, theta
 
             return jax.lax.scan(update, theta, (idx, weights))

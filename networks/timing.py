@@ -14,7 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from networks.datasets import digits
-from networks.mlp import init_mlp, sgd_step
+from networks.models import init_mlp
+from networks.training import sgd_step
 
 
 class BatchTiming(NamedTuple):

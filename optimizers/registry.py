@@ -37,15 +37,24 @@ class HyperParam(NamedTuple):
 
 
 class OptimizerSpec(NamedTuple):
+    """One optimizer of the registry: its rule, the widgets' hyperparameters and a sentence for students.
+
+    The update equation is the rule's own (the ``.. math::`` block of its
+    docstring, ``rules.equation``), and σ^t, where the rule has one, its
+    ``Optimizer.sigma``: adding an optimizer is its rule, one record here and
+    the record's Chinese strings in ``i18n/zh.py``.
+    """
+
     name: str
     label: str
     factory: Callable
     params: tuple[HyperParam, ...]
-    formula: str
     text: str
-    # σ^t per parameter from (state after step t, hyperparameters), for the
-    # adaptive-learning-rate views; None for rules without a σ.
-    sigma: Callable | None = None
+
+    @property
+    def formula(self) -> str:
+        """The update equation in LaTeX, from the rule's docstring."""
+        return rules.equation(self.factory)
 
     def defaults(self) -> dict[str, float]:
         return {p.name: p.default for p in self.params}
@@ -74,27 +83,6 @@ EPS = HyperParam("eps", "ε", 1e-8, 1e-12, 1.0, log=True, latex=r"\varepsilon")
 WEIGHT_DECAY = HyperParam("weight_decay", "weight decay", 0.01, 0.0, 1.0, latex=r"\mathrm{wd}")
 
 
-def _sqrt_square(state, hp):
-    return jnp.sqrt(state.square)
-
-
-def _sqrt_mean_square(state, hp):
-    return jnp.sqrt(state.square / state.count)
-
-
-def _sqrt_v_hat(state, hp):
-    return jnp.sqrt(state.v / (1.0 - hp["beta2"] ** state.count))
-
-
-def _sqrt_v_max(state, hp):
-    return jnp.sqrt(state.v_max)
-
-
-def _composed_sigma(state, hp):
-    return rules.composed_sigma(state, **{k: hp[k] for k in ("m_term", "sigma_term", "bias_correction", "beta1",
-                                                           "beta2")})
-
-
 M_TERM = HyperParam("m_term", "direction mᵗ", 2, 0, len(rules.M_TERMS) - 1, integer=True, latex="m",
                     choices=rules.M_TERMS)
 SIGMA_TERM = HyperParam("sigma_term", "magnitude σᵗ", 3, 0, len(rules.SIGMA_TERMS) - 1, integer=True,
@@ -106,89 +94,59 @@ BIAS_CORRECTION = HyperParam("bias_correction", "bias correction of averages sta
 OPTIMIZERS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         "gd", "Gradient descent", rules.gd, (_lr(0.01),),
-        r"\theta^{t+1} = \theta^t - \eta\, g^t",
         "Vanilla gradient descent: one step against the gradient.",
     ),
     OptimizerSpec(
         "momentum", "Momentum", rules.momentum, (_lr(0.01), MOMENTUM),
-        r"m^{t+1} = \lambda m^t - \eta g^t,\quad \theta^{t+1} = \theta^t + m^{t+1}",
         "The lecture's momentum: movement = λ·(last movement) − η·(gradient).",
     ),
     OptimizerSpec(
         "nesterov", "Nesterov momentum", rules.nesterov, (_lr(0.01), MOMENTUM),
-        r"b^{t+1} = \lambda b^t + g^t,\quad \theta^{t+1} = \theta^t - \eta\,(g^t + \lambda b^{t+1})",
         "Momentum that looks one step ahead (optax / PyTorch form).",
     ),
     OptimizerSpec(
         "adagrad", "Adagrad (lecture: root mean square)", rules.adagrad, (_lr(0.1), EPS),
-        r"\sigma^t_i = \sqrt{\tfrac{1}{t+1}\textstyle\sum_{k=0}^{t} (g^k_i)^2},\quad "
-        r"\theta^{t+1}_i = \theta^t_i - \frac{\eta}{\sigma^t_i} g^t_i",
         "The lecture's Adagrad: σ is the root mean square of all past gradients.",
-        sigma=_sqrt_mean_square,
     ),
     OptimizerSpec(
         "adagrad_sum", "Adagrad (library: root of sum)", rules.adagrad_sum, (_lr(0.5), EPS),
-        r"\sigma^t_i = \sqrt{\textstyle\sum_{k=0}^{t} (g^k_i)^2},\quad "
-        r"\theta^{t+1}_i = \theta^t_i - \frac{\eta}{\sigma^t_i} g^t_i",
         "Adagrad as optax and PyTorch define it: the lecture's form with η/√(t+1).",
-        sigma=_sqrt_square,
     ),
     OptimizerSpec(
         "rmsprop", "RMSProp (lecture: σ⁰ = |g⁰|)", rules.rmsprop, (_lr(0.01), ALPHA, EPS),
-        r"\sigma^0_i = |g^0_i|,\quad \sigma^t_i = \sqrt{\alpha(\sigma^{t-1}_i)^2 + (1-\alpha)(g^t_i)^2},\quad "
-        r"\theta^{t+1}_i = \theta^t_i - \frac{\eta}{\sigma^t_i} g^t_i",
         "The lecture's RMSProp: an exponential average of g², started at the first g².",
-        sigma=_sqrt_square,
     ),
     OptimizerSpec(
         "rmsprop_zero", "RMSProp (library: average from 0)", rules.rmsprop_zero, (_lr(0.01), ALPHA, EPS),
-        r"(\sigma^{-1}_i)^2 = 0,\quad \sigma^t_i = \sqrt{\alpha(\sigma^{t-1}_i)^2 + (1-\alpha)(g^t_i)^2},\quad "
-        r"\theta^{t+1}_i = \theta^t_i - \frac{\eta}{\sigma^t_i} g^t_i",
         "RMSProp as optax, PyTorch and Keras define it: the average starts at 0.",
-        sigma=_sqrt_square,
     ),
     OptimizerSpec(
         "adam", "Adam", rules.adam, (_lr(0.1), BETA1, BETA2, EPS),
-        r"m^t = \beta_1 m^{t-1} + (1-\beta_1) g^t,\ v^t = \beta_2 v^{t-1} + (1-\beta_2)(g^t)^2,\ "
-        r"\theta^{t+1} = \theta^t - \eta\,\frac{\hat m^t}{\sqrt{\hat v^t} + \varepsilon}",
         "RMSProp + momentum with bias correction (Kingma & Ba 2015).",
-        sigma=_sqrt_v_hat,
     ),
     OptimizerSpec(
         "adamw", "AdamW", rules.adamw, (_lr(0.1), BETA1, BETA2, EPS, WEIGHT_DECAY),
-        r"\theta^{t+1} = \theta^t - \eta\left(\frac{\hat m^t}{\sqrt{\hat v^t} + \varepsilon} + \mathrm{wd}\,\theta^t\right)",
         "Adam with decoupled weight decay (Loshchilov & Hutter 2019).",
-        sigma=_sqrt_v_hat,
     ),
     OptimizerSpec(
         "amsgrad", "AMSGrad", rules.amsgrad, (_lr(0.1), BETA1, BETA2, EPS),
-        r"\hat v^t_{\max} = \max(\hat v^{t-1}_{\max}, \hat v^t),\ "
-        r"\theta^{t+1} = \theta^t - \eta\,\frac{\hat m^t}{\sqrt{\hat v^t_{\max}} + \varepsilon}",
         "Adam whose σ never shrinks (Reddi et al. 2018).",
-        sigma=_sqrt_v_max,
     ),
     OptimizerSpec(
         "radam", "RAdam", rules.radam, (_lr(0.1), BETA1, BETA2, EPS),
-        r"\theta^{t+1} = \theta^t - \eta\, r_t\,\frac{\hat m^t}{\sqrt{\hat v^t} + \varepsilon}\ "
-        r"(\text{or } -\eta\,\hat m^t \text{ while } \rho_t < 5)",
         "Adam with a built-in warm-up: no σ until its estimate is reliable (Liu et al. 2020).",
-        sigma=_sqrt_v_hat,
     ),
     OptimizerSpec(
         "lion", "Lion", rules.lion, (_lr(0.01, high=1.0), BETA1, HyperParam("beta2", "β2 (momentum)", 0.99, 0.0, 0.99999, latex=r"\beta_2"),
                                      WEIGHT_DECAY._replace(default=0.0)),
-        r"\theta^{t+1} = \theta^t - \eta\,\mathrm{sign}\!\left(\beta_1 m^t + (1-\beta_1) g^t\right),\ "
-        r"m^{t+1} = \beta_2 m^t + (1-\beta_2) g^t",
         "Every coordinate moves by exactly η, in the direction of an averaged gradient's sign (Chen et al. 2023).",
     ),
     OptimizerSpec(
         "composed", "Build your own: θ ← θ − ηᵗ mᵗ / σᵗ", rules.composed,
         (_lr(0.1), M_TERM, SIGMA_TERM, BIAS_CORRECTION, BETA1._replace(label="β1 (memory of m, λ for momentum)"),
          BETA2._replace(label="β2 (memory of σ, α for RMSProp)"), EPS),
-        r"\theta^{t+1}_i = \theta^t_i - \frac{\eta^t}{\sigma^t_i}\, m^t_i",
         "The lecture's summary of optimization with every piece switchable: the direction m, the magnitude σ, "
         "the schedule ηᵗ.",
-        sigma=_composed_sigma,
     ),
 )
 

@@ -95,8 +95,7 @@ def _scan_trajectories(surface, optimizer, schedule, steps, noisy, record, start
         hp = column(hparams)
         lr_at = get_schedule(schedule).factory(hp["lr"], **column(sparams))
         opt = spec.factory(**{**hp, "lr": lr_at})
-        init, update = opt.init, opt.update
-        sigma_of = (lambda state: spec.sigma(state, hp)) if spec.sigma else None
+        init, update, sigma_of = opt.init, opt.update, opt.sigma
     else:
         lr_at = lambda t: jnp.nan  # noqa: E731 - a foreign optimizer keeps its schedule to itself
         init, update, sigma_of = jax.vmap(optimizer.init), jax.vmap(optimizer.update), None
@@ -213,7 +212,10 @@ def trajectories(
     seed: int | Any = 0,
     **hyperparams,
 ) -> Trajectories:
-    """Run n trajectories in one compiled call and record everything.
+    """``run_batch`` that also records, at every step, the loss, ‖∇L‖, η^t and σ^t: a ``Trajectories``.
+
+    The runner every page draws from (``run`` and ``run_batch`` return the
+    paths alone, which is cheaper). n trajectories in one compiled call.
 
     Args:
       surface: registry name or ``surfaces.Surface`` record.

@@ -12,10 +12,13 @@ Imports only JAX and NumPy.
 """
 from surfaces.analysis import (
     KINDS,
+    ZERO_EIGENVALUE_TOL,
     CriticalPoint,
+    EigenvalueSigns,
     Grid,
     classify,
     critical_points,
+    eigenvalue_signs,
     gradient,
     gradients,
     grid,
@@ -27,7 +30,8 @@ from surfaces.analysis import (
 )
 from surfaces import classification
 from surfaces.formula import FormulaError, from_formula
-from surfaces.catalog import CATALOG, KnownPoint, Surface, get, names
+from surfaces.catalog import CATALOG, get, names
+from surfaces.surface import KnownPoint, Surface
 from surfaces.local import (
     CRITICAL_GRADIENT,
     LocalQuadratic,
@@ -40,7 +44,7 @@ from surfaces.local import (
 )
 
 __all__ = [
-    "CATALOG", "KINDS", "classification", "FormulaError", "from_formula", "CriticalPoint", "Grid", "KnownPoint", "Surface", "classify",
+    "CATALOG", "KINDS", "ZERO_EIGENVALUE_TOL", "EigenvalueSigns", "eigenvalue_signs", "classification", "FormulaError", "from_formula", "CriticalPoint", "Grid", "KnownPoint", "Surface", "classify",
     "critical_points", "get", "gradient", "gradients", "losses", "grid", "hessian", "hessian_eigen", "names",
     "nearest_critical_point", "symmetric_eigen_2x2", "CRITICAL_GRADIENT", "LocalQuadratic", "PointAnalysis",
     "analyze_point", "local_quadratic", "minimum_ratio", "positive_count", "taylor_quadratic",

@@ -14,12 +14,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from surfaces.catalog import Surface, get
+from surfaces.catalog import get
+from surfaces.surface import Surface
 
 KINDS = ("minimum", "maximum", "saddle", "degenerate")
 
 
 # --------------------------------------------------------------------------- 2x2 eigen
+def symmetric_eigenvalues_2x2(h):
+    """(λ−, λ+) = (a + c)/2 ∓ sqrt(((a − c)/2)² + b²) of symmetric 2x2 matrices H = [[a, b], [b, c]]."""
+    a, b, c = h[..., 0, 0], 0.5 * (h[..., 0, 1] + h[..., 1, 0]), h[..., 1, 1]
+    mean = 0.5 * (a + c)
+    radius = jnp.sqrt((0.5 * (a - c)) ** 2 + b**2)
+    return mean - radius, mean + radius
+
+
 def symmetric_eigen_2x2(h):
     """Eigenvalues and eigenvectors of symmetric 2x2 matrices in closed form.
 
@@ -35,11 +44,9 @@ def symmetric_eigen_2x2(h):
       (eigenvalues (..., 2) ascending, eigenvectors (..., 2, 2) as columns).
     """
     a, b, c = h[..., 0, 0], 0.5 * (h[..., 0, 1] + h[..., 1, 0]), h[..., 1, 1]
-    mean = 0.5 * (a + c)
-    radius = jnp.sqrt((0.5 * (a - c)) ** 2 + b**2)
     phi = 0.5 * jnp.arctan2(2.0 * b, a - c)
     cos, sin = jnp.cos(phi), jnp.sin(phi)
-    values = jnp.stack([mean - radius, mean + radius], axis=-1)
+    values = jnp.stack(symmetric_eigenvalues_2x2(h), axis=-1)
     v_small = jnp.stack([-sin, cos], axis=-1)
     v_large = jnp.stack([cos, sin], axis=-1)
     vectors = jnp.stack([v_small, v_large], axis=-1)  # columns
@@ -93,22 +100,46 @@ def hessian_eigen(surface, point) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(values), np.asarray(vectors)
 
 
-def classify(eigenvalues, rel_tol: float = 1e-5, abs_tol: float = 1e-6) -> str:
+# An eigenvalue counts as zero when |λ| ≤ ZERO_EIGENVALUE_TOL · max(1, max |λ|): relative to the
+# largest curvature (float32 round-off is ~1e-7 of it) and to the loss's typical scale of 1 below that.
+# 1e-5 sits between that round-off and the best-conditioned genuine minimum of the catalog
+# (Rosenbrock's smaller eigenvalue, ~4e-4 of its largest). Used by ``classify``, ``minimum_ratio``
+# and the networks' Hessian spectra alike.
+ZERO_EIGENVALUE_TOL = 1e-5
+
+
+def zero_eigenvalue_threshold(eigenvalues) -> float:
+    """ZERO_EIGENVALUE_TOL · max(1, max |λ|): eigenvalues at most this large in size count as zero."""
+    lam = np.asarray(eigenvalues, dtype=np.float64)
+    return ZERO_EIGENVALUE_TOL * max(float(np.max(np.abs(lam))) if lam.size else 0.0, 1.0)
+
+
+class EigenvalueSigns(NamedTuple):
+    negative: int
+    zero: int  # |λ| ≤ zero_eigenvalue_threshold
+    positive: int
+
+
+def eigenvalue_signs(eigenvalues) -> EigenvalueSigns:
+    """How many eigenvalues are negative, zero (within ZERO_EIGENVALUE_TOL) and positive."""
+    lam = np.asarray(eigenvalues, dtype=np.float64)
+    tol = zero_eigenvalue_threshold(lam)
+    return EigenvalueSigns(int(np.sum(lam < -tol)), int(np.sum(np.abs(lam) <= tol)), int(np.sum(lam > tol)))
+
+
+def classify(eigenvalues) -> str:
     """Kind of a critical point from its Hessian eigenvalues.
 
-    All > 0: minimum; all < 0: maximum; mixed signs: saddle. An eigenvalue
-    whose size is below ``rel_tol`` times the largest (or ``abs_tol``) counts
-    as zero: the point is degenerate and second order cannot tell. The
-    default 1e-5 sits between float32 round-off (~1e-7 relative) and the
-    best-conditioned genuine minimum of the catalog (Rosenbrock, ~4e-4).
+    All > 0: minimum; all < 0: maximum; mixed signs: saddle. If any
+    eigenvalue counts as zero (``ZERO_EIGENVALUE_TOL``) the point is
+    degenerate: second order cannot tell.
     """
-    lam = np.asarray(eigenvalues, dtype=np.float64)
-    scale = max(float(np.max(np.abs(lam))), 1.0)
-    if np.min(np.abs(lam)) <= max(rel_tol * scale, abs_tol):
+    signs = eigenvalue_signs(eigenvalues)
+    if signs.zero:
         return "degenerate"
-    if np.all(lam > 0):
+    if not signs.negative:
         return "minimum"
-    if np.all(lam < 0):
+    if not signs.positive:
         return "maximum"
     return "saddle"
 
@@ -134,10 +165,8 @@ def _grid_maps(surface: Surface, resolution: int, bounds):
 
     def at(p):
         v, g = jax.value_and_grad(surface.loss)(p)
-        h = jax.hessian(surface.loss)(p)
-        a, b, c = h[0, 0], 0.5 * (h[0, 1] + h[1, 0]), h[1, 1]
-        mean, radius = 0.5 * (a + c), jnp.sqrt((0.5 * (a - c)) ** 2 + b**2)
-        return v, jnp.sqrt(jnp.sum(g**2)), mean - radius, mean + radius
+        low, high = symmetric_eigenvalues_2x2(jax.hessian(surface.loss)(p))
+        return v, jnp.sqrt(jnp.sum(g**2)), low, high
 
     v, gn, lo, hi = jax.vmap(at)(pts)
     shape = (resolution, resolution)
@@ -168,6 +197,11 @@ class CriticalPoint(NamedTuple):
 
 
 NEWTON_ITERATIONS = 80
+# Newton's pseudo-inverse drops curvatures below this share of the largest: a numerical-rank cutoff
+# relative to the point's own curvature only, so that Newton keeps stepping on nearly flat ground
+# (with ZERO_EIGENVALUE_TOL's floor of 1 it stops there, and the softmax plateaus fill with false points).
+# Classifying the points it finds uses ZERO_EIGENVALUE_TOL.
+NEWTON_RANK_RTOL = 1e-6
 
 
 @partial(jax.jit, static_argnums=0)
@@ -186,7 +220,7 @@ def _newton_from_seeds(surface: Surface, seeds, max_step):
         g, h = grad(p), hess(p)
         lam, vec = symmetric_eigen_2x2(h)
         coef = vec.T @ g
-        safe = jnp.abs(lam) > 1e-6 * jnp.maximum(jnp.max(jnp.abs(lam)), 1e-12)
+        safe = jnp.abs(lam) > NEWTON_RANK_RTOL * jnp.maximum(jnp.max(jnp.abs(lam)), 1e-12)
         step = -vec @ jnp.where(safe, coef / jnp.where(safe, lam, 1.0), 0.0)
         length = jnp.sqrt(jnp.sum(step**2))
         step = step * jnp.minimum(1.0, max_step / jnp.maximum(length, 1e-30))

@@ -9,50 +9,12 @@ on what the surface teaches. Adding a surface is adding one record to
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
-
 import jax.numpy as jnp
 
 from surfaces.classification import cross_entropy_of_softmax, lecture_logits, mse_of_softmax
-
-Point = tuple[float, float]
-
-
-class KnownPoint(NamedTuple):
-    """A critical point known in closed form (or to published precision)."""
-
-    point: Point
-    kind: str  # "minimum" | "maximum" | "saddle" | "degenerate"
-
-
-class Surface(NamedTuple):
-    """One error surface L(x, y).
-
-    Attributes:
-      name: registry key (stable: it appears in URLs and notebooks).
-      title: human-readable name.
-      loss: ``loss(p) -> scalar`` for p of shape (2,), traceable by JAX.
-      formula: LaTeX of L(x, y).
-      domain: ((xmin, xmax), (ymin, ymax)) drawn by default.
-      starts: default start points, the first one is the default.
-      text: one sentence on what the surface teaches.
-      known: critical points known analytically, used by the tests.
-      log_color: colour the contour by log(1 + L - min L) because the range
-        spans orders of magnitude.
-      seeds_per_axis: density of the Newton seed grid for critical points.
-    """
-
-    name: str
-    title: str
-    loss: Callable
-    formula: str
-    domain: tuple[Point, Point]
-    starts: tuple[Point, ...]
-    text: str
-    known: tuple[KnownPoint, ...] = ()
-    log_color: bool = False
-    seeds_per_axis: int = 32
-
+from surfaces.formula import PREFIX as FORMULA_PREFIX
+from surfaces.formula import from_name
+from surfaces.surface import KnownPoint, Surface
 
 def _lecture_saddle(p):
     w1, w2 = p[0], p[1]
@@ -350,18 +312,16 @@ def names() -> list[str]:
 def get(name: str | Surface) -> Surface:
     """The surface record called ``name`` (a record is returned as it is).
 
-    A name made by ``surfaces.formula.surface_name`` ("formula:…") builds the
+    A name made by ``surfaces.formula.surface_name`` (``FORMULA_PREFIX`` …) builds the
     typed surface (cached, so the same name is the same record).
 
     Raises:
       KeyError: with the list of valid names when ``name`` is unknown.
-      surfaces.FormulaError: when a "formula:" name holds an unusable formula.
+      surfaces.FormulaError: when a typed surface's name holds an unusable formula.
     """
     if isinstance(name, Surface):
         return name
-    if isinstance(name, str) and name.startswith("formula:"):  # a typed f(x, y): see surfaces.formula
-        from surfaces.formula import from_name
-
+    if isinstance(name, str) and name.startswith(FORMULA_PREFIX):  # a typed f(x, y): see surfaces.formula
         return from_name(name)
     try:
         return _BY_NAME[name]

@@ -37,10 +37,15 @@ def mse_of_softmax(logits, target: int = TARGET_CLASS):
     return jnp.sum((one_hot(target, p.shape[-1]) - p) ** 2, axis=-1)
 
 
-def cross_entropy_of_softmax(logits, target: int = TARGET_CLASS):
-    r"""e = −Σ_i ŷ_i ln y'_i = log Σ_j exp(y_j) − y_target (log-sum-exp: finite even where y'_target underflows)."""
+def cross_entropy_of_softmax(logits, target=TARGET_CLASS):
+    r"""e = −Σ_i ŷ_i ln y'_i = log Σ_j exp(y_j) − y_target (log-sum-exp: finite even where y'_target underflows).
+
+    The one cross-entropy of the app: ``target`` is a class index, or one
+    index per row of ``logits`` (a batch's labels; the networks average it).
+    """
     y = jnp.asarray(logits, jnp.float32)
-    return jax.nn.logsumexp(y, axis=-1) - y[..., target]
+    index = jnp.broadcast_to(jnp.asarray(target, jnp.int32), y.shape[:-1])[..., None]
+    return jax.nn.logsumexp(y, axis=-1) - jnp.take_along_axis(y, index, axis=-1)[..., 0]
 
 
 def lecture_logits(p):

@@ -29,7 +29,7 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from surfaces.catalog import Surface
+from surfaces.surface import Surface
 
 MAX_LENGTH = 400
 MAX_DEPTH = 40

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from surfaces.analysis import _value_grad_hessian, classify, grid, symmetric_eigen_2x2
+from surfaces.analysis import _value_grad_hessian, classify, eigenvalue_signs, grid, symmetric_eigen_2x2
 from surfaces.catalog import get
 
 # Below this gradient norm (relative to the surface's typical scale of 1) a
@@ -35,15 +35,15 @@ class PointAnalysis(NamedTuple):
     minimum_ratio: float  # share of positive eigenvalues
 
 
-def minimum_ratio(eigenvalues, rel_tol: float = 1e-5) -> float:
+def minimum_ratio(eigenvalues) -> float:
     """(number of positive eigenvalues) / (number of eigenvalues) — LECTURES 1.4.
 
-    An eigenvalue below ``rel_tol`` times the largest |λ| is round-off, not
-    positive: the same rule ``classify`` uses for "degenerate".
+    An eigenvalue within ``ZERO_EIGENVALUE_TOL`` of zero is round-off, not
+    positive: the same rule ``classify`` uses for "degenerate". The one
+    definition: ``networks.minimum_ratio`` is this function.
     """
     lam = np.asarray(eigenvalues, np.float64)
-    scale = max(float(np.max(np.abs(lam))), 1.0) if lam.size else 1.0
-    return float(np.mean(lam > rel_tol * scale))
+    return float(eigenvalue_signs(lam).positive / lam.size) if lam.size else 0.0
 
 
 def positive_count(eig_min, eig_max) -> np.ndarray:

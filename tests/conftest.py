@@ -56,6 +56,11 @@ def count_compiles():
     return count
 
 
+def plain(markdown: str) -> str:
+    """Markdown source with CommonMark's backslash escapes removed: the text a reader sees."""
+    import re
+
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 # ------------------------------------------------------------------ helpers for the page tests (AppTest)
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 180

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import optimizers
 import surfaces
-from conftest import arr, charts, ok
+from conftest import arr, charts, ok, plain
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -109,7 +109,7 @@ def test_url_state_is_loaded_and_bad_values_fall_back_with_a_note():
     assert at.selectbox(key="surface").value == "rosenbrock"
     assert at.selectbox(key="o1").value == "adam" and at.select_slider(key="o1_adam_lr").value == 0.05
     assert at.number_input(key="steps").value == 77 and at.number_input(key="n_opt").value == 3
-    note = " ".join(w.value for w in at.warning)
+    note = plain(" ".join(w.value for w in at.warning))
     for bad in ("n_opt=many", "o2=sgd", "o1_adam_beta1=7"):
         assert bad in note
 

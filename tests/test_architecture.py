@@ -43,3 +43,63 @@ def test_no_eval_or_exec_anywhere():
             if isinstance(node, ast.Attribute):  # nor a parser that calls them (sympy's parse_expr does)
                 assert node.attr not in {"parse_expr", "literal_eval"}, f"{f}: {node.attr}"
         assert "sympy" not in imported_roots(f), f"{f} imports sympy"
+
+
+def _functions(package: str):
+    """(file, function node) for every function defined in a package, nested ones included."""
+    for f in sorted((ROOT / package).glob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(), filename=str(f))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                yield f, node
+
+
+def _calls(node, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Call) and (getattr(n.func, "attr", None) in names or getattr(n.func, "id", None) in names)
+               for n in ast.walk(node))
+
+
+def test_networks_define_one_mlp_forward_and_one_cross_entropy():
+    # An MLP forward: a loop over the layers with a matrix product in it, or an activation applied.
+    forwards = []
+    for f, fn in _functions("networks"):
+        loops_over_layers = any(
+            isinstance(n, ast.For) and "layers" in ast.unparse(n.iter)
+            and any(isinstance(m, ast.BinOp) and isinstance(m.op, ast.MatMult) for m in ast.walk(n))
+            for n in ast.walk(fn))
+        activates = "ACTIVATIONS[" in ast.unparse(fn) or _calls(fn, {"relu", "tanh", "sigmoid", "gelu"})
+        if loops_over_layers or activates:
+            forwards.append(f"{f.name}:{fn.name}")
+    assert forwards == ["models.py:mlp_forward"], forwards
+    # Cross-entropy: log-sum-exp / log-softmax appears in one function of the model packages.
+    cross_entropies = [f"{f.parent.name}/{f.name}:{fn.name}" for package in ("networks", "surfaces", "optimizers")
+                       for f, fn in _functions(package)
+                       if fn.name != "<lambda>" and _calls(fn, {"logsumexp", "log_softmax"})]
+    assert cross_entropies == ["surfaces/classification.py:cross_entropy_of_softmax"], cross_entropies
+    named = [f"{f.name}:{fn.name}" for f, fn in _functions("networks") if "cross_entropy" in fn.name]
+    assert named == ["models.py:cross_entropy"], named
+    # Normalization's ẑ = γ(z − μ)/sqrt(σ² + ε) + β, written once.
+    sqrt_of_var = [f"{f.name}:{fn.name}" for f, fn in _functions("networks")
+                   if any(isinstance(n, ast.Call) and getattr(n.func, "attr", None) == "sqrt"
+                          and "var" in ast.unparse(n.args[0]) for n in ast.walk(fn))]
+    assert sqrt_of_var == ["models.py:normalize"], sqrt_of_var
+
+
+@pytest.mark.parametrize("package", ["surfaces", "optimizers", "networks", "controls", "figures"])
+def test_no_import_cycles_inside_a_package(package):
+    """Module A importing B and B importing A (even lazily, inside a function) reads as one tangled module."""
+    modules = {f.stem: f for f in (ROOT / package).glob("*.py") if f.stem != "__init__"}
+    imports = {}
+    for name, f in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(f"{package}."):
+                found.add(node.module.split(".")[1])
+            elif isinstance(node, ast.Import):
+                found |= {a.name.split(".")[1] for a in node.names if a.name.startswith(f"{package}.")}
+        imports[name] = found & set(modules)
+
+    def reaches(start, target, seen=()):
+        return any(m == target or (m not in seen and reaches(m, target, (*seen, m))) for m in imports[start])
+
+    cycles = sorted(name for name in modules if reaches(name, name))
+    assert not cycles, f"{package}: import cycle through {cycles}"

@@ -8,7 +8,7 @@ import pytest
 import networks
 import optimizers
 import surfaces
-from networks import batchnorm
+from networks import models
 from surfaces import classification
 
 START = np.array([[-8.0, 1.2], [3.0, -0.5]], np.float32)
@@ -218,15 +218,16 @@ def test_normalized_features_converge_in_far_fewer_steps():
 
 # ------------------------------------------------------------------ batch normalization (2.5)
 def test_bn_forward_normalizes_the_batch_and_updates_moving_averages():
-    params, stats = batchnorm.init_bn_mlp(jax.random.PRNGKey(0), (5, 7, 3), True)
+    params = models.init_mlp(jax.random.PRNGKey(0), (5, 7, 3), "batch")
+    stats = models.initial_moving_averages(params)
     x = jax.random.normal(jax.random.PRNGKey(1), (32, 5)) * 3 + 2
-    _, new = batchnorm.forward(params, stats, x, "relu", True, 0.9)
+    _, new = models.mlp_forward(params, x, "relu", stats, True, 0.9)
     z = np.asarray(x @ params["layers"][0][0] + params["layers"][0][1], np.float64)
     np.testing.assert_allclose(new[0][0], 0.1 * z.mean(0), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(new[0][1], 0.9 + 0.1 * z.var(0), rtol=1e-4)
     # eval mode uses the moving averages: with μ̄ = batch mean and σ̄² = batch variance it equals train mode
-    train_logits, _ = batchnorm.forward(params, stats, x, "relu", True, 0.9)
-    eval_logits, _ = batchnorm.forward(params, ((jnp.asarray(z.mean(0)), jnp.asarray(z.var(0))),), x, "relu", False)
+    train_logits, _ = models.mlp_forward(params, x, "relu", stats, True, 0.9)
+    eval_logits, _ = models.mlp_forward(params, x, "relu", ((jnp.asarray(z.mean(0)), jnp.asarray(z.var(0))),), False)
     np.testing.assert_allclose(eval_logits, train_logits, rtol=1e-4, atol=1e-4)
 
 

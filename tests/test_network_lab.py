@@ -74,7 +74,7 @@ def test_filter_normalized_direction():
     for (w, b), (dw, db) in zip(params["layers"], d["layers"]):
         np.testing.assert_allclose(np.linalg.norm(dw, axis=0), np.linalg.norm(w, axis=0), rtol=1e-5)
         assert not np.any(np.asarray(db))
-    assert all(not np.any(np.asarray(x)) for x in jax.tree.leaves(d["bn"]))
+    assert all(not np.any(np.asarray(x)) for x in jax.tree.leaves(d["batch_norm"]))
     again = landscape.filter_normalized_direction(params, seed=5)
     assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(d), jax.tree.leaves(again)))
 

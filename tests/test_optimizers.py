@@ -149,6 +149,27 @@ def test_spec_defaults_in_range_and_factory_accepts_them(spec):
     assert spec.formula and spec.text and spec.label
 
 
+def test_each_equation_is_written_once_in_its_rule_and_the_registry_shows_that_one():
+    for spec in optimizers.OPTIMIZERS:
+        doc = spec.factory.__doc__
+        assert doc.count(".. math::") == 1, spec.name  # one equation per rule, in its docstring
+        assert spec.formula == optimizers.rules.equation(spec.factory) and spec.formula in " ".join(doc.split())
+        assert spec.formula.count("{") == spec.formula.count("}") and "=" in spec.formula, spec.name
+    assert optimizers.get("gd").formula == r"\theta^{t+1} = \theta^t - \eta\, g^t"
+
+
+def test_sigma_is_what_the_rule_divides_by():
+    """σ^t from ``Optimizer.sigma`` against the hand-derived first step of each adaptive rule (g⁰ = (3, −4))."""
+    g = jnp.array([3.0, -4.0])
+    expected = {"adagrad": np.abs(g), "adagrad_sum": np.abs(g), "rmsprop": np.abs(g),
+                "rmsprop_zero": np.sqrt(0.1) * np.abs(g), "adam": np.abs(g), "amsgrad": np.abs(g)}
+    for name, sigma in expected.items():
+        opt = optimizers.get(name).factory(lr=0.1, **({"alpha": 0.9} if "rmsprop" in name else {}))
+        _, state = opt.update(g, opt.init(jnp.zeros(2)), jnp.zeros(2))
+        np.testing.assert_allclose(opt.sigma(state), sigma, rtol=1e-5, err_msg=name)
+    assert optimizers.gd().sigma is None and optimizers.momentum().sigma is None
+
+
 def test_required_names_and_keyword_names():
     assert {"gd", "momentum", "nesterov", "adagrad", "adagrad_sum", "rmsprop", "rmsprop_zero", "adam"} <= set(optimizers.names())
     keywords = {p.name for spec in optimizers.OPTIMIZERS for p in spec.params}

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, TIMEOUT, arr, charts, ok, page, text
+from conftest import ROOT, TIMEOUT, arr, charts, ok, page, plain, text
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def test_equal_batch_sizes_and_a_diverging_escape_are_shown_not_crashed():
 
 def test_bad_url_values_are_refused_with_a_note():
     at = ok(page("batch_size", b_small="999", b_lr="abc"))
-    assert at.warning and "b_small=999" in at.warning[0].value and "b_lr=abc" in at.warning[0].value
+    assert at.warning and "b_small=999" in plain(at.warning[0].value) and "b_lr=abc" in plain(at.warning[0].value)
     assert "32 updates per epoch" in text(at)  # fell back to the default B = 1
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import arr, charts, ok, page, text
+from conftest import arr, charts, ok, page, plain, text
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_schedules_builder_names_other_combinations(schedules):
 
 def test_schedules_noam_preset_and_bad_url():
     at = ok(page("schedules", s_m_term="7", s_sched="noam"))
-    assert at.warning and "s_m_term=7" in at.warning[0].value
+    assert at.warning and "s_m_term=7" in plain(at.warning[0].value)
     assert {m.label: m.value for m in at.metric}["largest η"] == "0.000175"  # still warming up: 512^-½ · 1000 · 4000^-1.5
     at.button(key="s_preset").click().run()
     ok(at)
@@ -178,7 +178,7 @@ def test_network_lab_slices_and_experiments(lab):
 def test_network_lab_refuses_bad_url_values():
     at = ok(page("network_lab", nl_width="9999", nl_data="mnist", **{k: v for k, v in SMALL_NET.items()
                                                                     if k not in ("nl_width", "nl_data")}))
-    assert at.warning and "nl_width=9999" in at.warning[0].value and "nl_data=mnist" in at.warning[0].value
+    assert at.warning and "nl_width=9999" in plain(at.warning[0].value) and "nl_data=mnist" in plain(at.warning[0].value)
 
 
 # ------------------------------------------------------------------ typed formulas on the pages
@@ -189,7 +189,8 @@ def test_a_typed_formula_works_on_every_page_that_takes_a_surface(name, key):
     at = ok(page(name, **{key: "custom", f"{key}_formula": "x**2 - y**2 + 0.1*sin(5*x)", f"{key}_y1": "2"}))
     assert not at.error
     if name != "schedules":  # the schedules page draws the typed surface but does not print surface formulas
-        assert "x**2 - y**2 + 0.1*sin(5*x)" in text(at) or r"\operatorname{sin}" in text(at)  # as typed, or LaTeX
+        shown = text(at) + " ".join(c.value for c in at.code)
+        assert "x**2 - y**2 + 0.1*sin(5*x)" in shown or r"\operatorname{sin}" in shown  # as typed, or LaTeX
     contours = [f for f in charts(at) if f["layout"].get("images")]  # the 2-D maps: their surface is an image
     domain = [[-3.0, 3.0], [-3.0, 2.0]]  # the typed domain (y max from the link)
     typed = [f for f in contours if [f["layout"]["xaxis"]["range"], f["layout"]["yaxis"]["range"]] == domain]
@@ -204,7 +205,7 @@ def test_a_typed_formula_works_on_every_page_that_takes_a_surface(name, key):
 
 def test_a_bad_formula_says_where_and_falls_back():
     at = ok(page("playground", surface="custom", surface_formula="x + __import__('os')"))
-    assert at.error and "⟨here⟩" in at.error[0].value and "'_' is not allowed" in at.error[0].value
+    assert at.error and "⟨here⟩" in at.error[0].value and "'_' is not allowed" in plain(at.error[0].value)
     assert "Himmelblau" in at.error[0].value
 
 

@@ -1,0 +1,159 @@
+"""Page chrome: the entry point's sidebar switches, a page's header and prologue, prose, charts, export.
+
+What every page draws around its own content, the same way: title and
+caption, the lecture-example button and the surface picker (``page_start``),
+explanations that fold away in presentation mode, theme- and projector-aware
+charts, divergence warnings and the export panel.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import streamlit as st
+
+import figures
+import i18n
+import surfaces
+from controls import url as url_state
+from controls.url import UrlCheck, keep_in_url
+from controls.widgets import preset_button, surface_select
+from i18n import tr
+
+PRESENT_SCALE = 1.5  # fonts and markers in presentation mode, for the back row of a lecture hall
+PRESENT_CSS = """<style>
+html { font-size: 22px; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; max-width: 100%; }
+</style>"""
+
+
+def app_settings() -> None:
+    """The sidebar's language and presentation switches, kept in the URL as ``lang`` and ``present``.
+
+    Called by the entry point before any page: it sets this session's language
+    (``i18n.use_language``) so every later ``tr`` speaks it. Both keys live in
+    the entry script, so they survive page switches; they are written back to
+    the URL each run because switching pages clears the query string.
+    """
+    codes = list(i18n.LANGUAGES)
+    linked = {}
+    for key, valid, expected in (("lang", codes, tr("one of {names}", names=", ".join(codes))),
+                                 ("present", ("0", "1"), tr("0 or 1"))):
+        raws = st.query_params.get_all(key)
+        if key in st.session_state or not raws:
+            continue
+        if len(raws) == 1 and raws[0] in valid:
+            linked[key] = raws[0]
+        else:
+            # Refused before the page runs (the value is then dropped from the URL): the page's UrlCheck shows it.
+            why = expected if len(raws) == 1 else tr("given {count} times; one value expected", count=len(raws))
+            url_state.note_refused(key, raws[-1], why)
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = linked.get("lang", i18n.DEFAULT)
+    if "present" not in st.session_state:
+        st.session_state["present"] = linked.get("present") == "1"
+    i18n.use_language(st.session_state["lang"])
+    with st.sidebar:
+        st.selectbox("Language · 语言", codes, key="lang", format_func=i18n.LANGUAGES.get)
+        st.toggle(tr("Presentation mode"), key="present",
+                  help=tr("For a projector: larger text, figures and markers; the explanations fold away under "
+                          "the figures' titles. Opening a link with it starts with the sidebar closed."))
+    keep_in_url("lang", st.session_state["lang"], i18n.DEFAULT)
+    keep_in_url("present", "1" if presenting() else "0", "0")
+    if presenting():
+        st.html(PRESENT_CSS)
+
+
+def presenting() -> bool:
+    return bool(st.session_state.get("present", False))
+
+
+def prose(label: str | None = None):
+    """Where a page's explanation goes: in place, or folded into an expander in presentation mode (figure first)."""
+    if presenting():
+        return st.expander(label or tr("Explanation"), icon=":material/menu_book:")
+    return st.container()
+
+
+def section(title: str, text: str, latex: str | None = None, level: str = "header") -> None:
+    """A page section's heading, then its explanation (formula first, if any) as ``prose``."""
+    getattr(st, level)(title)
+    with prose():
+        if latex:
+            st.latex(latex)
+        st.markdown(text)
+
+
+def chart(fig, key: str, where=st, **kwargs):
+    """``st.plotly_chart`` for every figure: sized for a projector in presentation mode, coloured for the theme."""
+    theme = getattr(st.context, "theme", None)
+    figures.for_display(fig, scale=PRESENT_SCALE if presenting() else 1.0,
+                        dark=getattr(theme, "type", None) == "dark")
+    return where.plotly_chart(fig, key=key, config={"displaylogo": False}, **kwargs)
+
+
+def page_header(title: str, caption: str, page: str) -> tuple:
+    """Title and caption; a slot under them for notes about the link's values; the page's ``UrlCheck``."""
+    url_state.start_page(page)
+    st.title(title)
+    with prose(tr("About this page")):
+        st.caption(caption)
+    return st.container(), UrlCheck(page)
+
+
+class PageStart(NamedTuple):
+    """What a page's prologue hands back."""
+
+    notes: object  # the slot under the title: ``url.show(notes)``, last on the page, lists refused link values
+    url: UrlCheck
+    surface: str | None  # the picked surface (a name for ``surfaces.get``); None on a page without a picker
+    record: surfaces.Surface | None
+
+
+def page_start(page: str, title: str, caption: str, *, preset: dict, preset_label: str, preset_key: str,
+               surface: str | None = None, sidebar_note: str | None = None) -> PageStart:
+    """Every page's prologue: header, then in the sidebar the lecture-example button and the surface picker.
+
+    ``preset``: widget key -> value of the lecture's example (``preset_button``);
+    ``surface``: the default surface, or None for a page without a picker;
+    ``sidebar_note``: a caption under them. The page adds its own sidebar
+    widgets after these.
+    """
+    notes, url = page_header(title, caption, page)
+    with st.sidebar:
+        preset_button(preset_label, preset, key=preset_key)
+        name = surface_select(url, default=surface) if surface else None
+        if sidebar_note:
+            st.caption(sidebar_note)
+    return PageStart(notes, url, name, surfaces.get(name) if name else None)
+
+
+def divergence_warnings(runs: dict, where=st) -> None:
+    """One warning per diverged run of ``runs`` (label -> ``optimizers.Trajectories``): where its curves stop."""
+    for label, r in runs.items():
+        for k in r.diverged_at:
+            if k >= 0:
+                where.warning(tr("**{label}** diverged at step {step}: its curves stop there. Try a smaller η.", label=label,
+                                 step=int(k)))
+                break
+
+
+def export_panel(prefix: str, figure, title: str, labels=None, runs=None, grid=None, where=st) -> None:
+    """Download buttons for a page's main figure (standalone HTML), its runs and its grid (CSV).
+
+    ``figure`` may be a function that builds it. The files are made when a
+    button is pressed (callables), not on every rerun.
+    """
+    with where.expander(tr("Export"), expanded=False, icon=":material/download:"):
+        st.caption(tr("PNG: the camera button in each chart's toolbar. The HTML file keeps any animation and works "
+                      "offline."))
+        cols = st.columns(3)
+        html = lambda: figures.figure_html(figure() if callable(figure) else figure, title)  # noqa: E731
+        cols[0].download_button(tr("{title} (HTML)", title=title), html, f"{prefix}.html", "text/html", key=f"{prefix}_html",
+                                on_click="ignore")
+        if runs is not None:
+            cols[1].download_button(tr("Trajectories (CSV)"), lambda: figures.trajectories_csv(labels, runs),
+                                    f"{prefix}_trajectories.csv", "text/csv", key=f"{prefix}_csv_runs",
+                                    on_click="ignore")
+        if grid is not None:
+            cols[2].download_button(tr("Surface grid (CSV)"), lambda: figures.grid_csv(grid), f"{prefix}_grid.csv",
+                                    "text/csv", key=f"{prefix}_csv_grid", on_click="ignore")

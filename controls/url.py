@@ -1,0 +1,214 @@
+"""URL (query-string) state: which widgets live in the link, the link's refused values, the share link.
+
+Every widget that defines an experiment has a stable key and lives in the
+query string, so the URL reproduces the experiment. Every value is synced by
+hand: ``UrlCheck.value`` parses the link's raw text with the widget's own
+rule (a registry name for a choice — not the displayed label, which is
+neither stable nor language-independent —, a finite number in range, a stop
+of a log slider, a text within its length), ``UrlCheck.seed`` puts it into
+the widget's state on the page's first load, and a value it cannot use is
+dropped with a note; after the widget, ``keep_in_url`` writes the value back
+in a form that reads back exactly (``url_text``). Nothing from the link
+reaches Streamlit's own URL deserializers (which raise on ``?steps=inf``) or
+the page unescaped (``escape_markdown``).
+"""
+from __future__ import annotations
+
+import math
+import re
+import urllib.parse
+from typing import Callable
+
+import streamlit as st
+
+from i18n import tr
+
+_LINK_NOTES = "_link_notes"  # session key: notes on the link's lang / present values, shown by the page
+_BOUND = "_bound_widgets"  # session key: {widget key: default} of this run's URL-bound widgets (for the share link)
+
+
+def bound(key: str, default):
+    """Note that widget ``key`` (default ``default``) is bound to the URL; returns ``key``.
+
+    Streamlit writes a bound widget's value into the browser's address itself,
+    so ``st.query_params`` may not hold it yet on the run that changed it; the
+    share link reads these widgets' values instead.
+    """
+    st.session_state.setdefault(_BOUND, {})[key] = default
+    return key
+
+
+GLOBAL_KEYS = ("lang", "present")  # read by the entry point, kept on every page
+PRESET = "preset"
+_URL_READ = "_url_read"  # session key: the link parameters this page's last run read (for tests and the share link)
+_PAGE_PRESET = "_page_preset"  # session key: this page's lecture-example key (for the note on another one)
+MAX_LINK_VALUE = 1000  # characters; a longer link value is refused before it is parsed (a formula is at most 400)
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^%@;,?'\"/])")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown literally by ``st.markdown`` / ``st.warning`` / ``st.error``: no link, image, code, HTML or maths.
+
+    Every ASCII punctuation character gets a backslash (CommonMark's escape,
+    which Streamlit's directives ``:red[…]`` and ``$…$`` honour too), and line
+    breaks become spaces, so a link value or a formula cannot start a list,
+    a heading or a table either.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def url_text(value) -> str:
+    """A widget value as link text that reads back to the same value (``repr`` of a float is exact)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+class UrlCheck:
+    """Parses the link's values for a page's widgets; collects notes on those it cannot use; shows them once."""
+
+    def __init__(self, page: str):
+        self.page = page
+        self.notes: list[str] = []
+        self.read: set[str] = set(GLOBAL_KEYS)  # the parameters this run's widgets read
+        self.active = not st.session_state.get(f"_url_checked_{page}", False)
+        if self.active:
+            self.notes += st.session_state.pop(_LINK_NOTES, [])  # the entry point's refusals (lang, present)
+
+    def value(self, key: str, parse: Callable[[str], object], expected: str):
+        """The link's value for ``key`` on the page's first load, parsed by ``parse`` (None: refuses it).
+
+        None when there is none, or when it is refused — given more than once,
+        longer than MAX_LINK_VALUE, or not parsed — and then a note says so.
+        """
+        self.read.add(key)
+        if not self.active or key not in st.query_params:
+            return None
+        raws = st.query_params.get_all(key)
+        if len(raws) != 1:
+            self.notes.append(refusal_note(key, raws[-1], tr("given {count} times; one value expected",
+                                                             count=len(raws))))
+            return None
+        raw = raws[0]
+        try:
+            value = parse(raw) if len(raw) <= MAX_LINK_VALUE else None
+        except (ValueError, TypeError, OverflowError, ArithmeticError):
+            value = None
+        if value is None:
+            self.notes.append(refusal_note(key, raw, expected))
+        return value
+
+    def check(self, key: str, valid: Callable[[str], bool], expected: str) -> bool:
+        """Whether the link's value for ``key`` is usable (a note if not); see ``value``."""
+        return self.value(key, lambda raw: raw if valid(raw) else None, expected) is not None
+
+    def seed(self, key: str, default, parse: Callable[[str], object], expected: str) -> str:
+        """Set widget ``key``'s state from the link (first load, if usable); returns ``key`` (registered as bound)."""
+        value = self.value(key, parse, expected)
+        if value is not None and key not in st.session_state:
+            st.session_state[key] = value
+        return bound(key, default)
+
+    def show(self, where) -> None:
+        """Called last on a page: the refused link values (first load only) and the link to share.
+
+        A parameter that no widget of this run read is dropped from the
+        address (its widget is not on the page now); on the first load it gets
+        a note: an unknown key, or a lecture example of another page.
+        """
+        st.session_state[_URL_READ] = sorted(self.read - set(GLOBAL_KEYS))
+        for key in list(st.query_params):
+            if key in self.read:
+                continue
+            if self.active:
+                raw = st.query_params.get(key) or ""
+                if key == PRESET:
+                    own = st.session_state.get(_PAGE_PRESET)
+                    expected = (tr("this page's lecture example is {name}", name=own) if own
+                                else tr("this page has no lecture example"))
+                else:
+                    expected = tr("this page has no such setting")
+                self.notes.append(refusal_note(key, raw, expected))
+            st.query_params.pop(key, None)
+        if self.active:
+            st.session_state[f"_url_checked_{self.page}"] = True
+            if self.notes:
+                where.warning(tr("Some values in the link could not be used:") + "\n\n"
+                              + "\n".join(f"- {n}" for n in self.notes))
+        share_link(where)
+
+
+def refusal_note(key: str, raw: str, expected: str) -> str:
+    """What a page says about a link value it cannot use (the value shown literally, cut at 40 characters)."""
+    shown = f"{key[:40]}={raw[:40]}" + ("…" if len(raw) > 40 else "")
+    return tr("{value} ignored ({expected}); using the default.", value=escape_markdown(shown),
+              expected=escape_markdown(expected))
+
+
+def keep_in_url(key: str, value: str, default: str) -> None:
+    """Write a choice into the address, or drop it there when it is the default (links stay short)."""
+    if value == default:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = value
+
+
+def share_link(where) -> None:
+    """A "share this experiment" popover: the page's address with every setting, with a copy button.
+
+    Built last on a page (the query string then holds this run's values); the
+    address comes from the browser (``st.context.url``), so it is the one the
+    students can open.
+    """
+    base = (st.context.url or "").split("?")[0]
+    params = {k: st.query_params[k] for k in st.query_params if k != PRESET}
+    for key, default in st.session_state.get(_BOUND, {}).items():
+        value = st.session_state.get(key, default)
+        if value != default:
+            params[key] = url_text(value)
+        else:
+            params.pop(key, None)
+    query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+    with where.popover(tr("Share this experiment"), icon=":material/link:"):
+        st.caption(tr("Everything on this page is in this link: whoever opens it sees the same figures."))
+        st.code(f"{base}?{query}" if query else base or tr("(open the app in a browser to get its address)"),
+                language=None, wrap_lines=True)
+
+
+def start_page(page: str) -> None:
+    """Forget the last run's URL-bound widgets: this page's register themselves again (``bound``)."""
+    st.session_state[_BOUND] = {}
+    st.session_state.pop(_PAGE_PRESET, None)
+    st.session_state["_page"] = page  # which page ran last (tests check that they reached it)
+
+
+def note_refused(key: str, raw: str, expected: str) -> None:
+    """Keep a note about a link value the entry point refused; the page's ``UrlCheck`` shows it."""
+    st.session_state.setdefault(_LINK_NOTES, []).append(refusal_note(key, raw, expected))
+
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?", re.ASCII)
+
+
+def number_in(low: float, high: float, integer: bool = False) -> Callable[[str], float | int | None]:
+    """A link parser: plain ASCII decimal text of a finite number in [low, high] (whole if ``integer``), else None.
+
+    ``inf``, ``nan``, ``1e400``, a 400-digit number, ``1_000`` and full-width
+    digits are all refused here, before anything converts them.
+    """
+    def parse(raw: str):
+        if not _NUMBER.fullmatch(raw):
+            return None
+        v = float(raw)
+        if not (math.isfinite(v) and low <= v <= high) or (integer and v != int(v)):
+            return None
+        return int(v) if integer else v
+
+    return parse
+
+
+def one_of(options) -> Callable[[str], str | None]:
+    """A link parser: the text itself if it is one of ``options``."""
+    return lambda raw: raw if raw in options else None

@@ -1,0 +1,285 @@
+"""Widgets built from the registries, each bound to the URL (``controls.url``).
+
+Every widget asks the page's ``UrlCheck`` to parse the link's raw value
+with the widget's own rule before the widget exists (``UrlCheck.seed``), so
+a refused value is named on the page and Streamlit never parses link text;
+choices (``choice_select``, ``multi_select``) keep the option's registry
+name in the link, not its displayed label.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import streamlit as st
+
+import compute
+import optimizers
+import surfaces
+from i18n import mark, tr
+from controls.url import _PAGE_PRESET, PRESET, UrlCheck, escape_markdown, keep_in_url, number_in, one_of, url_text
+from optimizers.registry import HyperParam
+
+
+def log_choices(low: float, high: float, default: float) -> list[float]:
+    """1-2-5 steps per decade between low and high, plus the default: a log slider's stops."""
+    values = {default}
+    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        for mantissa in (1, 2, 5):
+            v = float(f"{mantissa}e{exponent}")
+            if low <= v <= high:
+                values.add(v)
+    return sorted(values)
+
+
+def format_number(v: float) -> str:
+    return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e") if (v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e4)) else f"{v:g}"
+
+
+def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: float | None = None, help: str | None = None):
+    """The widget for one registry number: log select-slider, integer input or linear slider."""
+    default = p.default if default is None else p.clamp(default)
+    label = tr(p.label)
+    if p.choices:  # a categorical parameter: a selectbox over the labels, its index in the URL
+        options = [str(i) for i in range(len(p.choices))]
+        return float(choice_select(label, options, str(int(default)), key, url, where=where, help=help,
+                                   format_func=lambda i: tr(p.choices[int(i)])))
+    if p.integer:
+        key = url.seed(key, int(default), number_in(p.low, p.high, integer=True),
+                       tr("a whole number in [{low:g}, {high:g}]", low=p.low, high=p.high))
+        value = where.number_input(label, int(p.low), int(p.high), int(default), step=1, key=key, help=help)
+        keep_in_url(key, url_text(value), url_text(int(default)))
+        return float(value)
+    if p.log:
+        choices = log_choices(p.low, p.high, default)
+        in_range = number_in(p.low, p.high)
+
+        def stop(raw: str):
+            v = in_range(raw)
+            return next((c for c in choices if v is not None and math.isclose(c, v, rel_tol=1e-9)), None)
+
+        key = url.seed(key, default, stop, tr("one of the slider's stops between {low:g} and {high:g}", low=p.low,
+                                              high=p.high))
+        value = where.select_slider(label, options=choices, value=default, format_func=format_number, key=key, help=help)
+        keep_in_url(key, url_text(float(value)), url_text(float(default)))
+        return float(value)
+    step = 0.001 if p.high <= 1 else (p.high - p.low) / 200
+    key = url.seed(key, float(default), number_in(p.low, p.high), tr("a number in [{low:g}, {high:g}]", low=p.low,
+                                                                     high=p.high))
+    value = where.slider(label, float(p.low), float(p.high), float(default), step=step, key=key,
+                         format="%.3f" if p.high <= 1 else "%g", help=help)
+    keep_in_url(key, url_text(float(value)), url_text(float(default)))
+    return float(value)
+
+
+CUSTOM = "custom"
+CUSTOM_EXAMPLE = "x**2 - y**2 + 0.1*sin(5*x)"
+
+
+def surface_key(name: str) -> str:
+    """The short name widget keys use for a surface: "custom" for every typed formula (whose name is long)."""
+    return CUSTOM if name.startswith(surfaces.formula.PREFIX) else name
+
+
+def surface_select(url: UrlCheck, key: str = "surface", default: str = "himmelblau", where=st) -> str:
+    """The surface picker: every catalog surface, or "custom: type f(x, y)" with its own domain.
+
+    Returns a name for ``surfaces.get``; a typed formula's name carries its
+    text and domain. A formula that does not parse shows what is wrong and
+    where, and the default surface is used meanwhile.
+    """
+    choice = choice_select(tr("Error surface"), [*surfaces.names(), CUSTOM], default, key, url, where=where,
+                           format_func=lambda n: tr("Custom: type f(x, y) …") if n == CUSTOM else tr(surfaces.get(n).title))
+    if choice != CUSTOM:
+        return choice
+    text = text_field("f(x, y) =", CUSTOM_EXAMPLE, f"{key}_formula", url, surfaces.formula.MAX_LENGTH, where=where,
+                      help=tr("Numbers, x, y, + − * / ** and parentheses; pi, e; sin cos tan exp log sqrt abs "
+                              "tanh sigmoid relu softplus, min(a, b), max(a, b)."))
+    c1, c2 = where.columns(2)
+    bounds = [float_input(tr(label), -1e3, 1e3, d, f"{key}_{name}", url, where=c, step=0.5, fmt="%g")
+              for (label, name, d), c in zip((("x min", "x0", -3.0), ("x max", "x1", 3.0), ("y min", "y0", -3.0),
+                                              ("y max", "y1", 3.0)), (c1, c2, c1, c2))]
+    try:
+        name = surfaces.from_formula(text, ((bounds[0], bounds[1]), (bounds[2], bounds[3]))).name
+        loss = compute.surface_grid(name, 120).loss
+        blank = float(np.mean(~np.isfinite(loss)))
+        if blank > 0:
+            where.caption(tr("f is not finite on {share:.0%} of the domain: those points are left blank in the maps, "
+                             "and a run that reaches one stops there.", share=blank))
+        return name
+    except surfaces.FormulaError as err:
+        shown = text[: err.position] + tr("⟨here⟩") + text[err.position:]
+        where.error(tr("The formula cannot be used: {why}.", why=escape_markdown(tr(err.template, **err.values)))
+                    + "\n\n" + escape_markdown(shown[:200]) + "\n\n"
+                    + tr("Showing {surface} meanwhile.", surface=tr(surfaces.get(default).title)))
+        return default
+
+
+def is_typed(record) -> bool:
+    return record.name.startswith(surfaces.formula.PREFIX)
+
+
+def surface_title(record) -> str:
+    """A surface's title for Markdown text: the catalog's, translated, or a typed formula escaped (shown as typed)."""
+    return escape_markdown(record.title) if is_typed(record) else tr(record.title)
+
+
+def surface_text(record, where=st) -> None:
+    """The surface's title and description under its formula; a typed formula shown as typed (code), not as Markdown.
+
+    The pages show the formula as LaTeX beside it (``record.formula``).
+    """
+    if is_typed(record):
+        where.markdown(tr("**Your surface**, as typed:"))
+        where.code(record.title, language=None, wrap_lines=True)
+        where.caption(tr(record.text))
+    else:
+        where.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
+
+
+def choice_select(label: str, options: list[str], default: str, key: str, url: UrlCheck, format_func=str, where=st,
+                  help: str | None = None) -> str:
+    """A selectbox whose value is kept in the URL as the option's registry name."""
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]  # the options changed under it (they depend on another widget)
+    linked = url.value(key, one_of(options), tr("one of {names}", names=", ".join(options)))
+    if linked is not None and key not in st.session_state:
+        st.session_state[key] = linked
+    # index=0 when the state is already set: Streamlit warns about a default
+    # that competes with a Session State value only for a non-zero index.
+    index = 0 if key in st.session_state else options.index(default)
+    value = where.selectbox(label, options, index=index, key=key, format_func=format_func, help=help)
+    keep_in_url(key, value, default)
+    return value
+
+
+def multi_select(label: str, options: list[str], default: list[str], key: str, url: UrlCheck, format_func=str,
+                 where=st, help: str | None = None) -> list[str]:
+    """A multiselect kept in the URL as comma-separated registry names (``choice_select`` for several)."""
+    def names(raw: str):
+        picked = raw.split(",") if raw else []
+        return list(dict.fromkeys(picked)) if all(v in options for v in picked) else None
+
+    linked = url.value(key, names, tr("comma-separated names from {names}", names=", ".join(options)))
+    if linked is not None and key not in st.session_state:
+        st.session_state[key] = linked
+    kwargs = {} if key in st.session_state else {"default": default}
+    values = where.multiselect(label, options, key=key, format_func=format_func, help=help, **kwargs)
+    keep_in_url(key, ",".join(values), ",".join(default))
+    return list(values)
+
+
+def int_input(label: str, low: int, high: int, default: int, key: str, url: UrlCheck, where=st, help=None) -> int:
+    key = url.seed(key, default, number_in(low, high, integer=True),
+                   tr("a whole number from {low:,} to {high:,}", low=low, high=high))
+    value = int(where.number_input(label, low, high, default, step=1, key=key, help=help))
+    keep_in_url(key, url_text(value), url_text(default))
+    return value
+
+
+def int_slider(label: str, low: int, high: int, default: int, key: str, url: UrlCheck, where=st, help=None) -> int:
+    """An integer slider kept in the URL (``int_input``'s rule; a stored value outside new bounds is clamped)."""
+    if key in st.session_state and not low <= st.session_state[key] <= high:
+        st.session_state[key] = min(max(int(st.session_state[key]), low), high)  # the bounds moved under it
+    key = url.seed(key, default, number_in(low, high, integer=True),
+                   tr("a whole number from {low:,} to {high:,}", low=low, high=high))
+    value = int(where.slider(label, low, high, default, key=key, help=help))
+    keep_in_url(key, url_text(value), url_text(default))
+    return value
+
+
+def float_input(label: str, low: float, high: float, default: float, key: str, url: UrlCheck, where=st,
+                step: float = 0.1, fmt: str = "%.3f") -> float:
+    key = url.seed(key, float(default), number_in(low, high), tr("a number in [{low:g}, {high:g}]", low=low, high=high))
+    value = float(where.number_input(label, float(low), float(high), float(default), step=step, key=key, format=fmt))
+    keep_in_url(key, url_text(value), url_text(float(default)))
+    return value
+
+
+def text_field(label: str, default: str, key: str, url: UrlCheck, max_chars: int, where=st, help=None) -> str:
+    """A text input kept in the URL; a link's text longer than ``max_chars`` is refused whole (never cut)."""
+    key = url.seed(key, default, lambda raw: raw if len(raw) <= max_chars else None,
+                   tr("at most {count} characters", count=max_chars))
+    value = where.text_input(label, default, key=key, max_chars=max_chars, help=help)
+    keep_in_url(key, value, default)
+    return value
+
+
+def point_input(labels: tuple[str, str], domain, default, key_of: Callable[[str], str], url: UrlCheck, columns=None,
+                step: float = 0.1, fmt: str = "%.3f") -> tuple[float, float]:
+    """A point (x, y) as two number inputs side by side, each bounded by its range in ``domain``.
+
+    ``key_of(axis)`` names the input (and its URL parameter) for axis "x" or
+    "y"; ``columns``: two containers to put them in (default: two new columns).
+    """
+    columns = columns or st.columns(2)
+    return tuple(float_input(label, low, high, d, key_of(axis), url, where=c, step=step, fmt=fmt)
+                 for label, (low, high), d, axis, c in zip(labels, domain, default, "xy", columns))
+
+
+def optimizer_panel(slot: int, default: str, url: UrlCheck, where=st) -> dict:
+    """Optimizer, its hyperparameters and its schedule for one slot of a race.
+
+    Keys name the slot and the optimizer (``o2_adam_lr``), so switching an
+    optimizer back and forth keeps each one's own settings.
+    """
+    names = optimizers.names()
+    name = choice_select(tr("Optimizer"), names, default, f"o{slot}", url, where=where,
+                         format_func=lambda n: tr(optimizers.get(n).label))
+    spec = optimizers.get(name)
+    where.caption(tr(spec.text))
+    hp = {p.name: number_widget(p, f"o{slot}_{name}_{p.name}", url, where=where) for p in spec.params}
+    sched_names = optimizers.schedule_names()
+    schedule = choice_select(tr("Learning-rate schedule"), sched_names, "constant", f"o{slot}_schedule", url, where=where,
+                             format_func=lambda n: tr(optimizers.get_schedule(n).label))
+    sspec = optimizers.get_schedule(schedule)
+    sp = {p.name: number_widget(p, f"o{slot}_{schedule}_{p.name}", url, where=where) for p in sspec.params}
+    return dict(name=name, hyperparams=hp, schedule=schedule, schedule_params=sp)
+
+
+def point_from_click(chart_key: str, point_key: Callable[[str, str], str]) -> Callable[[], None]:
+    """A selection callback for a map: write the clicked point into the two number inputs of the current surface.
+
+    ``point_key(surface, axis)`` names the input for axis "x" or "y".
+    """
+
+    def callback():
+        points = (st.session_state.get(chart_key) or {}).get("selection", {}).get("points", [])
+        if points:
+            surface = st.session_state["surface"]
+            for axis in ("x", "y"):
+                st.session_state[point_key(surface, axis)] = round(float(points[0][axis]), 3)
+
+    return callback
+
+
+def preset_button(label: str, values: dict, key: str, where=st, help: str | None = None) -> None:
+    """A button that sets several widgets at once (by key) before the page reruns: the "lecture example".
+
+    Linkable too: ``?preset=<key>`` in the address applies it once when the page opens (another value is
+    refused with a note by ``UrlCheck.show``).
+    """
+
+    def apply():
+        for k, v in values.items():
+            st.session_state[k] = v
+
+    st.session_state[_PAGE_PRESET] = key
+    if st.query_params.get_all(PRESET) == [key]:
+        if not st.session_state.get(f"_preset_applied_{key}"):
+            st.session_state[f"_preset_applied_{key}"] = True
+            apply()
+        del st.query_params[PRESET]  # the widgets now carry the values into the address themselves
+
+    where.button(label, key=key, on_click=apply, help=help or tr("Set every control on this page to the lecture's example"),
+                 icon=":material/school:", width="stretch")
+
+
+VIEWS = (mark("contour"), mark("3-D"))
+
+
+def view_select(key: str, where=st, help: str | None = None) -> str:
+    """Contour map or 3-D surface: the registry name of the chosen view ("contour" or "3-D")."""
+    return where.segmented_control(tr("view"), list(VIEWS), default=VIEWS[0], key=key, format_func=tr,
+                                   help=help) or VIEWS[0]

@@ -1,0 +1,42 @@
+"""The record of one error surface, shared by the catalog and the typed formulas (``surfaces.formula``)."""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+Point = tuple[float, float]
+
+
+class KnownPoint(NamedTuple):
+    """A critical point known in closed form (or to published precision)."""
+
+    point: Point
+    kind: str  # "minimum" | "maximum" | "saddle" | "degenerate"
+
+
+class Surface(NamedTuple):
+    """One error surface L(x, y).
+
+    Attributes:
+      name: registry key (stable: it appears in URLs and notebooks).
+      title: human-readable name.
+      loss: ``loss(p) -> scalar`` for p of shape (2,), traceable by JAX.
+      formula: LaTeX of L(x, y).
+      domain: ((xmin, xmax), (ymin, ymax)) drawn by default.
+      starts: default start points, the first one is the default.
+      text: one sentence on what the surface teaches.
+      known: critical points known analytically, used by the tests.
+      log_color: colour the contour by log(1 + L - min L) because the range
+        spans orders of magnitude.
+      seeds_per_axis: density of the Newton seed grid for critical points.
+    """
+
+    name: str
+    title: str
+    loss: Callable
+    formula: str
+    domain: tuple[Point, Point]
+    starts: tuple[Point, ...]
+    text: str
+    known: tuple[KnownPoint, ...] = ()
+    log_color: bool = False
+    seeds_per_axis: int = 32

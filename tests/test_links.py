@@ -1,0 +1,164 @@
+"""Links as a hostile student writes them, on every page through the entry point: a note, the default, no exception.
+
+Registry-driven: the parameters come from what each page's widgets read
+(``controls.UrlCheck``), so a new widget is covered without editing this file.
+One AppTest session per page loops over the hostile values (a fresh page
+load each time), which keeps the test fast.
+"""
+from __future__ import annotations
+
+import re
+import urllib.parse
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import plain
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 240
+PAGES = ["playground", "critical_points", "momentum", "batch_size", "adaptive_lr", "schedules", "classification",
+         "normalization", "network_lab"]
+URL_PATHS = {"adaptive_lr": "adaptive_learning_rate", "classification": "classification_loss"}  # file name -> URL path
+FREE_TEXT = re.compile(r"(_formula|c_logits)$")  # text fields: any short text is a value (the page then says why it fails)
+HOSTILE = ["inf", "-inf", "nan", "infinity", "1e400", "9" * 400, "", "7" * 10_000,
+           "[Log in again](https://evil.example/login)", "![x](https://evil.example/t.png)", "<script>alert(1)</script>",
+           "１２", "аdam"]
+REPEATED = ["1", "2"]
+LIVE_MARKUP = re.compile(r"(?<!\\)\]\(https://evil|(?<!\\)<script")  # a link, image or tag not escaped
+
+
+def entry() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+
+
+def open_link(page: str, query: dict) -> AppTest:
+    """A new session opening ``page`` from a link through the entry point.
+
+    The entry point runs once first: before that, AppTest finds a page by its
+    file name, which misses the pages whose URL path differs from it
+    (``adaptive_learning_rate``, ``classification_loss``).
+    """
+    at = entry().run()
+    at.query_params.clear()
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert at.session_state["_page"] == URL_PATHS.get(page, page), "AppTest did not reach the page"
+    return at
+
+
+def widget_values(at: AppTest) -> dict:
+    state = at.session_state.to_dict()
+    return {k: state[k] for k in state.get("_url_read", []) if k in state}
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def notes(at: AppTest) -> str:
+    return plain(" ".join(w.value for w in at.warning))
+
+
+def markdown_sources(at: AppTest) -> list[str]:
+    return [str(e.value) for kind in ("markdown", "caption", "warning", "error", "info", "success", "title",
+                                      "header", "subheader") for e in getattr(at, kind)]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_parameter_of_every_page_refuses_hostile_values_with_a_note(page):
+    at = open_link(page, {})
+    no_exception(at)
+    keys = list(at.session_state["_url_read"])
+    defaults = widget_values(at)
+    assert keys and defaults
+    for value in HOSTILE + [REPEATED]:
+        query = {k: value for k in keys}
+        at = open_link(page, query)
+        no_exception(at)
+        said = notes(at)
+        for key in keys:
+            empty_selection = value == "" and isinstance(defaults.get(key), list)  # a valid multiselect value
+            if isinstance(value, list) or not (FREE_TEXT.search(key) or empty_selection) or len(value) > 400:
+                assert f"{key}=" in said, (page, key, value[:20])
+        now = widget_values(at)
+        for key, default in defaults.items():
+            if key in now and not FREE_TEXT.search(key) and not (value == "" and isinstance(default, list)):
+                assert now[key] == default, (page, key, value[:20])
+        for source in markdown_sources(at):  # nothing from the link became a live link, image or tag
+            assert not LIVE_MARKUP.search(source), (page, source[:200])
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_unknown_keys_and_presets_get_the_right_note(page):
+    at = open_link(page, {"nonsense": "1", "preset": "nope"})
+    no_exception(at)
+    said = notes(at)
+    assert "nonsense=1 ignored (this page has no such setting)" in said
+    assert "preset=nope ignored (this page's lecture example is " in said
+    other = "pg_preset" if page != "playground" else "s_preset"
+    at = open_link(page, {"preset": other})
+    assert f"preset={other} ignored" in notes(at)
+    assert "nonsense" not in at.query_params
+
+
+def changed_value(at: AppTest, key: str, default):
+    """A valid value other than ``default`` for widget ``key``: the hardest to write exactly into a link."""
+    for w in at.select_slider:
+        if w.key == key:  # the smallest stop (1e-5, 5e-4, 1e-8 …: what 6 digits or Streamlit's labels lose)
+            stops = [float(label) for label in w.options]
+            return next(v for v in stops if v != default)
+    for w in at.slider:
+        if w.key == key:
+            if isinstance(default, int):
+                return default + 1 if default < w.max else default - 1
+            k = round(0.37 * (w.max - w.min) / w.step)
+            return w.min + k * w.step
+    for w in at.number_input:
+        if w.key == key:
+            if isinstance(default, int):
+                return default + 1 if w.max is None or default < w.max else default - 1
+            low, high = w.min, w.max
+            return low + (high - low) / 3  # 1/3: no short decimal
+    for w in at.text_input:
+        if w.key == key:
+            return "1, 2.5, -0.125, 4" if key == "c_logits" else "x**2 + 0.5*y**2"
+    raise AssertionError(f"no widget {key}")
+
+
+def set_value(at: AppTest, key: str, value) -> None:
+    for kind in ("select_slider", "slider", "number_input", "text_input"):
+        for w in getattr(at, kind):
+            if w.key == key:
+                w.set_value(value)
+                return
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_url_bound_value_survives_the_share_link_exactly(page):
+    at = open_link(page, {})
+    bound = dict(at.session_state["_bound_widgets"])
+    assert bound
+    wanted = {}
+    for key, default in bound.items():
+        if key in ("starts", "n_opt", "nl_depth"):  # these add or remove widgets; their values are covered below
+            continue
+        wanted[key] = changed_value(at, key, default)
+        set_value(at, key, wanted[key])
+    at.run()
+    no_exception(at)
+    state = at.session_state.to_dict()
+    reset = [k for k, v in wanted.items() if state.get(k) != v]  # a widget whose bounds moved with another (m_t)
+    assert len(reset) <= 1, reset
+    wanted = {k: v for k, v in wanted.items() if k not in reset}
+    links = [c.value for c in at.code if c.value.startswith("?")]
+    assert len(links) == 1, [c.value[:80] for c in at.code]
+    query = {k: v[0] for k, v in urllib.parse.parse_qs(links[0][1:], keep_blank_values=True).items()}
+    reopened = open_link(page, query)
+    no_exception(reopened)
+    assert not reopened.warning or "could not be used" not in reopened.warning[0].value
+    got = reopened.session_state.to_dict()
+    for key, value in wanted.items():
+        assert got[key] == value and type(got[key]) is type(value), (key, value, got[key], query.get(key))
