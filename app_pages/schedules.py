@@ -146,6 +146,7 @@ compare = controls.multi_select(tr("race against"), COMPARABLE, ["adagrad", "rms
 if twin and twin not in compare:
     compare = [twin, *compare]
 start = (sx, sy)
+controls.stop_unless_defined(surface, start, notes, url)
 built = compute.trajectory(surface, "composed", start, b_steps, b_schedule, b_sched_params, **hp)
 others = {n: compute.trajectory(surface, n, start, b_steps, "constant" if n == "adagrad_sum" and twin == n else b_schedule,
                              {} if n == "adagrad_sum" and twin == n else b_sched_params,

@@ -15,6 +15,8 @@ from controls.chrome import (
     PageStart,
     app_settings,
     chart,
+    defined_starts,
+    stop_unless_defined,
     divergence_warnings,
     export_panel,
     page_header,
@@ -50,7 +52,7 @@ from controls.widgets import (
 )
 
 __all__ = [
-    "CUSTOM", "escape_markdown", "int_slider", "is_typed", "surface_text", "surface_title", "text_field", "url_text", "CUSTOM_EXAMPLE", "PRESENT_SCALE", "VIEWS", "PageStart", "UrlCheck", "app_settings", "bound",
+    "CUSTOM", "defined_starts", "stop_unless_defined", "escape_markdown", "int_slider", "is_typed", "surface_text", "surface_title", "text_field", "url_text", "CUSTOM_EXAMPLE", "PRESENT_SCALE", "VIEWS", "PageStart", "UrlCheck", "app_settings", "bound",
     "chart", "choice_select", "divergence_warnings", "export_panel", "float_input", "format_number", "int_input",
     "keep_in_url", "log_choices", "multi_select", "number_widget", "optimizer_panel", "page_header", "page_start",
     "point_from_click", "point_input", "preset_button", "presenting", "prose", "refusal_note", "section",

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import streamlit as st
 
+import compute
 import figures
 import i18n
 import surfaces
@@ -125,6 +127,27 @@ def page_start(page: str, title: str, caption: str, *, preset: dict, preset_labe
         if sidebar_note:
             st.caption(sidebar_note)
     return PageStart(notes, url, name, surfaces.get(name) if name else None)
+
+
+def defined_starts(surface: str, starts, where=st) -> list:
+    """The starts where the surface's f is finite; a warning names each one where it is not (nothing runs from there)."""
+    kept = []
+    for start in starts:
+        value = compute.loss_at(surface, tuple(float(v) for v in start))
+        if np.isfinite(value):
+            kept.append(start)
+        else:
+            where.warning(tr("f is not defined at the start ({x:.4g}, {y:.4g}) (it gives {value}): nothing is run from "
+                             "there. Pick a start where f is finite.", x=start[0], y=start[1], value=value))
+    return kept
+
+
+def stop_unless_defined(surface: str, start, notes, url: UrlCheck) -> None:
+    """End the page here, with a warning, when f is not finite at ``start`` (its runs would be NaN from step 0)."""
+    if defined_starts(surface, [start]):
+        return
+    url.show(notes)
+    st.stop()
 
 
 def divergence_warnings(runs: dict, where=st) -> None:

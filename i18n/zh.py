@@ -182,6 +182,7 @@ TEXTS: dict[str, str] = {
     "this page's lecture example is {name}": '本页的课程示例是 {name}',
     'this page has no lecture example': '本页没有课程示例',
     'this page has no such setting': '本页没有这个设置',
+    'f is not defined at the start ({x:.4g}, {y:.4g}) (it gives {value}): nothing is run from there. Pick a start where f is finite.': 'f 在起点 ({x:.4g}, {y:.4g}) 处没有定义（得到 {value}）：不从这里运行。请选一个 f 有限的起点。',
     '**Your surface**, as typed:': '**你输入的曲面**（原样显示）：',
     "For a projector: larger text, figures and markers; the explanations fold away under the figures' titles. Opening a link with it starts with the sidebar closed.": '适合投影：更大的文字、图形和标记；说明文字折叠在图的标题下面。打开带有此设置的链接时侧边栏会先收起。',
     'f is not finite on {share:.0%} of the domain: those points are left blank in the maps, and a run that reaches one stops there.': 'f 在定义域的 {share:.0%} 上不是有限值：这些点在图上留白，走到这些点的运行会在那里停止。',
