@@ -1,5 +1,4 @@
 """Network lab: the lecture's ideas on real networks — landscapes, Hessian spectra, saddles, batch size."""
-import numpy as np
 import streamlit as st
 
 import compute
@@ -21,12 +20,10 @@ LECTURE = {"nl_data": "digits", "nl_depth": 2, "nl_width": 64, "nl_act": "relu",
            "nl_epochs": 20, "nl_seed": 0, "nl_slice": "pca", "nl_span": 1.0}
 
 
-notes, url, _, _ = controls.page_start(
-    PAGE, tr("Network lab"),
-    tr("Do the toy surfaces tell the truth about real networks? Train a small network on real data, then look at "
-       "its loss landscape and its Hessian — computed here in seconds, on the CPU."),
-    preset=LECTURE, preset_key="nl_preset",
-    preset_label=tr("Lecture example: an MLP 64-64-64-10 on the digits"))
+notes, url, _, _ = controls.page_start(PAGE, tr("Network lab"), tr(
+    "Do the toy surfaces tell the truth about real networks? Train a small network on real data, then look at "
+    "its loss landscape and its Hessian — computed here in seconds, on the CPU."),
+    LECTURE, "nl_preset", tr("Lecture example: an MLP 64-64-64-10 on the digits"))
 
 with st.sidebar:
     dataset = controls.choice_select(tr("Dataset"), list(networks.CLASSIFICATION), "digits", "nl_data", url,
@@ -46,11 +43,8 @@ with st.sidebar:
 
 split = networks.load_split(dataset)
 model = networks.MLP((width,) * depth, activation, bn == "on")
-updates_per_epoch = max(1, len(split.y_train) // min(batch, len(split.y_train)))
-record_steps = -(-epochs * updates_per_epoch // PATH_POINTS)  # about PATH_POINTS checkpoints for the PCA path
-config = networks.TrainConfig(dataset, model, opt["name"], tuple(sorted(opt["hyperparams"].items())), opt["schedule"],
-                              tuple(sorted(opt["schedule_params"].items())), batch, epochs, seed,
-                              max(1, epochs // 50), record_steps if record_steps < updates_per_epoch else 0)
+config = networks.lab_config(dataset, model, opt["name"], opt["hyperparams"], opt["schedule"], opt["schedule_params"],
+                             batch, epochs, seed, PATH_POINTS)
 n_params = model.parameter_count(split.features, split.classes)
 sizes = "-".join(str(s) for s in model.sizes(split.features, split.classes))
 st.markdown(join(tr("**{dataset}**, standardized, {train:,} training and {test:,} test examples.",
@@ -93,7 +87,7 @@ with left:
         [figures.Series(TRAIN, line_train, 1, "solid", alpha), figures.Series(TEST, line_test, 0, "dash", alpha)],
         title=tr("From the initial to the trained weights"), y_title=tr("loss"),
         x_title=tr("α (0: initial, 1: trained)"), height=330,
-        log_y=figures.wide_range(np.concatenate([line_train, line_test]), 50)), key="nl_interp")
+        log_y=figures.wide_range([line_train, line_test], 50)), key="nl_interp")
     st.caption(tr("θ(α) = θ₀ + α(θ_trained − θ₀): a 1-D slice (Goodfellow et al. 2015). A smooth, monotone descent "
                   "is typical: the hard part of training is rarely visible on this line."))
 with right:
@@ -108,8 +102,7 @@ with right:
     note = tr(note[0], **note[1])
     paths = []
     if path is not None:
-        paths = [figures.PathSet(tr("training path (checkpoints)"), path[None].astype(np.float32),
-                                 result.path_loss[None].astype(np.float32))]
+        paths = [figures.PathSet(tr("training path (checkpoints)"), path[None], result.path_loss[None])]
     if view == "3-D":
         controls.chart(figures.surface3d_figure(grid, paths, log_color=True, uirevision=f"nl-3d-{kind}", height=520),
                        key="nl_slice_3d")

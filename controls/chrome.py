@@ -111,7 +111,7 @@ class PageStart(NamedTuple):
     record: surfaces.Surface | None
 
 
-def page_start(page: str, title: str, caption: str, *, preset: dict, preset_label: str, preset_key: str,
+def page_start(page: str, title: str, caption: str, preset: dict, preset_key: str, preset_label: str, *,
                surface: str | None = None, sidebar_note: str | None = None) -> PageStart:
     """Every page's prologue: header, then in the sidebar the lecture-example button and the surface picker.
 
@@ -158,6 +158,15 @@ def divergence_warnings(runs: dict, where=st) -> None:
                 where.warning(tr("**{label}** diverged at step {step}: its curves stop there. Try a smaller η.", label=label,
                                  step=int(k)))
                 break
+
+
+def divergence_summary(labels, diverged_at, where=st) -> None:
+    """One warning listing every run that diverged, with its first bad step (``diverged_at``: one array per label)."""
+    diverged = [(label, int(k)) for label, steps in zip(labels, diverged_at) for k in np.ravel(steps) if k >= 0]
+    if diverged:
+        where.warning(tr("Diverged (the path stops at the first non-finite or runaway step; the others keep running): "
+                         "{runs}. Try a smaller learning rate.",
+                         runs="; ".join(tr("**{label}** at step {step}", label=label, step=k) for label, k in diverged)))
 
 
 def export_panel(prefix: str, figure, title: str, labels=None, runs=None, grid=None, where=st) -> None:

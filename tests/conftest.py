@@ -96,6 +96,20 @@ def page(name: str, **query) -> AppTest:
     return at.run()
 
 
+@pytest.fixture(scope="module")
+def opened():
+    """``opened(name, **query)``: that page's AppTest, run once per test module; its tests continue the one session."""
+    sessions = {}
+
+    def get(name: str, **query) -> AppTest:
+        key = (name, tuple(sorted(query.items())))
+        if key not in sessions:
+            sessions[key] = ok(page(name, **query))
+        return sessions[key]
+
+    return get
+
+
 def text(at: AppTest) -> str:
     """All the page's prose (markdown, captions, LaTeX and messages) as one string."""
     return " ".join(str(e.value) for kind in ("markdown", "caption", "latex", "success", "warning", "info")
