@@ -17,6 +17,7 @@ from controls.chrome import (
     chart,
     divergence_summary,
     divergence_warnings,
+    experiment,
     export_panel,
     page_header,
     page_start,
@@ -54,7 +55,7 @@ from controls.widgets import (
 __all__ = [
     "CUSTOM", "escape_markdown", "int_slider", "is_typed", "surface_text", "surface_title", "text_field", "url_text",
     "CUSTOM_EXAMPLE", "PRESENT_SCALE", "VIEWS", "PageStart", "UrlCheck", "app_settings", "bound", "chart",
-    "choice_select", "divergence_summary", "divergence_warnings", "export_panel", "float_input", "format_number",
+    "choice_select", "divergence_summary", "divergence_warnings", "experiment", "export_panel", "float_input", "format_number",
     "int_input",
     "keep_in_url", "log_choices", "multi_select", "number_widget", "optimizer_panel", "page_header", "page_start",
     "point_from_click", "point_input", "preset_button", "presenting", "prose", "refusal_note", "section",
