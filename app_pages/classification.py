@@ -1,10 +1,10 @@
 """Classification: softmax, and how the loss changes the surface (LECTURES 2.4)."""
-import numpy as np
 import streamlit as st
 
 import compute
 import controls
 import figures
+import optimizers
 import surfaces
 from i18n import mark, tr
 from optimizers.registry import HyperParam
@@ -18,12 +18,10 @@ LECTURE = {"c_logits": "3, 1, -3", "c_target": 1, "c_x": -8.0, "c_y": 8.0, "c_gd
 
 AXES = (tr(AXIS_1), "y₂")
 
-notes, url, _, _ = controls.page_start(
-    PAGE, tr("Classification loss"),
-    tr("Classes are one-hot vectors, the network's outputs go through softmax, and the loss you pick — mean square "
-       "error or cross-entropy — decides whether gradient descent can start at all."),
-    preset=LECTURE, preset_key="c_preset",
-    preset_label=tr("Lecture example: 3 classes, y₃ = −1000, start where the loss is large"))
+notes, url, _, _ = controls.page_start(PAGE, tr("Classification loss"), tr(
+    "Classes are one-hot vectors, the network's outputs go through softmax, and the loss you pick — mean square "
+    "error or cross-entropy — decides whether gradient descent can start at all."),
+    LECTURE, "c_preset", tr("Lecture example: 3 classes, y₃ = −1000, start where the loss is large"))
 
 with st.sidebar:
     st.markdown(tr("**Race on both surfaces**"))
@@ -45,7 +43,7 @@ try:
     logits = surfaces.classification.parse_logits(raw)
 except ValueError as err:
     st.error(tr("Could not read the logits: {why}. Showing the default 3, 1, −3.", why=controls.escape_markdown(err)))
-    logits = np.array([3.0, 1.0, -3.0])
+    logits = surfaces.classification.parse_logits(LECTURE["c_logits"])
 target = controls.int_input(tr("target class"), 1, surfaces.classification.MAX_CLASSES, 1, "c_target", url, where=c2)
 if target > len(logits):
     st.info(tr("There are only {count} classes: the target is class {count}.", count=len(logits)))
@@ -73,16 +71,14 @@ controls.section(tr("2. The loss changes the surface"),
                  tr("The lecture's picture: three classes, target class 1, the third output pinned at y₃ = −1000, so "
                     "only y₁ and y₂ vary. Where the loss is large (y₁ low, y₂ high) the MSE surface is flat — its "
                     "gradient almost vanishes — while cross-entropy still slopes towards the minimum."))
-FORMULAS = {"softmax_mse": r"e = \sum_{i=1}^{3} (\hat y_i - y'_i)^2", "softmax_cross_entropy": r"e = -\sum_{i=1}^{3} \hat y_i \ln y'_i = -\ln y'_1"}
-st.latex(r"y' = \mathrm{softmax}(y_1, y_2, -1000),\qquad \hat y = (1, 0, 0)")
 c1, c2 = st.columns(2)
 for col, name in zip((c1, c2), LOSSES):
     col.markdown(f"**{tr(LOSSES[name])}**")
-    col.latex(FORMULAS[name])
+    col.latex(surfaces.get(name).formula)
 start = (sx, sy)
 runs = {name: {tr("Gradient descent"): compute.trajectory(name, "gd", start, steps, lr=gd_lr),
                "Adam": compute.trajectory(name, "adam", start, steps, lr=adam_lr)} for name in LOSSES}
-grads = {name: float(np.linalg.norm(compute.gradient_at(name, start))) for name in LOSSES}
+grads = {name: compute.gradient_norm_at(name, start) for name in LOSSES}
 
 def on_loss(label: str, name: str) -> str:
     return tr("{optimizer} on {loss}", optimizer=label, loss=tr(LOSSES[name]))
@@ -125,8 +121,8 @@ with left:
                                               y_title="L", log_y=True, height=380), key="c_race")
 with right:
     rows = [{tr("optimizer"): label, tr("loss"): tr(LOSSES[name]), tr("start loss"): f"{r.loss[0, 0]:.4g}",
-             tr("final loss"): f"{r.loss[0][np.isfinite(r.loss[0])][-1]:.4g}",
-             tr("moved"): f"{np.linalg.norm(r.path[0][np.isfinite(r.path[0]).all(axis=1)][-1] - r.path[0, 0]):.3g}"}
+             tr("final loss"): f"{optimizers.last_finite(r.loss[0]):.4g}",
+             tr("moved"): f"{optimizers.distance_to(optimizers.last_finite(r.path[0]), r.path[0, 0]):.3g}"}
             for name, pair in runs.items() for label, r in pair.items()]
     st.dataframe(rows, hide_index=True, width="stretch")
     st.caption(tr("Gradient descent on MSE barely moves: its steps are η times a gradient of about {gradient:.1g}. "

@@ -1,5 +1,4 @@
 """Network lab: the lecture's ideas on real networks — landscapes, Hessian spectra, saddles, batch size."""
-import numpy as np
 import streamlit as st
 
 import compute
@@ -21,12 +20,10 @@ LECTURE = {"nl_data": "digits", "nl_depth": 2, "nl_width": 64, "nl_act": "relu",
            "nl_epochs": 20, "nl_seed": 0, "nl_slice": "pca", "nl_span": 1.0}
 
 
-notes, url, _, _ = controls.page_start(
-    PAGE, tr("Network lab"),
-    tr("Do the toy surfaces tell the truth about real networks? Train a small network on real data, then look at "
-       "its loss landscape and its Hessian — computed here in seconds, on the CPU."),
-    preset=LECTURE, preset_key="nl_preset",
-    preset_label=tr("Lecture example: an MLP 64-64-64-10 on the digits"))
+notes, url, _, _ = controls.page_start(PAGE, tr("Network lab"), tr(
+    "Do the toy surfaces tell the truth about real networks? Train a small network on real data, then look at "
+    "its loss landscape and its Hessian — computed here in seconds, on the CPU."),
+    LECTURE, "nl_preset", tr("Lecture example: an MLP 64-64-64-10 on the digits"))
 
 with st.sidebar:
     dataset = controls.choice_select(tr("Dataset"), list(networks.CLASSIFICATION), "digits", "nl_data", url,
@@ -46,11 +43,8 @@ with st.sidebar:
 
 split = networks.load_split(dataset)
 model = networks.MLP((width,) * depth, activation, bn == "on")
-updates_per_epoch = max(1, len(split.y_train) // min(batch, len(split.y_train)))
-record_steps = -(-epochs * updates_per_epoch // PATH_POINTS)  # about PATH_POINTS checkpoints for the PCA path
-config = networks.TrainConfig(dataset, model, opt["name"], tuple(sorted(opt["hyperparams"].items())), opt["schedule"],
-                              tuple(sorted(opt["schedule_params"].items())), batch, epochs, seed,
-                              max(1, epochs // 50), record_steps if record_steps < updates_per_epoch else 0)
+config = networks.lab_config(dataset, model, opt["name"], opt["hyperparams"], opt["schedule"], opt["schedule_params"],
+                             batch, epochs, seed, PATH_POINTS)
 n_params = model.parameter_count(split.features, split.classes)
 sizes = "-".join(str(s) for s in model.sizes(split.features, split.classes))
 st.markdown(join(tr("**{dataset}**, standardized, {train:,} training and {test:,} test examples.",
@@ -93,7 +87,7 @@ with left:
         [figures.Series(TRAIN, line_train, 1, "solid", alpha), figures.Series(TEST, line_test, 0, "dash", alpha)],
         title=tr("From the initial to the trained weights"), y_title=tr("loss"),
         x_title=tr("α (0: initial, 1: trained)"), height=330,
-        log_y=figures.wide_range(np.concatenate([line_train, line_test]), 50)), key="nl_interp")
+        log_y=figures.wide_range([line_train, line_test], 50)), key="nl_interp")
     st.caption(tr("θ(α) = θ₀ + α(θ_trained − θ₀): a 1-D slice (Goodfellow et al. 2015). A smooth, monotone descent "
                   "is typical: the hard part of training is rarely visible on this line."))
 with right:
@@ -108,8 +102,7 @@ with right:
     note = tr(note[0], **note[1])
     paths = []
     if path is not None:
-        paths = [figures.PathSet(tr("training path (checkpoints)"), path[None].astype(np.float32),
-                                 result.path_loss[None].astype(np.float32))]
+        paths = [figures.PathSet(tr("training path (checkpoints)"), path[None], result.path_loss[None])]
     if view == "3-D":
         controls.chart(figures.surface3d_figure(grid, paths, log_color=True, uirevision=f"nl-3d-{kind}", height=520),
                        key="nl_slice_3d")
@@ -158,20 +151,6 @@ with c2:
                       trace=spectrum.sum()))
 
 # ---------------------------------------------------------------- experiments
-def experiment(button_key: str, state_key: str, working: str, run):
-    """One click starts ``run(progress)`` behind a progress bar; the result stays shown on later reruns.
-
-    Returns (result, whether it came from the cache), or None before the click.
-    """
-    if not (st.button(tr("Run the experiment"), key=button_key) or st.session_state.get(state_key)):
-        return None
-    st.session_state[state_key] = True
-    bar = st.progress(0.0, text=working)
-    out = run(lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
-    bar.empty()
-    return out
-
-
 st.header(tr("Lecture experiments"))
 tab1, tab2, tab3 = st.tabs([tr("Saddles vs minima (1.4)"), tr("Small vs large batch (1.5)"),
                             tr("Batch normalization (2.5)")])
@@ -181,7 +160,7 @@ with tab1:
                    "Hessian spectrum. Where the loss is high the critical points are saddles (minimum ratio well "
                    "below 1); only low-loss ones come close to minima.", features=split.features,
                    classes=split.classes, dataset=dataset))
-    done = experiment("nl_run_saddles", f"nl_saddles_{dataset}", tr("Training and refining 24 networks …"),
+    done = controls.experiment("nl_run_saddles", f"nl_saddles_{dataset}", tr("Training and refining 24 networks …"),
                       lambda progress: compute.saddle_study(dataset, progress))
     if done:
         study, was_cached = done
@@ -199,7 +178,7 @@ with tab2:
     st.markdown(tr("The network above trained with batch 16 and with a large batch, from the same start and for the "
                    "same number of updates (Keskar et al. 2017): accuracies, the sharpness (top Hessian eigenvalue) "
                    "of each solution, and the loss on the line through both."))
-    done = experiment("nl_run_batch", f"nl_batch_{hash(config)}", tr("Training with a small and a large batch …"),
+    done = controls.experiment("nl_run_batch", f"nl_batch_{hash(config)}", tr("Training with a small and a large batch …"),
                       lambda progress: compute.batch_size_study(config, progress))
     if done:
         study, was_cached = done

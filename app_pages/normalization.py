@@ -1,5 +1,6 @@
 """Normalization: feature scaling rounds the surface; batch normalization smooths it (LECTURES 2.5)."""
-import numpy as np
+import math
+
 import streamlit as st
 
 import compute
@@ -22,12 +23,10 @@ LECTURE = {"n_scale1": 1.0, "n_scale2": 100.0, "n_corr": 0.0, "n_lr": 0.1, "n_mo
 SCALE = HyperParam("scale", "scale", 1.0, 0.01, 1000.0, log=True)
 
 
-notes, url, _, _ = controls.page_start(
-    PAGE, tr("Normalization"),
-    tr("Give every input the same range and the error surface becomes round; normalize inside the network and "
-       "it becomes smoother. Both make the same gradient descent converge faster."),
-    preset=LECTURE, preset_key="n_preset",
-    preset_label=tr("Lecture example: x₁ ≈ 1, 2, …, x₂ ≈ 100, 200, …; BN on the digits"),
+notes, url, _, _ = controls.page_start(PAGE, tr("Normalization"), tr(
+    "Give every input the same range and the error surface becomes round; normalize inside the network and "
+    "it becomes smoother. Both make the same gradient descent converge faster."),
+    LECTURE, "n_preset", tr("Lecture example: x₁ ≈ 1, 2, …, x₂ ≈ 100, 200, …; BN on the digits"),
     sidebar_note=tr("Each section has its own controls, next to its figures."))
 
 # ---------------------------------------------------------------- feature scaling
@@ -55,7 +54,7 @@ titles = (tr("Raw features"), tr("Standardized features"))
 cols = st.columns(2)
 rows = []
 for col, role, title, (q, grid), (eta, path, loss) in zip(cols, ("raw", "std"), titles, problems, runs):
-    diverged = int(optimizers.runner.first_bad_step(path[None])[0])
+    diverged = int(optimizers.first_bad_step(path[None])[0])
     converged = networks.steps_to_converge(q, path, REL_TOL)
     with col:
         st.markdown(f"**{title}**")
@@ -132,11 +131,14 @@ with c2:
     controls.chart(figures.step_curves_figure(
         acc, title=tr("Test accuracy with BN: eval mode (solid) vs train mode (dotted)"), y_title=tr("accuracy"),
         height=360), key="n_bn_modes")
+def percent_or_dash(value: float) -> str:
+    """An accuracy as a percentage; "—" when the run never measured one (NaN)."""
+    return "—" if math.isnan(value) else f"{value:.1%}"
+
+
 rows = [{"η": f"{lr_:g}",
-         tr("test accuracy with BN (eval mode)"): f"{with_bn.test_acc_eval[i][np.isfinite(with_bn.test_acc_eval[i])][-1]:.1%}"
-         if np.isfinite(with_bn.test_acc_eval[i]).any() else "—",
-         WITHOUT: f"{without.test_acc_eval[i][np.isfinite(without.test_acc_eval[i])][-1]:.1%}"
-         if np.isfinite(without.test_acc_eval[i]).any() else "—",
+         **{column: percent_or_dash(optimizers.last_finite(r.test_acc_eval[i]))
+            for column, r in ((tr("test accuracy with BN (eval mode)"), with_bn), (WITHOUT, without))},
          tr("diverged"): ", ".join(n for n, r in ((WITH, with_bn), (WITHOUT, without)) if r.diverged_at[i] >= 0)
          or tr("no")} for i, lr_ in enumerate(lrs)]
 st.dataframe(rows, hide_index=True, width="stretch")
@@ -148,7 +150,7 @@ controls.section(tr("Is the surface smoother? (Santurkar et al. 2018)"),
 smooth_lr = controls.choice_select(tr("learning rate"), [f"{v:g}" for v in lrs], f"{lrs[len(lrs) // 2]:g}", "n_smooth_lr",
                                    url)
 i = lrs.index(float(smooth_lr))
-means = {field: [float(np.nanmean(getattr(r, field)[i])) for r in (with_bn, without)]
+means = {field: [optimizers.mean_of_finite(getattr(r, field)[i]) for r in (with_bn, without)]
          for field in ("loss_range", "grad_change")}
 st.caption(tr("Averaged over training at η = {lr}: loss range {range_bn:.3g} with BN vs {range_plain:.3g} without; "
               "gradient change {change_bn:.3g} vs {change_plain:.3g}. Late in training a network without BN that has "

@@ -82,6 +82,14 @@ def surface_key(name: str) -> str:
     return CUSTOM if name.startswith(surfaces.formula.PREFIX) else name
 
 
+def surface_point_key(prefix: str) -> Callable[[str, str], str]:
+    """Widget keys for a point on a surface: ``key(surface, axis)`` is ``{prefix}{axis}_{surface}``.
+
+    The key carries the surface, so each surface keeps its own point (and its own URL parameters).
+    """
+    return lambda surface, axis: f"{prefix}{axis}_{surface_key(surface)}"
+
+
 def surface_select(url: UrlCheck, key: str = "surface", default: str = "himmelblau", where=st) -> str:
     """The surface picker: every catalog surface, or "custom: type f(x, y)" with its own domain.
 

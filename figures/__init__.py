@@ -6,4 +6,5 @@ from figures.style import MAX_FRAMES, PATH_COLORS, for_display, frame_indices, f
 from figures.lines import (LinePath, batch_surfaces_figure, line_race_figure, timing_figure, train_test_figure,
                            weights_figure)
 from figures.export import figure_html, grid_csv, trajectories_csv
-from figures.local import SIGNATURE_LABELS, Arrow, add_arrows, point_marker, signature_figure, taylor_figure
+from figures.local import (SIGNATURE_LABELS, Arrow, add_arrows, eigen_arrows, mark_point, point_marker, signature_figure,
+                           step_arrows, taylor_figure)

@@ -20,7 +20,12 @@ class Series(NamedTuple):
 
 
 def wide_range(values, ratio: float = 20.0) -> bool:
-    """True when the positive finite values span more than ``ratio``: worth a log axis."""
+    """True when the positive finite values span more than ``ratio``: worth a log axis.
+
+    ``values``: an array, or a list of arrays of any shapes (several runs' curves drawn on one axis).
+    """
+    if isinstance(values, (list, tuple)):
+        values = np.concatenate([np.ravel(np.asarray(a, np.float64)) for a in values]) if values else np.zeros(0)
     v = np.asarray(values, np.float64)
     v = v[np.isfinite(v)]
     return bool(v.size) and v.min() > 0 and v.max() / v.min() > ratio

@@ -47,6 +47,38 @@ def point_marker(point, label: str | None = None) -> go.Scatter:
                       hovertemplate=f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>")
 
 
+def eigen_arrows(point, eigenvalues, eigenvectors, span: float, share: float = 0.12) -> list[Arrow]:
+    """H's eigenvectors u_i drawn from ``point`` with length ∝ |λ_i|, the longer one ``share`` · ``span`` long.
+
+    Vermilion for a negative eigenvalue (the loss falls along it), blue for a positive one; labelled λ_i.
+    """
+    values = np.asarray(eigenvalues, np.float64)
+    scale = share * span / max(float(np.max(np.abs(values))), 1e-9)
+    p = np.asarray(point, np.float64)
+    return [Arrow(tuple(p), tuple(p + np.asarray(eigenvectors)[:, i] * abs(values[i]) * scale),
+                  "#D55E00" if values[i] < 0 else "#0072B2", f"λ{i + 1} = {values[i]:.3g}") for i in range(len(values))]
+
+
+def step_arrows(tail, vectors, colors, labels, span: float, share: float = 0.15, widths=None) -> tuple[list[Arrow], float]:
+    """Vectors drawn from ``tail``, all scaled by one factor so that the longest is ``share`` · ``span`` long.
+
+    Returns (arrows, the factor), so a caption can say how much they were enlarged.
+    """
+    vectors = [np.asarray(v, np.float64) for v in vectors]
+    longest = max(float(np.linalg.norm(v)) for v in vectors)
+    scale = share * span / longest if longest > 0 else 1.0
+    t = np.asarray(tail, np.float64)
+    widths = widths or [2.5] * len(vectors)
+    return [Arrow(tuple(t), tuple(t + scale * v), c, label, w)
+            for v, c, label, w in zip(vectors, colors, labels, widths)], scale
+
+
+def mark_point(fig: go.Figure, point, arrows: Sequence[Arrow] = (), label: str | None = None) -> go.Figure:
+    """A map with ``point`` starred and ``arrows`` drawn from it (the picked point and its eigenvectors, a step)."""
+    fig.add_trace(point_marker(point, label))
+    return add_arrows(fig, arrows)
+
+
 def signature_figure(xs, ys, positive_count, critical=(), point=None, height: int = 420) -> go.Figure:
     """The domain shaded by the Hessian's signature: 2, 1 or 0 positive eigenvalues."""
     colorscale = [[0.0, SIGNATURE_COLORS[0]], [1 / 3, SIGNATURE_COLORS[0]], [1 / 3, SIGNATURE_COLORS[1]],

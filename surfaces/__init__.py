@@ -41,11 +41,12 @@ from surfaces.local import (
     minimum_ratio,
     positive_count,
     taylor_quadratic,
+    taylor_radius,
 )
 
 __all__ = [
     "CATALOG", "KINDS", "ZERO_EIGENVALUE_TOL", "EigenvalueSigns", "eigenvalue_signs", "classification", "FormulaError", "from_formula", "CriticalPoint", "Grid", "KnownPoint", "Surface", "classify",
     "critical_points", "get", "gradient", "gradients", "losses", "grid", "hessian", "hessian_eigen", "names",
     "nearest_critical_point", "symmetric_eigen_2x2", "CRITICAL_GRADIENT", "LocalQuadratic", "PointAnalysis",
-    "analyze_point", "local_quadratic", "minimum_ratio", "positive_count", "taylor_quadratic",
+    "analyze_point", "local_quadratic", "minimum_ratio", "positive_count", "taylor_quadratic", "taylor_radius",
 ]

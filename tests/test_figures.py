@@ -270,3 +270,24 @@ def test_prebuilt_figure_to_dict_equals_plotlys_own(race):
     assert ours["data"][1]["x"]["bdata"] and isinstance(ours["data"][1]["x"], dict)  # arrays as typed arrays
     ours["data"][0]["name"] = "changed"
     assert built.data[0].name != "changed"  # a copy, not the figure's own state
+
+
+def test_eigen_arrows_are_proportional_to_the_eigenvalues():
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0]])
+    down, up = figures.eigen_arrows((1.0, 1.0), np.array([-2.0, 1.0]), vectors, span=10.0)
+    assert down.end == pytest.approx((1.0 + 1.2, 1.0)) and up.end == pytest.approx((1.0, 1.0 + 0.6))  # 0.12 · span
+    assert (down.color, up.color) == ("#D55E00", "#0072B2") and down.text == "λ1 = -2"
+
+
+def test_step_arrows_share_one_scale_and_the_marked_map_has_them():
+    arrows, scale = figures.step_arrows((0.0, 0.0), [np.array([3.0, 4.0]), np.array([0.0, 1.0])], ["red", "blue"],
+                                        ["x", "y"], span=10.0)
+    assert scale == pytest.approx(1.5 / 5) and arrows[0].end == pytest.approx((0.9, 1.2))
+    assert arrows[1].end == pytest.approx((0.0, 0.3))
+    fig = figures.mark_point(go.Figure(), (0.0, 0.0), arrows, "θ")
+    assert fig.data[0].name == "θ" and sum(1 for a in fig.layout.annotations if a.showarrow) == 2
+
+
+def test_wide_range_over_several_curves():
+    assert figures.wide_range([np.array([1.0, 2.0]), np.array([[500.0]])], 100)
+    assert not figures.wide_range([np.array([1.0, 2.0]), np.array([3.0])], 100) and not figures.wide_range([])

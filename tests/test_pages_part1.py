@@ -8,13 +8,8 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT, TIMEOUT, arr, charts, ok, page, plain, text
 
 
-@pytest.fixture(scope="module")
-def critical():
-    return ok(page("critical_points"))
-
-
-def test_critical_points_defaults_to_the_lecture_saddle(critical):
-    at = critical
+def test_critical_points_defaults_to_the_lecture_saddle(opened):
+    at = opened("critical_points")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["L(θ′)"] == "1" and metrics["minimum ratio (share of λ > 0)"] == "0.5"
     assert "Saddle" in at.success[0].value and "-2 and 2" in at.success[0].value
@@ -29,8 +24,8 @@ def test_critical_points_defaults_to_the_lecture_saddle(critical):
     assert "0.0625" in text(at)  # Taylor error r⁴ on the default window r = 0.5
 
 
-def test_jumping_to_a_degenerate_minimum_explains_it(critical):
-    at = critical
+def test_jumping_to_a_degenerate_minimum_explains_it(opened):
+    at = opened("critical_points")
     kinds = list(at.dataframe[0].value["kind"])
     at.selectbox(key="cp_pick").set_value(kinds.index("degenerate")).run()
     ok(at)
@@ -78,13 +73,8 @@ def test_momentum_divergence_is_reported():
     assert any("diverged at step" in w.value for w in at.warning)
 
 
-@pytest.fixture(scope="module")
-def batch():
-    return ok(page("batch_size"))
-
-
-def test_batch_size_defaults(batch):
-    at = batch
+def test_batch_size_defaults(opened):
+    at = opened("batch_size")
     body = text(at)
     assert "32 updates per epoch, 320 in all" in body and "1 update per epoch, 10 in all" in body
     metrics = {m.label: float(m.value.rstrip(" %")) for m in at.metric}
@@ -96,8 +86,8 @@ def test_batch_size_defaults(batch):
     assert at.table[0].value.shape == (6, 3)
 
 
-def test_changing_the_batch_size_changes_updates_per_epoch(batch):
-    at = batch
+def test_changing_the_batch_size_changes_updates_per_epoch(opened):
+    at = opened("batch_size")
     at.number_input(key="b_small").set_value(4).run()
     ok(at)
     assert "8 updates per epoch, 80 in all" in text(at)

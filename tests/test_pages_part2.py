@@ -7,13 +7,8 @@ import pytest
 from conftest import arr, charts, ok, page, plain, text
 
 
-@pytest.fixture(scope="module")
-def adaptive():
-    return ok(page("adaptive_lr"))
-
-
-def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(adaptive):
-    at = adaptive
+def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(opened):
+    at = opened("adaptive_lr")
     body = text(at)
     assert "gradient norm stayed at about 240" in body  # loss flat, gradient large: bouncing
     assert float({m.label: m.value for m in at.metric}["distance after 100,000 steps, tiny η"]) > 7.5
@@ -23,8 +18,8 @@ def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(adaptive):
     assert len(sigma["data"]) == 10  # five optimizers × two parameters
 
 
-def test_adaptive_changes_and_preset(adaptive):
-    at = adaptive
+def test_adaptive_changes_and_preset(opened):
+    at = opened("adaptive_lr")
     at.multiselect(key="a_adaptive").set_value(["adam"]).run()
     ok(at)
     sigma = [f for f in charts(at) if f["layout"]["title"]["text"].startswith("σᵗ per parameter")][0]
@@ -43,21 +38,16 @@ def test_adaptive_divergence_and_a_surface_without_minimum_are_messages():
     assert any("no minimum in view" in i.value for i in at.info)
 
 
-@pytest.fixture(scope="module")
-def schedules():
-    return ok(page("schedules"))
-
-
-def test_schedules_defaults_show_bursts_and_adam_from_its_pieces(schedules):
-    at = schedules
+def test_schedules_defaults_show_bursts_and_adam_from_its_pieces(opened):
+    at = opened("schedules")
     body = text(at)
     assert "constant η**: 3 bursts" in body and "decay**: 0 bursts" in body
     assert "This combination is **Adam**" in at.success[0].value and "at most 0 over" in at.success[0].value
     assert {m.label: m.value for m in at.metric}["largest η"] == "0.1"
 
 
-def test_schedules_builder_names_other_combinations(schedules):
-    at = schedules
+def test_schedules_builder_names_other_combinations(opened):
+    at = opened("schedules")
     at.selectbox(key="s_m_term").set_value("0").run()
     at.selectbox(key="s_sigma_term").set_value("1").run()
     ok(at)
@@ -79,13 +69,8 @@ def test_schedules_noam_preset_and_bad_url():
     assert {m.label: m.value for m in at.metric}["largest η"] == "0.000699"
 
 
-@pytest.fixture(scope="module")
-def classification():
-    return ok(page("classification"))
-
-
-def test_classification_defaults(classification):
-    at = classification
+def test_classification_defaults(opened):
+    at = opened("classification")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Σ y′"] == "1.000000"
     assert "2.16e+06 times" in at.info[0].value
@@ -95,8 +80,8 @@ def test_classification_defaults(classification):
     assert float(final["Gradient descent / Cross-entropy"]) < 0.01
 
 
-def test_classification_two_classes_and_bad_logits(classification):
-    at = classification
+def test_classification_two_classes_and_bad_logits(opened):
+    at = opened("classification")
     at.text_input(key="c_logits").set_value("2, -1").run()
     ok(at)
     assert "σ(y₁ − y₂) = σ(3) = 0.952574" in at.success[0].value
@@ -107,13 +92,8 @@ def test_classification_two_classes_and_bad_logits(classification):
     assert sum(1 for f in charts(ok(at)) if f["data"][0]["type"] == "surface") == 2
 
 
-@pytest.fixture(scope="module")
-def normalization():
-    return ok(page("normalization"))
-
-
-def test_normalization_defaults(normalization):
-    at = normalization
+def test_normalization_defaults(opened):
+    at = opened("normalization")
     scaling = at.dataframe[0].value
     assert scaling["steps to converge"][0].startswith("diverged at step")
     assert scaling["steps to converge"][1] == "30"
@@ -124,8 +104,8 @@ def test_normalization_defaults(normalization):
     assert float(bn["without BN"][2].rstrip("%")) < 50
 
 
-def test_normalization_best_eta_and_cached_rerun(normalization):
-    at = normalization
+def test_normalization_best_eta_and_cached_rerun(opened):
+    at = opened("normalization")
     at.selectbox(key="n_mode").set_value("best").run()
     ok(at)
     assert at.dataframe[0].value["steps to converge"][0] == "not within 200"
@@ -137,13 +117,8 @@ def test_normalization_best_eta_and_cached_rerun(normalization):
 SMALL_NET = dict(nl_data="iris", nl_width="8", nl_depth="1", nl_epochs="15", nl_batch="16")
 
 
-@pytest.fixture(scope="module")
-def lab():
-    return ok(page("network_lab", **SMALL_NET))
-
-
-def test_network_lab_small_network_shows_training_landscape_and_full_spectrum(lab):
-    at = lab
+def test_network_lab_small_network_shows_training_landscape_and_full_spectrum(opened):
+    at = opened("network_lab", **SMALL_NET)
     assert "4-8-3" in text(at) and "**67 parameters**" in text(at)
     figs = charts(at)
     assert len(figs) == 5
@@ -157,8 +132,8 @@ def test_network_lab_small_network_shows_training_landscape_and_full_spectrum(la
     assert [t["type"] for t in density["data"]] == ["histogram", "scatter"]
 
 
-def test_network_lab_slices_and_experiments(lab):
-    at = lab
+def test_network_lab_slices_and_experiments(opened):
+    at = opened("network_lab", **SMALL_NET)
     for kind in ("random", "hessian"):
         at.selectbox(key="nl_slice").set_value(kind).run()
         ok(at)
