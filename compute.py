@@ -27,6 +27,12 @@ def surface_grid(surface: str, resolution: int) -> surfaces.Grid:
     return surfaces.grid(surface, resolution)
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def loss_at(surface: str, point: tuple) -> float:
+    """L at one point (NaN or ±inf where a typed f is not defined there)."""
+    return float(surfaces.losses(surface, np.asarray([point], np.float64))[0])
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def critical_points(surface: str) -> list[surfaces.CriticalPoint]:
     return surfaces.critical_points(surface)

@@ -30,6 +30,7 @@ with st.sidebar:
                                   lambda axis: start_key(surface, axis), url)
     st.caption(tr("Every run on this page starts here."))
 start = (sx, sy)
+controls.stop_unless_defined(surface, start, notes, url)
 
 grid = compute.surface_grid(surface, GRID)
 critical = compute.critical_points(surface)

@@ -43,6 +43,7 @@ with st.sidebar:
                                                *surfaces.taylor_radius(record.span)), "radius", url)
 
 point = (px, py)
+controls.stop_unless_defined(surface, point, notes, url)
 with controls.prose():
     st.markdown(tr("Around a point θ′ the loss is, to second order,"))
     st.latex(r"L(\theta) \approx L(\theta') + (\theta-\theta')^\top g + \tfrac12 (\theta-\theta')^\top H (\theta-\theta'),"

@@ -30,6 +30,7 @@ with st.sidebar:
     lam = controls.number_widget(MOMENTUM, "m_momentum", url)
 
 start = (sx, sy)
+controls.stop_unless_defined(surface, start, notes, url)
 with controls.prose():
     c1, c2 = st.columns(2)
     c1.markdown(tr("**Gradient descent**"))

@@ -156,20 +156,6 @@ with c2:
                       trace=spectrum.sum()))
 
 # ---------------------------------------------------------------- experiments
-def experiment(button_key: str, state_key: str, working: str, run):
-    """One click starts ``run(progress)`` behind a progress bar; the result stays shown on later reruns.
-
-    Returns (result, whether it came from the cache), or None before the click.
-    """
-    if not (st.button(tr("Run the experiment"), key=button_key) or st.session_state.get(state_key)):
-        return None
-    st.session_state[state_key] = True
-    bar = st.progress(0.0, text=working)
-    out = run(lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
-    bar.empty()
-    return out
-
-
 st.header(tr("Lecture experiments"))
 tab1, tab2, tab3 = st.tabs([tr("Saddles vs minima (1.4)"), tr("Small vs large batch (1.5)"),
                             tr("Batch normalization (2.5)")])
@@ -179,7 +165,7 @@ with tab1:
                    "Hessian spectrum. Where the loss is high the critical points are saddles (minimum ratio well "
                    "below 1); only low-loss ones come close to minima.", features=split.features,
                    classes=split.classes, dataset=dataset))
-    done = experiment("nl_run_saddles", f"nl_saddles_{dataset}", tr("Training and refining 24 networks …"),
+    done = controls.experiment("nl_run_saddles", f"nl_saddles_{dataset}", tr("Training and refining 24 networks …"),
                       lambda progress: compute.saddle_study(dataset, progress))
     if done:
         study, was_cached = done
@@ -223,7 +209,7 @@ with tab2:
     st.markdown(tr("The network above trained with batch 16 and with a large batch, from the same start and for the "
                    "same number of updates (Keskar et al. 2017): accuracies, the sharpness (top Hessian eigenvalue) "
                    "of each solution, and the loss on the line through both."))
-    done = experiment("nl_run_batch", f"nl_batch_{hash(config)}", tr("Training with a small and a large batch …"),
+    done = controls.experiment("nl_run_batch", f"nl_batch_{hash(config)}", tr("Training with a small and a large batch …"),
                       lambda progress: compute.batch_size_study(config, progress))
     if done:
         study, was_cached = done

@@ -43,6 +43,10 @@ with st.sidebar:
             configs.append(controls.optimizer_panel(slot, RACE[slot - 1], url))
     tol = controls.number_widget(
         optimizers.HyperParam("tol", "‘converged’ when ‖∇L‖ <", 1e-3, 1e-8, 1.0, log=True), "tol", url)
+starts = controls.defined_starts(surface, starts)
+if not starts:
+    url.show(notes)
+    st.stop()
 
 
 with controls.prose():

@@ -143,6 +143,7 @@ compare = controls.multi_select(tr("race against"), COMPARABLE, ["adagrad", "rms
 if twin and twin not in compare:
     compare = [twin, *compare]
 start = (sx, sy)
+controls.stop_unless_defined(surface, start, notes, url)
 built = compute.trajectory(surface, "composed", start, b_steps, b_schedule, b_sched_params, **hp)
 others = {n: compute.trajectory(surface, n, start, b_steps, *optimizers.race_schedule(n, twin, b_schedule, b_sched_params),
                                **optimizers.matching_hyperparams(n, hp)) for n in compare}

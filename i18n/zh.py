@@ -182,6 +182,7 @@ TEXTS: dict[str, str] = {
     "this page's lecture example is {name}": '本页的课程示例是 {name}',
     'this page has no lecture example': '本页没有课程示例',
     'this page has no such setting': '本页没有这个设置',
+    'f is not defined at the start ({x:.4g}, {y:.4g}) (it gives {value}): nothing is run from there. Pick a start where f is finite.': 'f 在起点 ({x:.4g}, {y:.4g}) 处没有定义（得到 {value}）：不从这里运行。请选一个 f 有限的起点。',
     '**Your surface**, as typed:': '**你输入的曲面**（原样显示）：',
     "For a projector: larger text, figures and markers; the explanations fold away under the figures' titles. Opening a link with it starts with the sidebar closed.": '适合投影：更大的文字、图形和标记；说明文字折叠在图的标题下面。打开带有此设置的链接时侧边栏会先收起。',
     'f is not finite on {share:.0%} of the domain: those points are left blank in the maps, and a run that reaches one stops there.': 'f 在定义域的 {share:.0%} 上不是有限值：这些点在图上留白，走到这些点的运行会在那里停止。',
@@ -624,6 +625,7 @@ TEXTS: dict[str, str] = {
     # figures/landscape.py
     'L (log scale)': 'L（对数尺度）',
     'click to start here': '点击从这里出发',
+    'contour lines': '等高线',
     'click: start here': '点击：从这里出发',
     # figures/lines.py
     's (distance along the line)': 's（沿直线的距离）',
@@ -665,6 +667,8 @@ TEXTS: dict[str, str] = {
     '{char} is not allowed here': '这里不允许出现 {char}',
     'expected {token}, found {found}': '这里应该是 {token}，却是 {found}',
     'the formula is too large (more than {limit} parts)': '公式太大（超过 {limit} 个部分）',
+    'each domain range must be wider than 10⁻⁴ of its largest bound (and than 10⁻⁴)': '每个定义域区间的宽度必须大于其最大边界的 10⁻⁴（且大于 10⁻⁴）',
+    'the formula is too costly to compile here (cost over {limit}: each + − * counts 1, / 2, ** 3, a function 3 or 4); use fewer operations': '公式编译代价太高（代价超过 {limit}：每个 + − * 计 1，/ 计 2，** 计 3，函数计 3 或 4）；请减少运算',
     'nested more than {limit} levels deep': '嵌套超过 {limit} 层',
     'unknown name {name}; allowed: {allowed}': '未知的名称 {name}；允许的有：{allowed}',
     "expected a number, x, y, a function or '(', found the end of the formula": "这里应该是数字、x、y、函数或 '('，公式却结束了",

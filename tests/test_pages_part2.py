@@ -189,16 +189,16 @@ def test_a_typed_formula_works_on_every_page_that_takes_a_surface(name, key):
     if name != "schedules":  # the schedules page draws the typed surface but does not print surface formulas
         shown = text(at) + " ".join(c.value for c in at.code)
         assert "x**2 - y**2 + 0.1*sin(5*x)" in shown or r"\operatorname{sin}" in shown  # as typed, or LaTeX
-    contours = [f for f in charts(at) if f["data"][0]["type"] == "contour"]
+    contours = [f for f in charts(at) if f["layout"].get("images")]  # the 2-D maps: their surface is an image
     domain = [[-3.0, 3.0], [-3.0, 2.0]]  # the typed domain (y max from the link)
     typed = [f for f in contours if [f["layout"]["xaxis"]["range"], f["layout"]["yaxis"]["range"]] == domain]
     assert typed, [(f["layout"]["xaxis"]["range"], f["layout"]["yaxis"]["range"]) for f in contours]
     for contour in typed:
-        xs, ys = arr(contour["data"][0]["x"]), arr(contour["data"][0]["y"])
-        loss = arr(contour["data"][0]["customdata"])  # the map's L(x, y), as its hover text shows it
-        X, Y = np.meshgrid(xs.astype(np.float64), ys.astype(np.float64))
+        lattice = next(t for t in contour["data"] if "customdata" in t)  # the hover lattice over the image
+        X, Y = arr(lattice["x"]).astype(np.float64), arr(lattice["y"]).astype(np.float64)
+        loss = arr(lattice["customdata"])  # the map's L(x, y), as its hover text shows it
         np.testing.assert_allclose(loss, X**2 - Y**2 + 0.1 * np.sin(5 * X), rtol=1e-4, atol=1e-5)  # the typed f
-        assert ys.max() == pytest.approx(2.0)
+        assert Y.max() == pytest.approx(2.0)
 
 
 def test_a_bad_formula_says_where_and_falls_back():
