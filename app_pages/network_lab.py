@@ -183,7 +183,7 @@ with tab1:
                    "usually show a network: a slice along two random filter-normalized directions. It looks like the "
                    "bottom of a bowl — yet the full Hessian has negative eigenvalues, and a slice along the most "
                    "negative eigenvector shows the way down."))
-    done = experiment("nl_run_bowl", f"nl_bowl_{dataset}", tr("Refining 8 networks to critical points …"),
+    done = controls.experiment("nl_run_bowl", f"nl_bowl_{dataset}", tr("Refining 8 networks to critical points …"),
                       lambda progress: compute.hidden_bowl(dataset, progress))
     if done:
         bowl, was_cached = done
