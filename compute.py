@@ -27,6 +27,12 @@ def surface_grid(surface: str, resolution: int) -> surfaces.Grid:
     return surfaces.grid(surface, resolution)
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def loss_at(surface: str, point: tuple) -> float:
+    """L at one point (NaN or ±inf where a typed f is not defined there)."""
+    return float(surfaces.losses(surface, np.asarray([point], np.float64))[0])
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def critical_points(surface: str) -> list[surfaces.CriticalPoint]:
     return surfaces.critical_points(surface)
@@ -103,22 +109,12 @@ def momentum_anatomy(surface: str, start: tuple, steps: int, lr: float, momentum
 @st.cache_data(max_entries=128, show_spinner=False)
 def line_race(surface: str, start: tuple, steps: int, lr: float, momentum: float
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, optimizers.LineRun, optimizers.LineRun]:
-    """Both optimizers rolling on the line through ``start`` towards where the 2-D momentum run ended.
+    """``optimizers.line_race`` towards where the 2-D momentum run from ``start`` ended.
 
     Returns (direction, s, L along the line, GD run, momentum run).
     """
     _, mom, _, _ = momentum_anatomy(surface, start, steps, lr, momentum)
-    end = mom.path[0][np.isfinite(mom.path[0]).all(axis=1)][-1]
-    travel = np.asarray(end, np.float64) - np.asarray(start, np.float64)
-    (x0, x1), (y0, y1) = surfaces.get(surface).domain
-    size = min(x1 - x0, y1 - y0)
-    direction = travel if np.linalg.norm(travel) > 1e-3 * size else np.array([1.0, 0.0])
-    reach = max(float(np.linalg.norm(travel)), 0.2 * size)
-    s = np.linspace(-0.25 * reach, 1.25 * reach, 400)
-    profile = optimizers.line_profile(surface, start, direction, s)
-    gd = optimizers.run_on_line(surface, "gd", start, direction, steps, lr=lr)
-    mo = optimizers.run_on_line(surface, "momentum", start, direction, steps, lr=lr, momentum=momentum)
-    return optimizers.anatomy.unit(direction), s, profile, gd, mo
+    return optimizers.line_race(surface, start, optimizers.last_finite(mom.path[0]), steps, lr, momentum)
 
 
 # --------------------------------------------------------------------------- batch-size page
@@ -215,16 +211,8 @@ SCALING_START = (0.0, 0.0)
 @st.cache_data(max_entries=64, show_spinner=False)
 def feature_scaling(scale1: float, scale2: float, correlation: float, resolution: int = 121
                     ) -> list[tuple[networks.Quadratic, networks.LossGrid]]:
-    """The profiled quadratic and its loss grid, for raw and for standardized features (in that order)."""
-    data = networks.two_feature_data(scale1, scale2, correlation=correlation)
-    out = []
-    for x in (data.x, networks.standardize(data.x)):
-        q = networks.profiled_quadratic(x, data.y)
-        (x0, x1), (y0, y1) = networks.loss_window(q, SCALING_START)
-        xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
-        W1, W2 = np.meshgrid(xs, ys)
-        out.append((q, networks.LossGrid(xs, ys, q.loss(np.stack([W1, W2], axis=-1)))))
-    return out
+    """``networks.scaling_problems``: raw and standardized features, each its quadratic and loss grid."""
+    return networks.scaling_problems(scale1, scale2, correlation, SCALING_START, resolution)
 
 
 def bn_experiment(config: networks.BNConfig, progress=None) -> tuple[networks.BNRun, bool]:
@@ -238,6 +226,16 @@ def bn_experiment(config: networks.BNConfig, progress=None) -> tuple[networks.BN
 
 
 # --------------------------------------------------------------------------- classification page
+@st.cache_data(max_entries=1, show_spinner=False)
+def hidden_saddle() -> surfaces.HiddenSaddle:
+    return surfaces.hidden_saddle()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def two_classes(low: float = -8.0, high: float = 8.0, points: int = 161) -> surfaces.classification.TwoClasses:
+    return surfaces.classification.two_classes(np.linspace(low, high, points))
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def softmax_readout(logits: tuple, target: int) -> dict:
     """softmax(y), Σ y', the two losses for one-hot ``target``, and σ(y1 − y2) when there are two classes."""
@@ -250,8 +248,9 @@ def softmax_readout(logits: tuple, target: int) -> dict:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def gradient_at(surface: str, point: tuple) -> np.ndarray:
-    return surfaces.gradient(surface, point)
+def gradient_norm_at(surface: str, point: tuple) -> float:
+    """‖∇L(point)‖."""
+    return float(np.linalg.norm(surfaces.gradient(surface, point)))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -307,28 +306,21 @@ def network_slice(config: networks.TrainConfig, kind: str, span: float, resoluti
     result, _ = trained_network(config)
     params = _as_params(result.final)
     split = networks.load_split(config.dataset)
-    path = None
+    d = networks.slice_directions(kind, result, params, span)
     if kind == "pca":
-        (d1, d2), coords, explained = networks.pca_directions(result.path, params)
-        reach = float(np.abs(coords).max()) if len(coords) > 1 else 1.0
-        extent = span * 1.25 * max(reach, 1e-3)
-        path, titles = coords, ((mark("PC {k}"), {"k": 1}), (mark("PC {k}"), {"k": 2}))
+        titles = ((mark("PC {k}"), {"k": 1}), (mark("PC {k}"), {"k": 2}))
         note = (mark("the path's variance explained: {first:.0%} by PC 1, {second:.0%} by PC 2"),
-                {"first": float(explained[0]), "second": float(explained[1])})
+                {"first": d.values[0], "second": d.values[1]})
     elif kind == "hessian":
-        scale = float(np.linalg.norm(result.path[-1]))
-        lmax, v1, lmin, v2 = networks.hessian_extreme_eigenvectors(networks.dataset_loss(config.model, config.dataset),
-                                                                  params)
-        d1, d2 = (jax.tree.map(lambda v: v * scale, d) for d in (v1, v2))
-        extent, titles = span, ((mark("top eigenvector (λ = {value:.3g})"), {"value": float(lmax)}),
-                                (mark("most negative (λ = {value:.3g})"), {"value": float(lmin)}))
+        lmax, lmin = d.values
+        titles = ((mark("top eigenvector (λ = {value:.3g})"), {"value": lmax}),
+                  (mark("most negative (λ = {value:.3g})"), {"value": lmin}))
         note = (mark("directions scaled to ‖θ‖; a negative eigenvalue: this point is a saddle, and the slice shows it")
                 if networks.eigenvalue_signs((lmin, lmax)).negative else mark("directions scaled to ‖θ‖; no negative eigenvalue found"), {})
     else:
-        d1, d2 = (networks.filter_normalized_direction(params, seed) for seed in (1, 2))
-        extent = span
         titles = ((mark("direction {k}"), {"k": 1}), (mark("direction {k}"), {"k": 2}))
         note = (mark("filter-normalized: each filter scaled to θ's"), {})
+    d1, d2, extent, path = d.d1, d.d2, d.extent, d.path
     xs = np.linspace(-extent, extent, resolution)
     loss = networks.mlp_loss_surface(params, split.x_train, split.y_train, config.model.activation, (d1, d2), (xs, xs))
     return networks.LossGrid(xs, xs, loss), path, titles, note
@@ -353,6 +345,12 @@ def network_spectrum(config: networks.TrainConfig) -> tuple[np.ndarray, bool]:
         return networks.hessian_spectrum(networks.dataset_loss(config.model, config.dataset), _as_params(result.final))
 
     return disk_cached("spectrum", tuple(config), make, np.ndarray)
+
+
+def hidden_bowl(dataset: str, progress=None) -> tuple[networks.HiddenBowl, bool]:
+    """``networks.hidden_bowl`` through the result cache: (result, whether it came from the cache)."""
+    return disk_cached("hidden_bowl", (dataset,), lambda: networks.hidden_bowl(dataset, progress=progress),
+                       networks.HiddenBowl)
 
 
 def saddle_study(dataset: str, progress=None) -> tuple[networks.SaddleStudy, bool]:

@@ -1,5 +1,4 @@
 """Adaptive learning rate: training stuck ≠ small gradient; one η per parameter (LECTURES 2.1–2.2)."""
-import numpy as np
 import streamlit as st
 
 import compute
@@ -10,32 +9,28 @@ from i18n import mark, tr
 from optimizers.registry import HyperParam
 
 PAGE = "adaptive_learning_rate"
+start_key = controls.surface_point_key("a")  # start_key(surface, axis): a widget key per surface
 GRID = 120
 ADAPTIVE = ["adagrad", "adagrad_sum", "rmsprop", "rmsprop_zero", "adam"]
 MAP_STEPS = 150  # the map of section 2 shows every one of the first steps (no subsampling); the curve all
 ETA = HyperParam("lr", "learning rate η", 0.01, 1e-7, 1.0, log=True)
+# Finer stops around the elongated valley's stability edge η = 2/λ_max = 10⁻² (1-2-5 alone jumps 0.01 → 0.02).
+EDGE_STOPS = (0.008, 0.009, 0.0095, 0.0098, 0.0099, 0.0101, 0.0102, 0.0105, 0.011, 0.012)
 LECTURE = {"surface": "elongated_valley", "ax_elongated_valley": -8.0, "ay_elongated_valley": 1.2,
            "a_lr": 0.01, "a_steps": 300, "a_large": 0.01, "a_small": 1e-7, "a_long_steps": 100_000,
            "a_adaptive": ADAPTIVE, "a_eta": 0.1, "a_adaptive_steps": 300}
 
-
-def start_key(surface: str, axis: str) -> str:
-    return f"a{axis}_{controls.surface_key(surface)}"
-
-
-notes, url, surface, record = controls.page_start(
-    PAGE, tr("Adaptive learning rate"),
-    tr("When the loss stops falling the gradient is not necessarily small, and one learning rate cannot suit "
-       "a steep and a flat direction at once: give every parameter its own."),
-    preset=LECTURE, preset_key="a_preset",
-    preset_label=tr("Lecture example: the elongated valley, η = 10⁻² and 10⁻⁷"),
-    surface="elongated_valley")
+notes, url, surface, record = controls.page_start(PAGE, tr("Adaptive learning rate"), tr(
+    "When the loss stops falling the gradient is not necessarily small, and one learning rate cannot suit "
+    "a steep and a flat direction at once: give every parameter its own."),
+    LECTURE, "a_preset", tr("Lecture example: the elongated valley, η = 10⁻² and 10⁻⁷"), surface="elongated_valley")
 
 with st.sidebar:
     sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, record.starts[0],
                                   lambda axis: start_key(surface, axis), url)
     st.caption(tr("Every run on this page starts here."))
 start = (sx, sy)
+controls.stop_unless_defined(surface, start, notes, url)
 
 grid = compute.surface_grid(surface, GRID)
 critical = compute.critical_points(surface)
@@ -49,7 +44,7 @@ controls.section(tr("1. Training stuck ≠ small gradient"),
                     "a valley to the other and never go down it. Plot the gradient norm beside the loss before you "
                     "blame a critical point."))
 c1, c2 = st.columns(2)
-lr = controls.number_widget(ETA, "a_lr", url, where=c1,
+lr = controls.number_widget(ETA, "a_lr", url, where=c1, stops=EDGE_STOPS,
                             help=tr("On the elongated valley η = 10⁻² is the edge of stability: ηλ_max = 2."))
 steps = controls.int_input(tr("steps"), 10, 5000, 300, "a_steps", url, where=c2)
 stuck = compute.trajectory(surface, "gd", start, steps, lr=lr)
@@ -65,14 +60,19 @@ with c2:
                                               title=tr("Gradient norm ‖∇L(θᵗ)‖"), y_title="‖g‖",
                                               log_y=figures.wide_range(stuck.grad_norm, 100), y_from_zero=True),
                    key="a_stuck_grad")
-finite = np.isfinite(stuck.loss[0])
-tail = slice(max(0, int(finite.sum()) - max(5, steps // 5)), int(finite.sum()))
-g_low, g_high = float(np.min(stuck.grad_norm[0, tail])), float(np.max(stuck.grad_norm[0, tail]))
-change = float(np.ptp(stuck.loss[0, tail]))
+stall = optimizers.stall_report(stuck.loss[0], stuck.grad_norm[0])
 st.caption(tr("Over the last {count} steps the loss changed by {change:.3g} while the gradient norm stayed at about "
-              "{high:.3g}.", count=tail.stop - tail.start, change=change, high=g_high) if g_high <= 1.01 * g_low else
+              "{high:.3g}.", count=stall.steps, change=stall.loss_change, high=stall.grad_high)
+           if stall.gradient_steady else
            tr("Over the last {count} steps the loss changed by {change:.3g} while the gradient norm stayed between "
-              "{low:.3g} and {high:.3g}.", count=tail.stop - tail.start, change=change, low=g_low, high=g_high))
+              "{low:.3g} and {high:.3g}.", count=stall.steps, change=stall.loss_change, low=stall.grad_low,
+              high=stall.grad_high))
+st.caption(tr("Where this page's picture differs from the lecture's: on a quadratic valley like this one ‖g‖ cannot "
+              "oscillate under gradient descent. At the edge (η = 10⁻²) every step flips y, so |∂L/∂y| = 200|y| "
+              "stays exactly the same and ‖g‖ is a flat line; just below the edge (0.0099) the bounce slowly dies "
+              "out, just above it (0.0101) it slowly grows. The lecture's plot comes from a real network, whose "
+              "valley walls are not quadratic and whose gradients come from mini-batches: there ‖g‖ jumps up and "
+              "down while the loss stays flat."))
 
 # ---------------------------------------------------------------- one η for all directions
 controls.section(tr("2. One learning rate cannot fit all directions"),
@@ -102,13 +102,13 @@ with right:
         curves = [figures.Series(n, pair.loss[i], i) for i, n in enumerate(names)]
         title, y_title = tr("Loss L(θᵗ)"), "L"
     else:
-        distance = np.linalg.norm(pair.path - np.asarray(target), axis=-1)
+        distance = optimizers.distance_to(pair.path, target)
         curves = [figures.Series(n, distance[i], i) for i, n in enumerate(names)]
         title, y_title = tr("Distance to the minimum at ({x:.3g}, {y:.3g})", x=target[0], y=target[1]), "‖θᵗ − θ*‖"
     controls.chart(figures.step_curves_figure(curves, title=title, y_title=y_title, log_y=True, log_x=True,
                                               height=420), key="a_two_distance")
     if target is not None:
-        final = [distance[i][np.isfinite(distance[i])][-1] for i in range(2)]
+        final = [optimizers.last_finite(distance[i]) for i in range(2)]
         st.metric(tr("distance after {steps:,} steps, tiny η", steps=long_steps), f"{final[1]:.3g}",
                   help=tr("Where the tiny-η run ended; the large-η run ended at a distance of {distance:.3g}.",
                           distance=final[0]))
@@ -138,12 +138,15 @@ else:
     with left:
         controls.chart(adaptive_map, key="a_adaptive_map")
     with right:
-        sigma = [figures.Series(f"{labels[n]}: σ{axis}", r.sigma[0, :, j], i, dash, group=labels[n])
-                 for i, (n, r) in enumerate(runs.items()) for j, (axis, dash) in enumerate((("ₓ", "solid"),
-                                                                                           ("ᵧ", "dot")))]
+        def per_parameter(values_of):
+            return [figures.Series(f"{labels[n]}: σ{axis}", values_of(r)[0, :, j], i, dash, group=labels[n])
+                    for i, (n, r) in enumerate(runs.items()) for j, (axis, dash) in enumerate((("ₓ", "solid"),
+                                                                                              ("ᵧ", "dot")))]
+
+        sigma = per_parameter(lambda r: r.sigma)
         controls.chart(figures.step_curves_figure(sigma, title=tr("σᵗ per parameter (solid: x, dotted: y)"),
                                                   y_title="σ", log_y=True, height=300), key="a_sigma")
-        effective = [s._replace(y=eta / s.y) for s in sigma]
+        effective = per_parameter(optimizers.effective_lr)
         controls.chart(figures.step_curves_figure(effective, title=tr("Effective learning rate η / σᵗ per parameter"),
                                                   y_title="η/σ", log_y=True, height=300),
                        key="a_effective")

@@ -4,6 +4,7 @@ import streamlit as st
 import compute
 import controls
 import figures
+import optimizers
 from i18n import join, mark, tr, tr_n
 from optimizers.registry import HyperParam
 
@@ -24,12 +25,10 @@ SUMMARY = [  # the lecture's table, small vs large batch
 data = compute.regression_data()
 N = len(data.x)
 
-notes, url, _, _ = controls.page_start(
-    PAGE, tr("Batch size"),
-    tr("One epoch is one pass over all mini-batches, shuffled between epochs. Small batches take many noisy "
-       "steps per epoch; large ones take few stable ones."),
-    preset=LECTURE, preset_key="b_preset",
-    preset_label=tr("Lecture example: batch of 1 vs full batch"))
+notes, url, _, _ = controls.page_start(PAGE, tr("Batch size"), tr(
+    "One epoch is one pass over all mini-batches, shuffled between epochs. Small batches take many noisy "
+    "steps per epoch; large ones take few stable ones."),
+    LECTURE, "b_preset", tr("Lecture example: batch of 1 vs full batch"))
 
 with st.sidebar:
     small = controls.int_input(tr("Small batch size B"), 1, N, 1, "b_small", url, help=tr("1 to N = {n}", n=N))
@@ -59,9 +58,9 @@ st.caption(join(tr("Full batch and the first mini-batches of size B = {b} of one
 st.subheader(tr("Mini-batch SGD, small against large batch"))
 runs = {b: compute.sgd_run(b, epochs, lr, START, n_seeds) for b in dict.fromkeys((small, large))}
 for b, r in runs.items():
-    if (r.diverged_at >= 0).any():
+    if (update := optimizers.first_divergence(r.diverged_at)) >= 0:
         st.warning(tr("B = {b}: diverged at update {update} (the path stops there). Try a smaller learning rate.",
-                      b=b, update=int(r.diverged_at[r.diverged_at >= 0].min())))
+                      b=b, update=update))
 cols = st.columns(2)
 path_maps = {}
 for col, role, b in zip(cols, ("small", "large"), (small, large)):

@@ -1,10 +1,10 @@
 """Classification: softmax, and how the loss changes the surface (LECTURES 2.4)."""
-import numpy as np
 import streamlit as st
 
 import compute
 import controls
 import figures
+import optimizers
 import surfaces
 from i18n import mark, tr
 from optimizers.registry import HyperParam
@@ -18,12 +18,10 @@ LECTURE = {"c_logits": "3, 1, -3", "c_target": 1, "c_x": -8.0, "c_y": 8.0, "c_gd
 
 AXES = (tr(AXIS_1), "y₂")
 
-notes, url, _, _ = controls.page_start(
-    PAGE, tr("Classification loss"),
-    tr("Classes are one-hot vectors, the network's outputs go through softmax, and the loss you pick — mean square "
-       "error or cross-entropy — decides whether gradient descent can start at all."),
-    preset=LECTURE, preset_key="c_preset",
-    preset_label=tr("Lecture example: 3 classes, y₃ = −1000, start where the loss is large"))
+notes, url, _, _ = controls.page_start(PAGE, tr("Classification loss"), tr(
+    "Classes are one-hot vectors, the network's outputs go through softmax, and the loss you pick — mean square "
+    "error or cross-entropy — decides whether gradient descent can start at all."),
+    LECTURE, "c_preset", tr("Lecture example: 3 classes, y₃ = −1000, start where the loss is large"))
 
 with st.sidebar:
     st.markdown(tr("**Race on both surfaces**"))
@@ -45,7 +43,7 @@ try:
     logits = surfaces.classification.parse_logits(raw)
 except ValueError as err:
     st.error(tr("Could not read the logits: {why}. Showing the default 3, 1, −3.", why=controls.escape_markdown(err)))
-    logits = np.array([3.0, 1.0, -3.0])
+    logits = surfaces.classification.parse_logits(LECTURE["c_logits"])
 target = controls.int_input(tr("target class"), 1, surfaces.classification.MAX_CLASSES, 1, "c_target", url, where=c2)
 if target > len(logits):
     st.info(tr("There are only {count} classes: the target is class {count}.", count=len(logits)))
@@ -63,6 +61,14 @@ with right:
     m1.metric("Σ y′", f"{readout['total']:.6f}")
     m2.metric("MSE Σ(ŷ − y′)²", f"{readout['mse']:.4g}")
     m3.metric(tr("cross-entropy −ln y′"), f"{readout['cross_entropy']:.4g}")
+    two = compute.two_classes()
+    controls.chart(figures.step_curves_figure(
+        [figures.Series("softmax(y₁, y₂)₁", two.softmax_first, 0, x=two.difference),
+         figures.Series("σ(y₁ − y₂)", two.sigmoid, 1, "dash", x=two.difference)],
+        title=tr("Two classes: softmax is the sigmoid"), x_title="y₁ − y₂", y_title="y′₁", height=250),
+        key="c_two_classes")
+    st.caption(tr("Any two logits with the same difference give the same y′₁; over this range the two curves differ "
+                  "by at most {gap:.1e} (float32 round-off).", gap=two.largest_gap))
     if readout["sigmoid"] is not None:
         st.success(tr("Two classes: σ(y₁ − y₂) = σ({difference:g}) = {sigmoid:.6g}, and softmax gives y′₁ = "
                       "{softmax:.6g}: the same.", difference=logits[0] - logits[1], sigmoid=readout["sigmoid"],
@@ -73,16 +79,14 @@ controls.section(tr("2. The loss changes the surface"),
                  tr("The lecture's picture: three classes, target class 1, the third output pinned at y₃ = −1000, so "
                     "only y₁ and y₂ vary. Where the loss is large (y₁ low, y₂ high) the MSE surface is flat — its "
                     "gradient almost vanishes — while cross-entropy still slopes towards the minimum."))
-FORMULAS = {"softmax_mse": r"e = \sum_{i=1}^{3} (\hat y_i - y'_i)^2", "softmax_cross_entropy": r"e = -\sum_{i=1}^{3} \hat y_i \ln y'_i = -\ln y'_1"}
-st.latex(r"y' = \mathrm{softmax}(y_1, y_2, -1000),\qquad \hat y = (1, 0, 0)")
 c1, c2 = st.columns(2)
 for col, name in zip((c1, c2), LOSSES):
     col.markdown(f"**{tr(LOSSES[name])}**")
-    col.latex(FORMULAS[name])
+    col.latex(surfaces.get(name).formula)
 start = (sx, sy)
 runs = {name: {tr("Gradient descent"): compute.trajectory(name, "gd", start, steps, lr=gd_lr),
                "Adam": compute.trajectory(name, "adam", start, steps, lr=adam_lr)} for name in LOSSES}
-grads = {name: float(np.linalg.norm(compute.gradient_at(name, start))) for name in LOSSES}
+grads = {name: compute.gradient_norm_at(name, start) for name in LOSSES}
 
 def on_loss(label: str, name: str) -> str:
     return tr("{optimizer} on {loss}", optimizer=label, loss=tr(LOSSES[name]))
@@ -138,9 +142,9 @@ with left:
                 key=f"c_race_{name}")
 with right:
     rows = [{tr("optimizer"): label, tr("loss"): tr(LOSSES[name]), tr("start loss"): f"{r.loss[0, 0]:.4g}",
-             tr("final y′₁"): f"{surfaces.classification.target_probability(r.path[0][np.isfinite(r.path[0]).all(axis=1)][-1]):.3g}",
-             tr("final loss"): f"{r.loss[0][np.isfinite(r.loss[0])][-1]:.4g}",
-             tr("moved"): f"{np.linalg.norm(r.path[0][np.isfinite(r.path[0]).all(axis=1)][-1] - r.path[0, 0]):.3g}"}
+             tr("final y′₁"): f"{surfaces.classification.target_probability(optimizers.last_finite(r.path[0])):.3g}",
+             tr("final loss"): f"{optimizers.last_finite(r.loss[0]):.4g}",
+             tr("moved"): f"{optimizers.distance_to(optimizers.last_finite(r.path[0]), r.path[0, 0]):.3g}"}
             for name, pair in runs.items() for label, r in pair.items()]
     st.dataframe(rows, hide_index=True, width="stretch")
     st.caption(tr("Compare the runs by y′₁, the probability they give the right class: the two losses are on "

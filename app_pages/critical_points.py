@@ -1,21 +1,20 @@
 """Critical points and the Hessian; escaping a saddle (LECTURES 1.1–1.4)."""
-import numpy as np
 import streamlit as st
 
 import compute
 import controls
 import figures
+import optimizers
 import surfaces
 from i18n import join, tr
 from optimizers.registry import HyperParam
 
 GRID = 120
 PAGE = "critical_points"
+RATIO_DATASET = "moons"  # the minimum-ratio experiment's data (networks.saddle_study's default network)
+point_key = controls.surface_point_key("p")  # point_key(surface, axis): a widget key per surface
 LECTURE = {"surface": "lecture_saddle", "px_lecture_saddle": 0.0, "py_lecture_saddle": 0.0, "radius": 0.5}
 
-
-def point_key(surface: str, axis: str) -> str:
-    return f"p{axis}_{controls.surface_key(surface)}"
 
 
 def pick_critical():
@@ -26,30 +25,25 @@ def pick_critical():
         st.session_state[point_key(s, "x")] = round(float(found[choice].point[0]), 4)
         st.session_state[point_key(s, "y")] = round(float(found[choice].point[1]), 4)
 
-
-notes, url, surface, record = controls.page_start(
-    PAGE, tr("Critical points and the Hessian"),
-    tr("Where the gradient vanishes, training stalls — but not always at a minimum. "
-       "The Hessian's eigenvalues tell a minimum from a maximum from a saddle point."),
-    preset=LECTURE, preset_key="cp_preset",
-    preset_label=tr("Lecture example: L = (1 − w₁w₂)², θ' = origin"),
-    surface="lecture_saddle")
+notes, url, surface, record = controls.page_start(PAGE, tr("Critical points and the Hessian"), tr(
+    "Where the gradient vanishes, training stalls — but not always at a minimum. "
+    "The Hessian's eigenvalues tell a minimum from a maximum from a saddle point."),
+    LECTURE, "cp_preset", tr("Lecture example: L = (1 − w₁w₂)², θ' = origin"), surface="lecture_saddle")
 
 with st.sidebar:
     curves, critical = compute.critical_set(surface)  # a continuum of critical points is a curve, not points
-    (x0, x1), (y0, y1) = record.domain
     st.markdown(tr("**Picked point θ'** (or click the map)"))
-    px, py = controls.point_input(("x", "y"), record.domain, (0.0 if x0 < 0 < x1 else x0, 0.0 if y0 < 0 < y1 else y0),
+    px, py = controls.point_input(("x", "y"), record.domain, record.home,
                                   lambda axis: point_key(surface, axis), url, step=0.05, fmt="%.4f")
     st.selectbox(tr("…or jump to a critical point"), range(len(critical)), index=None, key="cp_pick",
                  on_change=pick_critical, placeholder=tr("choose from the table"),
                  format_func=lambda i: tr("{k}. {kind} at ({x:.3g}, {y:.3g})", k=i + 1, kind=tr(critical[i].kind),
                                           x=critical[i].point[0], y=critical[i].point[1]))
-    span = min(x1 - x0, y1 - y0)
-    radius = controls.number_widget(HyperParam("radius", "Taylor window half-width", round(span / 8, 2),
-                                               round(span / 100, 3), round(span / 2, 2)), "radius", url)
+    radius = controls.number_widget(HyperParam("radius", "Taylor window half-width",
+                                               *surfaces.taylor_radius(record.span)), "radius", url)
 
 point = (px, py)
+controls.stop_unless_defined(surface, point, notes, url)
 with controls.prose():
     st.markdown(tr("Around a point θ′ the loss is, to second order,"))
     st.latex(r"L(\theta) \approx L(\theta') + (\theta-\theta')^\top g + \tfrac12 (\theta-\theta')^\top H (\theta-\theta'),"
@@ -62,19 +56,12 @@ with controls.prose():
 
 a = compute.point_analysis(surface, point)
 grid = compute.surface_grid(surface, GRID)
-u_scale = 0.12 * span / max(float(np.max(np.abs(a.eigenvalues))), 1e-9)
-arrows = [figures.Arrow(tuple(a.point), tuple(a.point + a.eigenvectors[:, i] * abs(a.eigenvalues[i]) * u_scale),
-                        figures.PATH_COLORS[0] if a.eigenvalues[i] < 0 else figures.PATH_COLORS[1],
-                        f"λ{i + 1} = {a.eigenvalues[i]:.3g}")
-          for i in range(2)]
-
 left, right = st.columns([6, 5])
 with left:
     fig = figures.contour_figure(grid, [], log_color=record.log_color, critical=critical, click_grid=40,
                                  uirevision=surface, animate=False, height=520, critical_legend=True)
     figures.add_critical_curves(fig, curves)
-    fig.add_trace(figures.point_marker(point))
-    figures.add_arrows(fig, arrows)
+    figures.mark_point(fig, point, figures.eigen_arrows(a.point, a.eigenvalues, a.eigenvectors, record.span))
     controls.chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key),
                    selection_mode="points")
     st.caption(tr("○ minimum · △ maximum · × saddle · □ degenerate; a white line is a valley of minima (every point "
@@ -91,7 +78,7 @@ st.subheader(tr("At θ′ = ({x:.4g}, {y:.4g})", x=px, y=py))
 c1, c2, c3 = st.columns([3, 6, 5])
 with c1:
     st.metric("L(θ′)", f"{a.value:.4g}")
-    st.metric("‖g‖", f"{np.linalg.norm(a.gradient):.3g}")
+    st.metric("‖g‖", f"{a.gradient_norm:.3g}")
     st.metric(tr("minimum ratio (share of λ > 0)"), f"{a.minimum_ratio:.2g}")
     negative, zero, positive = surfaces.eigenvalue_signs(a.eigenvalues)
     if zero:
@@ -111,7 +98,7 @@ with c3:
     if a.kind == "not critical":
         st.info(tr("Not a critical point: ‖g‖ = {norm:.3g} ≥ {limit:g}. The gradient term still moves you; the "
                    "eigenvalues describe the curvature here. Pick a point from the table to see a critical one.",
-                   norm=np.linalg.norm(a.gradient), limit=surfaces.CRITICAL_GRADIENT))
+                   norm=a.gradient_norm, limit=surfaces.CRITICAL_GRADIENT))
     elif a.kind == "degenerate":
         st.warning(tr("**Degenerate** critical point: an eigenvalue is (numerically) zero, so along its eigenvector "
                       "the second-order term is flat and cannot say whether L rises or falls. Higher-order terms "
@@ -179,14 +166,10 @@ else:
         tilt = controls.number_widget(HyperParam("tilt", "start's offset towards the downhill side", 1e-4, 1e-7, 0.1,
                                                  log=True), "esc_tilt", url, where=e3)
     saddle = saddles[which]
-    offset = 0.15 * span
+    offset, half_width = optimizers.escape_window(record.span)
     start, esc = compute.saddle_escape(surface, which, offset, tilt, steps, lr, kick, noise, 0)
-    zoom = compute.zoomed_grid(surface, tuple(saddle.point), 2.5 * offset)
-    diverged = [(label, int(k)) for label, k in zip(esc.labels, esc.diverged_at) if k >= 0]
-    if diverged:
-        st.warning(tr("Diverged (the path stops there): {runs}. Try a smaller learning rate.",
-                      runs="; ".join(tr("**{label}** at step {step}", label=tr(label), step=k)
-                                     for label, k in diverged)))
+    zoom = compute.zoomed_grid(surface, tuple(saddle.point), half_width)
+    controls.divergence_summary([tr(label) for label in esc.labels], esc.diverged_at)
     sets = [figures.PathSet(tr(label), esc.path[i:i + 1], esc.loss[i:i + 1]) for i, label in enumerate(esc.labels)]
     c1, c2 = st.columns([6, 5])
     with c1:
@@ -211,5 +194,58 @@ else:
                "per step, λ = {saddle_low:.3g} the saddle's.",
                x=start[0], y=start[1], offset=offset, tilt=tilt, ux=esc.direction[0], uy=esc.direction[1],
                eigenvalue=esc.eigenvalue, saddle_low=saddle.eigenvalues[0])))
+
+st.subheader(tr("A minimum in a slice, a saddle in more dimensions"))
+st.markdown(tr("A point that looks like a minimum in a low-dimensional slice can be a saddle once every parameter "
+               "counts. Three parameters, the critical point at the origin: in the (w₁, w₂) slice it is a round "
+               "bowl, and even w₃ alone curves upwards — yet the full 3 × 3 Hessian has a negative eigenvalue, and "
+               "along its eigenvector, which mixes w₁ and w₃, the loss goes down."))
+st.latex(surfaces.hidden.FORMULA)
+hidden = compute.hidden_saddle()
+c1, c2 = st.columns(2)
+with c1:
+    controls.chart(figures.value_map_figure(
+        hidden.xs, hidden.ys, hidden.slice_loss, title=tr("The (w₁, w₂) slice at w₃ = 0: a bowl"), value_label="L",
+        log=False, axis_titles=("w₁", "w₂"), height=360), key="cp_hidden_slice")
+with c2:
+    controls.chart(figures.step_curves_figure(
+        [figures.Series(tr("along the eigenvector u of λ = {eigenvalue:.3g}", eigenvalue=hidden.eigenvalues[0]),
+                        hidden.loss_along_escape, 0, x=hidden.along),
+         figures.Series(tr("along w₃ alone"), hidden.loss_along_w3, 1, "dash", x=hidden.along)],
+        title=tr("The loss through the origin, L(θ′ + s·direction)"), x_title="s", y_title="L", height=360),
+        key="cp_hidden_escape")
+st.dataframe([{tr("view"): tr("(w₁, w₂) slice: 2 × 2 Hessian"),
+               tr("eigenvalues"): ", ".join(f"{v:.3g}" for v in hidden.slice_eigenvalues),
+               tr("kind"): tr(hidden.slice_kind)},
+              {tr("view"): tr("all three parameters: 3 × 3 Hessian"),
+               tr("eigenvalues"): ", ".join(f"{v:.3g}" for v in hidden.eigenvalues),
+               tr("kind"): tr(hidden.kind)}], hide_index=True, width="stretch")
+st.caption(tr("The escaping eigenvector u = ({u1:.2f}, {u2:.2f}, {u3:.2f}); along it the loss falls from 0 to "
+              "{lowest:.3g}; the true minima, at w₁ = −w₃ = ∓1, have L = −¼. Real networks have millions of parameters: a critical "
+              "point is a true minimum only if no direction at all goes down — which is why most are saddles.",
+              u1=hidden.escape_direction[0], u2=hidden.escape_direction[1], u3=hidden.escape_direction[2],
+              lowest=hidden.lowest_along_escape))
+
+st.subheader(tr("The lecture's figure: training loss against the minimum ratio"))
+st.markdown(tr("The same question on real networks: train 24 small networks (2-6-2, tanh, on the moons data) for "
+               "different lengths, walk each to a nearby critical point by minimizing ‖∇L‖², and count the positive "
+               "eigenvalues of its full Hessian. A true local minimum has minimum ratio 1."))
+if controls.switch(tr("Run the minimum-ratio experiment"), "cp_ratio", url,
+                   help=tr("About 10–20 s the first time, behind a progress bar; then from the cache.")):
+    working = tr("Training and refining 24 networks …")
+    bar = st.progress(0.0, text=working)
+    study, was_cached = compute.saddle_study(RATIO_DATASET, progress=lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
+    bar.empty()
+    controls.chart(figures.minimum_ratio_figure(
+        study.minimum_ratio, study.train_loss,
+        text=[tr("loss {loss:.3g}, ratio {ratio:.2f}, {count} negative, ‖∇L‖ {norm:.1g}", loss=l, ratio=r, count=k,
+                 norm=g)
+              for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
+        key="cp_ratio_figure")
+    st.caption(join(tr("Of {count} critical points, {minima} reach ratio 1; the highest ratio is {highest:.2f}. Where "
+                       "the loss is high they are saddles with many negative eigenvalues; even the lowest are not "
+                       "quite minima — as in the lecture, true local minima are rare.", count=len(study.train_loss),
+                       minima=study.true_minima, highest=float(study.minimum_ratio.max())),
+                    tr("From the cache.") if was_cached else ""))
 
 url.show(notes)  # last: every widget has read its link value

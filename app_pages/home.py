@@ -22,9 +22,6 @@ TOPICS = [
      "app_pages/critical_points.py"),
     (mark("1.3 Escaping a saddle along an eigenvector"), mark("Critical points: three ways out of a saddle"),
      "app_pages/critical_points.py"),
-    (mark("1.4 Saddles are more common than minima: the minimum ratio"),
-     mark("Network lab: loss against minimum ratio at critical points (Saddles vs minima)"),
-     "app_pages/network_lab.py"),
     (mark("1.5 Batch size: noisy updates, time per epoch, sharp vs flat minima"),
      mark("Batch size: mini-batch surfaces, SGD, timings"), "app_pages/batch_size.py"),
     (mark("1.6 Momentum: rolling over small hills and plateaus"),
@@ -50,6 +47,10 @@ for topic, where, page in TOPICS:
     c1, c2 = st.columns([3, 4])
     c1.markdown(f"**{tr(topic)}**")
     c2.page_link(page, label=tr(where), icon=":material/arrow_forward:")
+c1, c2 = st.columns([3, 4])
+c1.markdown(f"**{tr('1.4 The lecture’s key figure: training loss against the minimum ratio')}**")
+c2.page_link("app_pages/critical_points.py", label=tr("Run the minimum-ratio experiment (about 10–20 s)"),
+             icon=":material/play_arrow:", query_params={"cp_ratio": "1"})
 
 st.subheader(tr("In this lab"))
 c1, c2, c3 = st.columns(3)

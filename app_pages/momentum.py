@@ -1,5 +1,4 @@
 """Momentum: a ball that rolls through small hills and plateaus (LECTURES 1.6)."""
-import numpy as np
 import streamlit as st
 
 import compute
@@ -10,24 +9,17 @@ from i18n import join, tr
 from optimizers.registry import MOMENTUM, HyperParam
 
 PAGE = "momentum"
+start_key = controls.surface_point_key("m")  # start_key(surface, axis): a widget key per surface
 GRID = 120
 MAX_STEPS = 5000
 MAX_BARS = 40
 LECTURE = {"surface": "local_minima", "mx_local_minima": 2.3, "my_local_minima": 1.5, "m_steps": 300,
            "m_lr": 0.01, "m_momentum": 0.9, "m_t": 10}
 
-
-def start_key(surface: str, axis: str) -> str:
-    return f"m{axis}_{controls.surface_key(surface)}"
-
-
-notes, url, surface, record = controls.page_start(
-    PAGE, tr("Momentum"),
-    tr("A ball rolling downhill does not stop at the first dip: it carries its speed over small hills "
-       "and across plateaus. Gradient descent with momentum does the same."),
-    preset=LECTURE, preset_key="m_preset",
-    preset_label=tr("Lecture example: a small hill between two minima"),
-    surface="local_minima")
+notes, url, surface, record = controls.page_start(PAGE, tr("Momentum"), tr(
+    "A ball rolling downhill does not stop at the first dip: it carries its speed over small hills "
+    "and across plateaus. Gradient descent with momentum does the same."),
+    LECTURE, "m_preset", tr("Lecture example: a small hill between two minima"), surface="local_minima")
 
 with st.sidebar:
     # Off the x axis: the path bends, so the two parts of a step are not collinear (their triangle shows).
@@ -38,12 +30,13 @@ with st.sidebar:
     lam = controls.number_widget(MOMENTUM, "m_momentum", url)
 
 start = (sx, sy)
+controls.stop_unless_defined(surface, start, notes, url)
 with controls.prose():
     c1, c2 = st.columns(2)
     c1.markdown(tr("**Gradient descent**"))
-    c1.latex(r"\theta^{t+1} = \theta^t - \eta\, g^t")
+    c1.latex(optimizers.get("gd").formula)
     c2.markdown(tr("**With momentum** (the lecture's form)"))
-    c2.latex(r"m^0 = 0,\quad m^{t+1} = \lambda m^t - \eta\, g^t,\quad \theta^{t+1} = \theta^t + m^{t+1}")
+    c2.latex(optimizers.get("momentum").formula)
     st.markdown(tr("Each movement is λ times the last movement minus η times the current gradient. Where the "
                    "gradient vanishes — at the bottom of a shallow dip, on a plateau, at a saddle — the last movement "
                    "keeps the parameters going."))
@@ -78,22 +71,21 @@ st.subheader(tr("One step, taken apart"))
 t = controls.int_slider(tr("step t"), 0, steps - 1, min(10, steps - 1), "m_t", url,
                         help=tr("Move through the momentum run: the arrows show how step t → t+1 is made."))
 theta = mom.path[0, t]
-if not np.isfinite(theta).all():
+if 0 <= mom.diverged_at[0] <= t:
     st.info(tr("The momentum run diverged before step {step}; pick an earlier step.", step=t))
 else:
-    vectors = (parts.carried[t], parts.gradient_step[t], parts.movement[t])
-    (x0, x1), (y0, y1) = record.domain
-    longest = max(float(np.linalg.norm(v)) for v in vectors)
-    scale = 0.25 * min(x1 - x0, y1 - y0) / longest if longest > 0 else 1.0
-    arrows = figures.step_triangle(theta, vectors[0], vectors[1], scale,
-                                   (figures.PATH_COLORS[1], figures.PATH_COLORS[0], figures.PATH_COLORS[2]),
-                                   ("λ·mᵗ", "−η·gᵗ", "mᵗ⁺¹"))
+    arrows, scale = figures.step_arrows(
+        theta, (parts.carried[t], parts.gradient_step[t], parts.movement[t]),
+        (figures.PATH_COLORS[1], figures.PATH_COLORS[0], figures.PATH_COLORS[2]), ("λ·mᵗ", "−η·gᵗ", "mᵗ⁺¹"),
+        record.span, share=0.25, widths=(2.5, 2.5, 4))
+    # Tip to tail: λmᵗ from θᵗ, −ηgᵗ from its tip, their sum closing the triangle (collinear parts hid each other).
+    arrows = figures.step_triangle(theta, parts.carried[t], parts.gradient_step[t], scale,
+                                   [a.color for a in arrows], [a.text for a in arrows], [a.width for a in arrows])
     c1, c2 = st.columns([6, 5])
     with c1:
         fig = figures.contour_figure(grid, sets, log_color=record.log_color, critical=critical, animate=False,
                                      uirevision=f"{surface}-anatomy", height=480)
-        fig.add_trace(figures.point_marker(theta, f"θ<sup>{t}</sup>"))
-        figures.add_arrows(fig, arrows)
+        figures.mark_point(fig, theta, arrows, f"θ<sup>{t}</sup>")
         controls.chart(fig, key="m_anatomy")
         st.caption(f"$\\theta^{{{t}}}$ = ({theta[0]:.3g}, {theta[1]:.3g}). "
                    + tr("Arrows drawn {scale:.3g}× their true length, tip to tail. Blue: the last movement, scaled "

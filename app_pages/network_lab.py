@@ -1,5 +1,4 @@
 """Network lab: the lecture's ideas on real networks — landscapes, Hessian spectra, saddles, batch size."""
-import numpy as np
 import streamlit as st
 
 import compute
@@ -15,18 +14,23 @@ ACTIVATIONS = list(networks.models.ACTIVATIONS)
 SLICE_KINDS = list(compute.SLICES)
 PATH_POINTS = 150  # checkpoints of the training path kept for the PCA slice
 INTERACTIVE_SPECTRUM = 2_500  # parameters up to which the full spectrum is computed without asking
-BN_SWITCH = (mark("off"), mark("on"))  # the batch-norm switch, translated where shown
-LECTURE = {"nl_data": "digits", "nl_depth": 2, "nl_width": 64, "nl_act": "relu", "nl_bn": "off", "o9": "momentum",
+NETWORK_LINE = {  # the sentence that names the network, per normalization
+    "none": mark("Network {sizes}, {activation}: **{count:,} parameters**; {optimizer}, batch {batch}, {epochs} epochs."),
+    "batch": mark("Network {sizes} with batch normalization, {activation}: **{count:,} parameters**; {optimizer}, "
+                  "batch {batch}, {epochs} epochs."),
+    "layer": mark("Network {sizes} with layer normalization, {activation}: **{count:,} parameters**; {optimizer}, "
+                  "batch {batch}, {epochs} epochs."),
+}
+NORMALIZATION_LABELS = {"none": mark("none"), "batch": mark("batch norm"), "layer": mark("layer norm")}
+LECTURE = {"nl_data": "digits", "nl_depth": 2, "nl_width": 64, "nl_act": "relu", "nl_norm": "none", "o9": "momentum",
            "o9_momentum_lr": 0.01, "o9_momentum_momentum": 0.9, "o9_schedule": "constant", "nl_batch": 64,
            "nl_epochs": 20, "nl_seed": 0, "nl_slice": "pca", "nl_span": 1.0}
 
 
-notes, url, _, _ = controls.page_start(
-    PAGE, tr("Network lab"),
-    tr("Do the toy surfaces tell the truth about real networks? Train a small network on real data, then look at "
-       "its loss landscape and its Hessian — computed here in seconds, on the CPU."),
-    preset=LECTURE, preset_key="nl_preset",
-    preset_label=tr("Lecture example: an MLP 64-64-64-10 on the digits"))
+notes, url, _, _ = controls.page_start(PAGE, tr("Network lab"), tr(
+    "Do the toy surfaces tell the truth about real networks? Train a small network on real data, then look at "
+    "its loss landscape and its Hessian — computed here in seconds, on the CPU."),
+    LECTURE, "nl_preset", tr("Lecture example: an MLP 64-64-64-10 on the digits"))
 
 with st.sidebar:
     dataset = controls.choice_select(tr("Dataset"), list(networks.CLASSIFICATION), "digits", "nl_data", url,
@@ -36,7 +40,8 @@ with st.sidebar:
     width = controls.int_input(tr("width"), 2, 256, 64, "nl_width", url, where=c2)
     c1, c2 = st.columns(2)
     activation = controls.choice_select(tr("activation"), ACTIVATIONS, "relu", "nl_act", url, where=c1)
-    bn = controls.choice_select(tr("batch norm"), list(BN_SWITCH), "off", "nl_bn", url, where=c2, format_func=tr)
+    norm = controls.choice_select(tr("normalization"), list(networks.NORMALIZATIONS), "none", "nl_norm", url, where=c2,
+                                  format_func=lambda n: tr(NORMALIZATION_LABELS[n]))
     with st.expander(tr("Optimizer and schedule"), expanded=False):
         opt = controls.optimizer_panel(9, "momentum", url)
     c1, c2, c3 = st.columns(3)
@@ -45,21 +50,15 @@ with st.sidebar:
     seed = controls.int_input(tr("seed"), 0, 10_000, 0, "nl_seed", url, where=c3)
 
 split = networks.load_split(dataset)
-model = networks.MLP((width,) * depth, activation, bn == "on")
-updates_per_epoch = max(1, len(split.y_train) // min(batch, len(split.y_train)))
-record_steps = -(-epochs * updates_per_epoch // PATH_POINTS)  # about PATH_POINTS checkpoints for the PCA path
-config = networks.TrainConfig(dataset, model, opt["name"], tuple(sorted(opt["hyperparams"].items())), opt["schedule"],
-                              tuple(sorted(opt["schedule_params"].items())), batch, epochs, seed,
-                              max(1, epochs // 50), record_steps if record_steps < updates_per_epoch else 0)
+model = networks.MLP((width,) * depth, activation, norm == "batch", norm == "layer")
+config = networks.lab_config(dataset, model, opt["name"], opt["hyperparams"], opt["schedule"], opt["schedule_params"],
+                             batch, epochs, seed, PATH_POINTS)
 n_params = model.parameter_count(split.features, split.classes)
 sizes = "-".join(str(s) for s in model.sizes(split.features, split.classes))
 st.markdown(join(tr("**{dataset}**, standardized, {train:,} training and {test:,} test examples.",
                     dataset=tr(networks.CLASSIFICATION[dataset][0]), train=len(split.y_train), test=len(split.y_test)),
-                 tr("Network {sizes} with batch normalization, {activation}: **{count:,} parameters**; {optimizer}, "
-                       "batch {batch}, {epochs} epochs." if model.batch_norm else
-                       "Network {sizes}, {activation}: **{count:,} parameters**; {optimizer}, batch {batch}, {epochs} "
-                       "epochs.", sizes=sizes, activation=activation, count=n_params,
-                       optimizer=tr(optimizers.get(opt["name"]).label), batch=batch, epochs=epochs)))
+                 tr(NETWORK_LINE[model.normalization], sizes=sizes, activation=activation, count=n_params,
+                    optimizer=tr(optimizers.get(opt["name"]).label), batch=batch, epochs=epochs)))
 
 # ---------------------------------------------------------------- training
 training = tr("Training …")
@@ -93,7 +92,7 @@ with left:
         [figures.Series(TRAIN, line_train, 1, "solid", alpha), figures.Series(TEST, line_test, 0, "dash", alpha)],
         title=tr("From the initial to the trained weights"), y_title=tr("loss"),
         x_title=tr("α (0: initial, 1: trained)"), height=330,
-        log_y=figures.wide_range(np.concatenate([line_train, line_test]), 50)), key="nl_interp")
+        log_y=figures.wide_range([line_train, line_test], 50)), key="nl_interp")
     st.caption(tr("θ(α) = θ₀ + α(θ_trained − θ₀): a 1-D slice (Goodfellow et al. 2015). A smooth, monotone descent "
                   "is typical: the hard part of training is rarely visible on this line."))
 with right:
@@ -108,8 +107,7 @@ with right:
     note = tr(note[0], **note[1])
     paths = []
     if path is not None:
-        paths = [figures.PathSet(tr("training path (checkpoints)"), path[None].astype(np.float32),
-                                 result.path_loss[None].astype(np.float32))]
+        paths = [figures.PathSet(tr("training path (checkpoints)"), path[None], result.path_loss[None])]
     if view == "3-D":
         controls.chart(figures.surface3d_figure(grid, paths, log_color=True, uirevision=f"nl-3d-{kind}", height=520),
                        key="nl_slice_3d")
@@ -158,20 +156,6 @@ with c2:
                       trace=spectrum.sum()))
 
 # ---------------------------------------------------------------- experiments
-def experiment(button_key: str, state_key: str, working: str, run):
-    """One click starts ``run(progress)`` behind a progress bar; the result stays shown on later reruns.
-
-    Returns (result, whether it came from the cache), or None before the click.
-    """
-    if not (st.button(tr("Run the experiment"), key=button_key) or st.session_state.get(state_key)):
-        return None
-    st.session_state[state_key] = True
-    bar = st.progress(0.0, text=working)
-    out = run(lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
-    bar.empty()
-    return out
-
-
 st.header(tr("Lecture experiments"))
 tab1, tab2, tab3 = st.tabs([tr("Saddles vs minima (1.4)"), tr("Small vs large batch (1.5)"),
                             tr("Batch normalization (2.5)")])
@@ -181,27 +165,50 @@ with tab1:
                    "Hessian spectrum. Where the loss is high the critical points are saddles (minimum ratio well "
                    "below 1); only low-loss ones come close to minima.", features=split.features,
                    classes=split.classes, dataset=dataset))
-    done = experiment("nl_run_saddles", f"nl_saddles_{dataset}", tr("Training and refining 24 networks …"),
+    done = controls.experiment("nl_run_saddles", f"nl_saddles_{dataset}", tr("Training and refining 24 networks …"),
                       lambda progress: compute.saddle_study(dataset, progress))
     if done:
         study, was_cached = done
-        controls.chart(figures.scatter_figure(
-            study.minimum_ratio, study.train_loss, title=tr("Training loss against minimum ratio at critical points"),
-            x_title=tr("minimum ratio (share of positive eigenvalues)"), y_title=tr("training loss"),
+        controls.chart(figures.minimum_ratio_figure(
+            study.minimum_ratio, study.train_loss,
             text=[tr("loss {loss:.3g}, ratio {ratio:.2f}, {count} negative, ‖∇L‖ {norm:.1g}", loss=l, ratio=r,
                      count=k, norm=g)
-                  for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)],
-            # The point of the figure is where no point is: the axis runs to 1, a true local minimum.
-            x_range=(min(0.5, float(np.nanmin(study.minimum_ratio)) - 0.02), 1.02),
-            x_marks=[(1.0, tr("1: local minimum"))]), key="nl_saddles")
+                  for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
+            key="nl_saddles")
         st.caption(join(tr("{count} parameters per network; ‖∇L‖ at the refined points ≤ {norm:.1g}.",
                            count=study.parameters, norm=study.gradient_norm.max()),
+                        tr("From the cache.") if was_cached else ""))
+    st.markdown(tr("**A bowl that is a saddle.** One of these critical points, seen the way landscape pictures "
+                   "usually show a network: a slice along two random filter-normalized directions. It looks like the "
+                   "bottom of a bowl — yet the full Hessian has negative eigenvalues, and a slice along the most "
+                   "negative eigenvector shows the way down."))
+    done = controls.experiment("nl_run_bowl", f"nl_bowl_{dataset}", tr("Refining 8 networks to critical points …"),
+                      lambda progress: compute.hidden_bowl(dataset, progress))
+    if done:
+        bowl, was_cached = done
+        c1, c2 = st.columns(2)
+        for col, z, title, axes, key in (
+                (c1, bowl.random_slice, tr("Random directions d₁, d₂: a bowl"), ("d₁", "d₂"), "nl_bowl_random"),
+                (c2, bowl.escape_slice, tr("Most negative eigenvector u and d₁: the way down"), ("u", "d₁"),
+                 "nl_bowl_escape")):
+            with col:
+                controls.chart(figures.value_map_figure(bowl.coords, bowl.coords, z, title=title, value_label="L",
+                                                        log=False, axis_titles=axes, height=340), key=key)
+        st.caption(join(tr("Network seed {seed}, loss {loss:.3g}, ‖∇L‖ {norm:.1g}. The random slice's 2 × 2 Hessian "
+                           "has eigenvalues {low:.3g} and {high:.3g} (both positive: a bowl); the full Hessian has "
+                           "{count} negative eigenvalues of {total} (the lowest {lowest:.3g}), minimum ratio "
+                           "{ratio:.2f}. Lowest loss on the random slice {random_low:.4g}, on the eigenvector slice "
+                           "{escape_low:.4g} (centre {center:.4g}).", seed=bowl.seed, loss=bowl.loss,
+                           norm=bowl.gradient_norm, low=bowl.slice_curvatures[0], high=bowl.slice_curvatures[1],
+                           count=bowl.negative, total=len(bowl.eigenvalues), lowest=bowl.eigenvalues[0],
+                           ratio=bowl.minimum_ratio, random_low=float(bowl.random_slice.min()),
+                           escape_low=float(bowl.escape_slice.min()), center=bowl.center_loss),
                         tr("From the cache.") if was_cached else ""))
 with tab2:
     st.markdown(tr("The network above trained with batch 16 and with a large batch, from the same start and for the "
                    "same number of updates (Keskar et al. 2017): accuracies, the sharpness (top Hessian eigenvalue) "
                    "of each solution, and the loss on the line through both."))
-    done = experiment("nl_run_batch", f"nl_batch_{hash(config)}", tr("Training with a small and a large batch …"),
+    done = controls.experiment("nl_run_batch", f"nl_batch_{hash(config)}", tr("Training with a small and a large batch …"),
                       lambda progress: compute.batch_size_study(config, progress))
     if done:
         study, was_cached = done

@@ -1,5 +1,4 @@
 """Playground: race up to six optimizers on an error surface."""
-import numpy as np
 import streamlit as st
 
 import compute
@@ -23,13 +22,10 @@ def start_key(surface: str, j: int, axis: str) -> str:
 LECTURE = {"surface": "lecture_saddle", "x1_lecture_saddle": 0.08, "y1_lecture_saddle": -0.05, "steps": 300,
            "starts": 1, "n_opt": 3, "o1": "gd", "o2": "momentum", "o3": "adam"}
 
-notes, url, surface, record = controls.page_start(
-    "playground", tr("Playground"),
-    tr("Pick a surface, start up to six optimizers from the same point(s) and watch them race. "
-       "Press Play under a map; click the map to move start 1 there."),
-    preset=LECTURE, preset_key="pg_preset",
-    preset_label=tr("Lecture example: three optimizers at the saddle of L = (1 − w₁w₂)²"),
-    surface="himmelblau")
+notes, url, surface, record = controls.page_start("playground", tr("Playground"), tr(
+    "Pick a surface, start up to six optimizers from the same point(s) and watch them race. "
+    "Press Play under a map; click the map to move start 1 there."),
+    LECTURE, "pg_preset", tr("Lecture example: three optimizers at the saddle of L = (1 − w₁w₂)²"), surface="himmelblau")
 
 with st.sidebar:
     steps = controls.int_input(tr("Steps"), 1, MAX_STEPS, 300, "steps", url,
@@ -48,6 +44,10 @@ with st.sidebar:
             configs.append(controls.optimizer_panel(slot, RACE[slot - 1], url))
     tol = controls.number_widget(
         optimizers.HyperParam("tol", "‘converged’ when ‖∇L‖ <", 1e-3, 1e-8, 1.0, log=True), "tol", url)
+starts = controls.defined_starts(surface, starts)
+if not starts:
+    url.show(notes)
+    st.stop()
 
 
 with controls.prose():
@@ -63,11 +63,7 @@ labels = [f"{i}. {tr(optimizers.get(c['name']).label)}" for i, c in enumerate(co
 path_sets = [figures.PathSet(label, r.path, r.loss) for label, r in zip(labels, runs)]
 frames = figures.frames_for(len(starts) * len(runs))
 
-diverged = [(label, int(k)) for label, r in zip(labels, runs) for k in r.diverged_at if k >= 0]
-if diverged:
-    st.warning(tr("Diverged (the path stops at the first non-finite or runaway step; the others keep running): "
-                  "{runs}. Try a smaller learning rate.",
-                  runs="; ".join(tr("**{label}** at step {step}", label=label, step=k) for label, k in diverged)))
+controls.divergence_summary(labels, [r.diverged_at for r in runs])
 
 contour = figures.contour_figure(grid, path_sets, log_color=record.log_color, critical=critical, max_frames=frames,
                                  click_grid=40, uirevision=surface)
@@ -87,11 +83,9 @@ st.caption(tr("Critical points (found numerically, classified by the Hessian's e
 
 series = [figures.Series(label, r.loss, i) for i, (label, r) in enumerate(zip(labels, runs))]
 c1, c2, c3 = st.columns(3)
-all_loss = np.concatenate([r.loss.ravel() for r in runs])
-all_lr = np.concatenate([r.lr[0] for r in runs])
 with c1:
     controls.chart(figures.step_curves_figure(series, title=tr("Loss L(θᵗ)"), y_title="L", height=340,
-                                              log_y=figures.wide_range(all_loss, 100)), key="loss")
+                                              log_y=figures.wide_range([r.loss for r in runs], 100)), key="loss")
 with c2:
     controls.chart(figures.step_curves_figure(
         [s._replace(y=r.grad_norm) for s, r in zip(series, runs)], title=tr("Gradient norm ‖∇L(θᵗ)‖"),
@@ -99,7 +93,7 @@ with c2:
 with c3:
     controls.chart(figures.step_curves_figure(
         [s._replace(y=r.lr[:1]) for s, r in zip(series, runs)], title=tr("Learning rate ηᵗ (schedule)"),
-        y_title="η", log_y=figures.wide_range(all_lr), legend=False), key="lr")
+        y_title="η", log_y=figures.wide_range([r.lr[0] for r in runs]), legend=False), key="lr")
 
 st.subheader(tr("Results"))
 rows = []

@@ -1,5 +1,4 @@
 """Schedules and the problem of Adagrad; the lecture's summary as an optimizer builder (LECTURES 2.3)."""
-import numpy as np
 import streamlit as st
 
 import compute
@@ -25,12 +24,10 @@ LECTURE = {"s_form": "adagrad", "s_lr": 0.5, "s_steps": 2000, "s_decay": "invers
            "s_b_schedule": "constant", "s_compare": ["adagrad", "rmsprop"]}
 
 
-notes, url, _, _ = controls.page_start(
-    PAGE, tr("Schedules and warm-up"),
-    tr("Adagrad's σ remembers every gradient — and forgets the size of old ones just when it matters. "
-       "Make η depend on time and the problem goes away; then put every piece of an optimizer together yourself."),
-    preset=LECTURE, preset_key="s_preset",
-    preset_label=tr("Lecture example: Adagrad's bursts, the Transformer warm-up, Adam from its pieces"),
+notes, url, _, _ = controls.page_start(PAGE, tr("Schedules and warm-up"), tr(
+    "Adagrad's σ remembers every gradient — and forgets the size of old ones just when it matters. "
+    "Make η depend on time and the problem goes away; then put every piece of an optimizer together yourself."),
+    LECTURE, "s_preset", tr("Lecture example: Adagrad's bursts, the Transformer warm-up, Adam from its pieces"),
     sidebar_note=tr("Each section has its own controls, next to its figures."))
 valley = surfaces.get(VALLEY)
 
@@ -109,7 +106,7 @@ with left:
     controls.chart(figures.step_curves_figure([figures.Series(tr(spec.label), curve, 1)], title="ηᵗ", y_title="η",
                                               height=320, legend=False), key="s_curve")
 with right:
-    peak = int(np.argmax(curve))
+    peak = optimizers.peak_step(curve)
     st.metric(tr("largest η"), f"{curve[peak]:.3g}", help=tr("and the step where it is reached"))
     st.caption(tr("at step {step:,}; at the last step η = {last:.3g}.", step=peak, last=curve[-1]))
 
@@ -147,12 +144,12 @@ compare = controls.multi_select(tr("race against"), COMPARABLE, ["adagrad", "rms
 if twin and twin not in compare:
     compare = [twin, *compare]
 start = (sx, sy)
+controls.stop_unless_defined(surface, start, notes, url)
 built = compute.trajectory(surface, "composed", start, b_steps, b_schedule, b_sched_params, **hp)
-others = {n: compute.trajectory(surface, n, start, b_steps, "constant" if n == "adagrad_sum" and twin == n else b_schedule,
-                             {} if n == "adagrad_sum" and twin == n else b_sched_params,
-                             **optimizers.matching_hyperparams(n, hp)) for n in compare}
+others = {n: compute.trajectory(surface, n, start, b_steps, *optimizers.race_schedule(n, twin, b_schedule, b_sched_params),
+                               **optimizers.matching_hyperparams(n, hp)) for n in compare}
 if twin:
-    d = float(np.nanmax(np.abs(built.path - others[twin].path))) if np.isfinite(built.path).any() else float("nan")
+    d = optimizers.largest_gap(built.path, others[twin].path)
     st.success(tr("This combination is **{name}**. Its path and {optimizer}'s (with β1 as λ / β1 and β2 as α / β2) "
                   "differ by at most {distance:.2g} over {steps:,} steps.", name=tr(sentence),
                   optimizer=tr(optimizers.get(twin).label), distance=d, steps=b_steps))
@@ -172,13 +169,12 @@ with left:
 with right:
     losses = [figures.Series(label, r.loss, i, "dash" if i else "solid") for i, (label, r) in enumerate(race.items())]
     controls.chart(figures.step_curves_figure(losses, title=tr("Loss L(θᵗ)"), y_title="L", height=330,
-                                              log_y=figures.wide_range(np.concatenate([r.loss.ravel() for r in
-                                                                                       race.values()]), 100)),
+                                              log_y=figures.wide_range([r.loss for r in race.values()], 100)),
                    key="s_builder_loss")
     st.markdown(tr("Your optimizer, piece by piece:"))
     st.latex(optimizers.rules.M_TERMS_LATEX[int(hp["m_term"])])
     st.latex(optimizers.rules.SIGMA_TERMS_LATEX[int(hp["sigma_term"])])
-    if (hp["m_term"] == 2 or hp["sigma_term"] == 3) and hp["bias_correction"] == 1:
+    if optimizers.bias_correction_applies(hp["m_term"], hp["sigma_term"]) and hp["bias_correction"] == 1:
         st.latex(r"\hat m^t = \frac{m^t}{1 - \beta_1^{t+1}},\quad (\hat\sigma^t)^2 = \frac{(\sigma^t)^2}{1 - \beta_2^{t+1}}")
         st.caption(tr("Bias correction, for the averages started at 0."))
 

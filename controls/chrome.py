@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import streamlit as st
 
+import compute
 import figures
 import i18n
 import surfaces
@@ -109,7 +111,7 @@ class PageStart(NamedTuple):
     record: surfaces.Surface | None
 
 
-def page_start(page: str, title: str, caption: str, *, preset: dict, preset_label: str, preset_key: str,
+def page_start(page: str, title: str, caption: str, preset: dict, preset_key: str, preset_label: str, *,
                surface: str | None = None, sidebar_note: str | None = None) -> PageStart:
     """Every page's prologue: header, then in the sidebar the lecture-example button and the surface picker.
 
@@ -127,6 +129,27 @@ def page_start(page: str, title: str, caption: str, *, preset: dict, preset_labe
     return PageStart(notes, url, name, surfaces.get(name) if name else None)
 
 
+def defined_starts(surface: str, starts, where=st) -> list:
+    """The starts where the surface's f is finite; a warning names each one where it is not (nothing runs from there)."""
+    kept = []
+    for start in starts:
+        value = compute.loss_at(surface, tuple(float(v) for v in start))
+        if np.isfinite(value):
+            kept.append(start)
+        else:
+            where.warning(tr("f is not defined at the start ({x:.4g}, {y:.4g}) (it gives {value}): nothing is run from "
+                             "there. Pick a start where f is finite.", x=start[0], y=start[1], value=value))
+    return kept
+
+
+def stop_unless_defined(surface: str, start, notes, url: UrlCheck) -> None:
+    """End the page here, with a warning, when f is not finite at ``start`` (its runs would be NaN from step 0)."""
+    if defined_starts(surface, [start]):
+        return
+    url.show(notes)
+    st.stop()
+
+
 def divergence_warnings(runs: dict, where=st) -> None:
     """One warning per diverged run of ``runs`` (label -> ``optimizers.Trajectories``): where its curves stop."""
     for label, r in runs.items():
@@ -135,6 +158,29 @@ def divergence_warnings(runs: dict, where=st) -> None:
                 where.warning(tr("**{label}** diverged at step {step}: its curves stop there. Try a smaller η.", label=label,
                                  step=int(k)))
                 break
+
+
+def divergence_summary(labels, diverged_at, where=st) -> None:
+    """One warning listing every run that diverged, with its first bad step (``diverged_at``: one array per label)."""
+    diverged = [(label, int(k)) for label, steps in zip(labels, diverged_at) for k in np.ravel(steps) if k >= 0]
+    if diverged:
+        where.warning(tr("Diverged (the path stops at the first non-finite or runaway step; the others keep running): "
+                         "{runs}. Try a smaller learning rate.",
+                         runs="; ".join(tr("**{label}** at step {step}", label=label, step=k) for label, k in diverged)))
+
+
+def experiment(button_key: str, state_key: str, working: str, run):
+    """One click starts ``run(progress)`` behind a progress bar; the result stays shown on later reruns.
+
+    Returns (result, whether it came from the cache), or None before the click.
+    """
+    if not (st.button(tr("Run the experiment"), key=button_key) or st.session_state.get(state_key)):
+        return None
+    st.session_state[state_key] = True
+    bar = st.progress(0.0, text=working)
+    out = run(lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
+    bar.empty()
+    return out
 
 
 def export_panel(prefix: str, figure, title: str, labels=None, runs=None, grid=None, where=st) -> None:

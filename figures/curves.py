@@ -22,7 +22,12 @@ class Series(NamedTuple):
 
 
 def wide_range(values, ratio: float = 20.0) -> bool:
-    """True when the positive finite values span more than ``ratio``: worth a log axis."""
+    """True when the positive finite values span more than ``ratio``: worth a log axis.
+
+    ``values``: an array, or a list of arrays of any shapes (several runs' curves drawn on one axis).
+    """
+    if isinstance(values, (list, tuple)):
+        values = np.concatenate([np.ravel(np.asarray(a, np.float64)) for a in values]) if values else np.zeros(0)
     v = np.asarray(values, np.float64)
     v = v[np.isfinite(v)]
     return bool(v.size) and v.min() > 0 and v.max() / v.min() > ratio
@@ -155,3 +160,17 @@ def scatter_figure(x, y, *, title: str, x_title: str, y_title: str, text=None, h
         fig.add_annotation(x=value, y=1, xref="x", yref="paper", text=label, showarrow=False, xanchor="right",
                            yanchor="top", font=dict(size=12, color=PATH_COLORS[0]), bgcolor="rgba(255,255,255,0.7)")
     return fig
+
+
+def minimum_ratio_figure(ratio, loss, *, text=None, height: int = 360) -> go.Figure:
+    """The lecture's figure (1.4): training loss against the minimum ratio at critical points.
+
+    The x axis always runs to 1 with the line at 1 marked: the point of the
+    figure is that (almost) no point reaches it — true local minima are rare.
+    """
+    ratio = np.asarray(ratio, np.float64)
+    low = float(np.nanmin(ratio)) if np.isfinite(ratio).any() else 0.5
+    return scatter_figure(ratio, loss, title=tr("Training loss against minimum ratio at critical points"),
+                          x_title=tr("minimum ratio (share of positive eigenvalues)"), y_title=tr("training loss"),
+                          text=text, height=height, x_range=(min(0.5, low - 0.02), 1.02),
+                          x_marks=[(1.0, tr("1: local minimum"))])

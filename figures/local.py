@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from i18n import mark, tr
 
 from figures.landscape import SCENE_TICKS, critical_traces
-from figures.style import SURFACE_COLORSCALE, axis_text
+from figures.style import PATH_COLORS, SURFACE_COLORSCALE, axis_text
 
 # Signature map: how many Hessian eigenvalues are positive (0, 1, 2).
 SIGNATURE_COLORS = ("#D6604D", "#F7F7F7", "#4393C3")
@@ -71,6 +71,38 @@ def point_marker(point, label: str | None = None) -> go.Scatter:
     return go.Scatter(x=[float(point[0])], y=[float(point[1])], mode="markers", name=label,
                       marker=dict(size=13, color="#E69F00", symbol="star", line=dict(color="black", width=1)),
                       hovertemplate=f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>")
+
+
+def eigen_arrows(point, eigenvalues, eigenvectors, span: float, share: float = 0.12) -> list[Arrow]:
+    """H's eigenvectors u_i drawn from ``point`` with length ∝ |λ_i|, the longer one ``share`` · ``span`` long.
+
+    Red for a negative eigenvalue (the loss falls along it), blue for a positive one (the palette's first two); labelled λ_i.
+    """
+    values = np.asarray(eigenvalues, np.float64)
+    scale = share * span / max(float(np.max(np.abs(values))), 1e-9)
+    p = np.asarray(point, np.float64)
+    return [Arrow(tuple(p), tuple(p + np.asarray(eigenvectors)[:, i] * abs(values[i]) * scale),
+                  PATH_COLORS[0] if values[i] < 0 else PATH_COLORS[1], f"λ{i + 1} = {values[i]:.3g}") for i in range(len(values))]
+
+
+def step_arrows(tail, vectors, colors, labels, span: float, share: float = 0.15, widths=None) -> tuple[list[Arrow], float]:
+    """Vectors drawn from ``tail``, all scaled by one factor so that the longest is ``share`` · ``span`` long.
+
+    Returns (arrows, the factor), so a caption can say how much they were enlarged.
+    """
+    vectors = [np.asarray(v, np.float64) for v in vectors]
+    longest = max(float(np.linalg.norm(v)) for v in vectors)
+    scale = share * span / longest if longest > 0 else 1.0
+    t = np.asarray(tail, np.float64)
+    widths = widths or [2.5] * len(vectors)
+    return [Arrow(tuple(t), tuple(t + scale * v), c, label, w)
+            for v, c, label, w in zip(vectors, colors, labels, widths)], scale
+
+
+def mark_point(fig: go.Figure, point, arrows: Sequence[Arrow] = (), label: str | None = None) -> go.Figure:
+    """A map with ``point`` starred and ``arrows`` drawn from it (the picked point and its eigenvectors, a step)."""
+    fig.add_trace(point_marker(point, label))
+    return add_arrows(fig, arrows)
 
 
 def signature_figure(xs, ys, positive_count, critical=(), point=None, height: int = 420) -> go.Figure:

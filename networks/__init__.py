@@ -34,6 +34,7 @@ from networks.scaling import (
     gd_path,
     loss_window,
     profiled_quadratic,
+    scaling_problems,
     standardize,
     steps_at_best_lr,
     steps_to_converge,
@@ -54,8 +55,9 @@ from networks.hessian import (
     minimum_ratio,
 )
 from networks.landscape import filter_normalized_direction, loss_surface, mlp_loss_surface, pca_directions
-from networks.training import TrainConfig, TrainResult, gradient_descent_step, sgd_step, train_network
-from networks.experiments import BatchSizeStudy, SaddleStudy, batch_size_study, saddle_study
+from networks.slices import SLICE_KINDS, SliceDirections, slice_directions
+from networks.training import TrainConfig, TrainResult, gradient_descent_step, lab_config, sgd_step, train_network
+from networks.experiments import BatchSizeStudy, HiddenBowl, SaddleStudy, batch_size_study, hidden_bowl, saddle_study
 from networks import landscape
 
 __all__ = [
@@ -66,6 +68,6 @@ __all__ = [
     "CLASSIFICATION", "Split", "load_split", "MLP", "dataset_loss", "mlp_logits", "dense_hessian", "hessian_density",
     "hessian_extreme_eigenvectors", "hessian_spectrum", "hessian_top_eigenvalues", "hessian_trace", "hvp",
     "minimum_ratio", "eigenvalue_signs", "NORMALIZATIONS", "mlp_forward", "gradient_descent_step", "filter_normalized_direction", "loss_surface", "mlp_loss_surface", "pca_directions",
-    "TrainConfig", "TrainResult", "train_network", "BatchSizeStudy", "SaddleStudy", "batch_size_study",
-    "saddle_study",
+    "SLICE_KINDS", "SliceDirections", "slice_directions", "TrainConfig", "TrainResult", "lab_config", "train_network", "BatchSizeStudy", "SaddleStudy", "batch_size_study",
+    "saddle_study", "HiddenBowl", "hidden_bowl",
 ]

@@ -146,14 +146,18 @@ def pca_directions(path: np.ndarray, params):
     """The top two principal directions of a training path (rows: flat checkpoints; the last is ``params``).
 
     Returns (d1, d2) as pytrees like ``params`` (unit vectors), the path's
-    coordinates (T, 2) in them, and the share of the path's variance each explains.
+    coordinates (T, 2) in them, and the share of the path's variance each explains
+    (always two numbers). A path of one checkpoint (a run that diverged in its
+    first epoch keeps only its start) has no second direction: it is a zero
+    vector there, and explains 0.
     """
     _, unravel = ravel_pytree(params)
     centered = np.asarray(path, np.float64) - np.asarray(path[-1], np.float64)
     _, s, vt = np.linalg.svd(centered, full_matrices=False)
     dirs = vt[:2] if len(vt) >= 2 else np.vstack([vt, np.zeros_like(vt)])
     coords = centered @ dirs.T
-    explained = (s[:2] ** 2) / max(float(np.sum(s**2)), 1e-30)
+    explained = np.zeros(2)
+    explained[: min(2, len(s))] = (s[:2] ** 2) / max(float(np.sum(s**2)), 1e-30)
     return (unravel(jnp.asarray(dirs[0], jnp.float32)), unravel(jnp.asarray(dirs[1], jnp.float32))), coords, explained
 
 

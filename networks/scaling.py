@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from networks.datasets import Dataset
+from networks.regression import LossGrid
 from optimizers.runner import first_bad_step, mask_after
 
 
@@ -124,3 +125,19 @@ def loss_window(q: Quadratic, start, pad: float = 1.3) -> tuple[tuple[float, flo
     (cx, cy) = q.w_star
     return (cx - h, cx + h), (cy - h, cy + h)
 
+
+
+def scaling_problems(scale1: float, scale2: float, correlation: float, start=(0.0, 0.0), resolution: int = 121
+                     ) -> list[tuple[Quadratic, LossGrid]]:
+    """The lecture's feature-scaling comparison (LECTURES 2.5): the profiled quadratic and its loss grid over
+    (w₁, w₂), for the raw and for the standardized features (in that order), each on a window holding ``start``.
+    """
+    data = two_feature_data(scale1, scale2, correlation=correlation)
+    out = []
+    for x in (data.x, standardize(data.x)):
+        q = profiled_quadratic(x, data.y)
+        (x0, x1), (y0, y1) = loss_window(q, start)
+        xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
+        W1, W2 = np.meshgrid(xs, ys)
+        out.append((q, LossGrid(xs, ys, q.loss(np.stack([W1, W2], axis=-1)))))
+    return out

@@ -176,3 +176,16 @@ def train_network(config: TrainConfig, progress: Callable[[float], None] | None 
 @partial(jax.jit, static_argnames=("unravel", "activation"))
 def _path_losses(path, unravel, x, labels, activation):
     return jax.lax.map(lambda row: mlp_loss(unravel(row), x, labels, activation), path, batch_size=8)
+
+
+def lab_config(dataset: str, model: MLP, optimizer: str, hyperparams: dict, schedule: str, schedule_params: dict,
+               batch_size: int, epochs: int, seed: int, path_points: int = 150, curve_points: int = 50) -> TrainConfig:
+    """The Network lab's training run: about ``curve_points`` train/test measurements and ``path_points`` kept
+    parameter checkpoints (the PCA slice's path) over the whole run, whatever its length.
+    """
+    n_train = len(load_split(dataset).y_train)
+    updates_per_epoch = max(1, n_train // min(batch_size, n_train))
+    record_steps = -(-epochs * updates_per_epoch // path_points)  # ceil: at most path_points checkpoints
+    return TrainConfig(dataset, model, optimizer, tuple(sorted(hyperparams.items())), schedule,
+                       tuple(sorted(schedule_params.items())), batch_size, epochs, seed,
+                       max(1, epochs // curve_points), record_steps if record_steps < updates_per_epoch else 0)

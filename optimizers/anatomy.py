@@ -101,3 +101,21 @@ def run_on_line(surface, optimizer: str, origin, direction, steps: int, **hyperp
     first = first_bad_step(np.where(np.isfinite(loss), s, np.nan)[None])  # a non-finite loss counts as bad too
     s, loss = mask_after(first, s[None], loss[None])
     return LineRun(s[0], loss[0], int(first[0]))
+
+
+def line_race(surface, start, end, steps: int, lr: float, momentum: float):
+    """Gradient descent and lecture-form momentum rolling on the line from ``start`` towards ``end`` (LECTURES 1.6).
+
+    The line is L(start + s·u), u the unit vector towards ``end`` (along x when ``end`` is within 10⁻³ of the
+    domain's size: the run did not move); s spans −¼ … 1¼ of the way there, at least 0.2 of the domain.
+    Returns (u, s, L along the line, GD run, momentum run).
+    """
+    travel = np.asarray(end, np.float64) - np.asarray(start, np.float64)
+    size = surfaces.get(surface).span
+    direction = travel if np.linalg.norm(travel) > 1e-3 * size else np.array([1.0, 0.0])
+    reach = max(float(np.linalg.norm(travel)), 0.2 * size)
+    s = np.linspace(-0.25 * reach, 1.25 * reach, 400)
+    profile = line_profile(surface, start, direction, s)
+    gd = run_on_line(surface, "gd", start, direction, steps, lr=lr)
+    mo = run_on_line(surface, "momentum", start, direction, steps, lr=lr, momentum=momentum)
+    return unit(direction), s, profile, gd, mo

@@ -45,6 +45,15 @@ def negative_curvature_direction(surface, point) -> tuple[np.ndarray, float]:
     return u / np.linalg.norm(u), float(a.eigenvalues[0])
 
 
+def escape_window(span: float) -> tuple[float, float]:
+    """(offset of the start from the saddle, half-width of the map around it) on a domain whose shorter side is ``span``.
+
+    The start sits 0.15·span from the saddle, far enough that the lingering is visible, and the map shows 2.5× that.
+    """
+    offset = 0.15 * span
+    return offset, 2.5 * offset
+
+
 def start_near_saddle(saddle, offset: float, tilt: float) -> np.ndarray:
     """A start beside a saddle: ``offset`` along its rising eigenvector, ``tilt`` along its falling one.
 

@@ -165,6 +165,9 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec("inverse_sqrt", "1/√(t+1) decay", schedules.inverse_sqrt, (), r"\eta^t = \eta / \sqrt{t + 1}"),
     ScheduleSpec("cosine", "Cosine decay", schedules.cosine, (_DECAY_STEPS, _END),
                  r"\eta^t = \eta_{end} + (\eta - \eta_{end})\,\tfrac12\left(1 + \cos\tfrac{\pi \min(t, T)}{T}\right)"),
+    ScheduleSpec("constant_warmup", "Constant warm-up (ResNet)", schedules.constant_warmup,
+                 (_WARMUP, HyperParam("warmup_factor", "warm-up η / η", 0.1, 0.0, 1.0)),
+                 r"\eta^t = f\,\eta\ (t < W),\ \text{then } \eta"),
     ScheduleSpec("warmup_cosine", "Warm-up, then cosine", schedules.warmup_cosine, (_WARMUP, _DECAY_STEPS, _END),
                  r"\eta^t = \eta\,\tfrac{t+1}{W}\ (t < W),\ \text{then cosine decay to } \eta_{end}"),
     ScheduleSpec("noam", "Transformer (Noam) warm-up", schedules.noam,
@@ -223,6 +226,28 @@ def schedule_curve(name: str, steps: int, lr: float, **params) -> np.ndarray:
     return np.asarray(jnp.broadcast_to(values, (int(steps),)), np.float64)
 
 
+def peak_step(curve: np.ndarray) -> int:
+    """The step t where a schedule's η^t is largest (the first, if several): where warm-up ends."""
+    return int(np.argmax(curve))
+
+
+def bias_correction_applies(m_term: int, sigma_term: int) -> bool:
+    """Whether ``composed``'s bias correction changes anything: only averages started at 0 (m_term 2, sigma_term 3)."""
+    return int(m_term) == 2 or int(sigma_term) == 3
+
+
+def race_schedule(name: str, twin: str | None, schedule: str, schedule_params: dict) -> tuple[str, dict]:
+    """The schedule registry optimizer ``name`` runs with when raced against ``composed`` on ``schedule``.
+
+    Every rule takes the same schedule, except the twin the builder named as
+    library-form Adagrad: that name already stands for the lecture's form
+    with η/√(t+1), so it runs with a constant η (``composed_equivalent``).
+    """
+    if name == "adagrad_sum" and twin == name:
+        return "constant", {}
+    return schedule, schedule_params
+
+
 def composed_equivalent(m_term: int, sigma_term: int, bias_correction: int, schedule: str = "constant"
                         ) -> tuple[str | None, str]:
     """The classical optimizer that ``composed`` with these pieces equals: (registry name or None, sentence).
@@ -232,7 +257,7 @@ def composed_equivalent(m_term: int, sigma_term: int, bias_correction: int, sche
     worth saying is Adagrad: the lecture's form with η/√(t+1) is the library form.
     """
     m, s = int(m_term), int(sigma_term)
-    key = (m, s, int(bias_correction) if (m == 2 or s == 3) else None)
+    key = (m, s, int(bias_correction) if bias_correction_applies(m, s) else None)
     if (m, s) == (0, 1) and schedule == "inverse_sqrt":
         return "adagrad_sum", ("Adagrad, library form (root of the sum): the lecture's form with η/√(t+1) "
                                "(equal up to where ε enters)")

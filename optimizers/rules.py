@@ -101,9 +101,9 @@ def gd(lr=0.01) -> Optimizer:
 
 
 def momentum(lr=0.01, momentum=0.9) -> Optimizer:
-    r"""Gradient descent with momentum, the lecture's form (m^0 = 0).
+    r"""Gradient descent with momentum, the lecture's form.
 
-    .. math:: m^{t+1} = \lambda m^t - \eta g^t,\quad \theta^{t+1} = \theta^t + m^{t+1}
+    .. math:: m^0 = 0,\quad m^{t+1} = \lambda m^t - \eta\, g^t,\quad \theta^{t+1} = \theta^t + m^{t+1}
 
     Movement = λ·(last movement) − η·(current gradient). With a constant η this
     equals optax.sgd(η, momentum=λ) / PyTorch SGD(momentum=λ) exactly.

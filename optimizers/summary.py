@@ -95,3 +95,73 @@ def bursts(path: np.ndarray, factor: float = 100.0) -> Bursts:
 def burst_starts(path: np.ndarray, factor: float = 100.0) -> np.ndarray:
     """The steps where the bursts of :func:`bursts` begin."""
     return bursts(path, factor).starts
+
+
+def last_finite(values: np.ndarray):
+    """The last finite entry of a 1-D series (NaN if none); of a (steps, d) path, its last all-finite row (NaNs if none).
+
+    Where a run stopped: a diverged run's series are NaN from its divergence on.
+    """
+    a = np.asarray(values, np.float64)
+    ok = np.isfinite(a) if a.ndim == 1 else np.isfinite(a).all(axis=-1)
+    index = np.flatnonzero(ok)
+    if len(index) == 0:
+        return float("nan") if a.ndim == 1 else np.full(a.shape[-1], np.nan)
+    return float(a[index[-1]]) if a.ndim == 1 else a[index[-1]]
+
+
+def distance_to(path: np.ndarray, point) -> np.ndarray:
+    """‖θ^t − θ*‖ at every step of ``path`` (..., steps, 2) (NaN where the path is)."""
+    return np.linalg.norm(np.asarray(path, np.float64) - np.asarray(point, np.float64), axis=-1)
+
+
+def largest_gap(path_a: np.ndarray, path_b: np.ndarray) -> float:
+    """max_t ‖θ_a^t − θ_b^t‖_∞ over the steps both paths reach (NaN if none): how far two runs ever drift apart."""
+    gap = np.abs(np.asarray(path_a, np.float64) - np.asarray(path_b, np.float64))
+    return float(np.nanmax(gap)) if np.isfinite(gap).any() else float("nan")
+
+
+class Stall(NamedTuple):
+    """The end of a run: over its last ``steps`` steps the loss moved by ``loss_change``, ‖g‖ stayed in [low, high]."""
+
+    steps: int
+    loss_change: float
+    grad_low: float
+    grad_high: float
+
+    @property
+    def gradient_steady(self) -> bool:
+        """‖g‖ stayed within 1 % (one number describes it)."""
+        return self.grad_high <= 1.01 * self.grad_low
+
+
+def stall_report(loss: np.ndarray, grad_norm: np.ndarray, parts: int = 5, at_least: int = 5) -> Stall:
+    """How the loss and the gradient norm behaved over the last 1/``parts`` of a run's steps (≥ ``at_least``), up to
+    where it stopped being finite.
+
+    The lecture's point (2.1): training stuck is not a small gradient. When the
+    loss stops moving while ‖g‖ stays large, the run bounces between valley walls.
+    """
+    loss = np.asarray(loss, np.float64)
+    finite = int(np.isfinite(loss).sum())
+    tail = slice(max(0, finite - max(at_least, (len(loss) - 1) // parts)), finite)
+    g = np.asarray(grad_norm, np.float64)[tail]
+    return Stall(tail.stop - tail.start, float(np.ptp(loss[tail])), float(np.min(g)), float(np.max(g)))
+
+
+def effective_lr(run) -> np.ndarray:
+    """η^t / σ^t per parameter, (n, steps, 2), from an ``optimizers.Trajectories``: each parameter's own step size."""
+    return np.asarray(run.lr, np.float64)[..., None] / np.asarray(run.sigma, np.float64)
+
+
+def mean_of_finite(values: np.ndarray) -> float:
+    """The mean of the finite entries (NaN if none): a curve's average over the steps a run reached."""
+    v = np.asarray(values, np.float64)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if v.size else float("nan")
+
+
+def first_divergence(diverged_at: np.ndarray) -> int:
+    """The earliest step at which any of several runs diverged (``diverged_at`` −1 for a run that did not), or −1."""
+    bad = np.asarray(diverged_at)[np.asarray(diverged_at) >= 0]
+    return int(bad.min()) if bad.size else -1

@@ -14,8 +14,18 @@ FUNCTIONS (each with a fixed number of arguments). Anything else — an
 attribute, a string, a lambda, an unknown name, a character outside the
 grammar — is a ``FormulaError`` whose ``.position`` is the offending
 character's index. Limits keep a hostile text cheap: its length, its nesting
-depth, its size in nodes, and the size of numbers and of constant powers
-(9**9**9 is refused, not computed). The tree is turned into a JAX function by
+depth, its size in nodes, its *cost* (below), and the size of numbers and of
+constant powers (9**9**9 is refused, not computed).
+
+Cost: every new formula is new code that XLA compiles three times over (the
+map with its gradient and Hessian, Newton's critical points, the optimizer
+runner), and compile time grows faster than the formula: measured here
+(``bench/bench_formula_cost.py``), 200 chained divisions took 218 s and
+softplus nested 40 deep 228 s, where a 4-node formula took 4–5 s on the
+same loaded machine. So each operation is weighed by what it adds to the
+compiled derivatives (COST: + − × 1, ÷ 2, ** 3, a function 3, the composite
+softplus / sigmoid 4) and the sum is bounded by MAX_COST, nesting by
+MAX_DEPTH; the bench prints what the costliest accepted formulas take. The tree is turned into a JAX function by
 composing closures over jax.numpy, so it can be differentiated, jitted and
 vmapped like a built-in surface.
 """
@@ -32,8 +42,10 @@ import jax.numpy as jnp
 from surfaces.surface import Surface
 
 MAX_LENGTH = 400
-MAX_DEPTH = 40
-MAX_NODES = 400
+MAX_DEPTH = 12
+MAX_NODES = 100
+MAX_COST = 48  # the sum of COST over the formula's operations (see the module doc)
+COST = {"+": 1, "-": 1, "*": 1, "neg": 1, "/": 2, "**": 3, "call": 3, "softplus": 4, "sigmoid": 4}
 MAX_NUMBER = 1e12  # a literal or a folded constant larger than this is refused
 DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
 PREFIX = "formula:"  # surfaces.get(PREFIX + …) builds a custom surface (see ``surface_name``)
@@ -93,6 +105,7 @@ class _Parser:
         self.tokens = _tokens(text)
         self.i = 0
         self.nodes = 0
+        self.cost = 0
 
     def peek(self):
         return self.tokens[self.i] if self.i < len(self.tokens) else ("end", "", len(self.text))
@@ -110,6 +123,11 @@ class _Parser:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise FormulaError("the formula is too large (more than {limit} parts)", args[-1], limit=MAX_NODES)
+        kind, value = args[0], args[1]
+        self.cost += COST.get(value, COST["call"]) if kind == "call" else COST.get(value if kind == "op" else kind, 0)
+        if self.cost > MAX_COST:
+            raise FormulaError("the formula is too costly to compile here (cost over {limit}: each + − * counts 1, "
+                               "/ 2, ** 3, a function 3 or 4); use fewer operations", args[-1], limit=MAX_COST)
         return Node(*args)
 
     def expr(self, depth: int) -> Node:
@@ -286,6 +304,9 @@ def _check_domain(domain) -> tuple[tuple[float, float], tuple[float, float]]:
     for lo, hi in ((x0, x1), (y0, y1)):
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi and abs(lo) <= 1e6 and abs(hi) <= 1e6):
             raise FormulaError("each domain range must be finite, within ±10⁶, with min < max", 0)
+        if hi - lo < 1e-4 * max(1.0, abs(lo), abs(hi)):
+            # Maps and runs compute in float32 (7 digits): a narrower range has too few distinct points to draw.
+            raise FormulaError("each domain range must be wider than 10⁻⁴ of its largest bound (and than 10⁻⁴)", 0)
     return (x0, x1), (y0, y1)
 
 
@@ -316,9 +337,13 @@ def from_formula(text: str, domain=None) -> Surface:
 
 
 def surface_name(text: str, domain) -> str:
-    """The registry-style name of a custom surface, usable with ``surfaces.get`` and in caches."""
+    """The registry-style name of a custom surface, usable with ``surfaces.get`` and in caches.
+
+    The bounds are written exactly (``repr`` of a float reads back to the same
+    float), so two domains that differ in the 7th digit are two surfaces.
+    """
     (x0, x1), (y0, y1) = domain
-    return f"{PREFIX}{x0:g},{x1:g},{y0:g},{y1:g}:{text.strip()}"
+    return f"{PREFIX}{float(x0)!r},{float(x1)!r},{float(y0)!r},{float(y1)!r}:{text.strip()}"
 
 
 def from_name(name: str) -> Surface:

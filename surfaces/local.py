@@ -34,6 +34,11 @@ class PointAnalysis(NamedTuple):
     kind: str  # a critical point's kind, or "not critical" where ‖g‖ ≥ CRITICAL_GRADIENT
     minimum_ratio: float  # share of positive eigenvalues
 
+    @property
+    def gradient_norm(self) -> float:
+        """‖g‖ = ‖∇L(θ')‖."""
+        return float(np.linalg.norm(self.gradient))
+
 
 def minimum_ratio(eigenvalues) -> float:
     """(number of positive eigenvalues) / (number of eigenvalues) — LECTURES 1.4.
@@ -98,3 +103,8 @@ def local_quadratic(surface, point, radius: float, resolution: int = 41) -> Loca
     g = grid(surface, int(resolution), window)
     q = taylor_quadratic(a, g.xs, g.ys)
     return LocalQuadratic(g.xs, g.ys, g.loss, q, float(np.nanmax(np.abs(g.loss - q))), a)
+
+
+def taylor_radius(span: float) -> tuple[float, float, float]:
+    """Default, smallest and largest half-width of a Taylor window on a domain whose shorter side is ``span``."""
+    return round(span / 8, 2), round(span / 100, 3), round(span / 2, 2)

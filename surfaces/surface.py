@@ -40,3 +40,15 @@ class Surface(NamedTuple):
     known: tuple[KnownPoint, ...] = ()
     log_color: bool = False
     seeds_per_axis: int = 32
+
+    @property
+    def span(self) -> float:
+        """The shorter side of the domain: the length scale arrows, windows and offsets on its maps are sized by."""
+        (x0, x1), (y0, y1) = self.domain
+        return min(x1 - x0, y1 - y0)
+
+    @property
+    def home(self) -> Point:
+        """Where a picked point starts: the origin where the domain holds it, else the domain's low corner per axis."""
+        (x0, x1), (y0, y1) = self.domain
+        return (0.0 if x0 < 0 < x1 else x0, 0.0 if y0 < 0 < y1 else y0)

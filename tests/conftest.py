@@ -10,20 +10,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (its hook suffixes the test ids)
-def pytest_collection_modifyitems(config, items):
-    """Keep on one xdist worker the tests that share a module-scoped fixture (an AppTest session, a server).
-
-    With ``--dist loadgroup`` (.ci/run) the other tests spread over the cores one by one; a module's shared
-    session would otherwise be built again on every worker that gets one of its tests.
-    """
-    for item in items:
-        fixtures = getattr(item, "_fixtureinfo", None)
-        scopes = {defs[-1].scope for defs in fixtures.name2fixturedefs.values()} if fixtures else set()
-        if scopes & {"module", "package"} or item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-
-
 class CompileCounter(logging.Handler):
     """Collects JAX's "Compiling <name>" log lines (all of them, or those naming ``name``)."""
 
@@ -94,6 +80,20 @@ def page(name: str, **query) -> AppTest:
     for k, v in query.items():
         at.query_params[k] = v
     return at.run()
+
+
+@pytest.fixture(scope="module")
+def opened():
+    """``opened(name, **query)``: that page's AppTest, run once per test module; its tests continue the one session."""
+    sessions = {}
+
+    def get(name: str, **query) -> AppTest:
+        key = (name, tuple(sorted(query.items())))
+        if key not in sessions:
+            sessions[key] = ok(page(name, **query))
+        return sessions[key]
+
+    return get
 
 
 def text(at: AppTest) -> str:

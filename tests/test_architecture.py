@@ -103,3 +103,14 @@ def test_no_import_cycles_inside_a_package(package):
 
     cycles = sorted(name for name in modules if reaches(name, name))
     assert not cycles, f"{package}: import cycle through {cycles}"
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "app_pages").glob("*.py")), ids=lambda p: p.stem)
+def test_pages_only_read_widgets_call_compute_and_render(page):
+    """No array maths on a page: it imports neither JAX nor NumPy, so every number it shows comes from
+    ``compute`` (or the model packages) and every picture from ``figures``; a page only indexes results."""
+    bad = imported_roots(page) & {"jax", "numpy"}
+    assert not bad, f"{page.relative_to(ROOT)} imports {sorted(bad)}"
+    for node in ast.walk(ast.parse(page.read_text())):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "optimizers":
+            assert node.attr != "runner", f"{page.name}: reaches into optimizers.runner"

@@ -94,7 +94,8 @@ HOSTILE = [
     ("x.__class__", 1), ("__import__('os').system('ls')", 0), ("import os", 0), ("lambda: 1", 6),
     ("[x for x in y]", 0), ("{x: y}", 0), ("eval('1')", 5), ("open('/etc/passwd')", 5), ("x if y else 1", 2),
     ("globals()", 0), ("exp(x).real", 6), ("9**9**9", 1), ("10**13", 2), ("1e999", 0), ("x" * 100_000, 400),
-    ("(" * 1000 + "x" + ")" * 1000, 400), ("(" * 100 + "x" + ")" * 100, 41), ("-" * 100 + "x", 41), ("ｘ + 1", 0), ("x ＋ y", 2), ("x\u200b+y", 1),
+    ("(" * 1000 + "x" + ")" * 1000, 400), ("(" * 100 + "x" + ")" * 100, formula.MAX_DEPTH + 1),
+    ("-" * 100 + "x", formula.MAX_DEPTH + 1), ("ｘ + 1", 0), ("x ＋ y", 2), ("x\u200b+y", 1),
     ("sin(x", 5), ("sin x", 4), ("max(x)", 0), ("foo(x)", 0), ("x; y", 1), ("'x'", 0), ("x @ y", 2), ("", 0),
     ("x ^ 2", 2), ("1 / 0 * x", 2),
 ]
@@ -136,3 +137,62 @@ def test_latex_rendering_keeps_only_needed_parentheses():
     assert surfaces.from_formula("-x**2 / (1 + y) * pi").formula == r"L(x, y) = \frac{-x^{2}}{1 + y} \cdot \pi"
     assert surfaces.from_formula("(x - 1)*(y + 2) - (x - y)").formula == \
         r"L(x, y) = \left(x - 1\right) \cdot \left(y + 2\right) - \left(x - y\right)"
+
+
+# ------------------------------------------------------------------ the cost limit (compile time grows with it)
+WEIGHT = {"+": 1, "-": 1, "*": 1, "/": 2, "**": 3, "sin": 3, "exp": 3, "tanh": 3, "softplus": 4, "sigmoid": 4}
+
+
+def chains():
+    """A formula as a chain of operations on x and y, with its cost counted independently of the parser."""
+    step = st.sampled_from(sorted(WEIGHT))
+    return st.lists(step, min_size=1, max_size=30).map(build)
+
+
+def build(ops):
+    text, cost, depth = "x", 0, 0
+    for op in ops:
+        if op in ("+", "-", "*", "/"):
+            text = f"{text} {op} y"
+        elif op == "**":
+            text, depth = f"({text})**2", depth + 1
+        else:
+            text, depth = f"{op}({text})", depth + 1
+        cost += WEIGHT[op]
+    return text, cost, depth
+
+
+@settings(max_examples=300, deadline=None)
+@given(chains())
+def test_formulas_at_the_cost_limit_are_accepted_and_beyond_it_refused(chain):
+    text, cost, depth = chain
+    assume(depth <= formula.MAX_DEPTH - 1 and len(text) <= formula.MAX_LENGTH)
+    if cost <= formula.MAX_COST:
+        formula.parse(text)
+    else:
+        with pytest.raises(FormulaError, match="too costly"):
+            formula.parse(text)
+
+
+def test_the_costliest_accepted_formulas_sit_at_the_limit():
+    divisions = "/".join(["x"] * (formula.MAX_COST // 2 + 1))  # cost exactly MAX_COST
+    formula.parse(divisions)
+    with pytest.raises(FormulaError, match="too costly") as info:
+        formula.parse(divisions + "/x")
+    assert info.value.position == len(divisions)  # the operation that went over
+    nested = "softplus(" * (formula.MAX_COST // 4) + "x" + ")" * (formula.MAX_COST // 4)
+    formula.parse(nested) if formula.MAX_COST // 4 < formula.MAX_DEPTH else None
+    for issue_example in ("/".join(["x"] * 199), "softplus(" * 35 + "x" + ")" * 35):  # 39 s and 26 s before
+        with pytest.raises(FormulaError):
+            formula.parse(issue_example)
+
+
+def test_a_typed_surface_name_carries_its_exact_domain():
+    a = surfaces.from_formula("x**2", ((0, 1.0000001), (0, 1)))
+    b = surfaces.from_formula("x**2", ((0, 1.0000002), (0, 1)))
+    assert a.name != b.name and surfaces.get(a.name).domain == ((0.0, 1.0000001), (0.0, 1.0))
+    far = surfaces.from_formula("x**2", ((100000.0, 100020.5), (0, 1)))
+    assert surfaces.get(far.name).domain == far.domain
+    assert surfaces.grid(far.name, 8).loss.shape == (8, 8)
+    with pytest.raises(FormulaError, match="wider"):  # float32 has too few points between these to draw a map
+        surfaces.from_formula("x**2", ((100000.1, 100000.2), (0, 1)))

@@ -166,6 +166,15 @@ def test_saddle_study_finds_saddles_above_minima():
     assert study.negative[high].min() >= 1  # the high-loss critical points are saddles
 
 
+def test_a_random_slice_shows_a_bowl_where_the_hessian_says_saddle():
+    bowl = experiments.hidden_bowl(resolution=11)
+    assert np.all(bowl.slice_curvatures > 0)  # the slice's 2 × 2 Hessian: positive definite
+    assert bowl.negative >= 1 and bowl.minimum_ratio < 1 and bowl.eigenvalues[0] < 0  # the full one: a saddle
+    assert bowl.gradient_norm < 0.05  # a refined (nearly) critical point
+    center = bowl.random_slice[5, 5]
+    assert bowl.escape_slice.min() < center - 5 * (center - bowl.random_slice.min())  # the way down is hidden
+
+
 def test_batch_size_study_compares_sharpness_and_walks_the_line():
     config = training.TrainConfig(dataset="iris", model=MODEL, optimizer="gd", hyperparams=(("lr", 0.1),), epochs=10)
     study = experiments.batch_size_study(config, small=8, large=120)

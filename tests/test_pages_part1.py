@@ -1,6 +1,8 @@
 """AppTest: the lecture part 1 pages (critical points, momentum, batch size) with defaults, changes and bad URLs."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -8,13 +10,8 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT, TIMEOUT, arr, charts, ok, page, plain, text
 
 
-@pytest.fixture(scope="module")
-def critical():
-    return ok(page("critical_points"))
-
-
-def test_critical_points_defaults_to_the_lecture_saddle(critical):
-    at = critical
+def test_critical_points_defaults_to_the_lecture_saddle(opened):
+    at = opened("critical_points")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["L(θ′)"] == "1" and metrics["minimum ratio (share of λ > 0)"] == "0.5"
     assert "Saddle" in at.success[0].value and "-2 and 2" in at.success[0].value
@@ -31,6 +28,25 @@ def test_critical_points_defaults_to_the_lecture_saddle(critical):
     contour = figs[0]
     assert {a.get("text") for a in contour["layout"]["annotations"]} >= {"λ1 = -2", "λ2 = 2"}
     assert "0.0625" in text(at)  # Taylor error r⁴ on the default window r = 0.5
+    # the hidden saddle: a bowl in the (w₁, w₂) slice, a saddle with all three parameters
+    hidden = at.dataframe[-1].value
+    assert list(hidden["kind"]) == ["minimum", "saddle"]
+    assert hidden["eigenvalues"][0] == "2, 2" and hidden["eigenvalues"][1] == "-0.562, 2, 3.56"
+    (along,) = [f for f in figs if "through the origin" in json.dumps(f["layout"].get("title"))]
+    escape, w3 = (arr(t["y"]) for t in along["data"])
+    assert escape.min() < -0.2 and w3.min() >= 0  # down along the eigenvector, up along w₃ alone
+
+
+def test_the_minimum_ratio_experiment_opens_running_from_a_link():
+    at = ok(page("critical_points", cp_ratio="1"))  # the link Home gives
+    assert at.toggle(key="cp_ratio").value
+    (fig,) = [f for f in charts(at) if "against minimum ratio" in json.dumps(f["layout"].get("title"))]
+    ratios, losses = arr(fig["data"][0]["x"]), arr(fig["data"][0]["y"])
+    assert len(ratios) == 24 and np.all(ratios < 1)  # no refined point is a true minimum
+    assert ratios[np.argmax(losses)] < ratios[np.argmin(losses)]  # high loss: saddles; low loss: closer to minima
+    assert "reach ratio 1" in text(at)
+    bad = ok(page("critical_points", cp_ratio="maybe"))
+    assert "maybe ignored" in bad.warning[0].value and not bad.toggle(key="cp_ratio").value
 
 
 def test_a_point_of_the_valley_of_minima_explains_its_zero_eigenvalue():
@@ -40,8 +56,8 @@ def test_a_point_of_the_valley_of_minima_explains_its_zero_eigenvalue():
     assert "1 positive, 1 zero, 0 negative" in text(at)  # the ratio ½ explained where it is shown
 
 
-def test_the_saddle_escape_caption_says_whose_eigenvalue_is_whose(critical):
-    body = text(critical)
+def test_the_saddle_escape_caption_says_whose_eigenvalue_is_whose(opened):
+    body = text(opened("critical_points"))
     assert "The saddle at (0, 0) has eigenvalues -2 and 2." in body
     assert "whose eigenvalue at the start is -2.36" in body
 
@@ -95,13 +111,8 @@ def test_momentum_divergence_is_reported():
     assert any("diverged at step" in w.value for w in at.warning)
 
 
-@pytest.fixture(scope="module")
-def batch():
-    return ok(page("batch_size"))
-
-
-def test_batch_size_defaults(batch):
-    at = batch
+def test_batch_size_defaults(opened):
+    at = opened("batch_size")
     body = text(at)
     assert "32 updates per epoch, 320 in all" in body and "1 update per epoch, 10 in all" in body
     metrics = {m.label: float(m.value.rstrip(" %")) for m in at.metric}
@@ -113,8 +124,8 @@ def test_batch_size_defaults(batch):
     assert at.table[0].value.shape == (6, 3)
 
 
-def test_changing_the_batch_size_changes_updates_per_epoch(batch):
-    at = batch
+def test_changing_the_batch_size_changes_updates_per_epoch(opened):
+    at = opened("batch_size")
     at.number_input(key="b_small").set_value(4).run()
     ok(at)
     assert "8 updates per epoch, 80 in all" in text(at)

@@ -1,21 +1,20 @@
 """AppTest: the lecture part 2 pages (adaptive learning rate, schedules, classification loss, normalization)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from conftest import arr, charts, ok, page, plain, text
 
 
-@pytest.fixture(scope="module")
-def adaptive():
-    return ok(page("adaptive_lr"))
-
-
-def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(adaptive):
-    at = adaptive
+def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(opened):
+    at = opened("adaptive_lr")
     body = text(at)
     assert "gradient norm stayed at about 240" in body  # loss flat, gradient large: bouncing
+    assert "cannot oscillate" in body  # the honest note: a quadratic valley keeps ‖g‖ flat
+    assert {0.0099, 0.0101} <= set(map(float, at.select_slider(key="a_lr").options))  # stops at the stability edge
     assert float({m.label: m.value for m in at.metric}["distance after 100,000 steps, tiny η"]) > 7.5
     figs = charts(at)
     assert len(figs) == 7 and sum(1 for f in figs if f.get("frames")) == 2
@@ -23,8 +22,8 @@ def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(adaptive):
     assert len(sigma["data"]) == 10  # five optimizers × two parameters
 
 
-def test_adaptive_changes_and_preset(adaptive):
-    at = adaptive
+def test_adaptive_changes_and_preset(opened):
+    at = opened("adaptive_lr")
     at.multiselect(key="a_adaptive").set_value(["adam"]).run()
     ok(at)
     sigma = [f for f in charts(at) if f["layout"]["title"]["text"].startswith("σᵗ per parameter")][0]
@@ -43,13 +42,8 @@ def test_adaptive_divergence_and_a_surface_without_minimum_are_messages():
     assert any("no minimum in view" in i.value for i in at.info)
 
 
-@pytest.fixture(scope="module")
-def schedules():
-    return ok(page("schedules"))
-
-
-def test_schedules_defaults_show_bursts_and_adam_from_its_pieces(schedules):
-    at = schedules
+def test_schedules_defaults_show_bursts_and_adam_from_its_pieces(opened):
+    at = opened("schedules")
     body = text(at)
     assert "constant η**: 7 bursts" in body and "decay**: 0 bursts" in body
     # The chart marks exactly the bursts the text counts, at the steps it names.
@@ -67,8 +61,8 @@ def test_schedules_defaults_show_bursts_and_adam_from_its_pieces(schedules):
     assert {m.label: m.value for m in at.metric}["largest η"] == "0.1"
 
 
-def test_schedules_builder_names_other_combinations(schedules):
-    at = schedules
+def test_schedules_builder_names_other_combinations(opened):
+    at = opened("schedules")
     at.selectbox(key="s_m_term").set_value("0").run()
     at.selectbox(key="s_sigma_term").set_value("1").run()
     ok(at)
@@ -90,13 +84,8 @@ def test_schedules_noam_preset_and_bad_url():
     assert {m.label: m.value for m in at.metric}["largest η"] == "0.000699"
 
 
-@pytest.fixture(scope="module")
-def classification():
-    return ok(page("classification"))
-
-
-def test_classification_defaults(classification):
-    at = classification
+def test_classification_defaults(opened):
+    at = opened("classification")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Σ y′"] == "1.000000"
     assert "2.16e+06 times" in at.info[0].value
@@ -104,10 +93,15 @@ def test_classification_defaults(classification):
     final = dict(zip(rows["optimizer"] + " / " + rows["loss"], rows["final loss"]))
     assert float(final["Gradient descent / Mean square error"]) > 1.99
     assert float(final["Gradient descent / Cross-entropy"]) < 0.01
+    # softmax = sigmoid for two classes, as its own figure by default
+    (two,) = [f for f in charts(at) if "softmax is the sigmoid" in json.dumps(f["layout"].get("title"))]
+    softmax_first, sigmoid = (arr(t["y"]) for t in two["data"])
+    assert softmax_first.min() < 0.01 and softmax_first.max() > 0.99
+    np.testing.assert_allclose(softmax_first, sigmoid, atol=1e-6)
 
 
-def test_classification_two_classes_and_bad_logits(classification):
-    at = classification
+def test_classification_two_classes_and_bad_logits(opened):
+    at = opened("classification")
     at.text_input(key="c_logits").set_value("2, -1").run()
     ok(at)
     assert "σ(y₁ − y₂) = σ(3) = 0.952574" in at.success[0].value
@@ -118,27 +112,22 @@ def test_classification_two_classes_and_bad_logits(classification):
     assert sum(1 for f in charts(ok(at)) if f["data"][0]["type"] == "surface") == 2
 
 
-@pytest.fixture(scope="module")
-def normalization():
-    return ok(page("normalization"))
-
-
-def test_the_digits_split_is_the_same_on_every_page(normalization):
+def test_the_digits_split_is_the_same_on_every_page(opened):
     """Normalization states its split; the Network lab prints len(load_split(...)); the BN runs train on theirs."""
     import re
 
     import networks
     from networks import batchnorm, datasets
 
-    stated = re.search(r"digits \(([\d,]+) train / ([\d,]+) test images", text(normalization))
+    stated = re.search(r"digits \(([\d,]+) train / ([\d,]+) test images", text(opened("normalization")))
     train, test = (int(v.replace(",", "")) for v in stated.groups())
     lab = networks.load_split("digits")  # what the Network lab's "{train:,} training and {test:,} test" reads
     bn_train, bn_test = batchnorm.split(datasets.digits())
     assert (train, test) == (len(lab.y_train), len(lab.y_test)) == (len(bn_train.y), len(bn_test.y)) == (1438, 359)
 
 
-def test_normalization_defaults(normalization):
-    at = normalization
+def test_normalization_defaults(opened):
+    at = opened("normalization")
     scaling = at.dataframe[0].value
     assert scaling["steps to converge"][0].startswith("diverged at step")
     assert scaling["steps to converge"][1] == "30"
@@ -147,10 +136,15 @@ def test_normalization_defaults(normalization):
     assert list(bn["η"]) == ["0.05", "0.5", "2"]
     assert float(bn["test accuracy with BN (eval mode)"][2].rstrip("%")) > 90
     assert float(bn["without BN"][2].rstrip("%")) < 50
+    assert float(bn["with layer norm"][0].rstrip("%")) > 80  # layer norm, the runnable alternative
+    body = text(at)
+    assert "internal covariate shift" in body and "Santurkar" in body  # both explanations
+    assert all(name in body for name in ("Batch renormalization", "Instance normalization", "Group normalization",
+                                         "Weight normalization", "Spectral normalization"))
 
 
-def test_normalization_best_eta_and_cached_rerun(normalization):
-    at = normalization
+def test_normalization_best_eta_and_cached_rerun(opened):
+    at = opened("normalization")
     at.selectbox(key="n_mode").set_value("best").run()
     ok(at)
     assert at.dataframe[0].value["steps to converge"][0] == "not within 200"
@@ -162,13 +156,8 @@ def test_normalization_best_eta_and_cached_rerun(normalization):
 SMALL_NET = dict(nl_data="iris", nl_width="8", nl_depth="1", nl_epochs="15", nl_batch="16")
 
 
-@pytest.fixture(scope="module")
-def lab():
-    return ok(page("network_lab", **SMALL_NET))
-
-
-def test_network_lab_small_network_shows_training_landscape_and_full_spectrum(lab):
-    at = lab
+def test_network_lab_small_network_shows_training_landscape_and_full_spectrum(opened):
+    at = opened("network_lab", **SMALL_NET)
     assert "4-8-3" in text(at) and "**67 parameters**" in text(at)
     figs = charts(at)
     assert len(figs) == 5
@@ -182,8 +171,8 @@ def test_network_lab_small_network_shows_training_landscape_and_full_spectrum(la
     assert [t["type"] for t in density["data"]] == ["histogram", "scatter"]
 
 
-def test_network_lab_slices_and_experiments(lab):
-    at = lab
+def test_network_lab_slices_and_experiments(opened):
+    at = opened("network_lab", **SMALL_NET)
     for kind in ("random", "hessian"):
         at.selectbox(key="nl_slice").set_value(kind).run()
         ok(at)
@@ -194,10 +183,19 @@ def test_network_lab_slices_and_experiments(lab):
     ratios, losses = arr(saddles[0]["data"][0]["x"]), arr(saddles[0]["data"][0]["y"])
     assert len(ratios) == len(losses) > 0  # one point per refined network
     assert np.all((ratios >= 0) & (ratios <= 1)) and np.all(np.isfinite(losses) & (losses >= 0))
+    at.button(key="nl_run_bowl").click().run()
+    ok(at)
+    assert "both positive: a bowl" in text(at) and len([f for f in charts(at) if "a bowl" in json.dumps(
+        f["layout"].get("title"))]) == 1
     at.button(key="nl_run_batch").click().run()
     ok(at)
     rows = at.dataframe[1].value
     assert list(rows["batch"]) == [16, 120]
+
+
+def test_network_lab_trains_with_layer_normalization():
+    at = ok(page("network_lab", nl_norm="layer", **SMALL_NET))
+    assert "with layer normalization" in text(at) and "**83 parameters**" in text(at)  # 67 + γ, β for 8 units
 
 
 def test_network_lab_refuses_bad_url_values():
@@ -216,16 +214,16 @@ def test_a_typed_formula_works_on_every_page_that_takes_a_surface(name, key):
     if name != "schedules":  # the schedules page draws the typed surface but does not print surface formulas
         shown = text(at) + " ".join(c.value for c in at.code)
         assert "x**2 - y**2 + 0.1*sin(5*x)" in shown or r"\operatorname{sin}" in shown  # as typed, or LaTeX
-    contours = [f for f in charts(at) if f["data"][0]["type"] == "contour"]
+    contours = [f for f in charts(at) if f["layout"].get("images")]  # the 2-D maps: their surface is an image
     domain = [[-3.0, 3.0], [-3.0, 2.0]]  # the typed domain (y max from the link)
     typed = [f for f in contours if [f["layout"]["xaxis"]["range"], f["layout"]["yaxis"]["range"]] == domain]
     assert typed, [(f["layout"]["xaxis"]["range"], f["layout"]["yaxis"]["range"]) for f in contours]
     for contour in typed:
-        xs, ys = arr(contour["data"][0]["x"]), arr(contour["data"][0]["y"])
-        loss = arr(contour["data"][0]["customdata"])  # the map's L(x, y), as its hover text shows it
-        X, Y = np.meshgrid(xs.astype(np.float64), ys.astype(np.float64))
+        lattice = next(t for t in contour["data"] if "customdata" in t)  # the hover lattice over the image
+        X, Y = arr(lattice["x"]).astype(np.float64), arr(lattice["y"]).astype(np.float64)
+        loss = arr(lattice["customdata"])  # the map's L(x, y), as its hover text shows it
         np.testing.assert_allclose(loss, X**2 - Y**2 + 0.1 * np.sin(5 * X), rtol=1e-4, atol=1e-5)  # the typed f
-        assert ys.max() == pytest.approx(2.0)
+        assert Y.max() == pytest.approx(2.0)
 
 
 def test_a_bad_formula_says_where_and_falls_back():

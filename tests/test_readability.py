@@ -181,8 +181,8 @@ def test_the_old_y_zero_default_was_collinear():
 
 
 def test_minimum_ratio_scatter_runs_to_one_with_the_line_at_one():
-    d = figures.scatter_figure([0.6, 0.8, 0.87], [1.0, 0.5, 0.1], title="t", x_title="ratio", y_title="loss",
-                               x_range=(0.5, 1.02), x_marks=[(1.0, "1: local minimum")]).to_dict()
+    """The Network lab and Critical points draw it; its points stop at 0.87, its axis must not."""
+    d = figures.minimum_ratio_figure([0.6, 0.8, 0.87], [1.0, 0.5, 0.1]).to_dict()
     assert d["layout"]["xaxis"]["range"][1] >= 1.0
     assert any(s.get("x0") == 1.0 and s.get("x1") == 1.0 for s in d["layout"]["shapes"])
 
@@ -222,11 +222,13 @@ def test_isolated_degenerate_points_stay_points():
 
 
 def test_home_sends_each_topic_to_the_page_with_its_figure():
-    tree = ast.parse((ROOT / "app_pages" / "home.py").read_text())
+    source = (ROOT / "app_pages" / "home.py").read_text()
+    tree = ast.parse(source)
     topics = next(node.value for node in tree.body if isinstance(node, ast.Assign)
                   and getattr(node.targets[0], "id", "") == "TOPICS")
     rows = [(r.elts[0].args[0].value, r.elts[2].value) for r in topics.elts]  # (mark("topic"), mark(...), "page")
     where = {topic.split()[0]: page for topic, page in rows}
-    assert where["1.4"] == "app_pages/network_lab.py"  # the minimum-ratio experiment
     assert where["1.3"] == "app_pages/critical_points.py"
+    # 1.4's figure (loss against minimum ratio) opens on Critical points from Home's own link, not via 1.3's row.
     assert all(not topic.startswith("1.3–1.4") for topic, _ in rows)
+    assert 'page_link("app_pages/critical_points.py"' in source and '{"cp_ratio": "1"}' in source
