@@ -138,7 +138,7 @@ with left:
             controls.chart(figures.step_curves_figure(
                 by_loss[name],
                 title=tr("{loss}, its own axis", loss=tr(LOSSES[name])), y_title="L", height=260, legend=False,
-                log_y=figures.wide_range(np.concatenate([r.loss.ravel() for r in runs[name].values()]), 100)),
+                log_y=figures.wide_range([r.loss for r in runs[name].values()], 100)),
                 key=f"c_race_{name}")
 with right:
     rows = [{tr("optimizer"): label, tr("loss"): tr(LOSSES[name]), tr("start loss"): f"{r.loss[0, 0]:.4g}",

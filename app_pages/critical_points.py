@@ -118,7 +118,7 @@ st.dataframe([{"#": i + 1, tr("kind"): tr(c.kind), tr("point"): f"({c.point[0]:.
                tr("minimum ratio"): f"{surfaces.minimum_ratio(c.eigenvalues):.2g}",
                ZERO: surfaces.eigenvalue_signs(c.eigenvalues).zero} for i, c in enumerate(critical)]
              + [{"#": len(critical) + k + 1, tr("kind"): tr(c.kind),
-                 tr("point"): tr("a curve ({count} branches)", count=int(np.isnan(c.points[:, 0]).sum()) + 1),
+                 tr("point"): tr("a curve ({count} branches)", count=c.branches),
                  "L": f"{c.value:.4g}", "λ₁": "0", "λ₂": f"{c.across[0]:.3g} … {c.across[1]:.3g}",
                  tr("minimum ratio"): "0.5", ZERO: 1} for k, c in enumerate(curves)],
              hide_index=True, width="stretch")

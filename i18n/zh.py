@@ -366,8 +366,6 @@ TEXTS: dict[str, str] = {
     'eigenvector step length α': '特征向量步长 α',
     'gradient noise σ': '梯度噪声 σ',
     "start's offset towards the downhill side": '起点朝下坡一侧的偏移',
-    'Diverged (the path stops there): {runs}. Try a smaller learning rate.': '发散（路径在那里中断）：{runs}。请试试更小的学习率。',
-    'Start ({x:.3g}, {y:.3g}): {offset:.2g} from the saddle along its rising eigenvector, {tilt:g} towards the falling one u = ({ux:.2f}, {uy:.2f}), λ = {eigenvalue:.3g}. Plain gradient descent slides into the saddle and lingers until the tiny offset has grown by (1 + η|λ|) per step.': '起点 ({x:.3g}, {y:.3g})：沿上升的特征向量离鞍点 {offset:.2g}，朝下降的特征向量 u = ({ux:.2f}, {uy:.2f}) 偏移 {tilt:g}，λ = {eigenvalue:.3g}。普通梯度下降会滑进鞍点并在那里徘徊，直到微小的偏移以每步 (1 + η|λ|) 倍长大。',
     '{k}. {kind} at ({x:.3g}, {y:.3g})': '{k}. {kind}，位于 ({x:.3g}, {y:.3g})',
     "**Degenerate** critical point: an eigenvalue is (numerically) zero, so along its eigenvector the second-order term is flat and cannot say whether L rises or falls. Higher-order terms decide (on the lecture's curve w₁w₂ = 1 every point is a minimum).": '**退化**临界点：有一个特征值（在数值上）为零，所以沿它的特征向量二阶项是平的，无法判断 L 是上升还是下降。由更高阶的项决定（在课程中的曲线 w₁w₂ = 1 上每一点都是极小值）。',
     'saddle (1 = first)': '鞍点（1 = 第一个）',

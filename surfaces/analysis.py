@@ -306,6 +306,11 @@ class CriticalCurve(NamedTuple):
     across: tuple[float, float]  # smallest and largest eigenvalue across the curve
     kind: str
 
+    @property
+    def branches(self) -> int:
+        """How many separate pieces the curve has in view (the lecture's w₁w₂ = 1: two)."""
+        return int(np.isnan(self.points[:, 0]).sum()) + 1
+
 
 def _trace_branch(s: Surface, start, direction, step: float, bounds, max_points: int, tol: float) -> list:
     """Follow the zero-eigenvalue direction from ``start``, pulling each step back onto ∇L = 0.
