@@ -341,6 +341,12 @@ def network_spectrum(config: networks.TrainConfig) -> tuple[np.ndarray, bool]:
     return disk_cached("spectrum", tuple(config), make, np.ndarray)
 
 
+def warmup_study(lr: float, progress=None) -> tuple[networks.WarmupStudy, bool]:
+    """``networks.warmup_study`` at learning rate ``lr`` through the result cache: (result, from the cache)."""
+    return disk_cached("warmup", (float(lr),), lambda: networks.warmup_study(lr=lr, progress=progress),
+                       networks.WarmupStudy)
+
+
 def hidden_bowl(dataset: str, progress=None) -> tuple[networks.HiddenBowl, bool]:
     """``networks.hidden_bowl`` through the result cache: (result, whether it came from the cache)."""
     return disk_cached("hidden_bowl", (dataset,), lambda: networks.hidden_bowl(dataset, progress=progress),
