@@ -1,17 +1,24 @@
 """Contour and 3-D views of a surface with animated optimizer trajectories.
 
-Pure builders: NumPy in, ``go.Figure`` out, no Streamlit. The surface is one
-fixed trace; each optimizer adds a path trace and a "current position" trace,
-and the animation frames carry only those (``traces=[...]``), so the figure
-stays small and the surface is never re-sent.
+Pure builders: NumPy in, ``go.Figure`` out, no Streamlit. Each optimizer adds
+a path trace and a "current position" trace, and the animation frames carry
+only those (``traces=[...]``), so the figure stays small and the surface is
+never re-sent. On the 2-D map the surface is not a trace at all: it is a PNG
+in ``layout.images`` with contour lines as a plain line trace over it, so that
+``redraw: false`` frames (which plotly.js plays without touching anything but
+the moving traces) cannot drop it (DESIGN.md §6).
 """
 from __future__ import annotations
 
 import base64
+import io
 from typing import NamedTuple, Sequence
 
+import contourpy
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
+from PIL import Image
 
 from i18n import tr
 
@@ -108,12 +115,153 @@ def _frames(idx: np.ndarray, animated_ids: list[int], moving) -> list[dict]:
     return [dict(data=moving(int(k)), traces=animated_ids, name=str(int(k))) for k in idx]
 
 
+def colorscale_stops(scale) -> list[list]:
+    """A colour scale as explicit ``[[position, "#rrggbb"], ...]`` stops, as plotly.js resolves its name.
+
+    plotly.js's named scales (``PLOTLY_SCALES``; Viridis has 17 stops) differ
+    from ``plotly.colors.sequential``'s lists of the same name, so the raster
+    and the colour bar are both given these explicit stops.
+    """
+    if isinstance(scale, str):
+        named = {k.lower(): v for k, v in plotly.colors.PLOTLY_SCALES.items()}
+        stops = named.get(scale.lower()) or plotly.colors.get_colorscale(scale)
+    else:
+        stops = scale
+    return [[float(p), c] for p, c in stops]
+
+
+def _rgb(color: str) -> tuple[float, float, float]:
+    if color.startswith("#"):
+        return tuple(float(int(color[i:i + 2], 16)) for i in (1, 3, 5))
+    r, g, b = plotly.colors.unlabel_rgb(color)[:3]
+    return float(r), float(g), float(b)
+
+
+def surface_raster(values: np.ndarray, colorscale, zmin: float, zmax: float) -> np.ndarray:
+    """RGBA pixels (ny, nx, 4), top row first, of ``values`` (rows follow y upwards) through ``colorscale``.
+
+    Each value v is placed at t = (v − zmin) / (zmax − zmin), clipped to [0, 1],
+    and coloured by linear interpolation in RGB between the two stops around t:
+    what plotly.js does for a heatmap or contour fill (its ``makeColorScaleFunc``
+    is a clamped d3 linear scale over the stops' RGB values). Non-finite values
+    are transparent.
+    """
+    stops = colorscale_stops(colorscale)
+    positions = np.array([p for p, _ in stops])
+    rgb = np.array([_rgb(c) for _, c in stops])
+    v = np.asarray(values, np.float64)
+    finite = np.isfinite(v)
+    t = np.clip((np.where(finite, v, zmin) - zmin) / ((zmax - zmin) or 1.0), 0.0, 1.0)
+    pixels = np.empty(v.shape + (4,), np.uint8)
+    for channel in range(3):
+        pixels[..., channel] = np.round(np.interp(t, positions, rgb[:, channel]))
+    pixels[..., 3] = np.where(finite, 255, 0)
+    return pixels[::-1]  # an image's first row is its top: the largest y
+
+
+def png_data_uri(pixels: np.ndarray) -> str:
+    """An RGBA pixel array as a ``data:image/png;base64,...`` URI (Pillow), for ``layout.images``."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels), "RGBA").save(buffer, format="PNG", compress_level=6)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def contour_levels(values: np.ndarray, count: int = 28) -> np.ndarray:
+    """About ``count`` equally spaced levels at round values strictly inside the values' range.
+
+    The step is the smallest of 1, 2, 2.5, 5 × 10^k that is at least range / count,
+    like plotly.js's automatic contours (``ncontours``).
+    """
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    if not high > low:
+        return np.array([])
+    raw = (high - low) / count
+    base = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= raw * (1 - 1e-9))
+    levels = np.arange(np.floor(low / step) + 1, np.ceil(high / step)) * step
+    return levels[(levels > low) & (levels < high)]
+
+
+def contour_lines(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, levels) -> tuple[np.ndarray, np.ndarray]:
+    """Every contour line of ``values`` at ``levels`` as one x and one y array, lines separated by NaN.
+
+    contourpy (the library behind matplotlib's contours) traces each level by
+    linear interpolation along the grid's cell edges, so a vertex v on the edge
+    between grid points a and b has values(v) = level exactly under linear
+    (hence also bilinear) interpolation of the grid. Non-finite values are masked.
+    """
+    generator = contourpy.contour_generator(xs, ys, np.ma.masked_invalid(np.asarray(values, np.float64)),
+                                            line_type=contourpy.LineType.ChunkCombinedNan)
+    parts = [chunk for lines in generator.multi_lines(np.asarray(levels, np.float64)) for chunk in lines[0]
+             if chunk is not None and len(chunk)]
+    if not parts:
+        return np.array([], np.float32), np.array([], np.float32)
+    gap = np.full((1, 2), np.nan)
+    joined = np.concatenate([p for chunk in parts for p in (chunk, gap)][:-1])
+    return joined[:, 0].astype(np.float32), joined[:, 1].astype(np.float32)
+
+
+def _lattice_indices(n: int, count: int) -> np.ndarray:
+    return np.unique(np.round(np.linspace(0, n - 1, min(count, n))).astype(int))
+
+
+def surface_layers(grid, log_color: bool, click_grid: int = 0, hover_grid: int = 40) -> tuple[dict, list]:
+    """The static picture of a surface on a 2-D map: a ``layout.images`` raster and the traces over it.
+
+    Returns (image, traces): the image is the surface coloured like a heatmap
+    (a PNG of the grid itself, pixel centres on the grid points); the traces
+    are an invisible marker that carries the colour bar, the contour lines
+    (one line trace) and an invisible lattice of grid points that shows L on
+    hover and, with ``click_grid``, can be clicked ("start here"). Animation
+    frames never touch any of them (plotly.js drops contour and heatmap traces
+    from scatter-only frames and blanks them in redrawn ones).
+    """
+    xs, ys = np.asarray(grid.xs, np.float64), np.asarray(grid.ys, np.float64)
+    shown = np.asarray(color_values(grid.loss, log_color), np.float64)
+    finite = shown[np.isfinite(shown)]
+    zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    stops = colorscale_stops(SURFACE_COLORSCALE)
+    dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1)
+    dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1)
+    image = dict(source=png_data_uri(surface_raster(shown, stops, zmin, zmax)), xref="x", yref="y",
+                 x=float(xs[0] - dx / 2), y=float(ys[-1] + dy / 2), sizex=float(xs[-1] - xs[0] + dx),
+                 sizey=float(ys[-1] - ys[0] + dy), sizing="stretch", xanchor="left", yanchor="top",
+                 layer="below", name="L(x, y)")
+    colour_bar = go.Scatter(
+        x=[float(xs[0])], y=[float(ys[0])], mode="markers", name="L(x, y)", showlegend=False, hoverinfo="skip",
+        marker=dict(size=0, opacity=0, color=[zmin], cmin=zmin, cmax=zmax, colorscale=stops, showscale=True,
+                    colorbar=_colorbar(grid.loss, log_color)))
+    line_x, line_y = contour_lines(xs, ys, shown, contour_levels(finite if finite.size else shown))
+    lines = go.Scatter(x=line_x, y=line_y, mode="lines", name=tr("contour lines"), showlegend=False,
+                       hoverinfo="skip", line=dict(width=0.5, color="rgba(255,255,255,0.35)"))
+    ix = _lattice_indices(len(xs), click_grid or hover_grid)
+    iy = _lattice_indices(len(ys), click_grid or hover_grid)
+    X, Y = np.meshgrid(xs[ix], ys[iy])
+    loss = np.asarray(grid.loss, np.float64)[np.ix_(iy, ix)]
+    hint = "<br><i>" + tr("click: start here") + "</i>" if click_grid else ""
+    lattice = go.Scatter(
+        x=X.ravel().astype(np.float32), y=Y.ravel().astype(np.float32), customdata=loss.ravel().astype(np.float32),
+        mode="markers", name=tr("click to start here") if click_grid else "L(x, y)", showlegend=False,
+        # Hover and click find points in the data, not in the page: one drawn marker (maxdisplayed) instead
+        # of one SVG node per point keeps the first draw and every frame that redraws the lattice cheap.
+        marker=dict(size=14, opacity=0, color="white", maxdisplayed=1),
+        hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br>L=%{customdata:.4g}" + hint + "<extra></extra>",
+        **(dict(unselected=dict(marker=dict(opacity=0)), selected=dict(marker=dict(opacity=0.6, size=16)))
+           if click_grid else {}))
+    return image, [colour_bar, lines, lattice]
+
+
 def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
                    max_frames: int = 100, duration_ms: int = 50, title: str = "",
                    height: int = 600, uirevision: str = "contour", click_grid: int = 0,
                    animate: bool = True, axis_titles: tuple[str, str] = ("x  (w₁)", "y  (w₂)"),
                    critical_legend: bool = False) -> go.Figure:
-    """Contour map with every trajectory animated step by step.
+    """Contour map with every trajectory animated step by step: every animated 2-D map of the app.
+
+    The surface is a raster image under the axes, with static contour lines
+    and an invisible hover lattice (``surface_layers``); the frames move only
+    the path and head traces, with ``redraw: false``, so the map stays drawn
+    while the race plays and plotly.js does no full redraw per frame.
 
     Args:
       grid: ``surfaces.Grid`` (xs, ys, loss).
@@ -122,32 +270,16 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
       critical: ``surfaces.CriticalPoint`` list to mark by kind.
       max_frames: the animation is subsampled to at most this many frames
         (≤ MAX_FRAMES); within a frame only the sampled steps are drawn.
-      click_grid: if > 0, an invisible click_grid² lattice of points (the
-        first trace after the surface) that a click can select, so a page can
-        read "start here" from a point-selection event.
+      click_grid: if > 0, the hover lattice is click_grid² grid points that a
+        click can select (the third trace, after the colour bar and the lines), so a page can read
+        "start here" from a point-selection event.
       critical_legend: list the critical points' kinds in the legend.
       animate: False draws the whole paths with no frames and no controls
         (for a view whose step is chosen elsewhere).
     """
     steps = paths[0].paths.shape[1] - 1 if paths else 0
     idx = frame_indices(steps, min(max_frames, MAX_FRAMES))
-    surface = go.Contour(
-        x=grid.xs.astype(np.float32), y=grid.ys.astype(np.float32),
-        z=color_values(grid.loss, log_color).astype(np.float32), customdata=grid.loss.astype(np.float32),
-        colorscale=SURFACE_COLORSCALE, ncontours=28, line=dict(width=0.5, color="rgba(255,255,255,0.35)"),
-        colorbar=_colorbar(grid.loss, log_color), name="L(x, y)", showlegend=False,
-        hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br>L=%{customdata:.4g}<extra></extra>",
-    )
-    fixed = [surface]
-    if click_grid:
-        gx = np.linspace(grid.xs[0], grid.xs[-1], click_grid, dtype=np.float32)
-        gy = np.linspace(grid.ys[0], grid.ys[-1], click_grid, dtype=np.float32)
-        X, Y = np.meshgrid(gx, gy)
-        fixed.append(go.Scatter(
-            x=X.ravel(), y=Y.ravel(), mode="markers", name=tr("click to start here"), showlegend=False,
-            marker=dict(size=14, opacity=0, color="white"), unselected=dict(marker=dict(opacity=0)),
-            selected=dict(marker=dict(opacity=0.6, size=16)),
-            hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br><i>" + tr("click: start here") + "</i><extra></extra>"))
+    image, fixed = surface_layers(grid, log_color, click_grid)
     fixed += critical_traces(critical, legend=critical_legend)
     animated_ids = list(range(len(fixed), len(fixed) + len(paths) + 1))
 
@@ -172,27 +304,43 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
     layout = dict(
         title=dict(text=title, x=0.01), height=height,
         margin=dict(l=45, r=0, t=40 if title else 30, b=160 if animate and paths else 45),
-        xaxis=dict(range=[float(x0), float(x1)], title=dict(text=axis_titles[0], standoff=4)),
-        yaxis=dict(range=[float(y0), float(y1)], title=dict(text=axis_titles[1])),
+        xaxis=dict(range=[float(x0), float(x1)], title=dict(text=axis_titles[0], standoff=4), showgrid=False,
+                   zeroline=False),
+        yaxis=dict(range=[float(y0), float(y1)], title=dict(text=axis_titles[1]), showgrid=False, zeroline=False),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(0,0,0,0)", font=dict(size=11),
                     entrywidthmode="fraction", entrywidth=0.5),
-        uirevision=uirevision, hovermode="closest",
+        uirevision=uirevision, hovermode="closest", images=[image],
     )
     if animate and paths:
-        return PrebuiltFigure(data=fixed + traces, raw_frames=_frames(idx, animated_ids, moving),
+        frames = _frames(idx, animated_ids, moving)
+        if click_grid:
+            # A transition recomputes every trace's calcdata but draws only the frame's traces, so the others
+            # lose the SVG node that a click's point selection restyles (plotly.js then throws "reading
+            # 'selectAll'" and the click never reaches the page). A clickable map lists its fixed traces in
+            # every frame with no change: redrawn as they are, they keep their nodes.
+            still = [dict(type="scatter") for _ in fixed]
+            frames = [dict(f, data=still + f["data"], traces=list(range(len(fixed))) + f["traces"]) for f in frames]
+        return PrebuiltFigure(data=fixed + traces, raw_frames=frames,
                               raw_layout={**layout, **animation_controls([str(int(k)) for k in idx], duration_ms,
-                                                                         y=-0.16)})
+                                                                         redraw=False, y=-0.16)})
     return PrebuiltFigure(data=fixed + traces, raw_layout=layout)
 
 
 def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
-                     max_frames: int = 60, duration_ms: int = 80, height: int = 560,
+                     max_frames: int = 20, duration_ms: int = 250, height: int = 560,
                      uirevision: str = "surface3d") -> go.Figure:
     """The surface in 3-D with the trajectories riding on it, animated.
 
     The z axis shows the same values as the contour colours (log-scaled for
     wide ranges) so that steep walls do not flatten the interesting part.
-    Fewer frames than the contour: every 3-D frame is a full WebGL redraw.
+
+    Fewer, longer frames than the 2-D map (20 × 250 ms by default against
+    100 × 50 ms): plotly.js cannot move 3-D traces without ``redraw: true``,
+    and that redraws the whole WebGL scene, surface included, on every frame
+    (measured in headless Chromium with software WebGL here: 0.6–0.9 s per
+    frame under load, whatever the grid size or the surface's contour lines).
+    The surface stays on screen while a frame redraws, and the camera is the
+    layout's (``uirevision``), so a turned view stays turned during playback.
     """
     low = float(np.nanmin(grid.loss))
 

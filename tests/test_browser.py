@@ -1,8 +1,11 @@
 """The real-browser test: every page in headless Chromium (Playwright), Play pressed.
 
 Fails on a Streamlit exception, a browser console error, an uncaught JS error,
-an undrawn chart, an animation that does not advance or a trace layer (the
-contour) that vanishes when Play is pressed. Needs Debian's ``chromium``
+an undrawn chart, an animation that does not advance, a map whose surface is
+not drawn in at least ``SURFACE_SHOWN_MIN`` of the 100 ms samples taken *while*
+it plays, a playback slower than ``PLAYBACK_SLOWDOWN`` × planned +
+``PLAYBACK_EXTRA_S``, or a click on the Playground map during or after
+playback that does not move the start. Needs Debian's ``chromium``
 (``/usr/bin/chromium`` or $CHROMIUM_PATH) and ``pip install playwright``;
 never ``playwright install``. Outside CI a missing browser skips; in CI it fails.
 """
@@ -16,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 
 import pytest
@@ -34,7 +38,12 @@ IGNORED_CONSOLE = [  # Streamlit itself asks for these under a sub-page path
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = Path(os.environ.get("BROWSER_SHOTS", ROOT / "shots"))
+MID_SHOTS = bool(os.environ.get("BROWSER_MID_SHOTS"))  # also a screenshot of each map while it plays
 PLAY = {"en": "Play", "zh": "播放"}  # the animation's Play button in each language
+CONTINUE = {"en": "Continue", "zh": "继续"}
+SURFACE_SHOWN_MIN = 0.95  # share of the 100 ms samples during playback in which the map's surface is drawn
+PLAYBACK_SLOWDOWN, PLAYBACK_EXTRA_S = 1.3, 1.0  # playback must end within 1.3 × its planned time + 1 s
+PLAYED_SHARE = 0.35  # the page tests play the last 35 % of the frames (~35 frames, ~1.8 s): a short run, same code
 pytestmark = pytest.mark.browser
 
 
@@ -104,26 +113,95 @@ READY_JS = """() => {
   return drawn >= charts && performance.now() - w.since > 1500;
 }"""
 
-LAYERS_JS = """(i) => {
-  const gd = document.querySelectorAll('.js-plotly-plot')[i];
-  const n = s => gd.querySelectorAll(s).length;
-  return {contour: n('.contourlayer path'), scatter: n('.scatterlayer .trace'),
-          current: gd._fullLayout._currentFrame || null};
+FIRST_MAP_JS = """() => {
+  // The first animated 2-D map: frames and a surface image (the 3-D view and line races have no image).
+  const plots = [...document.querySelectorAll('.js-plotly-plot')];
+  const animated = plots.filter(gd => ((gd._transitionData && gd._transitionData._frames) || []).length > 1);
+  const i = plots.findIndex(gd => animated.includes(gd) && (gd.layout.images || []).length);
+  return {animated: animated.length, index: i, frames: i < 0 ? 0 : plots[i]._transitionData._frames.length};
 }"""
 
-FIRST_ANIMATED_JS = """() => {
-  const plots = [...document.querySelectorAll('.js-plotly-plot')];
-  for (let i = 0; i < plots.length; i++) {
-    const gd = plots[i];
-    const frames = (gd._transitionData && gd._transitionData._frames) || [];
-    if (frames.length > 1) {
-      window.__frames = 0;
-      gd.on('plotly_animatingframe', () => window.__frames++);
-      return {index: i, frames: frames.length};
-    }
-  }
-  return null;
+# Installs a 100 ms sampler on chart i and arms it for the next click (Play or Continue); the result is left
+# in window.__playback when plotly.js reports the animation done. A sample counts the surface as drawn when
+# the raster is in the page at full size and the contour-line trace still has its path.
+PLAYBACK_JS = """(i) => {
+  const gd = document.querySelectorAll('.js-plotly-plot')[i];
+  const drawn = () => {
+    const image = [...gd.querySelectorAll('image')].some(im => {
+      const r = im.getBoundingClientRect();
+      return r.width > 100 && r.height > 100 && (im.getAttribute('href') || '').startsWith('data:image/png');
+    });
+    const lines = gd.querySelectorAll('.scatterlayer .trace')[1];  // one path per contour line (NaN gaps)
+    const drawnLines = lines ? [...lines.querySelectorAll('path.js-line')].reduce(
+      (n, p) => n + (p.getAttribute('d') || '').length, 0) : 0;
+    return image && drawnLines > 100;
+  };
+  const state = window.__playback = {done: false, samples: [], frames: 0, before: drawn()};
+  gd.on('plotly_animatingframe', () => { state.frames++; });
+  const start = () => {
+    document.removeEventListener('click', start, true);
+    state.t0 = performance.now();
+    state.timer = setInterval(() => state.samples.push(drawn()), 100);
+  };
+  document.addEventListener('click', start, true);
+  gd.on('plotly_animated', () => {
+    if (state.done || state.t0 === undefined) return;
+    clearInterval(state.timer);
+    state.samples.push(drawn());
+    Object.assign(state, {done: true, seconds: (performance.now() - state.t0) / 1000,
+                          current: gd._fullLayout._currentFrame || null,
+                          last: gd._transitionData._frames.slice(-1)[0].name,
+                          duration: gd.layout.updatemenus[0].buttons[0].args[1].frame.duration,
+                          scatter: gd.querySelectorAll('.scatterlayer .trace').length});
+    delete state.timer;
+  });
+  return gd.querySelectorAll('.scatterlayer .trace').length;
 }"""
+
+
+def play(page, index: int, button: str, from_share: float | None = None, shot: Path | None = None) -> dict:
+    """Press ``button`` under map ``index`` (after moving its step slider to ``from_share`` of the way) and
+    sample the map every 100 ms until the animation is done; returns what PLAYBACK_JS recorded.
+
+    ``shot``: a screenshot of the chart 0.6 s into the playback (it costs the page a little time).
+    """
+    chart = page.locator(".js-plotly-plot").nth(index)
+    chart.scroll_into_view_if_needed()
+    if from_share is not None:  # a click on the slider's rail jumps to that step, as a student's would
+        rail = chart.locator(".slider-rail-touch-rect").first.bounding_box()
+        page.mouse.click(rail["x"] + from_share * rail["width"], rail["y"] + rail["height"] / 2)
+        page.wait_for_timeout(300)
+    start_frame = page.evaluate("(i) => document.querySelectorAll('.js-plotly-plot')[i]._fullLayout._currentFrame",
+                                index)
+    scatter = page.evaluate(PLAYBACK_JS, index)
+    chart.locator(".updatemenu-button").filter(has_text=button).first.click()
+    if shot is not None:
+        page.wait_for_timeout(600)
+        chart.screenshot(path=str(shot))
+    page.wait_for_function("() => window.__playback && window.__playback.done", polling=100, timeout=120_000)
+    result = page.evaluate("() => window.__playback")
+    result.update(start_frame=start_frame, scatter_before=scatter)
+    return result
+
+
+def check_playback(result: dict, planned_frames: int, where: str, timed: bool = True) -> None:
+    samples = result["samples"]
+    shown = sum(samples) / len(samples)
+    assert result["before"] and shown >= SURFACE_SHOWN_MIN, (
+        f"{where}: the surface was drawn in {shown:.0%} of {len(samples)} samples during playback")
+    assert result["current"] == result["last"], f"{where}: playback did not reach the last frame"
+    assert result["frames"] >= planned_frames, f"{where}: {result['frames']} of {planned_frames} frames played"
+    assert result["scatter"] == result["scatter_before"], f"{where}: a trace vanished"
+    planned = planned_frames * result["duration"] / 1000
+    slow = f"{where}: {result['frames']} frames took {result['seconds']:.1f} s for {planned:.1f} s planned"
+    if timed and result["seconds"] > PLAYBACK_SLOWDOWN * planned + PLAYBACK_EXTRA_S:
+        # A time bound says nothing on a machine whose cores are all taken by other work: there it is reported
+        # (pytest's warnings summary), not failed. On a machine with a free core it fails.
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+        if load > (os.cpu_count() or 1) and not os.environ.get("STRICT_PLAYBACK_TIME"):
+            warnings.warn(f"{slow} (load average {load:.1f} on {os.cpu_count()} cores: not failed)")
+        else:
+            pytest.fail(slow)
 
 
 def open_page(browser, url: str):
@@ -232,25 +310,62 @@ def test_every_page_file_is_covered():
 @pytest.mark.parametrize("path", list(PAGES))
 def test_page_loads_draws_and_animates(server, browser, path, language):
     page, problems = open_page(browser, f"{server}/{path}" + ("?lang=zh" if language == "zh" else ""))
+    name = f"{path or 'home'}{'_zh' if language == 'zh' else ''}"
     try:
         assert_healthy(page, problems)
         title = page.locator("h1").first.inner_text()
         assert bool(re.search(r"[\u4e00-\u9fff]", title)) == (language == "zh"), title
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{path or 'home'}{'_zh' if language == 'zh' else ''}.png"), full_page=True)
-        anim = page.evaluate(FIRST_ANIMATED_JS)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        found = page.evaluate(FIRST_MAP_JS)
         if PAGES[path] in ANIMATED:
-            assert anim is not None, f"{PAGES[path]} must have an animated chart"
-        if anim is None:
+            assert found["index"] >= 0, f"{PAGES[path]} must have an animated map"
+        if found["index"] < 0:
+            assert found["animated"] == 0 or PAGES[path] not in ANIMATED
             return
-        before = page.evaluate(LAYERS_JS, anim["index"])
-        chart = page.locator(".js-plotly-plot").nth(anim["index"])
-        chart.locator(".updatemenu-button").filter(has_text=PLAY[language]).first.click()
-        page.wait_for_function(f"() => window.__frames >= {anim['frames']}", polling=200, timeout=60_000)
-        after = page.evaluate(LAYERS_JS, anim["index"])
-        assert after["current"] is not None and after["current"] != before["current"], "Play did not advance the frame"
-        assert after["contour"] == before["contour"] > 0, "the contour vanished when Play was pressed"
-        assert after["scatter"] == before["scatter"]
+        # Continue from about two thirds of the way: the real button and slider, a short run.
+        frames = found["frames"]
+        result = play(page, found["index"], CONTINUE[language], from_share=1 - PLAYED_SHARE,
+                      shot=SHOTS / f"{name}_playing.png" if MID_SHOTS else None)
+        start = [f["name"] for f in page.evaluate(
+            "(i) => document.querySelectorAll('.js-plotly-plot')[i]._transitionData._frames", found["index"])
+        ].index(result["start_frame"])
+        assert 0 < start < frames - 1, f"the slider did not move (at frame {start} of {frames})"
+        check_playback(result, frames - 1 - start, name)
         assert_healthy(page, problems)
+    finally:
+        page.close()
+
+
+def test_playground_click_moves_the_start_during_and_after_playback(server, browser):
+    """Play, click the map while it plays, then again after a whole playback: the start moves, nothing throws.
+
+    plotly.js used to throw "Cannot read properties of undefined (reading 'selectAll')" here: a frame that
+    redraws only the paths leaves the other traces without the SVG node a click's selection restyles.
+    """
+    page, problems = open_page(browser, f"{server}/playground?steps=120")
+    try:
+        x_input = page.locator('[data-testid="stSidebar"]').get_by_role("spinbutton", name="start 1: x")
+        chart = page.locator(".js-plotly-plot").first
+        for k, (fx, fy) in enumerate([(0.8, 0.25), (0.3, 0.7)]):
+            before = x_input.input_value()
+            if k == 0:  # during: click while the frames advance
+                chart.locator(".updatemenu-button").filter(has_text="Play").first.click()
+                page.wait_for_function("() => document.querySelector('.js-plotly-plot')._fullLayout._currentFrame",
+                                       polling=50, timeout=30_000)
+            else:  # after: a whole playback, sampled like the page tests
+                # Not timed here (the page tests time playback): this checks the click, and stays short.
+                check_playback(play(page, 0, "Play"), page.evaluate(FIRST_MAP_JS)["frames"], "playground", timed=False)
+            box = chart.locator(".nsewdrag").first.bounding_box()
+            page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+            page.wait_for_function(
+                "(v) => { const e = [...document.querySelectorAll('input')].find(i => i.getAttribute('aria-label') === 'start 1: x');"
+                " return e && e.value !== v; }", arg=before, polling=250, timeout=60_000)
+            page.wait_for_function(READY_JS, polling=250, timeout=120_000)
+            # Himmelblau's map spans x in [-5, 5]: the click's lattice point is within one lattice step.
+            assert float(x_input.input_value()) == pytest.approx(-5 + fx * 10, abs=0.3)
+            assert_healthy(page, problems)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "playground_after_clicks.png"))
     finally:
         page.close()

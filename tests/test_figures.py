@@ -1,7 +1,9 @@
 """Figure builders: frames carry only trajectories, sizes stay bounded, data equals the runner's."""
+import base64
 import json
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
@@ -21,21 +23,134 @@ def race():
 
 
 @pytest.mark.parametrize("build", [figures.contour_figure, figures.surface3d_figure])
-def test_frames_carry_only_the_moving_traces_and_redraw(race, build):
+def test_frames_carry_only_the_moving_traces(race, build):
     grid, sets, critical = race
     d = build(grid, sets, log_color=True, critical=critical).to_dict()
     assert 2 <= len(d["frames"]) <= figures.MAX_FRAMES
     moving = d["frames"][0]["traces"]
     assert moving == list(range(len(d["data"]) - len(sets) - 1, len(d["data"])))  # the last traces
-    assert d["data"][0]["type"] in ("contour", "surface") and 0 not in moving
+    assert 0 not in moving
     for fr in d["frames"]:
         assert fr["traces"] == moving and len(fr["data"]) == len(moving)
     buttons = d["layout"]["updatemenus"][0]["buttons"]
     assert [b["label"] for b in buttons] == ["Play", "Continue", "Pause"]
-    assert all(b["args"][1]["frame"]["redraw"] is True for b in buttons)
     assert buttons[0]["args"][0] is None  # Play runs every frame, in the browser
     assert len(d["layout"]["sliders"][0]["steps"]) == len(d["frames"])
     assert d["layout"]["uirevision"]
+
+
+def test_the_2d_map_has_no_surface_trace_and_plays_without_redraw(race):
+    """The surface is a layout image; frames hold only scatter paths and heads; nothing is redrawn per frame."""
+    grid, sets, critical = race
+    d = figures.contour_figure(grid, sets, log_color=True, critical=critical).to_dict()
+    assert {t["type"] for t in d["data"]} == {"scatter"}  # no contour or heatmap trace for a frame to drop
+    (image,) = d["layout"]["images"]
+    assert image["source"].startswith("data:image/png;base64,") and image["layer"] == "below"
+    assert image["xref"] == "x" and image["yref"] == "y"
+    names = [t["name"] for t in d["data"]]
+    moving = set(d["frames"][0]["traces"])
+    assert {names[i] for i in moving} == {ps.label for ps in sets} | {"position"}
+    for fr in d["frames"]:
+        assert {t["type"] for t in fr["data"]} == {"scatter"} and set(fr["traces"]) == moving
+        assert all(set(t) <= {"type", "x", "y"} for t in fr["data"])  # coordinates only, styles stay put
+    buttons = d["layout"]["updatemenus"][0]["buttons"]
+    assert all(b["args"][1]["frame"]["redraw"] is False for b in buttons)
+    assert all(s["args"][1]["frame"]["redraw"] is False for s in d["layout"]["sliders"][0]["steps"])
+    bar = d["data"][0]["marker"]
+    assert bar["showscale"] and bar["cmin"] == pytest.approx(0.0) and bar["colorscale"] == figures.landscape.colorscale_stops(
+        figures.landscape.SURFACE_COLORSCALE)
+
+
+def test_a_clickable_map_redraws_its_fixed_traces_unchanged_in_every_frame(race):
+    """A click's point selection restyles every trace's SVG node; a frame that skips a trace drops its node."""
+    grid, sets, critical = race
+    d = figures.contour_figure(grid, sets, log_color=True, critical=critical, click_grid=40).to_dict()
+    n_fixed = len(d["data"]) - len(sets) - 1
+    for fr in d["frames"]:
+        assert fr["traces"] == list(range(len(d["data"])))
+        assert fr["data"][:n_fixed] == [{"type": "scatter"}] * n_fixed  # nothing changes, nothing is re-sent
+    lattice = d["data"][2]
+    assert lattice["marker"]["maxdisplayed"] == 1  # hover and clicks use the data: one SVG node, not 1600
+
+
+def _png_pixels(source: str) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))).convert("RGBA"))
+
+
+@pytest.mark.parametrize("log_color", [False, True])
+def test_raster_pixels_are_the_grid_values_through_the_colour_scale(race, log_color):
+    grid, sets, _ = race
+    d = figures.contour_figure(grid, sets, log_color=log_color).to_dict()
+    (image,) = d["layout"]["images"]
+    pixels = _png_pixels(image["source"])
+    assert pixels.shape == (len(grid.ys), len(grid.xs), 4)
+    bar = d["data"][0]["marker"]
+    shown = figures.color_values(grid.loss, log_color)
+    rng = np.random.default_rng(1)
+    for j, i in zip(rng.integers(0, len(grid.ys), 200), rng.integers(0, len(grid.xs), 200)):
+        t = (shown[j, i] - bar["cmin"]) / (bar["cmax"] - bar["cmin"])
+        # plotly.py's own colour-scale sampler is the oracle (linear in RGB between stops, as plotly.js).
+        expected = plotly.colors.unlabel_rgb(plotly.colors.sample_colorscale(bar["colorscale"], [float(t)])[0])
+        row = len(grid.ys) - 1 - j  # the image's top row is the largest y
+        np.testing.assert_allclose(pixels[row, i, :3], expected, atol=1.01)
+        assert pixels[row, i, 3] == 255
+    # The image covers the grid with pixel centres on its points: half a cell beyond each edge.
+    dx = grid.xs[1] - grid.xs[0]
+    assert image["x"] == pytest.approx(grid.xs[0] - dx / 2, abs=1e-4) and image["sizex"] == pytest.approx(len(grid.xs) * dx, abs=1e-4)
+    assert image["y"] == pytest.approx(grid.ys[-1] + (grid.ys[1] - grid.ys[0]) / 2, abs=1e-4) and image["yanchor"] == "top"
+    # The extreme pixels are the colour scale's ends.
+    stops = bar["colorscale"]
+    lo, hi = np.unravel_index(np.nanargmin(shown), shown.shape), np.unravel_index(np.nanargmax(shown), shown.shape)
+    assert tuple(pixels[len(grid.ys) - 1 - lo[0], lo[1], :3]) == plotly.colors.hex_to_rgb(stops[0][1])
+    assert tuple(pixels[len(grid.ys) - 1 - hi[0], hi[1], :3]) == plotly.colors.hex_to_rgb(stops[-1][1])
+
+
+def test_non_finite_values_are_transparent_pixels():
+    values = np.array([[0.0, 1.0], [np.nan, 2.0]])
+    pixels = figures.landscape.surface_raster(values, "Viridis", 0.0, 2.0)
+    assert pixels[0, 0, 3] == 0 and (pixels[[0, 1, 1], [1, 0, 1], 3] == 255).all()  # (x0, y1) is the top left
+
+
+@pytest.mark.parametrize("name,log_color", [("himmelblau", True), ("lecture_saddle", False), ("rastrigin", False)])
+def test_contour_line_vertices_lie_on_their_level(name, log_color):
+    from scipy.interpolate import RegularGridInterpolator
+
+    grid = surfaces.grid(name, 90)
+    d = figures.contour_figure(grid, [], log_color=log_color, animate=False).to_dict()
+    lines = next(t for t in d["data"] if t.get("mode") == "lines")
+    x, y = arr(lines["x"]).astype(np.float64), arr(lines["y"]).astype(np.float64)
+    shown = figures.color_values(grid.loss, log_color).astype(np.float64)
+    levels = figures.landscape.contour_levels(shown)
+    assert 10 <= len(levels) <= 28 and np.all(np.diff(levels) > 0)
+    bilinear = RegularGridInterpolator((grid.ys.astype(np.float64), grid.xs.astype(np.float64)), shown)
+    tolerance = 2e-4 * (shown.max() - shown.min())  # float32 vertices
+    breaks = np.flatnonzero(np.isnan(x))
+    assert len(breaks) >= 10
+    on_lines = 0
+    for segment in np.split(np.arange(len(x)), breaks):
+        segment = segment[np.isfinite(x[segment])]
+        values = bilinear(np.column_stack([y[segment], x[segment]]))
+        level = levels[np.argmin(np.abs(levels - values[0]))]
+        np.testing.assert_allclose(values, level, atol=tolerance)  # every vertex of a line: the same level
+        on_lines += len(segment)
+    assert on_lines > 500
+
+
+def test_the_hover_lattice_shows_the_loss_at_its_points(race):
+    grid, _, _ = race
+    d = figures.contour_figure(grid, [], animate=False, click_grid=40).to_dict()
+    lattice = d["data"][2]
+    x, y, loss = arr(lattice["x"]), arr(lattice["y"]), arr(lattice["customdata"])
+    assert len(x) == 40 * 40 and "L=%{customdata" in lattice["hovertemplate"] and lattice["selected"]
+    i = np.searchsorted(grid.xs.astype(np.float32), x)
+    j = np.searchsorted(grid.ys.astype(np.float32), y)
+    np.testing.assert_allclose(loss, grid.loss[j, i], rtol=1e-6)
+    plain = figures.contour_figure(grid, [], animate=False).to_dict()["data"][2]
+    assert "selected" not in plain and "click" not in plain["hovertemplate"]
 
 
 def test_last_frame_ends_where_the_runner_ends_and_frames_grow(race):
@@ -72,7 +187,7 @@ def test_frame_indices_end_at_the_last_step():
 def test_log_colour_bar_labels_real_loss_values(race):
     grid, sets, _ = race
     d = figures.contour_figure(grid, sets, log_color=True).to_dict()
-    bar = d["data"][0]["colorbar"]
+    bar = d["data"][0]["marker"]["colorbar"]
     low = float(np.min(grid.loss))
     for val, text in zip(bar["tickvals"], bar["ticktext"]):
         assert 10**val - 1 + low == pytest.approx(float(text), rel=1e-6)
@@ -132,7 +247,8 @@ def test_presentation_scale_and_dark_theme_restyle_traces_frames_and_controls(ra
     assert after["layout"]["font"]["size"] == 18 and after["layout"]["height"] == pytest.approx(
         1.2 * before["layout"]["height"])
     assert after["layout"]["sliders"][0]["currentvalue"]["font"]["size"] == 18
-    assert after["data"][0]["z"] == before["data"][0]["z"]  # the data itself is untouched
+    assert after["data"][1]["x"] == before["data"][1]["x"]  # the data itself is untouched
+    assert after["layout"]["images"] == before["layout"]["images"]
     line = figures.line_race_figure(np.linspace(-1, 1, 50), np.linspace(-1, 1, 50) ** 2,
                                     [figures.LinePath("a", np.zeros(11), np.zeros(11))])
     assert line.to_dict()["data"][0]["line"]["color"] == "#444"
@@ -151,7 +267,7 @@ def test_prebuilt_figure_to_dict_equals_plotlys_own(race):
     raw = set(built._raw_layout)
     assert ours["data"] == theirs["data"]
     assert {k: v for k, v in ours["layout"].items() if k not in raw} == theirs["layout"]
-    assert ours["data"][0]["z"]["bdata"] and isinstance(ours["data"][0]["z"], dict)  # arrays as typed arrays
+    assert ours["data"][1]["x"]["bdata"] and isinstance(ours["data"][1]["x"], dict)  # arrays as typed arrays
     ours["data"][0]["name"] = "changed"
     assert built.data[0].name != "changed"  # a copy, not the figure's own state
 
