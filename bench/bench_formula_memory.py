@@ -36,18 +36,19 @@ def rss_mb() -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=300)
+    ap.add_argument("--limit", type=int, default=caches.MAX_EXECUTABLES, help="executables kept per compiled function")
     args = ap.parse_args()
     surfaces.grid("himmelblau", 120)  # the process's fixed costs first: JAX, the compiler, one surface
     surfaces.critical_points("himmelblau")
     optimizers.trajectories("himmelblau", "adam", np.array([[0.3, 0.2]], np.float32), 300, lr=0.05)
     start, t0 = rss_mb(), time.perf_counter()
-    print(f"start: {start:.0f} MB (MAX_EXECUTABLES={caches.MAX_EXECUTABLES})", flush=True)
+    print(f"start: {start:.0f} MB (executables kept per function: {args.limit})", flush=True)
     for i in range(1, args.count + 1):
         s = surfaces.from_formula(f"x**2 - y**2 + {i / 1000:.3f}*sin({1 + i % 7}*x)*cos(y)")
         surfaces.grid(s.name, 120)
         surfaces.critical_points(s.name)
         optimizers.trajectories(s.name, "adam", np.array([[0.3, 0.2]], np.float32), 300, lr=0.05)
-        caches.trim_compile_caches()
+        caches.trim_compile_caches(args.limit)
         if i % 25 == 0 or i == args.count:
             print(f"{i:4d} formulas: {rss_mb():.0f} MB (+{rss_mb() - start:.0f}), {time.perf_counter() - t0:.0f} s",
                   flush=True)
