@@ -220,6 +220,16 @@ def bn_experiment(config: networks.BNConfig, progress=None) -> tuple[networks.BN
 
 
 # --------------------------------------------------------------------------- classification page
+@st.cache_data(max_entries=1, show_spinner=False)
+def hidden_saddle() -> surfaces.HiddenSaddle:
+    return surfaces.hidden_saddle()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def two_classes(low: float = -8.0, high: float = 8.0, points: int = 161) -> surfaces.classification.TwoClasses:
+    return surfaces.classification.two_classes(np.linspace(low, high, points))
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def softmax_readout(logits: tuple, target: int) -> dict:
     """softmax(y), Σ y', the two losses for one-hot ``target``, and σ(y1 − y2) when there are two classes."""
@@ -329,6 +339,18 @@ def network_spectrum(config: networks.TrainConfig) -> tuple[np.ndarray, bool]:
         return networks.hessian_spectrum(networks.dataset_loss(config.model, config.dataset), _as_params(result.final))
 
     return disk_cached("spectrum", tuple(config), make, np.ndarray)
+
+
+def warmup_study(lr: float, progress=None) -> tuple[networks.WarmupStudy, bool]:
+    """``networks.warmup_study`` at learning rate ``lr`` through the result cache: (result, from the cache)."""
+    return disk_cached("warmup", (float(lr),), lambda: networks.warmup_study(lr=lr, progress=progress),
+                       networks.WarmupStudy)
+
+
+def hidden_bowl(dataset: str, progress=None) -> tuple[networks.HiddenBowl, bool]:
+    """``networks.hidden_bowl`` through the result cache: (result, whether it came from the cache)."""
+    return disk_cached("hidden_bowl", (dataset,), lambda: networks.hidden_bowl(dataset, progress=progress),
+                       networks.HiddenBowl)
 
 
 def saddle_study(dataset: str, progress=None) -> tuple[networks.SaddleStudy, bool]:

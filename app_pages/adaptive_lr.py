@@ -14,6 +14,8 @@ GRID = 120
 ADAPTIVE = ["adagrad", "adagrad_sum", "rmsprop", "rmsprop_zero", "adam"]
 MAP_STEPS = 150  # the map of section 2 shows every one of the first steps (no subsampling); the curve all
 ETA = HyperParam("lr", "learning rate η", 0.01, 1e-7, 1.0, log=True)
+# Finer stops around the elongated valley's stability edge η = 2/λ_max = 10⁻² (1-2-5 alone jumps 0.01 → 0.02).
+EDGE_STOPS = (0.008, 0.009, 0.0095, 0.0098, 0.0099, 0.0101, 0.0102, 0.0105, 0.011, 0.012)
 LECTURE = {"surface": "elongated_valley", "ax_elongated_valley": -8.0, "ay_elongated_valley": 1.2,
            "a_lr": 0.01, "a_steps": 300, "a_large": 0.01, "a_small": 1e-7, "a_long_steps": 100_000,
            "a_adaptive": ADAPTIVE, "a_eta": 0.1, "a_adaptive_steps": 300}
@@ -42,7 +44,7 @@ controls.section(tr("1. Training stuck ≠ small gradient"),
                     "a valley to the other and never go down it. Plot the gradient norm beside the loss before you "
                     "blame a critical point."))
 c1, c2 = st.columns(2)
-lr = controls.number_widget(ETA, "a_lr", url, where=c1,
+lr = controls.number_widget(ETA, "a_lr", url, where=c1, stops=EDGE_STOPS,
                             help=tr("On the elongated valley η = 10⁻² is the edge of stability: ηλ_max = 2."))
 steps = controls.int_input(tr("steps"), 10, 5000, 300, "a_steps", url, where=c2)
 stuck = compute.trajectory(surface, "gd", start, steps, lr=lr)
@@ -65,6 +67,12 @@ st.caption(tr("Over the last {count} steps the loss changed by {change:.3g} whil
            tr("Over the last {count} steps the loss changed by {change:.3g} while the gradient norm stayed between "
               "{low:.3g} and {high:.3g}.", count=stall.steps, change=stall.loss_change, low=stall.grad_low,
               high=stall.grad_high))
+st.caption(tr("Where this page's picture differs from the lecture's: on a quadratic valley like this one ‖g‖ cannot "
+              "oscillate under gradient descent. At the edge (η = 10⁻²) every step flips y, so |∂L/∂y| = 200|y| "
+              "stays exactly the same and ‖g‖ is a flat line; just below the edge (0.0099) the bounce slowly dies "
+              "out, just above it (0.0101) it slowly grows. The lecture's plot comes from a real network, whose "
+              "valley walls are not quadratic and whose gradients come from mini-batches: there ‖g‖ jumps up and "
+              "down while the loss stays flat."))
 
 # ---------------------------------------------------------------- one η for all directions
 controls.section(tr("2. One learning rate cannot fit all directions"),

@@ -61,6 +61,14 @@ with right:
     m1.metric("Σ y′", f"{readout['total']:.6f}")
     m2.metric("MSE Σ(ŷ − y′)²", f"{readout['mse']:.4g}")
     m3.metric(tr("cross-entropy −ln y′"), f"{readout['cross_entropy']:.4g}")
+    two = compute.two_classes()
+    controls.chart(figures.step_curves_figure(
+        [figures.Series("softmax(y₁, y₂)₁", two.softmax_first, 0, x=two.difference),
+         figures.Series("σ(y₁ − y₂)", two.sigmoid, 1, "dash", x=two.difference)],
+        title=tr("Two classes: softmax is the sigmoid"), x_title="y₁ − y₂", y_title="y′₁", height=250),
+        key="c_two_classes")
+    st.caption(tr("Any two logits with the same difference give the same y′₁; over this range the two curves differ "
+                  "by at most {gap:.1e} (float32 round-off).", gap=two.largest_gap))
     if readout["sigmoid"] is not None:
         st.success(tr("Two classes: σ(y₁ − y₂) = σ({difference:g}) = {sigmoid:.6g}, and softmax gives y′₁ = "
                       "{softmax:.6g}: the same.", difference=logits[0] - logits[1], sigmoid=readout["sigmoid"],

@@ -11,6 +11,7 @@ from optimizers.registry import HyperParam
 
 GRID = 120
 PAGE = "critical_points"
+RATIO_DATASET = "moons"  # the minimum-ratio experiment's data (networks.saddle_study's default network)
 point_key = controls.surface_point_key("p")  # point_key(surface, axis): a widget key per surface
 LECTURE = {"surface": "lecture_saddle", "px_lecture_saddle": 0.0, "py_lecture_saddle": 0.0, "radius": 0.5}
 
@@ -168,5 +169,59 @@ else:
                       "slides into the saddle and lingers until the tiny offset has grown by (1 + η|λ|) per step.",
                       x=start[0], y=start[1], offset=offset, tilt=tilt, ux=esc.direction[0], uy=esc.direction[1],
                       eigenvalue=esc.eigenvalue))
+
+st.subheader(tr("A minimum in a slice, a saddle in more dimensions"))
+st.markdown(tr("A point that looks like a minimum in a low-dimensional slice can be a saddle once every parameter "
+               "counts. Three parameters, the critical point at the origin: in the (w₁, w₂) slice it is a round "
+               "bowl, and even w₃ alone curves upwards — yet the full 3 × 3 Hessian has a negative eigenvalue, and "
+               "along its eigenvector, which mixes w₁ and w₃, the loss goes down."))
+st.latex(surfaces.hidden.FORMULA)
+hidden = compute.hidden_saddle()
+c1, c2 = st.columns(2)
+with c1:
+    controls.chart(figures.value_map_figure(
+        hidden.xs, hidden.ys, hidden.slice_loss, title=tr("The (w₁, w₂) slice at w₃ = 0: a bowl"), value_label="L",
+        log=False, axis_titles=("w₁", "w₂"), height=360), key="cp_hidden_slice")
+with c2:
+    controls.chart(figures.step_curves_figure(
+        [figures.Series(tr("along the eigenvector u of λ = {eigenvalue:.3g}", eigenvalue=hidden.eigenvalues[0]),
+                        hidden.loss_along_escape, 0, x=hidden.along),
+         figures.Series(tr("along w₃ alone"), hidden.loss_along_w3, 1, "dash", x=hidden.along)],
+        title=tr("The loss through the origin, L(θ′ + s·direction)"), x_title="s", y_title="L", height=360),
+        key="cp_hidden_escape")
+st.dataframe([{tr("view"): tr("(w₁, w₂) slice: 2 × 2 Hessian"),
+               tr("eigenvalues"): ", ".join(f"{v:.3g}" for v in hidden.slice_eigenvalues),
+               tr("kind"): tr(hidden.slice_kind)},
+              {tr("view"): tr("all three parameters: 3 × 3 Hessian"),
+               tr("eigenvalues"): ", ".join(f"{v:.3g}" for v in hidden.eigenvalues),
+               tr("kind"): tr(hidden.kind)}], hide_index=True, width="stretch")
+st.caption(tr("The escaping eigenvector u = ({u1:.2f}, {u2:.2f}, {u3:.2f}); along it the loss falls from 0 to "
+              "{lowest:.3g}; the true minima, at w₁ = −w₃ = ∓1, have L = −¼. Real networks have millions of parameters: a critical "
+              "point is a true minimum only if no direction at all goes down — which is why most are saddles.",
+              u1=hidden.escape_direction[0], u2=hidden.escape_direction[1], u3=hidden.escape_direction[2],
+              lowest=hidden.lowest_along_escape))
+
+st.subheader(tr("The lecture's figure: training loss against the minimum ratio"))
+st.markdown(tr("The same question on real networks: train 24 small networks (2-6-2, tanh, on the moons data) for "
+               "different lengths, walk each to a nearby critical point by minimizing ‖∇L‖², and count the positive "
+               "eigenvalues of its full Hessian. A true local minimum has minimum ratio 1."))
+if controls.switch(tr("Run the minimum-ratio experiment"), "cp_ratio", url,
+                   help=tr("About 10–20 s the first time, behind a progress bar; then from the cache.")):
+    working = tr("Training and refining 24 networks …")
+    bar = st.progress(0.0, text=working)
+    study, was_cached = compute.saddle_study(RATIO_DATASET, progress=lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
+    bar.empty()
+    controls.chart(figures.scatter_figure(
+        study.minimum_ratio, study.train_loss, title=tr("Training loss against minimum ratio at critical points"),
+        x_title=tr("minimum ratio (share of positive eigenvalues)"), y_title=tr("training loss"),
+        text=[tr("loss {loss:.3g}, ratio {ratio:.2f}, {count} negative, ‖∇L‖ {norm:.1g}", loss=l, ratio=r, count=k,
+                 norm=g)
+              for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
+        key="cp_ratio_figure")
+    st.caption(join(tr("Of {count} critical points, {minima} reach ratio 1; the highest ratio is {highest:.2f}. Where "
+                       "the loss is high they are saddles with many negative eigenvalues; even the lowest are not "
+                       "quite minima — as in the lecture, true local minima are rare.", count=len(study.train_loss),
+                       minima=study.true_minima, highest=float(study.minimum_ratio.max())),
+                    tr("From the cache.") if was_cached else ""))
 
 url.show(notes)  # last: every widget has read its link value

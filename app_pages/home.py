@@ -48,6 +48,10 @@ for topic, where, page in TOPICS:
     c1, c2 = st.columns([3, 4])
     c1.markdown(f"**{tr(topic)}**")
     c2.page_link(page, label=tr(where), icon=":material/arrow_forward:")
+c1, c2 = st.columns([3, 4])
+c1.markdown(f"**{tr('1.4 The lecture’s key figure: training loss against the minimum ratio')}**")
+c2.page_link("app_pages/critical_points.py", label=tr("Run the minimum-ratio experiment (about 10–20 s)"),
+             icon=":material/play_arrow:", query_params={"cp_ratio": "1"})
 
 st.subheader(tr("In this lab"))
 c1, c2, c3 = st.columns(3)

@@ -14,8 +14,15 @@ ACTIVATIONS = list(networks.models.ACTIVATIONS)
 SLICE_KINDS = list(compute.SLICES)
 PATH_POINTS = 150  # checkpoints of the training path kept for the PCA slice
 INTERACTIVE_SPECTRUM = 2_500  # parameters up to which the full spectrum is computed without asking
-BN_SWITCH = (mark("off"), mark("on"))  # the batch-norm switch, translated where shown
-LECTURE = {"nl_data": "digits", "nl_depth": 2, "nl_width": 64, "nl_act": "relu", "nl_bn": "off", "o9": "momentum",
+NETWORK_LINE = {  # the sentence that names the network, per normalization
+    "none": mark("Network {sizes}, {activation}: **{count:,} parameters**; {optimizer}, batch {batch}, {epochs} epochs."),
+    "batch": mark("Network {sizes} with batch normalization, {activation}: **{count:,} parameters**; {optimizer}, "
+                  "batch {batch}, {epochs} epochs."),
+    "layer": mark("Network {sizes} with layer normalization, {activation}: **{count:,} parameters**; {optimizer}, "
+                  "batch {batch}, {epochs} epochs."),
+}
+NORMALIZATION_LABELS = {"none": mark("none"), "batch": mark("batch norm"), "layer": mark("layer norm")}
+LECTURE = {"nl_data": "digits", "nl_depth": 2, "nl_width": 64, "nl_act": "relu", "nl_norm": "none", "o9": "momentum",
            "o9_momentum_lr": 0.01, "o9_momentum_momentum": 0.9, "o9_schedule": "constant", "nl_batch": 64,
            "nl_epochs": 20, "nl_seed": 0, "nl_slice": "pca", "nl_span": 1.0}
 
@@ -33,7 +40,8 @@ with st.sidebar:
     width = controls.int_input(tr("width"), 2, 256, 64, "nl_width", url, where=c2)
     c1, c2 = st.columns(2)
     activation = controls.choice_select(tr("activation"), ACTIVATIONS, "relu", "nl_act", url, where=c1)
-    bn = controls.choice_select(tr("batch norm"), list(BN_SWITCH), "off", "nl_bn", url, where=c2, format_func=tr)
+    norm = controls.choice_select(tr("normalization"), list(networks.NORMALIZATIONS), "none", "nl_norm", url, where=c2,
+                                  format_func=lambda n: tr(NORMALIZATION_LABELS[n]))
     with st.expander(tr("Optimizer and schedule"), expanded=False):
         opt = controls.optimizer_panel(9, "momentum", url)
     c1, c2, c3 = st.columns(3)
@@ -42,18 +50,15 @@ with st.sidebar:
     seed = controls.int_input(tr("seed"), 0, 10_000, 0, "nl_seed", url, where=c3)
 
 split = networks.load_split(dataset)
-model = networks.MLP((width,) * depth, activation, bn == "on")
+model = networks.MLP((width,) * depth, activation, norm == "batch", norm == "layer")
 config = networks.lab_config(dataset, model, opt["name"], opt["hyperparams"], opt["schedule"], opt["schedule_params"],
                              batch, epochs, seed, PATH_POINTS)
 n_params = model.parameter_count(split.features, split.classes)
 sizes = "-".join(str(s) for s in model.sizes(split.features, split.classes))
 st.markdown(join(tr("**{dataset}**, standardized, {train:,} training and {test:,} test examples.",
                     dataset=tr(networks.CLASSIFICATION[dataset][0]), train=len(split.y_train), test=len(split.y_test)),
-                 tr("Network {sizes} with batch normalization, {activation}: **{count:,} parameters**; {optimizer}, "
-                       "batch {batch}, {epochs} epochs." if model.batch_norm else
-                       "Network {sizes}, {activation}: **{count:,} parameters**; {optimizer}, batch {batch}, {epochs} "
-                       "epochs.", sizes=sizes, activation=activation, count=n_params,
-                       optimizer=tr(optimizers.get(opt["name"]).label), batch=batch, epochs=epochs)))
+                 tr(NETWORK_LINE[model.normalization], sizes=sizes, activation=activation, count=n_params,
+                    optimizer=tr(optimizers.get(opt["name"]).label), batch=batch, epochs=epochs)))
 
 # ---------------------------------------------------------------- training
 training = tr("Training …")
@@ -173,6 +178,32 @@ with tab1:
             key="nl_saddles")
         st.caption(join(tr("{count} parameters per network; ‖∇L‖ at the refined points ≤ {norm:.1g}.",
                            count=study.parameters, norm=study.gradient_norm.max()),
+                        tr("From the cache.") if was_cached else ""))
+    st.markdown(tr("**A bowl that is a saddle.** One of these critical points, seen the way landscape pictures "
+                   "usually show a network: a slice along two random filter-normalized directions. It looks like the "
+                   "bottom of a bowl — yet the full Hessian has negative eigenvalues, and a slice along the most "
+                   "negative eigenvector shows the way down."))
+    done = controls.experiment("nl_run_bowl", f"nl_bowl_{dataset}", tr("Refining 8 networks to critical points …"),
+                      lambda progress: compute.hidden_bowl(dataset, progress))
+    if done:
+        bowl, was_cached = done
+        c1, c2 = st.columns(2)
+        for col, z, title, axes, key in (
+                (c1, bowl.random_slice, tr("Random directions d₁, d₂: a bowl"), ("d₁", "d₂"), "nl_bowl_random"),
+                (c2, bowl.escape_slice, tr("Most negative eigenvector u and d₁: the way down"), ("u", "d₁"),
+                 "nl_bowl_escape")):
+            with col:
+                controls.chart(figures.value_map_figure(bowl.coords, bowl.coords, z, title=title, value_label="L",
+                                                        log=False, axis_titles=axes, height=340), key=key)
+        st.caption(join(tr("Network seed {seed}, loss {loss:.3g}, ‖∇L‖ {norm:.1g}. The random slice's 2 × 2 Hessian "
+                           "has eigenvalues {low:.3g} and {high:.3g} (both positive: a bowl); the full Hessian has "
+                           "{count} negative eigenvalues of {total} (the lowest {lowest:.3g}), minimum ratio "
+                           "{ratio:.2f}. Lowest loss on the random slice {random_low:.4g}, on the eigenvector slice "
+                           "{escape_low:.4g} (centre {center:.4g}).", seed=bowl.seed, loss=bowl.loss,
+                           norm=bowl.gradient_norm, low=bowl.slice_curvatures[0], high=bowl.slice_curvatures[1],
+                           count=bowl.negative, total=len(bowl.eigenvalues), lowest=bowl.eigenvalues[0],
+                           ratio=bowl.minimum_ratio, random_low=float(bowl.random_slice.min()),
+                           escape_low=float(bowl.escape_slice.min()), center=bowl.center_loss),
                         tr("From the cache.") if was_cached else ""))
 with tab2:
     st.markdown(tr("The network above trained with batch 16 and with a large batch, from the same start and for the "

@@ -13,6 +13,20 @@ from optimizers.registry import HyperParam
 
 PAGE = "normalization"
 MODES = ["same", "best"]
+OTHER_NORMALIZATIONS = (
+    mark("**Layer normalization** (Ba, Kiros & Hinton 2016): over the units of one example, so no batch is "
+         "needed and train = eval; the Transformer's choice. Runnable above."),
+    mark("**Batch renormalization** (Ioffe 2017): BN that corrects the batch statistics towards the moving "
+         "averages, for small or non-i.i.d. batches."),
+    mark("**Instance normalization** (Ulyanov, Vedaldi & Lempitsky 2016): per example and per channel over the "
+         "pixels of an image; style transfer."),
+    mark("**Group normalization** (Wu & He 2018): per example over groups of channels; between layer and "
+         "instance norm, independent of the batch size."),
+    mark("**Weight normalization** (Salimans & Kingma 2016): normalizes the weights, w = g·v/‖v‖, not the "
+         "activations."),
+    mark("**Spectral normalization** (Miyato et al. 2018): divides W by its largest singular value, bounding the "
+         "layer's Lipschitz constant; used in GANs."),
+)
 MODE_LABELS = {"same": mark("the same η for both"), "best": mark("each its best η = 2/(λmax + λmin)")}
 LR_CHOICES = ["0.01", "0.05", "0.1", "0.5", "1", "2", "5"]
 BATCHES = ["16", "32", "64", "128", "256"]
@@ -100,29 +114,32 @@ if not lr_picked:
     url.show(notes)
     st.stop()
 lrs = tuple(sorted(float(v) for v in lr_picked))
-configs = {bn: networks.BNConfig(batch_norm=bn, activation=activation, lrs=lrs, steps=bn_steps,
-                                 batch_size=int(batch), momentum_p=round(p, 4)) for bn in (True, False)}
+KINDS = {"batch": dict(batch_norm=True), "none": dict(batch_norm=False), "layer": dict(batch_norm=False, layer_norm=True)}
+TRAINING = {"batch": mark("Training {count} networks with BN …"), "none": mark("Training {count} networks without BN …"),
+            "layer": mark("Training {count} networks with layer norm …")}
+configs = {kind: networks.BNConfig(**switches, activation=activation, lrs=lrs, steps=bn_steps, batch_size=int(batch),
+                                   momentum_p=round(p, 4)) for kind, switches in KINDS.items()}
 results, from_cache = {}, []
-for bn, config in configs.items():
-    text = tr("Training {count} networks with BN …" if bn else "Training {count} networks without BN …",
-              count=len(lrs))
+for kind, config in configs.items():
+    text = tr(TRAINING[kind], count=len(lrs))
     bar = st.progress(0.0, text=text)
-    results[bn], cached = compute.bn_experiment(
+    results[kind], cached = compute.bn_experiment(
         config, progress=lambda f, bar=bar, text=text: bar.progress(f, text=f"{text} {f:.0%}"))
     bar.empty()
     from_cache.append(cached)
 st.caption(join(tr("Results are cached: a class opening the same settings trains once."),
                 tr("These came from the cache.") if all(from_cache) else ""))
-WITH, WITHOUT = tr("with BN"), tr("without BN")
-with_bn, without = results[True], results[False]
+WITH, WITHOUT, WITH_LN = tr("with BN"), tr("without BN"), tr("with layer norm")
+with_bn, without, with_ln = results["batch"], results["none"], results["layer"]
+RUNS = ((WITH, with_bn, "solid"), (WITHOUT, without, "dash"), (WITH_LN, with_ln, "dot"))
 colour = {lr_: i for i, lr_ in enumerate(lrs)}
 c1, c2 = st.columns(2)
 with c1:
     loss_curves = [figures.Series(f"η = {lr_:g} {name}", r.train_loss[i], colour[lr_], dash, r.measured_at)
-                   for name, r, dash in ((WITH, with_bn, "solid"), (WITHOUT, without, "dash"))
-                   for i, lr_ in enumerate(lrs)]
-    controls.chart(figures.step_curves_figure(loss_curves, title=tr("Training loss (solid: with BN, dashed: without)"),
-                                              y_title=tr("cross-entropy"), log_y=True, height=360), key="n_bn_loss")
+                   for name, r, dash in RUNS for i, lr_ in enumerate(lrs)]
+    controls.chart(figures.step_curves_figure(
+        loss_curves, title=tr("Training loss (solid: with BN, dashed: without, dotted: layer norm)"),
+        y_title=tr("cross-entropy"), log_y=True, height=360), key="n_bn_loss")
 with c2:
     acc = [figures.Series(f"η = {lr_:g} {name}", values[i], colour[lr_], dash, with_bn.measured_at)
            for name, values, dash in ((tr("eval mode (μ̄, σ̄²)"), with_bn.test_acc_eval, "solid"),
@@ -131,16 +148,14 @@ with c2:
     controls.chart(figures.step_curves_figure(
         acc, title=tr("Test accuracy with BN: eval mode (solid) vs train mode (dotted)"), y_title=tr("accuracy"),
         height=360), key="n_bn_modes")
-def percent_or_dash(value: float) -> str:
-    """An accuracy as a percentage; "—" when the run never measured one (NaN)."""
-    return "—" if math.isnan(value) else f"{value:.1%}"
-
-
-rows = [{"η": f"{lr_:g}",
-         **{column: percent_or_dash(optimizers.last_finite(r.test_acc_eval[i]))
-            for column, r in ((tr("test accuracy with BN (eval mode)"), with_bn), (WITHOUT, without))},
-         tr("diverged"): ", ".join(n for n, r in ((WITH, with_bn), (WITHOUT, without)) if r.diverged_at[i] >= 0)
-         or tr("no")} for i, lr_ in enumerate(lrs)]
+    st.caption(tr("The two modes differ by at most {gap:.1%} here. They part where the moving averages lag the "
+                  "batch statistics: few steps, a large p (a long memory of early, wrong statistics) or a small batch "
+                  "(noisy μ_B). Layer normalization has no batch statistics, so its two modes are one function.",
+                  gap=with_bn.largest_mode_gap))
+rows = [{"η": f"{lr_:g}", tr("test accuracy with BN (eval mode)"): with_bn.final_accuracy(i),
+         WITHOUT: without.final_accuracy(i), WITH_LN: with_ln.final_accuracy(i),
+         tr("diverged"): ", ".join(n for n, r, _ in RUNS if r.diverged_at[i] >= 0) or tr("no")}
+        for i, lr_ in enumerate(lrs)]
 st.dataframe(rows, hide_index=True, width="stretch")
 
 controls.section(tr("Is the surface smoother? (Santurkar et al. 2018)"),
@@ -150,7 +165,7 @@ controls.section(tr("Is the surface smoother? (Santurkar et al. 2018)"),
 smooth_lr = controls.choice_select(tr("learning rate"), [f"{v:g}" for v in lrs], f"{lrs[len(lrs) // 2]:g}", "n_smooth_lr",
                                    url)
 i = lrs.index(float(smooth_lr))
-means = {field: [optimizers.mean_of_finite(getattr(r, field)[i]) for r in (with_bn, without)]
+means = {field: [optimizers.mean_of_finite(getattr(r, field)[i]) for r in (with_bn, without, with_ln)]
          for field in ("loss_range", "grad_change")}
 st.caption(tr("Averaged over training at η = {lr}: loss range {range_bn:.3g} with BN vs {range_plain:.3g} without; "
               "gradient change {change_bn:.3g} vs {change_plain:.3g}. Late in training a network without BN that has "
@@ -161,9 +176,22 @@ c1, c2 = st.columns(2)
 for col, field, title, y_title in ((c1, "loss_range", tr("Loss range along the step"), tr("loss")),
                                    (c2, "grad_change", tr("Gradient change along the step"), tr("gradient"))):
     curves = [figures.Series(name, getattr(r, field)[i], k, "solid", r.measured_at)
-              for k, (name, r) in enumerate(((WITH, with_bn), (WITHOUT, without)))]
+              for k, (name, r, _) in enumerate(RUNS)]
     with col:
         controls.chart(figures.step_curves_figure(curves, title=f"{title}, η = {smooth_lr}", y_title=y_title,
                                                   log_y=True, height=330), key=f"n_{field}")
+
+controls.section(tr("Why does normalization help? Two explanations"),
+                 tr("**Ioffe & Szegedy (2015)**: training shifts every layer's input distribution as the layers "
+                    "before it change (*internal covariate shift*); normalizing each layer's pre-activations holds "
+                    "their mean and variance still, so later layers need not keep re-adapting. **Santurkar et al. "
+                    "(2018)** tested that: batch normalization with noise injected after it (the distribution shifts "
+                    "again) trains just as well, so the shift is not what matters. What BN does is make the surface "
+                    "smoother — the loss and its gradient change less along a step (the measures above) — and "
+                    "other normalizations that smooth it as much (ℓₚ-normalization) help as much. Yao et al. (2020, "
+                    "PyHessian) found the smoothing is not universal: in shallow networks BN did not make the "
+                    "landscape smoother (the top Hessian eigenvalue did not fall)."), level="subheader")
+st.markdown(tr("**Other normalizations** (each normalizes pre-activations z, then applies a learned γ, β):") + "\n\n"
+            + "\n".join(f"- {tr(line)}" for line in OTHER_NORMALIZATIONS))
 
 url.show(notes)  # last: the notes slot under the title lists every URL value that was refused

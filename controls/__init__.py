@@ -51,6 +51,7 @@ from controls.widgets import (
     surface_key,
     surface_point_key,
     surface_select,
+    switch,
     view_select,
 )
 
@@ -61,5 +62,5 @@ __all__ = [
     "int_input",
     "keep_in_url", "log_choices", "multi_select", "number_widget", "optimizer_panel", "page_header", "page_start",
     "point_from_click", "point_input", "preset_button", "presenting", "prose", "refusal_note", "section",
-    "share_link", "surface_key", "surface_point_key", "surface_select", "view_select",
+    "share_link", "surface_key", "surface_point_key", "surface_select", "switch", "view_select",
 ]

@@ -22,9 +22,9 @@ from controls.url import _PAGE_PRESET, PRESET, UrlCheck, escape_markdown, keep_i
 from optimizers.registry import HyperParam
 
 
-def log_choices(low: float, high: float, default: float) -> list[float]:
-    """1-2-5 steps per decade between low and high, plus the default: a log slider's stops."""
-    values = {default}
+def log_choices(low: float, high: float, default: float, extra: tuple = ()) -> list[float]:
+    """1-2-5 steps per decade between low and high, plus the default and ``extra``: a log slider's stops."""
+    values = {default, *(float(v) for v in extra if low <= v <= high)}
     for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
         for mantissa in (1, 2, 5):
             v = float(f"{mantissa}e{exponent}")
@@ -37,8 +37,12 @@ def format_number(v: float) -> str:
     return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e") if (v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e4)) else f"{v:g}"
 
 
-def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: float | None = None, help: str | None = None):
-    """The widget for one registry number: log select-slider, integer input or linear slider."""
+def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: float | None = None, help: str | None = None,
+                  stops: tuple = ()):
+    """The widget for one registry number: log select-slider, integer input or linear slider.
+
+    ``stops``: extra values a log slider offers besides its 1-2-5 steps (finer ones where they matter).
+    """
     default = p.default if default is None else p.clamp(default)
     label = tr(p.label)
     if p.choices:  # a categorical parameter: a selectbox over the labels, its index in the URL
@@ -52,7 +56,7 @@ def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: flo
         keep_in_url(key, url_text(value), url_text(int(default)))
         return float(value)
     if p.log:
-        choices = log_choices(p.low, p.high, default)
+        choices = log_choices(p.low, p.high, default, stops)
         in_range = number_in(p.low, p.high)
 
         def stop(raw: str):
@@ -291,3 +295,13 @@ def view_select(key: str, where=st, help: str | None = None) -> str:
     """Contour map or 3-D surface: the registry name of the chosen view ("contour" or "3-D")."""
     return where.segmented_control(tr("view"), list(VIEWS), default=VIEWS[0], key=key, format_func=tr,
                                    help=help) or VIEWS[0]
+
+
+def switch(label: str, key: str, url: UrlCheck, default: bool = False, where=st, help: str | None = None) -> bool:
+    """An on/off toggle kept in the URL as 1 / 0 (``?key=1`` opens the page with it on, e.g. an experiment running)."""
+    key = url.seed(key, default, lambda raw: {"1": True, "0": False, "true": True, "false": False}.get(raw.lower()),
+                   tr("1 (on) or 0 (off)"))
+    initial = {} if key in st.session_state else {"value": default}  # a set state must not compete with a value
+    value = bool(where.toggle(label, key=key, help=help, **initial))
+    keep_in_url(key, url_text(value), url_text(default))
+    return value

@@ -26,7 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from networks.datasets import Dataset, standardized_split
-from networks.models import accuracy, cross_entropy, init_mlp, initial_moving_averages, mlp_forward
+from networks.models import (accuracy, cross_entropy, init_mlp, initial_moving_averages, mlp_forward,
+                             normalization_of)
 from networks.training import gradient_descent_step
 from optimizers.runner import first_bad_step
 
@@ -45,6 +46,7 @@ class BNConfig(NamedTuple):
     momentum_p: float = 0.9  # moving averages μ̄ ← p μ̄ + (1 − p) μ_B
     measure_every: int = 20
     seed: int = 0
+    layer_norm: bool = False  # layer normalization instead (batch_norm False): per example, over its units
 
 
 class BNRun(NamedTuple):
@@ -70,6 +72,17 @@ class BNRun(NamedTuple):
     loss_range: np.ndarray
     grad_change: np.ndarray
     diverged_at: np.ndarray
+
+    def final_accuracy(self, i: int) -> str:
+        """Test accuracy (eval mode) of learning rate i at its last finite measurement, as a percentage; "—" if none."""
+        finite = self.test_acc_eval[i][np.isfinite(self.test_acc_eval[i])]
+        return f"{finite[-1]:.1%}" if finite.size else "—"
+
+    @property
+    def largest_mode_gap(self) -> float:
+        """max |accuracy in eval mode − in train mode| over learning rates and measurements (0 without BN)."""
+        gap = np.abs(self.test_acc_eval - self.test_acc_train)
+        return float(np.nanmax(gap)) if np.isfinite(gap).any() else 0.0
 
 
 def split(data: Dataset, test_fraction: float = 0.2, seed: int = 0) -> tuple[Dataset, Dataset]:
@@ -155,7 +168,7 @@ def train_bn_experiment(data: Dataset, config: BNConfig, progress: Callable[[flo
     steps = int(np.ceil(c.steps / chunk)) * chunk
     train, test = split(data, seed=c.seed)
     sizes = (train.x.shape[1], *c.hidden, int(data.y.max()) + 1)
-    params = init_mlp(jax.random.PRNGKey(c.seed), sizes, "batch" if c.batch_norm else "none")
+    params = init_mlp(jax.random.PRNGKey(c.seed), sizes, normalization_of(c.batch_norm, c.layer_norm))
     stats = initial_moving_averages(params)
     k = len(c.lrs)
     params, stats = jax.tree.map(lambda a: jnp.broadcast_to(a, (k, *a.shape)), (params, stats))

@@ -19,6 +19,7 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.flatten_util import ravel_pytree
 
 import optimizers
 from networks import hessian, landscape
@@ -34,8 +35,12 @@ class SaddleStudy(NamedTuple):
     negative: np.ndarray  # (seeds,) number of negative eigenvalues
     parameters: int
 
+    @property
+    def true_minima(self) -> int:
+        """How many refined points have minimum ratio 1 (every eigenvalue positive)."""
+        return int(np.sum(self.minimum_ratio == 1.0))
 
-@partial(jax.jit, static_argnames=("activation", "train_steps", "refine_steps"))
+
 def _to_critical(params, x, labels, stop, lr, refine_lr, activation, train_steps, refine_steps):
     """Adam on L for ``stop`` steps (of ``train_steps``), then Adam on ½‖∇L‖² for ``refine_steps``."""
     loss = lambda p: mlp_loss(p, x, labels, activation)  # noqa: E731
@@ -56,6 +61,30 @@ def _to_critical(params, x, labels, stop, lr, refine_lr, activation, train_steps
     return adam_steps(grad_norm_sq, params, refine_steps, refine_lr, lambda t: True)
 
 
+@partial(jax.jit, static_argnames=("activation", "train_steps", "refine_steps"))
+def _all_to_critical(params, x, labels, stops, lr, refine_lr, activation, train_steps, refine_steps):
+    """``_to_critical`` for every seed at once (vmapped over the first axis of ``params`` and ``stops``)."""
+    return jax.vmap(lambda p, stop: _to_critical(p, x, labels, stop, lr, refine_lr, activation, train_steps,
+                                                 refine_steps))(params, stops)
+
+
+PROGRESS_GROUPS = 3  # fewer, larger vmapped groups run faster (the scan's per-step overhead is shared)
+
+
+@partial(jax.jit, static_argnames=("loss_fn",))
+def _critical_summaries(loss_fn, params):
+    """L, ‖∇L‖ and the dense Hessian ∇²L of every seed's parameters (stacked on the first axis), in one call.
+
+    ``jax.hessian`` of the flattened loss: the study's networks are small (n ≲ 100 parameters).
+    """
+    def one(p):
+        flat, unravel = ravel_pytree(p)
+        loss = lambda w: loss_fn(unravel(w))  # noqa: E731
+        return loss(flat), jnp.linalg.norm(jax.grad(loss)(flat)), jax.hessian(loss)(flat)
+
+    return jax.vmap(one)(params)
+
+
 def saddle_study(dataset: str = "moons", model: MLP = MLP((6,), "tanh"), seeds: int = 24, train_steps: int = 400,
                  refine_steps: int = 1500, lr: float = 0.02, refine_lr: float = 0.003,
                  progress: Callable[[float], None] | None = None) -> SaddleStudy:
@@ -64,20 +93,27 @@ def saddle_study(dataset: str = "moons", model: MLP = MLP((6,), "tanh"), seeds: 
     x, y = jnp.asarray(split.x_train), jnp.asarray(split.y_train)
     loss_fn = dataset_loss(model, dataset)
     stops = np.linspace(0, train_steps, seeds).astype(int)
-    losses, norms, ratios, negatives = [], [], [], []
     n = model.parameter_count(split.features, split.classes)
-    for i in range(seeds):
-        params = model.init(jax.random.PRNGKey(i), split.features, split.classes)
-        params = _to_critical(params, x, y, int(stops[i]), lr, refine_lr, model.activation, train_steps, refine_steps)
-        lam = hessian.hessian_spectrum(loss_fn, params)
-        g = jax.grad(loss_fn)(params)
-        losses.append(float(loss_fn(params)))
-        norms.append(float(np.sqrt(sum(float(jnp.sum(v**2)) for v in jax.tree.leaves(g)))))
-        ratios.append(hessian.minimum_ratio(lam))
-        negatives.append(hessian.eigenvalue_signs(lam).negative)
+    starts = [model.init(jax.random.PRNGKey(i), split.features, split.classes) for i in range(seeds)]
+    # The seeds train and refine vmapped, in PROGRESS_GROUPS equal groups (one compile; a progress step after each).
+    size = -(-seeds // PROGRESS_GROUPS)
+    order = [min(i, seeds - 1) for i in range(size * PROGRESS_GROUPS)]  # the last group padded with the last seed
+    groups = []
+    for k in range(PROGRESS_GROUPS):
+        take = order[k * size:(k + 1) * size]
+        groups.append(jax.block_until_ready(_all_to_critical(
+            jax.tree.map(lambda *a: jnp.stack(a), *[starts[i] for i in take]), x, y, jnp.asarray(stops[take]), lr,
+            refine_lr, model.activation, train_steps, refine_steps)))
         if progress:
-            progress((i + 1) / seeds)
-    return SaddleStudy(np.array(losses), np.array(norms), np.array(ratios), np.array(negatives), n)
+            progress(0.8 * (k + 1) / PROGRESS_GROUPS)
+    refined = jax.tree.map(lambda *a: jnp.concatenate(a)[:seeds], *groups)
+    losses, norms, hessians = (np.asarray(a, np.float64) for a in _critical_summaries(loss_fn, refined))
+    spectra = np.linalg.eigvalsh(0.5 * (hessians + np.swapaxes(hessians, 1, 2)))
+    ratios = [hessian.minimum_ratio(lam) for lam in spectra]
+    negatives = [hessian.eigenvalue_signs(lam).negative for lam in spectra]
+    if progress:
+        progress(1.0)
+    return SaddleStudy(losses, norms, np.array(ratios), np.array(negatives), n)
 
 
 MAX_EPOCHS = 3000
@@ -121,3 +157,121 @@ def batch_size_study(config: TrainConfig, small: int = 16, large: int = 1024,
     if progress:
         progress(1.0)
     return BatchSizeStudy(a, b, sharp, alpha, line_train, line_test)
+
+
+class HiddenBowl(NamedTuple):
+    """A refined critical point of a real network whose random 2-D slice is a bowl, while its Hessian says saddle."""
+
+    coords: np.ndarray  # (k,) the slice coordinates c of θ' + c₁d₁ + c₂d₂ (both axes)
+    random_slice: np.ndarray  # (k, k) along two filter-normalized random directions
+    escape_slice: np.ndarray  # (k, k) along (u_min scaled like d₁, d₁): u_min the most negative eigenvector
+    slice_curvatures: np.ndarray  # (2,) eigenvalues of the slice's 2×2 Hessian [dᵢᵀ H dⱼ]: both > 0, a bowl
+    eigenvalues: np.ndarray  # (n,) the full Hessian's, ascending
+    minimum_ratio: float
+    negative: int  # how many of them are negative
+    loss: float  # L(θ')
+    gradient_norm: float  # ‖∇L(θ')‖: how critical the point is
+    seed: int  # the network's initialization seed
+
+    @property
+    def center_loss(self) -> float:
+        """L at the slices' centre θ' itself."""
+        k = len(self.coords) // 2
+        return float(self.random_slice[k, k])
+
+
+def hidden_bowl(dataset: str = "moons", model: MLP = MLP((6,), "tanh"), span: float = 0.5, resolution: int = 31,
+                candidates: int = 8, progress: Callable[[float], None] | None = None) -> HiddenBowl:
+    """LECTURES 1.4 on a real network: a slice that shows a minimum at a point that is a saddle.
+
+    ``candidates`` networks are refined from their initialization to a nearby
+    critical point (``saddle_study``'s walk, with no training first: the
+    high-loss points, which are saddles); the first whose slice along two
+    random filter-normalized directions (seeds 1, 2) has a positive definite
+    2×2 Hessian while its full Hessian has a negative eigenvalue is kept.
+    Refining is the same vmapped call as one of ``saddle_study``'s groups,
+    so the two share their compiled code.
+    """
+    split = load_split(dataset)
+    x, y = jnp.asarray(split.x_train), jnp.asarray(split.y_train)
+    loss_fn = dataset_loss(model, dataset)
+    starts = [model.init(jax.random.PRNGKey(i), split.features, split.classes) for i in range(candidates)]
+    refined = _all_to_critical(jax.tree.map(lambda *a: jnp.stack(a), *starts), x, y, jnp.zeros(candidates, jnp.int32),
+                               0.02, 0.003, model.activation, 400, 1500)
+    losses, norms, hessians = (np.asarray(a, np.float64) for a in _critical_summaries(loss_fn, refined))
+    if progress:
+        progress(0.7)
+    for i in range(candidates):
+        params = jax.tree.map(lambda a: a[i], refined)
+        h = 0.5 * (hessians[i] + hessians[i].T)
+        lam, vectors = np.linalg.eigh(h)
+        d1, d2 = (landscape.filter_normalized_direction(params, seed) for seed in (1, 2))
+        flat = np.stack([np.asarray(ravel_pytree(d)[0], np.float64) for d in (d1, d2)], axis=1)
+        curvatures = np.linalg.eigvalsh(flat.T @ h @ flat)
+        signs = hessian.eigenvalue_signs(lam)
+        if curvatures.min() > 0 and signs.negative > 0 or i == candidates - 1:
+            break
+    _, unravel = ravel_pytree(params)
+    u = vectors[:, 0] * np.linalg.norm(flat[:, 0])  # as long as d₁, so the two slices share their scale
+    escape = unravel(jnp.asarray(u, jnp.float32))
+    coords = np.linspace(-span, span, int(resolution))
+    random_slice = landscape.loss_surface(loss_fn, params, (d1, d2), (coords, coords))
+    escape_slice = landscape.loss_surface(loss_fn, params, (escape, d1), (coords, coords))
+    if progress:
+        progress(1.0)
+    return HiddenBowl(coords, np.asarray(random_slice, np.float64), np.asarray(escape_slice, np.float64), curvatures,
+                      lam, hessian.minimum_ratio(lam), signs.negative, float(losses[i]), float(norms[i]), i)
+
+
+WARMUP_VARIANTS = (  # (label, optimizer, schedule, schedule parameters): Adam with and without warm-up, and RAdam
+    ("Adam, constant η", "adam", "constant", ()),
+    ("Adam, constant warm-up (ResNet: η/10 for 100 steps)", "adam", "constant_warmup",
+     (("warmup_factor", 0.1), ("warmup_steps", 100.0))),
+    ("Adam, linear warm-up over 100 steps", "adam", "warmup_cosine",
+     (("decay_steps", 100_000.0), ("end_lr", 0.0), ("warmup_steps", 100.0))),
+    ("RAdam (warm-up built in)", "radam", "constant", ()),
+)
+
+
+class WarmupStudy(NamedTuple):
+    """Adam on a deep MLP with and without warm-up, and RAdam, over several seeds (``WARMUP_VARIANTS`` order)."""
+
+    labels: tuple  # the variants' labels
+    test_accuracy: np.ndarray  # (variants, seeds) at the end
+    train_loss: np.ndarray  # (variants, epochs + 1) mean over seeds, per epoch
+    first_epoch_move: np.ndarray  # (variants, seeds) ‖θ after the first epoch − θ⁰‖: how far the first steps went
+    lr: float
+    epochs: int
+
+    @property
+    def mean_accuracy(self) -> np.ndarray:
+        """(variants,) mean test accuracy over the seeds."""
+        return np.nanmean(self.test_accuracy, axis=1)
+
+
+def warmup_study(dataset: str = "digits", model: MLP = MLP((64,) * 6, "relu"), lr: float = 0.03, epochs: int = 8,
+                 seeds: int = 3, progress: Callable[[float], None] | None = None) -> WarmupStudy:
+    """LECTURES 2.3: does warm-up help Adam here? Every variant from the same starts, same batches, same η.
+
+    Adam's first step is η·sign(g) in every coordinate (m̂/√v̂ = g/|g| at t = 0),
+    so ‖Δθ‖ = η√n however small the gradient: its σ is estimated from one
+    gradient. A warm-up keeps those first steps small; RAdam drops σ until
+    its estimate's variance is bounded (Liu et al. 2020).
+    """
+    runs = len(WARMUP_VARIANTS) * seeds
+    done = 0
+    accuracy, losses, moves = [], [], []
+    for label, optimizer, schedule, params in WARMUP_VARIANTS:
+        base = TrainConfig(dataset=dataset, model=model, optimizer=optimizer, hyperparams=(("lr", lr),),
+                           schedule=schedule, schedule_params=params, batch_size=64, epochs=epochs)
+        results = []
+        for seed in range(seeds):
+            results.append(train_network(base._replace(seed=seed)))
+            done += 1
+            if progress:
+                progress(done / runs)
+        accuracy.append([r.test_accuracy[-1] for r in results])
+        losses.append(np.mean([r.train_loss for r in results], axis=0))
+        moves.append([float(np.linalg.norm(r.path[1] - r.path[0])) if len(r.path) > 1 else np.nan for r in results])
+    return WarmupStudy(tuple(v[0] for v in WARMUP_VARIANTS), np.asarray(accuracy, np.float64),
+                       np.asarray(losses, np.float64), np.asarray(moves, np.float64), lr, epochs)

@@ -91,6 +91,7 @@ from optimizers.escape import (
 )
 from optimizers.schedules import (
     constant,
+    constant_warmup,
     cosine,
     exponential_decay,
     inverse_sqrt,

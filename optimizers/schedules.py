@@ -51,6 +51,16 @@ def cosine(lr=0.01, decay_steps=500, end_lr=0.0) -> Schedule:
     return schedule
 
 
+def constant_warmup(lr=0.1, warmup_steps=50, warmup_factor=0.1) -> Schedule:
+    r"""The ResNet warm-up: a small constant η first, then the full one (He et al. 2016, §4.2).
+
+    η^t = f · η for t < W, then η (W = warmup_steps, f = warmup_factor).
+    He et al. trained their 110-layer CIFAR network at 0.01 until the training
+    error fell below 80 % (about 400 iterations), then at 0.1: f = 0.1, η = 0.1.
+    """
+    return lambda t: lr * jnp.where(jnp.asarray(t, jnp.float32) < warmup_steps, warmup_factor, 1.0)
+
+
 def warmup_cosine(lr=0.01, warmup_steps=50, decay_steps=500, end_lr=0.0) -> Schedule:
     r"""Linear warm-up to η over ``warmup_steps``, then cosine decay to η_end.
 

@@ -28,7 +28,8 @@ from surfaces.analysis import (
     nearest_critical_point,
     symmetric_eigen_2x2,
 )
-from surfaces import classification
+from surfaces import classification, hidden
+from surfaces.hidden import HiddenSaddle, hidden_saddle
 from surfaces.formula import FormulaError, from_formula
 from surfaces.catalog import CATALOG, get, names
 from surfaces.surface import KnownPoint, Surface
@@ -45,7 +46,7 @@ from surfaces.local import (
 )
 
 __all__ = [
-    "CATALOG", "KINDS", "ZERO_EIGENVALUE_TOL", "EigenvalueSigns", "eigenvalue_signs", "classification", "FormulaError", "from_formula", "CriticalPoint", "Grid", "KnownPoint", "Surface", "classify",
+    "hidden", "HiddenSaddle", "hidden_saddle", "CATALOG", "KINDS", "ZERO_EIGENVALUE_TOL", "EigenvalueSigns", "eigenvalue_signs", "classification", "FormulaError", "from_formula", "CriticalPoint", "Grid", "KnownPoint", "Surface", "classify",
     "critical_points", "get", "gradient", "gradients", "losses", "grid", "hessian", "hessian_eigen", "names",
     "nearest_critical_point", "symmetric_eigen_2x2", "CRITICAL_GRADIENT", "LocalQuadratic", "PointAnalysis",
     "analyze_point", "local_quadratic", "minimum_ratio", "positive_count", "taylor_quadratic", "taylor_radius",

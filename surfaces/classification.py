@@ -8,6 +8,7 @@ catalog's ``softmax_mse`` and ``softmax_cross_entropy`` surfaces.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -25,6 +26,28 @@ def softmax(logits):
 def sigmoid(z):
     r"""σ(z) = 1 / (1 + e^{−z}); with two classes softmax(y)_1 = σ(y1 − y2)."""
     return jax.nn.sigmoid(z)
+
+
+class TwoClasses(NamedTuple):
+    """softmax(y₁, y₂)₁ against σ(y₁ − y₂) over a range of differences d = y₁ − y₂."""
+
+    difference: np.ndarray  # (k,) d
+    softmax_first: np.ndarray  # (k,) softmax(d/2 + shift, −d/2 + shift)_1
+    sigmoid: np.ndarray  # (k,) σ(d)
+    largest_gap: float  # max |softmax − σ|
+
+
+def two_classes(differences, shift: float = 1.5) -> TwoClasses:
+    """With two classes softmax is the sigmoid of the difference: e^{y₁}/(e^{y₁} + e^{y₂}) = 1/(1 + e^{−(y₁−y₂)}).
+
+    The logits are (d/2 + shift, −d/2 + shift): adding the same number to both
+    changes nothing, so only the difference matters.
+    """
+    d = np.asarray(differences, np.float64)
+    logits = np.stack([d / 2 + shift, -d / 2 + shift], axis=-1)
+    first = np.asarray(softmax(logits)[..., 0], np.float64)
+    sig = np.asarray(sigmoid(jnp.asarray(d, jnp.float32)), np.float64)
+    return TwoClasses(d, first, sig, float(np.max(np.abs(first - sig))))
 
 
 def one_hot(target: int, classes: int):

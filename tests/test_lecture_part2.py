@@ -122,6 +122,9 @@ def test_softmax_sums_to_one_and_equals_the_sigmoid_for_two_classes():
     y = np.array([1.3, -0.4], np.float32)
     np.testing.assert_allclose(classification.softmax(y)[0], 1 / (1 + np.exp(-(1.3 + 0.4))), rtol=1e-6)
     np.testing.assert_allclose(classification.softmax(np.array([1000.0, 0.0, -1000.0]))[0], 1.0)  # no overflow
+    two = classification.two_classes(np.linspace(-8, 8, 33), shift=-4.0)
+    np.testing.assert_allclose(two.softmax_first, 1 / (1 + np.exp(-np.linspace(-8, 8, 33))), rtol=1e-5)
+    assert two.largest_gap < 1e-6
 
 
 def numpy_gradients(y1, y2):
@@ -231,6 +234,38 @@ def test_bn_forward_normalizes_the_batch_and_updates_moving_averages():
     np.testing.assert_allclose(eval_logits, train_logits, rtol=1e-4, atol=1e-4)
 
 
+def test_layer_norm_normalizes_each_example_and_train_equals_eval():
+    params = models.init_mlp(jax.random.PRNGKey(0), (5, 7, 3), "layer")
+    gamma = jnp.linspace(0.5, 1.5, 7)
+    beta = jnp.linspace(-0.2, 0.2, 7)
+    params["layer_norm"] = ((gamma, beta),)
+    x = jax.random.normal(jax.random.PRNGKey(1), (6, 5)) * 3 + 2
+    w0, b0 = (np.asarray(a, np.float64) for a in params["layers"][0])
+    w1, b1 = (np.asarray(a, np.float64) for a in params["layers"][1])
+    z = np.asarray(x, np.float64) @ w0 + b0
+    z_tilde = (z - z.mean(axis=1, keepdims=True)) / np.sqrt(z.var(axis=1, keepdims=True) + 1e-5)  # per example
+    np.testing.assert_allclose(z_tilde.mean(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(z_tilde.var(axis=1), 1, rtol=1e-3)
+    by_hand = np.maximum(np.asarray(gamma) * z_tilde + np.asarray(beta), 0) @ w1 + b1
+    train_logits, averages = models.mlp_forward(params, x, "relu", (), True)
+    eval_logits, _ = models.mlp_forward(params, x, "relu", (), False)
+    np.testing.assert_allclose(train_logits, by_hand, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(train_logits, eval_logits)  # no batch statistics: one function
+    assert averages == ()
+    one_row, _ = models.mlp_forward(params, x[:1], "relu")  # an example's output does not depend on the others
+    np.testing.assert_allclose(one_row[0], train_logits[0], rtol=1e-5, atol=1e-6)
+    assert models.MLP((7,), "relu", layer_norm=True).parameter_count(5, 3) == 5 * 7 + 7 + 7 * 3 + 3 + 2 * 7
+    with pytest.raises(ValueError, match="not both"):
+        models.MLP((7,), "relu", True, True).init(jax.random.PRNGKey(0), 5, 3)
+
+
+def test_layer_norm_network_learns_and_its_modes_agree():
+    config = networks.BNConfig(batch_norm=False, layer_norm=True, hidden=(16, 16), lrs=(0.5,), steps=100)
+    run = networks.train_bn_experiment(networks.digits(), config)
+    assert run.test_acc_eval[0, -1] > 0.85
+    np.testing.assert_array_equal(run.test_acc_eval, run.test_acc_train)
+
+
 @pytest.fixture(scope="module")
 def bn_runs():
     config = networks.BNConfig(lrs=(0.05, 2.0), steps=300)
@@ -276,3 +311,13 @@ def test_changing_bn_learning_rates_and_p_never_recompiles(count_compiles):
     # the counter does see this function: a batch size is a shape, so it compiles
     assert count_compiles(lambda: networks.train_bn_experiment(data, config._replace(batch_size=32)),
                           name="_train_chunk") == 1
+
+
+def test_the_stability_edge_of_the_elongated_valley_holds_the_gradient_norm():
+    """η = 10⁻² keeps ‖g‖ at 240 exactly (y flips each step); 0.0099 lets it die out, 0.0101 grows it."""
+    run = optimizers.trajectories("elongated_valley", "gd", np.array([[-8.0, 1.2]] * 3, np.float32), 400,
+                                  lr=np.array([0.0099, 0.01, 0.0101], np.float32))
+    below, edge, above = run.grad_norm[:, -100:]
+    assert np.ptp(edge) < 0.01 * edge.mean() and abs(edge.mean() - 240) < 1
+    assert below[-1] < 0.7 * below[0] and above[-1] > 1.3 * above[0]
+    np.testing.assert_allclose(np.abs(np.asarray(run.path[1, -100:, 1])), 1.2, rtol=1e-3)

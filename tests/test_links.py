@@ -125,11 +125,14 @@ def changed_value(at: AppTest, key: str, default):
     for w in at.text_input:
         if w.key == key:
             return "1, 2.5, -0.125, 4" if key == "c_logits" else "x**2 + 0.5*y**2"
+    for w in at.toggle:
+        if w.key == key:
+            return not default
     raise AssertionError(f"no widget {key}")
 
 
 def set_value(at: AppTest, key: str, value) -> None:
-    for kind in ("select_slider", "slider", "number_input", "text_input"):
+    for kind in ("select_slider", "slider", "number_input", "text_input", "toggle"):
         for w in getattr(at, kind):
             if w.key == key:
                 w.set_value(value)

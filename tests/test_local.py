@@ -67,3 +67,21 @@ def test_signature_map_counts_positive_eigenvalues():
                                                 ((4.7e-7, 8.0), 0.5), ((-1, 2, 3, 4), 0.75)])
 def test_minimum_ratio(eigenvalues, ratio):
     assert surfaces.minimum_ratio(eigenvalues) == ratio
+
+
+def test_the_hidden_saddle_is_a_minimum_in_its_slice_and_a_saddle_in_full_space():
+    h = surfaces.hidden_saddle()
+    np.testing.assert_allclose(h.gradient, 0.0, atol=1e-7)
+    np.testing.assert_allclose(h.slice_hessian, [[2, 0], [0, 2]], atol=1e-6)  # the slice: w₁² + w₂²
+    np.testing.assert_allclose(h.hessian, [[2, 0, 2], [0, 2, 0], [2, 0, 1]], atol=1e-6)
+    root = np.sqrt(17.0)
+    np.testing.assert_allclose(h.eigenvalues, [(3 - root) / 2, 2, (3 + root) / 2], rtol=1e-6)
+    assert (h.slice_kind, h.kind) == ("minimum", "saddle")
+    assert surfaces.minimum_ratio(h.slice_eigenvalues) == 1.0 and surfaces.minimum_ratio(h.eigenvalues) == 2 / 3
+    u = h.escape_direction
+    np.testing.assert_allclose(h.hessian @ u, h.eigenvalues[0] * u, atol=1e-6)
+    # L(s·u) = λ s²/2 + O(s⁴) near 0: down at first; the loss at the true minima w₁ = −w₃ = ∓1 is −¼
+    small = np.abs(h.along) < 0.1
+    np.testing.assert_allclose(h.loss_along_escape[small], 0.5 * h.eigenvalues[0] * h.along[small] ** 2, atol=1e-4)
+    assert float(surfaces.hidden.hidden_saddle_loss(np.array([-1.0, 0.0, 1.0]))) == -0.25
+    assert np.all(h.loss_along_w3 >= 0) and np.all(h.slice_loss >= 0)

@@ -166,6 +166,15 @@ def test_saddle_study_finds_saddles_above_minima():
     assert study.negative[high].min() >= 1  # the high-loss critical points are saddles
 
 
+def test_a_random_slice_shows_a_bowl_where_the_hessian_says_saddle():
+    bowl = experiments.hidden_bowl(resolution=11)
+    assert np.all(bowl.slice_curvatures > 0)  # the slice's 2 × 2 Hessian: positive definite
+    assert bowl.negative >= 1 and bowl.minimum_ratio < 1 and bowl.eigenvalues[0] < 0  # the full one: a saddle
+    assert bowl.gradient_norm < 0.05  # a refined (nearly) critical point
+    center = bowl.random_slice[5, 5]
+    assert bowl.escape_slice.min() < center - 5 * (center - bowl.random_slice.min())  # the way down is hidden
+
+
 def test_batch_size_study_compares_sharpness_and_walks_the_line():
     config = training.TrainConfig(dataset="iris", model=MODEL, optimizer="gd", hyperparams=(("lr", 0.1),), epochs=10)
     study = experiments.batch_size_study(config, small=8, large=120)
@@ -182,3 +191,13 @@ def test_public_names():
     for name in ("hessian_top_eigenvalues", "hessian_spectrum", "hessian_trace", "filter_normalized_direction",
                  "loss_surface"):
         assert callable(getattr(networks, name))
+
+
+def test_warm_up_shortens_adams_first_steps():
+    study = experiments.warmup_study(model=models.MLP((16, 16), "relu"), epochs=1, seeds=1)
+    adam, constant_warmup, linear_warmup, radam = study.first_epoch_move[:, 0]
+    assert constant_warmup < 0.2 * adam and linear_warmup < 0.2 * adam  # 22 updates at ≤ η/10 … η/5 of η
+    assert radam < adam  # no σ at first: RAdam's first steps are not η in every coordinate
+    assert study.labels == tuple(v[0] for v in experiments.WARMUP_VARIANTS) and study.test_accuracy.shape == (4, 1)
+    page = (Path(__file__).resolve().parents[1] / "app_pages" / "schedules.py").read_text()
+    assert all(f'mark("{label}")' in page for label in study.labels)  # the page names them in the same words

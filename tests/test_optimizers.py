@@ -194,6 +194,7 @@ SCHEDULE_ORACLES = {
     "inverse_sqrt": ({}, lambda t: 0.1 / np.sqrt(t + 1)),
     "cosine": (dict(decay_steps=500, end_lr=0.01),
                lambda t: 0.01 + 0.09 * 0.5 * (1 + np.cos(np.pi * np.minimum(t, 500) / 500))),
+    "constant_warmup": (dict(warmup_steps=50, warmup_factor=0.1), lambda t: np.where(t < 50, 0.01, 0.1)),
     "warmup_cosine": (dict(warmup_steps=50, decay_steps=550, end_lr=0.0),
                       lambda t: np.where(t < 50, 0.1 * (t + 1) / 50,
                                          0.05 * (1 + np.cos(np.pi * np.clip((t - 50) / 500, 0, 1))))),

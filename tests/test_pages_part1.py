@@ -1,6 +1,8 @@
 """AppTest: the lecture part 1 pages (critical points, momentum, batch size) with defaults, changes and bad URLs."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -22,6 +24,25 @@ def test_critical_points_defaults_to_the_lecture_saddle(opened):
     contour = figs[0]
     assert {a.get("text") for a in contour["layout"]["annotations"]} >= {"λ1 = -2", "λ2 = 2"}
     assert "0.0625" in text(at)  # Taylor error r⁴ on the default window r = 0.5
+    # the hidden saddle: a bowl in the (w₁, w₂) slice, a saddle with all three parameters
+    hidden = at.dataframe[-1].value
+    assert list(hidden["kind"]) == ["minimum", "saddle"]
+    assert hidden["eigenvalues"][0] == "2, 2" and hidden["eigenvalues"][1] == "-0.562, 2, 3.56"
+    (along,) = [f for f in figs if "through the origin" in json.dumps(f["layout"].get("title"))]
+    escape, w3 = (arr(t["y"]) for t in along["data"])
+    assert escape.min() < -0.2 and w3.min() >= 0  # down along the eigenvector, up along w₃ alone
+
+
+def test_the_minimum_ratio_experiment_opens_running_from_a_link():
+    at = ok(page("critical_points", cp_ratio="1"))  # the link Home gives
+    assert at.toggle(key="cp_ratio").value
+    (fig,) = [f for f in charts(at) if "against minimum ratio" in json.dumps(f["layout"].get("title"))]
+    ratios, losses = arr(fig["data"][0]["x"]), arr(fig["data"][0]["y"])
+    assert len(ratios) == 24 and np.all(ratios < 1)  # no refined point is a true minimum
+    assert ratios[np.argmax(losses)] < ratios[np.argmin(losses)]  # high loss: saddles; low loss: closer to minima
+    assert "reach ratio 1" in text(at)
+    bad = ok(page("critical_points", cp_ratio="maybe"))
+    assert "maybe ignored" in bad.warning[0].value and not bad.toggle(key="cp_ratio").value
 
 
 def test_jumping_to_a_degenerate_minimum_explains_it(opened):

@@ -1,6 +1,8 @@
 """AppTest: the lecture part 2 pages (adaptive learning rate, schedules, classification loss, normalization)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,8 @@ def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(opened):
     at = opened("adaptive_lr")
     body = text(at)
     assert "gradient norm stayed at about 240" in body  # loss flat, gradient large: bouncing
+    assert "cannot oscillate" in body  # the honest note: a quadratic valley keeps ‖g‖ flat
+    assert {0.0099, 0.0101} <= set(map(float, at.select_slider(key="a_lr").options))  # stops at the stability edge
     assert float({m.label: m.value for m in at.metric}["distance after 100,000 steps, tiny η"]) > 7.5
     figs = charts(at)
     assert len(figs) == 7 and sum(1 for f in figs if f.get("frames")) == 2
@@ -78,6 +82,11 @@ def test_classification_defaults(opened):
     final = dict(zip(rows["optimizer"] + " / " + rows["loss"], rows["final loss"]))
     assert float(final["Gradient descent / Mean square error"]) > 1.99
     assert float(final["Gradient descent / Cross-entropy"]) < 0.01
+    # softmax = sigmoid for two classes, as its own figure by default
+    (two,) = [f for f in charts(at) if "softmax is the sigmoid" in json.dumps(f["layout"].get("title"))]
+    softmax_first, sigmoid = (arr(t["y"]) for t in two["data"])
+    assert softmax_first.min() < 0.01 and softmax_first.max() > 0.99
+    np.testing.assert_allclose(softmax_first, sigmoid, atol=1e-6)
 
 
 def test_classification_two_classes_and_bad_logits(opened):
@@ -102,6 +111,11 @@ def test_normalization_defaults(opened):
     assert list(bn["η"]) == ["0.05", "0.5", "2"]
     assert float(bn["test accuracy with BN (eval mode)"][2].rstrip("%")) > 90
     assert float(bn["without BN"][2].rstrip("%")) < 50
+    assert float(bn["with layer norm"][0].rstrip("%")) > 80  # layer norm, the runnable alternative
+    body = text(at)
+    assert "internal covariate shift" in body and "Santurkar" in body  # both explanations
+    assert all(name in body for name in ("Batch renormalization", "Instance normalization", "Group normalization",
+                                         "Weight normalization", "Spectral normalization"))
 
 
 def test_normalization_best_eta_and_cached_rerun(opened):
@@ -144,10 +158,19 @@ def test_network_lab_slices_and_experiments(opened):
     ratios, losses = arr(saddles[0]["data"][0]["x"]), arr(saddles[0]["data"][0]["y"])
     assert len(ratios) == len(losses) > 0  # one point per refined network
     assert np.all((ratios >= 0) & (ratios <= 1)) and np.all(np.isfinite(losses) & (losses >= 0))
+    at.button(key="nl_run_bowl").click().run()
+    ok(at)
+    assert "both positive: a bowl" in text(at) and len([f for f in charts(at) if "a bowl" in json.dumps(
+        f["layout"].get("title"))]) == 1
     at.button(key="nl_run_batch").click().run()
     ok(at)
     rows = at.dataframe[1].value
     assert list(rows["batch"]) == [16, 120]
+
+
+def test_network_lab_trains_with_layer_normalization():
+    at = ok(page("network_lab", nl_norm="layer", **SMALL_NET))
+    assert "with layer normalization" in text(at) and "**83 parameters**" in text(at)  # 67 + γ, β for 8 units
 
 
 def test_network_lab_refuses_bad_url_values():
@@ -197,3 +220,14 @@ def test_a_preset_is_linkable_and_the_share_link_holds_the_settings():
 def test_pages_offer_their_figure_and_data_for_download(name, query, buttons):
     at = ok(page(name, **query))
     assert len(at.get("download_button")) == buttons
+
+
+def test_schedules_warm_up_experiment_opens_running_and_shows_its_effect():
+    at = ok(page("schedules", s_warmup="1"))
+    rows = at.dataframe[-1].value
+    mean = [float(v.rstrip("%")) for v in rows["mean"]]
+    moved = [[float(m) for m in cell.split(", ")] for cell in rows["distance moved in the first epoch ‖θ¹ − θ⁰‖"]]
+    adam, constant_warmup, linear_warmup, radam = range(4)
+    assert max(moved[constant_warmup]) < 0.3 * min(moved[adam]) and max(moved[radam]) < 0.3 * min(moved[adam])
+    assert mean[radam] > mean[adam] + 3  # η = 0.03: RAdam's built-in warm-up beats plain Adam by points
+    assert "RAdam is the reliable fix" in text(at)
