@@ -291,6 +291,11 @@ def disk_cached(kind: str, key: tuple, make: Callable[[], object], expected) -> 
         return value, cached
 
 
+def is_cached(kind: str, key: tuple) -> bool:
+    """Whether (kind, key) is in this process's memory."""
+    return (kind, key) in _RESULTS
+
+
 def evict(folder: str, keep: int = MAX_RESULT_FILES) -> int:
     """Remove the oldest result files beyond ``keep`` (and their lock files); returns how many went.
 

@@ -326,15 +326,19 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
     return PrebuiltFigure(data=fixed + traces, raw_layout=layout)
 
 
+# At most this many 3-D frames, whatever a page asks for: each one redraws the whole WebGL scene.
+MAX_FRAMES_3D = 20
+
+
 def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
-                     max_frames: int = 20, duration_ms: int = 250, height: int = 560,
+                     max_frames: int = MAX_FRAMES_3D, duration_ms: int = 250, height: int = 560,
                      uirevision: str = "surface3d") -> go.Figure:
     """The surface in 3-D with the trajectories riding on it, animated.
 
     The z axis shows the same values as the contour colours (log-scaled for
     wide ranges) so that steep walls do not flatten the interesting part.
 
-    Fewer, longer frames than the 2-D map (20 × 250 ms by default against
+    Fewer, longer frames than the 2-D map (at most MAX_FRAMES_3D = 20, 250 ms each, against
     100 × 50 ms): plotly.js cannot move 3-D traces without ``redraw: true``,
     and that redraws the whole WebGL scene, surface included, on every frame
     (measured in headless Chromium with software WebGL here: 0.6–0.9 s per
@@ -352,7 +356,7 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
     zmin, zmax = float(np.nanmin(zgrid)), float(np.nanmax(zgrid))
     lift = 0.01 * ((zmax - zmin) or 1.0)  # paths ride just above the surface, not inside it
     steps = paths[0].paths.shape[1] - 1 if paths else 0
-    idx = frame_indices(steps, min(max_frames, MAX_FRAMES))
+    idx = frame_indices(steps, min(max_frames, MAX_FRAMES_3D))
     surface = go.Surface(
         x=grid.xs.astype(np.float32), y=grid.ys.astype(np.float32), z=zgrid.astype(np.float32),
         customdata=grid.loss.astype(np.float32), colorscale=SURFACE_COLORSCALE, opacity=0.92,

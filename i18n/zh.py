@@ -182,6 +182,8 @@ TEXTS: dict[str, str] = {
     "this page's lecture example is {name}": '本页的课程示例是 {name}',
     'this page has no lecture example': '本页没有课程示例',
     'this page has no such setting': '本页没有这个设置',
+    'This run is long: {updates:,} updates of {count:,} parameters, about {minutes:.0f} min here. Press Train to start it; the Stop button at the top right of the page stops it. Fewer epochs, a larger batch or a smaller network make it shorter.': '这次训练很长：{count:,} 个参数更新 {updates:,} 次，在这里大约需要 {minutes:.0f} 分钟。按“训练”开始；页面右上角的“停止”按钮可以中止。减少轮数、加大批量或缩小网络都能让它变短。',
+    'Train': '训练',
     'f is not defined at the start ({x:.4g}, {y:.4g}) (it gives {value}): nothing is run from there. Pick a start where f is finite.': 'f 在起点 ({x:.4g}, {y:.4g}) 处没有定义（得到 {value}）：不从这里运行。请选一个 f 有限的起点。',
     '**Your surface**, as typed:': '**你输入的曲面**（原样显示）：',
     "For a projector: larger text, figures and markers; the explanations fold away under the figures' titles. Opening a link with it starts with the sidebar closed.": '适合投影：更大的文字、图形和标记；说明文字折叠在图的标题下面。打开带有此设置的链接时侧边栏会先收起。',
