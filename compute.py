@@ -15,6 +15,7 @@ import pandas  # noqa: F401 - imported once here, before sessions run: Streamlit
 # under bench/load_test.py)
 import streamlit as st
 
+import caches
 import networks
 import optimizers
 import surfaces
@@ -265,6 +266,28 @@ def scaling_paths(scale1: float, scale2: float, correlation: float, lr: float, b
 # --------------------------------------------------------------------------- network lab
 def _as_params(tree):
     return jax.tree.map(jax.numpy.asarray, tree)
+
+
+# Measured on this project's loaded 2-core machine (issue 13): the Network lab's largest configuration, a 4 × 256
+# MLP on the digits at batch 1 for 200 epochs (287,600 updates of 216,586 parameters), trained in 153 s, about
+# 4·10⁸ parameter-updates per second; small runs pay a few seconds of compiling first.
+PARAMETER_UPDATES_PER_SECOND = 4e8
+COMPILE_SECONDS = 3.0
+LONG_TRAINING_S = 30.0  # above this estimate the page asks before it trains
+
+
+def training_estimate(config: networks.TrainConfig) -> tuple[int, int, float]:
+    """(updates, parameters, estimated seconds) of training ``config`` here, from the measurement above."""
+    split = networks.load_split(config.dataset)
+    n_train = len(split.y_train)
+    updates = config.epochs * max(1, -(-n_train // min(config.batch_size, n_train)))
+    parameters = config.model.parameter_count(split.features, split.classes)
+    return updates, parameters, COMPILE_SECONDS + updates * parameters / PARAMETER_UPDATES_PER_SECOND
+
+
+def is_trained(config: networks.TrainConfig) -> bool:
+    """Whether ``config``'s training run is already in this process's memory (then it costs nothing)."""
+    return caches.is_cached("train", tuple(config))
 
 
 def trained_network(config: networks.TrainConfig, progress=None) -> tuple[networks.TrainResult, bool]:

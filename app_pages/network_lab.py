@@ -61,6 +61,15 @@ st.markdown(join(tr("**{dataset}**, standardized, {train:,} training and {test:,
                     optimizer=tr(optimizers.get(opt["name"]).label), batch=batch, epochs=epochs)))
 
 # ---------------------------------------------------------------- training
+updates, _, seconds = compute.training_estimate(config)
+if seconds > compute.LONG_TRAINING_S and not compute.is_trained(config):
+    st.warning(tr("This run is long: {updates:,} updates of {count:,} parameters, about {minutes:.0f} min here. "
+                  "Press Train to start it; the Stop button at the top right of the page stops it. Fewer epochs, a "
+                  "larger batch or a smaller network make it shorter.", updates=updates, count=n_params,
+                  minutes=max(1.0, seconds / 60)))
+    if not st.button(tr("Train"), key="nl_train", icon=":material/play_arrow:"):
+        url.show(notes)
+        st.stop()
 training = tr("Training …")
 bar = st.progress(0.0, text=training)
 result, cached = compute.trained_network(config, progress=lambda f: bar.progress(f, text=f"{training} {f:.0%}"))

@@ -182,6 +182,8 @@ TEXTS: dict[str, str] = {
     "this page's lecture example is {name}": '本页的课程示例是 {name}',
     'this page has no lecture example': '本页没有课程示例',
     'this page has no such setting': '本页没有这个设置',
+    'This run is long: {updates:,} updates of {count:,} parameters, about {minutes:.0f} min here. Press Train to start it; the Stop button at the top right of the page stops it. Fewer epochs, a larger batch or a smaller network make it shorter.': '这次训练很长：{count:,} 个参数更新 {updates:,} 次，在这里大约需要 {minutes:.0f} 分钟。按“训练”开始；页面右上角的“停止”按钮可以中止。减少轮数、加大批量或缩小网络都能让它变短。',
+    'Train': '训练',
     'f is not defined at the start ({x:.4g}, {y:.4g}) (it gives {value}): nothing is run from there. Pick a start where f is finite.': 'f 在起点 ({x:.4g}, {y:.4g}) 处没有定义（得到 {value}）：不从这里运行。请选一个 f 有限的起点。',
     '**Your surface**, as typed:': '**你输入的曲面**（原样显示）：',
     "For a projector: larger text, figures and markers; the explanations fold away under the figures' titles. Opening a link with it starts with the sidebar closed.": '适合投影：更大的文字、图形和标记；说明文字折叠在图的标题下面。打开带有此设置的链接时侧边栏会先收起。',
@@ -741,4 +743,7 @@ TEXTS: dict[str, str] = {
     "Where this picture falls short of the lecture: a line fit's surface is convex, so the full batch has one critical point — its minimum — and cannot stall anywhere else. What the mini-batch surfaces do show is the mechanism: their minima sit in different places, so no single point stops every batch. A stall at a saddle that noise breaks is on the Critical points page (noisy gradient descent against plain gradient descent; Gaussian gradient noise there, not mini-batches).": '这张图不及课上之处：直线拟合的曲面是凸的，所以全批量只有一个临界点——它的极小值——不会停在别处。小批量曲面展示的是机制：它们的极小值位置各不相同，所以没有一个点能让每个批次都停下。噪声打破鞍点处停滞的例子在“临界点”页面（带噪声的梯度下降对比普通梯度下降；那里是高斯梯度噪声，不是小批量）。',
     'Test accuracy: small batch ahead by {gap:.1f} points — the gap Keskar et al. report.': '测试准确率：小批量领先 {gap:.1f} 个百分点——即 Keskar 等报告的差距。',
     "No generalization gap here ({gap:+.1f} points): on these small bundled problems both batches reach about the same test accuracy (Keskar et al.'s networks were far larger). What does differ is the sharpness λmax of the two solutions and the loss on the line between them.": '这里没有泛化差距（{gap:+.1f} 个百分点）：在这些内置的小问题上，两种批量的测试准确率差不多（Keskar 等的网络大得多）。真正不同的是两个解的尖锐度 λmax，以及它们之间连线上的损失。',
+    'With BN at η = {lr}: effective β-smoothness {beta_bn:.3g} against {beta_plain:.3g} without (max ‖∇L(θ − sηg) − ∇L(θ)‖ / ‖sηg‖). BN is smoother here on all three measures.': '在 η = {lr} 时带 BN：有效 β 平滑度 {beta_bn:.3g}，不带时为 {beta_plain:.3g}（max ‖∇L(θ − sηg) − ∇L(θ)‖ / ‖sηg‖）。这里 BN 在三项度量上都更平滑。',
+    "With BN at η = {lr}: effective β-smoothness {beta_bn:.3g} against {beta_plain:.3g} without (max ‖∇L(θ − sηg) − ∇L(θ)‖ / ‖sηg‖). Not smoother on every measure at this η: at small learning rates both surfaces are smooth along the step, at large ones the plain network's huge gradient makes its β small, and BN does not always smooth the landscape (Yao et al. 2020).": '在 η = {lr} 时带 BN：有效 β 平滑度 {beta_bn:.3g}，不带时为 {beta_plain:.3g}（max ‖∇L(θ − sηg) − ∇L(θ)‖ / ‖sηg‖）。在这个 η 下并非每项度量都更平滑：学习率小时两个曲面沿着一步都很平滑，学习率大时普通网络巨大的梯度使它的 β 变小，而且 BN 并不总能让地形更平滑（Yao 等 2020）。',
+    'Effective β-smoothness along the step': '沿一步的有效 β 平滑度',
 }
