@@ -291,6 +291,11 @@ def disk_cached(kind: str, key: tuple, make: Callable[[], object], expected) -> 
         return value, cached
 
 
+def is_cached(kind: str, key: tuple) -> bool:
+    """Whether (kind, key) is in this process's memory."""
+    return (kind, key) in _RESULTS
+
+
 def evict(folder: str, keep: int = MAX_RESULT_FILES) -> int:
     """Remove the oldest result files beyond ``keep`` (and their lock files); returns how many went.
 
@@ -327,7 +332,10 @@ def clear_memory() -> None:
 # formulas for an hour would grow memory without end. Each compiled function of
 # the model packages is cleared when it holds more than MAX_EXECUTABLES; the
 # persistent cache on disk makes the recompiles that follow cheap.
-MAX_EXECUTABLES = 128
+# bench/bench_formula_memory.py, measured under load: each typed formula kept ~10 MB of executables; with 128 kept
+# per function a process grew 533 MB in 50 formulas, with 32 431 MB in 100 (still growing), with 24 312 MB in 120
+# (flat at ~270 MB from 25 to 100), with 16 216 MB in 60.
+MAX_EXECUTABLES = 24
 MODEL_PACKAGES = ("surfaces", "optimizers", "networks")
 
 _compiled: tuple[int, list] = (-1, [])  # (how many modules were loaded, what they held) — found once per import

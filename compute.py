@@ -15,6 +15,7 @@ import pandas  # noqa: F401 - imported once here, before sessions run: Streamlit
 # under bench/load_test.py)
 import streamlit as st
 
+import caches
 import networks
 import optimizers
 import surfaces
@@ -273,6 +274,28 @@ def _as_params(tree):
     return jax.tree.map(jax.numpy.asarray, tree)
 
 
+# Measured on this project's loaded 2-core machine (issue 13): the Network lab's largest configuration, a 4 × 256
+# MLP on the digits at batch 1 for 200 epochs (287,600 updates of 216,586 parameters), trained in 153 s, about
+# 4·10⁸ parameter-updates per second; small runs pay a few seconds of compiling first.
+PARAMETER_UPDATES_PER_SECOND = 4e8
+COMPILE_SECONDS = 3.0
+LONG_TRAINING_S = 30.0  # above this estimate the page asks before it trains
+
+
+def training_estimate(config: networks.TrainConfig) -> tuple[int, int, float]:
+    """(updates, parameters, estimated seconds) of training ``config`` here, from the measurement above."""
+    split = networks.load_split(config.dataset)
+    n_train = len(split.y_train)
+    updates = config.epochs * max(1, -(-n_train // min(config.batch_size, n_train)))
+    parameters = config.model.parameter_count(split.features, split.classes)
+    return updates, parameters, COMPILE_SECONDS + updates * parameters / PARAMETER_UPDATES_PER_SECOND
+
+
+def is_trained(config: networks.TrainConfig) -> bool:
+    """Whether ``config``'s training run is already in this process's memory (then it costs nothing)."""
+    return caches.is_cached("train", tuple(config))
+
+
 def trained_network(config: networks.TrainConfig, progress=None) -> tuple[networks.TrainResult, bool]:
     return disk_cached("train", tuple(config), lambda: networks.train_network(config, progress),
                        networks.TrainResult)
@@ -345,6 +368,12 @@ def network_spectrum(config: networks.TrainConfig) -> tuple[np.ndarray, bool]:
         return networks.hessian_spectrum(networks.dataset_loss(config.model, config.dataset), _as_params(result.final))
 
     return disk_cached("spectrum", tuple(config), make, np.ndarray)
+
+
+def warmup_study(lr: float, progress=None) -> tuple[networks.WarmupStudy, bool]:
+    """``networks.warmup_study`` at learning rate ``lr`` through the result cache: (result, from the cache)."""
+    return disk_cached("warmup", (float(lr),), lambda: networks.warmup_study(lr=lr, progress=progress),
+                       networks.WarmupStudy)
 
 
 def hidden_bowl(dataset: str, progress=None) -> tuple[networks.HiddenBowl, bool]:

@@ -54,6 +54,11 @@ controls.chart(figures.batch_surfaces_figure(grid.xs, grid.ys, panels), key="b_s
 st.caption(join(tr("Full batch and the first mini-batches of size B = {b} of one shuffle; ○ marks each minimum.", b=small),
                 tr("For a single example every (w, b) on the dotted line w·x + b = y is a minimum.") if small == 1
                 else ""))
+st.caption(tr("Where this picture falls short of the lecture: a line fit's surface is convex, so the full batch has "
+              "one critical point — its minimum — and cannot stall anywhere else. What the mini-batch surfaces do "
+              "show is the mechanism: their minima sit in different places, so no single point stops every batch. "
+              "A stall at a saddle that noise breaks is on the Critical points page (noisy gradient descent against "
+              "plain gradient descent; Gaussian gradient noise there, not mini-batches)."))
 
 st.subheader(tr("Mini-batch SGD, small against large batch"))
 runs = {b: compute.sgd_run(b, epochs, lr, START, n_seeds) for b in dict.fromkeys((small, large))}

@@ -61,6 +61,15 @@ st.markdown(join(tr("**{dataset}**, standardized, {train:,} training and {test:,
                     optimizer=tr(optimizers.get(opt["name"]).label), batch=batch, epochs=epochs)))
 
 # ---------------------------------------------------------------- training
+updates, _, seconds = compute.training_estimate(config)
+if seconds > compute.LONG_TRAINING_S and not compute.is_trained(config):
+    st.warning(tr("This run is long: {updates:,} updates of {count:,} parameters, about {minutes:.0f} min here. "
+                  "Press Train to start it; the Stop button at the top right of the page stops it. Fewer epochs, a "
+                  "larger batch or a smaller network make it shorter.", updates=updates, count=n_params,
+                  minutes=max(1.0, seconds / 60)))
+    if not st.button(tr("Train"), key="nl_train", icon=":material/play_arrow:"):
+        url.show(notes)
+        st.stop()
 training = tr("Training …")
 bar = st.progress(0.0, text=training)
 result, cached = compute.trained_network(config, progress=lambda f: bar.progress(f, text=f"{training} {f:.0%}"))
@@ -222,6 +231,12 @@ with tab2:
              figures.Series(TEST, study.line_test, 0, "dash", study.line)],
             title=tr("Loss on θ_small + α(θ_large − θ_small)"), y_title=tr("loss"),
             x_title=tr("α (0: small batch, 1: large)"), log_y=True, height=320), key="nl_batch_line")
+        gap = study.small.test_accuracy[-1] - study.large.test_accuracy[-1]
+        st.caption(tr("Test accuracy: small batch ahead by {gap:.1f} points — the gap Keskar et al. report." if gap >= 0.01
+                      else "No generalization gap here ({gap:+.1f} points): on these small bundled problems both "
+                           "batches reach about the same test accuracy (Keskar et al.'s networks were far larger). "
+                           "What does differ is the sharpness λmax of the two solutions and the loss on the line "
+                           "between them.", gap=100 * gap))
         if was_cached:
             st.caption(tr("From the cache."))
 with tab3:

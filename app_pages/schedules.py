@@ -6,7 +6,7 @@ import controls
 import figures
 import optimizers
 import surfaces
-from i18n import join, tr, tr_n
+from i18n import join, mark, tr, tr_n
 from optimizers.registry import HyperParam
 
 PAGE = "schedules"
@@ -18,6 +18,9 @@ ETA = HyperParam("lr", "learning rate η", 0.5, 1e-3, 10.0, log=True)
 SCHEDULE_ETA = HyperParam("lr", "base η", 0.1, 1e-5, 10.0, log=True)
 COMPARABLE = [n for n in optimizers.names() if n != "composed"]
 COMPOSED = optimizers.get("composed")
+WARMUP_NAMES = (mark("Adam, constant η"), mark("Adam, constant warm-up (ResNet: η/10 for 100 steps)"),
+                mark("Adam, linear warm-up over 100 steps"), mark("RAdam (warm-up built in)"))  # networks.WARMUP_VARIANTS
+WARMUP_LRS = ["0.01", "0.03", "0.05"]
 LECTURE = {"s_form": "adagrad", "s_lr": 0.5, "s_steps": 2000, "s_decay": "inverse_sqrt", "s_bx": -8.0, "s_by": 1.2,
            "s_sched": "noam", "s_noam_lr": 1.0, "s_noam_d_model": 512, "s_noam_warmup_steps": 4000,
            "s_sched_steps": 20_000, "s_m_term": "2", "s_sigma_term": "3", "s_bias_correction": "1",
@@ -179,5 +182,39 @@ with right:
         st.caption(tr("Bias correction, for the averages started at 0."))
 
 controls.export_panel("builder", builder_map, tr("Optimizer race"), list(race), list(race.values()), builder_grid)
+
+# ---------------------------------------------------------------- warm-up on a real network
+controls.section(tr("4. Does warm-up help Adam? A deep network"),
+                 tr("Adam's first step is η·sign(g) in every coordinate — m̂/√v̂ = g/|g| when σ has seen one gradient — "
+                    "so all weights move by η at once however small their gradients. Warm-up keeps the first steps "
+                    "small until σ's estimate settles; RAdam builds that in (no σ while its variance is too large). "
+                    "Here: an MLP with 6 hidden ReLU layers of 64 on the digits, batch 64, 8 epochs, the same starts "
+                    "and batches for every run, 3 seeds each."))
+c1, c2 = st.columns([1, 2])
+warm_lr = controls.choice_select(tr("learning rate η"), WARMUP_LRS, "0.03", "s_warm_lr", url, where=c1)
+with c2:
+    run_warmup = controls.switch(tr("Run the warm-up experiment (12 networks; 20–60 s the first time)"), "s_warmup",
+                                 url)
+if run_warmup:
+    working = tr("Training 12 networks …")
+    bar = st.progress(0.0, text=working)
+    warm, warm_cached = compute.warmup_study(float(warm_lr),
+                                             progress=lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
+    bar.empty()
+    names = [tr(n) for n in WARMUP_NAMES]
+    st.dataframe([{tr("run"): names[k],
+                   tr("test accuracy per seed"): ", ".join(f"{a:.1%}" for a in warm.test_accuracy[k]),
+                   tr("mean"): f"{warm.mean_accuracy[k]:.1%}",
+                   tr("distance moved in the first epoch ‖θ¹ − θ⁰‖"): ", ".join(f"{m:.3g}" for m in warm.first_epoch_move[k])}
+                  for k in range(len(names))], hide_index=True, width="stretch")
+    controls.chart(figures.step_curves_figure(
+        [figures.Series(names[k], warm.train_loss[k], k, "solid" if k in (0, 3) else "dash") for k in range(len(names))],
+        title=tr("Training loss per epoch (mean over seeds)"), x_title=tr("epoch"), y_title=tr("cross-entropy"),
+        log_y=True, height=330), key="s_warmup_loss")
+    st.caption(join(tr("Read the table, not the hope: here RAdam is the reliable fix. The schedule warm-ups shorten the "
+                       "first epoch's move, but once the full η arrives Adam's steps are as large as before; at "
+                       "η = 0.05 they do no better than no warm-up at all. The lecture's reason holds — the early "
+                       "steps are too large — and removing σ early (RAdam) helps more than shrinking η for a while."),
+                    tr("From the cache.") if warm_cached else ""))
 
 url.show(notes)  # last: the notes slot under the title lists every URL value that was refused

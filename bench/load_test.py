@@ -10,13 +10,19 @@ finished new page, errors (exceptions on a page, failed runs, lost
 connections), the server's resident memory before and after, and whether it
 still answers a fresh session afterwards.
 
-Run: python bench/load_test.py [--sessions 40] [--duration 60] [--think 1.5]
+With ``--fresh`` every change sets a value that no session used before (a
+page's value count goes up from its smallest value: steps 100, 101, 102, ...;
+radius 0.2, 0.201, ...), as a real class does: no change is served from a
+cache another session filled. Without it the sessions cycle through six values.
+
+Run: python bench/load_test.py [--sessions 40] [--duration 60] [--think 1.5] [--fresh]
      [--url ws://host:port]   (default: starts its own server on loopback)
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import socket
@@ -40,9 +46,21 @@ SCENARIOS = [
 ]
 
 
+class FreshValues:
+    """Values no session has used: one shared counter per scenario, counting up from its smallest value."""
+
+    def __init__(self):
+        self.counters: dict[str, itertools.count] = {}
+
+    def next(self, key: str, kind: str, values: list):
+        k = next(self.counters.setdefault(key, itertools.count(1)))
+        return min(values) + k if kind == "int" else round(min(values) + 0.001 * k, 6)
+
+
 class Session:
-    def __init__(self, url: str, page: str, key: str, kind: str, values: list):
+    def __init__(self, url: str, page: str, key: str, kind: str, values: list, fresh: FreshValues | None = None):
         self.url, self.page, self.key, self.kind, self.values = url, page, key, kind, values
+        self.fresh = fresh
         self.widget_id = None
         self.latencies: list[float] = []
         self.errors: list[str] = []
@@ -91,7 +109,9 @@ class Session:
                 while time.monotonic() < end:
                     await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
                     i += 1
-                    self.latencies.append(await self.run_once(ws, self.values[i % len(self.values)]))
+                    value = (self.fresh.next(self.key, self.kind, self.values) if self.fresh
+                             else self.values[i % len(self.values)])
+                    self.latencies.append(await self.run_once(ws, value))
         except (OSError, websockets.WebSocketException, asyncio.TimeoutError) as err:
             self.errors.append(f"{self.page}: connection: {err!r}"[:160])
 
@@ -122,9 +142,10 @@ def start_server() -> tuple[subprocess.Popen, str]:
     raise SystemExit("the server did not start")
 
 
-async def load(url: str, sessions: int, duration: float, think: float, seed: int = 0) -> list[Session]:
+async def load(url: str, sessions: int, duration: float, think: float, seed: int = 0,
+               fresh: FreshValues | None = None) -> list[Session]:
     rng = random.Random(seed)
-    crowd = [Session(url, *SCENARIOS[i % len(SCENARIOS)]) for i in range(sessions)]
+    crowd = [Session(url, *SCENARIOS[i % len(SCENARIOS)], fresh=fresh) for i in range(sessions)]
     await asyncio.gather(*(s.run(duration, think, random.Random(rng.random())) for s in crowd))
     return crowd
 
@@ -135,6 +156,7 @@ def main():
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--think", type=float, default=1.5, help="mean seconds between a session's changes")
     ap.add_argument("--url", default=None, help="ws://host:port of a running app (default: start one)")
+    ap.add_argument("--fresh", action="store_true", help="every change a value no session used before")
     ap.add_argument("--pid", type=int, action="append", default=[],
                     help="a server process's pid, for memory figures with --url (repeat for several; summed)")
     args = ap.parse_args()
@@ -150,14 +172,16 @@ def main():
         warm = asyncio.run(load(url, len(SCENARIOS), 0.1, 0.1))
         before = memory()
         t0 = time.perf_counter()
-        crowd = asyncio.run(load(url, args.sessions, args.duration, args.think))
+        crowd = asyncio.run(load(url, args.sessions, args.duration, args.think,
+                                 fresh=FreshValues() if args.fresh else None))
         wall = time.perf_counter() - t0
         after = memory()
         check = asyncio.run(load(url, 1, 0.1, 0.1))[0]
         lat = sorted(x for s in crowd for x in s.latencies)
         errors = [e for s in warm + crowd for e in s.errors]
         q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")  # noqa: E731
-        print(f"{args.sessions} sessions × {args.duration:.0f} s (think {args.think} s) against {url}: "
+        print(f"{args.sessions} sessions × {args.duration:.0f} s (think {args.think} s, "
+              f"{'every value fresh' if args.fresh else 'six values cycled'}) against {url}: "
               f"{len(lat)} changes in {wall:.0f} s ({len(lat) / wall:.1f}/s)")
         print(f"change → new page: p50 {q(0.5):.2f} s, p95 {q(0.95):.2f} s, max {lat[-1] if lat else float('nan'):.2f} s"
               f" (mean {statistics.mean(lat) if lat else float('nan'):.2f} s)")

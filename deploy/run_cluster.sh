@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run N app processes behind nginx on one machine: bash deploy/run_cluster.sh [N] [PORT]
 # The processes share the persistent JAX compilation cache and the on-disk result cache
-# ($ERROR_SURFACE_LAB_CACHE, default ~/.cache/error-surface-lab/jax and its sibling results/),
+# ($ERROR_SURFACE_LAB_CACHE, default ~/.cache/error-surface-lab/jax, and its results/ folder),
 # so a configuration computed by one is read by the others. Needs Debian's nginx
 # (apt-get install nginx). Ctrl-C stops everything. Prints one line per process: "app PID PORT".
 set -euo pipefail

@@ -62,7 +62,9 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
             x = (np.maximum(xs[steps], 1) if log_x else xs[steps]).astype(np.int32 if s.x is None else np.float32)
             shown_x.append(np.asarray(x, np.float64))
             shown_y.append(y)
-            traces.append(go.Scattergl(
+            # SVG, not WebGL: a curve has at most max_points points, and every WebGL chart costs the page a
+            # context of its own (0.2-0.7 s each in headless Chromium's software WebGL, bench_page_draw.py).
+            traces.append(go.Scatter(
                 x=x, y=y.astype(np.float32),
                 mode="lines", name=group,
                 legendgroup=group, showlegend=legend and group not in listed,

@@ -11,7 +11,10 @@ the moving traces) cannot drop it (DESIGN.md §6).
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import threading
+from collections import OrderedDict
 from typing import NamedTuple, Sequence
 
 import contourpy
@@ -218,7 +221,7 @@ def surface_raster(values: np.ndarray, colorscale, zmin: float, zmax: float) -> 
 def png_data_uri(pixels: np.ndarray) -> str:
     """An RGBA pixel array as a ``data:image/png;base64,...`` URI (Pillow), for ``layout.images``."""
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels), "RGBA").save(buffer, format="PNG", compress_level=6)
+    Image.fromarray(np.ascontiguousarray(pixels), "RGBA").save(buffer, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -261,6 +264,53 @@ def _lattice_indices(n: int, count: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, n - 1, min(count, n))).astype(int))
 
 
+class SurfacePicture(NamedTuple):
+    """What a map draws of its surface, ready for the figure: the PNG, its colour range, lines and lattice."""
+
+    png: str
+    zmin: float
+    zmax: float
+    line_x: dict  # typed-array specs (figures take them as they are)
+    line_y: dict
+    lattice_x: dict
+    lattice_y: dict
+    lattice_loss: dict
+
+
+_PICTURES: "OrderedDict[tuple, SurfacePicture]" = OrderedDict()
+_PICTURES_LOCK = threading.Lock()
+PICTURE_CACHE_SIZE = 64
+
+
+def _surface_picture(grid, log_color: bool, lattice: int) -> SurfacePicture:
+    """The raster, contour lines and lattice of ``grid``, computed once per grid (a class changing the step count
+    or an optimizer redraws the same surface: the PNG and the contour lines were a tenth of a rerun's work)."""
+    loss = np.ascontiguousarray(grid.loss, np.float32)
+    key = (hashlib.blake2b(loss.tobytes() + np.asarray(grid.xs, np.float32).tobytes()
+                           + np.asarray(grid.ys, np.float32).tobytes(), digest_size=16).digest(),
+           loss.shape, bool(log_color), int(lattice), str(SURFACE_COLORSCALE))
+    with _PICTURES_LOCK:
+        if key in _PICTURES:
+            _PICTURES.move_to_end(key)
+            return _PICTURES[key]
+    xs, ys = np.asarray(grid.xs, np.float64), np.asarray(grid.ys, np.float64)
+    shown = np.asarray(color_values(grid.loss, log_color), np.float64)
+    finite = shown[np.isfinite(shown)]
+    zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    line_x, line_y = contour_lines(xs, ys, shown, contour_levels(finite if finite.size else shown))
+    ix, iy = _lattice_indices(len(xs), lattice), _lattice_indices(len(ys), lattice)
+    X, Y = np.meshgrid(xs[ix], ys[iy])
+    picture = SurfacePicture(
+        png=png_data_uri(surface_raster(shown, colorscale_stops(SURFACE_COLORSCALE), zmin, zmax)), zmin=zmin,
+        zmax=zmax, line_x=typed_array(line_x), line_y=typed_array(line_y), lattice_x=typed_array(X.ravel()),
+        lattice_y=typed_array(Y.ravel()), lattice_loss=typed_array(np.asarray(grid.loss, np.float64)[np.ix_(iy, ix)].ravel()))
+    with _PICTURES_LOCK:
+        _PICTURES[key] = picture
+        while len(_PICTURES) > PICTURE_CACHE_SIZE:
+            _PICTURES.popitem(last=False)
+    return picture
+
+
 def surface_layers(grid, log_color: bool, click_grid: int = 0, hover_grid: int = 40) -> tuple[dict, list]:
     """The static picture of a surface on a 2-D map: a ``layout.images`` raster and the traces over it.
 
@@ -272,31 +322,24 @@ def surface_layers(grid, log_color: bool, click_grid: int = 0, hover_grid: int =
     frames never touch any of them (plotly.js drops contour and heatmap traces
     from scatter-only frames and blanks them in redrawn ones).
     """
+    picture = _surface_picture(grid, log_color, click_grid or hover_grid)
     xs, ys = np.asarray(grid.xs, np.float64), np.asarray(grid.ys, np.float64)
-    shown = np.asarray(color_values(grid.loss, log_color), np.float64)
-    finite = shown[np.isfinite(shown)]
-    zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    stops = colorscale_stops(SURFACE_COLORSCALE)
     dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1)
     dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1)
-    image = dict(source=png_data_uri(surface_raster(shown, stops, zmin, zmax)), xref="x", yref="y",
+    image = dict(source=picture.png, xref="x", yref="y",
                  x=float(xs[0] - dx / 2), y=float(ys[-1] + dy / 2), sizex=float(xs[-1] - xs[0] + dx),
                  sizey=float(ys[-1] - ys[0] + dy), sizing="stretch", xanchor="left", yanchor="top",
                  layer="below", name="L(x, y)")
     colour_bar = go.Scatter(
         x=[float(xs[0])], y=[float(ys[0])], mode="markers", name="L(x, y)", showlegend=False, hoverinfo="skip",
-        marker=dict(size=0, opacity=0, color=[zmin], cmin=zmin, cmax=zmax, colorscale=stops, showscale=True,
+        marker=dict(size=0, opacity=0, color=[picture.zmin], cmin=picture.zmin, cmax=picture.zmax,
+                    colorscale=colorscale_stops(SURFACE_COLORSCALE), showscale=True,
                     colorbar=_colorbar(grid.loss, log_color)))
-    line_x, line_y = contour_lines(xs, ys, shown, contour_levels(finite if finite.size else shown))
-    lines = go.Scatter(x=line_x, y=line_y, mode="lines", name=tr("contour lines"), showlegend=False,
-                       hoverinfo="skip", line=dict(width=0.5, color="rgba(255,255,255,0.35)"))
-    ix = _lattice_indices(len(xs), click_grid or hover_grid)
-    iy = _lattice_indices(len(ys), click_grid or hover_grid)
-    X, Y = np.meshgrid(xs[ix], ys[iy])
-    loss = np.asarray(grid.loss, np.float64)[np.ix_(iy, ix)]
+    lines = go.Scatter(x=dict(picture.line_x), y=dict(picture.line_y), mode="lines", name=tr("contour lines"),
+                       showlegend=False, hoverinfo="skip", line=dict(width=0.5, color="rgba(255,255,255,0.35)"))
     hint = "<br><i>" + tr("click: start here") + "</i>" if click_grid else ""
     lattice = go.Scatter(
-        x=X.ravel().astype(np.float32), y=Y.ravel().astype(np.float32), customdata=loss.ravel().astype(np.float32),
+        x=dict(picture.lattice_x), y=dict(picture.lattice_y), customdata=dict(picture.lattice_loss),
         mode="markers", name=tr("click to start here") if click_grid else "L(x, y)", showlegend=False,
         # Hover and click find points in the data, not in the page: one drawn marker (maxdisplayed) instead
         # of one SVG node per point keeps the first draw and every frame that redraws the lattice cheap.
@@ -383,15 +426,19 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
     return PrebuiltFigure(data=fixed + traces, raw_layout=layout)
 
 
+# At most this many 3-D frames, whatever a page asks for: each one redraws the whole WebGL scene.
+MAX_FRAMES_3D = 20
+
+
 def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
-                     max_frames: int = 20, duration_ms: int = 250, height: int = 560,
+                     max_frames: int = MAX_FRAMES_3D, duration_ms: int = 250, height: int = 560,
                      uirevision: str = "surface3d") -> go.Figure:
     """The surface in 3-D with the trajectories riding on it, animated.
 
     The z axis shows the same values as the contour colours (log-scaled for
     wide ranges) so that steep walls do not flatten the interesting part.
 
-    Fewer, longer frames than the 2-D map (20 × 250 ms by default against
+    Fewer, longer frames than the 2-D map (at most MAX_FRAMES_3D = 20, 250 ms each, against
     100 × 50 ms): plotly.js cannot move 3-D traces without ``redraw: true``,
     and that redraws the whole WebGL scene, surface included, on every frame
     (measured in headless Chromium with software WebGL here: 0.6–0.9 s per
@@ -408,7 +455,7 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
     zmin, zmax = float(np.nanmin(zgrid)), float(np.nanmax(zgrid))
     lift = 0.01 * ((zmax - zmin) or 1.0)  # paths ride just above the surface, not inside it
     steps = paths[0].paths.shape[1] - 1 if paths else 0
-    idx = frame_indices(steps, min(max_frames, MAX_FRAMES))
+    idx = frame_indices(steps, min(max_frames, MAX_FRAMES_3D))
     surface = go.Surface(
         x=grid.xs.astype(np.float32), y=grid.ys.astype(np.float32), z=zgrid.astype(np.float32),
         customdata=grid.loss.astype(np.float32), colorscale=SURFACE_COLORSCALE, opacity=0.92,

@@ -57,7 +57,8 @@ from networks.hessian import (
 from networks.landscape import filter_normalized_direction, loss_surface, mlp_loss_surface, pca_directions
 from networks.slices import SLICE_KINDS, SliceDirections, slice_directions
 from networks.training import TrainConfig, TrainResult, gradient_descent_step, lab_config, sgd_step, train_network
-from networks.experiments import BatchSizeStudy, HiddenBowl, SaddleStudy, batch_size_study, hidden_bowl, saddle_study
+from networks.experiments import (BatchSizeStudy, HiddenBowl, SaddleStudy, WarmupStudy, batch_size_study, hidden_bowl,
+                                  saddle_study, warmup_study)
 from networks import landscape
 
 __all__ = [
@@ -69,5 +70,5 @@ __all__ = [
     "hessian_extreme_eigenvectors", "hessian_spectrum", "hessian_top_eigenvalues", "hessian_trace", "hvp",
     "minimum_ratio", "eigenvalue_signs", "NORMALIZATIONS", "mlp_forward", "gradient_descent_step", "filter_normalized_direction", "loss_surface", "mlp_loss_surface", "pca_directions",
     "SLICE_KINDS", "SliceDirections", "slice_directions", "TrainConfig", "TrainResult", "lab_config", "train_network", "BatchSizeStudy", "SaddleStudy", "batch_size_study",
-    "saddle_study", "HiddenBowl", "hidden_bowl",
+    "saddle_study", "HiddenBowl", "hidden_bowl", "WarmupStudy", "warmup_study",
 ]

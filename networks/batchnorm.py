@@ -57,7 +57,7 @@ class BNRun(NamedTuple):
     train_loss, test_loss_eval, test_loss_train, test_acc_eval, test_acc_train: (k, m);
       "eval": moving averages μ̄, σ̄² (the test set has no batch); "train": the
       statistics of the test set itself, taken as one batch. Without BN the two agree.
-    loss_range, grad_change: (k, m) Santurkar's smoothness measures.
+    loss_range, grad_change, beta_smoothness: (k, m) Santurkar's smoothness measures.
     diverged_at: (k,) first step whose batch loss is not finite, −1 if none.
     """
 
@@ -71,6 +71,7 @@ class BNRun(NamedTuple):
     test_acc_train: np.ndarray
     loss_range: np.ndarray
     grad_change: np.ndarray
+    beta_smoothness: np.ndarray
     diverged_at: np.ndarray
 
     def final_accuracy(self, i: int) -> str:
@@ -97,7 +98,11 @@ def _batch_loss(params, averages, x, labels, activation, momentum_p):
 
 
 def _smoothness(params, stats, x, labels, lr, activation, momentum_p):
-    """Santurkar's loss range and gradient change along the gradient step, on one batch."""
+    """Santurkar's loss range, gradient change and effective β-smoothness along the gradient step, on one batch.
+
+    β = max_s ‖∇L(θ − sηg) − ∇L(θ)‖ / ‖sηg‖: the gradient's Lipschitz constant seen along the step
+    (Santurkar et al. 2018, §3.1, fig. 4c).
+    """
     loss_of = lambda p: _batch_loss(p, stats, x, labels, activation, momentum_p)[0]  # noqa: E731
     g = jax.grad(loss_of)(params)
 
@@ -107,8 +112,11 @@ def _smoothness(params, stats, x, labels, lr, activation, momentum_p):
         change = jnp.sqrt(sum(jnp.sum((a - b) ** 2) for a, b in zip(jax.tree.leaves(g2), jax.tree.leaves(g))))
         return value, change
 
-    values, changes = jax.vmap(probe)(jnp.asarray(STEP_MULTIPLIERS))
-    return jnp.max(values) - jnp.min(values), jnp.max(changes)
+    multipliers = jnp.asarray(STEP_MULTIPLIERS)
+    values, changes = jax.vmap(probe)(multipliers)
+    g_norm = jnp.sqrt(sum(jnp.sum(d**2) for d in jax.tree.leaves(g)))
+    beta = jnp.max(changes / jnp.maximum(multipliers * lr * g_norm, 1e-30))
+    return jnp.max(values) - jnp.min(values), jnp.max(changes), beta
 
 
 @partial(jax.jit, static_argnames=("activation", "chunk", "every", "batch_size"))
@@ -138,13 +146,13 @@ def _train_chunk(params, stats, lrs, x, labels, x_test, y_test, key, first_step,
         def interval(carry, start):
             params, stats = carry
             bx, by = batch_at(start)
-            rng, change = _smoothness(params, stats, bx, by, lr, activation, momentum_p)
+            rng, change, beta = _smoothness(params, stats, bx, by, lr, activation, momentum_p)
             train_logits, _ = mlp_forward(params, x, activation, stats, False)
             eval_logits, _ = mlp_forward(params, x_test, activation, stats, False)
             batch_logits, _ = mlp_forward(params, x_test, activation, stats, True, momentum_p)
             measured = (cross_entropy(train_logits, labels), cross_entropy(eval_logits, y_test),
                         cross_entropy(batch_logits, y_test), accuracy(eval_logits, y_test),
-                        accuracy(batch_logits, y_test), rng, change)
+                        accuracy(batch_logits, y_test), rng, change, beta)
             carry, losses = jax.lax.scan(step, (params, stats), start + jnp.arange(every))
             return carry, (losses, measured)
 
@@ -184,7 +192,7 @@ def train_bn_experiment(data: Dataset, config: BNConfig, progress: Callable[[flo
         if progress:
             progress(min(1.0, (first + chunk) / steps))
     batch_loss = np.concatenate(losses, axis=1)[:, : c.steps]
-    columns = [np.concatenate([m[i] for m in measured], axis=1) for i in range(7)]
+    columns = [np.concatenate([m[i] for m in measured], axis=1) for i in range(8)]
     at = np.arange(0, steps, every)
     keep = at < c.steps
     diverged = first_bad_step(batch_loss)

@@ -79,7 +79,7 @@ def hidden_saddle(extent: float = 1.5, resolution: int = 81) -> HiddenSaddle:
     xs = ys = np.linspace(-extent, extent, int(resolution))
     X, Y = np.meshgrid(xs, ys)
     plane = np.stack([X.ravel(), Y.ravel(), np.zeros(X.size)], axis=-1)
-    s = np.linspace(-2.0, 2.0, 161)
+    s = np.linspace(-1.5, 1.5, 121)
     origin = np.asarray(POINT)
     grid_loss = np.asarray(_losses(jnp.asarray(plane, jnp.float32)), np.float64).reshape(X.shape)
     escape = np.asarray(_losses(jnp.asarray(origin + s[:, None] * u, jnp.float32)), np.float64)

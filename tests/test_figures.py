@@ -291,3 +291,15 @@ def test_step_arrows_share_one_scale_and_the_marked_map_has_them():
 def test_wide_range_over_several_curves():
     assert figures.wide_range([np.array([1.0, 2.0]), np.array([[500.0]])], 100)
     assert not figures.wide_range([np.array([1.0, 2.0]), np.array([3.0])], 100) and not figures.wide_range([])
+
+
+def test_the_surface_picture_is_computed_once_per_grid(race):
+    grid, sets, _ = race
+    first = figures.landscape._surface_picture(grid, True, 40)
+    assert figures.landscape._surface_picture(grid, True, 40) is first  # the same grid: reused
+    other = surfaces.grid("rosenbrock", 120)
+    assert figures.landscape._surface_picture(other, True, 40).png != first.png
+    assert figures.landscape._surface_picture(grid, False, 40).png != first.png
+    a = figures.contour_figure(grid, sets, log_color=True, click_grid=40).to_dict()
+    b = figures.contour_figure(grid, sets, log_color=True, click_grid=40).to_dict()
+    assert a == b

@@ -61,3 +61,20 @@ def test_a_network_that_diverges_in_its_first_epoch_is_reported_and_drawn():
     no_exception(at)
     assert any("diverged" in w.value for w in at.warning), [w.value for w in at.warning]
     assert at.get("plotly_chart")
+
+
+def test_the_largest_network_asks_before_it_trains_and_states_the_estimate():
+    largest = {"nl_depth": "4", "nl_width": "256", "nl_batch": "1", "nl_epochs": "200"}  # 153 s here, 1.15 GB
+    at = open_link("network_lab", largest)
+    no_exception(at)
+    [warning] = [w.value for w in at.warning if "This run is long" in w.value]
+    assert "287,600 updates of 216,586 parameters" in warning
+    assert at.button(key="nl_train") and not at.get("plotly_chart")  # nothing trained yet
+
+
+def test_the_default_network_trains_without_asking():
+    import compute
+
+    updates, parameters, seconds = compute.training_estimate(networks.lab_config(
+        "digits", networks.MLP((64, 64)), "momentum", {"lr": 0.01, "momentum": 0.9}, "constant", {}, 64, 20, 0))
+    assert seconds < compute.LONG_TRAINING_S and updates == 20 * 23

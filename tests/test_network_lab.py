@@ -191,3 +191,13 @@ def test_public_names():
     for name in ("hessian_top_eigenvalues", "hessian_spectrum", "hessian_trace", "filter_normalized_direction",
                  "loss_surface"):
         assert callable(getattr(networks, name))
+
+
+def test_warm_up_shortens_adams_first_steps():
+    study = experiments.warmup_study(model=models.MLP((16, 16), "relu"), epochs=1, seeds=1)
+    adam, constant_warmup, linear_warmup, radam = study.first_epoch_move[:, 0]
+    assert constant_warmup < 0.2 * adam and linear_warmup < 0.2 * adam  # 22 updates at ≤ η/10 … η/5 of η
+    assert radam < adam  # no σ at first: RAdam's first steps are not η in every coordinate
+    assert study.labels == tuple(v[0] for v in experiments.WARMUP_VARIANTS) and study.test_accuracy.shape == (4, 1)
+    page = (Path(__file__).resolve().parents[1] / "app_pages" / "schedules.py").read_text()
+    assert all(f'mark("{label}")' in page for label in study.labels)  # the page names them in the same words

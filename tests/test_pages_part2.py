@@ -245,3 +245,14 @@ def test_a_preset_is_linkable_and_the_share_link_holds_the_settings():
 def test_pages_offer_their_figure_and_data_for_download(name, query, buttons):
     at = ok(page(name, **query))
     assert len(at.get("download_button")) == buttons
+
+
+def test_schedules_warm_up_experiment_opens_running_and_shows_its_effect():
+    at = ok(page("schedules", s_warmup="1"))
+    rows = at.dataframe[-1].value
+    mean = [float(v.rstrip("%")) for v in rows["mean"]]
+    moved = [[float(m) for m in cell.split(", ")] for cell in rows["distance moved in the first epoch ‖θ¹ − θ⁰‖"]]
+    adam, constant_warmup, linear_warmup, radam = range(4)
+    assert max(moved[constant_warmup]) < 0.3 * min(moved[adam]) and max(moved[radam]) < 0.3 * min(moved[adam])
+    assert mean[radam] > mean[adam] + 3  # η = 0.03: RAdam's built-in warm-up beats plain Adam by points
+    assert "RAdam is the reliable fix" in text(at)

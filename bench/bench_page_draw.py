@@ -1,0 +1,217 @@
+"""Where a page's time goes between navigation and "settled", in headless Chromium.
+
+Opens every page of the app (a server of its own on loopback, or ``--url``) in
+a fresh tab, ``--repeat`` times, and prints per page:
+
+- settle: navigation start → the last change of the page (script idle, every
+  chart drawn, nothing changed for 1.5 s afterwards; the same rule as
+  tests/test_browser.py);
+- script: how long the server's script ran (the app's ``data-test-script-state``
+  from ``running`` to ``notRunning``, so it includes sending the page);
+- bytes: what the server sent over the websocket (the figures' JSON is most of it);
+- per chart: when it was drawn (ms after navigation), its traces and frames,
+  and the main-thread task it was drawn in (a Long Tasks API entry that
+  contains the moment its SVG appeared: plotly.js's draw of that chart and
+  whatever else ran in the same task);
+- per chart, "alone": plotly.js's own time to draw that chart's figure afresh
+  (``Plotly.newPlot`` into a hidden div of the same size, the better of two,
+  plotly.py's copy of plotly.js loaded into the settled page), so the charts Streamlit draws in
+  one task can be told apart;
+- long tasks: the sum of all main-thread tasks over 50 ms (plotly.js, Streamlit's
+  React rendering, WebGL set-up), i.e. the page's blocking time.
+
+Run: .venv/bin/python bench/bench_page_draw.py [--repeat 2] [--pages playground momentum] [--url http://...]
+Targets (README): every page settles within 4 s, Home within 2 s, on a quiet machine.
+Needs Chromium (/usr/bin/chromium or $CHROMIUM_PATH) and playwright (requirements-bench.txt).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PAGES = ["", "playground", "critical_points", "momentum", "batch_size", "adaptive_learning_rate", "schedules",
+         "classification_loss", "normalization", "network_lab"]
+
+# Runs before the page's own scripts: records long tasks, script-state changes and when each chart's SVG appears.
+PROBE_JS = """
+(() => {
+  const probe = window.__probe = {long: [], script: [], charts: []};
+  try {
+    new PerformanceObserver(list => { for (const e of list.getEntries()) probe.long.push([e.startTime, e.duration]); })
+      .observe({type: 'longtask', buffered: true});
+  } catch (e) {}
+  const seen = new WeakSet();
+  const watch = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (app) {
+      const state = app.getAttribute('data-test-script-state');
+      if (!probe.script.length || probe.script[probe.script.length - 1][1] !== state) probe.script.push([performance.now(), state]);
+    }
+    for (const svg of document.querySelectorAll('.js-plotly-plot .main-svg')) {
+      const gd = svg.closest('.js-plotly-plot');
+      if (!seen.has(gd)) { seen.add(gd); probe.charts.push({gd, drawn: performance.now()}); }
+    }
+  };
+  new MutationObserver(watch).observe(document, {subtree: true, childList: true, attributes: true,
+                                                 attributeFilter: ['data-test-script-state']});
+})();
+"""
+
+READY_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  const q = s => document.querySelectorAll(s).length;
+  if (q('[data-testid="stSpinner"]') || q('[data-stale="true"]') || q('[data-testid="stSkeleton"]')) return false;
+  const charts = q('[data-testid="stPlotlyChart"]');
+  const drawn = q('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg');
+  const sig = charts + ':' + drawn + ':' + q('[data-testid="stElementContainer"]');
+  const w = window.__ready || (window.__ready = {sig: '', since: performance.now()});
+  if (sig !== w.sig) { w.sig = sig; w.since = performance.now(); return false; }
+  return drawn >= charts && performance.now() - w.since > 1500;
+}"""
+
+REPORT_JS = """() => {
+  const p = window.__probe;
+  const inTask = t => { const e = p.long.find(([s, d]) => s <= t && t <= s + d + 1); return e ? e[1] : 0; };
+  const runs = [];
+  let start = null;
+  for (const [t, s] of p.script) {
+    if (s === 'running' && start === null) start = t;
+    if (s === 'notRunning' && start !== null) { runs.push(t - start); start = null; }
+  }
+  return {settle: window.__ready.since, script: runs, long: p.long.reduce((n, [, d]) => n + d, 0),
+          charts: p.charts.map(({gd, drawn}) => ({drawn, task: inTask(drawn),
+            traces: (gd.data || []).length, frames: ((gd._transitionData || {})._frames || []).length,
+            types: [...new Set((gd.data || []).map(t => t.type || 'scatter'))].join('+'),
+            images: ((gd.layout || {}).images || []).length}))};
+}"""
+
+
+def start_server() -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
+                return proc, base
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                sys.exit("the Streamlit server did not start")
+            time.sleep(0.3)
+
+
+# Each chart's figure drawn again, alone, by a second copy of plotly.js: its draw time in ms.
+ALONE_JS = """async () => {
+  const out = [];
+  for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+    const box = gd.getBoundingClientRect();
+    const div = document.createElement('div');
+    div.style.cssText = `position:absolute;left:-10000px;top:0;width:${box.width}px;height:${box.height}px`;
+    document.body.appendChild(div);
+    const copy = x => JSON.parse(JSON.stringify(x, (k, v) => ArrayBuffer.isView(v) ? Array.from(v) : v));
+    const data = copy(gd.data), layout = copy(gd.layout);
+    let best = Infinity;
+    for (let k = 0; k < 2; k++) {  // the better of two: the first draw of a kind also sets plotly.js up
+      const t0 = performance.now();
+      await Plotly.newPlot(div, copy(data), copy(layout), {displaylogo: false});
+      best = Math.min(best, performance.now() - t0);
+      Plotly.purge(div);
+    }
+    out.push(best);
+    div.remove();
+  }
+  return out;
+}"""
+
+
+def measure(browser, url: str, alone: bool = False) -> dict:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    received = [0]
+
+    def on_socket(ws):
+        ws.on("framereceived", lambda payload: received.__setitem__(0, received[0] + len(payload)))
+
+    page.on("websocket", on_socket)
+    page.add_init_script(PROBE_JS)
+    try:
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_function(READY_JS, polling=100, timeout=180_000)
+        report = page.evaluate(REPORT_JS)
+        if alone:
+            page.add_script_tag(path=plotly_js())
+            for chart, ms in zip(report["charts"], page.evaluate(ALONE_JS)):
+                chart["alone"] = ms
+    finally:
+        page.close()
+    report["bytes"] = received[0]
+    return report
+
+
+def plotly_js() -> str:
+    """plotly.py's bundled plotly.js (the same major version as Streamlit's), as a file path."""
+    import plotly
+
+    path = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
+    if not os.path.exists(path):
+        sys.exit(f"plotly.js not found at {path}")
+    return path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--url", default=None, help="a running app (default: start one on loopback)")
+    ap.add_argument("--repeat", type=int, default=2, help="visits per page after one warm-up visit")
+    ap.add_argument("--pages", nargs="*", default=None, help="URL paths ('' or home for Home)")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        sys.exit("Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)")
+    pages = PAGES if args.pages is None else ["" if p in ("home", "") else p for p in args.pages]
+    proc, base = (None, args.url.rstrip("/")) if args.url else start_server()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, headless=True,
+                                         args=["--headless", "--no-sandbox", "--disable-gpu"])
+            print(f"headless Chromium {browser.version}, {os.cpu_count()} cores, load average "
+                  f"{os.getloadavg()[0]:.1f}; medians of {args.repeat} visits after a warm-up visit")
+            for path in pages:
+                url = f"{base}/{path}"
+                measure(browser, url)  # warm-up: compiles, caches
+                runs = [measure(browser, url, alone=k == args.repeat - 1) for k in range(args.repeat)]
+                med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
+                script = statistics.median(max(r["script"] or [0.0]) for r in runs)
+                print(f"\n{path or 'home':24s} settle {med('settle') / 1000:5.2f} s   script {script / 1000:5.2f} s   "
+                      f"sent {med('bytes') / 1e6:5.2f} MB   long tasks {med('long') / 1000:5.2f} s")
+                last = runs[-1]
+                for i, c in enumerate(last["charts"]):
+                    kind = c["types"] + (" + raster" if c["images"] else "")
+                    print(f"    chart {i + 1:2d}  drawn at {c['drawn'] / 1000:5.2f} s  in a {c['task']:5.0f} ms task, "
+                          f"alone {c.get('alone', float('nan')):5.0f} ms  {c['traces']:3d} traces {c['frames']:4d} frames  "
+                          f"{kind}")
+            browser.close()
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
