@@ -315,6 +315,10 @@ def for_display(fig: go.Figure, scale: float = 1.0, dark: bool = False) -> go.Fi
             for d in (layout, raw):
                 if "height" in d:
                     d["height"] = d["height"] * min(scale, 1.2)
+                # The title, the y title above the axis and a bottom legend grow with the font: so does their room.
+                for side in ("t", "b"):
+                    if side in d.get("margin", {}):
+                        d["margin"][side] = d["margin"][side] * scale
         fig.layout = layout
     if isinstance(fig, PrebuiltFigure):
         _restyle(fig._raw_frames, scale, dark)
