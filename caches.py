@@ -333,7 +333,8 @@ def clear_memory() -> None:
 # the model packages is cleared when it holds more than MAX_EXECUTABLES; the
 # persistent cache on disk makes the recompiles that follow cheap.
 # bench/bench_formula_memory.py, measured under load: each typed formula kept ~10 MB of executables; with 128 kept
-# per function a process grew 533 MB in 50 formulas, with 32 431 MB in 100 (still growing), with 16 216 MB in 60.
+# per function a process grew 533 MB in 50 formulas, with 32 431 MB in 100 (still growing), with 24 312 MB in 120
+# (flat at ~270 MB from 25 to 100), with 16 216 MB in 60.
 MAX_EXECUTABLES = 24
 MODEL_PACKAGES = ("surfaces", "optimizers", "networks")
 

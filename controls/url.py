@@ -43,6 +43,8 @@ PRESET = "preset"
 _URL_READ = "_url_read"  # session key: the link parameters this page's last run read (for tests and the share link)
 _PAGE_PRESET = "_page_preset"  # session key: this page's lecture-example key (for the note on another one)
 MAX_LINK_VALUE = 1000  # characters; a longer link value is refused before it is parsed (a formula is at most 400)
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)://|www\.|@")  # where remark-gfm's autolink literals start
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^%@;,?'\"/])")
 
 
@@ -52,9 +54,14 @@ def escape_markdown(text: str) -> str:
     Every ASCII punctuation character gets a backslash (CommonMark's escape,
     which Streamlit's directives ``:red[…]`` and ``$…$`` honour too), and line
     breaks become spaces, so a link value or a formula cannot start a list,
-    a heading or a table either.
+    a heading or a table either. Escapes do not stop GitHub-style autolinks
+    (a bare ``https://…``, ``www.…`` or e-mail address still became a live
+    link in Chromium), so a word joiner (U+2060, invisible) breaks those
+    patterns.
     """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    text = " ".join(str(text).split())
+    text = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + WORD_JOINER + m.group(0)[-1], text)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def url_text(value) -> str:
