@@ -39,6 +39,12 @@ def critical_points(surface: str) -> list[surfaces.CriticalPoint]:
     return surfaces.critical_points(surface)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def critical_set(surface: str) -> tuple[list[surfaces.CriticalCurve], list[surfaces.CriticalPoint]]:
+    """The surface's curves of critical points and the critical points not on them (``surfaces.critical_curves``)."""
+    return surfaces.critical_curves(surface, critical_points(surface))
+
+
 @st.cache_data(max_entries=512, show_spinner=False)
 def trajectories(surface: str, optimizer: str, starts: tuple, steps: int, schedule: str,
                  schedule_params: tuple, hyperparams: tuple, noise: float = 0.0, seed: int = 0

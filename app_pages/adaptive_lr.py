@@ -139,16 +139,16 @@ else:
         controls.chart(adaptive_map, key="a_adaptive_map")
     with right:
         def per_parameter(values_of):
-            return [figures.Series(f"{labels[n]}: σ{axis}", values_of(r)[0, :, j], i, dash)
+            return [figures.Series(f"{labels[n]}: σ{axis}", values_of(r)[0, :, j], i, dash, group=labels[n])
                     for i, (n, r) in enumerate(runs.items()) for j, (axis, dash) in enumerate((("ₓ", "solid"),
                                                                                               ("ᵧ", "dot")))]
 
         sigma = per_parameter(lambda r: r.sigma)
         controls.chart(figures.step_curves_figure(sigma, title=tr("σᵗ per parameter (solid: x, dotted: y)"),
-                                                  y_title="σ", log_y=True, height=300, legend=False), key="a_sigma")
+                                                  y_title="σ", log_y=True, height=300), key="a_sigma")
         effective = per_parameter(optimizers.effective_lr)
         controls.chart(figures.step_curves_figure(effective, title=tr("Effective learning rate η / σᵗ per parameter"),
-                                                  y_title="η/σ", log_y=True, height=300, legend=False),
+                                                  y_title="η/σ", log_y=True, height=300),
                        key="a_effective")
         st.caption(tr("Colours as in the map. In the steep direction y σ is large and the effective step small; "
                       "in the flat direction x the other way round."))

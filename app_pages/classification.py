@@ -121,18 +121,35 @@ st.info(tr("At the start the cross-entropy gradient is **{ratio:.3g} times** the
 
 # ---------------------------------------------------------------- the race
 st.header(tr("3. Gradient descent and Adam from the same corner"))
-series = [figures.Series(on_loss(label, name), r.loss, i, "solid" if name == "softmax_cross_entropy" else "dash")
-          for name, pair in runs.items() for i, (label, r) in enumerate(pair.items())]
+by_loss = {name: [figures.Series(on_loss(label, name), r.loss, i, "solid" if name == "softmax_cross_entropy" else "dash")
+                   for i, (label, r) in enumerate(pair.items())] for name, pair in runs.items()}
+series = [s for name in runs for s in by_loss[name]]
+# One measure for all four runs: their losses (MSE ≤ 2, cross-entropy unbounded) are not on one scale.
+right_class = [s._replace(y=surfaces.classification.target_probability(r.path))
+               for s, r in zip(series, [r for pair in runs.values() for r in pair.values()])]
 left, right = st.columns([3, 2])
 with left:
-    controls.chart(figures.step_curves_figure(series, title=tr("Loss L(θᵗ) (dashed: MSE, solid: cross-entropy)"),
-                                              y_title="L", log_y=True, height=380), key="c_race")
+    controls.chart(figures.step_curves_figure(
+        right_class, title=tr("Probability of the right class y′₁ (dashed: on MSE, solid: on cross-entropy)"),
+        y_title="y′₁", height=380, y_from_zero=True), key="c_race")
+    c1, c2 = st.columns(2)
+    for col, name in zip((c1, c2), LOSSES):
+        with col:
+            controls.chart(figures.step_curves_figure(
+                by_loss[name],
+                title=tr("{loss}, its own axis", loss=tr(LOSSES[name])), y_title="L", height=260, legend=False,
+                log_y=figures.wide_range([r.loss for r in runs[name].values()], 100)),
+                key=f"c_race_{name}")
 with right:
     rows = [{tr("optimizer"): label, tr("loss"): tr(LOSSES[name]), tr("start loss"): f"{r.loss[0, 0]:.4g}",
+             tr("final y′₁"): f"{surfaces.classification.target_probability(optimizers.last_finite(r.path[0])):.3g}",
              tr("final loss"): f"{optimizers.last_finite(r.loss[0]):.4g}",
              tr("moved"): f"{optimizers.distance_to(optimizers.last_finite(r.path[0]), r.path[0, 0]):.3g}"}
             for name, pair in runs.items() for label, r in pair.items()]
     st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(tr("Compare the runs by y′₁, the probability they give the right class: the two losses are on "
+                  "different scales (MSE is at most 2, cross-entropy has no bound), so a lower MSE is not a better "
+                  "classifier than a higher cross-entropy."))
     st.caption(tr("Gradient descent on MSE barely moves: its steps are η times a gradient of about {gradient:.1g}. "
                   "Adam divides by σ, the size of recent gradients, so it escapes the plateau too — but the cleaner "
                   "fix is the loss: cross-entropy, which is also maximum likelihood.", gradient=grads["softmax_mse"]))

@@ -20,7 +20,7 @@ LECTURE = {"surface": "lecture_saddle", "px_lecture_saddle": 0.0, "py_lecture_sa
 def pick_critical():
     """Selectbox callback: move the picked point onto the chosen critical point."""
     s, choice = st.session_state["surface"], st.session_state.get("cp_pick")
-    found = compute.critical_points(s)
+    found = compute.critical_set(s)[1]
     if choice is not None and 0 <= choice < len(found):
         st.session_state[point_key(s, "x")] = round(float(found[choice].point[0]), 4)
         st.session_state[point_key(s, "y")] = round(float(found[choice].point[1]), 4)
@@ -31,7 +31,7 @@ notes, url, surface, record = controls.page_start(PAGE, tr("Critical points and 
     LECTURE, "cp_preset", tr("Lecture example: L = (1 − w₁w₂)², θ' = origin"), surface="lecture_saddle")
 
 with st.sidebar:
-    critical = compute.critical_points(surface)
+    curves, critical = compute.critical_set(surface)  # a continuum of critical points is a curve, not points
     st.markdown(tr("**Picked point θ'** (or click the map)"))
     px, py = controls.point_input(("x", "y"), record.domain, record.home,
                                   lambda axis: point_key(surface, axis), url, step=0.05, fmt="%.4f")
@@ -60,16 +60,19 @@ left, right = st.columns([6, 5])
 with left:
     fig = figures.contour_figure(grid, [], log_color=record.log_color, critical=critical, click_grid=40,
                                  uirevision=surface, animate=False, height=520, critical_legend=True)
+    figures.add_critical_curves(fig, curves)
     figures.mark_point(fig, point, figures.eigen_arrows(a.point, a.eigenvalues, a.eigenvectors, record.span))
     controls.chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key),
                    selection_mode="points")
-    st.caption(tr("○ minimum · △ maximum · × saddle · □ degenerate. ★ is θ′; the arrows are H's eigenvectors, "
-                  "length ∝ |λ| (blue: λ > 0, curving up; vermilion: λ < 0, curving down)."))
+    st.caption(tr("○ minimum · △ maximum · × saddle · □ degenerate; a white line is a valley of minima (every point "
+                  "on it a minimum, degenerate along it). ★ is θ′; the arrows are H's eigenvectors, length ∝ |λ| "
+                  "(blue: λ > 0, curving up; red: λ < 0, curving down)."))
     controls.export_panel("critical_points", fig, tr("{surface}: critical points", surface=tr(record.title)),
                           grid=grid)
 with right:
-    controls.chart(figures.surface3d_figure(grid, [], log_color=record.log_color, critical=critical,
-                                            uirevision=surface, height=520), key="cp_surface3d")
+    controls.chart(figures.add_critical_curves(
+        figures.surface3d_figure(grid, [], log_color=record.log_color, critical=critical, uirevision=surface,
+                                 height=520), curves, grid, record.log_color), key="cp_surface3d")
 
 st.subheader(tr("At θ′ = ({x:.4g}, {y:.4g})", x=px, y=py))
 c1, c2, c3 = st.columns([3, 6, 5])
@@ -77,6 +80,12 @@ with c1:
     st.metric("L(θ′)", f"{a.value:.4g}")
     st.metric("‖g‖", f"{a.gradient_norm:.3g}")
     st.metric(tr("minimum ratio (share of λ > 0)"), f"{a.minimum_ratio:.2g}")
+    negative, zero, positive = surfaces.eigenvalue_signs(a.eigenvalues)
+    if zero:
+        st.caption(tr("{positive} positive, {zero} zero, {negative} negative: a zero eigenvalue is not positive, so a "
+                      "degenerate minimum has a ratio below 1. Of the non-zero eigenvalues a share of {share:.2g} is "
+                      "positive.", positive=positive, zero=zero, negative=negative,
+                      share=positive / (positive + negative) if positive + negative else float("nan")))
 with c2:
     h = a.hessian
     st.latex(rf"g = \begin{{pmatrix}} {a.gradient[0]:.4g} \\ {a.gradient[1]:.4g} \end{{pmatrix}},\quad "
@@ -103,10 +112,20 @@ with c3:
 
 st.markdown(tr("**Critical points found** (Newton's method from a grid of seeds, then de-duplicated; "
                "classified by the Hessian's eigenvalues)"))
+ZERO = tr("λ ≈ 0 (counted apart)")
 st.dataframe([{"#": i + 1, tr("kind"): tr(c.kind), tr("point"): f"({c.point[0]:.4g}, {c.point[1]:.4g})",
                "L": f"{c.value:.4g}", "λ₁": f"{c.eigenvalues[0]:.4g}", "λ₂": f"{c.eigenvalues[1]:.4g}",
-               tr("minimum ratio"): f"{surfaces.minimum_ratio(c.eigenvalues):.2g}"} for i, c in enumerate(critical)],
+               tr("minimum ratio"): f"{surfaces.minimum_ratio(c.eigenvalues):.2g}",
+               ZERO: surfaces.eigenvalue_signs(c.eigenvalues).zero} for i, c in enumerate(critical)]
+             + [{"#": len(critical) + k + 1, tr("kind"): tr(c.kind),
+                 tr("point"): tr("a curve ({count} branches)", count=c.branches),
+                 "L": f"{c.value:.4g}", "λ₁": "0", "λ₂": f"{c.across[0]:.3g} … {c.across[1]:.3g}",
+                 tr("minimum ratio"): "0.5", ZERO: 1} for k, c in enumerate(curves)],
              hide_index=True, width="stretch")
+if curves:
+    st.caption(tr("On a curve of critical points one eigenvalue is 0 (along the curve) and the other is not (across "
+                  "it): the minimum ratio is ½ although every point is a minimum. The zero eigenvalues are counted "
+                  "in their own column."))
 
 st.subheader(tr("The quadratic picture, and where it holds"))
 local = compute.local_quadratic(surface, point, radius)
@@ -118,7 +137,8 @@ with c1:
                   radius=radius, gap=local.max_abs_error))
 with c2:
     counts = surfaces.positive_count(grid.eig_min, grid.eig_max)
-    controls.chart(figures.signature_figure(grid.xs, grid.ys, counts, critical, point), key="cp_signature")
+    controls.chart(figures.add_critical_curves(figures.signature_figure(grid.xs, grid.ys, counts, critical, point),
+                                               curves), key="cp_signature")
     st.caption(tr("The Hessian's signature at every point: blue where both eigenvalues are positive (locally "
                   "convex), white where they have mixed signs, red where both are negative. The minimum ratio is 1, "
                   "½ and 0."))
@@ -164,11 +184,16 @@ else:
                  str(k) if k >= 0 else tr("not within {steps}", steps=steps)}
                 for label, k in zip(esc.labels, esc.escaped_at)]
         st.dataframe(rows, hide_index=True, width="stretch")
-        st.caption(tr("Start ({x:.3g}, {y:.3g}): {offset:.2g} from the saddle along its rising eigenvector, {tilt:g} "
-                      "towards the falling one u = ({ux:.2f}, {uy:.2f}), λ = {eigenvalue:.3g}. Plain gradient descent "
-                      "slides into the saddle and lingers until the tiny offset has grown by (1 + η|λ|) per step.",
-                      x=start[0], y=start[1], offset=offset, tilt=tilt, ux=esc.direction[0], uy=esc.direction[1],
-                      eigenvalue=esc.eigenvalue))
+        st.caption(join(
+            tr("The saddle at ({x:.3g}, {y:.3g}) has eigenvalues {low:.3g} and {high:.3g}.", x=saddle.point[0],
+               y=saddle.point[1], low=saddle.eigenvalues[0], high=saddle.eigenvalues[1]),
+            tr("Start ({x:.3g}, {y:.3g}): {offset:.2g} from the saddle along its rising eigenvector, {tilt:g} "
+               "towards the falling one. The eigenvector step is taken there, along the start's own falling "
+               "eigenvector u = ({ux:.2f}, {uy:.2f}), whose eigenvalue at the start is {eigenvalue:.3g}. Plain "
+               "gradient descent slides into the saddle and lingers until the tiny offset has grown by (1 + η|λ|) "
+               "per step, λ = {saddle_low:.3g} the saddle's.",
+               x=start[0], y=start[1], offset=offset, tilt=tilt, ux=esc.direction[0], uy=esc.direction[1],
+               eigenvalue=esc.eigenvalue, saddle_low=saddle.eigenvalues[0])))
 
 st.subheader(tr("A minimum in a slice, a saddle in more dimensions"))
 st.markdown(tr("A point that looks like a minimum in a low-dimensional slice can be a saddle once every parameter "
@@ -211,9 +236,8 @@ if controls.switch(tr("Run the minimum-ratio experiment"), "cp_ratio", url,
     bar = st.progress(0.0, text=working)
     study, was_cached = compute.saddle_study(RATIO_DATASET, progress=lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
     bar.empty()
-    controls.chart(figures.scatter_figure(
-        study.minimum_ratio, study.train_loss, title=tr("Training loss against minimum ratio at critical points"),
-        x_title=tr("minimum ratio (share of positive eigenvalues)"), y_title=tr("training loss"),
+    controls.chart(figures.minimum_ratio_figure(
+        study.minimum_ratio, study.train_loss,
         text=[tr("loss {loss:.3g}, ratio {ratio:.2f}, {count} negative, ‖∇L‖ {norm:.1g}", loss=l, ratio=r, count=k,
                  norm=g)
               for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),

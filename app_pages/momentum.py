@@ -13,7 +13,7 @@ start_key = controls.surface_point_key("m")  # start_key(surface, axis): a widge
 GRID = 120
 MAX_STEPS = 5000
 MAX_BARS = 40
-LECTURE = {"surface": "local_minima", "mx_local_minima": 2.3, "my_local_minima": 0.0, "m_steps": 300,
+LECTURE = {"surface": "local_minima", "mx_local_minima": 2.3, "my_local_minima": 1.5, "m_steps": 300,
            "m_lr": 0.01, "m_momentum": 0.9, "m_t": 10}
 
 notes, url, surface, record = controls.page_start(PAGE, tr("Momentum"), tr(
@@ -22,8 +22,8 @@ notes, url, surface, record = controls.page_start(PAGE, tr("Momentum"), tr(
     LECTURE, "m_preset", tr("Lecture example: a small hill between two minima"), surface="local_minima")
 
 with st.sidebar:
-    default = (2.3, 0.0) if surface == "local_minima" else record.starts[0]
-    sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, default,
+    # Off the x axis: the path bends, so the two parts of a step are not collinear (their triangle shows).
+    sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, record.starts[0],
                                   lambda axis: start_key(surface, axis), url)
     steps = controls.int_input(tr("Steps"), 2, MAX_STEPS, 300, "m_steps", url)
     lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.01, 1e-4, 1.0, log=True), "m_lr", url)
@@ -77,7 +77,10 @@ else:
     arrows, scale = figures.step_arrows(
         theta, (parts.carried[t], parts.gradient_step[t], parts.movement[t]),
         (figures.PATH_COLORS[1], figures.PATH_COLORS[0], figures.PATH_COLORS[2]), ("λ·mᵗ", "−η·gᵗ", "mᵗ⁺¹"),
-        record.span, widths=(2.5, 2.5, 4))
+        record.span, share=0.25, widths=(2.5, 2.5, 4))
+    # Tip to tail: λmᵗ from θᵗ, −ηgᵗ from its tip, their sum closing the triangle (collinear parts hid each other).
+    arrows = figures.step_triangle(theta, parts.carried[t], parts.gradient_step[t], scale,
+                                   [a.color for a in arrows], [a.text for a in arrows], [a.width for a in arrows])
     c1, c2 = st.columns([6, 5])
     with c1:
         fig = figures.contour_figure(grid, sets, log_color=record.log_color, critical=critical, animate=False,
@@ -85,9 +88,9 @@ else:
         figures.mark_point(fig, theta, arrows, f"θ<sup>{t}</sup>")
         controls.chart(fig, key="m_anatomy")
         st.caption(f"$\\theta^{{{t}}}$ = ({theta[0]:.3g}, {theta[1]:.3g}). "
-                   + tr("Arrows drawn {scale:.3g}× their true length. Blue: the last movement, scaled by λ. "
-                        "Vermilion: the negative gradient, scaled by η. Green: their sum, the actual movement.",
-                        scale=scale))
+                   + tr("Arrows drawn {scale:.3g}× their true length, tip to tail. Blue: the last movement, scaled "
+                        "by λ. Red, from its tip: the negative gradient, scaled by η. Green: their sum, the actual "
+                        "movement — the triangle's third side.", scale=scale))
     with c2:
         v = lambda a: rf"\begin{{pmatrix}} {a[0] + 0.0:.3g} \\ {a[1] + 0.0:.3g} \end{{pmatrix}}"  # noqa: E731 (+0.0: no −0)
         st.latex(rf"\underbrace{{{v(parts.movement[t])}}}_{{m^{{{t + 1}}}}} = "

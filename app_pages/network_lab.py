@@ -178,9 +178,8 @@ with tab1:
                       lambda progress: compute.saddle_study(dataset, progress))
     if done:
         study, was_cached = done
-        controls.chart(figures.scatter_figure(
-            study.minimum_ratio, study.train_loss, title=tr("Training loss against minimum ratio at critical points"),
-            x_title=tr("minimum ratio (share of positive eigenvalues)"), y_title=tr("training loss"),
+        controls.chart(figures.minimum_ratio_figure(
+            study.minimum_ratio, study.train_loss,
             text=[tr("loss {loss:.3g}, ratio {ratio:.2f}, {count} negative, ‖∇L‖ {norm:.1g}", loss=l, ratio=r,
                      count=k, norm=g)
                   for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),

@@ -35,6 +35,7 @@ REL_TOL = 1e-6
 LECTURE = {"n_scale1": 1.0, "n_scale2": 100.0, "n_corr": 0.0, "n_lr": 0.1, "n_mode": "same", "n_steps": 200,
            "n_act": "relu", "n_lrs": ["0.05", "0.5", "2"], "n_bn_steps": 600, "n_batch": "64", "n_p": 0.9}
 SCALE = HyperParam("scale", "scale", 1.0, 0.01, 1000.0, log=True)
+DIGITS = networks.load_split("digits")  # the sizes the text states: the same split as the BN runs and the Network lab
 
 
 notes, url, _, _ = controls.page_start(PAGE, tr("Normalization"), tr(
@@ -98,8 +99,8 @@ controls.section(tr("2. Batch normalization"),
                     "the moving averages μ̄, σ̄² kept during training stand in. Santurkar et al. (2018) found that it "
                     "works by making the surface smoother — the loss and the gradient change less along a step — "
                     "which is why it tolerates much larger learning rates. Here: an MLP 64-64-64-10 on "
-                    "scikit-learn's digits (1,437 train / 360 test images), plain mini-batch SGD, with and without "
-                    "BN."),
+                    "scikit-learn's digits ({train:,} train / {test:,} test images, the Network lab's split), plain "
+                    "mini-batch SGD, with and without BN.", train=len(DIGITS.y_train), test=len(DIGITS.y_test)),
                  latex=r"\tilde z = \frac{z - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}},\quad \hat z = \gamma \odot \tilde z + \beta,"
              r"\qquad \bar\mu \leftarrow p\,\bar\mu + (1 - p)\,\mu_B")
 c1, c2, c3, c4, c5 = st.columns([2, 3, 1, 1, 2])

@@ -5,6 +5,7 @@ import compute
 import controls
 import figures
 import optimizers
+import surfaces
 from i18n import tr
 
 MAX_OPTIMIZERS = 6
@@ -54,7 +55,7 @@ with controls.prose():
     controls.surface_text(record)
 
 grid = compute.surface_grid(surface, GRID)
-critical = compute.critical_points(surface)
+curves, critical = compute.critical_set(surface)  # a continuum of minima is a curve, not points
 runs = [compute.trajectories(surface, c["name"], tuple(starts), steps, c["schedule"],
                              tuple(sorted(c["schedule_params"].items())), tuple(sorted(c["hyperparams"].items())))
         for c in configs]
@@ -66,15 +67,19 @@ controls.divergence_summary(labels, [r.diverged_at for r in runs])
 
 contour = figures.contour_figure(grid, path_sets, log_color=record.log_color, critical=critical, max_frames=frames,
                                  click_grid=40, uirevision=surface)
+figures.add_critical_curves(contour, curves)
 left, right = st.columns([6, 5])
 with left:
     controls.chart(contour, key="contour", selection_mode="points",
                    on_select=controls.point_from_click("contour", lambda s, axis: start_key(s, 1, axis)))
 with right:
-    controls.chart(figures.surface3d_figure(grid, path_sets, log_color=record.log_color, critical=critical,
-                                            max_frames=min(frames, 60), uirevision=surface), key="surface3d")
+    controls.chart(figures.add_critical_curves(
+        figures.surface3d_figure(grid, path_sets, log_color=record.log_color, critical=critical,
+                                 max_frames=min(frames, 60), uirevision=surface), curves, grid, record.log_color),
+        key="surface3d")
 st.caption(tr("Critical points (found numerically, classified by the Hessian's eigenvalues): ○ minimum, "
-              "△ maximum, × saddle, □ degenerate (a zero eigenvalue: second order cannot tell)."))
+              "△ maximum, × saddle, □ degenerate (a zero eigenvalue: second order cannot tell); a white line is a "
+              "valley of minima (a curve of critical points, each degenerate along it)."))
 
 series = [figures.Series(label, r.loss, i) for i, (label, r) in enumerate(zip(labels, runs))]
 c1, c2, c3 = st.columns(3)
@@ -94,15 +99,19 @@ st.subheader(tr("Results"))
 rows = []
 for label, r in zip(labels, runs):
     for j in range(len(starts)):
-        s = optimizers.summarize(r.path[j], r.loss[j], r.grad_norm[j], int(r.diverged_at[j]), critical, tol)
+        s = optimizers.summarize(r.path[j], r.loss[j], r.grad_norm[j], int(r.diverged_at[j]), critical, tol, curves)
         rows.append({
             tr("optimizer"): label,
             tr("start"): f"({s.start[0]:.3g}, {s.start[1]:.3g})",
             tr("final point"): f"({s.final_point[0]:.4g}, {s.final_point[1]:.4g})",
             tr("final loss"): f"{s.final_loss:.4g}",
-            tr("nearest critical point"): tr("{kind} at ({x:.3g}, {y:.3g}), distance {distance:.2g}",
-                                             kind=tr(s.nearest_kind), x=s.nearest_point[0], y=s.nearest_point[1],
-                                             distance=s.nearest_distance) if s.nearest_point else tr("none in view"),
+            tr("nearest critical point"): (
+                tr("none in view") if not s.nearest_point else
+                tr("on the {kind}, at ({x:.3g}, {y:.3g}), distance {distance:.2g}", kind=tr(s.nearest_kind),
+                   x=s.nearest_point[0], y=s.nearest_point[1], distance=s.nearest_distance)
+                if s.nearest_kind in surfaces.CURVE_KINDS.values() else
+                tr("{kind} at ({x:.3g}, {y:.3g}), distance {distance:.2g}", kind=tr(s.nearest_kind),
+                   x=s.nearest_point[0], y=s.nearest_point[1], distance=s.nearest_distance)),
             tr("steps until ‖∇L‖ < {tol}", tol=controls.format_number(tol)):
                 str(s.steps_to_tolerance) if s.steps_to_tolerance >= 0 else tr("not reached"),
             tr("diverged"): tr("at step {step}", step=s.diverged_at) if s.diverged_at >= 0 else tr("no"),

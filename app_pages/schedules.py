@@ -56,7 +56,7 @@ plain = compute.trajectory(VALLEY, form, (bx, by), steps, lr=lr)
 decayed = compute.trajectory(VALLEY, form, (bx, by), steps, decay, decay_params, lr=lr)
 runs = {tr("{optimizer}, constant η", optimizer=tr(optimizers.get(form).label)): plain,
         tr("… with {schedule}", schedule=tr(optimizers.get_schedule(decay).label).lower()): decayed}
-bursts = {label: optimizers.burst_starts(r.path[0]) for label, r in runs.items()}
+bursts = {label: optimizers.bursts(r.path[0]).peaks for label, r in runs.items()}
 lengths = {label: optimizers.step_lengths(r.path[0]) for label, r in runs.items()}
 controls.divergence_warnings(runs)
 left, right = st.columns([6, 5])
@@ -66,20 +66,21 @@ with left:
         log_color=True, critical=compute.critical_points(VALLEY), uirevision="bursts", height=560),
         key="s_bursts_map")
 with right:
-    markers = [(int(t), float(lengths[label][t]), tr("burst")) for label in list(runs)[:1] for t in bursts[label][:6]]
+    # Every burst the text counts, on both runs, numbered as in the text.
+    markers = [(int(t), float(lengths[label][t]), str(k + 1)) for label in runs for k, t in enumerate(bursts[label])]
     controls.chart(figures.step_curves_figure(
         [figures.Series(label, lengths[label], i) for i, label in enumerate(runs)],
-        title=tr("Step length ‖θᵗ⁺¹ − θᵗ‖"), y_title=tr("step"), log_y=True, height=290, markers=markers),
-        key="s_step_length")
+        title=tr("Step length ‖θᵗ⁺¹ − θᵗ‖"), y_title=tr("step"), log_y=True, height=290, markers=markers,
+        marker_label=tr("burst (its peak)")), key="s_step_length")
     controls.chart(figures.step_curves_figure(
         [figures.Series(label, r.sigma[0, :, 1], i) for i, (label, r) in enumerate(runs.items())],
         title=tr("σᵗ of the steep direction y"), y_title="σᵧ", log_y=True, height=270, legend=False),
         key="s_sigma_y")
 counts = [join(tr_n("**{label}**: {count} burst", "**{label}**: {count} bursts", len(b), label=label),
-               tr("(starting at step {steps})", steps=", ".join(str(int(t)) for t in b[:5]) + (" …" if len(b) > 5
-                                                                                               else ""))
-               if len(b) else "") for label, b in bursts.items()]
-st.markdown(join(tr("A burst: a step more than 100 times longer than the median of the 50 steps before it."),
+               tr("(peaks at steps {steps})", steps=", ".join(str(int(t)) for t in b)) if len(b) else "")
+          for label, b in bursts.items()]
+st.markdown(join(tr("A burst: a hump of the step length that rises more than 100 times above the lowest step since "
+                    "the last burst, and falls back by 100 times from its peak; ▼ marks each peak, numbered."),
                  tr("; ").join(counts) + tr(".")))
 st.caption(tr("Why the mean form bursts and the sum form does not: the sum form divides by √(Σ g²), which never "
               "shrinks; it *is* the mean form with η/√(t+1) — choose “1/√(t+1) decay” above and the two runs of "

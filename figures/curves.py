@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 
 from i18n import tr
 
-from figures.style import PATH_COLORS, PrebuiltFigure
+from figures.style import (PATH_COLORS, PATH_OUTLINE, PrebuiltFigure, bottom_legend, chart_title, log_axis, path_color,
+                           y_title_above)
 
 
 class Series(NamedTuple):
@@ -17,6 +18,7 @@ class Series(NamedTuple):
     color_index: int = 0
     dash: str = "solid"
     x: np.ndarray | None = None  # the steps of y's points when not 0, 1, 2, … (measured every k steps)
+    group: str | None = None  # legend entry shared by several series (one per optimizer); default: label
 
 
 def wide_range(values, ratio: float = 20.0) -> bool:
@@ -34,17 +36,20 @@ def wide_range(values, ratio: float = 20.0) -> bool:
 def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, log_y: bool = False,
                        height: int = 300, x_title: str | None = None, markers: Sequence[tuple] = (),
                        legend: bool = True, log_x: bool = False, max_points: int = 4000,
-                       y_from_zero: bool = False) -> go.Figure:
+                       y_from_zero: bool = False, marker_label: str = "") -> go.Figure:
     """One line per trajectory, coloured by optimizer; NaN (after divergence) leaves a gap.
 
-    ``markers``: (x, y, text) annotations such as "diverged at step k".
+    ``markers``: (x, y, text) points marked with a ▼ and a short text above it
+    (one trace named ``marker_label``, e.g. the bursts numbered 1, 2, …).
     ``log_x``: steps on a log axis (step 0 is drawn at 1). Curves longer than
     ``max_points`` are drawn at that many steps, spaced evenly on the x axis's scale.
     ``y_from_zero``: a linear y axis that starts at 0, so a flat curve looks flat.
     """
     x_title = tr("step t") if x_title is None else x_title
     traces = []
+    shown_x, shown_y, listed = [], [], set()
     for s in series:
+        group = s.group or s.label
         ys = np.atleast_2d(np.asarray(s.y, np.float64))
         steps = np.arange(ys.shape[1])
         xs = steps if s.x is None else np.asarray(s.x)
@@ -54,25 +59,45 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
         for j, y in enumerate(ys[:, steps]):
             if log_y:
                 y = np.where(y > 0, y, np.nan)
+            x = (np.maximum(xs[steps], 1) if log_x else xs[steps]).astype(np.int32 if s.x is None else np.float32)
+            shown_x.append(np.asarray(x, np.float64))
+            shown_y.append(y)
             # SVG, not WebGL: a curve has at most max_points points, and every WebGL chart costs the page a
             # context of its own (0.2-0.7 s each in headless Chromium's software WebGL, bench_page_draw.py).
             traces.append(go.Scatter(
-                x=(np.maximum(xs[steps], 1) if log_x else xs[steps]).astype(np.int32 if s.x is None else np.float32),
-                y=y.astype(np.float32),
-                mode="lines", name=s.label,
-                legendgroup=s.label, showlegend=legend and j == 0,
-                line=dict(color=PATH_COLORS[s.color_index % len(PATH_COLORS)], width=2, dash=s.dash),
+                x=x, y=y.astype(np.float32),
+                mode="lines", name=group,
+                legendgroup=group, showlegend=legend and group not in listed,
+                line=dict(color=path_color(s.color_index), width=2, dash=s.dash),
                 hovertemplate=f"{s.label}<br>t=%{{x}}<br>%{{y:.4g}}<extra></extra>"))
+            listed.add(group)
+    names = ([s.group or s.label for s in series if (s.group or s.label) in listed] if legend else [])
+    names = list(dict.fromkeys(names)) + ([marker_label] if markers and marker_label else [])
+    entries = len(names)
+    legend_box, bottom = bottom_legend(names) if entries else (dict(), 40)
+    all_x = np.concatenate(shown_x) if shown_x else np.ones(1)
+    all_y = np.concatenate(shown_y) if shown_y else np.ones(1)
+    x_axis = dict(title=dict(text=x_title))
+    y_axis = dict(title=dict(text=""), exponentformat="power",
+                  rangemode="tozero" if y_from_zero and not log_y else "normal")
+    if markers and log_y:  # a decade of room above the highest mark for its number, inside the plot
+        finite = all_y[np.isfinite(all_y) & (all_y > 0)]
+        top = max(float(np.log10(max(m[1] for m in markers))) + 1.0, float(np.log10(finite.max())) + 0.2)
+        y_axis["range"] = [float(np.log10(finite.min())) - 0.2, top]
     fig = PrebuiltFigure(data=traces, raw_layout=dict(
-        title=dict(text=title, x=0.01, font=dict(size=14)), height=height, margin=dict(l=50, r=10, t=40, b=40),
-        xaxis=dict(title=dict(text=x_title), type="log" if log_x else "linear"),
-        yaxis=dict(title=dict(text=y_title), type="log" if log_y else "linear", exponentformat="power",
-                   rangemode="tozero" if y_from_zero and not log_y else "normal", minor=dict(showgrid=False)),
-        legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, bgcolor="rgba(0,0,0,0)"),
-        hovermode="x unified"))
-    for x, y, text in markers:
-        fig.add_annotation(x=x, y=np.log10(y) if log_y and y > 0 else y, text=text, showarrow=True, arrowhead=2,
-                           font=dict(size=11))
+        title=chart_title(title), height=height + (bottom - 40), margin=dict(l=50, r=10, t=52, b=bottom),
+        xaxis=log_axis(all_x, **x_axis) if log_x else {**x_axis, "type": "linear"},
+        yaxis=log_axis(all_y, **y_axis) if log_y else {**y_axis, "type": "linear"},
+        legend=legend_box, showlegend=bool(entries), hovermode="x unified"))
+    fig.add_annotation(**y_title_above(y_title))
+    if markers:  # one trace of marks, each numbered just above its point: short labels that do not collide
+        xs, ys, texts = zip(*markers)
+        fig.add_trace(go.Scatter(x=np.asarray(xs, np.float64), y=np.asarray(ys, np.float64), mode="markers+text",
+                                 name=marker_label, text=list(texts), textposition="top center",
+                                 textfont=dict(size=11), showlegend=bool(marker_label),
+                                 marker=dict(symbol="triangle-down", size=10, color="#333",
+                                             line=dict(color=PATH_OUTLINE, width=1)),
+                                 hovertemplate=f"{marker_label} %{{text}}<br>t=%{{x}}<extra></extra>"))
     return fig
 
 
@@ -84,9 +109,10 @@ def probability_bars_figure(logits, probabilities, target: int, height: int = 30
     fig = go.Figure(go.Bar(x=names, y=np.asarray(probabilities, np.float64), marker_color=colors,
                            text=[f"y = {v:g}" for v in logits], textposition="outside", cliponaxis=False,
                            hovertemplate="%{x}<br>y′ = %{y:.4g}<br>%{text}<extra></extra>"))
-    fig.update_layout(title=dict(text=tr("y′ = softmax(y) (green: the target class)"), x=0.01, font=dict(size=14)),
-                      height=height, margin=dict(l=50, r=10, t=40, b=30),
-                      yaxis=dict(title="y′", range=[0, 1.15]), showlegend=False)
+    fig.update_layout(title=chart_title(tr("y′ = softmax(y) (green: the target class)")),
+                      height=height, margin=dict(l=50, r=10, t=52, b=30),
+                      yaxis=dict(range=[0, 1.15]), showlegend=False)
+    fig.add_annotation(**y_title_above("y′"))
     return fig
 
 
@@ -100,23 +126,53 @@ def spectrum_figure(grid, density, eigenvalues=None, height: int = 340) -> go.Fi
         fig.add_trace(go.Histogram(x=np.asarray(eigenvalues, np.float64), histnorm="probability density", nbinsx=120,
                                    name=tr("exact eigenvalues (dense Hessian)"), marker_color=PATH_COLORS[1], opacity=0.5))
     density = np.asarray(density, np.float64)
-    fig.add_trace(go.Scatter(x=np.asarray(grid, np.float64), y=np.maximum(density, 1e-5 * density.max()),
+    shown = np.maximum(density, 1e-5 * density.max())
+    fig.add_trace(go.Scatter(x=np.asarray(grid, np.float64), y=shown,
                              mode="lines", name=tr("density (stochastic Lanczos quadrature)"),
                              line=dict(color=PATH_COLORS[0], width=2)))
-    fig.update_layout(title=dict(text=tr("Eigenvalue density of the Hessian"), x=0.01, font=dict(size=14)), height=height,
-                      margin=dict(l=50, r=10, t=40, b=40), xaxis=dict(title=tr("eigenvalue λ")),
-                      yaxis=dict(title=tr("density"), type="log", exponentformat="power"), bargap=0,
-                      legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
+    legend, bottom = bottom_legend([t.name for t in fig.data])
+    fig.update_layout(title=chart_title(tr("Eigenvalue density of the Hessian")), height=height + bottom - 40,
+                      margin=dict(l=50, r=10, t=52, b=bottom), xaxis=dict(title=tr("eigenvalue λ")),
+                      yaxis=log_axis(shown, exponentformat="power"), bargap=0, legend=legend)
+    fig.add_annotation(**y_title_above(tr("density")))
     return fig
 
 
 def scatter_figure(x, y, *, title: str, x_title: str, y_title: str, text=None, height: int = 360,
-                   log_x: bool = False) -> go.Figure:
-    """Points (one per run), hover text per point."""
-    fig = go.Figure(go.Scatter(x=np.asarray(x, np.float64), y=np.asarray(y, np.float64), mode="markers",
+                   log_x: bool = False, x_range: tuple[float, float] | None = None,
+                   x_marks: Sequence[tuple[float, str]] = ()) -> go.Figure:
+    """Points (one per run), hover text per point.
+
+    ``x_range``: a fixed x range (the point of a figure can be where no point is);
+    ``x_marks``: (x, label) vertical reference lines, labelled at the top.
+    """
+    x = np.asarray(x, np.float64)
+    fig = go.Figure(go.Scatter(x=x, y=np.asarray(y, np.float64), mode="markers",
                                marker=dict(size=10, color=PATH_COLORS[1], line=dict(color="white", width=1)),
                                text=text, hovertemplate="%{text}<extra></extra>" if text is not None else None))
-    fig.update_layout(title=dict(text=title, x=0.01, font=dict(size=14)), height=height,
-                      margin=dict(l=50, r=10, t=40, b=40), xaxis=dict(title=x_title, type="log" if log_x else "linear"),
-                      yaxis=dict(title=y_title), showlegend=False)
+    x_axis = dict(title=x_title)
+    if x_range is not None:
+        x_axis["range"] = [np.log10(v) for v in x_range] if log_x else list(x_range)
+    fig.update_layout(title=chart_title(title), height=height,
+                      margin=dict(l=50, r=10, t=52, b=40),
+                      xaxis=log_axis(x, **x_axis) if log_x else x_axis, showlegend=False)
+    fig.add_annotation(**y_title_above(y_title))
+    for value, label in x_marks:
+        fig.add_vline(x=value, line=dict(color=PATH_COLORS[0], width=2, dash="dash"))
+        fig.add_annotation(x=value, y=1, xref="x", yref="paper", text=label, showarrow=False, xanchor="right",
+                           yanchor="top", font=dict(size=12, color=PATH_COLORS[0]), bgcolor="rgba(255,255,255,0.7)")
     return fig
+
+
+def minimum_ratio_figure(ratio, loss, *, text=None, height: int = 360) -> go.Figure:
+    """The lecture's figure (1.4): training loss against the minimum ratio at critical points.
+
+    The x axis always runs to 1 with the line at 1 marked: the point of the
+    figure is that (almost) no point reaches it — true local minima are rare.
+    """
+    ratio = np.asarray(ratio, np.float64)
+    low = float(np.nanmin(ratio)) if np.isfinite(ratio).any() else 0.5
+    return scatter_figure(ratio, loss, title=tr("Training loss against minimum ratio at critical points"),
+                          x_title=tr("minimum ratio (share of positive eigenvalues)"), y_title=tr("training loss"),
+                          text=text, height=height, x_range=(min(0.5, low - 0.02), 1.02),
+                          x_marks=[(1.0, tr("1: local minimum"))])

@@ -25,8 +25,8 @@ from PIL import Image
 
 from i18n import tr
 
-from figures.style import (CRITICAL_STYLE, MAX_FRAMES, PATH_COLORS, SURFACE_COLORSCALE, Float32Rows, PrebuiltFigure,
-                           animation_controls, frame_indices)
+from figures.style import (CRITICAL_STYLE, CURVE_STYLE, MAX_FRAMES, PATH_COLORS, PATH_OUTLINE, SURFACE_COLORSCALE, Float32Rows,
+                           PrebuiltFigure, animation_controls, axis_text, frame_indices, path_color, path_dash)
 
 
 class PathSet(NamedTuple):
@@ -45,10 +45,19 @@ def color_values(loss: np.ndarray, log_color: bool) -> np.ndarray:
     return np.log10(1.0 + (loss - np.nanmin(loss)))
 
 
-def _log_ticks(loss: np.ndarray) -> dict:
-    """Ticks at round values of L itself, placed where log10(1 + L − min L) puts them."""
+def _log_ticks(loss: np.ndarray, max_ticks: int = 12) -> dict:
+    """Ticks at round values of L itself, placed where log10(1 + L − min L) puts them (at most ``max_ticks``)."""
     low, high = float(np.nanmin(loss)), float(np.nanmax(loss))
     ticks = [v for e in range(-3, 9) for v in (10.0**e, 3 * 10.0**e) if low + 0.05 * (high - low) ** 0.1 < v <= high]
+    if len(ticks) > max_ticks:  # decades only
+        ticks = [v for v in ticks if f"{v:g}".lstrip("0.").startswith("1")]
+    # log10(1 + L − min L) squeezes the small values together: keep a tick only 6 % of the axis above the last one.
+    top = float(np.log10(1 + high - low)) or 1.0
+    kept: list[float] = []
+    for v in sorted(ticks, reverse=True):
+        if not kept or np.log10(1 + kept[-1] - low) - np.log10(1 + v - low) >= 0.06 * top:
+            kept.append(v)
+    ticks = kept[::-1]
     return dict(tickvals=[float(np.log10(1 + v - low)) for v in ticks], ticktext=[f"{v:g}" for v in ticks])
 
 
@@ -57,6 +66,10 @@ def _colorbar(loss: np.ndarray, log_color: bool) -> dict:
     if not log_color:
         return dict(title=dict(text="L", side="right"), **bar)
     return dict(title=dict(text=tr("L (log scale)"), side="right"), **bar, **_log_ticks(loss))
+
+
+# Few ticks on 3-D axes: their labels do not avoid each other, and a projector's larger font made them overlap.
+SCENE_TICKS = dict(nticks=5, tickfont=dict(size=10))
 
 
 def typed_array(values) -> dict:
@@ -101,10 +114,53 @@ def critical_traces(points: Sequence, z_of=None, three_d: bool = False, legend: 
     return traces
 
 
+def critical_curve_traces(curves: Sequence, z_of=None, three_d: bool = False, legend: bool = True) -> list:
+    """One line per curve of critical points (``surfaces.CriticalCurve``), labelled with what it is.
+
+    A continuum of minima is one curve, not a row of isolated "degenerate" marks.
+    """
+    traces = []
+    for c in curves:
+        color = CURVE_STYLE.get(c.kind, "#FFFFFF")
+        name = tr(c.kind)  # short, so the legend does not cut it; the hover and the captions say "degenerate along it"
+        hover = tr("{kind}: L = {value:.3g}; eigenvalue 0 along the curve, {low:.3g} to {high:.3g} across it",
+                   kind=tr(c.kind), value=c.value, low=c.across[0], high=c.across[1])
+        x, y = c.points[:, 0].astype(np.float32), c.points[:, 1].astype(np.float32)
+        if three_d:
+            z = np.asarray([z_of(c.value) if np.isfinite(px) else np.nan for px in c.points[:, 0]], np.float32)
+            traces.append(go.Scatter3d(x=x, y=y, z=z, mode="lines", name=name, showlegend=False,
+                                       line=dict(color=color, width=6), hovertext=hover, hoverinfo="text"))
+        else:
+            traces.append(go.Scatter(x=x, y=y, mode="lines", name=name, showlegend=legend, hovertext=hover,
+                                     hoverinfo="text", line=dict(color=color, width=3)))
+    return traces
+
+
+def add_critical_curves(fig: go.Figure, curves: Sequence, grid=None, log_color: bool = False) -> go.Figure:
+    """Draw ``curves`` on a map (or, with ``grid``, on its 3-D surface) after its other traces (in place).
+
+    Added last, so the animation frames' trace indices are unchanged.
+    """
+    if grid is None:
+        fig.add_traces(critical_curve_traces(curves))
+    else:
+        low, high = float(np.nanmin(grid.loss)), float(np.nanmax(grid.loss))
+        lift = 0.01 * ((surface_z(high, low, log_color) - surface_z(low, low, log_color)) or 1.0)
+        fig.add_traces(critical_curve_traces(curves, lambda v: float(surface_z(v, low, log_color)) + lift,
+                                             three_d=True))
+    return fig
+
+
+def surface_z(loss, low: float, log_color: bool):
+    """The height of L on a 3-D view: L, or log10(1 + L − min L) for wide ranges (as the colours)."""
+    loss = np.asarray(loss, np.float64)
+    return np.log10(1.0 + np.maximum(loss - low, 0.0)) if log_color else loss
+
+
 def _head_marker(paths: Sequence[PathSet]) -> dict:
     """One marker trace for every optimizer's current positions (colour per point)."""
-    colors = [PATH_COLORS[i % len(PATH_COLORS)] for i, ps in enumerate(paths) for _ in range(len(ps.paths))]
-    return dict(size=10, color=colors, line=dict(color="white", width=1.5))
+    colors = [path_color(i) for i, ps in enumerate(paths) for _ in range(len(ps.paths))]
+    return dict(size=10, color=colors, line=dict(color=PATH_OUTLINE, width=1.5))
 
 
 def _head_labels(paths: Sequence[PathSet]) -> list[str]:
@@ -338,7 +394,7 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
 
     final = moving(steps)
     traces = [go.Scatter(**final[i], mode="lines", name=ps.label, legendgroup=ps.label,
-                         line=dict(color=PATH_COLORS[i % len(PATH_COLORS)], width=2.5),
+                         line=dict(color=path_color(i), width=2.5, dash=path_dash(i)),
                          hovertemplate=_path_hover(ps.label)) for i, ps in enumerate(paths)]
     traces.append(go.Scatter(**final[-1], mode="markers", name="position", showlegend=False,
                              marker=_head_marker(paths), text=_head_labels(paths),
@@ -347,11 +403,12 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
     layout = dict(
         title=dict(text=title, x=0.01), height=height,
         margin=dict(l=45, r=0, t=40 if title else 30, b=160 if animate and paths else 45),
-        xaxis=dict(range=[float(x0), float(x1)], title=dict(text=axis_titles[0], standoff=4), showgrid=False,
+        xaxis=dict(range=[float(x0), float(x1)], title=dict(text=axis_text(axis_titles[0]), standoff=4), showgrid=False,
                    zeroline=False),
-        yaxis=dict(range=[float(y0), float(y1)], title=dict(text=axis_titles[1]), showgrid=False, zeroline=False),
-        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(0,0,0,0)", font=dict(size=11),
-                    entrywidthmode="fraction", entrywidth=0.5),
+        yaxis=dict(range=[float(y0), float(y1)], title=dict(text=axis_text(axis_titles[1])), showgrid=False,
+                   zeroline=False),
+        # Entries flow and wrap: a fixed entry width cut long names ("Adagrad (lecture: root mean squa").
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(0,0,0,0)", font=dict(size=11)),
         uirevision=uirevision, hovermode="closest", images=[image],
     )
     if animate and paths:
@@ -392,8 +449,7 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
     low = float(np.nanmin(grid.loss))
 
     def z_of(loss):
-        loss = np.asarray(loss, np.float64)
-        return np.log10(1.0 + np.maximum(loss - low, 0.0)) if log_color else loss
+        return surface_z(loss, low, log_color)
 
     zgrid = z_of(grid.loss)
     zmin, zmax = float(np.nanmin(zgrid)), float(np.nanmax(zgrid))
@@ -429,7 +485,7 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
 
     final = moving(steps)
     traces = [go.Scatter3d(**final[i], mode="lines", name=ps.label, legendgroup=ps.label,
-                           line=dict(color=PATH_COLORS[i % len(PATH_COLORS)], width=5),
+                           line=dict(color=path_color(i), width=5, dash=path_dash(i)),
                            hovertemplate=_path_hover(ps.label)) for i, ps in enumerate(paths)]
     traces.append(go.Scatter3d(**final[-1], mode="markers", name="position", showlegend=False,
                                marker=dict(size=5, color=_head_marker(paths)["color"], line=dict(color="white", width=1)),
@@ -438,10 +494,10 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
     layout = dict(
         height=height, margin=dict(l=0, r=0, t=30, b=110 if paths else 10), uirevision=uirevision, showlegend=False,
         scene=dict(
-            xaxis=dict(title=dict(text="x"), range=[float(grid.xs[0]), float(grid.xs[-1])]),
-            yaxis=dict(title=dict(text="y"), range=[float(grid.ys[0]), float(grid.ys[-1])]),
+            xaxis=dict(title=dict(text="x"), range=[float(grid.xs[0]), float(grid.xs[-1])], **SCENE_TICKS),
+            yaxis=dict(title=dict(text="y"), range=[float(grid.ys[0]), float(grid.ys[-1])], **SCENE_TICKS),
             zaxis=dict(title=dict(text=tr("L (log scale)") if log_color else "L"), range=[zmin, zmax + 2 * lift],
-                       **(_log_ticks(grid.loss) if log_color else {})),
+                       **(_log_ticks(grid.loss, SCENE_TICKS["nticks"]) if log_color else SCENE_TICKS)),
             aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
             camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0)),
         ),

@@ -10,7 +10,8 @@ from i18n import tr
 from plotly.subplots import make_subplots
 
 from figures.landscape import typed_array
-from figures.style import PATH_COLORS, SURFACE_COLORSCALE, Float32Rows, PrebuiltFigure, animation_controls, frame_indices
+from figures.style import (PATH_COLORS, PATH_OUTLINE, SURFACE_COLORSCALE, Float32Rows, PrebuiltFigure, animation_controls,
+                           bottom_legend, chart_title, frame_indices, log_axis, path_color, y_title_above)
 
 
 def weights_figure(weights, t: int, momentum: float, height: int = 300) -> go.Figure:
@@ -20,12 +21,12 @@ def weights_figure(weights, t: int, momentum: float, height: int = 300) -> go.Fi
     labels = [f"g<sup>{t - 1 - j}</sup>" for j in k]
     fig = go.Figure(go.Bar(x=labels[::-1], y=w[::-1], marker_color=PATH_COLORS[1],
                            hovertemplate=tr("weight of {x}: {y}", x="%{x}", y="%{y:.3g}") + "<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=50, r=10, t=40, b=40),
-                      title=dict(text=f"m<sup>{t}</sup> = −η Σ λ<sup>k</sup> g<sup>{t}−1−k</sup>, λ = {momentum:g}",
-                                 x=0.01, font=dict(size=14)),
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=52, b=40),
+                      title=chart_title(f"m<sup>{t}</sup> = −η Σ λ<sup>k</sup> g<sup>{t}−1−k</sup>, λ = {momentum:g}"),
                       xaxis=dict(title=tr("gradient (oldest → newest)"), type="category",
                                  nticks=min(len(w), 12)),
-                      yaxis=dict(title=tr("weight λ<sup>k</sup>"), range=[0, 1.05]))
+                      yaxis=dict(range=[0, 1.05]))
+    fig.add_annotation(**y_title_above(tr("weight λ<sup>k</sup>")))
     return fig
 
 
@@ -55,10 +56,10 @@ def line_race_figure(s_grid, profile, runs: Sequence[LinePath], *, max_frames: i
 
     final = moving(steps)
     traces = [go.Scatter(**final[i], mode="lines", name=tr("{label} (trail)", label=r.label), showlegend=False,
-                         line=dict(color=PATH_COLORS[i % len(PATH_COLORS)], width=1), opacity=0.5,
+                         line=dict(color=path_color(i), width=1), opacity=0.5,
                          hoverinfo="skip") for i, r in enumerate(runs)]
     traces += [go.Scatter(**final[len(runs) + i], mode="markers", name=r.label,
-                          marker=dict(size=16, color=PATH_COLORS[i % len(PATH_COLORS)], line=dict(color="white", width=2)),
+                          marker=dict(size=16, color=path_color(i), line=dict(color=PATH_OUTLINE, width=2)),
                           hovertemplate=f"{r.label}<br>s=%{{x:.3g}}<br>L=%{{y:.4g}}<extra></extra>")
                for i, r in enumerate(runs)]
     ids = list(range(1, 1 + 2 * len(runs)))
@@ -70,10 +71,11 @@ def line_race_figure(s_grid, profile, runs: Sequence[LinePath], *, max_frames: i
     lo = float(np.nanmin(profile))
     hi = float(np.nanmax(visited[np.isfinite(visited)])) if np.isfinite(visited).any() else float(np.nanmax(profile))
     pad = 0.08 * ((hi - lo) or 1.0)
-    fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=130), hovermode="closest",
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=50, b=130), hovermode="closest",
                       xaxis=dict(title=x_title, range=[float(s_grid[0]), float(s_grid[-1])]),
-                      yaxis=dict(title="L", range=[lo - pad, hi + pad]),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0))
+                      yaxis=dict(range=[lo - pad, hi + pad]),
+                      legend=dict(orientation="h", yref="container", yanchor="top", y=1, x=0))
+    fig.add_annotation(**y_title_above("L"))
     return fig
 
 
@@ -85,11 +87,14 @@ def timing_figure(timing, height: int = 360) -> go.Figure:
         fig.add_trace(go.Scatter(x=timing.batch_sizes, y=np.asarray(y) * 1e3, mode="lines+markers", name=name,
                                  line=dict(color=color, width=2.5),
                                  hovertemplate=f"{name}<br>B=%{{x}}<br>%{{y:.3g}} ms<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=55, r=10, t=40, b=40),
-                      title=dict(text=tr("Measured on {device}, N = {count:,}", device=timing.device, count=timing.examples), x=0.01,
-                                 font=dict(size=14)),
-                      xaxis=dict(title=tr("batch size B"), type="log"), yaxis=dict(title=tr("time (ms)"), type="log"),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.6), hovermode="x unified")
+    legend, bottom = bottom_legend([tr("one update"), tr("one epoch")])
+    fig.update_layout(height=height + bottom - 40, margin=dict(l=55, r=10, t=52, b=bottom),
+                      title=chart_title(tr("Measured on {device}, N = {count:,}", device=timing.device,
+                                           count=timing.examples)),
+                      xaxis=log_axis(timing.batch_sizes, title=tr("batch size B")),
+                      yaxis=log_axis(np.concatenate([timing.seconds_per_update, timing.seconds_per_epoch]) * 1e3),
+                      legend=legend, hovermode="x unified")
+    fig.add_annotation(**y_title_above(tr("time (ms)")))
     return fig
 
 
@@ -105,10 +110,13 @@ def train_test_figure(s, train, test, minima: Sequence[tuple[str, float]], heigh
         fig.add_trace(go.Scatter(x=[x, x], y=[train[i], test[i]], mode="lines+markers", showlegend=False,
                                  line=dict(color="#777", width=1, dash="dot"), marker=dict(size=8, color="#333"),
                                  hovertemplate=f"{label}<br>%{{y:.3g}}<extra></extra>"))
-        fig.add_annotation(x=x, y=test[i], text=tr("{label}: test {value:.2f}", label=label, value=test[i]), showarrow=True, arrowhead=2,
-                           ay=-35, font=dict(size=12))
-    fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=40), xaxis_title=tr("x (slice y = 0)"),
-                      yaxis_title="L", legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0))
+        # Written just above the plot, over its minimum: never on a curve.
+        fig.add_annotation(x=x, y=1, xref="x", yref="paper", yanchor="bottom", yshift=2, text=tr("{label}: test {value:.2f}",
+                           label=label, value=test[i]), showarrow=False, font=dict(size=12),
+                           bgcolor="rgba(255,255,255,0.75)")
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=70, b=40), xaxis_title=tr("x (slice y = 0)"),
+                      legend=dict(orientation="h", yref="container", yanchor="top", y=1, x=0))
+    fig.add_annotation(**y_title_above("L"))
     return fig
 
 

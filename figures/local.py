@@ -8,8 +8,8 @@ import plotly.graph_objects as go
 
 from i18n import mark, tr
 
-from figures.landscape import critical_traces
-from figures.style import SURFACE_COLORSCALE
+from figures.landscape import SCENE_TICKS, critical_traces
+from figures.style import PATH_COLORS, SURFACE_COLORSCALE, axis_text
 
 # Signature map: how many Hessian eigenvalues are positive (0, 1, 2).
 SIGNATURE_COLORS = ("#D6604D", "#F7F7F7", "#4393C3")
@@ -23,6 +23,31 @@ class Arrow(NamedTuple):
     color: str
     text: str = ""
     width: float = 2.5
+    label_at: tuple[float, float] | None = None  # where the text goes (centred); None: beside the tip
+
+
+def step_triangle(theta, carried, gradient_step, scale: float, colors: Sequence[str], texts: Sequence[str],
+                  widths: Sequence[float] = (2.5, 2.5, 4.0)) -> list[Arrow]:
+    """The momentum step m^{t+1} = λm^t + (−ηg^t) as a triangle: the two parts tip to tail, their sum beside them.
+
+    λm^t runs from θ^t, −ηg^t from its tip, and the sum from θ^t to where the
+    second ends, so the sum is the triangle's third side (Arrows drawn
+    ``scale`` × their length). Each label sits at its side's middle, pushed
+    away from the triangle's centre (never on θ^t, never on another label).
+    """
+    p0 = np.asarray(theta, np.float64)
+    p1 = p0 + scale * np.asarray(carried, np.float64)
+    p2 = p1 + scale * np.asarray(gradient_step, np.float64)
+    size = max(float(np.linalg.norm(p2 - p0)), float(np.linalg.norm(p1 - p0)), 1e-12)
+    arrows = []
+    for (a, b, opposite), color, text, width in zip(((p0, p1, p2), (p1, p2, p0), (p0, p2, p1)), colors, texts, widths):
+        middle = (a + b) / 2
+        side = b - a
+        out = np.array([-side[1], side[0]]) / max(float(np.linalg.norm(side)), 1e-300)  # normal to the side …
+        if out @ (middle - opposite) < 0:  # … pointing away from the triangle
+            out = -out
+        arrows.append(Arrow(tuple(a), tuple(b), color, text, width, tuple(middle + 0.2 * size * out)))
+    return arrows
 
 
 def add_arrows(fig: go.Figure, arrows: Sequence[Arrow], row=None, col=None) -> go.Figure:
@@ -34,9 +59,10 @@ def add_arrows(fig: go.Figure, arrows: Sequence[Arrow], row=None, col=None) -> g
                            xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, arrowsize=1.2,
                            arrowwidth=a.width, arrowcolor=a.color, text="", row=row, col=col)
         if a.text:
-            fig.add_annotation(x=float(a.end[0]), y=float(a.end[1]), text=a.text, showarrow=False,
+            at, anchor = (a.end, ("left", "bottom")) if a.label_at is None else (a.label_at, ("center", "middle"))
+            fig.add_annotation(x=float(at[0]), y=float(at[1]), text=a.text, showarrow=False,
                                font=dict(size=12, color=a.color), bgcolor="rgba(255,255,255,0.8)",
-                               xanchor="left", yanchor="bottom", row=row, col=col)
+                               xanchor=anchor[0], yanchor=anchor[1], row=row, col=col)
     return fig
 
 
@@ -50,13 +76,13 @@ def point_marker(point, label: str | None = None) -> go.Scatter:
 def eigen_arrows(point, eigenvalues, eigenvectors, span: float, share: float = 0.12) -> list[Arrow]:
     """H's eigenvectors u_i drawn from ``point`` with length ∝ |λ_i|, the longer one ``share`` · ``span`` long.
 
-    Vermilion for a negative eigenvalue (the loss falls along it), blue for a positive one; labelled λ_i.
+    Red for a negative eigenvalue (the loss falls along it), blue for a positive one (the palette's first two); labelled λ_i.
     """
     values = np.asarray(eigenvalues, np.float64)
     scale = share * span / max(float(np.max(np.abs(values))), 1e-9)
     p = np.asarray(point, np.float64)
     return [Arrow(tuple(p), tuple(p + np.asarray(eigenvectors)[:, i] * abs(values[i]) * scale),
-                  "#D55E00" if values[i] < 0 else "#0072B2", f"λ{i + 1} = {values[i]:.3g}") for i in range(len(values))]
+                  PATH_COLORS[0] if values[i] < 0 else PATH_COLORS[1], f"λ{i + 1} = {values[i]:.3g}") for i in range(len(values))]
 
 
 def step_arrows(tail, vectors, colors, labels, span: float, share: float = 0.15, widths=None) -> tuple[list[Arrow], float]:
@@ -95,8 +121,8 @@ def signature_figure(xs, ys, positive_count, critical=(), point=None, height: in
     if point is not None:
         fig.add_trace(point_marker(point))
     fig.update_layout(height=height, margin=dict(l=45, r=0, t=30, b=40), showlegend=False,
-                      xaxis=dict(title="x  (w₁)", range=[float(xs[0]), float(xs[-1])]),
-                      yaxis=dict(title="y  (w₂)", range=[float(ys[0]), float(ys[-1])]))
+                      xaxis=dict(title=axis_text("x  (w₁)"), range=[float(xs[0]), float(xs[-1])]),
+                      yaxis=dict(title=axis_text("y  (w₂)"), range=[float(ys[0]), float(ys[-1])]))
     return fig
 
 
@@ -113,7 +139,8 @@ def taylor_figure(local, height: int = 480, uirevision: str = "taylor") -> go.Fi
                      marker=dict(size=6, color="black")),
     ])
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=10, b=10), uirevision=uirevision, showlegend=False,
-                      scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title="L",
+                      scene=dict(xaxis=dict(title="x", **SCENE_TICKS), yaxis=dict(title="y", **SCENE_TICKS),
+                                 zaxis=dict(title="L", **SCENE_TICKS),
                                  aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.7),
                                  camera=dict(eye=dict(x=1.6, y=-1.4, z=0.9))))
     return fig

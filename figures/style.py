@@ -9,17 +9,139 @@ import numpy as np
 import plotly.graph_objects as go
 from _plotly_utils.utils import is_homogeneous_array, is_skipped_key, to_typed_array_spec
 
-from i18n import tr
+from i18n import mark, tr
 
-# Okabe–Ito: distinguishable with every common colour-vision deficiency.
-PATH_COLORS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
-SURFACE_COLORSCALE = "Viridis"
+# One palette decision for paths and surfaces (tests/test_palette.py checks it in CIELAB, with colour-blind
+# simulations). The paths are saturated and of different lightness: red, dark blue, green, sand, sky blue, salmon
+# (from Paul Tol's bright/muted sets), every pair at ΔE*ab ≥ 40 for normal vision and ≥ 18 under protan, deutan and
+# tritan simulation, and ≥ 30 from a white and a dark page. The surface scale beneath them is nearly grey
+# (chroma ≤ 8, dark = low loss), so every path stays ≥ 35 from every surface colour (≥ 15 simulated): Viridis's
+# blue and green ends swallowed the blue and green paths.
+PATH_COLORS = ("#C00000", "#004488", "#228833", "#CCBB44", "#33BBEE", "#EE8866")
+PATH_COLOR_NAMES = ("red", "blue", "green", "sand", "sky blue", "salmon")  # what captions call them
+# A second channel besides colour, per optimizer on a map: no two of the first six paths share a dash pattern.
+PATH_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+# The outline of the moving heads and ball markers, so that they stand out on any surface colour.
+PATH_OUTLINE = "#FFFFFF"
+SURFACE_COLORSCALE = [[0.0, "#4D505B"], [0.125, "#61626C"], [0.25, "#75767D"], [0.375, "#8A8A8E"],
+                      [0.5, "#A09FA0"], [0.625, "#B6B4B2"], [0.75, "#CDC9C5"], [0.875, "#E4DFD8"], [1.0, "#FCF6EB"]]
+
+
+def path_color(i: int) -> str:
+    """The colour of the ``i``-th path (optimizer) everywhere: maps, curves, legends."""
+    return PATH_COLORS[i % len(PATH_COLORS)]
+
+
+def path_dash(i: int) -> str:
+    """The dash pattern of the ``i``-th path on a map."""
+    return PATH_DASHES[i % len(PATH_DASHES)]
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _tick_text(v: float) -> str:
+    exponent = int(np.floor(np.log10(v) + 1e-9))
+    if -2 <= exponent <= 3:
+        return f"{v:g}"
+    mantissa = v / 10.0**exponent
+    power = "10" + str(exponent).translate(_SUPERSCRIPT)
+    return power if abs(mantissa - 1) < 1e-9 else f"{mantissa:g}·{power}"
+
+
+def log_ticks(low: float, high: float, max_ticks: int = 7) -> dict:
+    """Tick values and labels for a log axis over [low, high]: decades, or 1-2-5 when under two decades.
+
+    Plotly's own log ticks add labelled minor ticks ("10 2 5 100") that pile up
+    on a short axis; these never do: at most ``max_ticks`` labels, decades
+    thinned to every k-th when the range is long, 1-2-5 only when fewer than
+    two decades are in view (then each label still sits ≥ log10(2.5) ≈ 0.4
+    decades from the next). Labels are plain numbers from 0.01 to 1000, powers
+    10⁻³ beyond (superscripts that every font has).
+    """
+    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 or high <= 0:
+        return {}
+    low, high = min(low, high), max(low, high)
+    e0, e1 = int(np.floor(np.log10(low) + 1e-9)), int(np.ceil(np.log10(high) - 1e-9))
+    decades = [10.0**e for e in range(e0, e1 + 1) if low * (1 - 1e-9) <= 10.0**e <= high * (1 + 1e-9)]
+    if len(decades) >= 2:
+        step = int(np.ceil(len(decades) / max_ticks))
+        values = decades[::step]
+    else:
+        values = [m * 10.0**e for e in range(e0 - 1, e1 + 1) for m in (1, 2, 5) if low <= m * 10.0**e <= high]
+        if len(values) < 2:  # less than a factor 2.5 in view: the two ends, rounded
+            values = sorted({float(f"{low:.2g}"), float(f"{high:.2g}")})
+    return dict(tickvals=values, ticktext=[_tick_text(v) for v in values])
+
+
+def log_axis(values, **axis) -> dict:
+    """A Plotly log axis (``type="log"``) with :func:`log_ticks` over the positive finite ``values``.
+
+    Every log axis of every figure is made here, so the tick rule holds everywhere.
+    """
+    v = np.asarray(values, np.float64).ravel()
+    v = v[np.isfinite(v) & (v > 0)]
+    ticks = log_ticks(float(v.min()), float(v.max())) if v.size else {}
+    return dict(type="log", minor=dict(showgrid=False, ticks=""), **ticks, **axis)
+
+
+def y_title_above(text: str, font_size: int = 12) -> dict:
+    """A y-axis title written horizontally above the axis, as a paper-referenced annotation.
+
+    Rotated titles with symbols (‖g‖, ∇, subscripts) came out as odd glyphs in
+    some browser fonts; horizontal text uses the same font path as the tick labels.
+    """
+    return dict(text=text, xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="bottom", yshift=2,
+                showarrow=False, textangle=0, font=dict(size=font_size), name="y title")
+
+
+_SUBSCRIPTS = {c: f"<sub>{d}</sub>" for c, d in zip("₀₁₂₃₄₅₆₇₈₉ₓᵧ", "0123456789xy")}
+_SUPERSCRIPTS = {c: f"<sup>{d}</sup>" for c, d in zip("⁰¹²³⁴⁵⁶⁷⁸⁹ᵗ", "0123456789t")}
+
+
+def axis_text(text: str) -> str:
+    """An axis title with Unicode sub- and superscripts written as ``<sub>``/``<sup>`` (every font has the digits).
+
+    A rotated y title is drawn by the browser glyph by glyph; "w₂" fell back to
+    another font there and came out as an odd glyph.
+    """
+    return "".join(_SUBSCRIPTS.get(c) or _SUPERSCRIPTS.get(c) or c for c in text)
+
+
+def chart_title(text: str, size: int = 14) -> dict:
+    """A chart title pinned to the top left of the figure, clear of the y-axis title written under it."""
+    return dict(text=text, x=0.01, xanchor="left", xref="container", y=1, yref="container", yanchor="top",
+                pad=dict(t=8), font=dict(size=size))
+
+
+def bottom_legend(entries, width_px: float = 380.0) -> tuple[dict, int]:
+    """A horizontal legend at the very bottom of the figure and the bottom margin that leaves room for it.
+
+    Referenced to the container, so it sits under the x-axis title instead of
+    on it. Entries flow and wrap (a fixed entry width let long names run into
+    the next one); the rows are estimated from the names' lengths for a chart
+    ``width_px`` wide. ``entries``: the names, or how many (short ones).
+    """
+    names = [" " * 12] * entries if isinstance(entries, int) else list(entries)
+    rows, used = 1, 0.0
+    for name in names:
+        w = 40 + 6.5 * len(name)
+        if used and used + w > width_px:
+            rows, used = rows + 1, 0.0
+        used += w
+    return (dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left",
+                 bgcolor="rgba(0,0,0,0)", font=dict(size=11)),
+            40 + 22 * rows)
+
+
 CRITICAL_STYLE = {  # kind -> (marker symbol, colour)
     "minimum": ("circle", "#FFFFFF"),
     "maximum": ("triangle-up", "#FF4D4D"),
     "saddle": ("x", "#FFD700"),
     "degenerate": ("square-open", "#F0F0F0"),
 }
+# Curves of critical points (surfaces.CriticalCurve.kind, the legend text) -> line colour.
+CURVE_STYLE = {mark("valley of minima"): "#FFFFFF", mark("ridge of maxima"): "#FF4D4D"}
 MAX_FRAMES = 150
 
 

@@ -57,9 +57,11 @@ from optimizers.runner import (
     trajectories,
 )
 from optimizers.summary import (
+    Bursts,
     Stall,
     TrajectorySummary,
     burst_starts,
+    bursts,
     distance_to,
     effective_lr,
     first_divergence,

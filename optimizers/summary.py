@@ -20,7 +20,7 @@ class TrajectorySummary(NamedTuple):
 
 
 def summarize(path: np.ndarray, loss: np.ndarray, grad_norm: np.ndarray, diverged_at: int,
-              critical: list, grad_tol: float) -> TrajectorySummary:
+              critical: list, grad_tol: float, curves: list = ()) -> TrajectorySummary:
     """Summary of one trajectory (arrays as in ``optimizers.Trajectories``, one row).
 
     ``steps_to_tolerance`` uses the gradient norm on purpose: a run that stops
@@ -32,13 +32,13 @@ def summarize(path: np.ndarray, loss: np.ndarray, grad_norm: np.ndarray, diverge
     last = int(finite[-1]) if len(finite) else 0
     below = np.flatnonzero(np.nan_to_num(grad_norm, nan=np.inf) < grad_tol)
     point = path[last]
-    nearest, dist = surfaces.nearest_critical_point(critical, point)
+    kind, nearest, dist = surfaces.nearest_critical(critical, list(curves), point)
     return TrajectorySummary(
         start=(float(path[0, 0]), float(path[0, 1])),
         final_point=(float(point[0]), float(point[1])),
         final_loss=float(loss[last]),
-        nearest_kind=nearest.kind if nearest is not None else "",
-        nearest_point=(float(nearest.point[0]), float(nearest.point[1])) if nearest is not None else None,
+        nearest_kind=kind,
+        nearest_point=(float(nearest[0]), float(nearest[1])) if nearest is not None else None,
         nearest_distance=float(dist),
         steps_to_tolerance=int(below[0]) if len(below) else -1,
         diverged_at=int(diverged_at),
@@ -50,24 +50,51 @@ def step_lengths(path: np.ndarray) -> np.ndarray:
     return np.linalg.norm(np.diff(np.asarray(path, np.float64), axis=0), axis=-1)
 
 
-def burst_starts(path: np.ndarray, factor: float = 100.0, window: int = 50) -> np.ndarray:
-    """Steps where a burst begins: a step ``factor`` times longer than the typical step before it.
+class Bursts(NamedTuple):
+    """Adagrad's bursts in a run: where each begins and where its step length peaks."""
 
-    Step t is in a burst when ‖θ^{t+1} − θ^t‖ exceeds ``factor`` × the median
-    step length of the ``window`` steps before it — a jump after a stretch of
-    small steps, as lecture-form Adagrad makes on an elongated valley once σ
-    in the steep direction has shrunk (LECTURES 2.3). Returns the first step
-    of each run of such steps.
+    starts: np.ndarray  # (k,) int
+    peaks: np.ndarray  # (k,) int
+
+
+def bursts(path: np.ndarray, factor: float = 100.0) -> Bursts:
+    """Every burst of a run: a hump of the step length that rises ``factor`` times above the quiet before it.
+
+    Between bursts the step length ‖θ^{t+1} − θ^t‖ settles to a floor (its
+    lowest value since the last burst ended). A burst begins at the first step
+    more than ``factor`` × that floor, peaks at its longest step, and ends once
+    the step is back below peak / ``factor``; the floor then starts afresh.
+    This is what a student sees as one hump on the log step-length chart (a
+    rise of ``log10 factor`` decades), as lecture-form Adagrad makes on an
+    elongated valley once σ in the steep direction has shrunk (LECTURES 2.3).
+    A non-finite step (divergence) ends the scan.
     """
     d = step_lengths(path)
-    if len(d) <= window:
-        return np.zeros(0, int)
-    typical = np.median(np.lib.stride_tricks.sliding_window_view(d[:-1], window), axis=1)  # before steps window …
-    with np.errstate(invalid="ignore", divide="ignore"):
-        flagged = d[window:] > factor * typical
-    flagged = np.nan_to_num(flagged, nan=False).astype(bool)
-    begins = flagged & ~np.concatenate([[False], flagged[:-1]])
-    return np.flatnonzero(begins) + window
+    starts, peaks = [], []
+    floor, start, peak = np.inf, -1, -1
+    for t, v in enumerate(d):
+        if not np.isfinite(v):
+            break
+        if peak < 0:
+            floor = min(floor, v)
+            if v > factor * floor:
+                start = peak = t
+        else:
+            if v > d[peak]:
+                peak = t
+            if v < d[peak] / factor:
+                starts.append(start)
+                peaks.append(peak)
+                floor, peak = v, -1
+    if peak >= 0:
+        starts.append(start)
+        peaks.append(peak)
+    return Bursts(np.asarray(starts, int), np.asarray(peaks, int))
+
+
+def burst_starts(path: np.ndarray, factor: float = 100.0) -> np.ndarray:
+    """The steps where the bursts of :func:`bursts` begin."""
+    return bursts(path, factor).starts
 
 
 def last_finite(values: np.ndarray):

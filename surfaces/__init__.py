@@ -11,13 +11,17 @@ Notebook use (no Streamlit needed)::
 Imports only JAX and NumPy.
 """
 from surfaces.analysis import (
+    CURVE_KINDS,
     KINDS,
     ZERO_EIGENVALUE_TOL,
+    CriticalCurve,
     CriticalPoint,
     EigenvalueSigns,
     Grid,
     classify,
+    critical_curves,
     critical_points,
+    distance_to_curve,
     eigenvalue_signs,
     gradient,
     gradients,
@@ -25,6 +29,7 @@ from surfaces.analysis import (
     hessian,
     hessian_eigen,
     losses,
+    nearest_critical,
     nearest_critical_point,
     symmetric_eigen_2x2,
 )

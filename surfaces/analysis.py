@@ -287,3 +287,145 @@ def nearest_critical_point(points: list[CriticalPoint], p) -> tuple[CriticalPoin
     d = [float(np.hypot(*(np.asarray(p) - c.point))) for c in points]
     i = int(np.argmin(d))
     return points[i], d[i]
+
+
+# --------------------------------------------------------------------------- curves of critical points
+CURVE_KINDS = {1: "valley of minima", -1: "ridge of maxima"}  # sign of the eigenvalue across the curve
+
+
+class CriticalCurve(NamedTuple):
+    """A continuum of critical points: every point is degenerate (zero eigenvalue along the curve).
+
+    ``points`` is a polyline (n, 2) whose branches are separated by NaN rows;
+    ``kind`` says what the points are, from the sign of the eigenvalue across
+    the curve ("valley of minima": L rises on both sides, stays flat along it).
+    """
+
+    points: np.ndarray
+    value: float  # L on the curve (its mean over the traced points)
+    across: tuple[float, float]  # smallest and largest eigenvalue across the curve
+    kind: str
+
+    @property
+    def branches(self) -> int:
+        """How many separate pieces the curve has in view (the lecture's w₁w₂ = 1: two)."""
+        return int(np.isnan(self.points[:, 0]).sum()) + 1
+
+
+def _trace_branch(s: Surface, start, direction, step: float, bounds, max_points: int, tol: float) -> list:
+    """Follow the zero-eigenvalue direction from ``start``, pulling each step back onto ∇L = 0.
+
+    Predictor–corrector continuation: step ``step`` along the null eigenvector
+    (kept pointing the same way), then Newton along the other eigenvector only,
+    q ← q − (v·g / μ) v (H is singular along the curve). Stops at the domain's
+    edge, when the curve closes, or when the correction fails (‖g‖ > tol).
+    """
+    (x0, x1), (y0, y1) = bounds
+    p, d, out = np.asarray(start, np.float64), np.asarray(direction, np.float64), []
+    for _ in range(max_points):
+        q = p + step * d
+        for _ in range(6):
+            _, g, h = _value_grad_hessian(s, jnp.asarray(q, jnp.float32))
+            lam, vec = np.linalg.eigh(np.asarray(h, np.float64))
+            k = int(np.argmax(np.abs(lam)))
+            if abs(lam[k]) < 1e-9:
+                return out
+            q = q - (vec[:, k] @ np.asarray(g, np.float64)) / lam[k] * vec[:, k]
+        _, g, h = _value_grad_hessian(s, jnp.asarray(q, jnp.float32))
+        if not (x0 <= q[0] <= x1 and y0 <= q[1] <= y1) or not np.all(np.isfinite(q)):
+            return out
+        if float(np.linalg.norm(np.asarray(g))) > tol:
+            return out
+        lam, vec = np.linalg.eigh(np.asarray(h, np.float64))
+        null = vec[:, int(np.argmin(np.abs(lam)))]
+        d = null if null @ d >= 0 else -null
+        out.append(q)
+        if len(out) > 3 and np.hypot(*(q - start)) < step:  # closed curve
+            return out
+        p = q
+    return out
+
+
+def critical_curves(surface, points: list[CriticalPoint], domain=None
+                    ) -> tuple[list[CriticalCurve], list[CriticalPoint]]:
+    """The curves that the degenerate critical points lie on, and the points that are not on one.
+
+    A critical point with one zero eigenvalue may be a sample of a whole curve
+    of critical points (the lecture's w₁w₂ = 1). From each degenerate point not
+    yet covered the curve is traced both ways (``_trace_branch``); if it runs
+    longer than a twentieth of the domain it is a curve, and every degenerate
+    point within two steps of it is dropped from the points. Curves of the same
+    kind are joined into one (branches separated by NaN), so a surface has at
+    most one valley of minima and one ridge of maxima.
+
+    Returns (curves, remaining points).
+    """
+    s = get(surface)
+    bounds = domain or s.domain
+    (x0, x1), (y0, y1) = bounds
+    span = max(x1 - x0, y1 - y0)
+    step = span / 150
+    branches: dict[str, list[np.ndarray]] = {}
+    across: dict[str, list[float]] = {}
+    covered: list[np.ndarray] = []
+    remaining = []
+    for c in points:
+        on_curve = any(np.min(np.hypot(*(branch - c.point).T)) < 2 * step for branch in covered)
+        if c.kind != "degenerate" or on_curve:
+            if not on_curve:
+                remaining.append(c)
+            continue
+        lam, vec = c.eigenvalues, c.eigenvectors
+        k_null = int(np.argmin(np.abs(lam)))
+        other = float(lam[1 - k_null])
+        tol = 1e-4 * max(1.0, abs(other)) * step
+        forward = _trace_branch(s, c.point, vec[:, k_null], step, bounds, 2000, tol)
+        backward = _trace_branch(s, c.point, -vec[:, k_null], step, bounds, 2000, tol)
+        branch = np.array(backward[::-1] + [c.point] + forward)
+        length = float(np.sum(np.hypot(*np.diff(branch, axis=0).T))) if len(branch) > 1 else 0.0
+        if length < span / 20 or abs(other) < 1e-6:
+            remaining.append(c)
+            continue
+        covered.append(branch)
+        kind = CURVE_KINDS[1 if other > 0 else -1]
+        branches.setdefault(kind, []).append(branch)
+        _, _, hs = jax.vmap(lambda p: _value_grad_hessian(s, p))(jnp.asarray(branch, jnp.float32))
+        eig = np.linalg.eigvalsh(np.asarray(hs, np.float64))
+        big = eig[np.arange(len(eig)), np.argmax(np.abs(eig), axis=1)]
+        across.setdefault(kind, []).extend([float(big.min()), float(big.max())])
+    curves = []
+    for kind, parts in branches.items():
+        joined = np.concatenate([p for part in parts for p in (part, np.full((1, 2), np.nan))][:-1])
+        values = np.asarray(losses(s, joined[np.isfinite(joined[:, 0])]), np.float64)
+        curves.append(CriticalCurve(joined, float(values.mean()), (min(across[kind]), max(across[kind])), kind))
+    return curves, remaining
+
+
+def distance_to_curve(curve: CriticalCurve, p) -> tuple[np.ndarray, float]:
+    """The point of the polyline ``curve.points`` nearest to ``p`` and its distance (segments, not only vertices)."""
+    pts = np.asarray(curve.points, np.float64)
+    a, b = pts[:-1], pts[1:]
+    ok = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
+    a, b = a[ok], b[ok]
+    p = np.asarray(p, np.float64)
+    ab = b - a
+    t = np.clip(np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-300), 0.0, 1.0)
+    closest = a + t[:, None] * ab
+    d = np.hypot(*(closest - p).T)
+    i = int(np.argmin(d))
+    return closest[i], float(d[i])
+
+
+def nearest_critical(points: list[CriticalPoint], curves: list[CriticalCurve], p) -> tuple[str, np.ndarray | None, float]:
+    """What is nearest to ``p``: a critical point or a point on a curve of them. Returns (kind, point, distance)."""
+    best = ("", None, float("inf"))
+    if not np.all(np.isfinite(p)):
+        return best
+    c, d = nearest_critical_point(points, p)
+    if c is not None:
+        best = (c.kind, c.point, d)
+    for curve in curves:
+        q, d = distance_to_curve(curve, p)
+        if d < best[2]:
+            best = (curve.kind, q, d)
+    return best

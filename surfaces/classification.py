@@ -76,6 +76,16 @@ def lecture_logits(p):
     return jnp.stack([p[0], p[1], jnp.asarray(PINNED_LOGIT, p.dtype)])
 
 
+def target_probability(points) -> np.ndarray:
+    r"""y'_1 = softmax(y1, y2, −1000)_1 = σ(y1 − y2) at every (y1, y2) of ``points`` (…, 2): the probability of the right class.
+
+    One measure for runs on either loss surface, so they can be compared on one axis
+    (their losses, MSE and cross-entropy, are not on the same scale). NaN stays NaN.
+    """
+    p = np.asarray(points, np.float64)
+    return 1.0 / (1.0 + np.exp(-(p[..., 0] - p[..., 1])))
+
+
 MAX_CLASSES = 12
 MAX_LOGIT = 1e4
 _NUMBER = re.compile(r"[+\-−]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")

@@ -276,7 +276,7 @@ def test_eigen_arrows_are_proportional_to_the_eigenvalues():
     vectors = np.array([[1.0, 0.0], [0.0, 1.0]])
     down, up = figures.eigen_arrows((1.0, 1.0), np.array([-2.0, 1.0]), vectors, span=10.0)
     assert down.end == pytest.approx((1.0 + 1.2, 1.0)) and up.end == pytest.approx((1.0, 1.0 + 0.6))  # 0.12 · span
-    assert (down.color, up.color) == ("#D55E00", "#0072B2") and down.text == "λ1 = -2"
+    assert (down.color, up.color) == figures.PATH_COLORS[:2] and down.text == "λ1 = -2"  # red: falls, blue: rises
 
 
 def test_step_arrows_share_one_scale_and_the_marked_map_has_them():

@@ -85,12 +85,17 @@ def test_every_registry_optimizer_is_reachable_from_the_builder_or_listed_as_bey
 def test_lecture_adagrad_bursts_on_the_preset_and_decay_removes_them():
     """The page's preset: lecture-form Adagrad, η = 0.5, 2,000 steps from (−8, 1.2)."""
     path = optimizers.run("elongated_valley", "adagrad", (-8.0, 1.2), 2000, lr=0.5)
-    bursts = optimizers.burst_starts(path)
-    assert len(bursts) >= 2
+    found = optimizers.bursts(path)
     lengths = optimizers.step_lengths(path)
-    for t in bursts:  # a jump by a large factor after a stretch of small steps
-        assert lengths[t] > 100 * np.median(lengths[t - 50:t])
-        assert np.max(lengths[t - 50:t - 10]) < 0.1 * lengths[t:t + 20].max()
+    # Independent count: humps of log10(step length) that rise 2 decades above the lower of their two sides.
+    log = np.log10(lengths)
+    humps = [t for t in range(1, len(log) - 1) if log[t] >= log[t - 1] and log[t] > log[t + 1]
+             and log[t] - max(log[:t].min() if not len([p for p in range(t) if log[p] > log[t]]) else
+                              log[max(p for p in range(t) if log[p] > log[t]):t].min(), log[t:].min()) > 2]
+    np.testing.assert_array_equal(found.peaks, humps)
+    assert len(found.peaks) == 7  # what the step-length chart shows
+    for start, peak in zip(found.starts, found.peaks):  # a jump by a large factor after a stretch of small steps
+        assert start <= peak and lengths[peak] > 100 * lengths[start - 30:start].min()
     decayed = optimizers.run("elongated_valley", "adagrad", (-8.0, 1.2), 2000, lr=0.5, schedule="inverse_sqrt")
     assert len(optimizers.burst_starts(decayed)) == 0
     summed = optimizers.run("elongated_valley", "adagrad_sum", (-8.0, 1.2), 2000, lr=0.5)

@@ -16,8 +16,12 @@ def test_critical_points_defaults_to_the_lecture_saddle(opened):
     assert metrics["L(θ′)"] == "1" and metrics["minimum ratio (share of λ > 0)"] == "0.5"
     assert "Saddle" in at.success[0].value and "-2 and 2" in at.success[0].value
     table = at.dataframe[0].value
-    assert list(table["kind"]).count("saddle") == 1 and "degenerate" in set(table["kind"])
+    assert list(table["kind"]).count("saddle") == 1 and "degenerate" not in set(table["kind"])
+    assert list(table["kind"]).count("valley of minima") == 1  # the curve w1·w2 = 1, one row
     figs = charts(at)
+    for fig in (figs[0], figs[1]):  # the map and the 3-D view: one labelled curve, no isolated degenerate marks
+        names = [t.get("name", "") for t in fig["data"]]
+        assert sum("valley of minima" in n for n in names) == 1 and "degenerate" not in names
     assert len(figs) >= 6
     assert any(f["data"][0]["type"] == "heatmap" for f in figs)  # the signature map
     assert sum(1 for f in figs if f.get("frames")) == 1  # the saddle escape is animated
@@ -45,13 +49,26 @@ def test_the_minimum_ratio_experiment_opens_running_from_a_link():
     assert "maybe ignored" in bad.warning[0].value and not bad.toggle(key="cp_ratio").value
 
 
-def test_jumping_to_a_degenerate_minimum_explains_it(opened):
-    at = opened("critical_points")
-    kinds = list(at.dataframe[0].value["kind"])
-    at.selectbox(key="cp_pick").set_value(kinds.index("degenerate")).run()
-    ok(at)
+def test_a_point_of_the_valley_of_minima_explains_its_zero_eigenvalue():
+    at = ok(page("critical_points", px_lecture_saddle="1", py_lecture_saddle="1"))
     assert any("Degenerate" in w.value for w in at.warning)
     assert float({m.label: m.value for m in at.metric}["L(θ′)"]) < 1e-6  # a point of the curve w1·w2 = 1
+    assert "1 positive, 1 zero, 0 negative" in text(at)  # the ratio ½ explained where it is shown
+
+
+def test_the_saddle_escape_caption_says_whose_eigenvalue_is_whose(opened):
+    body = text(opened("critical_points"))
+    assert "The saddle at (0, 0) has eigenvalues -2 and 2." in body
+    assert "whose eigenvalue at the start is -2.36" in body
+
+
+def test_playground_on_the_lecture_example_ends_on_the_valley():
+    at = ok(AppTest.from_file(str(ROOT / "app_pages" / "playground.py"), default_timeout=TIMEOUT).run())
+    at.button(key="pg_preset").click().run()
+    ok(at)
+    nearest = list(at.dataframe[0].value["nearest critical point"])
+    assert any(n.startswith("on the valley of minima") for n in nearest), nearest
+    assert not any(n.startswith("degenerate") for n in nearest)
 
 
 def test_himmelblau_from_the_url_lists_nine_points_and_a_non_critical_point_says_so():

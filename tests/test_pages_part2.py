@@ -45,7 +45,18 @@ def test_adaptive_divergence_and_a_surface_without_minimum_are_messages():
 def test_schedules_defaults_show_bursts_and_adam_from_its_pieces(opened):
     at = opened("schedules")
     body = text(at)
-    assert "constant η**: 3 bursts" in body and "decay**: 0 bursts" in body
+    assert "constant η**: 7 bursts" in body and "decay**: 0 bursts" in body
+    # The chart marks exactly the bursts the text counts, at the steps it names.
+    import re
+    counted = re.search(r"constant η\*\*: (\d+) bursts \(peaks at steps ([\d, ]+)\)", body)
+    marks = [t for t in charts(at)[1]["data"] if t.get("name") == "burst (its peak)"]
+    assert len(marks) == 1 and len(marks[0]["text"]) == int(counted.group(1))
+    steps = marks[0]["x"]["bdata"] if isinstance(marks[0]["x"], dict) else marks[0]["x"]
+    if isinstance(steps, str):
+        import base64
+        import numpy as np
+        steps = np.frombuffer(base64.b64decode(steps), marks[0]["x"]["dtype"]).tolist()
+    assert [int(v) for v in steps] == [int(v) for v in counted.group(2).split(", ")]
     assert "This combination is **Adam**" in at.success[0].value and "at most 0 over" in at.success[0].value
     assert {m.label: m.value for m in at.metric}["largest η"] == "0.1"
 
@@ -99,6 +110,20 @@ def test_classification_two_classes_and_bad_logits(opened):
     assert "is not a number" in at.error[0].value
     at.segmented_control(key="c_view").set_value("3-D").run()
     assert sum(1 for f in charts(ok(at)) if f["data"][0]["type"] == "surface") == 2
+
+
+def test_the_digits_split_is_the_same_on_every_page(opened):
+    """Normalization states its split; the Network lab prints len(load_split(...)); the BN runs train on theirs."""
+    import re
+
+    import networks
+    from networks import batchnorm, datasets
+
+    stated = re.search(r"digits \(([\d,]+) train / ([\d,]+) test images", text(opened("normalization")))
+    train, test = (int(v.replace(",", "")) for v in stated.groups())
+    lab = networks.load_split("digits")  # what the Network lab's "{train:,} training and {test:,} test" reads
+    bn_train, bn_test = batchnorm.split(datasets.digits())
+    assert (train, test) == (len(lab.y_train), len(lab.y_test)) == (len(bn_train.y), len(bn_test.y)) == (1438, 359)
 
 
 def test_normalization_defaults(opened):
