@@ -82,7 +82,9 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
                   rangemode="tozero" if y_from_zero and not log_y else "normal")
     if markers and log_y:  # a decade of room above the highest mark for its number, inside the plot
         finite = all_y[np.isfinite(all_y) & (all_y > 0)]
-        top = max(float(np.log10(max(m[1] for m in markers))) + 1.0, float(np.log10(finite.max())) + 0.2)
+        span = float(np.log10(finite.max() / finite.min()))  # room for ▼ and its number: 18 % of the axis
+        top = max(float(np.log10(max(m[1] for m in markers))) + max(1.0, 0.18 * span),
+                  float(np.log10(finite.max())) + 0.2)
         y_axis["range"] = [float(np.log10(finite.min())) - 0.2, top]
     fig = PrebuiltFigure(data=traces, raw_layout=dict(
         title=chart_title(title), height=height + (bottom - 40), margin=dict(l=50, r=10, t=52, b=bottom),
