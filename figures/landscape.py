@@ -69,7 +69,7 @@ def _colorbar(loss: np.ndarray, log_color: bool) -> dict:
 
 
 # Few ticks on 3-D axes: their labels do not avoid each other, and a projector's larger font made them overlap.
-SCENE_TICKS = dict(nticks=5, tickfont=dict(size=10))
+SCENE_TICKS = dict(nticks=4, tickfont=dict(size=10))
 
 
 def typed_array(values) -> dict:
