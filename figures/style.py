@@ -140,8 +140,9 @@ CRITICAL_STYLE = {  # kind -> (marker symbol, colour)
     "saddle": ("x", "#FFD700"),
     "degenerate": ("square-open", "#F0F0F0"),
 }
-# Curves of critical points (surfaces.CriticalCurve.kind, the legend text) -> line colour.
-CURVE_STYLE = {mark("valley of minima"): "#FFFFFF", mark("ridge of maxima"): "#FF4D4D"}
+# Curves of critical points (surfaces.CriticalCurve.kind, the legend text) -> line colour. Magenta, not the
+# minima's white: the legend's line sample must show on a white page as well as on a dark one and on the map.
+CURVE_STYLE = {mark("valley of minima"): "#FF00FF", mark("ridge of maxima"): "#FF4D4D"}
 MAX_FRAMES = 150
 
 
