@@ -33,7 +33,7 @@ start = (sx, sy)
 controls.stop_unless_defined(surface, start, notes, url)
 
 grid = compute.surface_grid(surface, GRID)
-critical = compute.critical_points(surface)
+critical_curves, critical = compute.critical_set(surface)  # a continuum of minima is a curve, not points
 with controls.prose():
     controls.surface_text(record)
     st.latex(record.formula)
@@ -90,10 +90,11 @@ controls.divergence_warnings({n: pair._replace(diverged_at=pair.diverged_at[i:i 
 shown = min(long_steps, MAP_STEPS)
 left, right = st.columns([6, 5])
 with left:
-    controls.chart(figures.contour_figure(
+    controls.chart(figures.add_critical_curves(figures.contour_figure(
         grid, [figures.PathSet(n, pair.path[i:i + 1, : shown + 1], pair.loss[i:i + 1, : shown + 1])
                for i, n in enumerate(names)],
-        log_color=record.log_color, critical=critical, uirevision=f"{surface}-two", height=520), key="a_two_map")
+        log_color=record.log_color, critical=critical, uirevision=f"{surface}-two", height=520), critical_curves),
+        key="a_two_map")
     st.caption(tr("The map shows the first {shown:,} steps; the curve on the right all {steps:,}.", shown=shown,
                   steps=long_steps))
 with right:
@@ -135,6 +136,7 @@ else:
     adaptive_map = figures.contour_figure(
         grid, [figures.PathSet(labels[n], r.path, r.loss) for n, r in runs.items()], log_color=record.log_color,
         critical=critical, uirevision=f"{surface}-adaptive", height=600, max_frames=figures.frames_for(len(runs)))
+    figures.add_critical_curves(adaptive_map, critical_curves)
     with left:
         controls.chart(adaptive_map, key="a_adaptive_map")
     with right:

@@ -43,14 +43,14 @@ with controls.prose():
     controls.surface_text(record)
 
 grid = compute.surface_grid(surface, GRID)
-critical = compute.critical_points(surface)
+critical_curves, critical = compute.critical_set(surface)  # a continuum of minima is a curve, not points
 gd, mom, parts, grads = compute.momentum_anatomy(surface, start, steps, lr, lam)
 labels = (tr("Gradient descent"), tr("Momentum λ = {momentum:g}", momentum=lam))
 sets = [figures.PathSet(labels[0], gd.path, gd.loss), figures.PathSet(labels[1], mom.path, mom.loss)]
 controls.divergence_warnings(dict(zip(labels, (gd, mom))))
 
-race_map = figures.contour_figure(grid, sets, log_color=record.log_color, critical=critical, uirevision=surface,
-                                  height=560)
+race_map = figures.add_critical_curves(figures.contour_figure(
+    grid, sets, log_color=record.log_color, critical=critical, uirevision=surface, height=560), critical_curves)
 left, right = st.columns([6, 5])
 with left:
     controls.chart(race_map, key="m_contour")
@@ -86,6 +86,7 @@ else:
         fig = figures.contour_figure(grid, sets, log_color=record.log_color, critical=critical, animate=False,
                                      uirevision=f"{surface}-anatomy", height=480)
         figures.mark_point(fig, theta, arrows, f"θ<sup>{t}</sup>")
+        figures.add_critical_curves(fig, critical_curves)
         controls.chart(fig, key="m_anatomy")
         st.caption(f"$\\theta^{{{t}}}$ = ({theta[0]:.3g}, {theta[1]:.3g}). "
                    + tr("Arrows drawn {scale:.3g}× their true length, tip to tail. Blue: the last movement, scaled "

@@ -162,10 +162,11 @@ race = {tr("Your optimizer"): built,
         **{tr(optimizers.get(n).label): r for n, r in others.items()}}
 controls.divergence_warnings(race)
 builder_grid = compute.surface_grid(surface, GRID)
-builder_map = figures.contour_figure(
+builder_curves, builder_critical = compute.critical_set(surface)  # a continuum of minima is a curve, not points
+builder_map = figures.add_critical_curves(figures.contour_figure(
     builder_grid, [figures.PathSet(label, r.path, r.loss) for label, r in race.items()], log_color=record.log_color,
-    critical=compute.critical_points(surface), uirevision=f"{surface}-builder", height=580,
-    max_frames=figures.frames_for(len(race)))
+    critical=builder_critical, uirevision=f"{surface}-builder", height=580,
+    max_frames=figures.frames_for(len(race))), builder_curves)
 left, right = st.columns([6, 5])
 with left:
     controls.chart(builder_map, key="s_builder_map")

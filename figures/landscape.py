@@ -68,8 +68,29 @@ def _colorbar(loss: np.ndarray, log_color: bool) -> dict:
     return dict(title=dict(text=tr("L (log scale)"), side="right"), **bar, **_log_ticks(loss))
 
 
-# Few ticks on 3-D axes: their labels do not avoid each other, and a projector's larger font made them overlap.
-SCENE_TICKS = dict(nticks=4, tickfont=dict(size=10))
+SCENE_NTICKS = 4
+
+
+def scene_ticks() -> dict:
+    """A 3-D axis's tick settings, a fresh dict each call.
+
+    Few ticks: 3-D labels do not avoid each other. Fresh, because presentation
+    mode scales font sizes in place: one shared ``tickfont`` dict was scaled
+    once per axis and once more on every rerun, until the labels filled the scene.
+    """
+    return dict(nticks=SCENE_NTICKS, tickfont=dict(size=10))
+# The z axis's lowest labels sit in the corner where the x and y axes' labels meet: no z tick in this share of it.
+Z_TICK_FLOOR = 0.15
+
+
+def _scene_z_ticks(loss: np.ndarray, log_color: bool, zmin: float, zmax: float) -> dict:
+    """The 3-D z axis's ticks: round values of L (log colouring) above the corner, or plotly's own few."""
+    if not log_color:
+        return scene_ticks()
+    ticks = _log_ticks(loss, SCENE_NTICKS)
+    floor = zmin + Z_TICK_FLOOR * (zmax - zmin)
+    kept = [(v, t) for v, t in zip(ticks["tickvals"], ticks["ticktext"]) if v >= floor]
+    return dict(tickvals=[v for v, _ in kept], ticktext=[t for _, t in kept])
 
 
 def typed_array(values) -> dict:
@@ -494,10 +515,10 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
     layout = dict(
         height=height, margin=dict(l=0, r=0, t=30, b=110 if paths else 10), uirevision=uirevision, showlegend=False,
         scene=dict(
-            xaxis=dict(title=dict(text="x"), range=[float(grid.xs[0]), float(grid.xs[-1])], **SCENE_TICKS),
-            yaxis=dict(title=dict(text="y"), range=[float(grid.ys[0]), float(grid.ys[-1])], **SCENE_TICKS),
+            xaxis=dict(title=dict(text="x"), range=[float(grid.xs[0]), float(grid.xs[-1])], **scene_ticks()),
+            yaxis=dict(title=dict(text="y"), range=[float(grid.ys[0]), float(grid.ys[-1])], **scene_ticks()),
             zaxis=dict(title=dict(text=tr("L (log scale)") if log_color else "L"), range=[zmin, zmax + 2 * lift],
-                       **(_log_ticks(grid.loss, SCENE_TICKS["nticks"]) if log_color else SCENE_TICKS)),
+                       **_scene_z_ticks(grid.loss, log_color, zmin, zmax)),
             aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
             camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0)),
         ),

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from i18n import mark, tr
 
-from figures.landscape import SCENE_TICKS, critical_traces
+from figures.landscape import critical_traces, scene_ticks
 from figures.style import PATH_COLORS, SURFACE_COLORSCALE, axis_text
 
 # Signature map: how many Hessian eigenvalues are positive (0, 1, 2).
@@ -139,8 +139,8 @@ def taylor_figure(local, height: int = 480, uirevision: str = "taylor") -> go.Fi
                      marker=dict(size=6, color="black")),
     ])
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=10, b=10), uirevision=uirevision, showlegend=False,
-                      scene=dict(xaxis=dict(title="x", **SCENE_TICKS), yaxis=dict(title="y", **SCENE_TICKS),
-                                 zaxis=dict(title="L", **SCENE_TICKS),
+                      scene=dict(xaxis=dict(title="x", **scene_ticks()), yaxis=dict(title="y", **scene_ticks()),
+                                 zaxis=dict(title="L", **scene_ticks()),
                                  aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.7),
                                  camera=dict(eye=dict(x=1.6, y=-1.4, z=0.9))))
     return fig

@@ -16,6 +16,7 @@ import pytest
 import figures
 import optimizers
 import surfaces
+from conftest import charts, ok, page
 from figures import style
 from figures.curves import Series
 
@@ -232,3 +233,37 @@ def test_home_sends_each_topic_to_the_page_with_its_figure():
     # 1.4's figure (loss against minimum ratio) opens on Critical points from Home's own link, not via 1.3's row.
     assert all(not topic.startswith("1.3–1.4") for topic, _ in rows)
     assert 'page_link("app_pages/critical_points.py"' in source and '{"cp_ratio": "1"}' in source
+
+
+@pytest.mark.parametrize("name, query, maps_with_curve", [
+    ("momentum", {"surface": "lecture_saddle"}, 2),             # the race map and the one-step map
+    ("adaptive_lr", {"surface": "lecture_saddle"}, 2),          # the two-η map and the adaptive race
+    ("schedules", {"s_surface": "lecture_saddle"}, 1),          # the builder's race (the burst map is the valley's)
+])
+def test_every_map_draws_a_curve_of_minima_as_one_labelled_curve(name, query, maps_with_curve):
+    """Not only Critical points and Playground: any map of L = (1 − w₁w₂)² shows w₁w₂ = 1 as one curve."""
+    maps = [f for f in charts(ok(page(name, **query))) if f["layout"].get("images")]
+    names = [[t.get("name", "") for t in f["data"]] for f in maps]
+    assert all("degenerate" not in n for n in names), names
+    assert sum(sum("valley of minima" in x for x in n) == 1 for n in names) == maps_with_curve, names
+
+
+def test_3d_z_ticks_leave_the_corner_where_the_x_and_y_labels_meet():
+    """Presentation mode's larger font made the lowest z label ("0.1") run into the x axis's "−2" (Critical points)."""
+    grid = surfaces.grid("lecture_saddle", 61)
+    fig = figures.surface3d_figure(grid, [], log_color=True).to_dict()
+    z = fig["layout"]["scene"]["zaxis"]
+    low, high = z["range"]
+    assert z["tickvals"] and min(z["tickvals"]) >= low + 0.15 * (high - low), (z["tickvals"], z["range"])
+    assert len(z["tickvals"]) == len(z["ticktext"]) <= 4
+
+
+def test_presentation_mode_scales_3d_tick_labels_once():
+    """A tick-font dict shared between axes and reruns was scaled again each time: 10 → 15 → 22.5 … on a projector."""
+    grid = surfaces.grid("lecture_saddle", 41)
+    for _ in range(3):  # three reruns in presentation mode
+        fig = style.for_display(figures.surface3d_figure(grid, [], log_color=True), scale=1.5).to_dict()
+        scene = fig["layout"]["scene"]
+        assert [scene[a]["tickfont"]["size"] for a in ("xaxis", "yaxis")] == [15, 15]
+    plain = figures.surface3d_figure(grid, [], log_color=True).to_dict()["layout"]["scene"]
+    assert plain["xaxis"]["tickfont"]["size"] == 10
