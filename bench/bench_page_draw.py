@@ -22,13 +22,12 @@ a fresh tab, ``--repeat`` times, and prints per page:
 
 Run: .venv/bin/python bench/bench_page_draw.py [--repeat 2] [--pages playground momentum] [--url http://...]
 Targets (README): every page settles within 4 s, Home within 2 s, on a quiet machine.
-Needs Chromium (/usr/bin/chromium or $CHROMIUM_PATH) and playwright (requirements-bench.txt).
+Needs Chromium (/usr/bin/chromium or $CHROMIUM_PATH) and playwright and pytest (requirements-dev.txt).
 """
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -37,6 +36,9 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+# "Settled" and the browser's flags are the browser test's own, so the bench measures what the test waits for.
+from test_browser import CHROMIUM_FLAGS, READY_JS, chromium_path  # noqa: E402
 PAGES = ["", "playground", "critical_points", "momentum", "batch_size", "adaptive_learning_rate", "schedules",
          "classification_loss", "normalization", "network_lab"]
 
@@ -64,19 +66,6 @@ PROBE_JS = """
                                                  attributeFilter: ['data-test-script-state']});
 })();
 """
-
-READY_JS = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  const q = s => document.querySelectorAll(s).length;
-  if (q('[data-testid="stSpinner"]') || q('[data-stale="true"]') || q('[data-testid="stSkeleton"]')) return false;
-  const charts = q('[data-testid="stPlotlyChart"]');
-  const drawn = q('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg');
-  const sig = charts + ':' + drawn + ':' + q('[data-testid="stElementContainer"]');
-  const w = window.__ready || (window.__ready = {sig: '', since: performance.now()});
-  if (sig !== w.sig) { w.sig = sig; w.since = performance.now(); return false; }
-  return drawn >= charts && performance.now() - w.since > 1500;
-}"""
 
 REPORT_JS = """() => {
   const p = window.__probe;
@@ -181,15 +170,14 @@ def main() -> None:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = chromium_path()
     if not chromium:
         sys.exit("Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)")
     pages = PAGES if args.pages is None else ["" if p in ("home", "") else p for p in args.pages]
     proc, base = (None, args.url.rstrip("/")) if args.url else start_server()
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, headless=True,
-                                         args=["--headless", "--no-sandbox", "--disable-gpu"])
+            browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
             print(f"headless Chromium {browser.version}, {os.cpu_count()} cores, load average "
                   f"{os.getloadavg()[0]:.1f}; medians of {args.repeat} visits after a warm-up visit")
             for path in pages:
