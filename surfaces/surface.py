@@ -28,6 +28,8 @@ class Surface(NamedTuple):
       log_color: colour the contour by log(1 + L - min L) because the range
         spans orders of magnitude.
       seeds_per_axis: density of the Newton seed grid for critical points.
+      program: a typed formula's instructions (``surfaces.interpreter.assemble``), None for a built-in
+        surface: compiled functions receive it as data, so a new formula compiles nothing.
     """
 
     name: str
@@ -40,6 +42,7 @@ class Surface(NamedTuple):
     known: tuple[KnownPoint, ...] = ()
     log_color: bool = False
     seeds_per_axis: int = 32
+    program: tuple | None = None
 
     @property
     def span(self) -> float:
