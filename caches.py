@@ -18,9 +18,9 @@ wrote. Temporary files are unique, and eviction tolerates files another
 process removed first.
 
 **Compiled code**: JAX keeps one executable per combination of static
-arguments for the life of the process; typed formulas make new ones without
-end, so ``trim_compile_caches`` clears each compiled function of the model
-packages once it holds ``MAX_EXECUTABLES``. The persistent compilation cache
+arguments for the life of the process, so ``trim_compile_caches`` clears
+each compiled function of the model packages once it holds
+``MAX_EXECUTABLES``. The persistent compilation cache
 on disk is bounded to ``COMPILE_CACHE_MAX_BYTES`` (JAX evicts the least
 recently used entries; ``tolerate_entries_without_access_time`` keeps one
 entry that lost its access time from stopping every later write).
@@ -383,14 +383,15 @@ def clear_memory() -> None:
 
 # --------------------------------------------------------------------------- bounded compile caches
 # JAX keeps one executable per combination of static arguments for the life of
-# the process. Here those come from registries (bounded) except typed formulas
-# (a new closure each) and a few integers (batch size, epochs): a class typing
-# formulas for an hour would grow memory without end. Each compiled function of
-# the model packages is cleared when it holds more than MAX_EXECUTABLES; the
+# the process. Here those come from registries (bounded) and a few integers
+# (batch size, epochs, step buckets); typed formulas add none since they run on
+# the shared interpreter (surfaces.interpreter), but a class running every
+# configuration for an hour would still grow memory, so each compiled function
+# of the model packages is cleared when it holds more than MAX_EXECUTABLES; the
 # persistent cache on disk makes the recompiles that follow cheap.
-# bench/bench_formula_memory.py, measured under load: each typed formula kept ~10 MB of executables; with 128 kept
-# per function a process grew 533 MB in 50 formulas, with 32 431 MB in 100 (still growing), with 24 312 MB in 120
-# (flat at ~270 MB from 25 to 100), with 16 216 MB in 60.
+# bench/bench_formula_memory.py, under load, when every typed formula was compiled (~10 MB each): with 128 kept
+# per function a process grew 533 MB in 50 formulas, with 24 312 MB in 120; with the interpreter 204 MB in 300
+# (the interpreter's own compiles, all done by the 25th formula).
 MAX_EXECUTABLES = 24
 MODEL_PACKAGES = ("surfaces", "optimizers", "networks")
 
