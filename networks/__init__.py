@@ -11,13 +11,22 @@ Notebook use (no Streamlit needed)::
     import networks
     data = networks.line_data()                      # 32 points, fixed seed
     paths = networks.sgd_paths(data, batch_size=4, epochs=10, lr=0.05, start=(-1, 2), seeds=range(8))
+    sine = networks.sine_data()                      # ŷ = sin(w·x) + b: a non-convex surface
+    full = networks.sgd_paths(sine, 32, 50, 0.2, (0.5, 0.0), model="sine")            # stalls in a poor minimum
+    small = networks.sgd_paths(sine, 1, 50, 0.2, (0.5, 0.0), seeds=range(5), model="sine")
+    networks.stall_report(sine, full, small, "sine").left    # every mini-batch seed has left it
     networks.update_times((1, 16, 256))             # seconds per SGD update of an MLP on digits
 
 Imports only JAX, NumPy and (for the bundled digits data) scikit-learn.
 """
-from networks.datasets import Dataset, digits, line_data
+from networks.datasets import Dataset, digits, line_data, sine_data
 from networks.regression import (
+    MODELS as REGRESSION_MODELS,
     BatchSurface,
+    RegressionModel,
+    StallReport,
+    stall_report,
+    batch_gradient_norms,
     SGDRun,
     batch_partition,
     batch_surfaces,
@@ -62,7 +71,7 @@ from networks.experiments import (BatchSizeStudy, HiddenBowl, SaddleStudy, Warmu
 from networks import landscape
 
 __all__ = [
-    "BatchSurface", "BatchTiming", "Dataset", "SGDRun", "batch_partition", "batch_surfaces", "digits",
+    "REGRESSION_MODELS", "RegressionModel", "StallReport", "stall_report", "batch_gradient_norms", "sine_data", "BatchSurface", "BatchTiming", "Dataset", "SGDRun", "batch_partition", "batch_surfaces", "digits",
     "init_mlp", "LossGrid", "least_squares", "line_data", "loss_at", "loss_grid", "regression_loss_surface", "mlp_loss", "sgd_paths", "sgd_step",
     "update_times", "Quadratic", "gd_path", "loss_window", "profiled_quadratic", "standardize", "steps_at_best_lr",
     "steps_to_converge", "two_feature_data", "BNConfig", "BNRun", "train_bn_experiment",
