@@ -414,6 +414,13 @@ def saddle_study(dataset: str, progress=None) -> tuple[networks.SaddleStudy, boo
                        networks.SaddleStudy)
 
 
+def batch_gap_study(progress=None) -> tuple[networks.BatchGapStudy, bool]:
+    """``networks.batch_gap_study`` on ``networks.BATCH_GAP_SETTING`` through the result cache."""
+    setting = networks.BATCH_GAP_SETTING
+    return disk_cached("batch_gap", tuple(setting), lambda: networks.batch_gap_study(setting, progress=progress),
+                       networks.BatchGapStudy)
+
+
 def batch_size_study(config: networks.TrainConfig, progress=None) -> tuple[networks.BatchSizeStudy, bool]:
     return disk_cached("batch", tuple(config), lambda: networks.batch_size_study(config, progress=progress),
                        networks.BatchSizeStudy)

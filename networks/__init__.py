@@ -66,12 +66,13 @@ from networks.hessian import (
 from networks.landscape import filter_normalized_direction, loss_surface, mlp_loss_surface, pca_directions
 from networks.slices import SLICE_KINDS, SliceDirections, slice_directions
 from networks.training import TrainConfig, TrainResult, gradient_descent_step, lab_config, sgd_step, train_network
-from networks.experiments import (BatchSizeStudy, HiddenBowl, SaddleStudy, WarmupStudy, batch_size_study, hidden_bowl,
+from networks.experiments import (BATCH_GAP_SETTING, BatchGapSetting, BatchGapStudy, batch_gap_study,
+                                  BatchSizeStudy, HiddenBowl, SaddleStudy, WarmupStudy, batch_size_study, hidden_bowl,
                                   saddle_study, warmup_study)
 from networks import landscape
 
 __all__ = [
-    "REGRESSION_MODELS", "RegressionModel", "StallReport", "stall_report", "batch_gradient_norms", "sine_data", "BatchSurface", "BatchTiming", "Dataset", "SGDRun", "batch_partition", "batch_surfaces", "digits",
+    "BATCH_GAP_SETTING", "BatchGapSetting", "BatchGapStudy", "batch_gap_study", "REGRESSION_MODELS", "RegressionModel", "StallReport", "stall_report", "batch_gradient_norms", "sine_data", "BatchSurface", "BatchTiming", "Dataset", "SGDRun", "batch_partition", "batch_surfaces", "digits",
     "init_mlp", "LossGrid", "least_squares", "line_data", "loss_at", "loss_grid", "regression_loss_surface", "mlp_loss", "sgd_paths", "sgd_step",
     "update_times", "Quadratic", "gd_path", "loss_window", "profiled_quadratic", "standardize", "steps_at_best_lr",
     "steps_to_converge", "two_feature_data", "BNConfig", "BNRun", "train_bn_experiment",

@@ -6,6 +6,8 @@ import json
 import numpy as np
 import pytest
 
+import compute
+
 from conftest import arr, charts, ok, page, plain, text
 
 
@@ -191,6 +193,21 @@ def test_network_lab_slices_and_experiments(opened):
     ok(at)
     rows = at.dataframe[1].value
     assert list(rows["batch"]) == [16, 120]
+
+
+def test_network_lab_states_the_batch_size_gap_with_its_spread(opened):
+    at = opened("network_lab", **SMALL_NET)
+    at.button(key="nl_run_gap").click().run()
+    ok(at)
+    gap, cached = compute.batch_gap_study()  # what the page computed (AppTest runs it in this process)
+    assert cached
+    rows = at.dataframe[1].value
+    assert list(rows["batch"]) == list(gap.batch_sizes) == [8, 400]
+    assert rows["test accuracy"][0] == f"{gap.mean['test_accuracy'][0]:.1%} ± {gap.spread['test_accuracy'][0]:.1%}"
+    body = text(at)
+    assert f"small minus large batch: {gap.gap_mean:+.1%} ± {gap.gap_spread:.1%}" in body
+    assert "The full batch fits the training set better and the test set worse" in body
+    assert any(f["layout"]["title"]["text"].startswith("Loss on (1 − α) θ_small") for f in charts(at))
 
 
 def test_network_lab_trains_with_layer_normalization():
