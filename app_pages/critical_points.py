@@ -245,7 +245,7 @@ if controls.switch(tr("Run the minimum-ratio experiment"), "cp_ratio", url,
     st.caption(join(tr("Of {count} critical points, {minima} reach ratio 1; the highest ratio is {highest:.2f}. Where "
                        "the loss is high they are saddles with many negative eigenvalues; even the lowest are not "
                        "quite minima — as in the lecture, true local minima are rare.", count=len(study.train_loss),
-                       minima=study.true_minima, highest=float(study.minimum_ratio.max())),
+                       minima=study.true_minima, highest=study.highest_ratio),
                     tr("From the cache.") if was_cached else ""))
 
 url.show(notes)  # last: every widget has read its link value

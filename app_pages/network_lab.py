@@ -150,19 +150,19 @@ else:
                   limit=MAX_DENSE_PARAMS))
 c1, c2 = st.columns([3, 2])
 with c1:
-    controls.chart(figures.spectrum_figure(h["grid"], h["density"], spectrum), key="nl_density")
+    controls.chart(figures.spectrum_figure(
+        h["grid"], h["density"], spectrum.eigenvalues if spectrum is not None else None), key="nl_density")
 with c2:
     st.dataframe({"k": list(range(1, 6)), "λ_k (Lanczos)": [f"{v:.4g}" for v in h["top"]],
-                  **({"λ_k (dense)": [f"{v:.4g}" for v in spectrum[::-1][:5]]} if spectrum is not None else {})},
+                  **({"λ_k (dense)": [f"{v:.4g}" for v in spectrum.largest]} if spectrum is not None else {})},
                  hide_index=True, width="stretch")
     m1, m2 = st.columns(2)
     m1.metric(tr("trace (Hutchinson, 40 probes)"), f"{h['trace']:.4g}")
     if spectrum is not None:
-        m2.metric(tr("minimum ratio"), f"{networks.minimum_ratio(spectrum):.3f}",
+        m2.metric(tr("minimum ratio"), f"{spectrum.minimum_ratio:.3f}",
                   help=tr("Share of positive eigenvalues; 1 at a strict local minimum."))
         st.caption(tr("{count:,} negative eigenvalues; the most negative is {lowest:.3g}. Trace of the dense Hessian: "
-                      "{trace:.4g}.", count=networks.eigenvalue_signs(spectrum).negative, lowest=spectrum[0],
-                      trace=spectrum.sum()))
+                      "{trace:.4g}.", count=spectrum.negative, lowest=spectrum.lowest, trace=spectrum.trace))
 
 # ---------------------------------------------------------------- experiments
 st.header(tr("Lecture experiments"))
@@ -185,7 +185,7 @@ with tab1:
                   for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
             key="nl_saddles")
         st.caption(join(tr("{count} parameters per network; ‖∇L‖ at the refined points ≤ {norm:.1g}.",
-                           count=study.parameters, norm=study.gradient_norm.max()),
+                           count=study.parameters, norm=study.largest_gradient_norm),
                         tr("From the cache.") if was_cached else ""))
     st.markdown(tr("**A bowl that is a saddle.** One of these critical points, seen the way landscape pictures "
                    "usually show a network: a slice along two random filter-normalized directions. It looks like the "
@@ -210,8 +210,8 @@ with tab1:
                            "{escape_low:.4g} (centre {center:.4g}).", seed=bowl.seed, loss=bowl.loss,
                            norm=bowl.gradient_norm, low=bowl.slice_curvatures[0], high=bowl.slice_curvatures[1],
                            count=bowl.negative, total=len(bowl.eigenvalues), lowest=bowl.eigenvalues[0],
-                           ratio=bowl.minimum_ratio, random_low=float(bowl.random_slice.min()),
-                           escape_low=float(bowl.escape_slice.min()), center=bowl.center_loss),
+                           ratio=bowl.minimum_ratio, random_low=bowl.random_low,
+                           escape_low=bowl.escape_low, center=bowl.center_loss),
                         tr("From the cache.") if was_cached else ""))
 with tab2:
     st.markdown(tr("The network above trained with batch 16 and with a large batch, from the same start and for the "

@@ -100,3 +100,22 @@ def text(at: AppTest) -> str:
     """All the page's prose (markdown, captions, LaTeX and messages) as one string."""
     return " ".join(str(e.value) for kind in ("markdown", "caption", "latex", "success", "warning", "info")
                     for e in getattr(at, kind))
+
+
+# ------------------------------------------------------------------ the real-browser tests (tests/browser_support.py)
+@pytest.fixture(scope="session")
+def server():
+    """The app served by ``streamlit run`` on a free port, one per test process (shared by the browser files)."""
+    from browser_support import streamlit_server
+
+    with streamlit_server() as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium per test process; each test opens its own tabs or contexts."""
+    from browser_support import chromium
+
+    with chromium() as b:
+        yield b

@@ -9,7 +9,7 @@ Run: ``pytest tests/test_screenshots.py`` (about a minute a language on a quiet 
 from __future__ import annotations
 
 import pytest
-from test_browser import PAGES, READY_JS, SHOTS, browser, server  # noqa: F401 (fixtures)
+from browser_support import PAGES, READY_JS, SHOTS, VIEWPORT
 
 pytestmark = pytest.mark.browser
 PRESENTED = ("critical_points", "momentum", "schedules")
@@ -38,8 +38,8 @@ OVERLAPS_JS = """() => {
 }"""
 
 
-def shoot(browser, url: str, name: str, dark: bool) -> list[str]:  # noqa: F811
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="dark" if dark else "light")
+def shoot(browser, url: str, name: str, dark: bool) -> list[str]:
+    context = browser.new_context(viewport=VIEWPORT, color_scheme="dark" if dark else "light")
     page = context.new_page()
     try:
         page.goto(url, wait_until="domcontentloaded")
@@ -52,7 +52,7 @@ def shoot(browser, url: str, name: str, dark: bool) -> list[str]:  # noqa: F811
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
-def test_every_page_in_the_dark_theme(server, browser, language):  # noqa: F811
+def test_every_page_in_the_dark_theme(server, browser, language):
     overlaps = {}
     for path in PAGES:
         found = shoot(browser, f"{server}/{path}?lang={language}", f"dark_{path or 'home'}_{language}", dark=True)
@@ -62,7 +62,7 @@ def test_every_page_in_the_dark_theme(server, browser, language):  # noqa: F811
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-def test_three_pages_in_presentation_mode(server, browser, dark):  # noqa: F811
+def test_three_pages_in_presentation_mode(server, browser, dark):
     overlaps = {}
     for path in PRESENTED:
         found = shoot(browser, f"{server}/{path}?present=1", f"present_{path}_{'dark' if dark else 'light'}", dark)
