@@ -7,6 +7,7 @@ charts, divergence warnings and the export panel.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -26,6 +27,11 @@ PRESENT_CSS = """<style>
 html { font-size: 22px; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; max-width: 100%; }
 </style>"""
+
+
+# A browser-side fix for turned 3-D views (the file says why); it runs once per browser window.
+KEEP_CAMERA_JS = f"<script>{(Path(__file__).with_name('keep_camera.js')).read_text(encoding='utf-8')}</script>"
+SCENE_TRACES = {"surface", "scatter3d", "mesh3d", "cone", "streamtube", "isosurface", "volume"}
 
 
 def app_settings() -> None:
@@ -88,6 +94,9 @@ def section(title: str, text: str, latex: str | None = None, level: str = "heade
 def chart(fig, key: str, where=st, **kwargs):
     """``st.plotly_chart`` for every figure: sized for a projector in presentation mode, coloured for the theme."""
     theme = getattr(st.context, "theme", None)
+    if any(trace.type in SCENE_TRACES for trace in fig.data):
+        # In the sidebar, where an element without a height costs the page no gap.
+        st.sidebar.html(KEEP_CAMERA_JS, unsafe_allow_javascript=True)
     figures.for_display(fig, scale=PRESENT_SCALE if presenting() else 1.0,
                         dark=getattr(theme, "type", None) == "dark")
     return where.plotly_chart(fig, key=key, config={"displaylogo": False}, **kwargs)

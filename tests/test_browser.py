@@ -265,3 +265,55 @@ def test_playground_click_moves_the_start_during_and_after_playback(server, brow
         page.screenshot(path=str(SHOTS / "playground_after_clicks.png"))
     finally:
         page.close()
+
+
+CAMERA_JS = """(i) => {
+  // The camera the redrawn frames use (full layout) and the one the GL scene shows, every 100 ms while it plays.
+  const gd = document.querySelectorAll('.js-plotly-plot')[i];
+  const eye = () => { const e = gd._fullLayout.scene._scene.getCamera().eye, f = gd._fullLayout.scene.camera.eye;
+                      return [e.x, e.y, e.z, f.x, f.y, f.z]; };
+  const state = window.__camera = {samples: [], frames: 0, done: false};
+  gd.on('plotly_animatingframe', () => { state.frames++; });
+  state.timer = setInterval(() => state.samples.push(eye()), 100);
+  gd.on('plotly_animated', () => { clearInterval(state.timer); state.samples.push(eye()); state.done = true; });
+  return eye();
+}"""
+
+
+def test_a_turned_3d_view_stays_turned_while_it_plays(server, browser):
+    """Turn the Classification loss page's 3-D view by hand, press Play: every frame keeps the turned camera.
+
+    plotly.js saves a turned camera into the layout object a 3-D scene saw when it was built; Streamlit gives
+    the chart a new one after that, and the frames (3-D frames redraw the scene) snapped the view back to the
+    figure's camera. ``controls/keep_camera.js`` saves the camera into the chart's current layout as well.
+    """
+    page, problems = open_page(browser, f"{server}/classification_loss")
+    try:
+        page.get_by_text("3-D", exact=True).first.click()
+        page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(g => g._fullLayout.scene)",
+                               polling=250, timeout=60_000)
+        page.wait_for_function(READY_JS, polling=250, timeout=120_000)
+        index = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].findIndex(g => g._fullLayout.scene)")
+        chart = page.locator(".js-plotly-plot").nth(index)
+        chart.scroll_into_view_if_needed()
+        initial = page.evaluate("(i) => document.querySelectorAll('.js-plotly-plot')[i]._fullLayout.scene.camera.eye",
+                                index)
+        box = chart.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2.5
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 150, y + 20, steps=20)  # a drag across the scene turns it
+        page.mouse.up()
+        page.wait_for_timeout(500)
+        before = page.evaluate(CAMERA_JS, index)
+        turned = before[:3]
+        assert abs(turned[0] - initial["x"]) + abs(turned[1] - initial["y"]) > 0.3, "the drag did not turn the view"
+        chart.locator(".updatemenu-button").filter(has_text="Play").first.click()
+        page.wait_for_function("() => window.__camera.done", polling=100, timeout=120_000)
+        state = page.evaluate("() => window.__camera")
+        assert state["frames"] >= 5, f"only {state['frames']} frames played"
+        for sample in state["samples"]:
+            assert sample == pytest.approx(turned * 2, abs=1e-6), f"the view snapped back: eye {sample[:3]}, turned {turned}"
+        assert_healthy(page, problems)
+    finally:
+        page.close()
