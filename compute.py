@@ -197,6 +197,12 @@ def lowest_minimum(surface: str) -> tuple[float, float] | None:
     return tuple(min(minima, key=lambda c: c.value).point) if minima else None
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def stability_edge(surface: str) -> float | None:
+    """``surfaces.stability_edge``: η = 2/λ_max at the surface's lowest minimum, None if it has none."""
+    return surfaces.stability_edge(critical_points(surface))
+
+
 # --------------------------------------------------------------------------- schedules page
 @st.cache_data(max_entries=128, show_spinner=False)
 def schedule_curve(name: str, steps: int, lr: float, params: tuple) -> np.ndarray:

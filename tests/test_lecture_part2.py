@@ -331,6 +331,80 @@ def test_changing_bn_learning_rates_and_p_never_recompiles(count_compiles):
                           name="_train_chunk") == 1
 
 
+# ------------------------------------------------------------------ stuck with an oscillating gradient (2.1)
+WALLED = "walled_plateau"
+WALLED_START = (-8.0, 0.5)  # the Adaptive learning rate page's default start
+
+
+def walled_gradient(x, y):
+    """∇ of 100(1 − e^{−x²/8}) + ln(1 + 350y²), by hand, in float64."""
+    return np.array([100.0 * np.exp(-x * x / 8.0) * x / 4.0, 700.0 * y / (1.0 + 350.0 * y * y)])
+
+
+def numpy_gd(start, lr, steps):
+    """Plain gradient descent on the walled plateau in NumPy float64: loss and ‖g‖ at θ⁰ … θ^steps."""
+    p, losses, norms = np.array(start, np.float64), [], []
+    for _ in range(steps + 1):
+        losses.append(100.0 * (1.0 - np.exp(-p[0] ** 2 / 8.0)) + np.log1p(350.0 * p[1] ** 2))
+        g = walled_gradient(*p)
+        norms.append(np.linalg.norm(g))
+        p = p - lr * g
+    return np.array(losses), np.array(norms)
+
+
+def test_walled_plateau_gradient_and_curvature_match_the_hand_derivation():
+    for x, y in rng_points(20):
+        np.testing.assert_allclose(surfaces.gradient(WALLED, (x, y)), walled_gradient(x, y), rtol=1e-4, atol=1e-4)
+    (point,) = surfaces.critical_points(WALLED)  # the well at the origin is the only critical point
+    np.testing.assert_allclose(point.point, [0, 0], atol=1e-5)
+    np.testing.assert_allclose(point.eigenvalues, [25.0, 700.0], rtol=1e-4)  # diag(100/4, 2·350)
+    assert surfaces.stability_edge(surfaces.critical_points(WALLED)) == pytest.approx(2 / 700, rel=1e-4)
+    assert surfaces.stability_edge(surfaces.critical_points("elongated_valley")) == pytest.approx(0.01, rel=1e-4)
+    assert surfaces.stability_edge(surfaces.critical_points("simple_saddle")) is None
+
+
+def rng_points(n):
+    return np.random.default_rng(3).uniform([-10, -0.6], [10, 0.6], size=(n, 2))
+
+
+def stuck_with_oscillating_gradient(stall):
+    # flat loss; ‖g‖ rising to the walls' slope (> 100 × the floor's 0.067), jumping by > 5×, turning often
+    return stall.loss_spread < 0.03 and stall.grad_high > 10 and stall.grad_ratio > 5 and stall.grad_turns > 0.5
+
+
+def test_on_the_page_default_the_loss_is_flat_while_the_gradient_norm_jumps():
+    """η = 10⁻² (k = 2·350·η = 7, chaos): over the last 60 of 300 steps the loss stays within 3 % of its mean
+    while ‖g‖ reaches the walls' slope, jumps by a factor > 5 and turns up/down at more than half of the steps. The same holds for a float64 NumPy transcription (the orbit differs: chaos; its statistics do not)."""
+    run = optimizers.trajectories(WALLED, "gd", [WALLED_START], 300, lr=0.01)
+    stall = optimizers.stall_report(run.loss[0], run.grad_norm[0])
+    assert stall.steps == 60 and stuck_with_oscillating_gradient(stall), stall
+    assert 95 < stall.loss_mean < 105 and stall.grad_high > 18  # the plateau's height; the walls' slope √350 = 18.7
+    losses, norms = numpy_gd(WALLED_START, 0.01, 300)
+    np.testing.assert_allclose(run.loss[0, :6], losses[:6], rtol=1e-4)  # step for step until chaos parts them
+    np.testing.assert_allclose(run.grad_norm[0, :6], norms[:6], rtol=1e-3)
+    assert stuck_with_oscillating_gradient(optimizers.stall_report(losses, norms))
+    # not a lucky start: from 30 starts up the wall the same holds
+    ys = np.linspace(0.02, 0.6, 30)
+    many = optimizers.trajectories(WALLED, "gd", np.stack([np.full(30, -8.0), ys], 1).astype(np.float32), 300,
+                                   lr=0.01)
+    reports = [optimizers.stall_report(many.loss[i], many.grad_norm[i]) for i in range(30)]
+    assert max(r.loss_spread for r in reports) < 0.03 and min(r.grad_ratio for r in reports) > 3
+
+
+def test_a_two_cycle_keeps_the_gradient_norm_flat_even_between_flattening_walls():
+    """η = 0.005 (k = 3.5): the symmetric 2-cycle u ↔ −u, u² = k/2 − 1; η = 0.007 (k = 4.9): the asymmetric
+    2-cycle, whose loss alternates while ‖g‖ still does not (g_b = −g_a); η = 0.0025 (k = 1.75 < 2): it settles."""
+    run = optimizers.trajectories(WALLED, "gd", np.array([WALLED_START] * 3, np.float32), 400,
+                                  lr=np.array([0.0025, 0.005, 0.007], np.float32))
+    settled, symmetric, asymmetric = (optimizers.stall_report(run.loss[i], run.grad_norm[i]) for i in range(3))
+    assert np.abs(np.asarray(run.path[0, -1, 1])) < 1e-4
+    assert symmetric.gradient_steady and asymmetric.gradient_steady
+    np.testing.assert_allclose(np.abs(np.asarray(run.path[1, -4:, 1])) * np.sqrt(350), np.sqrt(3.5 / 2 - 1), rtol=1e-3)
+    assert asymmetric.loss_change > 0.5  # the loss alternates between the cycle's two points
+    y = np.asarray(run.path[2, -4:, 1])
+    assert abs(abs(y[0]) - abs(y[1])) > 0.01 and np.allclose(y[0], y[2], atol=1e-5)  # period 2, not symmetric
+
+
 def test_the_stability_edge_of_the_elongated_valley_holds_the_gradient_norm():
     """η = 10⁻² keeps ‖g‖ at 240 exactly (y flips each step); 0.0099 lets it die out, 0.0101 grows it."""
     run = optimizers.trajectories("elongated_valley", "gd", np.array([[-8.0, 1.2]] * 3, np.float32), 400,
