@@ -174,9 +174,8 @@ with tab1:
                    "Hessian spectrum. Where the loss is high the critical points are saddles (minimum ratio well "
                    "below 1); only low-loss ones come close to minima.", features=split.features,
                    classes=split.classes, dataset=dataset))
-    done = controls.experiment("nl_run_saddles", f"nl_saddles_{dataset}", tr("Training and refining 24 networks …"),
-                      lambda progress: compute.saddle_study(dataset, progress))
-    if done:
+    if done := controls.experiment("nl_run_saddles", f"nl_saddles_{dataset}", tr("Training and refining 24 networks …"),
+                                   compute.saddle_study, dataset):
         study, was_cached = done
         controls.chart(figures.minimum_ratio_figure(
             study.minimum_ratio, study.train_loss,
@@ -191,9 +190,8 @@ with tab1:
                    "usually show a network: a slice along two random filter-normalized directions. It looks like the "
                    "bottom of a bowl — yet the full Hessian has negative eigenvalues, and a slice along the most "
                    "negative eigenvector shows the way down."))
-    done = controls.experiment("nl_run_bowl", f"nl_bowl_{dataset}", tr("Refining 8 networks to critical points …"),
-                      lambda progress: compute.hidden_bowl(dataset, progress))
-    if done:
+    if done := controls.experiment("nl_run_bowl", f"nl_bowl_{dataset}", tr("Refining 8 networks to critical points …"),
+                                   compute.hidden_bowl, dataset):
         bowl, was_cached = done
         c1, c2 = st.columns(2)
         for col, z, title, axes, key in (
@@ -210,16 +208,15 @@ with tab1:
                            "{escape_low:.4g} (centre {center:.4g}).", seed=bowl.seed, loss=bowl.loss,
                            norm=bowl.gradient_norm, low=bowl.slice_curvatures[0], high=bowl.slice_curvatures[1],
                            count=bowl.negative, total=len(bowl.eigenvalues), lowest=bowl.eigenvalues[0],
-                           ratio=bowl.minimum_ratio, random_low=bowl.random_low,
-                           escape_low=bowl.escape_low, center=bowl.center_loss),
+                           ratio=bowl.minimum_ratio, random_low=bowl.lowest[0],
+                           escape_low=bowl.lowest[1], center=bowl.center_loss),
                         tr("From the cache.") if was_cached else ""))
 with tab2:
     st.markdown(tr("The network above trained with batch 16 and with a large batch, from the same start and for the "
                    "same number of updates (Keskar et al. 2017): accuracies, the sharpness (top Hessian eigenvalue) "
                    "of each solution, and the loss on the line through both."))
-    done = controls.experiment("nl_run_batch", f"nl_batch_{hash(config)}", tr("Training with a small and a large batch …"),
-                      lambda progress: compute.batch_size_study(config, progress))
-    if done:
+    if done := controls.experiment("nl_run_batch", f"nl_batch_{hash(config)}",
+                                   tr("Training with a small and a large batch …"), compute.batch_size_study, config):
         study, was_cached = done
         rows = [{tr("batch"): r.config.batch_size, tr("epochs"): r.config.epochs,
                  tr("train accuracy"): f"{r.train_accuracy[-1]:.1%}", tr("test accuracy"): f"{r.test_accuracy[-1]:.1%}",

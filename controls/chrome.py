@@ -178,16 +178,17 @@ def divergence_summary(labels, diverged_at, where=st) -> None:
                          runs="; ".join(tr("**{label}** at step {step}", label=label, step=k) for label, k in diverged)))
 
 
-def experiment(button_key: str, state_key: str, working: str, run):
-    """One click starts ``run(progress)`` behind a progress bar; the result stays shown on later reruns.
+def experiment(button_key: str, state_key: str, working: str, run, *args):
+    """One click starts ``run(*args, progress=...)`` (a cached compute entry point) behind a progress bar; the
+    result stays shown on later reruns.
 
-    Returns (result, whether it came from the cache), or None before the click.
+    Returns ``run``'s (result, whether it came from the cache), or None before the click.
     """
     if not (st.button(tr("Run the experiment"), key=button_key) or st.session_state.get(state_key)):
         return None
     st.session_state[state_key] = True
     bar = st.progress(0.0, text=working)
-    out = run(lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
+    out = run(*args, progress=lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
     bar.empty()
     return out
 

@@ -190,14 +190,10 @@ class HiddenBowl(NamedTuple):
         return float(self.random_slice[k, k])
 
     @property
-    def random_low(self) -> float:
-        """The lowest loss on the random slice (at the centre, for a bowl)."""
-        return float(np.min(self.random_slice))
-
-    @property
-    def escape_low(self) -> float:
-        """The lowest loss on the eigenvector slice: below the centre, the way down."""
-        return float(np.min(self.escape_slice))
+    def lowest(self) -> tuple[float, float]:
+        """The lowest loss on (the random slice, the eigenvector slice): the centre's for a bowl, below it on
+        the way down."""
+        return float(np.min(self.random_slice)), float(np.min(self.escape_slice))
 
 
 def hidden_bowl(dataset: str = "moons", model: MLP = MLP((6,), "tanh"), span: float = 0.5, resolution: int = 31,
