@@ -128,11 +128,11 @@ if curves:
 @st.fragment  # its window slider reruns this section only, not the page (a class shares one server)
 def quadratic_section():
     st.subheader(tr("The quadratic picture, and where it holds"))
-    radius = controls.number_widget(HyperParam("radius", "Taylor window half-width",
-                                               *surfaces.taylor_radius(record.span)), "radius", url)
-    local = compute.local_quadratic(surface, point, radius)
     c1, c2 = st.columns(2)
-    with c1:
+    with c1:  # the window's slider over the figure it changes
+        radius = controls.number_widget(HyperParam("radius", "Taylor window half-width",
+                                                   *surfaces.taylor_radius(record.span)), "radius", url)
+        local = compute.local_quadratic(surface, point, radius)
         controls.chart(figures.taylor_figure(local, uirevision=f"{surface}-taylor"), key="cp_taylor")
         st.caption(tr("True surface (colours) and its Taylor quadratic around θ′ (orange, translucent) on θ′ ± "
                       "{radius:g}. Largest gap |L − Q| on this window: **{gap:.3g}** — it shrinks like the window's "
