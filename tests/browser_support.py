@@ -106,9 +106,14 @@ def chromium():
         b.close()
 
 
-def open_page(browser, url: str):
-    """A new tab on ``url``, settled (READY_JS); returns it and the list its console errors are collected in."""
+def open_page(browser, url: str, on_open=None):
+    """A new tab on ``url``, settled (READY_JS); returns it and the list its console errors are collected in.
+
+    ``on_open(page)``: called before the navigation (to listen to the page's websocket, say).
+    """
     page = browser.new_page(viewport=VIEWPORT)
+    if on_open is not None:
+        on_open(page)
     problems: list[str] = []
 
     def on_console(msg):

@@ -317,3 +317,53 @@ def test_a_turned_3d_view_stays_turned_while_it_plays(server, browser):
         assert_healthy(page, problems)
     finally:
         page.close()
+
+
+def test_a_section_slider_reruns_only_its_section(server, browser):
+    """Critical points' Taylor-window slider reruns its own section (an ``st.fragment``), not the whole page.
+
+    Read from what the server sends the browser over the websocket: the runs it starts are fragment runs
+    (the last ends FINISHED_FRAGMENT_RUN_SUCCESSFULLY), every element it sends belongs to the section (at most
+    its two charts per run, none of the page's other six), and the Taylor caption shows the new window.
+    """
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    received: list[ForwardMsg] = []
+
+    def on_websocket(ws):
+        def on_frame(payload):
+            if isinstance(payload, (bytes, bytearray)):
+                msg = ForwardMsg()
+                msg.ParseFromString(bytes(payload))
+                received.append(msg)
+        ws.on("framereceived", on_frame)
+
+    page, problems = open_page(browser, f"{server}/critical_points", on_open=lambda p: p.on("websocket", on_websocket))
+    try:
+        full = [m for m in received if m.WhichOneof("type") == "delta"
+                and m.delta.new_element.WhichOneof("type") == "plotly_chart"]
+        assert len(full) >= 6, f"the whole page sent {len(full)} charts"
+        caption = page.get_by_text("Largest gap |L − Q|", exact=False).first
+        before = caption.inner_text()
+        received.clear()
+        thumb = page.get_by_role("slider", name="Taylor window half-width")
+        thumb.scroll_into_view_if_needed()
+        thumb.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function("(t) => ![...document.querySelectorAll('p')].some(p => p.innerText === t)", arg=before,
+                               polling=250, timeout=60_000)
+        page.wait_for_function(READY_JS, polling=250, timeout=120_000)
+        finished = [m.script_finished for m in received if m.WhichOneof("type") == "script_finished"]
+        charts = [m for m in received if m.WhichOneof("type") == "delta"
+                  and m.delta.new_element.WhichOneof("type") == "plotly_chart"]
+        # Five key presses: a run still going when the next press arrives ends early (FINISHED_EARLY_FOR_RERUN).
+        assert finished and finished[-1] == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY, finished
+        assert set(finished) <= {ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY, ForwardMsg.FINISHED_EARLY_FOR_RERUN}
+        assert 1 <= len(charts) <= 2 * len(finished), f"{len(charts)} charts sent for {len(finished)} section runs"
+        deltas = [m for m in received if m.WhichOneof("type") == "delta"]
+        assert deltas and all(m.delta.fragment_id for m in deltas), "an element outside the section was sent again"
+        assert caption.inner_text() != before
+        assert_healthy(page, problems)
+    finally:
+        page.close()

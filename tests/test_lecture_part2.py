@@ -281,6 +281,51 @@ def test_layer_norm_network_learns_and_its_modes_agree():
     np.testing.assert_array_equal(run.test_acc_eval, run.test_acc_train)
 
 
+def test_moving_averages_follow_the_lecture_update_step_for_step():
+    """μ̄ ← p·μ̄ + (1 − p)·μ_B (and σ̄² likewise) over 30 batches, against a NumPy recursion from (0, 1);
+    unrolled, the start keeps the weight p^T (``moving_average_memory``)."""
+    params = models.init_mlp(jax.random.PRNGKey(0), (5, 7, 3), "batch")
+    w, b = (np.asarray(a, np.float64) for a in params["layers"][0])
+    p, steps = 0.95, 30
+    stats = models.initial_moving_averages(params)
+    mean_bar, var_bar, means = np.zeros(7), np.ones(7), []
+    for t in range(steps):
+        x = jax.random.normal(jax.random.PRNGKey(10 + t), (16, 5)) * 2 + 1
+        _, stats = models.mlp_forward(params, x, "relu", stats, True, p)
+        z = np.asarray(x, np.float64) @ w + b
+        means.append(z.mean(0))
+        mean_bar, var_bar = p * mean_bar + (1 - p) * z.mean(0), p * var_bar + (1 - p) * z.var(0)
+    np.testing.assert_allclose(stats[0][0], mean_bar, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(stats[0][1], var_bar, rtol=1e-4)
+    unrolled = (1 - p) * sum(p ** (steps - 1 - t) * m for t, m in enumerate(means))  # + p^T · μ̄₀ with μ̄₀ = 0
+    np.testing.assert_allclose(mean_bar, unrolled, rtol=1e-10, atol=1e-12)
+    assert networks.moving_average_memory(p, steps) == pytest.approx(p**steps)
+    assert networks.moving_average_memory(0.999, 600) == pytest.approx(0.5487, abs=1e-4)
+
+
+@pytest.fixture(scope="module")
+def page_bn_runs():
+    """The Normalization page's default BN runs: p = 0.9 (first setting) and p = 0.999 (second)."""
+    config = networks.BNConfig(lrs=(0.05, 0.5, 2.0), steps=600, batch_size=64, momentum_p=0.9)
+    data = networks.digits()
+    return networks.train_bn_experiment(data, config), networks.train_bn_experiment(data, config._replace(momentum_p=0.999))
+
+
+def test_a_lagging_moving_average_makes_eval_mode_trail_train_mode(page_bn_runs):
+    """p only feeds μ̄, σ̄²: training and train-mode accuracy are the same for both p; eval mode at p = 0.999
+    trails by > 3 points on average and > 2 at the end for every η, at p = 0.9 by < 1 point."""
+    first, lagging = page_bn_runs
+    np.testing.assert_array_equal(first.batch_loss, lagging.batch_loss)
+    np.testing.assert_array_equal(first.test_acc_train, lagging.test_acc_train)
+    for i in range(3):
+        lag, agree = lagging.mode_gap(i), first.mode_gap(i)
+        assert lag.mean > 0.03 and lag.final > 0.02 and lag.final_step == 580, (i, lag)
+        assert abs(agree.mean) < 0.01 and abs(agree.final) < 0.01, (i, agree)
+    # the gap shrinks as μ̄ forgets its start: larger early than at the end
+    gap = lagging.test_acc_train - lagging.test_acc_eval
+    assert np.all(gap[:, 1:6].mean(axis=1) > gap[:, -5:].mean(axis=1))
+
+
 @pytest.fixture(scope="module")
 def bn_runs():
     config = networks.BNConfig(lrs=(0.05, 2.0), steps=300)

@@ -153,6 +153,20 @@ def test_normalization_defaults(opened):
     assert float(bn["with layer norm"][0].rstrip("%")) > 80  # layer norm, the runnable alternative
     body = text(at)
     assert "internal covariate shift" in body and "Santurkar" in body  # both explanations
+    # the second setting: p = 0.999, where eval mode trails train mode; the table states the computed gaps
+    import networks
+    lagging = networks.train_bn_experiment(networks.digits(), networks.BNConfig(
+        lrs=(0.05, 0.5, 2.0), steps=600, batch_size=64, momentum_p=0.999))
+    gaps = at.dataframe[2].value
+    assert list(gaps["η"]) == ["0.05", "0.5", "2"]
+    for i in range(3):
+        gap = lagging.mode_gap(i)
+        assert gaps["mean gap, p = 0.999"][i] == f"{gap.mean:+.1%}"
+        assert gaps["gap at step 580, p = 0.999"][i] == f"{gap.final:+.1%}"
+        assert gap.mean > 0.03 and abs(float(gaps["mean gap, p = 0.9"][i].rstrip("%"))) < 1
+    assert "0.999^600 = 55% after 600 steps, against 0.9^600 = 3.5e-28" in body
+    modes = [f for f in charts(at) if f["layout"]["title"]["text"].startswith("With BN, p = 0.999: eval mode")]
+    assert len(modes) == 1 and len(modes[0]["data"]) == 6  # eval and train mode for three η
     assert all(name in body for name in ("Batch renormalization", "Instance normalization", "Group normalization",
                                          "Weight normalization", "Spectral normalization"))
 
