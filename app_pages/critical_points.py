@@ -62,8 +62,8 @@ with left:
     figures.mark_point(fig, point, figures.eigen_arrows(a.point, a.eigenvalues, a.eigenvectors, record.span))
     controls.chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key),
                    selection_mode="points")
-    st.caption(tr("○ minimum · △ maximum · × saddle · □ degenerate; a white line is a valley of minima (every point "
-                  "on it a minimum, degenerate along it). ★ is θ′; the arrows are H's eigenvectors, length ∝ |λ| "
+    st.caption(tr("○ minimum · △ maximum · × saddle · □ degenerate; a magenta line is a valley of minima (every "
+                  "point on it a minimum, degenerate along it). ★ is θ′; the arrows are H's eigenvectors, length ∝ |λ| "
                   "(blue: λ > 0, curving up; red: λ < 0, curving down)."))
     controls.export_panel("critical_points", fig, tr("{surface}: critical points", surface=tr(record.title)),
                           grid=grid)
