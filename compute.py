@@ -224,6 +224,12 @@ def lowest_minimum(surface: str) -> tuple[float, float] | None:
     return tuple(min(minima, key=lambda c: c.value).point) if minima else None
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def stability_edge(surface: str) -> float | None:
+    """``surfaces.stability_edge``: η = 2/λ_max at the surface's lowest minimum, None if it has none."""
+    return surfaces.stability_edge(critical_points(surface))
+
+
 # --------------------------------------------------------------------------- schedules page
 @st.cache_data(max_entries=128, show_spinner=False)
 def schedule_curve(name: str, steps: int, lr: float, params: tuple) -> np.ndarray:
@@ -388,13 +394,14 @@ def network_hessian(config: networks.TrainConfig) -> dict:
                 grid=grid, density=density, parameters=int(result.path.shape[1]))
 
 
-def network_spectrum(config: networks.TrainConfig) -> tuple[np.ndarray, bool]:
-    """All eigenvalues at the trained parameters (dense; cached in memory and on disk)."""
+def network_spectrum(config: networks.TrainConfig) -> tuple[networks.SpectrumSummary, bool]:
+    """All eigenvalues at the trained parameters and what is shown of them (dense; cached in memory and on disk)."""
     def make():
         result, _ = trained_network(config)
         return networks.hessian_spectrum(networks.dataset_loss(config.model, config.dataset), _as_params(result.final))
 
-    return disk_cached("spectrum", tuple(config), make, np.ndarray)
+    eigenvalues, cached = disk_cached("spectrum", tuple(config), make, np.ndarray)
+    return networks.spectrum_summary(eigenvalues), cached
 
 
 def warmup_study(lr: float, progress=None) -> tuple[networks.WarmupStudy, bool]:

@@ -150,19 +150,19 @@ else:
                   limit=MAX_DENSE_PARAMS))
 c1, c2 = st.columns([3, 2])
 with c1:
-    controls.chart(figures.spectrum_figure(h["grid"], h["density"], spectrum), key="nl_density")
+    controls.chart(figures.spectrum_figure(
+        h["grid"], h["density"], spectrum.eigenvalues if spectrum is not None else None), key="nl_density")
 with c2:
     st.dataframe({"k": list(range(1, 6)), "λ_k (Lanczos)": [f"{v:.4g}" for v in h["top"]],
-                  **({"λ_k (dense)": [f"{v:.4g}" for v in spectrum[::-1][:5]]} if spectrum is not None else {})},
+                  **({"λ_k (dense)": [f"{v:.4g}" for v in spectrum.largest]} if spectrum is not None else {})},
                  hide_index=True, width="stretch")
     m1, m2 = st.columns(2)
     m1.metric(tr("trace (Hutchinson, 40 probes)"), f"{h['trace']:.4g}")
     if spectrum is not None:
-        m2.metric(tr("minimum ratio"), f"{networks.minimum_ratio(spectrum):.3f}",
+        m2.metric(tr("minimum ratio"), f"{spectrum.minimum_ratio:.3f}",
                   help=tr("Share of positive eigenvalues; 1 at a strict local minimum."))
         st.caption(tr("{count:,} negative eigenvalues; the most negative is {lowest:.3g}. Trace of the dense Hessian: "
-                      "{trace:.4g}.", count=networks.eigenvalue_signs(spectrum).negative, lowest=spectrum[0],
-                      trace=spectrum.sum()))
+                      "{trace:.4g}.", count=spectrum.negative, lowest=spectrum.lowest, trace=spectrum.trace))
 
 # ---------------------------------------------------------------- experiments
 st.header(tr("Lecture experiments"))
@@ -174,9 +174,8 @@ with tab1:
                    "Hessian spectrum. Where the loss is high the critical points are saddles (minimum ratio well "
                    "below 1); only low-loss ones come close to minima.", features=split.features,
                    classes=split.classes, dataset=dataset))
-    done = controls.experiment("nl_run_saddles", f"nl_saddles_{dataset}", tr("Training and refining 24 networks …"),
-                      lambda progress: compute.saddle_study(dataset, progress))
-    if done:
+    if done := controls.experiment("nl_run_saddles", f"nl_saddles_{dataset}", tr("Training and refining 24 networks …"),
+                                   compute.saddle_study, dataset):
         study, was_cached = done
         controls.chart(figures.minimum_ratio_figure(
             study.minimum_ratio, study.train_loss,
@@ -185,15 +184,14 @@ with tab1:
                   for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
             key="nl_saddles")
         st.caption(join(tr("{count} parameters per network; ‖∇L‖ at the refined points ≤ {norm:.1g}.",
-                           count=study.parameters, norm=study.gradient_norm.max()),
+                           count=study.parameters, norm=study.largest_gradient_norm),
                         tr("From the cache.") if was_cached else ""))
     st.markdown(tr("**A bowl that is a saddle.** One of these critical points, seen the way landscape pictures "
                    "usually show a network: a slice along two random filter-normalized directions. It looks like the "
                    "bottom of a bowl — yet the full Hessian has negative eigenvalues, and a slice along the most "
                    "negative eigenvector shows the way down."))
-    done = controls.experiment("nl_run_bowl", f"nl_bowl_{dataset}", tr("Refining 8 networks to critical points …"),
-                      lambda progress: compute.hidden_bowl(dataset, progress))
-    if done:
+    if done := controls.experiment("nl_run_bowl", f"nl_bowl_{dataset}", tr("Refining 8 networks to critical points …"),
+                                   compute.hidden_bowl, dataset):
         bowl, was_cached = done
         c1, c2 = st.columns(2)
         for col, z, title, axes, key in (
@@ -210,8 +208,8 @@ with tab1:
                            "{escape_low:.4g} (centre {center:.4g}).", seed=bowl.seed, loss=bowl.loss,
                            norm=bowl.gradient_norm, low=bowl.slice_curvatures[0], high=bowl.slice_curvatures[1],
                            count=bowl.negative, total=len(bowl.eigenvalues), lowest=bowl.eigenvalues[0],
-                           ratio=bowl.minimum_ratio, random_low=float(bowl.random_slice.min()),
-                           escape_low=float(bowl.escape_slice.min()), center=bowl.center_loss),
+                           ratio=bowl.minimum_ratio, random_low=bowl.lowest[0],
+                           escape_low=bowl.lowest[1], center=bowl.center_loss),
                         tr("From the cache.") if was_cached else ""))
 with tab2:
     gap_setting = networks.BATCH_GAP_SETTING
@@ -226,10 +224,9 @@ with tab2:
                                                                                         gap_split.classes)),
                    activation=gap_setting.activation, lr=gap_setting.lr, updates=gap_setting.updates,
                    small=gap_setting.small, seeds=gap_setting.seeds))
-    done = controls.experiment("nl_run_gap", "nl_gap", tr("Training {count} networks with a small and a large batch …",
-                                                          count=2 * gap_setting.seeds),
-                               lambda progress: compute.batch_gap_study(progress))
-    if done:
+    if done := controls.experiment("nl_run_gap", "nl_gap", tr("Training {count} networks with a small and a large "
+                                                              "batch …", count=2 * gap_setting.seeds),
+                                   compute.batch_gap_study):
         gap, was_cached = done
         mean, spread = gap.mean, gap.spread
         st.dataframe([{tr("batch"): int(b), tr("train accuracy"): f"{mean['train_accuracy'][i]:.1%} ± "
@@ -267,9 +264,8 @@ with tab2:
     st.markdown(tr("**The network above.** The same comparison for the network in the sidebar, one seed: batch 16 "
                    "and a large batch, from the same start and for the same number of updates: accuracies, the "
                    "sharpness (top Hessian eigenvalue) of each solution, and the loss on the line through both."))
-    done = controls.experiment("nl_run_batch", f"nl_batch_{hash(config)}", tr("Training with a small and a large batch …"),
-                      lambda progress: compute.batch_size_study(config, progress))
-    if done:
+    if done := controls.experiment("nl_run_batch", f"nl_batch_{hash(config)}",
+                                   tr("Training with a small and a large batch …"), compute.batch_size_study, config):
         study, was_cached = done
         rows = [{tr("batch"): r.config.batch_size, tr("epochs"): r.config.epochs,
                  tr("train accuracy"): f"{r.train_accuracy[-1]:.1%}", tr("test accuracy"): f"{r.test_accuracy[-1]:.1%}",

@@ -49,7 +49,7 @@ from networks.scaling import (
     steps_to_converge,
     two_feature_data,
 )
-from networks.batchnorm import BNConfig, BNRun, train_bn_experiment
+from networks.batchnorm import BNConfig, BNRun, ModeGap, moving_average_memory, train_bn_experiment
 from networks.datasets import CLASSIFICATION, Split, load_split
 from networks.models import MLP, NORMALIZATIONS, dataset_loss, init_mlp, mlp_forward, mlp_logits, mlp_loss
 from networks.hessian import (
@@ -58,6 +58,8 @@ from networks.hessian import (
     hessian_extreme_eigenvectors,
     hessian_spectrum,
     hessian_top_eigenvalues,
+    SpectrumSummary,
+    spectrum_summary,
     hessian_trace,
     eigenvalue_signs,
     hvp,
@@ -75,9 +77,10 @@ __all__ = [
     "BATCH_GAP_SETTING", "BatchGapSetting", "BatchGapStudy", "batch_gap_study", "REGRESSION_MODELS", "RegressionModel", "StallReport", "stall_report", "batch_gradient_norms", "sine_data", "BatchSurface", "BatchTiming", "Dataset", "SGDRun", "batch_partition", "batch_surfaces", "digits",
     "init_mlp", "LossGrid", "least_squares", "line_data", "loss_at", "loss_grid", "regression_loss_surface", "mlp_loss", "sgd_paths", "sgd_step",
     "update_times", "Quadratic", "gd_path", "loss_window", "profiled_quadratic", "standardize", "steps_at_best_lr",
-    "steps_to_converge", "two_feature_data", "BNConfig", "BNRun", "train_bn_experiment",
+    "steps_to_converge", "two_feature_data", "BNConfig", "BNRun", "ModeGap", "moving_average_memory", "train_bn_experiment",
     "CLASSIFICATION", "Split", "load_split", "MLP", "dataset_loss", "mlp_logits", "dense_hessian", "hessian_density",
     "hessian_extreme_eigenvectors", "hessian_spectrum", "hessian_top_eigenvalues", "hessian_trace", "hvp",
+    "SpectrumSummary", "spectrum_summary",
     "minimum_ratio", "eigenvalue_signs", "NORMALIZATIONS", "mlp_forward", "gradient_descent_step", "filter_normalized_direction", "loss_surface", "mlp_loss_surface", "pca_directions",
     "SLICE_KINDS", "SliceDirections", "slice_directions", "TrainConfig", "TrainResult", "lab_config", "train_network", "BatchSizeStudy", "SaddleStudy", "batch_size_study",
     "saddle_study", "HiddenBowl", "hidden_bowl", "WarmupStudy", "warmup_study",

@@ -43,6 +43,16 @@ class SaddleStudy(NamedTuple):
         """How many refined points have minimum ratio 1 (every eigenvalue positive)."""
         return int(np.sum(self.minimum_ratio == 1.0))
 
+    @property
+    def highest_ratio(self) -> float:
+        """The largest minimum ratio among the refined points (1: at least one true minimum)."""
+        return float(np.max(self.minimum_ratio))
+
+    @property
+    def largest_gradient_norm(self) -> float:
+        """max ‖∇L‖ over the refined points: how close to critical the least refined one is."""
+        return float(np.max(self.gradient_norm))
+
 
 def _to_critical(params, x, labels, stop, lr, refine_lr, activation, train_steps, refine_steps):
     """Adam on L for ``stop`` steps (of ``train_steps``), then Adam on ½‖∇L‖² for ``refine_steps``."""
@@ -355,6 +365,12 @@ class HiddenBowl(NamedTuple):
         """L at the slices' centre θ' itself."""
         k = len(self.coords) // 2
         return float(self.random_slice[k, k])
+
+    @property
+    def lowest(self) -> tuple[float, float]:
+        """The lowest loss on (the random slice, the eigenvector slice): the centre's for a bowl, below it on
+        the way down."""
+        return float(np.min(self.random_slice)), float(np.min(self.escape_slice))
 
 
 def hidden_bowl(dataset: str = "moons", model: MLP = MLP((6,), "tanh"), span: float = 0.5, resolution: int = 31,

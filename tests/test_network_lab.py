@@ -158,9 +158,22 @@ def test_training_learns_records_the_path_and_never_recompiles_for_new_numbers(c
     assert blown.diverged_at >= 1 and np.all(np.isfinite(blown.path))
 
 
+def test_spectrum_summary_reads_the_dense_spectrum(small):
+    loss_fn, params, dense = small
+    summary = networks.spectrum_summary(hessian.hessian_spectrum(loss_fn, params))
+    lam = np.linalg.eigvalsh(dense)  # jax.hessian's matrix, not the HVP-built one
+    assert summary.trace == pytest.approx(float(np.trace(dense)), rel=1e-3, abs=1e-4)
+    np.testing.assert_allclose(summary.largest, sorted(lam)[::-1][:5], rtol=1e-3, atol=1e-5)
+    assert summary.lowest == pytest.approx(lam[0], rel=1e-3, abs=1e-5)
+    made_up = networks.spectrum_summary([-2.0, -1e-12, 0.5, 3.0, 4.0, 7.0], top=3)  # one zero (within tolerance)
+    assert (made_up.negative, made_up.lowest, made_up.trace) == (1, -2.0, pytest.approx(12.5))
+    assert made_up.minimum_ratio == pytest.approx(4 / 6) and list(made_up.largest) == [7.0, 4.0, 3.0]
+
+
 def test_saddle_study_finds_saddles_above_minima():
     study = experiments.saddle_study(seeds=8, train_steps=300, refine_steps=800)
-    assert study.parameters == 32 and study.gradient_norm.max() < 0.05
+    assert study.parameters == 32 and study.largest_gradient_norm < 0.05
+    assert study.largest_gradient_norm == max(study.gradient_norm) and study.highest_ratio == max(study.minimum_ratio)
     low, high = np.argsort(study.train_loss)[:3], np.argsort(study.train_loss)[-3:]
     assert study.minimum_ratio[low].mean() > study.minimum_ratio[high].mean()
     assert study.negative[high].min() >= 1  # the high-loss critical points are saddles
@@ -172,7 +185,10 @@ def test_a_random_slice_shows_a_bowl_where_the_hessian_says_saddle():
     assert bowl.negative >= 1 and bowl.minimum_ratio < 1 and bowl.eigenvalues[0] < 0  # the full one: a saddle
     assert bowl.gradient_norm < 0.05  # a refined (nearly) critical point
     center = bowl.random_slice[5, 5]
-    assert bowl.escape_slice.min() < center - 5 * (center - bowl.random_slice.min())  # the way down is hidden
+    random_low, escape_low = bowl.lowest
+    assert (bowl.center_loss, random_low, escape_low) == (
+        center, min(bowl.random_slice.ravel()), min(bowl.escape_slice.ravel()))
+    assert escape_low < center - 5 * (center - random_low)  # the way down is hidden
 
 
 def test_batch_size_study_compares_sharpness_and_walks_the_line():
