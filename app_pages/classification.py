@@ -31,14 +31,17 @@ with st.sidebar:
     adam_lr = controls.number_widget(HyperParam("lr", "Adam η", 0.1, 1e-3, 10.0, log=True), "c_adam_lr", url)
     steps = controls.int_input(tr("steps"), 10, 5000, 300, "c_steps", url)
 
-@st.fragment  # its logits rerun this section only
+
+# ---------------------------------------------------------------- softmax calculator
+controls.section(tr("1. Softmax"),
+                 tr("Softmax turns any outputs y into numbers y′ in (0, 1) that sum to 1. Classes are compared with "
+                    "one-hot targets ŷ — class 2 is not “between” classes 1 and 3. With two classes softmax is the "
+                    "sigmoid of the difference, y′₁ = σ(y₁ − y₂)."),
+                 latex=r"y'_i = \frac{\exp(y_i)}{\sum_j \exp(y_j)}")
+
+
+@st.fragment  # the logits and the target rerun this section only
 def softmax_section():
-    # ---------------------------------------------------------------- softmax calculator
-    controls.section(tr("1. Softmax"),
-                     tr("Softmax turns any outputs y into numbers y′ in (0, 1) that sum to 1. Classes are compared with "
-                        "one-hot targets ŷ — class 2 is not “between” classes 1 and 3. With two classes softmax is the "
-                        "sigmoid of the difference, y′₁ = σ(y₁ − y₂)."),
-                     latex=r"y'_i = \frac{\exp(y_i)}{\sum_j \exp(y_j)}")
     c1, c2 = st.columns([3, 1])
     raw = controls.text_field(tr("logits y (numbers separated by commas)"), "3, 1, -3", "c_logits", url, 400, where=c1)
     try:

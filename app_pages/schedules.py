@@ -34,14 +34,15 @@ notes, url, _, _ = controls.page_start(PAGE, tr("Schedules and warm-up"), tr(
     sidebar_note=tr("Each section has its own controls, next to its figures."))
 valley = surfaces.get(VALLEY)
 
-@st.fragment  # its controls rerun this section only
+controls.section(tr("1. The problem of Adagrad: bursts"),
+                 tr("On the elongated valley the lecture's Adagrad reaches the flat floor, then keeps taking tiny "
+                    "gradients along it. σ in the steep direction is the root *mean* square of all past gradients, so "
+                    "as the tiny ones pile up it shrinks, the step η/σ there blows up and the path shoots out "
+                    "sideways; σ grows again and the path falls back. Decay η over time and the bursts die out."))
+
+
+@st.fragment  # Adagrad's form, η, steps, decay and start rerun this section only
 def bursts_section():
-    # ---------------------------------------------------------------- the bursts
-    controls.section(tr("1. The problem of Adagrad: bursts"),
-                     tr("On the elongated valley the lecture's Adagrad reaches the flat floor, then keeps taking tiny "
-                        "gradients along it. σ in the steep direction is the root *mean* square of all past gradients, so "
-                        "as the tiny ones pile up it shrinks, the step η/σ there blows up and the path shoots out "
-                        "sideways; σ grows again and the path falls back. Decay η over time and the bursts die out."))
     c1, c2, c3, c4 = st.columns(4)
     form = controls.choice_select(tr("Adagrad form"), ADAGRAD_FORMS, "adagrad", "s_form", url, where=c1,
                                   format_func=lambda n: tr(optimizers.get(n).label))
@@ -92,14 +93,15 @@ def bursts_section():
 bursts_section()
 
 
-@st.fragment  # its controls rerun this section only
+controls.section(tr("2. Learning-rate schedules"),
+                 tr("Make η depend on the step t. **Decay** shrinks it as training goes on. **Warm-up** first grows "
+                    "it, then decays it: early on σ is estimated from few gradients and varies a lot, so take small "
+                    "steps until its statistics settle (RAdam, Liu et al. 2020). The Transformer's schedule does "
+                    "exactly that."))
+
+
+@st.fragment  # the schedule and its parameters rerun this section only
 def schedule_section():
-    # ---------------------------------------------------------------- schedule designer
-    controls.section(tr("2. Learning-rate schedules"),
-                     tr("Make η depend on the step t. **Decay** shrinks it as training goes on. **Warm-up** first grows "
-                        "it, then decays it: early on σ is estimated from few gradients and varies a lot, so take small "
-                        "steps until its statistics settle (RAdam, Liu et al. 2020). The Transformer's schedule does "
-                        "exactly that."))
     c1, c2, c3 = st.columns([2, 1, 1])
     sched = controls.choice_select(tr("schedule"), optimizers.schedule_names(), "warmup_cosine", "s_sched", url, where=c1,
                                    format_func=lambda n: tr(optimizers.get_schedule(n).label))
@@ -125,15 +127,16 @@ def schedule_section():
 schedule_section()
 
 
-@st.fragment  # its controls rerun this section only
+controls.section(tr("3. Build an optimizer from the lecture's summary"),
+                 tr("Three switchable pieces: the direction m (the gradient, or a memory of past gradients: "
+                    "momentum), the magnitude σ (root mean square of past gradients, any sign forgotten) and the "
+                    "schedule ηᵗ. Some combinations have names; the page says which, and races yours against named "
+                    "ones."),
+                 latex=r"\theta^{t+1}_i = \theta^t_i - \frac{\eta^t}{\sigma^t_i}\, m^t_i")
+
+
+@st.fragment  # the builder's pieces and the race rerun this section only
 def builder_section():
-    # ---------------------------------------------------------------- the builder
-    controls.section(tr("3. Build an optimizer from the lecture's summary"),
-                     tr("Three switchable pieces: the direction m (the gradient, or a memory of past gradients: "
-                        "momentum), the magnitude σ (root mean square of past gradients, any sign forgotten) and the "
-                        "schedule ηᵗ. Some combinations have names; the page says which, and races yours against named "
-                        "ones."),
-                     latex=r"\theta^{t+1}_i = \theta^t_i - \frac{\eta^t}{\sigma^t_i}\, m^t_i")
     params = {p.name: p for p in COMPOSED.params}
     c1, c2, c3 = st.columns(3)
     hp = {"m_term": controls.number_widget(params["m_term"], "s_m_term", url, where=c1),
@@ -202,15 +205,16 @@ def builder_section():
 builder_section()
 
 
-@st.fragment  # its controls rerun this section only
+controls.section(tr("4. Does warm-up help Adam? A deep network"),
+                 tr("Adam's first step is η·sign(g) in every coordinate — m̂/√v̂ = g/|g| when σ has seen one gradient — "
+                    "so all weights move by η at once however small their gradients. Warm-up keeps the first steps "
+                    "small until σ's estimate settles; RAdam builds that in (no σ while its variance is too large). "
+                    "Here: an MLP with 6 hidden ReLU layers of 64 on the digits, batch 64, 8 epochs, the same starts "
+                    "and batches for every run, 3 seeds each."))
+
+
+@st.fragment  # η and the experiment switch rerun this section only
 def warmup_section():
-    # ---------------------------------------------------------------- warm-up on a real network
-    controls.section(tr("4. Does warm-up help Adam? A deep network"),
-                     tr("Adam's first step is η·sign(g) in every coordinate — m̂/√v̂ = g/|g| when σ has seen one gradient — "
-                        "so all weights move by η at once however small their gradients. Warm-up keeps the first steps "
-                        "small until σ's estimate settles; RAdam builds that in (no σ while its variance is too large). "
-                        "Here: an MLP with 6 hidden ReLU layers of 64 on the digits, batch 64, 8 epochs, the same starts "
-                        "and batches for every run, 3 seeds each."))
     c1, c2 = st.columns([1, 2])
     warm_lr = controls.choice_select(tr("learning rate η"), WARMUP_LRS, "0.03", "s_warm_lr", url, where=c1)
     with c2:
