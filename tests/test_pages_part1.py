@@ -142,6 +142,9 @@ def test_the_line_fit_says_it_is_convex_and_nothing_leaves_its_minimum():
     body = text(at)
     assert "a line fit's surface is convex" in body and "0 of 5 mini-batch runs" in body
     assert {m.label: m.value for m in at.metric}["B = 1: runs that left it"] == "0 / 5"
+    at.button(key="b_preset").click().run()  # the lecture example: back to the frequency fit
+    ok(at)
+    assert at.selectbox(key="b_model").value == "sine" and "5 of 5 mini-batch runs" in text(at)
 
 
 def test_equal_batch_sizes_and_a_diverging_escape_are_shown_not_crashed():
