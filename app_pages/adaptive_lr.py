@@ -14,16 +14,19 @@ GRID = 120
 ADAPTIVE = ["adagrad", "adagrad_sum", "rmsprop", "rmsprop_zero", "adam"]
 MAP_STEPS = 150  # the map of section 2 shows every one of the first steps (no subsampling); the curve all
 ETA = HyperParam("lr", "learning rate η", 0.01, 1e-7, 1.0, log=True)
-# Finer stops around the elongated valley's stability edge η = 2/λ_max = 10⁻² (1-2-5 alone jumps 0.01 → 0.02).
-EDGE_STOPS = (0.008, 0.009, 0.0095, 0.0098, 0.0099, 0.0101, 0.0102, 0.0105, 0.011, 0.012)
-LECTURE = {"surface": "elongated_valley", "ax_elongated_valley": -8.0, "ay_elongated_valley": 1.2,
+# Finer stops around the two valleys' stability edges η = 2/λ_max (1-2-5 alone jumps 0.002 → 0.005 → 0.01 → 0.02):
+# the walled plateau's 2/700 ≈ 0.00286 (2-cycle from there, chaos near 0.01) and the elongated valley's 10⁻².
+EDGE_STOPS = (0.0025, 0.0028, 0.0029, 0.003, 0.004, 0.0057, 0.0058, 0.006, 0.007,
+              0.008, 0.009, 0.0095, 0.0098, 0.0099, 0.0101, 0.0102, 0.0105, 0.011, 0.012)
+QUADRATIC = ("elongated_valley", (-8.0, 1.2), 0.01, 300)  # the quadratic valley at its edge, for comparison
+LECTURE = {"surface": "walled_plateau", "ax_walled_plateau": -8.0, "ay_walled_plateau": 0.5,
            "a_lr": 0.01, "a_steps": 300, "a_large": 0.01, "a_small": 1e-7, "a_long_steps": 100_000,
            "a_adaptive": ADAPTIVE, "a_eta": 0.1, "a_adaptive_steps": 300}
 
 notes, url, surface, record = controls.page_start(PAGE, tr("Adaptive learning rate"), tr(
     "When the loss stops falling the gradient is not necessarily small, and one learning rate cannot suit "
     "a steep and a flat direction at once: give every parameter its own."),
-    LECTURE, "a_preset", tr("Lecture example: the elongated valley, η = 10⁻² and 10⁻⁷"), surface="elongated_valley")
+    LECTURE, "a_preset", tr("Lecture example: the walled plateau, η = 10⁻² and 10⁻⁷"), surface="walled_plateau")
 
 with st.sidebar:
     sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, record.starts[0],
@@ -44,8 +47,11 @@ controls.section(tr("1. Training stuck ≠ small gradient"),
                     "a valley to the other and never go down it. Plot the gradient norm beside the loss before you "
                     "blame a critical point."))
 c1, c2 = st.columns(2)
+edge = compute.stability_edge(surface)
 lr = controls.number_widget(ETA, "a_lr", url, where=c1, stops=EDGE_STOPS,
-                            help=tr("On the elongated valley η = 10⁻² is the edge of stability: ηλ_max = 2."))
+                            help=tr("The steepest curvature at this surface's lowest minimum is λ_max = {curvature:.3g}: "
+                                    "gradient descent can settle there only for η < 2/λ_max = {edge:.3g}.",
+                                    curvature=2 / edge, edge=edge) if edge else None)
 steps = controls.int_input(tr("steps"), 10, 5000, 300, "a_steps", url, where=c2)
 stuck = compute.trajectory(surface, "gd", start, steps, lr=lr)
 label = tr("Gradient descent, η = {lr}", lr=controls.format_number(lr))
@@ -64,21 +70,28 @@ stall = optimizers.stall_report(stuck.loss[0], stuck.grad_norm[0])
 st.caption(tr("Over the last {count} steps the loss changed by {change:.3g} while the gradient norm stayed at about "
               "{high:.3g}.", count=stall.steps, change=stall.loss_change, high=stall.grad_high)
            if stall.gradient_steady else
-           tr("Over the last {count} steps the loss changed by {change:.3g} while the gradient norm stayed between "
-              "{low:.3g} and {high:.3g}.", count=stall.steps, change=stall.loss_change, low=stall.grad_low,
-              high=stall.grad_high))
-st.caption(tr("Where this page's picture differs from the lecture's: on a quadratic valley like this one ‖g‖ cannot "
-              "oscillate under gradient descent. At the edge (η = 10⁻²) every step flips y, so |∂L/∂y| = 200|y| "
-              "stays exactly the same and ‖g‖ is a flat line; just below the edge (0.0099) the bounce slowly dies "
-              "out, just above it (0.0101) it slowly grows. The lecture's plot comes from a real network, whose "
-              "valley walls are not quadratic and whose gradients come from mini-batches: there ‖g‖ jumps up and "
-              "down while the loss stays flat."))
+           tr("Over the last {count} steps the loss changed by {change:.3g} ({spread:.1%} of its mean {mean:.4g}) while "
+              "the gradient norm jumped between {low:.3g} and {high:.3g} (a factor of {ratio:.3g}), turning from rising "
+              "to falling or back at {turns:.0%} of the steps.", count=stall.steps, change=stall.loss_change,
+              spread=stall.loss_spread, mean=stall.loss_mean, low=stall.grad_low, high=stall.grad_high,
+              ratio=stall.grad_ratio, turns=stall.grad_turns))
+quadratic = compute.trajectory(QUADRATIC[0], "gd", QUADRATIC[1], QUADRATIC[3], lr=QUADRATIC[2])
+flat = optimizers.stall_report(quadratic.loss[0], quadratic.grad_norm[0])
+st.caption(tr("Why the walls' shape matters: on a quadratic valley ‖g‖ cannot oscillate under gradient descent. On the "
+              "elongated valley at its edge (η = 10⁻², from (−8, 1.2)) every step flips y, so |∂L/∂y| = 200|y| does not "
+              "change: over the last {count} steps ‖g‖ stays at {high:.4g} (it moves by {moves:.2g}), a flat line (just below "
+              "the edge the bounce slowly dies out, just above it it slowly grows). Walls that flatten out, like the "
+              "walled plateau's, let the bounce change its size from step to step. Even there a bounce that repeats "
+              "every second step keeps ‖g‖ the same, because gradient descent's two points have opposite gradients "
+              "(g_b = −g_a): try η = 0.005. Only a bounce that never repeats makes ‖g‖ jump, as at η = 10⁻².",
+              count=flat.steps, high=flat.grad_high, moves=flat.grad_high - flat.grad_low))
 
 # ---------------------------------------------------------------- one η for all directions
 controls.section(tr("2. One learning rate cannot fit all directions"),
-                 tr("Even a convex bowl is hard when it is elongated. A large η bounces across the steep direction; "
-                    "a tiny η is safe there but crawls along the flat one and is still far from the minimum after "
-                    "100,000 steps."))
+                 tr("A valley that is steep across and flat along is hard for any single η, even a convex one (the "
+                    "elongated valley, the lecture's example). A large η bounces across the steep direction; a tiny η "
+                    "is safe there but crawls along the flat one and is still far from the minimum after 100,000 "
+                    "steps."))
 c1, c2, c3 = st.columns(3)
 large = controls.number_widget(ETA._replace(label=mark("large η")), "a_large", url, where=c1, default=1e-2)
 small = controls.number_widget(ETA._replace(label=mark("tiny η")), "a_small", url, where=c2, default=1e-7)

@@ -31,48 +31,57 @@ with st.sidebar:
     adam_lr = controls.number_widget(HyperParam("lr", "Adam η", 0.1, 1e-3, 10.0, log=True), "c_adam_lr", url)
     steps = controls.int_input(tr("steps"), 10, 5000, 300, "c_steps", url)
 
+
 # ---------------------------------------------------------------- softmax calculator
 controls.section(tr("1. Softmax"),
                  tr("Softmax turns any outputs y into numbers y′ in (0, 1) that sum to 1. Classes are compared with "
                     "one-hot targets ŷ — class 2 is not “between” classes 1 and 3. With two classes softmax is the "
                     "sigmoid of the difference, y′₁ = σ(y₁ − y₂)."),
                  latex=r"y'_i = \frac{\exp(y_i)}{\sum_j \exp(y_j)}")
-c1, c2 = st.columns([3, 1])
-raw = controls.text_field(tr("logits y (numbers separated by commas)"), "3, 1, -3", "c_logits", url, 400, where=c1)
-try:
-    logits = surfaces.classification.parse_logits(raw)
-except ValueError as err:
-    st.error(tr("Could not read the logits: {why}. Showing the default 3, 1, −3.", why=controls.escape_markdown(err)))
-    logits = surfaces.classification.parse_logits(LECTURE["c_logits"])
-target = controls.int_input(tr("target class"), 1, surfaces.classification.MAX_CLASSES, 1, "c_target", url, where=c2)
-if target > len(logits):
-    st.info(tr("There are only {count} classes: the target is class {count}.", count=len(logits)))
-    target = len(logits)
-readout = compute.softmax_readout(tuple(float(v) for v in logits), target - 1)
-left, right = st.columns([3, 2])
-with left:
-    controls.chart(figures.probability_bars_figure(logits, readout["probabilities"], target - 1), key="c_bars")
-with right:
-    st.dataframe({tr("class"): [str(i + 1) for i in range(len(logits))], "y": [f"{v:g}" for v in logits],
-                  "y′ = softmax(y)": [f"{p:.4g}" for p in readout["probabilities"]],
-                  tr("ŷ (one-hot)"): [1 if i == target - 1 else 0 for i in range(len(logits))]},
-                 hide_index=True, width="stretch")
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Σ y′", f"{readout['total']:.6f}")
-    m2.metric("MSE Σ(ŷ − y′)²", f"{readout['mse']:.4g}")
-    m3.metric(tr("cross-entropy −ln y′"), f"{readout['cross_entropy']:.4g}")
-    two = compute.two_classes()
-    controls.chart(figures.step_curves_figure(
-        [figures.Series("softmax(y₁, y₂)₁", two.softmax_first, 0, x=two.difference),
-         figures.Series("σ(y₁ − y₂)", two.sigmoid, 1, "dash", x=two.difference)],
-        title=tr("Two classes: softmax is the sigmoid"), x_title="y₁ − y₂", y_title="y′₁", height=250),
-        key="c_two_classes")
-    st.caption(tr("Any two logits with the same difference give the same y′₁; over this range the two curves differ "
-                  "by at most {gap:.1e} (float32 round-off).", gap=two.largest_gap))
-    if readout["sigmoid"] is not None:
-        st.success(tr("Two classes: σ(y₁ − y₂) = σ({difference:g}) = {sigmoid:.6g}, and softmax gives y′₁ = "
-                      "{softmax:.6g}: the same.", difference=logits[0] - logits[1], sigmoid=readout["sigmoid"],
-                      softmax=readout["probabilities"][0]))
+
+
+@st.fragment  # the logits and the target rerun this section only
+def softmax_section():
+    c1, c2 = st.columns([3, 1])
+    raw = controls.text_field(tr("logits y (numbers separated by commas)"), "3, 1, -3", "c_logits", url, 400, where=c1)
+    try:
+        logits = surfaces.classification.parse_logits(raw)
+    except ValueError as err:
+        st.error(tr("Could not read the logits: {why}. Showing the default 3, 1, −3.", why=controls.escape_markdown(err)))
+        logits = surfaces.classification.parse_logits(LECTURE["c_logits"])
+    target = controls.int_input(tr("target class"), 1, surfaces.classification.MAX_CLASSES, 1, "c_target", url, where=c2)
+    if target > len(logits):
+        st.info(tr("There are only {count} classes: the target is class {count}.", count=len(logits)))
+        target = len(logits)
+    readout = compute.softmax_readout(tuple(float(v) for v in logits), target - 1)
+    left, right = st.columns([3, 2])
+    with left:
+        controls.chart(figures.probability_bars_figure(logits, readout["probabilities"], target - 1), key="c_bars")
+    with right:
+        st.dataframe({tr("class"): [str(i + 1) for i in range(len(logits))], "y": [f"{v:g}" for v in logits],
+                      "y′ = softmax(y)": [f"{p:.4g}" for p in readout["probabilities"]],
+                      tr("ŷ (one-hot)"): [1 if i == target - 1 else 0 for i in range(len(logits))]},
+                     hide_index=True, width="stretch")
+        m1, m2, m3 = st.columns(3)
+        m1.metric("Σ y′", f"{readout['total']:.6f}")
+        m2.metric("MSE Σ(ŷ − y′)²", f"{readout['mse']:.4g}")
+        m3.metric(tr("cross-entropy −ln y′"), f"{readout['cross_entropy']:.4g}")
+        two = compute.two_classes()
+        controls.chart(figures.step_curves_figure(
+            [figures.Series("softmax(y₁, y₂)₁", two.softmax_first, 0, x=two.difference),
+             figures.Series("σ(y₁ − y₂)", two.sigmoid, 1, "dash", x=two.difference)],
+            title=tr("Two classes: softmax is the sigmoid"), x_title="y₁ − y₂", y_title="y′₁", height=250),
+            key="c_two_classes")
+        st.caption(tr("Any two logits with the same difference give the same y′₁; over this range the two curves differ "
+                      "by at most {gap:.1e} (float32 round-off).", gap=two.largest_gap))
+        if readout["sigmoid"] is not None:
+            st.success(tr("Two classes: σ(y₁ − y₂) = σ({difference:g}) = {sigmoid:.6g}, and softmax gives y′₁ = "
+                          "{softmax:.6g}: the same.", difference=logits[0] - logits[1], sigmoid=readout["sigmoid"],
+                          softmax=readout["probabilities"][0]))
+
+
+softmax_section()
+
 
 # ---------------------------------------------------------------- the two surfaces
 controls.section(tr("2. The loss changes the surface"),

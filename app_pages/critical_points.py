@@ -39,8 +39,6 @@ with st.sidebar:
                  on_change=pick_critical, placeholder=tr("choose from the table"),
                  format_func=lambda i: tr("{k}. {kind} at ({x:.3g}, {y:.3g})", k=i + 1, kind=tr(critical[i].kind),
                                           x=critical[i].point[0], y=critical[i].point[1]))
-    radius = controls.number_widget(HyperParam("radius", "Taylor window half-width",
-                                               *surfaces.taylor_radius(record.span)), "radius", url)
 
 point = (px, py)
 controls.stop_unless_defined(surface, point, notes, url)
@@ -64,8 +62,8 @@ with left:
     figures.mark_point(fig, point, figures.eigen_arrows(a.point, a.eigenvalues, a.eigenvectors, record.span))
     controls.chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key),
                    selection_mode="points")
-    st.caption(tr("○ minimum · △ maximum · × saddle · □ degenerate; a white line is a valley of minima (every point "
-                  "on it a minimum, degenerate along it). ★ is θ′; the arrows are H's eigenvectors, length ∝ |λ| "
+    st.caption(tr("○ minimum · △ maximum · × saddle · □ degenerate; a magenta line is a valley of minima (every "
+                  "point on it a minimum, degenerate along it). ★ is θ′; the arrows are H's eigenvectors, length ∝ |λ| "
                   "(blue: λ > 0, curving up; red: λ < 0, curving down)."))
     controls.export_panel("critical_points", fig, tr("{surface}: critical points", surface=tr(record.title)),
                           grid=grid)
@@ -127,73 +125,85 @@ if curves:
                   "it): the minimum ratio is ½ although every point is a minimum. The zero eigenvalues are counted "
                   "in their own column."))
 
-st.subheader(tr("The quadratic picture, and where it holds"))
-local = compute.local_quadratic(surface, point, radius)
-c1, c2 = st.columns(2)
-with c1:
-    controls.chart(figures.taylor_figure(local, uirevision=f"{surface}-taylor"), key="cp_taylor")
-    st.caption(tr("True surface (colours) and its Taylor quadratic around θ′ (orange, translucent) on θ′ ± {radius:g}. "
-                  "Largest gap |L − Q| on this window: **{gap:.3g}** — it shrinks like the window's width cubed.",
-                  radius=radius, gap=local.max_abs_error))
-with c2:
-    counts = surfaces.positive_count(grid.eig_min, grid.eig_max)
-    controls.chart(figures.add_critical_curves(figures.signature_figure(grid.xs, grid.ys, counts, critical, point),
-                                               curves), key="cp_signature")
-    st.caption(tr("The Hessian's signature at every point: blue where both eigenvalues are positive (locally "
-                  "convex), white where they have mixed signs, red where both are negative. The minimum ratio is 1, "
-                  "½ and 0."))
+@st.fragment  # its window slider reruns this section only, not the page (a class shares one server)
+def quadratic_section():
+    st.subheader(tr("The quadratic picture, and where it holds"))
+    c1, c2 = st.columns(2)
+    with c1:  # the window's slider over the figure it changes
+        radius = controls.number_widget(HyperParam("radius", "Taylor window half-width",
+                                                   *surfaces.taylor_radius(record.span)), "radius", url)
+        local = compute.local_quadratic(surface, point, radius)
+        controls.chart(figures.taylor_figure(local, uirevision=f"{surface}-taylor"), key="cp_taylor")
+        st.caption(tr("True surface (colours) and its Taylor quadratic around θ′ (orange, translucent) on θ′ ± "
+                      "{radius:g}. Largest gap |L − Q| on this window: **{gap:.3g}** — it shrinks like the window's "
+                      "width cubed.", radius=radius, gap=local.max_abs_error))
+    with c2:
+        counts = surfaces.positive_count(grid.eig_min, grid.eig_max)
+        controls.chart(figures.add_critical_curves(figures.signature_figure(grid.xs, grid.ys, counts, critical, point),
+                                                   curves), key="cp_signature")
+        st.caption(tr("The Hessian's signature at every point: blue where both eigenvalues are positive (locally "
+                      "convex), white where they have mixed signs, red where both are negative. The minimum ratio is "
+                      "1, ½ and 0."))
+
+
+quadratic_section()
 
 st.subheader(tr("Escaping a saddle point"))
 st.markdown(tr("If u is an eigenvector of H with eigenvalue λ < 0, then uᵀHu = λ‖u‖² < 0, so near the saddle "
                "L(θ′ + u) < L(θ′): one step along u goes downhill where the gradient is almost zero. In practice H "
                "is too expensive in high dimensions; noise (small batches) and momentum do the escaping."))
 st.latex(r"u^\top H u = \lambda \lVert u \rVert^2 < 0 \;\Rightarrow\; L(\theta' + u) < L(\theta')")
-saddles = [c for c in critical if c.kind == "saddle"]
-if not saddles:
-    st.info(tr("{surface} has no saddle point in view. Try *Lecture example*, *Himmelblau* or *Saddle x² − y²*.",
-               surface=controls.surface_title(record)))
-else:
-    with st.expander(tr("Escape settings"), expanded=False):
-        e1, e2, e3 = st.columns(3)
-        which = controls.int_input(tr("saddle (1 = first)"), 1, len(saddles), 1, "esc_saddle", url, where=e1) - 1
-        steps = controls.int_input(tr("steps"), 10, 2000, 200, "esc_steps", url, where=e1)
-        lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.05, 1e-4, 1.0, log=True), "esc_lr", url,
-                                    where=e2)
-        kick = controls.number_widget(HyperParam("kick", "eigenvector step length α", 0.2, 0.01, 2.0, log=True),
-                                      "esc_kick", url, where=e2)
-        noise = controls.number_widget(HyperParam("noise", "gradient noise σ", 0.05, 1e-3, 5.0, log=True),
-                                       "esc_noise", url, where=e3)
-        tilt = controls.number_widget(HyperParam("tilt", "start's offset towards the downhill side", 1e-4, 1e-7, 0.1,
-                                                 log=True), "esc_tilt", url, where=e3)
-    saddle = saddles[which]
-    offset, half_width = optimizers.escape_window(record.span)
-    start, esc = compute.saddle_escape(surface, which, offset, tilt, steps, lr, kick, noise, 0)
-    zoom = compute.zoomed_grid(surface, tuple(saddle.point), half_width)
-    controls.divergence_summary([tr(label) for label in esc.labels], esc.diverged_at)
-    sets = [figures.PathSet(tr(label), esc.path[i:i + 1], esc.loss[i:i + 1]) for i, label in enumerate(esc.labels)]
-    c1, c2 = st.columns([6, 5])
-    with c1:
-        controls.chart(figures.contour_figure(zoom, sets, log_color=record.log_color, critical=[saddle],
-                                              max_frames=100, uirevision=f"{surface}-escape", height=520),
-                       key="cp_escape")
-    with c2:
-        controls.chart(figures.step_curves_figure(
-            [figures.Series(tr(label), esc.loss[i], i) for i, label in enumerate(esc.labels)],
-            title=tr("Loss L(θᵗ)"), y_title="L", height=360), key="cp_escape_loss")
-        rows = [{tr("run"): tr(label), tr("loss dropped clearly at step"):
-                 str(k) if k >= 0 else tr("not within {steps}", steps=steps)}
-                for label, k in zip(esc.labels, esc.escaped_at)]
-        st.dataframe(rows, hide_index=True, width="stretch")
-        st.caption(join(
-            tr("The saddle at ({x:.3g}, {y:.3g}) has eigenvalues {low:.3g} and {high:.3g}.", x=saddle.point[0],
-               y=saddle.point[1], low=saddle.eigenvalues[0], high=saddle.eigenvalues[1]),
-            tr("Start ({x:.3g}, {y:.3g}): {offset:.2g} from the saddle along its rising eigenvector, {tilt:g} "
-               "towards the falling one. The eigenvector step is taken there, along the start's own falling "
-               "eigenvector u = ({ux:.2f}, {uy:.2f}), whose eigenvalue at the start is {eigenvalue:.3g}. Plain "
-               "gradient descent slides into the saddle and lingers until the tiny offset has grown by (1 + η|λ|) "
-               "per step, λ = {saddle_low:.3g} the saddle's.",
-               x=start[0], y=start[1], offset=offset, tilt=tilt, ux=esc.direction[0], uy=esc.direction[1],
-               eigenvalue=esc.eigenvalue, saddle_low=saddle.eigenvalues[0])))
+@st.fragment  # its settings rerun this section only
+def escape_section():
+    saddles = [c for c in critical if c.kind == "saddle"]
+    if not saddles:
+        st.info(tr("{surface} has no saddle point in view. Try *Lecture example*, *Himmelblau* or *Saddle x² − y²*.",
+                   surface=controls.surface_title(record)))
+    else:
+        with st.expander(tr("Escape settings"), expanded=False):
+            e1, e2, e3 = st.columns(3)
+            which = controls.int_input(tr("saddle (1 = first)"), 1, len(saddles), 1, "esc_saddle", url, where=e1) - 1
+            steps = controls.int_input(tr("steps"), 10, 2000, 200, "esc_steps", url, where=e1)
+            lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.05, 1e-4, 1.0, log=True), "esc_lr", url,
+                                        where=e2)
+            kick = controls.number_widget(HyperParam("kick", "eigenvector step length α", 0.2, 0.01, 2.0, log=True),
+                                          "esc_kick", url, where=e2)
+            noise = controls.number_widget(HyperParam("noise", "gradient noise σ", 0.05, 1e-3, 5.0, log=True),
+                                           "esc_noise", url, where=e3)
+            tilt = controls.number_widget(HyperParam("tilt", "start's offset towards the downhill side", 1e-4, 1e-7, 0.1,
+                                                     log=True), "esc_tilt", url, where=e3)
+        saddle = saddles[which]
+        offset, half_width = optimizers.escape_window(record.span)
+        start, esc = compute.saddle_escape(surface, which, offset, tilt, steps, lr, kick, noise, 0)
+        zoom = compute.zoomed_grid(surface, tuple(saddle.point), half_width)
+        controls.divergence_summary([tr(label) for label in esc.labels], esc.diverged_at)
+        sets = [figures.PathSet(tr(label), esc.path[i:i + 1], esc.loss[i:i + 1]) for i, label in enumerate(esc.labels)]
+        c1, c2 = st.columns([6, 5])
+        with c1:
+            controls.chart(figures.contour_figure(zoom, sets, log_color=record.log_color, critical=[saddle],
+                                                  max_frames=100, uirevision=f"{surface}-escape", height=520),
+                           key="cp_escape")
+        with c2:
+            controls.chart(figures.step_curves_figure(
+                [figures.Series(tr(label), esc.loss[i], i) for i, label in enumerate(esc.labels)],
+                title=tr("Loss L(θᵗ)"), y_title="L", height=360), key="cp_escape_loss")
+            rows = [{tr("run"): tr(label), tr("loss dropped clearly at step"):
+                     str(k) if k >= 0 else tr("not within {steps}", steps=steps)}
+                    for label, k in zip(esc.labels, esc.escaped_at)]
+            st.dataframe(rows, hide_index=True, width="stretch")
+            st.caption(join(
+                tr("The saddle at ({x:.3g}, {y:.3g}) has eigenvalues {low:.3g} and {high:.3g}.", x=saddle.point[0],
+                   y=saddle.point[1], low=saddle.eigenvalues[0], high=saddle.eigenvalues[1]),
+                tr("Start ({x:.3g}, {y:.3g}): {offset:.2g} from the saddle along its rising eigenvector, {tilt:g} "
+                   "towards the falling one. The eigenvector step is taken there, along the start's own falling "
+                   "eigenvector u = ({ux:.2f}, {uy:.2f}), whose eigenvalue at the start is {eigenvalue:.3g}. Plain "
+                   "gradient descent slides into the saddle and lingers until the tiny offset has grown by (1 + η|λ|) "
+                   "per step, λ = {saddle_low:.3g} the saddle's.",
+                   x=start[0], y=start[1], offset=offset, tilt=tilt, ux=esc.direction[0], uy=esc.direction[1],
+                   eigenvalue=esc.eigenvalue, saddle_low=saddle.eigenvalues[0])))
+
+
+escape_section()
 
 st.subheader(tr("A minimum in a slice, a saddle in more dimensions"))
 st.markdown(tr("A point that looks like a minimum in a low-dimensional slice can be a saddle once every parameter "
@@ -230,22 +240,27 @@ st.subheader(tr("The lecture's figure: training loss against the minimum ratio")
 st.markdown(tr("The same question on real networks: train 24 small networks (2-6-2, tanh, on the moons data) for "
                "different lengths, walk each to a nearby critical point by minimizing ‖∇L‖², and count the positive "
                "eigenvalues of its full Hessian. A true local minimum has minimum ratio 1."))
-if controls.switch(tr("Run the minimum-ratio experiment"), "cp_ratio", url,
-                   help=tr("About 10–20 s the first time, behind a progress bar; then from the cache.")):
-    working = tr("Training and refining 24 networks …")
-    bar = st.progress(0.0, text=working)
-    study, was_cached = compute.saddle_study(RATIO_DATASET, progress=lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
-    bar.empty()
-    controls.chart(figures.minimum_ratio_figure(
-        study.minimum_ratio, study.train_loss,
-        text=[tr("loss {loss:.3g}, ratio {ratio:.2f}, {count} negative, ‖∇L‖ {norm:.1g}", loss=l, ratio=r, count=k,
-                 norm=g)
-              for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
-        key="cp_ratio_figure")
-    st.caption(join(tr("Of {count} critical points, {minima} reach ratio 1; the highest ratio is {highest:.2f}. Where "
-                       "the loss is high they are saddles with many negative eigenvalues; even the lowest are not "
-                       "quite minima — as in the lecture, true local minima are rare.", count=len(study.train_loss),
-                       minima=study.true_minima, highest=float(study.minimum_ratio.max())),
-                    tr("From the cache.") if was_cached else ""))
+@st.fragment  # its switch reruns this section only
+def minimum_ratio_section():
+    if controls.switch(tr("Run the minimum-ratio experiment"), "cp_ratio", url,
+                       help=tr("About 10–20 s the first time, behind a progress bar; then from the cache.")):
+        working = tr("Training and refining 24 networks …")
+        bar = st.progress(0.0, text=working)
+        study, was_cached = compute.saddle_study(RATIO_DATASET, progress=lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
+        bar.empty()
+        controls.chart(figures.minimum_ratio_figure(
+            study.minimum_ratio, study.train_loss,
+            text=[tr("loss {loss:.3g}, ratio {ratio:.2f}, {count} negative, ‖∇L‖ {norm:.1g}", loss=l, ratio=r, count=k,
+                     norm=g)
+                  for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
+            key="cp_ratio_figure")
+        st.caption(join(tr("Of {count} critical points, {minima} reach ratio 1; the highest ratio is {highest:.2f}. Where "
+                           "the loss is high they are saddles with many negative eigenvalues; even the lowest are not "
+                           "quite minima — as in the lecture, true local minima are rare.", count=len(study.train_loss),
+                           minima=study.true_minima, highest=study.highest_ratio),
+                        tr("From the cache.") if was_cached else ""))
+
+
+minimum_ratio_section()
 
 url.show(notes)  # last: every widget has read its link value

@@ -67,45 +67,50 @@ with right:
                                            x=s.nearest_point[0], y=s.nearest_point[1]) if s.nearest_point else "—")})
     st.dataframe(rows, hide_index=True, width="stretch")
 
-st.subheader(tr("One step, taken apart"))
-t = controls.int_slider(tr("step t"), 0, steps - 1, min(10, steps - 1), "m_t", url,
-                        help=tr("Move through the momentum run: the arrows show how step t → t+1 is made."))
-theta = mom.path[0, t]
-if 0 <= mom.diverged_at[0] <= t:
-    st.info(tr("The momentum run diverged before step {step}; pick an earlier step.", step=t))
-else:
-    arrows, scale = figures.step_arrows(
-        theta, (parts.carried[t], parts.gradient_step[t], parts.movement[t]),
-        (figures.PATH_COLORS[1], figures.PATH_COLORS[0], figures.PATH_COLORS[2]), ("λ·mᵗ", "−η·gᵗ", "mᵗ⁺¹"),
-        record.span, share=0.25, widths=(2.5, 2.5, 4))
-    # Tip to tail: λmᵗ from θᵗ, −ηgᵗ from its tip, their sum closing the triangle (collinear parts hid each other).
-    arrows = figures.step_triangle(theta, parts.carried[t], parts.gradient_step[t], scale,
-                                   [a.color for a in arrows], [a.text for a in arrows], [a.width for a in arrows])
-    c1, c2 = st.columns([6, 5])
-    with c1:
-        fig = figures.contour_figure(grid, sets, log_color=record.log_color, critical=critical, animate=False,
-                                     uirevision=f"{surface}-anatomy", height=480)
-        figures.mark_point(fig, theta, arrows, f"θ<sup>{t}</sup>")
-        figures.add_critical_curves(fig, critical_curves)
-        controls.chart(fig, key="m_anatomy")
-        st.caption(f"$\\theta^{{{t}}}$ = ({theta[0]:.3g}, {theta[1]:.3g}). "
-                   + tr("Arrows drawn {scale:.3g}× their true length, tip to tail. Blue: the last movement, scaled "
-                        "by λ. Red, from its tip: the negative gradient, scaled by η. Green: their sum, the actual "
-                        "movement — the triangle's third side.", scale=scale))
-    with c2:
-        v = lambda a: rf"\begin{{pmatrix}} {a[0] + 0.0:.3g} \\ {a[1] + 0.0:.3g} \end{{pmatrix}}"  # noqa: E731 (+0.0: no −0)
-        st.latex(rf"\underbrace{{{v(parts.movement[t])}}}_{{m^{{{t + 1}}}}} = "
-                 rf"\underbrace{{{v(parts.carried[t])}}}_{{\lambda m^{{{t}}}}} + "
-                 rf"\underbrace{{{v(parts.gradient_step[t])}}}_{{-\eta g^{{{t}}}}}")
-        shown = min(t, MAX_BARS)
-        if t == 0:
-            st.markdown(tr("At t = 0 there is no past movement: m¹ = −ηg⁰, the same step as gradient descent."))
-        else:
-            controls.chart(figures.weights_figure(optimizers.momentum_weights(lam, t)[:shown], t, lam), key="m_weights")
-            st.caption(join(tr("{m} is a weighted sum of all earlier gradients, {sum}: the newest weighs 1, older ones "
-                               "fade by λ per step.", m=f"$m^{{{t}}}$",
-                               sum=rf"$m^{{{t}}} = -\eta \sum_{{k=0}}^{{{t - 1}}} \lambda^k g^{{{t - 1}-k}}$"),
-                            tr("(The newest {count} shown.)", count=MAX_BARS) if t > MAX_BARS else ""))
+@st.fragment  # its step slider reruns this section only, not the race above
+def anatomy_section():
+    st.subheader(tr("One step, taken apart"))
+    t = controls.int_slider(tr("step t"), 0, steps - 1, min(10, steps - 1), "m_t", url,
+                            help=tr("Move through the momentum run: the arrows show how step t → t+1 is made."))
+    theta = mom.path[0, t]
+    if 0 <= mom.diverged_at[0] <= t:
+        st.info(tr("The momentum run diverged before step {step}; pick an earlier step.", step=t))
+    else:
+        arrows, scale = figures.step_arrows(
+            theta, (parts.carried[t], parts.gradient_step[t], parts.movement[t]),
+            (figures.PATH_COLORS[1], figures.PATH_COLORS[0], figures.PATH_COLORS[2]), ("λ·mᵗ", "−η·gᵗ", "mᵗ⁺¹"),
+            record.span, share=0.25, widths=(2.5, 2.5, 4))
+        # Tip to tail: λmᵗ from θᵗ, −ηgᵗ from its tip, their sum closing the triangle (collinear parts hid each other).
+        arrows = figures.step_triangle(theta, parts.carried[t], parts.gradient_step[t], scale,
+                                       [a.color for a in arrows], [a.text for a in arrows], [a.width for a in arrows])
+        c1, c2 = st.columns([6, 5])
+        with c1:
+            fig = figures.contour_figure(grid, sets, log_color=record.log_color, critical=critical, animate=False,
+                                         uirevision=f"{surface}-anatomy", height=480)
+            figures.mark_point(fig, theta, arrows, f"θ<sup>{t}</sup>")
+            figures.add_critical_curves(fig, critical_curves)
+            controls.chart(fig, key="m_anatomy")
+            st.caption(f"$\\theta^{{{t}}}$ = ({theta[0]:.3g}, {theta[1]:.3g}). "
+                       + tr("Arrows drawn {scale:.3g}× their true length, tip to tail. Blue: the last movement, scaled "
+                            "by λ. Red, from its tip: the negative gradient, scaled by η. Green: their sum, the actual "
+                            "movement — the triangle's third side.", scale=scale))
+        with c2:
+            v = lambda a: rf"\begin{{pmatrix}} {a[0] + 0.0:.3g} \\ {a[1] + 0.0:.3g} \end{{pmatrix}}"  # noqa: E731 (+0.0: no −0)
+            st.latex(rf"\underbrace{{{v(parts.movement[t])}}}_{{m^{{{t + 1}}}}} = "
+                     rf"\underbrace{{{v(parts.carried[t])}}}_{{\lambda m^{{{t}}}}} + "
+                     rf"\underbrace{{{v(parts.gradient_step[t])}}}_{{-\eta g^{{{t}}}}}")
+            shown = min(t, MAX_BARS)
+            if t == 0:
+                st.markdown(tr("At t = 0 there is no past movement: m¹ = −ηg⁰, the same step as gradient descent."))
+            else:
+                controls.chart(figures.weights_figure(optimizers.momentum_weights(lam, t)[:shown], t, lam), key="m_weights")
+                st.caption(join(tr("{m} is a weighted sum of all earlier gradients, {sum}: the newest weighs 1, older ones "
+                                   "fade by λ per step.", m=f"$m^{{{t}}}$",
+                                   sum=rf"$m^{{{t}}} = -\eta \sum_{{k=0}}^{{{t - 1}}} \lambda^k g^{{{t - 1}-k}}$"),
+                                tr("(The newest {count} shown.)", count=MAX_BARS) if t > MAX_BARS else ""))
+
+
+anatomy_section()
 
 st.subheader(tr("A ball on a curve"))
 direction, s, profile, line_gd, line_mom = compute.line_race(surface, start, steps, lr, lam)

@@ -33,7 +33,9 @@ BATCHES = ["16", "32", "64", "128", "256"]
 ACTIVATIONS = list(networks.models.ACTIVATIONS)
 REL_TOL = 1e-6
 LECTURE = {"n_scale1": 1.0, "n_scale2": 100.0, "n_corr": 0.0, "n_lr": 0.1, "n_mode": "same", "n_steps": 200,
-           "n_act": "relu", "n_lrs": ["0.05", "0.5", "2"], "n_bn_steps": 600, "n_batch": "64", "n_p": 0.9}
+           "n_act": "relu", "n_lrs": ["0.05", "0.5", "2"], "n_bn_steps": 600, "n_batch": "64", "n_p": 0.9,
+           "n_p2": 0.999}
+P_LAGGING = 0.999  # the second setting's p: a memory of ~1,000 steps, longer than the run (measured: eval mode trails)
 SCALE = HyperParam("scale", "scale", 1.0, 0.01, 1000.0, log=True)
 DIGITS = networks.load_split("digits")  # the sizes the text states: the same split as the BN runs and the Network lab
 
@@ -151,13 +153,52 @@ with c2:
         height=360), key="n_bn_modes")
     st.caption(tr("The two modes differ by at most {gap:.1%} here. They part where the moving averages lag the "
                   "batch statistics: few steps, a large p (a long memory of early, wrong statistics) or a small batch "
-                  "(noisy μ_B). Layer normalization has no batch statistics, so its two modes are one function.",
-                  gap=with_bn.largest_mode_gap))
+                  "(noisy μ_B); the second setting below shows it. Layer normalization has no batch statistics, so its "
+                  "two modes are one function.", gap=with_bn.largest_mode_gap))
+
 rows = [{"η": f"{lr_:g}", tr("test accuracy with BN (eval mode)"): with_bn.final_accuracy(i),
          WITHOUT: without.final_accuracy(i), WITH_LN: with_ln.final_accuracy(i),
          tr("diverged"): ", ".join(n for n, r, _ in RUNS if r.diverged_at[i] >= 0) or tr("no")}
         for i, lr_ in enumerate(lrs)]
 st.dataframe(rows, hide_index=True, width="stretch")
+
+controls.section(tr("Eval mode against train mode: where they part"),
+                 tr("A second setting beside the first: the same networks, batches and steps, only the moving-average "
+                    "p differs. p does not change training at all (training normalizes with each batch's own "
+                    "statistics), only the μ̄, σ̄² that eval mode uses at test time."), level="subheader")
+c1, c2 = st.columns(2)
+p2 = controls.number_widget(HyperParam("p2", "moving-average p of the second setting", P_LAGGING, 0.5, 0.999), "n_p2",
+                            url, where=c2, help=tr("μ̄ ← p·μ̄ + (1 − p)·μ_B with this p; the first setting uses the p above."))
+text = tr("Training {count} networks with BN at p = {p:g} …", count=len(lrs), p=p2)
+bar = st.progress(0.0, text=text)
+lagging, _ = compute.bn_experiment(configs["batch"]._replace(momentum_p=round(p2, 4)),
+                                   progress=lambda f: bar.progress(f, text=f"{text} {f:.0%}"))
+bar.empty()
+with c1:
+    lag_acc = [figures.Series(f"η = {lr_:g} {name}", values[i], colour[lr_], dash, lagging.measured_at)
+               for name, values, dash in ((tr("eval mode (μ̄, σ̄²)"), lagging.test_acc_eval, "solid"),
+                                          (tr("train mode (test-set statistics)"), lagging.test_acc_train, "dot"))
+               for i, lr_ in enumerate(lrs)]
+    controls.chart(figures.step_curves_figure(
+        lag_acc, title=tr("With BN, p = {p:g}: eval mode (solid) vs train mode (dotted)", p=p2),
+        y_title=tr("accuracy"), height=360), key="n_bn_modes_lagging")
+with c2:
+    gaps = {setting: [run.mode_gap(i) for i in range(len(lrs))] for setting, run in (("first", with_bn),
+                                                                                      ("second", lagging))}
+    st.dataframe([{"η": f"{lr_:g}",
+                   tr("mean gap, p = {p:g}", p=p): f"{gaps['first'][i].mean:+.1%}",
+                   tr("mean gap, p = {p:g}", p=p2): f"{gaps['second'][i].mean:+.1%}",
+                   tr("gap at step {step}, p = {p:g}", step=gaps["second"][i].final_step, p=p2):
+                       f"{gaps['second'][i].final:+.1%}"}
+                  for i, lr_ in enumerate(lrs)], hide_index=True, width="stretch")
+    st.caption(tr("Gap: test accuracy in train mode minus in eval mode, its mean over the run and its last value. "
+                  "Why: eval mode normalizes with μ̄, σ̄², which after t updates still hold p^t of their starting "
+                  "values (0, 1): {p2:g}^{steps:,} = {memory2:.0%} after {steps:,} steps, against {p1:g}^{steps:,} = "
+                  "{memory1:.2g}. While that share is large the averages lag the statistics the network is trained "
+                  "with, so the test images are normalized wrongly; train mode uses the test set's own statistics "
+                  "and does not lag — but it needs a batch, which a single test image does not have.", p1=p, p2=p2,
+                  steps=bn_steps, memory1=networks.moving_average_memory(p, bn_steps),
+                  memory2=networks.moving_average_memory(p2, bn_steps)))
 
 controls.section(tr("Is the surface smoother? (Santurkar et al. 2018)"),
                  tr("At every 20th step, on that step's batch, move along the gradient by s·η for s from 0.25 to 4 "

@@ -78,8 +78,8 @@ with right:
                                  max_frames=min(frames, 60), uirevision=surface), curves, grid, record.log_color),
         key="surface3d")
 st.caption(tr("Critical points (found numerically, classified by the Hessian's eigenvalues): ○ minimum, "
-              "△ maximum, × saddle, □ degenerate (a zero eigenvalue: second order cannot tell); a white line is a "
-              "valley of minima (a curve of critical points, each degenerate along it)."))
+              "△ maximum, × saddle, □ degenerate (a zero eigenvalue: second order cannot tell); a magenta line "
+              "is a valley of minima (a curve of critical points, each degenerate along it)."))
 
 series = [figures.Series(label, r.loss, i) for i, (label, r) in enumerate(zip(labels, runs))]
 c1, c2, c3 = st.columns(3)

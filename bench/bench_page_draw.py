@@ -5,7 +5,7 @@ a fresh tab, ``--repeat`` times, and prints per page:
 
 - settle: navigation start → the last change of the page (script idle, every
   chart drawn, nothing changed for 1.5 s afterwards; the same rule as
-  tests/test_browser.py);
+  tests/browser_support.py, which the browser tests use);
 - script: how long the server's script ran (the app's ``data-test-script-state``
   from ``running`` to ``notRunning``, so it includes sending the page);
 - bytes: what the server sent over the websocket (the figures' JSON is most of it);
@@ -38,7 +38,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 # "Settled" and the browser's flags are the browser test's own, so the bench measures what the test waits for.
-from test_browser import CHROMIUM_FLAGS, READY_JS, chromium_path  # noqa: E402
+from browser_support import CHROMIUM_FLAGS, READY_JS, chromium_path  # noqa: E402
 PAGES = ["", "playground", "critical_points", "momentum", "batch_size", "adaptive_learning_rate", "schedules",
          "classification_loss", "normalization", "network_lab"]
 

@@ -5,7 +5,9 @@ the browser sends): it opens a page, then for DURATION seconds changes one
 of that page's widgets to a new value, waits until the server has sent the
 new page (``script_finished``), thinks for a moment and does it again. The
 sessions are spread over four pages (Critical points, Momentum, Playground,
-Adaptive learning rate). Reported: p50 / p95 / max time from a change to the
+Adaptive learning rate). A widget inside an ``st.fragment`` is changed the
+way a browser changes it: the rerun names the fragment, and only that part
+of the page runs again. Reported: p50 / p95 / max time from a change to the
 finished new page, errors (exceptions on a page, failed runs, lost
 connections), the server's resident memory before and after, and whether it
 still answers a fresh session afterwards.
@@ -62,6 +64,7 @@ class Session:
         self.url, self.page, self.key, self.kind, self.values = url, page, key, kind, values
         self.fresh = fresh
         self.widget_id = None
+        self.fragment_id = ""  # the widget's fragment: a change reruns only that part of the page, as in a browser
         self.latencies: list[float] = []
         self.errors: list[str] = []
 
@@ -70,6 +73,7 @@ class Session:
         msg.rerun_script.query_string = ""
         msg.rerun_script.page_name = self.page
         if value is not None and self.widget_id:
+            msg.rerun_script.fragment_id = self.fragment_id
             state = msg.rerun_script.widget_states.widgets.add()
             state.id = self.widget_id
             if self.kind == "int":
@@ -91,6 +95,7 @@ class Session:
                 wid = getattr(widget, "id", "")
                 if wid and wid.endswith(f"-{self.key}"):
                     self.widget_id = wid
+                    self.fragment_id = fm.delta.fragment_id
             elif kind == "script_finished":
                 if fm.script_finished not in (0, 3):  # FINISHED_SUCCESSFULLY, FINISHED_EARLY_FOR_RERUN
                     self.errors.append(f"{self.page}: script_finished status {fm.script_finished}")
@@ -185,6 +190,12 @@ def main():
               f"{len(lat)} changes in {wall:.0f} s ({len(lat) / wall:.1f}/s)")
         print(f"change → new page: p50 {q(0.5):.2f} s, p95 {q(0.95):.2f} s, max {lat[-1] if lat else float('nan'):.2f} s"
               f" (mean {statistics.mean(lat) if lat else float('nan'):.2f} s)")
+        for page, key, *_ in SCENARIOS:
+            own = sorted(x for s in crowd if s.page == page for x in s.latencies)
+            part = "fragment rerun" if any(s.fragment_id for s in crowd if s.page == page) else "whole page"
+            if own:
+                print(f"    {page:24s} {key:10s} ({part}): {len(own)} changes, p50 {statistics.median(own):.2f} s, "
+                      f"p95 {own[min(len(own) - 1, int(0.95 * len(own)))]:.2f} s")
         print(f"errors: {len(errors)}" + (f" — first: {errors[:3]}" if errors else ""))
         print(f"server memory (RSS): {before:.0f} MB before, {after:.0f} MB after")
         print(f"afterwards a fresh session {'works' if not check.errors else 'FAILS: ' + str(check.errors)}")

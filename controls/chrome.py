@@ -7,6 +7,7 @@ charts, divergence warnings and the export panel.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -26,6 +27,11 @@ PRESENT_CSS = """<style>
 html { font-size: 22px; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; max-width: 100%; }
 </style>"""
+
+
+# A browser-side fix for turned 3-D views (the file says why); it runs once per browser window.
+KEEP_CAMERA_JS = f"<script>{(Path(__file__).with_name('keep_camera.js')).read_text(encoding='utf-8')}</script>"
+SCENE_TRACES = {"surface", "scatter3d", "mesh3d", "cone", "streamtube", "isosurface", "volume"}
 
 
 def app_settings() -> None:
@@ -88,6 +94,9 @@ def section(title: str, text: str, latex: str | None = None, level: str = "heade
 def chart(fig, key: str, where=st, **kwargs):
     """``st.plotly_chart`` for every figure: sized for a projector in presentation mode, coloured for the theme."""
     theme = getattr(st.context, "theme", None)
+    if any(trace.type in SCENE_TRACES for trace in fig.data):
+        # In the sidebar, where an element without a height costs the page no gap.
+        st.sidebar.html(KEEP_CAMERA_JS, unsafe_allow_javascript=True)
     figures.for_display(fig, scale=PRESENT_SCALE if presenting() else 1.0,
                         dark=getattr(theme, "type", None) == "dark")
     return where.plotly_chart(fig, key=key, config={"displaylogo": False}, **kwargs)
@@ -169,16 +178,17 @@ def divergence_summary(labels, diverged_at, where=st) -> None:
                          runs="; ".join(tr("**{label}** at step {step}", label=label, step=k) for label, k in diverged)))
 
 
-def experiment(button_key: str, state_key: str, working: str, run):
-    """One click starts ``run(progress)`` behind a progress bar; the result stays shown on later reruns.
+def experiment(button_key: str, state_key: str, working: str, run, *args):
+    """One click starts ``run(*args, progress=...)`` (a cached compute entry point) behind a progress bar; the
+    result stays shown on later reruns.
 
-    Returns (result, whether it came from the cache), or None before the click.
+    Returns ``run``'s (result, whether it came from the cache), or None before the click.
     """
     if not (st.button(tr("Run the experiment"), key=button_key) or st.session_state.get(state_key)):
         return None
     st.session_state[state_key] = True
     bar = st.progress(0.0, text=working)
-    out = run(lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
+    out = run(*args, progress=lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
     bar.empty()
     return out
 

@@ -85,6 +85,41 @@ class BNRun(NamedTuple):
         gap = np.abs(self.test_acc_eval - self.test_acc_train)
         return float(np.nanmax(gap)) if np.isfinite(gap).any() else 0.0
 
+    def mode_gap(self, i: int) -> ModeGap:
+        """Train-mode minus eval-mode test accuracy of learning rate i: its mean over the measurements after
+        step 0 (where both modes are the untrained network) and at the last finite one (NaN if none).
+
+        Positive: the moving averages μ̄, σ̄² normalize the test images worse than the test set's own
+        statistics do — they lag (``moving_average_memory``)."""
+        gap = (self.test_acc_train[i] - self.test_acc_eval[i])[self.measured_at > 0]
+        at = self.measured_at[self.measured_at > 0]
+        finite = np.isfinite(gap)
+        if not finite.any():
+            return ModeGap(float("nan"), float("nan"), -1)
+        return ModeGap(float(np.mean(gap[finite])), float(gap[finite][-1]), int(at[finite][-1]))
+
+
+class ModeGap(NamedTuple):
+    """Train-mode minus eval-mode test accuracy: mean over a run's measurements, and the last one (at ``final_step``)."""
+
+    mean: float
+    final: float
+    final_step: int
+
+
+def moving_average_memory(p: float, steps: int) -> float:
+    """The share of its starting value a moving average still holds after ``steps`` updates: p^steps.
+
+    Unrolling μ̄ ← p·μ̄ + (1 − p)·μ_t from μ̄₀ gives
+        μ̄_T = p^T μ̄₀ + (1 − p) Σ_{t<T} p^{T−1−t} μ_t,
+    a weighted mean of the start (weight p^T) and the batches' statistics (weights summing to 1 − p^T),
+    the recent ones weighted most: μ̄ remembers about 1/(1 − p) steps. With μ̄₀ = 0, σ̄²₀ = 1 (PyTorch's
+    start) and p = 0.9 the start is gone within ~50 steps (0.9⁵⁰ = 0.5 %); with p = 0.999 it still holds
+    0.999⁶⁰⁰ = 55 % after 600 steps, so eval mode normalizes with statistics far from the ones the network
+    was trained with (Ioffe & Szegedy 2015, §3.1; PyTorch ``BatchNorm1d``, momentum = 1 − p).
+    """
+    return float(p) ** int(steps)
+
 
 def split(data: Dataset, test_fraction: float = 0.2, seed: int = 0) -> tuple[Dataset, Dataset]:
     """A fixed shuffled train/test split; features standardized with the training set's mean and std."""

@@ -30,8 +30,8 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 # A spectrum's signs are read with the surfaces' one rule (ZERO_EIGENVALUE_TOL): re-exported as networks.*.
-from surfaces.analysis import eigenvalue_signs  # noqa: F401
-from surfaces.local import minimum_ratio  # noqa: F401
+from surfaces.analysis import eigenvalue_signs
+from surfaces.local import minimum_ratio
 
 MAX_DENSE_PARAMS = 16_000  # a 16k × 16k float32 Hessian is 1 GB
 
@@ -168,3 +168,21 @@ def dense_hessian(loss_fn: Callable, params) -> np.ndarray:
 def hessian_spectrum(loss_fn: Callable, params) -> np.ndarray:
     """All eigenvalues of ∇²L at ``params``, ascending (dense; n ≤ MAX_DENSE_PARAMS)."""
     return np.linalg.eigvalsh(dense_hessian(loss_fn, params))
+
+
+class SpectrumSummary(NamedTuple):
+    """A full Hessian spectrum and the numbers a reader is shown of it (LECTURES 1.4)."""
+
+    eigenvalues: np.ndarray  # (n,) all of them, ascending
+    largest: np.ndarray  # the ``top`` largest, descending
+    minimum_ratio: float  # share of positive eigenvalues: 1 at a strict local minimum
+    negative: int  # how many are negative (beyond ZERO_EIGENVALUE_TOL)
+    lowest: float  # λ_min
+    trace: float  # Σᵢ λᵢ = tr ∇²L
+
+
+def spectrum_summary(eigenvalues, top: int = 5) -> SpectrumSummary:
+    """``SpectrumSummary`` of an ascending spectrum (``hessian_spectrum``'s): what the Network lab prints."""
+    lam = np.asarray(eigenvalues, np.float64)
+    return SpectrumSummary(lam, lam[::-1][:top], minimum_ratio(lam), eigenvalue_signs(lam).negative,
+                           float(lam[0]), float(np.sum(lam)))

@@ -27,22 +27,7 @@ from optimizers.registry import (
     names,
     schedule_names,
 )
-from optimizers.rules import (
-    Optimizer,
-    adagrad,
-    adagrad_sum,
-    adam,
-    adamw,
-    amsgrad,
-    gd,
-    lion,
-    momentum,
-    nesterov,
-    radam,
-    rmsprop,
-    rmsprop_zero,
-    composed,
-)
+from optimizers.rules import Optimizer
 from optimizers.runner import (
     DIVERGENCE_BOUND,
     MAX_STEPS,
@@ -103,3 +88,7 @@ from optimizers.schedules import (
     warm_restarts,
     warmup_cosine,
 )
+
+# Every rule of the registry under its registry name (optimizers.adam, optimizers.lion, …), read from its record:
+# a new optimizer is its rule and its record, and needs no line here.
+globals().update({spec.name: spec.factory for spec in OPTIMIZERS})

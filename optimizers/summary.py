@@ -122,17 +122,30 @@ def largest_gap(path_a: np.ndarray, path_b: np.ndarray) -> float:
 
 
 class Stall(NamedTuple):
-    """The end of a run: over its last ``steps`` steps the loss moved by ``loss_change``, ‖g‖ stayed in [low, high]."""
+    """The end of a run: over its last ``steps`` steps the loss moved by ``loss_change`` around ``loss_mean``,
+    ‖g‖ stayed in [low, high] and turned (rose after falling or fell after rising) at ``grad_turns`` of the steps."""
 
     steps: int
     loss_change: float
     grad_low: float
     grad_high: float
+    loss_mean: float = float("nan")
+    grad_turns: float = float("nan")
 
     @property
     def gradient_steady(self) -> bool:
         """‖g‖ stayed within 1 % (one number describes it)."""
         return self.grad_high <= 1.01 * self.grad_low
+
+    @property
+    def loss_spread(self) -> float:
+        """(max − min) / mean of the loss over the window: flat on a log axis when it is a few per cent."""
+        return self.loss_change / abs(self.loss_mean) if self.loss_mean else float("nan")
+
+    @property
+    def grad_ratio(self) -> float:
+        """max / min of ‖g‖ over the window: how far the gradient norm jumps."""
+        return self.grad_high / self.grad_low if self.grad_low > 0 else float("inf")
 
 
 def stall_report(loss: np.ndarray, grad_norm: np.ndarray, parts: int = 5, at_least: int = 5) -> Stall:
@@ -141,12 +154,18 @@ def stall_report(loss: np.ndarray, grad_norm: np.ndarray, parts: int = 5, at_lea
 
     The lecture's point (2.1): training stuck is not a small gradient. When the
     loss stops moving while ‖g‖ stays large, the run bounces between valley walls.
+    With Δ_t = ‖g_{t+1}‖ − ‖g_t‖ over the window, ``grad_turns`` is the share of
+    consecutive pairs with Δ_t·Δ_{t+1} < 0: 1 for ‖g‖ that goes up, down, up, …;
+    0 for one that only falls or only rises; ≈ 2/3 for independent random values.
     """
     loss = np.asarray(loss, np.float64)
     finite = int(np.isfinite(loss).sum())
     tail = slice(max(0, finite - max(at_least, (len(loss) - 1) // parts)), finite)
     g = np.asarray(grad_norm, np.float64)[tail]
-    return Stall(tail.stop - tail.start, float(np.ptp(loss[tail])), float(np.min(g)), float(np.max(g)))
+    change = np.diff(g)
+    turns = float(np.mean(change[1:] * change[:-1] < 0)) if change.size > 1 else float("nan")
+    return Stall(tail.stop - tail.start, float(np.ptp(loss[tail])), float(np.min(g)), float(np.max(g)),
+                 float(np.mean(loss[tail])), turns)
 
 
 def effective_lr(run) -> np.ndarray:

@@ -31,6 +31,7 @@ from surfaces.analysis import (
     losses,
     nearest_critical,
     nearest_critical_point,
+    stability_edge,
     symmetric_eigen_2x2,
 )
 from surfaces import classification, hidden
@@ -53,6 +54,6 @@ from surfaces.local import (
 __all__ = [
     "hidden", "HiddenSaddle", "hidden_saddle", "CATALOG", "KINDS", "ZERO_EIGENVALUE_TOL", "EigenvalueSigns", "eigenvalue_signs", "classification", "FormulaError", "from_formula", "CriticalPoint", "Grid", "KnownPoint", "Surface", "classify",
     "critical_points", "get", "gradient", "gradients", "losses", "grid", "hessian", "hessian_eigen", "names",
-    "nearest_critical_point", "symmetric_eigen_2x2", "CRITICAL_GRADIENT", "LocalQuadratic", "PointAnalysis",
+    "nearest_critical_point", "stability_edge", "symmetric_eigen_2x2", "CRITICAL_GRADIENT", "LocalQuadratic", "PointAnalysis",
     "analyze_point", "local_quadratic", "minimum_ratio", "positive_count", "taylor_quadratic", "taylor_radius",
 ]

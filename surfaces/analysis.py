@@ -281,6 +281,26 @@ def critical_points(surface, domain=None, seeds_per_axis: int | None = None) -> 
     return found
 
 
+def stability_edge(points: list[CriticalPoint]) -> float | None:
+    """η = 2/λ_max at the lowest minimum among ``points`` (None without a minimum): gradient descent's stability edge.
+
+    Near a minimum θ* with Hessian H, L ≈ L* + ½(θ − θ*)ᵀH(θ − θ*) and one step of
+    gradient descent multiplies the component along the eigenvector of λ by (1 − ηλ):
+    it shrinks for every λ iff η < 2/λ_max. At η = 2/λ_max the steepest component
+    flips sign each step without shrinking; above it, it grows (on a quadratic) or,
+    where the walls flatten out, settles on a bounce (a 2-cycle, or chaos).
+
+    Reference: Y. Nesterov, *Introductory Lectures on Convex Optimization* (2004),
+    §1.2.3; J. Cohen et al., "Gradient descent on neural networks typically occurs
+    at the edge of stability", ICLR 2021.
+    """
+    minima = [c for c in points if c.kind == "minimum"]
+    if not minima:
+        return None
+    curvature = float(np.max(min(minima, key=lambda c: c.value).eigenvalues))
+    return 2.0 / curvature if curvature > 0 else None
+
+
 def nearest_critical_point(points: list[CriticalPoint], p) -> tuple[CriticalPoint | None, float]:
     """The critical point nearest to ``p`` and its distance (None, inf if none)."""
     if not points or not np.all(np.isfinite(p)):

@@ -37,6 +37,41 @@ def _elongated_valley(p):
     return 0.5 * p[0] ** 2 + 100.0 * p[1] ** 2
 
 
+WALLED_PLATEAU_HEIGHT = 100.0  # the valley floor's height far from the well: the loss a stuck run reports
+WALLED_PLATEAU_WALL = 350.0  # b in ln(1 + b y²): the floor's curvature across the valley is 2b = 700
+
+
+def _walled_plateau(p):
+    r"""A level valley floor between steep walls that flatten out: gradient descent bounces for ever (LECTURES 2.1).
+
+    .. math::
+        L(x, y) = 100\,\bigl(1 - e^{-x^2/8}\bigr) + \ln\bigl(1 + b\,y^2\bigr), \qquad b = 350
+
+    Along x the floor is a plateau at L ≈ 100 (slope 100·(x/4)·e^{−x²/8} = 0.067 at x = −8) around a well at
+    the origin, the only critical point (a minimum, Hessian diag(25, 2b)). Across it the walls are steep near
+    the floor (curvature 2b = 700) and flatten out (slope at most √b = 18.7, at |y| = 1/√b).
+
+    Gradient descent's y-coordinate obeys, in u = √b·y and with k = 2bη,
+    u ← u − k·u / (1 + u²), independent of x. For k < 2 it settles on the floor; at k = 2
+    (η = 2/700 ≈ 0.00286, the stability edge) the floor turns unstable into a 2-cycle u ↔ −u with
+    u² = k/2 − 1, stable while its multiplier (3 − 8/k)² < 1, i.e. up to k = 4. Any 2-cycle of gradient
+    descent has g_b = −g_a (θ_b = θ_a − ηg_a and θ_a = θ_b − ηg_b), so ‖g‖ is the same at both points: a
+    flat line, as on a quadratic valley at its edge. At k = 4 the cycle splits into an asymmetric 2-cycle
+    (the loss alternates, ‖g‖ still does not), which doubles its period near k = 5 (4, 8, …) and turns
+    chaotic: the Lyapunov exponent of the map is positive from k ≈ 5.4 to ≈ 7.9 (+0.68 at k = 7), with a
+    period-4 window at k ≈ 8–8.6 (measured with the map in float64). At the lecture's η = 10⁻², k = 7: the
+    bounce never repeats, ‖g‖ jumps between a small share and all of the walls' slope √b = 18.7 while the
+    loss stays within ~2 % of the plateau's 100 (the walls are low: ln(1 + u²) ≤ 2.1 on the orbit). The
+    lecture's picture of training that is stuck with a large, oscillating gradient.
+
+    References: LECTURES.md §2.1 (training stuck ≠ small gradient); L. Kong, M. Tao, "Stochasticity of deterministic gradient descent: large learning rate for
+    multiscale objective function", NeurIPS 2020 (chaotic GD at large η); J. Cohen et al., "Gradient
+    descent on neural networks typically occurs at the edge of stability", ICLR 2021.
+    """
+    x, y = p[0], p[1]
+    return WALLED_PLATEAU_HEIGHT * (1.0 - jnp.exp(-x**2 / 8.0)) + jnp.log1p(WALLED_PLATEAU_WALL * y**2)
+
+
 def _rosenbrock(p):
     x, y = p[0], p[1]
     return (1.0 - x) ** 2 + 100.0 * (y - x**2) ** 2
@@ -158,6 +193,18 @@ CATALOG: tuple[Surface, ...] = (
         "the lecture's case for per-parameter (adaptive) learning rates.",
         known=(KnownPoint((0.0, 0.0), "minimum"),),
         log_color=True,
+    ),
+    Surface(
+        name="walled_plateau",
+        title="Walled plateau (steep walls that flatten out)",
+        loss=_walled_plateau,
+        formula=r"L(x, y) = 100\,\bigl(1 - e^{-x^2/8}\bigr) + \ln\bigl(1 + 350\,y^2\bigr)",
+        domain=((-10.0, 10.0), (-0.6, 0.6)),
+        starts=((-8.0, 0.5), (8.0, -0.4), (-5.0, 0.05)),
+        text="A valley whose floor is a plateau at L ≈ 100 and whose walls are steep near the floor but flatten "
+        "out: at η = 10⁻² gradient descent bounces between them without ever repeating, so ‖g‖ jumps up and down "
+        "while the loss stays flat (training stuck ≠ small gradient).",
+        known=(KnownPoint((0.0, 0.0), "minimum"),),
     ),
     Surface(
         name="rosenbrock",

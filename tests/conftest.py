@@ -100,3 +100,40 @@ def text(at: AppTest) -> str:
     """All the page's prose (markdown, captions, LaTeX and messages) as one string."""
     return " ".join(str(e.value) for kind in ("markdown", "caption", "latex", "success", "warning", "info")
                     for e in getattr(at, kind))
+
+
+# ------------------------------------------------------------------ the order files are handed out in
+# The longest files first (their tests keep their order). xdist's loadfile scheduler gives each worker whole files in
+# collection order when .ci/run passes --no-loadscope-reorder; by default it orders files by their number of tests,
+# which put the two browser files' few, long tests (the 4 screenshot tests take about 3 minutes) at the very end,
+# where one worker ran them alone while the other had nothing left to do. test_browser.py stays ahead of
+# test_screenshots.py: its share-link test is the first request to a fresh server in a process that runs both.
+LONGEST_FILES = ("test_browser.py", "test_screenshots.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    per_file = {}
+    for item in items:
+        per_file[item.path.name] = per_file.get(item.path.name, 0) + 1
+    first = {name: rank for rank, name in enumerate(LONGEST_FILES)}
+    # Then the files with more tests first: xdist's own default order, which the rest keeps.
+    items.sort(key=lambda item: (first.get(item.path.name, len(first)), -per_file[item.path.name], str(item.path)))
+
+
+# ------------------------------------------------------------------ the real-browser tests (tests/browser_support.py)
+@pytest.fixture(scope="session")
+def server():
+    """The app served by ``streamlit run`` on a free port, one per test process (shared by the browser files)."""
+    from browser_support import streamlit_server
+
+    with streamlit_server() as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium per test process; each test opens its own tabs or contexts."""
+    from browser_support import chromium
+
+    with chromium() as b:
+        yield b

@@ -105,12 +105,44 @@ def test_no_import_cycles_inside_a_package(package):
     assert not cycles, f"{package}: import cycle through {cycles}"
 
 
+# Reductions of arrays: a page that calls one computes a number the model packages should hand it.
+REDUCTIONS = {"max", "min", "sum", "mean", "median", "std", "var", "prod", "ptp", "argmax", "argmin", "argsort",
+              "cumsum", "cumprod", "any", "all", "dot", "nonzero", "nanmax", "nanmin", "nanmean", "nansum"}
+
+
+def array_arithmetic(source: str) -> list[str]:
+    """Where ``source`` reduces an array (``x.max()``, ``sum(xs)``, ``a @ b``): what a page must not do.
+
+    Indexing (``r.loss[-1]``, ``spectrum.largest[:5]``) and the builtins ``min``/``max`` on plain numbers
+    (clamping a widget's value) stay allowed.
+    """
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in REDUCTIONS:
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "sum":
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return sorted(found, key=lambda f: int(f.split(":")[0].split()[1]))
+
+
+def test_the_array_arithmetic_check_finds_reductions():
+    code = ("a = study.gradient_norm.max()\nb = float(bowl.random_slice.min())\nc = spectrum.sum()\n"
+            "d = r.loss.mean(axis=0)\ne = sum(steps)\nf = u @ v\n")
+    assert [line.split(":")[0] for line in array_arithmetic(code)] == [f"line {k}" for k in range(1, 7)]
+    assert array_arithmetic("x = r.loss[-1]\ny = max(1, n)\nz = min(t, 10)\nw = s.largest[:5]\n") == []
+
+
 @pytest.mark.parametrize("page", sorted((ROOT / "app_pages").glob("*.py")), ids=lambda p: p.stem)
 def test_pages_only_read_widgets_call_compute_and_render(page):
-    """No array maths on a page: it imports neither JAX nor NumPy, so every number it shows comes from
-    ``compute`` (or the model packages) and every picture from ``figures``; a page only indexes results."""
+    """No array maths on a page: it imports neither JAX nor NumPy and reduces no array (``array_arithmetic``),
+    so every number it shows comes from ``compute`` (or the model packages) and every picture from
+    ``figures``; a page only indexes results."""
     bad = imported_roots(page) & {"jax", "numpy"}
     assert not bad, f"{page.relative_to(ROOT)} imports {sorted(bad)}"
     for node in ast.walk(ast.parse(page.read_text())):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "optimizers":
             assert node.attr != "runner", f"{page.name}: reaches into optimizers.runner"
+    found = array_arithmetic(page.read_text())
+    assert not found, f"{page.name} computes on arrays (move it into the model package or compute): {found}"

@@ -13,31 +13,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import warnings
 from pathlib import Path
 
 import pytest
+from browser_support import PAGES, READY_JS, SHOTS, VIEWPORT, assert_healthy, open_page
 
 ROOT = Path(__file__).resolve().parents[1]
-# url path -> page file; every file in app_pages/ must be listed (checked below).
-PAGES = {"": "home.py", "playground": "playground.py", "critical_points": "critical_points.py",
-         "momentum": "momentum.py", "batch_size": "batch_size.py", "adaptive_learning_rate": "adaptive_lr.py",
-         "schedules": "schedules.py", "classification_loss": "classification.py", "normalization": "normalization.py",
-         "network_lab": "network_lab.py"}
 ANIMATED = {"playground.py", "critical_points.py", "momentum.py", "batch_size.py", "adaptive_lr.py", "schedules.py",
             "classification.py", "normalization.py", "network_lab.py"}
-IGNORED_CONSOLE = [  # Streamlit itself asks for these under a sub-page path
-    re.compile(r"/[^/]+/_stcore/(health|host-config)"),
-]
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = Path(os.environ.get("BROWSER_SHOTS", ROOT / "shots"))
 MID_SHOTS = bool(os.environ.get("BROWSER_MID_SHOTS"))  # also a screenshot of each map while it plays
 PLAY = {"en": "Play", "zh": "播放"}  # the animation's Play button in each language
 CONTINUE = {"en": "Continue", "zh": "继续"}
@@ -46,72 +30,6 @@ PLAYBACK_SLOWDOWN, PLAYBACK_EXTRA_S = 1.3, 1.0  # playback must end within 1.3 �
 PLAYED_SHARE = 0.35  # the page tests play the last 35 % of the frames (~35 frames, ~1.8 s): a short run, same code
 pytestmark = pytest.mark.browser
 
-
-def chromium_path() -> str | None:
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def need(condition: bool, why: str) -> None:
-    if not condition:
-        if os.environ.get("CI"):
-            pytest.fail(f"{why} (required in CI)")
-        pytest.skip(why)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(ROOT / ".pytest_cache" / "browser_server.log", "w") if (ROOT / ".pytest_cache").is_dir() else subprocess.DEVNULL
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    pytest.fail("the Streamlit server did not start")
-                time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else __import__(
-        "playwright.sync_api", fromlist=["sync_playwright"])
-    path = chromium_path()
-    need(path is not None, "Chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
-
-
-READY_JS = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  const q = s => document.querySelectorAll(s).length;
-  if (q('[data-testid="stSpinner"]') || q('[data-stale="true"]') || q('[data-testid="stSkeleton"]')) return false;
-  const charts = q('[data-testid="stPlotlyChart"]');
-  const drawn = q('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg');
-  const sig = charts + ':' + drawn + ':' + q('[data-testid="stElementContainer"]');
-  const w = window.__ready || (window.__ready = {sig: '', since: performance.now()});
-  if (sig !== w.sig) { w.sig = sig; w.since = performance.now(); return false; }
-  return drawn >= charts && performance.now() - w.since > 1500;
-}"""
 
 FIRST_MAP_JS = """() => {
   // The first animated 2-D map: frames and a surface image (the 3-D view and line races have no image).
@@ -204,28 +122,6 @@ def check_playback(result: dict, planned_frames: int, where: str, timed: bool = 
             pytest.fail(slow)
 
 
-def open_page(browser, url: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    problems: list[str] = []
-
-    def on_console(msg):
-        if msg.type == "error" and not any(p.search(msg.text + str(msg.location)) for p in IGNORED_CONSOLE):
-            problems.append(f"console: {msg.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
-    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
-    page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_function(READY_JS, polling=250, timeout=180_000)
-    return page, problems
-
-
-def assert_healthy(page, problems):
-    exceptions = page.locator('[data-testid="stException"]')
-    assert exceptions.count() == 0, exceptions.first.inner_text()[:2000]
-    assert not problems, problems
-
-
 def test_shared_link_reproduces_the_experiment_and_click_moves_the_start(server, browser):
     # Runs first: a shared link is often a fresh server's first request. With a
     # folder named pages/, Streamlit then ran the page without app.py (no
@@ -272,7 +168,7 @@ def test_shared_link_reproduces_the_experiment_and_click_moves_the_start(server,
 
 def test_presentation_mode_in_a_dark_theme(server, browser):
     """A projector link: sidebar closed, explanation folded, larger figures; the figures follow the dark theme."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
+    context = browser.new_context(viewport=VIEWPORT, color_scheme="dark")
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
@@ -367,5 +263,107 @@ def test_playground_click_moves_the_start_during_and_after_playback(server, brow
             assert_healthy(page, problems)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "playground_after_clicks.png"))
+    finally:
+        page.close()
+
+
+CAMERA_JS = """(i) => {
+  // The camera the redrawn frames use (full layout) and the one the GL scene shows, every 100 ms while it plays.
+  const gd = document.querySelectorAll('.js-plotly-plot')[i];
+  const eye = () => { const e = gd._fullLayout.scene._scene.getCamera().eye, f = gd._fullLayout.scene.camera.eye;
+                      return [e.x, e.y, e.z, f.x, f.y, f.z]; };
+  const state = window.__camera = {samples: [], frames: 0, done: false};
+  gd.on('plotly_animatingframe', () => { state.frames++; });
+  state.timer = setInterval(() => state.samples.push(eye()), 100);
+  gd.on('plotly_animated', () => { clearInterval(state.timer); state.samples.push(eye()); state.done = true; });
+  return eye();
+}"""
+
+
+def test_a_turned_3d_view_stays_turned_while_it_plays(server, browser):
+    """Turn the Classification loss page's 3-D view by hand, press Play: every frame keeps the turned camera.
+
+    plotly.js saves a turned camera into the layout object a 3-D scene saw when it was built; Streamlit gives
+    the chart a new one after that, and the frames (3-D frames redraw the scene) snapped the view back to the
+    figure's camera. ``controls/keep_camera.js`` saves the camera into the chart's current layout as well.
+    """
+    page, problems = open_page(browser, f"{server}/classification_loss")
+    try:
+        page.get_by_text("3-D", exact=True).first.click()
+        page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(g => g._fullLayout.scene)",
+                               polling=250, timeout=60_000)
+        page.wait_for_function(READY_JS, polling=250, timeout=120_000)
+        index = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].findIndex(g => g._fullLayout.scene)")
+        chart = page.locator(".js-plotly-plot").nth(index)
+        chart.scroll_into_view_if_needed()
+        initial = page.evaluate("(i) => document.querySelectorAll('.js-plotly-plot')[i]._fullLayout.scene.camera.eye",
+                                index)
+        box = chart.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2.5
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 150, y + 20, steps=20)  # a drag across the scene turns it
+        page.mouse.up()
+        page.wait_for_timeout(500)
+        before = page.evaluate(CAMERA_JS, index)
+        turned = before[:3]
+        assert abs(turned[0] - initial["x"]) + abs(turned[1] - initial["y"]) > 0.3, "the drag did not turn the view"
+        chart.locator(".updatemenu-button").filter(has_text="Play").first.click()
+        page.wait_for_function("() => window.__camera.done", polling=100, timeout=120_000)
+        state = page.evaluate("() => window.__camera")
+        assert state["frames"] >= 5, f"only {state['frames']} frames played"
+        for sample in state["samples"]:
+            assert sample == pytest.approx(turned * 2, abs=1e-6), f"the view snapped back: eye {sample[:3]}, turned {turned}"
+        assert_healthy(page, problems)
+    finally:
+        page.close()
+
+
+def test_a_section_slider_reruns_only_its_section(server, browser):
+    """Critical points' Taylor-window slider reruns its own section (an ``st.fragment``), not the whole page.
+
+    Read from what the server sends the browser over the websocket: the runs it starts are fragment runs
+    (the last ends FINISHED_FRAGMENT_RUN_SUCCESSFULLY), every element it sends belongs to the section (at most
+    its two charts per run, none of the page's other six), and the Taylor caption shows the new window.
+    """
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    received: list[ForwardMsg] = []
+
+    def on_websocket(ws):
+        def on_frame(payload):
+            if isinstance(payload, (bytes, bytearray)):
+                msg = ForwardMsg()
+                msg.ParseFromString(bytes(payload))
+                received.append(msg)
+        ws.on("framereceived", on_frame)
+
+    page, problems = open_page(browser, f"{server}/critical_points", on_open=lambda p: p.on("websocket", on_websocket))
+    try:
+        full = [m for m in received if m.WhichOneof("type") == "delta"
+                and m.delta.new_element.WhichOneof("type") == "plotly_chart"]
+        assert len(full) >= 6, f"the whole page sent {len(full)} charts"
+        caption = page.get_by_text("Largest gap |L − Q|", exact=False).first
+        before = caption.inner_text()
+        received.clear()
+        thumb = page.get_by_role("slider", name="Taylor window half-width")
+        thumb.scroll_into_view_if_needed()
+        thumb.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function("(t) => ![...document.querySelectorAll('p')].some(p => p.innerText === t)", arg=before,
+                               polling=250, timeout=60_000)
+        page.wait_for_function(READY_JS, polling=250, timeout=120_000)
+        finished = [m.script_finished for m in received if m.WhichOneof("type") == "script_finished"]
+        charts = [m for m in received if m.WhichOneof("type") == "delta"
+                  and m.delta.new_element.WhichOneof("type") == "plotly_chart"]
+        # Five key presses: a run still going when the next press arrives ends early (FINISHED_EARLY_FOR_RERUN).
+        assert finished and finished[-1] == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY, finished
+        assert set(finished) <= {ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY, ForwardMsg.FINISHED_EARLY_FOR_RERUN}
+        assert 1 <= len(charts) <= 2 * len(finished), f"{len(charts)} charts sent for {len(finished)} section runs"
+        deltas = [m for m in received if m.WhichOneof("type") == "delta"]
+        assert deltas and all(m.delta.fragment_id for m in deltas), "an element outside the section was sent again"
+        assert caption.inner_text() != before
+        assert_healthy(page, problems)
     finally:
         page.close()

@@ -67,18 +67,28 @@ def test_builder_adagrad_with_inverse_sqrt_schedule_is_named_the_library_form():
     assert optimizers.composed_equivalent(2, 3, 0)[0] is None  # Adam without bias correction has no registry name
 
 
-# Registry optimizers the summary θ ← θ − (ηᵗ/σᵗ)·mᵗ cannot express: a look-ahead gradient, weight decay, a
-# running maximum, a rectification factor, a sign. A new optimizer must be reachable or added here.
-BEYOND_THE_SUMMARY = {"nesterov", "adamw", "amsgrad", "radam", "lion"}
+def test_the_builder_names_exactly_the_registry_rules_it_equals():
+    """Every piece combination of θ ← θ − (ηᵗ/σᵗ)·mᵗ against every registry rule (their numbers matched by
+    ``matching_hyperparams``), step for step: the builder names a rule if and only if the paths coincide.
 
-
-def test_every_registry_optimizer_is_reachable_from_the_builder_or_listed_as_beyond_it():
-    pieces = [(m, s, b, sched) for m in range(3) for s in range(4) for b in range(2)
-              for sched in optimizers.schedule_names()]
-    reachable = {optimizers.composed_equivalent(*p)[0] for p in pieces} - {None}
-    others = set(optimizers.names()) - {"composed"}
-    assert reachable <= others and not reachable & BEYOND_THE_SUMMARY
-    assert reachable | BEYOND_THE_SUMMARY == others, sorted(others - reachable - BEYOND_THE_SUMMARY)
+    So a new rule that the summary can express must be named by the builder, and one it cannot (a look-ahead
+    gradient, weight decay, a running maximum, a rectification, a sign) is never named: nothing to list.
+    """
+    pieces = [(m, s, b) for m in range(3) for s in range(4) for b in range(2)]
+    hp = dict(lr=0.01, beta1=0.7, beta2=0.8, eps=1e-8)  # long enough to pass a minimum: AMSGrad's σ then differs
+    start = np.array([-0.5, 0.5], np.float32)
+    m, s, b = (np.array(column, np.float32) for column in zip(*pieces))
+    built = optimizers.run_batch("himmelblau", "composed", np.tile(start, (len(pieces), 1)), 150, m_term=m,
+                                 sigma_term=s, bias_correction=b, **hp)
+    named = {name: optimizers.run("himmelblau", name, start, 150, **optimizers.matching_hyperparams(name, hp))
+             for name in optimizers.names() if name != "composed"}
+    assert all(np.linalg.norm(path[-1] - path[0]) > 1e-3 for path in named.values())  # every rule moved
+    for k, p in enumerate(pieces):
+        equal = {name for name, path in named.items() if np.allclose(built[k], path, rtol=1e-5, atol=1e-6)}
+        said = optimizers.composed_equivalent(*p)[0]
+        assert equal == ({said} if said else set()), (p, said, equal)
+    reached = {optimizers.composed_equivalent(*p)[0] for p in pieces} - {None}
+    assert {"gd", "momentum", "adagrad", "rmsprop", "rmsprop_zero", "adam"} <= reached  # the lecture's list
 
 
 # ------------------------------------------------------------------ Adagrad's bursts (2.3)
@@ -271,6 +281,51 @@ def test_layer_norm_network_learns_and_its_modes_agree():
     np.testing.assert_array_equal(run.test_acc_eval, run.test_acc_train)
 
 
+def test_moving_averages_follow_the_lecture_update_step_for_step():
+    """μ̄ ← p·μ̄ + (1 − p)·μ_B (and σ̄² likewise) over 30 batches, against a NumPy recursion from (0, 1);
+    unrolled, the start keeps the weight p^T (``moving_average_memory``)."""
+    params = models.init_mlp(jax.random.PRNGKey(0), (5, 7, 3), "batch")
+    w, b = (np.asarray(a, np.float64) for a in params["layers"][0])
+    p, steps = 0.95, 30
+    stats = models.initial_moving_averages(params)
+    mean_bar, var_bar, means = np.zeros(7), np.ones(7), []
+    for t in range(steps):
+        x = jax.random.normal(jax.random.PRNGKey(10 + t), (16, 5)) * 2 + 1
+        _, stats = models.mlp_forward(params, x, "relu", stats, True, p)
+        z = np.asarray(x, np.float64) @ w + b
+        means.append(z.mean(0))
+        mean_bar, var_bar = p * mean_bar + (1 - p) * z.mean(0), p * var_bar + (1 - p) * z.var(0)
+    np.testing.assert_allclose(stats[0][0], mean_bar, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(stats[0][1], var_bar, rtol=1e-4)
+    unrolled = (1 - p) * sum(p ** (steps - 1 - t) * m for t, m in enumerate(means))  # + p^T · μ̄₀ with μ̄₀ = 0
+    np.testing.assert_allclose(mean_bar, unrolled, rtol=1e-10, atol=1e-12)
+    assert networks.moving_average_memory(p, steps) == pytest.approx(p**steps)
+    assert networks.moving_average_memory(0.999, 600) == pytest.approx(0.5487, abs=1e-4)
+
+
+@pytest.fixture(scope="module")
+def page_bn_runs():
+    """The Normalization page's default BN runs: p = 0.9 (first setting) and p = 0.999 (second)."""
+    config = networks.BNConfig(lrs=(0.05, 0.5, 2.0), steps=600, batch_size=64, momentum_p=0.9)
+    data = networks.digits()
+    return networks.train_bn_experiment(data, config), networks.train_bn_experiment(data, config._replace(momentum_p=0.999))
+
+
+def test_a_lagging_moving_average_makes_eval_mode_trail_train_mode(page_bn_runs):
+    """p only feeds μ̄, σ̄²: training and train-mode accuracy are the same for both p; eval mode at p = 0.999
+    trails by > 3 points on average and > 2 at the end for every η, at p = 0.9 by < 1 point."""
+    first, lagging = page_bn_runs
+    np.testing.assert_array_equal(first.batch_loss, lagging.batch_loss)
+    np.testing.assert_array_equal(first.test_acc_train, lagging.test_acc_train)
+    for i in range(3):
+        lag, agree = lagging.mode_gap(i), first.mode_gap(i)
+        assert lag.mean > 0.03 and lag.final > 0.02 and lag.final_step == 580, (i, lag)
+        assert abs(agree.mean) < 0.01 and abs(agree.final) < 0.01, (i, agree)
+    # the gap shrinks as μ̄ forgets its start: larger early than at the end
+    gap = lagging.test_acc_train - lagging.test_acc_eval
+    assert np.all(gap[:, 1:6].mean(axis=1) > gap[:, -5:].mean(axis=1))
+
+
 @pytest.fixture(scope="module")
 def bn_runs():
     config = networks.BNConfig(lrs=(0.05, 2.0), steps=300)
@@ -319,6 +374,80 @@ def test_changing_bn_learning_rates_and_p_never_recompiles(count_compiles):
     # the counter does see this function: a batch size is a shape, so it compiles
     assert count_compiles(lambda: networks.train_bn_experiment(data, config._replace(batch_size=32)),
                           name="_train_chunk") == 1
+
+
+# ------------------------------------------------------------------ stuck with an oscillating gradient (2.1)
+WALLED = "walled_plateau"
+WALLED_START = (-8.0, 0.5)  # the Adaptive learning rate page's default start
+
+
+def walled_gradient(x, y):
+    """∇ of 100(1 − e^{−x²/8}) + ln(1 + 350y²), by hand, in float64."""
+    return np.array([100.0 * np.exp(-x * x / 8.0) * x / 4.0, 700.0 * y / (1.0 + 350.0 * y * y)])
+
+
+def numpy_gd(start, lr, steps):
+    """Plain gradient descent on the walled plateau in NumPy float64: loss and ‖g‖ at θ⁰ … θ^steps."""
+    p, losses, norms = np.array(start, np.float64), [], []
+    for _ in range(steps + 1):
+        losses.append(100.0 * (1.0 - np.exp(-p[0] ** 2 / 8.0)) + np.log1p(350.0 * p[1] ** 2))
+        g = walled_gradient(*p)
+        norms.append(np.linalg.norm(g))
+        p = p - lr * g
+    return np.array(losses), np.array(norms)
+
+
+def test_walled_plateau_gradient_and_curvature_match_the_hand_derivation():
+    for x, y in rng_points(20):
+        np.testing.assert_allclose(surfaces.gradient(WALLED, (x, y)), walled_gradient(x, y), rtol=1e-4, atol=1e-4)
+    (point,) = surfaces.critical_points(WALLED)  # the well at the origin is the only critical point
+    np.testing.assert_allclose(point.point, [0, 0], atol=1e-5)
+    np.testing.assert_allclose(point.eigenvalues, [25.0, 700.0], rtol=1e-4)  # diag(100/4, 2·350)
+    assert surfaces.stability_edge(surfaces.critical_points(WALLED)) == pytest.approx(2 / 700, rel=1e-4)
+    assert surfaces.stability_edge(surfaces.critical_points("elongated_valley")) == pytest.approx(0.01, rel=1e-4)
+    assert surfaces.stability_edge(surfaces.critical_points("simple_saddle")) is None
+
+
+def rng_points(n):
+    return np.random.default_rng(3).uniform([-10, -0.6], [10, 0.6], size=(n, 2))
+
+
+def stuck_with_oscillating_gradient(stall):
+    # flat loss; ‖g‖ rising to the walls' slope (> 100 × the floor's 0.067), jumping by > 5×, turning often
+    return stall.loss_spread < 0.03 and stall.grad_high > 10 and stall.grad_ratio > 5 and stall.grad_turns > 0.5
+
+
+def test_on_the_page_default_the_loss_is_flat_while_the_gradient_norm_jumps():
+    """η = 10⁻² (k = 2·350·η = 7, chaos): over the last 60 of 300 steps the loss stays within 3 % of its mean
+    while ‖g‖ reaches the walls' slope, jumps by a factor > 5 and turns up/down at more than half of the steps. The same holds for a float64 NumPy transcription (the orbit differs: chaos; its statistics do not)."""
+    run = optimizers.trajectories(WALLED, "gd", [WALLED_START], 300, lr=0.01)
+    stall = optimizers.stall_report(run.loss[0], run.grad_norm[0])
+    assert stall.steps == 60 and stuck_with_oscillating_gradient(stall), stall
+    assert 95 < stall.loss_mean < 105 and stall.grad_high > 18  # the plateau's height; the walls' slope √350 = 18.7
+    losses, norms = numpy_gd(WALLED_START, 0.01, 300)
+    np.testing.assert_allclose(run.loss[0, :6], losses[:6], rtol=1e-4)  # step for step until chaos parts them
+    np.testing.assert_allclose(run.grad_norm[0, :6], norms[:6], rtol=1e-3)
+    assert stuck_with_oscillating_gradient(optimizers.stall_report(losses, norms))
+    # not a lucky start: from 30 starts up the wall the same holds
+    ys = np.linspace(0.02, 0.6, 30)
+    many = optimizers.trajectories(WALLED, "gd", np.stack([np.full(30, -8.0), ys], 1).astype(np.float32), 300,
+                                   lr=0.01)
+    reports = [optimizers.stall_report(many.loss[i], many.grad_norm[i]) for i in range(30)]
+    assert max(r.loss_spread for r in reports) < 0.03 and min(r.grad_ratio for r in reports) > 3
+
+
+def test_a_two_cycle_keeps_the_gradient_norm_flat_even_between_flattening_walls():
+    """η = 0.005 (k = 3.5): the symmetric 2-cycle u ↔ −u, u² = k/2 − 1; η = 0.007 (k = 4.9): the asymmetric
+    2-cycle, whose loss alternates while ‖g‖ still does not (g_b = −g_a); η = 0.0025 (k = 1.75 < 2): it settles."""
+    run = optimizers.trajectories(WALLED, "gd", np.array([WALLED_START] * 3, np.float32), 400,
+                                  lr=np.array([0.0025, 0.005, 0.007], np.float32))
+    settled, symmetric, asymmetric = (optimizers.stall_report(run.loss[i], run.grad_norm[i]) for i in range(3))
+    assert np.abs(np.asarray(run.path[0, -1, 1])) < 1e-4
+    assert symmetric.gradient_steady and asymmetric.gradient_steady
+    np.testing.assert_allclose(np.abs(np.asarray(run.path[1, -4:, 1])) * np.sqrt(350), np.sqrt(3.5 / 2 - 1), rtol=1e-3)
+    assert asymmetric.loss_change > 0.5  # the loss alternates between the cycle's two points
+    y = np.asarray(run.path[2, -4:, 1])
+    assert abs(abs(y[0]) - abs(y[1])) > 0.01 and np.allclose(y[0], y[2], atol=1e-5)  # period 2, not symmetric
 
 
 def test_the_stability_edge_of_the_elongated_valley_holds_the_gradient_norm():

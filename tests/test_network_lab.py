@@ -158,9 +158,22 @@ def test_training_learns_records_the_path_and_never_recompiles_for_new_numbers(c
     assert blown.diverged_at >= 1 and np.all(np.isfinite(blown.path))
 
 
+def test_spectrum_summary_reads_the_dense_spectrum(small):
+    loss_fn, params, dense = small
+    summary = networks.spectrum_summary(hessian.hessian_spectrum(loss_fn, params))
+    lam = np.linalg.eigvalsh(dense)  # jax.hessian's matrix, not the HVP-built one
+    assert summary.trace == pytest.approx(float(np.trace(dense)), rel=1e-3, abs=1e-4)
+    np.testing.assert_allclose(summary.largest, sorted(lam)[::-1][:5], rtol=1e-3, atol=1e-5)
+    assert summary.lowest == pytest.approx(lam[0], rel=1e-3, abs=1e-5)
+    made_up = networks.spectrum_summary([-2.0, -1e-12, 0.5, 3.0, 4.0, 7.0], top=3)  # one zero (within tolerance)
+    assert (made_up.negative, made_up.lowest, made_up.trace) == (1, -2.0, pytest.approx(12.5))
+    assert made_up.minimum_ratio == pytest.approx(4 / 6) and list(made_up.largest) == [7.0, 4.0, 3.0]
+
+
 def test_saddle_study_finds_saddles_above_minima():
     study = experiments.saddle_study(seeds=8, train_steps=300, refine_steps=800)
-    assert study.parameters == 32 and study.gradient_norm.max() < 0.05
+    assert study.parameters == 32 and study.largest_gradient_norm < 0.05
+    assert study.largest_gradient_norm == max(study.gradient_norm) and study.highest_ratio == max(study.minimum_ratio)
     low, high = np.argsort(study.train_loss)[:3], np.argsort(study.train_loss)[-3:]
     assert study.minimum_ratio[low].mean() > study.minimum_ratio[high].mean()
     assert study.negative[high].min() >= 1  # the high-loss critical points are saddles
@@ -172,7 +185,10 @@ def test_a_random_slice_shows_a_bowl_where_the_hessian_says_saddle():
     assert bowl.negative >= 1 and bowl.minimum_ratio < 1 and bowl.eigenvalues[0] < 0  # the full one: a saddle
     assert bowl.gradient_norm < 0.05  # a refined (nearly) critical point
     center = bowl.random_slice[5, 5]
-    assert bowl.escape_slice.min() < center - 5 * (center - bowl.random_slice.min())  # the way down is hidden
+    random_low, escape_low = bowl.lowest
+    assert (bowl.center_loss, random_low, escape_low) == (
+        center, min(bowl.random_slice.ravel()), min(bowl.escape_slice.ravel()))
+    assert escape_low < center - 5 * (center - random_low)  # the way down is hidden
 
 
 def test_batch_size_study_compares_sharpness_and_walks_the_line():
@@ -185,6 +201,45 @@ def test_batch_size_study_compares_sharpness_and_walks_the_line():
     assert study.line_train[i0] == pytest.approx(float(train_fn(jax.tree.map(jnp.asarray, study.small.final))), rel=1e-5)
     assert study.line_train[i1] == pytest.approx(float(train_fn(jax.tree.map(jnp.asarray, study.large.final))), rel=1e-4)
     assert all(s > 0 for s in study.sharpness)
+
+
+@pytest.fixture(scope="module")
+def gap_study():
+    return experiments.batch_gap_study()  # the Network lab's default (BATCH_GAP_SETTING), uncached
+
+
+def test_the_default_setting_shows_keskars_gap_beyond_its_spread(gap_study):
+    """LECTURES 1.5 on the two moons: small batch better on test, full batch better on train and sharper."""
+    g, setting = gap_study, experiments.BATCH_GAP_SETTING
+    assert list(g.batch_sizes) == [setting.small, len(load_split(setting.dataset).y_train)]
+    assert g.gap.shape == (setting.seeds,)
+    assert g.gap_mean >= 0.005 and g.gap_mean > 2 * g.gap_error  # ≥ half a point, two standard errors
+    ahead, tied, behind = g.small_ahead
+    assert ahead >= 6 and behind <= 1 and ahead + tied + behind == setting.seeds
+    assert g.gap_spread == pytest.approx(np.std(g.test_accuracy[0] - g.test_accuracy[1], ddof=1))
+    mean = g.mean
+    assert mean["train_loss"][1] < mean["train_loss"][0] and mean["test_loss"][1] > mean["test_loss"][0]
+    assert mean["train_accuracy"][1] > mean["train_accuracy"][0]  # the full batch fits the training set better
+    assert g.sharpness[1].min() > g.sharpness[0].max() and g.sharpness_ratio > 3  # sharper, every seed
+    # On the line: the same step beyond the large batch's end rises far more than beyond the small batch's.
+    (t0, _), (tb, _), (t1, _), (ta, _) = (g.line_at(a) for a in (0.0, -0.5, 1.0, 1.5))
+    assert ta - t1 > 2 * (tb - t0) > 0
+
+
+def test_the_gap_studys_full_batch_run_is_the_trainers_gradient_descent(gap_study):
+    """The oracle: ``train_network`` with B = N (plain GD, order-free) from the same start gives the same network."""
+    setting = experiments.BATCH_GAP_SETTING
+    n = len(load_split(setting.dataset).y_train)
+    run = training.train_network(training.TrainConfig(
+        dataset=setting.dataset, model=models.MLP(setting.hidden, setting.activation), optimizer="gd",
+        hyperparams=(("lr", setting.lr),), batch_size=n, epochs=setting.updates, seed=0,
+        record_every=setting.updates))
+    assert run.test_accuracy[-1] == pytest.approx(gap_study.test_accuracy[1, 0], abs=1e-6)
+    # float32 sums in another order (a shuffled full batch) drift a little over 1,000 steps
+    assert run.train_loss[-1] == pytest.approx(gap_study.train_loss[1, 0], rel=2e-2)
+    small0 = gap_study.line_at(0.0)[0], gap_study.line_at(1.0)[0]
+    assert small0[0] == pytest.approx(gap_study.train_loss[0, 0], rel=1e-4)  # α = 0 is the small batch's network
+    assert small0[1] == pytest.approx(gap_study.train_loss[1, 0], rel=1e-4)  # α = 1 the large batch's
 
 
 def test_public_names():

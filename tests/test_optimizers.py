@@ -1,4 +1,6 @@
-"""Update rules against optax (library forms) and NumPy transcriptions (lecture forms)."""
+"""Update rules against optax (library forms) and NumPy transcriptions (lecture forms); checks every rule passes."""
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -108,32 +110,58 @@ def test_adagrad_sum_is_adagrad_mean_with_inverse_sqrt_schedule():
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-# ------------------------------------------------------------------ registry-driven convergence
-# Hyperparameters that converge on the elongated valley (Hessian diag(1, 200)).
-# Every registry entry must appear here, so a new optimizer cannot skip this test.
-VALLEY = {
-    "gd": dict(lr=0.009), "momentum": dict(lr=0.004, momentum=0.8), "nesterov": dict(lr=0.004, momentum=0.8),
-    "adagrad": dict(lr=0.5, schedule="inverse_sqrt"), "adagrad_sum": dict(lr=2.0), "rmsprop": dict(lr=0.05, schedule="cosine",
-    schedule_params=dict(decay_steps=2000)), "rmsprop_zero": dict(lr=0.05, schedule="cosine",
-    schedule_params=dict(decay_steps=2000)), "adam": dict(lr=0.2, schedule="cosine", schedule_params=dict(decay_steps=2000)),
-    "adamw": dict(lr=0.2, weight_decay=0.0, schedule="cosine", schedule_params=dict(decay_steps=2000)),
-    "amsgrad": dict(lr=0.2, schedule="cosine", schedule_params=dict(decay_steps=2000)),
-    "radam": dict(lr=0.009, beta2=0.99),  # its first steps are plain momentum: η must suit gd
-    "lion": dict(lr=0.05, schedule="cosine", schedule_params=dict(decay_steps=2000)),
-    "composed": dict(lr=0.2, m_term=1, sigma_term=1, beta1=0.5, schedule="cosine",
-                     schedule_params=dict(decay_steps=2000)),  # Adagrad with momentum: no classical name
-}
-
-
-def test_every_optimizer_has_a_convergence_case():
-    assert set(VALLEY) == set(optimizers.names())
+# ------------------------------------------------------------------ checks every registry rule must pass
+# Nothing below names an optimizer: a new rule and its registry record are checked as they are.
+VALLEY_STEPS = 4000
+VALLEY_START = (-8.0, 1.2)
 
 
 @pytest.mark.parametrize("name", optimizers.names())
-def test_every_optimizer_converges_on_the_elongated_valley(name):
-    path = optimizers.run("elongated_valley", name, (-8.0, 1.2), 2000, **VALLEY[name])
-    assert np.linalg.norm(path[-1]) < 0.05, path[-1]
-    assert np.linalg.norm(path[0]) > 8
+def test_every_optimizer_converges_on_the_elongated_valley_for_some_eta_in_its_range(name):
+    """Hessian diag(1, 200), minimum at 0: some η of 25 spread over the record's range (every other
+    hyperparameter at its default, a cosine decay of η over the run) ends within 0.05 of the minimum."""
+    spec = optimizers.get(name)
+    lr = {p.name: p for p in spec.params}["lr"]
+    etas = np.geomspace(lr.low, lr.high, 25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the largest η diverge, as they should
+        paths = optimizers.run_batch("elongated_valley", name, np.tile([VALLEY_START], (len(etas), 1)), VALLEY_STEPS,
+                                     lr=etas, schedule="cosine", schedule_params=dict(decay_steps=VALLEY_STEPS))
+    distance = np.linalg.norm(np.nan_to_num(paths[:, -1], nan=np.inf), axis=1)
+    assert np.linalg.norm(paths[0, 0]) > 8 and distance.min() < 0.05, dict(zip(etas.round(6), distance.round(3)))
+
+
+@pytest.mark.parametrize("spec", optimizers.OPTIMIZERS, ids=lambda s: s.name)
+def test_every_rule_steps_downhill_scaled_by_its_eta_at_its_own_step(spec):
+    """At its defaults, along a constant gradient g from θ = 0, every rule: moves against g at every step;
+    moves twice as far for twice the η; reads η^t at its own step count t (a schedule that doubles η from
+    t = 2 changes nothing before); stands still where there is no gradient; and its σ^t, if it has one,
+    is positive and finite."""
+    g, theta = jnp.array([3.0, -4.0]), jnp.zeros(2)
+
+    def steps(lr, grad=g, n=4):
+        opt = spec.factory(**{**spec.defaults(), "lr": lr})
+        state, out = opt.init(theta), []
+        for _ in range(n):
+            u, state = opt.update(grad, state, theta)
+            out.append(np.asarray(u, np.float64))
+        return np.stack(out), opt, state
+
+    u, opt, state = steps(0.01)
+    assert np.all(u @ np.asarray(g) < 0), u
+    np.testing.assert_allclose(steps(0.02)[0], 2 * u, rtol=1e-5)
+    doubled = steps(lambda t: jnp.where(t < 2, 0.01, 0.02))[0]
+    np.testing.assert_allclose(doubled[:2], u[:2], rtol=1e-6)
+    assert np.all(np.abs(doubled[2] - u[2]) > 1e-4 * np.abs(u[2])), (doubled, u)
+    assert np.all(steps(0.01, grad=jnp.zeros(2))[0] == 0)
+    if opt.sigma is not None:
+        sigma = np.asarray(opt.sigma(state))
+        assert sigma.shape == (2,) and np.all(np.isfinite(sigma) & (sigma > 0)), sigma
+
+
+def test_every_registry_rule_is_exported_under_its_name():
+    for spec in optimizers.OPTIMIZERS:
+        assert getattr(optimizers, spec.name) is spec.factory, spec.name
 
 
 # ------------------------------------------------------------------ registry sanity

@@ -6,15 +6,28 @@ import json
 import numpy as np
 import pytest
 
+import compute
+
 from conftest import arr, charts, ok, page, plain, text
 
 
 def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(opened):
     at = opened("adaptive_lr")
     body = text(at)
-    assert "gradient norm stayed at about 240" in body  # loss flat, gradient large: bouncing
-    assert "cannot oscillate" in body  # the honest note: a quadratic valley keeps ‖g‖ flat
-    assert {0.0099, 0.0101} <= set(map(float, at.select_slider(key="a_lr").options))  # stops at the stability edge
+    import optimizers
+    run = optimizers.trajectories("walled_plateau", "gd", [[-8.0, 0.5]], 300, lr=0.01)  # the page's default run
+    stall = optimizers.stall_report(run.loss[0], run.grad_norm[0])
+    assert (f"the loss changed by {stall.loss_change:.3g} ({stall.loss_spread:.1%} of its mean {stall.loss_mean:.4g}) "
+            f"while the gradient norm jumped between {stall.grad_low:.3g} and {stall.grad_high:.3g} (a factor of "
+            f"{stall.grad_ratio:.3g}), turning from rising to falling or back at {stall.grad_turns:.0%}") in body
+    assert stall.loss_spread < 0.03 and stall.grad_ratio > 5  # flat loss, jumping gradient: the lecture's picture
+    assert "cannot oscillate" in body and "‖g‖ stays at 240 (it moves by" in body  # the quadratic valley, computed
+    options = set(map(float, at.select_slider(key="a_lr").options))
+    assert {0.0028, 0.0029, 0.0099, 0.0101} <= options  # stops at both valleys' stability edges (2/700, 10⁻²)
+    slider = [s for s in at.select_slider if s.key == "a_lr"][0]
+    assert "λ_max = 700" in slider.help and "2/λ_max = 0.00286" in slider.help
+    curves = {f["layout"]["title"]["text"]: f for f in charts(at)}
+    assert len(arr(curves["Gradient norm ‖∇L(θᵗ)‖"]["data"][0]["y"])) == 301
     assert float({m.label: m.value for m in at.metric}["distance after 100,000 steps, tiny η"]) > 7.5
     figs = charts(at)
     assert len(figs) == 7 and sum(1 for f in figs if f.get("frames")) == 2
@@ -36,8 +49,11 @@ def test_adaptive_changes_and_preset(opened):
 
 
 def test_adaptive_divergence_and_a_surface_without_minimum_are_messages():
-    at = ok(page("adaptive_lr", a_lr="1"))
+    at = ok(page("adaptive_lr", a_lr="1", surface="elongated_valley"))
     assert any("diverged at step" in w.value for w in at.warning)
+    at = ok(page("adaptive_lr", surface="elongated_valley"))  # the quadratic valley at its edge: ‖g‖ a flat line
+    assert "gradient norm stayed at about 240" in text(at)
+    assert "gradient descent can settle there only for η < 2/λ_max = 0.01" in at.select_slider(key="a_lr").help
     at = ok(page("adaptive_lr", surface="simple_saddle"))
     assert any("no minimum in view" in i.value for i in at.info)
 
@@ -139,6 +155,20 @@ def test_normalization_defaults(opened):
     assert float(bn["with layer norm"][0].rstrip("%")) > 80  # layer norm, the runnable alternative
     body = text(at)
     assert "internal covariate shift" in body and "Santurkar" in body  # both explanations
+    # the second setting: p = 0.999, where eval mode trails train mode; the table states the computed gaps
+    import networks
+    lagging = networks.train_bn_experiment(networks.digits(), networks.BNConfig(
+        lrs=(0.05, 0.5, 2.0), steps=600, batch_size=64, momentum_p=0.999))
+    gaps = at.dataframe[2].value
+    assert list(gaps["η"]) == ["0.05", "0.5", "2"]
+    for i in range(3):
+        gap = lagging.mode_gap(i)
+        assert gaps["mean gap, p = 0.999"][i] == f"{gap.mean:+.1%}"
+        assert gaps["gap at step 580, p = 0.999"][i] == f"{gap.final:+.1%}"
+        assert gap.mean > 0.03 and abs(float(gaps["mean gap, p = 0.9"][i].rstrip("%"))) < 1
+    assert "0.999^600 = 55% after 600 steps, against 0.9^600 = 3.5e-28" in body
+    modes = [f for f in charts(at) if f["layout"]["title"]["text"].startswith("With BN, p = 0.999: eval mode")]
+    assert len(modes) == 1 and len(modes[0]["data"]) == 6  # eval and train mode for three η
     assert all(name in body for name in ("Batch renormalization", "Instance normalization", "Group normalization",
                                          "Weight normalization", "Spectral normalization"))
 
@@ -191,6 +221,21 @@ def test_network_lab_slices_and_experiments(opened):
     ok(at)
     rows = at.dataframe[1].value
     assert list(rows["batch"]) == [16, 120]
+
+
+def test_network_lab_states_the_batch_size_gap_with_its_spread(opened):
+    at = opened("network_lab", **SMALL_NET)
+    at.button(key="nl_run_gap").click().run()
+    ok(at)
+    gap, cached = compute.batch_gap_study()  # what the page computed (AppTest runs it in this process)
+    assert cached
+    rows = at.dataframe[1].value
+    assert list(rows["batch"]) == list(gap.batch_sizes) == [8, 400]
+    assert rows["test accuracy"][0] == f"{gap.mean['test_accuracy'][0]:.1%} ± {gap.spread['test_accuracy'][0]:.1%}"
+    body = text(at)
+    assert f"small minus large batch: {gap.gap_mean:+.1%} ± {gap.gap_spread:.1%}" in body
+    assert "The full batch fits the training set better and the test set worse" in body
+    assert any(f["layout"]["title"]["text"].startswith("Loss on (1 − α) θ_small") for f in charts(at))
 
 
 def test_network_lab_trains_with_layer_normalization():

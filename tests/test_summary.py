@@ -33,7 +33,11 @@ def test_stall_report_on_a_bouncing_run():
     assert stall.grad_low > 200 and stall.gradient_steady
     assert stall.loss_change < 1e-2 * t.loss[0, -1]
     short = optimizers.stall_report(np.array([1.0, 0.5, 0.4, NAN]), np.array([2.0, 1.0, 0.5, NAN]), at_least=2)
-    assert short == optimizers.Stall(2, pytest.approx(0.1), 0.5, 1.0) and not short.gradient_steady
+    assert short[:5] == optimizers.Stall(2, pytest.approx(0.1), 0.5, 1.0, pytest.approx(0.45))[:5]
+    assert np.isnan(short.grad_turns)  # one change of ‖g‖ cannot turn
+    assert not short.gradient_steady and short.loss_spread == pytest.approx(0.1 / 0.45) and short.grad_ratio == 2.0
+    turning = optimizers.stall_report(np.arange(6.0), np.array([1.0, 3.0, 2.0, 4.0, 3.0, 5.0]), at_least=6)
+    assert turning.grad_turns == 1.0  # up, down, up, down, up: every step turns
 
 
 def test_effective_lr_is_eta_over_sigma():

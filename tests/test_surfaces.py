@@ -5,7 +5,7 @@ import pytest
 import surfaces
 
 REQUIRED = [
-    "lecture_saddle", "simple_saddle", "monkey_saddle", "elongated_valley", "rosenbrock", "beale",
+    "lecture_saddle", "simple_saddle", "monkey_saddle", "elongated_valley", "walled_plateau", "rosenbrock", "beale",
     "himmelblau", "six_hump_camel", "rastrigin", "ackley", "local_minima", "plateau", "sharp_flat",
 ]
 rng = np.random.default_rng(0)
@@ -56,6 +56,8 @@ ANALYTIC_HESSIANS = {
     "rosenbrock": lambda x, y: [[2 - 400 * (y - x**2) + 800 * x**2, -400 * x], [-400 * x, 200]],
     "lecture_saddle": lambda x, y: [[2 * y**2, 4 * x * y - 2], [4 * x * y - 2, 2 * x**2]],
     "elongated_valley": lambda x, y: [[1, 0], [0, 200]],
+    "walled_plateau": lambda x, y: [[100 * np.exp(-x**2 / 8) * (1 / 4 - x**2 / 16), 0],
+                                    [0, 700 * (1 - 350 * y**2) / (1 + 350 * y**2) ** 2]],
     "monkey_saddle": lambda x, y: [[6 * x, -6 * y], [-6 * y, -6 * x]],
 }
 

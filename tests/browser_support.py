@@ -1,0 +1,134 @@
+"""What the real-browser tests and the page-draw bench share: the app's pages, the settle rule, Chromium, a server.
+
+``tests/conftest.py`` turns ``streamlit_server`` and ``chromium`` into the session-scoped ``server`` and
+``browser`` fixtures, so the browser test files that run in one pytest process (one xdist worker) share one
+server, whose compute caches the first page visit fills, and one Chromium. ``bench/bench_page_draw.py``
+imports ``READY_JS``, ``CHROMIUM_FLAGS`` and ``chromium_path`` from here, so it measures what the tests wait for.
+Needs Debian's ``chromium`` (``/usr/bin/chromium`` or $CHROMIUM_PATH) and ``pip install playwright``; never
+``playwright install``.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# url path -> page file; every file in app_pages/ must be listed (tests/test_browser.py checks it).
+PAGES = {"": "home.py", "playground": "playground.py", "critical_points": "critical_points.py",
+         "momentum": "momentum.py", "batch_size": "batch_size.py", "adaptive_learning_rate": "adaptive_lr.py",
+         "schedules": "schedules.py", "classification_loss": "classification.py", "normalization": "normalization.py",
+         "network_lab": "network_lab.py"}
+IGNORED_CONSOLE = [  # Streamlit itself asks for these under a sub-page path
+    re.compile(r"/[^/]+/_stcore/(health|host-config)"),
+]
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = Path(os.environ.get("BROWSER_SHOTS", ROOT / "shots"))
+VIEWPORT = {"width": 1400, "height": 1000}
+
+READY_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  const q = s => document.querySelectorAll(s).length;
+  if (q('[data-testid="stSpinner"]') || q('[data-stale="true"]') || q('[data-testid="stSkeleton"]')) return false;
+  const charts = q('[data-testid="stPlotlyChart"]');
+  const drawn = q('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg');
+  const sig = charts + ':' + drawn + ':' + q('[data-testid="stElementContainer"]');
+  const w = window.__ready || (window.__ready = {sig: '', since: performance.now()});
+  if (sig !== w.sig) { w.sig = sig; w.since = performance.now(); return false; }
+  return drawn >= charts && performance.now() - w.since > 1500;
+}"""
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def need(condition: bool, why: str) -> None:
+    """Skip the test when ``condition`` fails (fail it in CI, where the browser must be there)."""
+    if not condition:
+        if os.environ.get("CI"):
+            pytest.fail(f"{why} (required in CI)")
+        pytest.skip(why)
+
+
+@contextlib.contextmanager
+def streamlit_server():
+    """``streamlit run app.py`` on a free loopback port; yields its base URL and stops it afterwards."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(ROOT / ".pytest_cache" / "browser_server.log", "w") if (ROOT / ".pytest_cache").is_dir() else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail("the Streamlit server did not start")
+                time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextlib.contextmanager
+def chromium():
+    """Headless Debian Chromium under Playwright (skipped without one, failed in CI)."""
+    sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else __import__(
+        "playwright.sync_api", fromlist=["sync_playwright"])
+    path = chromium_path()
+    need(path is not None, "Chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url: str, on_open=None):
+    """A new tab on ``url``, settled (READY_JS); returns it and the list its console errors are collected in.
+
+    ``on_open(page)``: called before the navigation (to listen to the page's websocket, say).
+    """
+    page = browser.new_page(viewport=VIEWPORT)
+    if on_open is not None:
+        on_open(page)
+    problems: list[str] = []
+
+    def on_console(msg):
+        if msg.type == "error" and not any(p.search(msg.text + str(msg.location)) for p in IGNORED_CONSOLE):
+            problems.append(f"console: {msg.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
+    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_function(READY_JS, polling=250, timeout=180_000)
+    return page, problems
+
+
+def assert_healthy(page, problems):
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, exceptions.first.inner_text()[:2000]
+    assert not problems, problems
