@@ -43,6 +43,7 @@ from optimizers.runner import (
 )
 from optimizers.summary import (
     Bursts,
+    SigmaOrder,
     Stall,
     TrajectorySummary,
     burst_starts,
@@ -53,6 +54,7 @@ from optimizers.summary import (
     largest_gap,
     last_finite,
     mean_of_finite,
+    sigma_order,
     stall_report,
     step_lengths,
     summarize,
