@@ -186,10 +186,17 @@ else:
                    "at ({x:.2g}, {y:.2g}), σ{other} overtakes it, and from there σ{lead} is the larger at {share:.0%} "
                    "of the steps.", name=labels[n], lead=lead_sub, other=other_sub, axis=lead, last=order.swap - 1,
                    swap=order.swap, x=order.swap_point[0], y=order.swap_point[1], share=order.leader_after)))
+        rmsprop = ("rmsprop", "rmsprop_zero")
+        together = (optimizers.agreement(runs[rmsprop[0]].sigma[0], runs[rmsprop[1]].sigma[0])
+                    if all(n in runs for n in rmsprop) else None)
+        coincide = (tr("The two RMSProp forms differ only in how σ starts (σ⁰ = |g⁰|, or an average from 0): their σ "
+                       "differ by up to {largest:.0%} and agree within 1 % from step {step} on, where their lines lie "
+                       "on top of each other.", largest=together.largest, step=together.step)
+                    if together is not None and together.step >= 0 else "")
         st.caption(join(tr("Colours and dashes as in the map. σ is large along the directions that were steep on "
                            "a run's way, and there the step is small; which direction that is can change as the path "
                            "reaches other ground (Adagrad's σ keeps all its history, RMSProp's and Adam's recent "
-                           "gradients):"), "\n\n" + "\n".join(orders)))
+                           "gradients):"), "\n\n" + "\n".join(orders) + ("\n\n" + coincide if coincide else "")))
     controls.export_panel("adaptive", adaptive_map, tr("Adaptive optimizers"), list(labels.values()),
                           list(runs.values()), grid)
     with st.expander(tr("The update rules, as the lecture writes them and as libraries do"), expanded=False):

@@ -63,15 +63,15 @@ def quantiles(loss: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(v), ranks, np.nan)
 
 
-def _quantile_ticks(loss: np.ndarray, count: int = 8) -> dict:
-    """Colour-bar ticks of an equalised map: round values of L (2 significant digits) at about ``count`` evenly
-    spaced quantiles, each placed at its own quantile F(v), kept only 6 % of the bar above the last one."""
+def _quantile_ticks(loss: np.ndarray, count: int = 10) -> dict:
+    """Colour-bar ticks of an equalised map: round values of L (3 significant digits: a band 100–105 needs them)
+    at about ``count`` evenly spaced quantiles, each placed at its own quantile F(v), 6 % of the bar apart."""
     finite = np.sort(np.asarray(loss, np.float64)[np.isfinite(loss)])
     if not finite.size:
         return {}
     kept: list[tuple[float, float]] = []
     for q in np.linspace(0.0, 1.0, count + 1):
-        v = float(f"{finite[min(int(q * (finite.size - 1)), finite.size - 1)]:.2g}")
+        v = float(f"{finite[min(int(q * (finite.size - 1)), finite.size - 1)]:.3g}")
         position = float(np.searchsorted(finite, v, side="right") / finite.size)
         if not kept or (position - kept[-1][1] >= 0.06 and v > kept[-1][0]):
             kept.append((v, position))

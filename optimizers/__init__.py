@@ -42,10 +42,12 @@ from optimizers.runner import (
     trajectories,
 )
 from optimizers.summary import (
+    Agreement,
     Bursts,
     SigmaOrder,
     Stall,
     TrajectorySummary,
+    agreement,
     burst_starts,
     bursts,
     distance_to,

@@ -208,6 +208,27 @@ def sigma_order(run, i: int = 0) -> SigmaOrder:
                       float(np.mean(~swapped[swap:])))
 
 
+class Agreement(NamedTuple):
+    """When two runs' curves come together (``agreement``)."""
+
+    step: int  # the first step from which they agree within the tolerance at every later step, −1 if never
+    largest: float  # the largest relative difference over all steps
+
+
+def agreement(a: np.ndarray, b: np.ndarray, rtol: float = 0.01) -> Agreement:
+    """From which step on two curves (steps,) or (steps, k) agree: |a − b| ≤ rtol · max(|a|, |b|) in every entry.
+
+    For two lines a chart draws on top of each other (RMSProp's lecture and library forms differ only in how σ
+    starts): where they part and where they coincide. NaN (a diverged run) counts as disagreeing.
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    gap = np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), np.finfo(np.float64).tiny)
+    gap = np.where(np.isfinite(gap), gap, np.inf).reshape(len(gap), -1).max(axis=1)
+    apart = np.flatnonzero(gap > rtol)
+    step = 0 if not apart.size else (int(apart[-1]) + 1 if apart[-1] + 1 < len(gap) else -1)
+    return Agreement(step, float(gap[np.isfinite(gap)].max()) if np.isfinite(gap).any() else float("inf"))
+
+
 def mean_of_finite(values: np.ndarray) -> float:
     """The mean of the finite entries (NaN if none): a curve's average over the steps a run reached."""
     v = np.asarray(values, np.float64)

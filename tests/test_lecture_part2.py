@@ -512,3 +512,18 @@ def test_on_the_walled_plateau_sigma_y_leads_until_the_path_reaches_ground_steep
     assert orders["adagrad"].swap == int(np.argmax(sigma[:, 0] > sigma[:, 1])) == 31
     assert abs(orders["adagrad"].swap_point[0]) < 2 and orders["adagrad"].leader_after > 0.9
     assert orders["adagrad_sum"].leader_after == 0 and abs(orders["adagrad_sum"].swap_point[1]) < 1e-6
+
+
+def test_agreement_finds_where_two_curves_come_together_for_good():
+    a = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    together = optimizers.agreement(a, np.array([2.0, 2.0, 3.3, 4.01, 5.0]))  # apart at 0 and 2 (10 %), then 0.25 %
+    assert together.step == 3 and together.largest == pytest.approx(0.5)
+    assert optimizers.agreement(a, a).step == 0 and optimizers.agreement(a, a + [0, 0, 0, 0, 1]).step == -1
+    assert optimizers.agreement(a, np.array([1.0, 2.0, np.nan, 4.0, 5.0])).step == 3  # NaN: apart
+    # RMSProp's lecture form (σ⁰ = |g⁰|) and library form (average from 0) on the page's section 3 default.
+    runs = [optimizers.trajectories(WALLED, n, [WALLED_START], 300, lr=0.1) for n in ("rmsprop", "rmsprop_zero")]
+    found = optimizers.agreement(runs[0].sigma[0], runs[1].sigma[0])
+    s = [np.asarray(r.sigma[0], np.float64) for r in runs]
+    gap = (np.abs(s[0] - s[1]) / np.maximum(s[0], s[1])).max(axis=1)
+    assert 0 < found.step < 300 and (gap[found.step:] <= 0.01).all() and gap[found.step - 1] > 0.01
+    assert found.largest == pytest.approx(gap.max()) and found.largest > 0.5  # σ⁰: |g⁰| against √(1 − α)·|g⁰|

@@ -57,6 +57,10 @@ def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(opened):
                 f"({order.swap_point[0]:.2g}, {order.swap_point[1]:.2g}), σₓ overtakes it, and from there σᵧ is the "
                 f"larger at {order.leader_after:.0%} of the steps.") in caption
     assert "up to step 30; at step 31" in caption
+    together = optimizers.agreement(*(optimizers.trajectories("walled_plateau", n, [[-8.0, 0.5]], 300, lr=0.1).sigma[0]
+                                      for n in ("rmsprop", "rmsprop_zero")))
+    assert (f"their σ differ by up to {together.largest:.0%} and agree within 1 % from step {together.step} on, "
+            "where their lines lie on top of each other") in caption
     assert "In the steep direction y σ is large" not in body
 
 
