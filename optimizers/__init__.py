@@ -64,6 +64,7 @@ from optimizers.summary import (
 from optimizers.anatomy import (
     LineRun,
     MomentumStep,
+    clearest_step,
     line_profile,
     line_race,
     momentum_decomposition,

@@ -325,3 +325,18 @@ def test_equal_area_colours_show_the_walled_plateaus_low_walls():
     assert len(values) >= 5 and np.all(np.diff(values) > 0) and "equal-area" in bar["title"]["text"]
     loss = np.asarray(grid.loss, np.float64)
     np.testing.assert_allclose(bar["tickvals"], [np.mean(loss <= v) for v in values], atol=1e-9)  # F at each tick
+
+
+def test_taylor_figure_draws_the_quadratic_as_a_mesh_on_q_over_an_opaque_true_surface():
+    local = surfaces.local_quadratic("himmelblau", (1.0, 1.0), 0.5)
+    true, mesh, _ = figures.taylor_figure(local).data
+    assert true.type == "surface" and true.opacity == 1.0
+    x, y, z = (np.asarray(v, float) for v in (mesh.x, mesh.y, mesh.z))
+    on = ~np.isnan(z)
+    assert on.sum() == 2 * 11 * len(local.xs) and np.isnan(z).sum() == 22  # 11 lines each way, a gap after each
+    # Every mesh vertex is Q at its own grid point (an independent re-evaluation of the quadratic).
+    a = local.center
+    dx, dy = x[on] - a.point[0], y[on] - a.point[1]
+    h, g = a.hessian, a.gradient
+    q = a.value + g[0] * dx + g[1] * dy + 0.5 * (h[0, 0] * dx**2 + 2 * h[0, 1] * dx * dy + h[1, 1] * dy**2)
+    np.testing.assert_allclose(z[on], q, rtol=1e-5, atol=1e-5)
