@@ -652,7 +652,7 @@ TEXTS: dict[str, str] = {
     'density': '密度',
     # figures/landscape.py
     'L (equal-area scale)': 'L（等面积尺度）',
-    '**{title}.**': '**{title}。**',
+    '**{title}.**': '**{title}**。',  # 。 outside: CommonMark does not close ** after punctuation before 一
     'L (log scale)': 'L（对数尺度）',
     'click to start here': '点击从这里出发',
     'contour lines': '等高线',
