@@ -183,6 +183,11 @@ else:
                    name=labels[n], lead=lead_sub, other=other_sub, axis=lead, steps=order.steps)
                 if order.swap < 0 else
                 tr("**{name}**: σ{lead} > σ{other} (the smaller steps along {axis}) up to step {last}; at step {swap}, "
+                   "at ({x:.2g}, {y:.2g}), σ{other} overtakes it for good.", name=labels[n], lead=lead_sub,
+                   other=other_sub, axis=lead, last=order.swap - 1, swap=order.swap, x=order.swap_point[0],
+                   y=order.swap_point[1])
+                if order.leader_after == 0 else
+                tr("**{name}**: σ{lead} > σ{other} (the smaller steps along {axis}) up to step {last}; at step {swap}, "
                    "at ({x:.2g}, {y:.2g}), σ{other} overtakes it, and from there σ{lead} is the larger at {share:.0%} "
                    "of the steps.", name=labels[n], lead=lead_sub, other=other_sub, axis=lead, last=order.swap - 1,
                    swap=order.swap, x=order.swap_point[0], y=order.swap_point[1], share=order.leader_after)))

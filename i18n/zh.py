@@ -246,6 +246,7 @@ TEXTS: dict[str, str] = {
     "A valley that is steep across and flat along is hard for any single η, even a convex one. This section always runs on the lecture's example, **{valley}**, from ({x:g}, {y:g}), whatever surface the page shows: a large η bounces across the steep direction y; a tiny η is safe there but crawls along the flat direction x and is still far from the minimum after 100,000 steps.": '横向陡峭、纵向平坦的山谷，任何单一的 η 都很难应付，即使它是凸的。无论本页显示哪个曲面，这一节总是在课程的例子 **{valley}** 上、从 ({x:g}, {y:g}) 出发运行：大的 η 在陡峭的 y 方向上来回弹跳；很小的 η 在那里是安全的，但沿着平坦的 x 方向慢慢爬，走了 100,000 步仍离极小值很远。',
     "Sections 1 and 3 start here; section 2 runs on the lecture's elongated valley.": '第 1 节和第 3 节从这里出发；第 2 节在课程的狭长山谷上运行。',
     'along {axis}': '沿 {axis}',
+    '**{name}**: σ{lead} > σ{other} (the smaller steps along {axis}) up to step {last}; at step {swap}, at ({x:.2g}, {y:.2g}), σ{other} overtakes it for good.': '**{name}**：直到第 {last} 步 σ{lead} > σ{other}（沿 {axis} 的步子更小）；第 {swap} 步在 ({x:.2g}, {y:.2g}) 处 σ{other} 超过了它，此后一直更大。',
     'The two RMSProp forms differ only in how σ starts (σ⁰ = |g⁰|, or an average from 0): their σ differ by up to {largest:.0%} and agree within 1 % from step {step} on, where their lines lie on top of each other.': 'RMSProp 的两种形式只在 σ 的起点上不同（σ⁰ = |g⁰|，或从 0 开始平均）：它们的 σ 最多相差 {largest:.0%}，从第 {step} 步起相差不到 1 %，两条线在那里重合在一起。',
     'σᵗ per parameter': '每个参数的 σᵗ',
     '**{name}**: σ{lead} > σ{other} (the smaller steps along {axis}) at all {steps:,} steps.': '**{name}**：全部 {steps:,} 步中 σ{lead} > σ{other}（沿 {axis} 的步子更小）。',

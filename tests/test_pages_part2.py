@@ -51,12 +51,17 @@ def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(opened):
     assert len(set(styles.values())) == 5
     # The σ-order claim is computed per run: the lecture's Adagrad swaps at step 31 (test_lecture_part2's oracle).
     caption = plain(next(c.value for c in at.caption if "Colours and dashes as in the map" in c.value))
-    for name, label in (("adagrad", "Adagrad (lecture: root mean square)"), ("adam", "Adam")):
+    for name, label in (("adagrad", "Adagrad (lecture: root mean square)"), ("rmsprop", "RMSProp (lecture: σ⁰ = |g⁰|)")):
         order = optimizers.sigma_order(optimizers.trajectories("walled_plateau", name, [[-8.0, 0.5]], 300, lr=0.1))
         assert (f"**{label}**: σᵧ > σₓ (the smaller steps along y) up to step {order.swap - 1}; at step {order.swap}, at "
                 f"({order.swap_point[0]:.2g}, {order.swap_point[1]:.2g}), σₓ overtakes it, and from there σᵧ is the "
                 f"larger at {order.leader_after:.0%} of the steps.") in caption
     assert "up to step 30; at step 31" in caption
+    sum_form = optimizers.sigma_order(optimizers.trajectories("walled_plateau", "adagrad_sum", [[-8.0, 0.5]], 300,
+                                                              lr=0.1))
+    assert sum_form.leader_after == 0 and (f"up to step {sum_form.swap - 1}; at step {sum_form.swap}, at "
+                                           f"({sum_form.swap_point[0]:.2g}, {sum_form.swap_point[1]:.2g}), σₓ "
+                                           "overtakes it for good.") in caption
     together = optimizers.agreement(*(optimizers.trajectories("walled_plateau", n, [[-8.0, 0.5]], 300, lr=0.1).sigma[0]
                                       for n in ("rmsprop", "rmsprop_zero")))
     assert (f"their σ differ by up to {together.largest:.0%} and agree within 1 % from step {together.step} on, "
