@@ -699,7 +699,7 @@ TEXTS: dict[str, str] = {
     'expected {token}, found {found}': '这里应该是 {token}，却是 {found}',
     'the formula is too large (more than {limit} parts)': '公式太大（超过 {limit} 个部分）',
     'each domain range must be wider than 10⁻⁴ of its largest bound (and than 10⁻⁴)': '每个定义域区间的宽度必须大于其最大边界的 10⁻⁴（且大于 10⁻⁴）',
-    'the formula is too costly to compile here (cost over {limit}: each + − * counts 1, / 2, ** 3, a function 3 or 4); use fewer operations': '公式编译代价太高（代价超过 {limit}：每个 + − * 计 1，/ 计 2，** 计 3，函数计 3 或 4）；请减少运算',
+    'the formula is too costly to evaluate here (cost over {limit}: each + − * counts 1, / 2, ** 3, a function 3 or 4); use fewer operations': '公式计算代价太高（代价超过 {limit}：每个 + − * 计 1，/ 计 2，** 计 3，函数计 3 或 4）；请减少运算',
     'nested more than {limit} levels deep': '嵌套超过 {limit} 层',
     'unknown name {name}; allowed: {allowed}': '未知的名称 {name}；允许的有：{allowed}',
     "expected a number, x, y, a function or '(', found the end of the formula": "这里应该是数字、x、y、函数或 '('，公式却结束了",

@@ -129,7 +129,7 @@ class _Parser:
         kind, value = args[0], args[1]
         self.cost += COST.get(value, COST["call"]) if kind == "call" else COST.get(value if kind == "op" else kind, 0)
         if self.cost > MAX_COST:
-            raise FormulaError("the formula is too costly to compile here (cost over {limit}: each + − * counts 1, "
+            raise FormulaError("the formula is too costly to evaluate here (cost over {limit}: each + − * counts 1, "
                                "/ 2, ** 3, a function 3 or 4); use fewer operations", args[-1], limit=MAX_COST)
         return Node(*args)
 
