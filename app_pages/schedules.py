@@ -139,7 +139,7 @@ controls.section(tr("3. Build an optimizer from the lecture's summary"),
 @st.fragment  # the builder's pieces and the race rerun this section only
 def builder_section():
     params = {p.name: p for p in COMPOSED.params}
-    c1, c2, c3 = st.columns([2, 3, 2])  # σ's choices are the longest names
+    c1, c2, c3 = st.columns([2, 4, 2])  # σ's choices are the longest names (up to ~65 characters)
     hp = {"m_term": controls.number_widget(params["m_term"], "s_m_term", url, where=c1),
           "sigma_term": controls.number_widget(params["sigma_term"], "s_sigma_term", url, where=c2),
           "bias_correction": controls.number_widget(params["bias_correction"], "s_bias_correction", url, where=c3)}
@@ -242,7 +242,7 @@ def warmup_section():
         st.markdown(join(
             tr("At η = {lr}, against plain Adam ({adam:.1%}): {results}.", lr=warm_lr, adam=warm.mean_accuracy[0],
                results=tr("; ").join(
-                   tr("{name} {points:+.1f} points ({mean:.1%}; ahead on {ahead} of {seeds} seeds, behind on {behind})",
+                   tr("{name}: {points:+.1f} points ({mean:.1%}; ahead on {ahead} of {seeds} seeds, behind on {behind})",
                       name=names[k], points=g.points, mean=warm.mean_accuracy[k], ahead=g.seeds_ahead,
                       seeds=g.seeds, behind=g.seeds_behind) for k, g in gains.items())),
             tr("Ahead of plain Adam on every seed (same starts, same batches): {names}.",
@@ -250,9 +250,9 @@ def warmup_section():
             tr("No variant is ahead of plain Adam on every seed."),
             tr("Plain Adam has the best mean here: at this η no warm-up helps." if warm.best == 0 else
                "Best mean: {name}.", name=names[warm.best])))
-        st.caption(join(tr("Every warm-up shortens the first epoch's move (last column: {ratios} of Adam's), but once "
-                           "the full η arrives Adam's steps are as large as before; RAdam instead leaves σ out while "
-                           "its estimate is unreliable.",
+        st.caption(join(tr("The first epoch's move against Adam's, in the table's order: {ratios}. A warm-up keeps the "
+                           "first steps short, but once the full η arrives Adam's steps are as large as before; RAdam "
+                           "instead leaves σ out while its estimate is unreliable.",
                            ratios=", ".join(f"{g.move_ratio:.2g}×" for g in gains.values())),
                         tr("From the cache.") if warm_cached else ""))
 

@@ -824,8 +824,8 @@ TEXTS: dict[str, str] = {
     'At η = {lr}, against plain Adam ({adam:.1%}): {results}.': '在 η = {lr} 时，与普通 Adam（{adam:.1%}）相比：{results}。',
     'Plain Adam has the best mean here: at this η no warm-up helps.': '这里普通 Adam 的平均值最好：在这个 η 下没有哪种预热有帮助。',
     'Best mean: {name}.': '平均值最好的：{name}。',
-    "Every warm-up shortens the first epoch's move (last column: {ratios} of Adam's), but once the full η arrives Adam's steps are as large as before; RAdam instead leaves σ out while its estimate is unreliable.": '每种预热都缩短了第一个 epoch 的移动距离（最后一列：Adam 的 {ratios}），但完整的 η 一到，Adam 的步长又和原来一样大；RAdam 则在 σ 的估计不可靠时不用 σ。',
+    "The first epoch's move against Adam's, in the table's order: {ratios}. A warm-up keeps the first steps short, but once the full η arrives Adam's steps are as large as before; RAdam instead leaves σ out while its estimate is unreliable.": '第一个 epoch 的移动距离与 Adam 之比（按表格顺序）：{ratios}。预热让最初几步保持很短，但完整的 η 一到，Adam 的步长又和原来一样大；RAdam 则在 σ 的估计不可靠时不用 σ。',
     'Ahead of plain Adam on every seed (same starts, same batches): {names}.': '在每个种子上都领先普通 Adam（相同起点、相同批量）的：{names}。',
     'No variant is ahead of plain Adam on every seed.': '没有哪种变体在每个种子上都领先普通 Adam。',
-    '{name} {points:+.1f} points ({mean:.1%}; ahead on {ahead} of {seeds} seeds, behind on {behind})': '{name} {points:+.1f} 个百分点（{mean:.1%}；{seeds} 个种子中领先 {ahead} 个，落后 {behind} 个）',
+    '{name}: {points:+.1f} points ({mean:.1%}; ahead on {ahead} of {seeds} seeds, behind on {behind})': '{name}：{points:+.1f} 个百分点（{mean:.1%}；{seeds} 个种子中领先 {ahead} 个，落后 {behind} 个）',
 }

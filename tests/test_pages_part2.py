@@ -398,7 +398,7 @@ def test_schedules_warm_up_experiment_opens_running_and_states_what_is_ahead(eta
     assert f"At η = {eta}, against plain Adam ({rows['mean'][adam]}):" in body
     every_seed = []
     for k in (constant_warmup, linear_warmup, radam):
-        found = re.search(re.escape(names[k]) + r" ([+−-][\d.]+) points \(([\d.]+%); ahead on (\d) of 3 seeds, "
+        found = re.search(re.escape(names[k]) + r": ([+−-][\d.]+) points \(([\d.]+%); ahead on (\d) of 3 seeds, "
                           r"behind on (\d)\)", body)
         assert found, (k, body)
         assert abs(float(found.group(1)) - (mean[k] - mean[adam])) <= 0.11 and found.group(2) == rows["mean"][k]
@@ -413,6 +413,10 @@ def test_schedules_warm_up_experiment_opens_running_and_states_what_is_ahead(eta
     best = max(range(4), key=lambda k: mean[k])
     assert (("Plain Adam has the best mean here" in body) if best == adam else (f"Best mean: {names[best]}." in body))
     assert "at η = 0.05 they do no better" not in body  # the old fixed text
+    ratios = re.search(r"The first epoch's move against Adam's, in the table's order: ([\d.]+)×, ([\d.]+)×, ([\d.]+)×\.", body)
+    assert ratios and all(float(r) < 0.3 for r in ratios.groups())  # "a warm-up keeps the first steps short"
+    for k, r in zip((constant_warmup, linear_warmup, radam), ratios.groups()):
+        assert float(r) == pytest.approx(sum(moved[k]) / sum(moved[adam]), rel=0.05)  # 2 digits shown
     if eta == "0.03":  # the reviewer's reading: both warm-ups ahead of plain Adam, RAdam far ahead
         assert mean[constant_warmup] > mean[adam] and mean[linear_warmup] > mean[adam] and mean[radam] > mean[adam] + 3
         assert every_seed == [names[radam]] and best == radam
