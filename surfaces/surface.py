@@ -27,6 +27,9 @@ class Surface(NamedTuple):
       known: critical points known analytically, used by the tests.
       log_color: colour the contour by log(1 + L - min L) because the range
         spans orders of magnitude.
+      equalize_color: colour a 2-D map by the quantile of L among its values (equal area per colour,
+        ``figures.color_values``) because most of the map lies in a narrow band of L that linear and log
+        colours both draw as one colour (a plateau with low walls).
       seeds_per_axis: density of the Newton seed grid for critical points.
     """
 
@@ -40,6 +43,7 @@ class Surface(NamedTuple):
     known: tuple[KnownPoint, ...] = ()
     log_color: bool = False
     seeds_per_axis: int = 32
+    equalize_color: bool = False
 
     @property
     def span(self) -> float:

@@ -528,3 +528,72 @@ def test_the_stability_edge_of_the_elongated_valley_holds_the_gradient_norm():
     assert np.ptp(edge) < 0.01 * edge.mean() and abs(edge.mean() - 240) < 1
     assert below[-1] < 0.7 * below[0] and above[-1] > 1.3 * above[0]
     np.testing.assert_allclose(np.abs(np.asarray(run.path[1, -100:, 1])), 1.2, rtol=1e-3)
+
+
+def test_one_eta_cannot_fit_the_elongated_valley_as_the_lecture_says():
+    """LECTURES 2.1 on the convex elongated valley ½x² + 100y² from (−8, 1.2) (the page's section 2): η = 10⁻²
+    bounces across y for ever (y ← (1 − 200η)y = −y) while x converges; η = 10⁻⁷ is still near x₀(1 − η)^t after
+    100,000 steps, far from the minimum (closed form ≈ 7.92; float32 rounds each tiny step of x up to one ulp)."""
+    run = optimizers.trajectories("elongated_valley", "gd", np.array([[-8.0, 1.2]] * 2, np.float32), 100_000,
+                                  lr=np.array([1e-2, 1e-7], np.float32))
+    distance = optimizers.distance_to(run.path, (0.0, 0.0))
+    closed_form = np.hypot(8.0 * (1 - 1e-7) ** 100_000, 1.2 * (1 - 2e-5) ** 100_000)
+    assert distance[1, -1] == pytest.approx(closed_form, rel=0.01) and distance[1, -1] > 7.5
+    np.testing.assert_allclose(np.abs(np.asarray(run.path[0, -4:, 1])), 1.2, rtol=1e-3)  # still bouncing
+    assert abs(float(run.path[0, -1, 0])) < 1e-6  # … while x has converged
+
+
+def lecture_adagrad_sigma(start, lr, steps):
+    """σᵗ of the lecture's Adagrad (root mean square of g⁰ … gᵗ) on the walled plateau, NumPy float64."""
+    p, total, sigmas = np.array(start, np.float64), np.zeros(2), []
+    for t in range(steps):
+        g = walled_gradient(*p)
+        total += g * g
+        sigmas.append(np.sqrt(total / (t + 1)))
+        p = p - lr / sigmas[-1] * g
+    return np.array(sigmas)
+
+
+def test_sigma_order_reads_which_parameter_takes_the_smaller_steps():
+    """Made-up σ: y leads, x overtakes at step 2, y leads again at one of the 3 steps from there."""
+    run = optimizers.Trajectories(path=np.arange(12, dtype=np.float64).reshape(1, 6, 2), loss=None, grad_norm=None,
+                                  lr=None, sigma=np.array([[[1, 5], [2, 4], [6, 3], [7, 9], [8, 7], [np.nan, 1]]]),
+                                  diverged_at=np.array([5]))
+    order = optimizers.sigma_order(run)
+    assert (order.leader, order.steps, order.swap, order.swap_point) == (1, 5, 2, (4.0, 5.0))
+    assert order.leader_after == pytest.approx(1 / 3)
+    still = optimizers.sigma_order(run._replace(sigma=np.array([[[1.0, 5.0], [1.0, 5.0]]])))
+    assert still.leader == 1 and still.swap == -1 and still.steps == 2
+
+
+def test_on_the_walled_plateau_sigma_y_leads_until_the_path_reaches_ground_steep_in_x():
+    """The page's section 3 default (η = 0.1, 300 steps from (−8, 0.5)): every rule starts with σ_y > σ_x (the
+    walls are steep, the plateau flat), and every one sees σ_x overtake it later: the lecture's Adagrad when its
+    path enters the well (|x| < 2, where ∂L/∂x reaches 30), at the step a float64 NumPy transcription gives; the
+    library Adagrad (σ² = Σg², all history) on the plateau's slope once y has settled, for good."""
+    sigma = lecture_adagrad_sigma(WALLED_START, 0.1, 300)
+    orders = {}
+    for name in ["adagrad", "adagrad_sum", "rmsprop", "rmsprop_zero", "adam"]:
+        run = optimizers.trajectories(WALLED, name, [WALLED_START], 300, lr=0.1)
+        orders[name] = order = optimizers.sigma_order(run)
+        assert order.leader == 1 and order.swap > 0, (name, order)
+        s = np.asarray(run.sigma[0], np.float64)
+        assert (s[:order.swap, 1] > s[:order.swap, 0]).all() and s[order.swap, 0] >= s[order.swap, 1]
+    assert orders["adagrad"].swap == int(np.argmax(sigma[:, 0] > sigma[:, 1])) == 31
+    assert abs(orders["adagrad"].swap_point[0]) < 2 and orders["adagrad"].leader_after > 0.9
+    assert orders["adagrad_sum"].leader_after == 0 and abs(orders["adagrad_sum"].swap_point[1]) < 1e-6
+
+
+def test_agreement_finds_where_two_curves_come_together_for_good():
+    a = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    together = optimizers.agreement(a, np.array([2.0, 2.0, 3.3, 4.01, 5.0]))  # apart at 0 and 2 (10 %), then 0.25 %
+    assert together.step == 3 and together.largest == pytest.approx(0.5)
+    assert optimizers.agreement(a, a).step == 0 and optimizers.agreement(a, a + [0, 0, 0, 0, 1]).step == -1
+    assert optimizers.agreement(a, np.array([1.0, 2.0, np.nan, 4.0, 5.0])).step == 3  # NaN: apart
+    # RMSProp's lecture form (σ⁰ = |g⁰|) and library form (average from 0) on the page's section 3 default.
+    runs = [optimizers.trajectories(WALLED, n, [WALLED_START], 300, lr=0.1) for n in ("rmsprop", "rmsprop_zero")]
+    found = optimizers.agreement(runs[0].sigma[0], runs[1].sigma[0])
+    s = [np.asarray(r.sigma[0], np.float64) for r in runs]
+    gap = (np.abs(s[0] - s[1]) / np.maximum(s[0], s[1])).max(axis=1)
+    assert 0 < found.step < 300 and (gap[found.step:] <= 0.01).all() and gap[found.step - 1] > 0.01
+    assert found.largest == pytest.approx(gap.max()) and found.largest > 0.5  # σ⁰: |g⁰| against √(1 − α)·|g⁰|

@@ -92,8 +92,9 @@ def test_momentum_defaults_show_the_lecture_point():
     figs = charts(at)
     assert sum(1 for f in figs if f.get("frames")) == 2  # the 2-D race and the ball on a curve
     bars = [f for f in figs if f["data"][0]["type"] == "bar"][0]
-    # m¹⁰ at the default step t = 10 with λ = 0.9: the weights λᵏ, oldest gradient (k = 9) on the left
-    np.testing.assert_allclose(arr(bars["data"][0]["y"]), 0.9 ** np.arange(10)[::-1], rtol=1e-12)
+    # m⁴⁰ at the default step t = 40 with λ = 0.9: the newest 40 weights λᵏ (MAX_BARS), oldest on the left
+    assert at.slider(key="m_t").value == 40
+    np.testing.assert_allclose(arr(bars["data"][0]["y"]), 0.9 ** np.arange(40)[::-1], rtol=1e-12)
     anatomy = figs[2]
     assert {a.get("text") for a in anatomy["layout"]["annotations"]} >= {"λ·mᵗ", "−η·gᵗ", "mᵗ⁺¹"}
 
@@ -103,7 +104,7 @@ def test_step_slider_and_preset():
     assert any("no past movement" in m.value for m in at.markdown)
     at.button(key="m_preset").click().run()
     ok(at)
-    assert at.selectbox(key="surface").value == "local_minima" and at.slider(key="m_t").value == 10
+    assert at.selectbox(key="surface").value == "local_minima" and at.slider(key="m_t").value == 40
 
 
 def test_momentum_divergence_is_reported():

@@ -34,6 +34,40 @@ def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(opened):
     assert len(figs) == 7 and sum(1 for f in figs if f.get("frames")) == 2
     sigma = [f for f in figs if f["layout"]["title"]["text"].startswith("σᵗ per parameter")][0]
     assert len(sigma["data"]) == 10  # five optimizers × two parameters
+    # One colour per run across charts: section 1's single run is the same line in its two charts.
+    line = [curves[t]["data"][0]["line"] for t in ("Loss L(θᵗ)", "Gradient norm ‖∇L(θᵗ)‖")]
+    assert line[0]["color"] == line[1]["color"] and line[0].get("dash") == line[1].get("dash")
+    maps = [f for f in figs if f["layout"].get("images")]
+    # Section 2 runs on the convex elongated valley its text names, section 3 on the page's walled plateau.
+    assert "even a convex one" in body and "**Elongated valley (condition number 200)**" in body
+    assert maps[0]["layout"]["yaxis"]["range"] == [-2.0, 2.0]
+    assert maps[1]["layout"]["yaxis"]["range"] == pytest.approx([-0.6, 0.6])
+    assert "equal-area" in maps[1]["data"][0]["marker"]["colorbar"]["title"]["text"]  # walls visible (test_figures)
+    # Section 3: x and y are two panels; every run keeps its map colour and dash in both (RMSProp's two forms too).
+    styles = {t["name"]: (t["line"]["color"], t["line"]["dash"]) for t in maps[1]["data"] if t.get("legendgroup")}
+    for name in ("σᵗ per parameter", "Effective learning rate η / σᵗ per parameter"):
+        chart = curves[name]
+        assert {t["name"]: (t["line"]["color"], t["line"]["dash"]) for t in chart["data"]} == styles
+        assert sorted({t.get("xaxis", "x") for t in chart["data"]}) == ["x", "x2"]
+    assert len(set(styles.values())) == 5
+    # The σ-order claim is computed per run: the lecture's Adagrad swaps at step 31 (test_lecture_part2's oracle).
+    caption = plain(next(c.value for c in at.caption if "Colours and dashes as in the map" in c.value))
+    for name, label in (("adagrad", "Adagrad (lecture: root mean square)"), ("rmsprop", "RMSProp (lecture: σ⁰ = |g⁰|)")):
+        order = optimizers.sigma_order(optimizers.trajectories("walled_plateau", name, [[-8.0, 0.5]], 300, lr=0.1))
+        assert (f"**{label}**: σᵧ > σₓ (the smaller steps along y) up to step {order.swap - 1}; at step {order.swap}, at "
+                f"({order.swap_point[0]:.2g}, {order.swap_point[1]:.2g}), σₓ overtakes it, and from there σᵧ is the "
+                f"larger at {order.leader_after:.0%} of the steps.") in caption
+    assert "up to step 30; at step 31" in caption
+    sum_form = optimizers.sigma_order(optimizers.trajectories("walled_plateau", "adagrad_sum", [[-8.0, 0.5]], 300,
+                                                              lr=0.1))
+    assert sum_form.leader_after == 0 and (f"up to step {sum_form.swap - 1}; at step {sum_form.swap}, at "
+                                           f"({sum_form.swap_point[0]:.2g}, {sum_form.swap_point[1]:.2g}), σₓ "
+                                           "overtakes it for good.") in caption
+    together = optimizers.agreement(*(optimizers.trajectories("walled_plateau", n, [[-8.0, 0.5]], 300, lr=0.1).sigma[0]
+                                      for n in ("rmsprop", "rmsprop_zero")))
+    assert (f"their σ differ by up to {together.largest:.0%} and agree within 1 % from step {together.step} on, "
+            "where their lines lie on top of each other") in caption
+    assert "In the steep direction y σ is large" not in body
 
 
 def test_adaptive_changes_and_preset(opened):
@@ -55,8 +89,8 @@ def test_adaptive_divergence_and_a_surface_without_minimum_are_messages():
     at = ok(page("adaptive_lr", surface="elongated_valley"))  # the quadratic valley at its edge: ‖g‖ a flat line
     assert "gradient norm stayed at about 240" in text(at)
     assert "gradient descent can settle there only for η < 2/λ_max = 0.01" in at.select_slider(key="a_lr").help
-    at = ok(page("adaptive_lr", surface="simple_saddle"))
-    assert any("no minimum in view" in i.value for i in at.info)
+    at = ok(page("adaptive_lr", surface="simple_saddle"))  # no minimum: section 2 still runs on the valley
+    assert float({m.label: m.value for m in at.metric}["distance after 100,000 steps, tiny η"]) > 7.5
 
 
 def test_schedules_defaults_show_bursts_and_adam_from_its_pieces(opened):
