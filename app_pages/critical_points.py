@@ -56,8 +56,8 @@ a = compute.point_analysis(surface, point)
 grid = compute.surface_grid(surface, GRID)
 left, right = st.columns([6, 5])
 with left:
-    fig = figures.contour_figure(grid, [], log_color=record.log_color, critical=critical, click_grid=40,
-                                 uirevision=surface, animate=False, height=520, critical_legend=True)
+    fig = figures.contour_figure(grid, [], log_color=record.log_color, equalize=record.equalize_color, critical=critical,
+                                 click_grid=40, uirevision=surface, animate=False, height=520, critical_legend=True)
     figures.add_critical_curves(fig, curves)
     figures.mark_point(fig, point, figures.eigen_arrows(a.point, a.eigenvalues, a.eigenvectors, record.span))
     controls.chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key),

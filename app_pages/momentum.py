@@ -50,7 +50,8 @@ sets = [figures.PathSet(labels[0], gd.path, gd.loss), figures.PathSet(labels[1],
 controls.divergence_warnings(dict(zip(labels, (gd, mom))))
 
 race_map = figures.add_critical_curves(figures.contour_figure(
-    grid, sets, log_color=record.log_color, critical=critical, uirevision=surface, height=560), critical_curves)
+    grid, sets, log_color=record.log_color, equalize=record.equalize_color, critical=critical, uirevision=surface,
+    height=560), critical_curves)
 left, right = st.columns([6, 5])
 with left:
     controls.chart(race_map, key="m_contour")
@@ -85,8 +86,8 @@ def anatomy_section():
                                        [a.color for a in arrows], [a.text for a in arrows], [a.width for a in arrows])
         c1, c2 = st.columns([6, 5])
         with c1:
-            fig = figures.contour_figure(grid, sets, log_color=record.log_color, critical=critical, animate=False,
-                                         uirevision=f"{surface}-anatomy", height=480)
+            fig = figures.contour_figure(grid, sets, log_color=record.log_color, equalize=record.equalize_color,
+                                         critical=critical, animate=False, uirevision=f"{surface}-anatomy", height=480)
             figures.mark_point(fig, theta, arrows, f"θ<sup>{t}</sup>")
             figures.add_critical_curves(fig, critical_curves)
             controls.chart(fig, key="m_anatomy")

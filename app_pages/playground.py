@@ -65,8 +65,8 @@ frames = figures.frames_for(len(starts) * len(runs))
 
 controls.divergence_summary(labels, [r.diverged_at for r in runs])
 
-contour = figures.contour_figure(grid, path_sets, log_color=record.log_color, critical=critical, max_frames=frames,
-                                 click_grid=40, uirevision=surface)
+contour = figures.contour_figure(grid, path_sets, log_color=record.log_color, equalize=record.equalize_color,
+                                 critical=critical, max_frames=frames, click_grid=40, uirevision=surface)
 figures.add_critical_curves(contour, curves)
 left, right = st.columns([6, 5])
 with left:

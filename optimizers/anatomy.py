@@ -7,7 +7,6 @@ Imports only JAX, NumPy and the surface package.
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -15,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import surfaces
+from surfaces.interpreter import surface_jit
 from optimizers.registry import get as get_optimizer
 from optimizers.runner import first_bad_step, mask_after, step_bucket
 
@@ -94,7 +94,7 @@ def line_profile(surface, origin, direction, s) -> np.ndarray:
     return surfaces.losses(surface, points)
 
 
-@partial(jax.jit, static_argnames=("surface", "optimizer", "steps"))
+@surface_jit(static_argnames=("optimizer", "steps"))
 def _scan_line(surface, optimizer, steps, origin, direction, hparams):
     value_and_grad = jax.value_and_grad(lambda s: surface.loss(origin + s[0] * direction))
     opt = get_optimizer(optimizer).factory(**hparams)

@@ -31,6 +31,8 @@ class Surface(NamedTuple):
         ``figures.color_values``) because most of the map lies in a narrow band of L that linear and log
         colours both draw as one colour (a plateau with low walls).
       seeds_per_axis: density of the Newton seed grid for critical points.
+      program: a typed formula's instructions (``surfaces.interpreter.assemble``), None for a built-in
+        surface: compiled functions receive it as data, so a new formula compiles nothing.
     """
 
     name: str
@@ -44,6 +46,7 @@ class Surface(NamedTuple):
     log_color: bool = False
     seeds_per_axis: int = 32
     equalize_color: bool = False
+    program: tuple | None = None
 
     @property
     def span(self) -> float:
