@@ -18,11 +18,12 @@ wrote. Temporary files are unique, and eviction tolerates files another
 process removed first.
 
 **Compiled code**: JAX keeps one executable per combination of static
-arguments for the life of the process; typed formulas make new ones without
-end, so ``trim_compile_caches`` clears each compiled function of the model
-packages once it holds ``MAX_EXECUTABLES``. The persistent compilation cache
+arguments for the life of the process, so ``trim_compile_caches`` clears
+each compiled function of the model packages once it holds
+``MAX_EXECUTABLES``. The persistent compilation cache
 on disk is bounded to ``COMPILE_CACHE_MAX_BYTES`` (JAX evicts the least
-recently used entries).
+recently used entries; ``tolerate_entries_without_access_time`` keeps one
+entry that lost its access time from stopping every later write).
 """
 from __future__ import annotations
 
@@ -37,14 +38,69 @@ import tempfile
 import threading
 import types
 import typing
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 import optimizers
 
+# --------------------------------------------------------------------------- the persistent compile cache's eviction
+def repair_access_times(folder) -> int:
+    """Give each JAX cache entry ``<key>-cache`` in ``folder`` that has no ``<key>-atime`` one: the oldest time.
+
+    Returns how many were repaired; they are then the first evicted.
+    """
+    repaired = 0
+    for entry in Path(folder).glob("*-cache"):
+        atime = entry.with_name(entry.name[: -len("-cache")] + "-atime")
+        if not atime.exists():
+            with contextlib.suppress(FileNotFoundError):  # another process evicted it meanwhile
+                atime.write_bytes((0).to_bytes(8, "little"))
+                repaired += 1
+    return repaired
+
+
+def tolerate_entries_without_access_time() -> bool:
+    """Make JAX's LRU eviction survive a cache entry without its access-time file.
+
+    Cause (jax/_src/lru_cache.py, ``LRUCache``): ``put`` writes ``<key>-cache``
+    and then ``<key>-atime`` (under a file lock, so processes do not race), and
+    ``_evict_if_needed`` reads the ``-atime`` of every ``-cache`` file. A
+    process stopped between the two writes (a test run's timeout, Ctrl-C, a
+    killed worker), or one writing with eviction off (``max_size`` −1, which
+    writes no ``-atime``), leaves an entry without one; from then on every
+    eviction — every write of a new entry, in every process sharing the
+    folder — raises FileNotFoundError, logged as "Error writing persistent
+    compilation cache entry … -atime", and the cache neither grows nor shrinks
+    (reproduced: one such entry, 42 of 42 writes failed). Here eviction gives
+    such entries the oldest time and evicts them first. JAX calls eviction
+    holding its lock, so the repair cannot race another process. Returns
+    whether the hook is in place (False if JAX's private module has moved).
+    """
+    try:
+        from jax._src import lru_cache
+        evict = lru_cache.LRUCache._evict_if_needed
+    except (ImportError, AttributeError):
+        return False
+    if getattr(evict, "tolerates_lost_access_times", False):
+        return True
+
+    def evict_tolerating_lost_access_times(self, *, additional_size: int = 0) -> None:
+        try:
+            evict(self, additional_size=additional_size)
+        except FileNotFoundError:
+            repair_access_times(self.path)
+            evict(self, additional_size=additional_size)
+
+    evict_tolerating_lost_access_times.tolerates_lost_access_times = True
+    lru_cache.LRUCache._evict_if_needed = evict_tolerating_lost_access_times
+    return True
+
+
 SCHEMA_VERSION = 2  # raise when the encoding below changes; a result type's fields are part of the key anyway
 COMPILE_CACHE_MAX_BYTES = 512 * 2**20
+tolerate_entries_without_access_time()
 CACHE_DIR = optimizers.enable_persistent_cache(max_size=COMPILE_CACHE_MAX_BYTES)
 RESULTS_DIR = os.path.join(CACHE_DIR, "results")
 MAX_RESULT_FILES = 256  # on disk; the oldest are removed beyond this
@@ -327,14 +383,15 @@ def clear_memory() -> None:
 
 # --------------------------------------------------------------------------- bounded compile caches
 # JAX keeps one executable per combination of static arguments for the life of
-# the process. Here those come from registries (bounded) except typed formulas
-# (a new closure each) and a few integers (batch size, epochs): a class typing
-# formulas for an hour would grow memory without end. Each compiled function of
-# the model packages is cleared when it holds more than MAX_EXECUTABLES; the
+# the process. Here those come from registries (bounded) and a few integers
+# (batch size, epochs, step buckets); typed formulas add none since they run on
+# the shared interpreter (surfaces.interpreter), but a class running every
+# configuration for an hour would still grow memory, so each compiled function
+# of the model packages is cleared when it holds more than MAX_EXECUTABLES; the
 # persistent cache on disk makes the recompiles that follow cheap.
-# bench/bench_formula_memory.py, measured under load: each typed formula kept ~10 MB of executables; with 128 kept
-# per function a process grew 533 MB in 50 formulas, with 32 431 MB in 100 (still growing), with 24 312 MB in 120
-# (flat at ~270 MB from 25 to 100), with 16 216 MB in 60.
+# bench/bench_formula_memory.py, under load, when every typed formula was compiled (~10 MB each): with 128 kept
+# per function a process grew 533 MB in 50 formulas, with 24 312 MB in 120; with the interpreter 204 MB in 300
+# (the interpreter's own compiles, all done by the 25th formula).
 MAX_EXECUTABLES = 24
 MODEL_PACKAGES = ("surfaces", "optimizers", "networks")
 

@@ -119,28 +119,55 @@ def line_race(surface: str, start: tuple, steps: int, lr: float, momentum: float
 
 
 # --------------------------------------------------------------------------- batch-size page
-@st.cache_data(max_entries=4, show_spinner=False)
-def regression_data() -> networks.Dataset:
-    return networks.line_data()
-
-
-WEIGHTS, BIASES = (-1.5, 4.5, 121), (-3.0, 2.5, 111)  # the (w, b) window of the regression's error surface
+def regression_model(model: str) -> networks.RegressionModel:
+    """The Batch size page's model record (formula, window, start); not cached: it holds functions."""
+    return networks.REGRESSION_MODELS[model]
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def regression_surface() -> networks.LossGrid:
-    return networks.regression_loss_surface(regression_data(), np.linspace(*WEIGHTS), np.linspace(*BIASES))
+def regression_data(model: str = "sine") -> networks.Dataset:
+    record = networks.REGRESSION_MODELS[model]
+    return record.data(**record.data_args)
+
+
+def _window(model: str) -> tuple[np.ndarray, np.ndarray]:
+    record = networks.REGRESSION_MODELS[model]
+    return np.linspace(*record.weights), np.linspace(*record.biases)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def regression_surface(model: str = "sine") -> networks.LossGrid:
+    return networks.regression_loss_surface(regression_data(model), *_window(model), model=model)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def batch_surfaces(batch_size: int, seed: int = 0) -> list[networks.BatchSurface]:
-    return networks.batch_surfaces(regression_data(), batch_size, np.linspace(*WEIGHTS), np.linspace(*BIASES),
-                                   seed=seed)
+def batch_surfaces(batch_size: int, seed: int = 0, model: str = "sine") -> list[networks.BatchSurface]:
+    return networks.batch_surfaces(regression_data(model), batch_size, *_window(model), seed=seed, model=model)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def sgd_run(batch_size: int, epochs: int, lr: float, start: tuple, n_seeds: int) -> networks.SGDRun:
-    return networks.sgd_paths(regression_data(), batch_size, epochs, lr, start, seeds=range(n_seeds))
+def sgd_run(batch_size: int, epochs: int, lr: float, start: tuple, n_seeds: int,
+            model: str = "sine") -> networks.SGDRun:
+    return networks.sgd_paths(regression_data(model), batch_size, epochs, lr, start, seeds=range(n_seeds),
+                              model=model)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def stall_report(batch_size: int, epochs: int, lr: float, start: tuple, n_seeds: int,
+                 model: str = "sine") -> networks.StallReport:
+    """Full-batch gradient descent against mini-batch SGD of ``batch_size``, same start, η and epochs."""
+    data = regression_data(model)
+    return networks.stall_report(data, sgd_run(len(data.x), epochs, lr, start, 1, model),
+                                 sgd_run(batch_size, epochs, lr, start, n_seeds, model), model)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def batch_gradient_norms(batch_size: int, point: tuple, count: int = 3, seed: int = 0,
+                         model: str = "sine") -> np.ndarray:
+    """‖∇L_k(point)‖ of the first ``count`` mini-batches of the shuffle ``batch_surfaces`` draws."""
+    data = regression_data(model)
+    return networks.batch_gradient_norms(data, networks.batch_partition(len(data.x), batch_size, seed)[:count],
+                                         point, model)
 
 
 _TIMINGS: dict[str, networks.BatchTiming] = {}
@@ -392,6 +419,13 @@ def hidden_bowl(dataset: str, progress=None) -> tuple[networks.HiddenBowl, bool]
 def saddle_study(dataset: str, progress=None) -> tuple[networks.SaddleStudy, bool]:
     return disk_cached("saddles", (dataset,), lambda: networks.saddle_study(dataset, progress=progress),
                        networks.SaddleStudy)
+
+
+def batch_gap_study(progress=None) -> tuple[networks.BatchGapStudy, bool]:
+    """``networks.batch_gap_study`` on ``networks.BATCH_GAP_SETTING`` through the result cache."""
+    setting = networks.BATCH_GAP_SETTING
+    return disk_cached("batch_gap", tuple(setting), lambda: networks.batch_gap_study(setting, progress=progress),
+                       networks.BatchGapStudy)
 
 
 def batch_size_study(config: networks.TrainConfig, progress=None) -> tuple[networks.BatchSizeStudy, bool]:

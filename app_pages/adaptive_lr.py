@@ -5,7 +5,8 @@ import compute
 import controls
 import figures
 import optimizers
-from i18n import mark, tr
+import surfaces
+from i18n import join, mark, tr
 from optimizers.registry import HyperParam
 
 PAGE = "adaptive_learning_rate"
@@ -19,6 +20,10 @@ ETA = HyperParam("lr", "learning rate η", 0.01, 1e-7, 1.0, log=True)
 EDGE_STOPS = (0.0025, 0.0028, 0.0029, 0.003, 0.004, 0.0057, 0.0058, 0.006, 0.007,
               0.008, 0.009, 0.0095, 0.0098, 0.0099, 0.0101, 0.0102, 0.0105, 0.011, 0.012)
 QUADRATIC = ("elongated_valley", (-8.0, 1.2), 0.01, 300)  # the quadratic valley at its edge, for comparison
+# Section 2 always runs on the lecture's convex example (LECTURES 2.1: "even a convex surface is hard when it is
+# elongated"), whatever the page's surface: on the walled plateau "even a convex one" would not be true.
+VALLEY, VALLEY_START = QUADRATIC[0], QUADRATIC[1]
+AXES = (("x", "ₓ"), ("y", "ᵧ"))  # a parameter's name and σ's subscript for it
 LECTURE = {"surface": "walled_plateau", "ax_walled_plateau": -8.0, "ay_walled_plateau": 0.5,
            "a_lr": 0.01, "a_steps": 300, "a_large": 0.01, "a_small": 1e-7, "a_long_steps": 100_000,
            "a_adaptive": ADAPTIVE, "a_eta": 0.1, "a_adaptive_steps": 300}
@@ -31,7 +36,7 @@ notes, url, surface, record = controls.page_start(PAGE, tr("Adaptive learning ra
 with st.sidebar:
     sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, record.starts[0],
                                   lambda axis: start_key(surface, axis), url)
-    st.caption(tr("Every run on this page starts here."))
+    st.caption(tr("Sections 1 and 3 start here; section 2 runs on the lecture's elongated valley."))
 start = (sx, sy)
 controls.stop_unless_defined(surface, start, notes, url)
 
@@ -62,7 +67,7 @@ with c1:
                                               y_title="L", log_y=figures.wide_range(stuck.loss, 100),
                                               y_from_zero=True), key="a_stuck_loss")
 with c2:
-    controls.chart(figures.step_curves_figure([figures.Series(label, stuck.grad_norm, 1)],
+    controls.chart(figures.step_curves_figure([figures.Series(label, stuck.grad_norm, 0)],  # one colour per run
                                               title=tr("Gradient norm ‖∇L(θᵗ)‖"), y_title="‖g‖",
                                               log_y=figures.wide_range(stuck.grad_norm, 100), y_from_zero=True),
                    key="a_stuck_grad")
@@ -87,45 +92,46 @@ st.caption(tr("Why the walls' shape matters: on a quadratic valley ‖g‖ canno
               count=flat.steps, high=flat.grad_high, moves=flat.grad_high - flat.grad_low))
 
 # ---------------------------------------------------------------- one η for all directions
+valley = surfaces.get(VALLEY)
 controls.section(tr("2. One learning rate cannot fit all directions"),
-                 tr("A valley that is steep across and flat along is hard for any single η, even a convex one (the "
-                    "elongated valley, the lecture's example). A large η bounces across the steep direction; a tiny η "
-                    "is safe there but crawls along the flat one and is still far from the minimum after 100,000 "
-                    "steps."))
+                 tr("A valley that is steep across and flat along is hard for any single η, even a convex one. This "
+                    "section always runs on the lecture's example, **{valley}**, from ({x:g}, {y:g}), whatever surface "
+                    "the page shows: a large η bounces across the steep direction y; a tiny η is safe there but crawls "
+                    "along the flat direction x and is still far from the minimum after 100,000 steps.",
+                    valley=tr(valley.title),
+                    x=VALLEY_START[0], y=VALLEY_START[1]),
+                 latex=valley.formula)
 c1, c2, c3 = st.columns(3)
 large = controls.number_widget(ETA._replace(label=mark("large η")), "a_large", url, where=c1, default=1e-2)
 small = controls.number_widget(ETA._replace(label=mark("tiny η")), "a_small", url, where=c2, default=1e-7)
 long_steps = controls.int_input(tr("steps"), 10, optimizers.MAX_STEPS, 100_000, "a_long_steps", url, where=c3)
-pair = compute.trajectories(surface, "gd", (start, start), long_steps, "constant", (), (("lr", (large, small)),))
-target = compute.lowest_minimum(surface)
+pair = compute.trajectories(VALLEY, "gd", (VALLEY_START, VALLEY_START), long_steps, "constant", (),
+                            (("lr", (large, small)),))
+target = compute.lowest_minimum(VALLEY)
 names = (tr("large η = {lr}", lr=controls.format_number(large)), tr("tiny η = {lr}", lr=controls.format_number(small)))
 controls.divergence_warnings({n: pair._replace(diverged_at=pair.diverged_at[i:i + 1]) for i, n in enumerate(names)})
 shown = min(long_steps, MAP_STEPS)
+valley_curves, valley_critical = compute.critical_set(VALLEY)
 left, right = st.columns([6, 5])
 with left:
     controls.chart(figures.add_critical_curves(figures.contour_figure(
-        grid, [figures.PathSet(n, pair.path[i:i + 1, : shown + 1], pair.loss[i:i + 1, : shown + 1])
-               for i, n in enumerate(names)],
-        log_color=record.log_color, critical=critical, uirevision=f"{surface}-two", height=520), critical_curves),
-        key="a_two_map")
+        compute.surface_grid(VALLEY, GRID),
+        [figures.PathSet(n, pair.path[i:i + 1, : shown + 1], pair.loss[i:i + 1, : shown + 1])
+         for i, n in enumerate(names)],
+        log_color=valley.log_color, equalize=valley.equalize_color, critical=valley_critical,
+        uirevision=f"{VALLEY}-two", height=520), valley_curves), key="a_two_map")
     st.caption(tr("The map shows the first {shown:,} steps; the curve on the right all {steps:,}.", shown=shown,
                   steps=long_steps))
 with right:
-    if target is None:
-        st.info(tr("This surface has no minimum in view to measure a distance to; the loss is shown instead."))
-        curves = [figures.Series(n, pair.loss[i], i) for i, n in enumerate(names)]
-        title, y_title = tr("Loss L(θᵗ)"), "L"
-    else:
-        distance = optimizers.distance_to(pair.path, target)
-        curves = [figures.Series(n, distance[i], i) for i, n in enumerate(names)]
-        title, y_title = tr("Distance to the minimum at ({x:.3g}, {y:.3g})", x=target[0], y=target[1]), "‖θᵗ − θ*‖"
-    controls.chart(figures.step_curves_figure(curves, title=title, y_title=y_title, log_y=True, log_x=True,
-                                              height=420), key="a_two_distance")
-    if target is not None:
-        final = [optimizers.last_finite(distance[i]) for i in range(2)]
-        st.metric(tr("distance after {steps:,} steps, tiny η", steps=long_steps), f"{final[1]:.3g}",
-                  help=tr("Where the tiny-η run ended; the large-η run ended at a distance of {distance:.3g}.",
-                          distance=final[0]))
+    distance = optimizers.distance_to(pair.path, target)
+    controls.chart(figures.step_curves_figure(
+        [figures.Series(n, distance[i], i, figures.path_dash(i)) for i, n in enumerate(names)],
+        title=tr("Distance to the minimum at ({x:.3g}, {y:.3g})", x=target[0], y=target[1]), y_title="‖θᵗ − θ*‖",
+        log_y=True, log_x=True, height=420), key="a_two_distance")
+    final = [optimizers.last_finite(distance[i]) for i in range(2)]
+    st.metric(tr("distance after {steps:,} steps, tiny η", steps=long_steps), f"{final[1]:.3g}",
+              help=tr("Where the tiny-η run ended; the large-η run ended at a distance of {distance:.3g}.",
+                      distance=final[0]))
 
 # ---------------------------------------------------------------- 2.2 per-parameter σ
 controls.section(tr("3. A learning rate per parameter: Adagrad, RMSProp, Adam"),
@@ -133,12 +139,13 @@ controls.section(tr("3. A learning rate per parameter: Adagrad, RMSProp, Adam"),
                     "(large σ) take small steps, flat ones (small σ) large steps. The rules differ in how σ is kept — "
                     "the lecture's forms and the library forms are both here and labelled."),
                  latex=r"\theta^{t+1}_i = \theta^t_i - \frac{\eta}{\sigma^t_i}\, g^t_i")
-c1, c2, c3 = st.columns([3, 1, 1])
-chosen = controls.multi_select(tr("optimizers"), ADAPTIVE, ADAPTIVE, "a_adaptive", url, where=c1,
+# The multiselect has a row of its own: in a third of the width it showed 2½ of its 5 chips ("RMSP…").
+chosen = controls.multi_select(tr("optimizers"), ADAPTIVE, ADAPTIVE, "a_adaptive", url,
                                format_func=lambda n: tr(optimizers.get(n).label))
-eta = controls.number_widget(ETA._replace(default=0.1), "a_eta", url, where=c2,
+c1, c2 = st.columns(2)
+eta = controls.number_widget(ETA._replace(default=0.1), "a_eta", url, where=c1,
                              help=tr("The same η for every optimizer: only σ differs."))
-adaptive_steps = controls.int_input(tr("steps"), 10, 20_000, 300, "a_adaptive_steps", url, where=c3)
+adaptive_steps = controls.int_input(tr("steps"), 10, 20_000, 300, "a_adaptive_steps", url, where=c2)
 if not chosen:
     st.info(tr("Choose at least one optimizer above."))
 else:
@@ -148,25 +155,53 @@ else:
     left, right = st.columns([6, 5])
     adaptive_map = figures.contour_figure(
         grid, [figures.PathSet(labels[n], r.path, r.loss) for n, r in runs.items()], log_color=record.log_color,
-        critical=critical, uirevision=f"{surface}-adaptive", height=600, max_frames=figures.frames_for(len(runs)))
+        equalize=record.equalize_color, critical=critical, uirevision=f"{surface}-adaptive", height=600,
+        max_frames=figures.frames_for(len(runs)))
     figures.add_critical_curves(adaptive_map, critical_curves)
     with left:
         controls.chart(adaptive_map, key="a_adaptive_map")
     with right:
+        # x and y are told apart by their panels: colour and dash stay the run's own, as on the map.
         def per_parameter(values_of):
-            return [figures.Series(f"{labels[n]}: σ{axis}", values_of(r)[0, :, j], i, dash, group=labels[n])
-                    for i, (n, r) in enumerate(runs.items()) for j, (axis, dash) in enumerate((("ₓ", "solid"),
-                                                                                              ("ᵧ", "dot")))]
+            return [figures.Series(labels[n], values_of(r)[0], i, figures.path_dash(i))
+                    for i, (n, r) in enumerate(runs.items())]
 
-        sigma = per_parameter(lambda r: r.sigma)
-        controls.chart(figures.step_curves_figure(sigma, title=tr("σᵗ per parameter (solid: x, dotted: y)"),
-                                                  y_title="σ", log_y=True, height=300), key="a_sigma")
-        effective = per_parameter(optimizers.effective_lr)
-        controls.chart(figures.step_curves_figure(effective, title=tr("Effective learning rate η / σᵗ per parameter"),
-                                                  y_title="η/σ", log_y=True, height=300),
-                       key="a_effective")
-        st.caption(tr("Colours as in the map. In the steep direction y σ is large and the effective step small; "
-                      "in the flat direction x the other way round."))
+        panels = [tr("along {axis}", axis=axis) for axis, _ in AXES]
+        controls.chart(figures.per_parameter_figure(per_parameter(lambda r: r.sigma), title=tr("σᵗ per parameter"),
+                                                    y_title="σ", panels=panels, height=280), key="a_sigma")
+        controls.chart(figures.per_parameter_figure(per_parameter(optimizers.effective_lr),
+                                                    title=tr("Effective learning rate η / σᵗ per parameter"),
+                                                    y_title="η/σ", panels=panels, height=280), key="a_effective")
+        orders = []
+        for n, r in runs.items():
+            order = optimizers.sigma_order(r)
+            if order.leader < 0:
+                continue
+            (lead, lead_sub), (_, other_sub) = AXES[order.leader], AXES[1 - order.leader]
+            orders.append("- " + (
+                tr("**{name}**: σ{lead} > σ{other} (the smaller steps along {axis}) at all {steps:,} steps.",
+                   name=labels[n], lead=lead_sub, other=other_sub, axis=lead, steps=order.steps)
+                if order.swap < 0 else
+                tr("**{name}**: σ{lead} > σ{other} (the smaller steps along {axis}) up to step {last}; at step {swap}, "
+                   "at ({x:.2g}, {y:.2g}), σ{other} overtakes it for good.", name=labels[n], lead=lead_sub,
+                   other=other_sub, axis=lead, last=order.swap - 1, swap=order.swap, x=order.swap_point[0],
+                   y=order.swap_point[1])
+                if order.leader_after == 0 else
+                tr("**{name}**: σ{lead} > σ{other} (the smaller steps along {axis}) up to step {last}; at step {swap}, "
+                   "at ({x:.2g}, {y:.2g}), σ{other} overtakes it, and from there σ{lead} is the larger at {share:.0%} "
+                   "of the steps.", name=labels[n], lead=lead_sub, other=other_sub, axis=lead, last=order.swap - 1,
+                   swap=order.swap, x=order.swap_point[0], y=order.swap_point[1], share=order.leader_after)))
+        rmsprop = ("rmsprop", "rmsprop_zero")
+        together = (optimizers.agreement(runs[rmsprop[0]].sigma[0], runs[rmsprop[1]].sigma[0])
+                    if all(n in runs for n in rmsprop) else None)
+        coincide = (tr("The two RMSProp forms differ only in how σ starts (σ⁰ = |g⁰|, or an average from 0): their σ "
+                       "differ by up to {largest:.0%} and agree within 1 % from step {step} on, where their lines lie "
+                       "on top of each other.", largest=together.largest, step=together.step)
+                    if together is not None and together.step >= 0 else "")
+        st.caption(join(tr("Colours and dashes as in the map. σ is large along the directions that were steep on "
+                           "a run's way, and there the step is small; which direction that is can change as the path "
+                           "reaches other ground (Adagrad's σ keeps all its history, RMSProp's and Adam's recent "
+                           "gradients):"), "\n\n" + "\n".join(orders) + ("\n\n" + coincide if coincide else "")))
     controls.export_panel("adaptive", adaptive_map, tr("Adaptive optimizers"), list(labels.values()),
                           list(runs.values()), grid)
     with st.expander(tr("The update rules, as the lecture writes them and as libraries do"), expanded=False):

@@ -9,10 +9,26 @@ from i18n import join, mark, tr, tr_n
 from optimizers.registry import HyperParam
 
 PAGE = "batch_size"
-START = (-1.0, 2.0)
 MAX_EPOCHS = 50
 MAX_SEEDS = 10
-LECTURE = {"b_small": 1, "b_large": 32, "b_epochs": 10, "b_lr": 0.05, "b_seeds": 5, "b_shift": 0.3, "b_noise": 5.0}
+LECTURE = {"b_model": "sine", "b_small": 1, "b_large": 32, "b_epochs": 50, "b_lr": 0.2, "b_seeds": 5, "b_shift": 0.3,
+           "b_noise": 5.0}
+MODEL_LABELS = {"sine": mark("frequency fit ŷ = sin(w·x) + b (not convex)"),
+                "line": mark("line fit ŷ = w·x + b (convex)")}
+MODEL_TEXT = {
+    "sine": mark("The model ŷ = sin(w·x) + b has two parameters, so its mean-squared-error surface L(w, b) is exact: "
+                 "here on {count} points of y = sin({frequency}·x) + {offset} + noise of σ = {noise} (generated with a "
+                 "fixed seed). The surface is not convex: besides the good fit near w = {frequency} it has a poor local minimum near w = 0, where "
+                 "sin(w·x) ≈ w·x is almost a straight line. Every mini-batch has its own surface — and its own "
+                 "critical points. Where the full batch's gradient is zero, a mini-batch's is not, so a small batch "
+                 "keeps moving; the full batch stops at the first critical point of L it reaches."),
+    "line": mark("The model ŷ = w·x + b has two parameters, so its mean-squared-error surface L(w, b) is exact: here "
+                 "on {count} points of y = {slope}·x {intercept:+} + noise of σ = {noise} (generated with a fixed seed). Every mini-batch has its own "
+                 "surface — and its own minimum. Where one batch's gradient is zero, the next batch's is not, so a "
+                 "small batch keeps moving."),
+}
+KIND_TEXT = {"minimum": mark("both positive: a local minimum"), "saddle": mark("of both signs: a saddle"),
+             "maximum": mark("both negative: a maximum")}
 SUMMARY = [  # the lecture's table, small vs large batch
     (mark("Speed of one update (no parallelism)"), mark("faster"), mark("slower")),
     (mark("Speed of one update (with parallelism)"), mark("same"), mark("same (not too large)")),
@@ -22,46 +38,57 @@ SUMMARY = [  # the lecture's table, small vs large batch
     (mark("Generalization"), mark("better"), mark("worse")),
 ]
 
-data = compute.regression_data()
-N = len(data.x)
-
 notes, url, _, _ = controls.page_start(PAGE, tr("Batch size"), tr(
     "One epoch is one pass over all mini-batches, shuffled between epochs. Small batches take many noisy "
     "steps per epoch; large ones take few stable ones."),
     LECTURE, "b_preset", tr("Lecture example: batch of 1 vs full batch"))
 
 with st.sidebar:
+    model = controls.choice_select(tr("Model"), list(MODEL_LABELS), "sine", "b_model", url,
+                                   format_func=lambda m: tr(MODEL_LABELS[m]))
+    record = compute.regression_model(model)
+    start = record.start
+    data = compute.regression_data(model)
+    N = len(data.x)
     small = controls.int_input(tr("Small batch size B"), 1, N, 1, "b_small", url, help=tr("1 to N = {n}", n=N))
     large = controls.int_input(tr("Large batch size B"), 1, N, N, "b_large", url,
                                help=tr("1 to N = {n} (N: full batch)", n=N))
-    epochs = controls.int_input(tr("Epochs"), 1, MAX_EPOCHS, 10, "b_epochs", url)
-    lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.05, 1e-4, 1.0, log=True), "b_lr", url)
+    epochs = controls.int_input(tr("Epochs"), 1, MAX_EPOCHS, 50, "b_epochs", url)
+    lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.2, 1e-4, 1.0, log=True), "b_lr", url)
     n_seeds = controls.int_input(tr("Shuffling seeds (runs per batch size)"), 1, MAX_SEEDS, 5, "b_seeds", url)
 
 with controls.prose():
     st.latex(r"L_b(\theta) = \frac{1}{|b|}\sum_{i \in b} \ell_i(\theta), \qquad \theta \leftarrow \theta - \eta\,"
-             r"\nabla L_b(\theta)")
-    st.markdown(join(tr("One update for every mini-batch b of an epoch."), tr(
-        "The model ŷ = w·x + b has two parameters, so its mean-squared-error surface L(w, b) is exact: here on {count} "
-        "points of a noisy line (generated with a fixed seed). Every mini-batch has its own surface — and its own "
-        "minimum. Where one batch's gradient is zero, the next batch's is not, so a small batch keeps moving; the full "
-        "batch stops at the first critical point of L.", count=N)))
+             r"\nabla L_b(\theta), \qquad " + record.formula)
+    st.markdown(join(tr("One update for every mini-batch b of an epoch."), tr(MODEL_TEXT[model], count=N, **record.data_args)))
 
-grid = compute.regression_surface()
+grid = compute.regression_surface(model)
+stall = compute.stall_report(small, epochs, lr, start, n_seeds, model)
 panels = [p._replace(label=tr("full batch L") if k == 0 else tr("mini-batch L{k}", k=k))
-          for k, p in enumerate(compute.batch_surfaces(small))]
-controls.chart(figures.batch_surfaces_figure(grid.xs, grid.ys, panels), key="b_surfaces")
-st.caption(join(tr("Full batch and the first mini-batches of size B = {b} of one shuffle; ○ marks each minimum.", b=small),
-                tr("For a single example every (w, b) on the dotted line w·x + b = y is a minimum.") if small == 1
-                else ""))
-st.caption(tr("Where this picture falls short of the lecture: a line fit's surface is convex, so the full batch has "
-              "one critical point — its minimum — and cannot stall anywhere else. What the mini-batch surfaces do "
-              "show is the mechanism: their minima sit in different places, so no single point stops every batch. "
-              "A stall at a saddle that noise breaks is on the Critical points page (noisy gradient descent against "
-              "plain gradient descent; Gaussian gradient noise there, not mini-batches)."))
+          for k, p in enumerate(compute.batch_surfaces(small, model=model))]
+stall_point = tuple(float(v) for v in stall.point)
+controls.chart(figures.batch_surfaces_figure(grid.xs, grid.ys, panels, stall=stall_point,
+                                             stall_label=tr("where full-batch gradient descent stopped")),
+               key="b_surfaces")
+pulls = compute.batch_gradient_norms(small, stall_point, len(panels) - 1, model=model)
+st.caption(join(tr("Full batch and the first mini-batches of size B = {b} of one shuffle; ○ marks each minimum (for "
+                   "the frequency fit the lowest point of the map), ✕ where full-batch gradient descent from ({w0:g}, "
+                   "{b0:g}) with η = {lr:g} stopped after {epochs} updates.", b=small, w0=start[0], b0=start[1], lr=lr,
+                   epochs=epochs),
+                tr("For a single example every (w, b) on the dotted curve f(w, x) + b = y is a minimum.") if small == 1
+                else "",
+                tr("At ✕ the full-batch gradient is ‖∇L‖ = {norm:.1g}; the mini-batch gradients there are {pulls}: no "
+                   "mini-batch surface is flat where the full batch stopped.", norm=stall.gradient_norm,
+                   pulls=", ".join(f"{g:.2f}" for g in pulls))))
+if record.convex:
+    st.caption(tr("Where this model falls short of the lecture: a line fit's surface is convex, so the full batch has "
+                  "one critical point — its minimum — and cannot stall anywhere else. What the mini-batch surfaces do "
+                  "show is the mechanism: their minima sit in different places, so no single point stops every batch. "
+                  "The frequency fit (the lecture example) shows a full batch that stalls in a poor minimum and "
+                  "mini-batches that leave it."))
 
 st.subheader(tr("Mini-batch SGD, small against large batch"))
-runs = {b: compute.sgd_run(b, epochs, lr, START, n_seeds) for b in dict.fromkeys((small, large))}
+runs = {b: compute.sgd_run(b, epochs, lr, start, n_seeds, model) for b in dict.fromkeys((small, large))}
 for b, r in runs.items():
     if (update := optimizers.first_divergence(r.diverged_at)) >= 0:
         st.warning(tr("B = {b}: diverged at update {update} (the path stops there). Try a smaller learning rate.",
@@ -77,10 +104,31 @@ for col, role, b in zip(cols, ("small", "large"), (small, large)):
                          "**B = {b}**: {count} updates per epoch, {total} in all", r.updates_per_epoch, b=b,
                          total=r.updates_per_epoch * epochs))
         path_maps[role] = figures.contour_figure(grid, sets, log_color=True, max_frames=figures.frames_for(n_seeds),
-                                                 uirevision=f"sgd-{b}", height=470, axis_titles=("w", "b"))
+                                                 uirevision=f"sgd-{model}-{b}", height=470, axis_titles=("w", "b"))
         controls.chart(path_maps[role], key=f"b_paths_{role}")
 controls.export_panel("batch_size", path_maps["small"], tr("Mini-batch SGD, B = {b}", b=small),
                       [f"B = {b}" for b in runs], list(runs.values()), grid)
+
+low, high = stall.final_range
+near, far = stall.distance_range
+m1, m2, m3 = st.columns(3)
+m1.metric(tr("full batch: L where it stopped"), f"{stall.loss:.3g}",
+          help=tr("At (w, b) = ({w:.3f}, {b:.3f}), ‖∇L‖ = {norm:.1g}; Hessian eigenvalues {low:.3g} and {high:.3g} "
+                  "({kind}).", w=stall.point[0], b=stall.point[1], norm=stall.gradient_norm,
+                  low=stall.hessian_eigenvalues[0], high=stall.hessian_eigenvalues[1],
+                  kind=tr(KIND_TEXT[stall.kind])))
+m2.metric(tr("B = {b}: runs that left it", b=small), f"{stall.left_count} / {n_seeds}",
+          help=tr("A run has left when it ends more than {distance:g} from the full batch's end point with less than "
+                  "{ratio:.0%} of its loss.", distance=stall.leave_distance, ratio=stall.leave_loss_ratio))
+m3.metric(tr("B = {b}: L where the runs ended", b=small), f"{low:.3g} – {high:.3g}")
+st.caption(join(
+    tr("Full-batch gradient descent (B = N = {n}) stopped at (w, b) = ({w:.2f}, {b:.2f}) with ‖∇L‖ = {norm:.1g}, "
+       "L = {loss:.3g}; the Hessian's eigenvalues there are {low:.3g} and {high:.3g} ({kind}).", n=N,
+       w=stall.point[0], b=stall.point[1], norm=stall.gradient_norm, loss=stall.loss,
+       low=stall.hessian_eigenvalues[0], high=stall.hessian_eigenvalues[1], kind=tr(KIND_TEXT[stall.kind])),
+    tr("From the same start with the same η, {left} of {count} mini-batch runs with B = {b} left it: they end "
+       "{near:.2f} to {far:.2f} away, at L = {lo:.3g} to {hi:.3g}.", left=stall.left_count, count=n_seeds, b=small,
+       near=near, far=far, lo=low, hi=high)))
 
 c1, c2 = st.columns(2)
 series_epoch = [figures.Series(f"B = {b}", r.loss[:, ::r.updates_per_epoch], i) for i, (b, r) in enumerate(runs.items())]
@@ -93,7 +141,10 @@ with c2:
                                               x_title=tr("update"), log_y=True), key="b_loss_update")
 st.caption(tr("Per epoch the small batch is ahead: it has taken many steps. Per update the large batch is ahead: "
               "each of its steps is exact. The small batch never settles — its noise keeps it jittering around "
-              "the minimum."))
+              "the minimum.") if record.convex else
+           tr("The full batch's loss goes flat: it has stopped in the poor minimum. The small batch's loss drops "
+              "below it once its noise has carried the run over the ridge into the good fit's valley, and stays "
+              "near the bottom there, jittering."))
 
 st.subheader(tr("Sharp and flat minima: why small batches generalize better"))
 st.markdown(tr("Training and test loss are shifted versions of each other. A flat minimum stays good when the curve "

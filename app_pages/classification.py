@@ -31,14 +31,17 @@ with st.sidebar:
     adam_lr = controls.number_widget(HyperParam("lr", "Adam η", 0.1, 1e-3, 10.0, log=True), "c_adam_lr", url)
     steps = controls.int_input(tr("steps"), 10, 5000, 300, "c_steps", url)
 
-@st.fragment  # its logits rerun this section only
+
+# ---------------------------------------------------------------- softmax calculator
+controls.section(tr("1. Softmax"),
+                 tr("Softmax turns any outputs y into numbers y′ in (0, 1) that sum to 1. Classes are compared with "
+                    "one-hot targets ŷ — class 2 is not “between” classes 1 and 3. With two classes softmax is the "
+                    "sigmoid of the difference, y′₁ = σ(y₁ − y₂)."),
+                 latex=r"y'_i = \frac{\exp(y_i)}{\sum_j \exp(y_j)}")
+
+
+@st.fragment  # the logits and the target rerun this section only
 def softmax_section():
-    # ---------------------------------------------------------------- softmax calculator
-    controls.section(tr("1. Softmax"),
-                     tr("Softmax turns any outputs y into numbers y′ in (0, 1) that sum to 1. Classes are compared with "
-                        "one-hot targets ŷ — class 2 is not “between” classes 1 and 3. With two classes softmax is the "
-                        "sigmoid of the difference, y′₁ = σ(y₁ − y₂)."),
-                     latex=r"y'_i = \frac{\exp(y_i)}{\sum_j \exp(y_j)}")
     c1, c2 = st.columns([3, 1])
     raw = controls.text_field(tr("logits y (numbers separated by commas)"), "3, 1, -3", "c_logits", url, 400, where=c1)
     try:
@@ -59,10 +62,6 @@ def softmax_section():
                       "y′ = softmax(y)": [f"{p:.4g}" for p in readout["probabilities"]],
                       tr("ŷ (one-hot)"): [1 if i == target - 1 else 0 for i in range(len(logits))]},
                      hide_index=True, width="stretch")
-        m1, m2, m3 = st.columns(3)
-        m1.metric("Σ y′", f"{readout['total']:.6f}")
-        m2.metric("MSE Σ(ŷ − y′)²", f"{readout['mse']:.4g}")
-        m3.metric(tr("cross-entropy −ln y′"), f"{readout['cross_entropy']:.4g}")
         two = compute.two_classes()
         controls.chart(figures.step_curves_figure(
             [figures.Series("softmax(y₁, y₂)₁", two.softmax_first, 0, x=two.difference),
@@ -71,7 +70,11 @@ def softmax_section():
             key="c_two_classes")
         st.caption(tr("Any two logits with the same difference give the same y′₁; over this range the two curves differ "
                       "by at most {gap:.1e} (float32 round-off).", gap=two.largest_gap))
-        if readout["sigmoid"] is not None:
+        m1, m2, m3 = st.columns(3)  # the page's width: a metric's value is not cut off
+    m1.metric("Σ y′", f"{readout['total']:.6f}")
+    m2.metric("MSE Σ(ŷ − y′)²", f"{readout['mse']:.4g}")
+    m3.metric(tr("cross-entropy −ln y′"), f"{readout['cross_entropy']:.4g}")
+    if readout["sigmoid"] is not None:
             st.success(tr("Two classes: σ(y₁ − y₂) = σ({difference:g}) = {sigmoid:.6g}, and softmax gives y′₁ = "
                           "{softmax:.6g}: the same.", difference=logits[0] - logits[1], sigmoid=readout["sigmoid"],
                           softmax=readout["probabilities"][0]))
@@ -85,10 +88,9 @@ controls.section(tr("2. The loss changes the surface"),
                  tr("The lecture's picture: three classes, target class 1, the third output pinned at y₃ = −1000, so "
                     "only y₁ and y₂ vary. Where the loss is large (y₁ low, y₂ high) the MSE surface is flat — its "
                     "gradient almost vanishes — while cross-entropy still slopes towards the minimum."))
-c1, c2 = st.columns(2)
-for col, name in zip((c1, c2), LOSSES):
-    col.markdown(f"**{tr(LOSSES[name])}**")
-    col.latex(surfaces.get(name).formula)
+for name in LOSSES:  # one under the other: side by side the formulas were cut off
+    st.markdown(f"**{tr(LOSSES[name])}**")
+    st.latex(surfaces.get(name).formula)
 start = (sx, sy)
 runs = {name: {tr("Gradient descent"): compute.trajectory(name, "gd", start, steps, lr=gd_lr),
                "Adam": compute.trajectory(name, "adam", start, steps, lr=adam_lr)} for name in LOSSES}
@@ -122,7 +124,7 @@ controls.export_panel("classification", lambda: figures.contour_figure(
     [r for pair in runs.values() for r in pair.values()], compute.surface_grid("softmax_mse", GRID))
 ratio = grads["softmax_cross_entropy"] / grads["softmax_mse"] if grads["softmax_mse"] > 0 else float("inf")
 st.info(tr("At the start the cross-entropy gradient is **{ratio:.3g} times** the MSE gradient. The dark upper-left "
-           "of the MSE map is the plateau: the loss is near its largest value, 2, and the gradient is 10⁻⁸–10⁻⁶. "
+           "of the MSE gradient-norm map is the plateau: the loss is near its largest value, 2, and the gradient is 10⁻⁸–10⁻⁶. "
            "(The lower right is dark on both maps for a good reason: the loss is already near 0 there.)", ratio=ratio))
 
 # ---------------------------------------------------------------- the race
@@ -147,18 +149,19 @@ with left:
                 log_y=figures.wide_range([r.loss for r in runs[name].values()], 100)),
                 key=f"c_race_{name}")
 with right:
-    rows = [{tr("optimizer"): label, tr("loss"): tr(LOSSES[name]), tr("start loss"): f"{r.loss[0, 0]:.4g}",
-             tr("final y′₁"): f"{surfaces.classification.target_probability(optimizers.last_finite(r.path[0])):.3g}",
-             tr("final loss"): f"{optimizers.last_finite(r.loss[0]):.4g}",
-             tr("moved"): f"{optimizers.distance_to(optimizers.last_finite(r.path[0]), r.path[0, 0]):.3g}"}
-            for name, pair in runs.items() for label, r in pair.items()]
-    st.dataframe(rows, hide_index=True, width="stretch")
     st.caption(tr("Compare the runs by y′₁, the probability they give the right class: the two losses are on "
                   "different scales (MSE is at most 2, cross-entropy has no bound), so a lower MSE is not a better "
                   "classifier than a higher cross-entropy."))
     st.caption(tr("Gradient descent on MSE barely moves: its steps are η times a gradient of about {gradient:.1g}. "
                   "Adam divides by σ, the size of recent gradients, so it escapes the plateau too — but the cleaner "
                   "fix is the loss: cross-entropy, which is also maximum likelihood.", gradient=grads["softmax_mse"]))
+# The table at the page's width, under the figures: every column shows.
+rows = [{tr("optimizer"): label, tr("loss"): tr(LOSSES[name]), tr("start loss"): f"{r.loss[0, 0]:.4g}",
+         tr("final y′₁"): f"{surfaces.classification.target_probability(optimizers.last_finite(r.path[0])):.3g}",
+         tr("final loss"): f"{optimizers.last_finite(r.loss[0]):.4g}",
+         tr("moved"): f"{optimizers.distance_to(optimizers.last_finite(r.path[0]), r.path[0, 0]):.3g}"}
+        for name, pair in runs.items() for label, r in pair.items()]
+st.dataframe(rows, hide_index=True, width="stretch")
 with st.expander(tr("The gradients in closed form"), expanded=False):
     st.latex(r"\frac{\partial e_{CE}}{\partial y} = y' - \hat y,\qquad "
              r"\frac{\partial e_{MSE}}{\partial y} = 2\,(\mathrm{diag}(y') - y' y'^{\top})\,(y' - \hat y)")

@@ -56,8 +56,8 @@ a = compute.point_analysis(surface, point)
 grid = compute.surface_grid(surface, GRID)
 left, right = st.columns([6, 5])
 with left:
-    fig = figures.contour_figure(grid, [], log_color=record.log_color, critical=critical, click_grid=40,
-                                 uirevision=surface, animate=False, height=520, critical_legend=True)
+    fig = figures.contour_figure(grid, [], log_color=record.log_color, equalize=record.equalize_color, critical=critical,
+                                 click_grid=40, uirevision=surface, animate=False, height=520, critical_legend=True)
     figures.add_critical_curves(fig, curves)
     figures.mark_point(fig, point, figures.eigen_arrows(a.point, a.eigenvalues, a.eigenvectors, record.span))
     controls.chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key),
@@ -128,15 +128,21 @@ if curves:
 @st.fragment  # its window slider reruns this section only, not the page (a class shares one server)
 def quadratic_section():
     st.subheader(tr("The quadratic picture, and where it holds"))
-    radius = controls.number_widget(HyperParam("radius", "Taylor window half-width",
-                                               *surfaces.taylor_radius(record.span)), "radius", url)
-    local = compute.local_quadratic(surface, point, radius)
     c1, c2 = st.columns(2)
-    with c1:
+    with c1:  # the window's slider over the figure it changes
+        radius = controls.number_widget(HyperParam("radius", "Taylor window half-width",
+                                                   *surfaces.taylor_radius(record.span)), "radius", url)
+        local = compute.local_quadratic(surface, point, radius)
         controls.chart(figures.taylor_figure(local, uirevision=f"{surface}-taylor"), key="cp_taylor")
-        st.caption(tr("True surface (colours) and its Taylor quadratic around θ′ (orange, translucent) on θ′ ± "
-                      "{radius:g}. Largest gap |L − Q| on this window: **{gap:.3g}** — it shrinks like the window's "
-                      "width cubed.", radius=radius, gap=local.max_abs_error))
+        shrink = (tr("On half the window it is {half:.3g}: {factor:.3g}× smaller, so the gap grows like the "
+                     "width to the power {order:.2f} — at least 3 for a smooth surface (the first term Q leaves out is "
+                     "cubic), 4 where every third derivative vanishes, as at the lecture's saddle.",
+                     half=local.half_window_error, factor=local.shrink_factor, order=local.error_order)
+                  if not local.is_exact
+                  else tr("Here L is its own quadratic: the gap is rounding, and does not shrink with the window."))
+        st.caption(join(tr("True surface (grey) and its Taylor quadratic around θ′ (orange mesh) on θ′ ± {radius:g}. "
+                           "Largest gap |L − Q| on this window: **{gap:.3g}**.", radius=radius,
+                           gap=local.max_abs_error), shrink))
     with c2:
         counts = surfaces.positive_count(grid.eig_min, grid.eig_max)
         controls.chart(figures.add_critical_curves(figures.signature_figure(grid.xs, grid.ys, counts, critical, point),

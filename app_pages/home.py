@@ -22,6 +22,8 @@ TOPICS = [
      "app_pages/critical_points.py"),
     (mark("1.3 Escaping a saddle along an eigenvector"), mark("Critical points: three ways out of a saddle"),
      "app_pages/critical_points.py"),
+    (mark("1.4 The lecture’s key figure: training loss against the minimum ratio"),
+     mark("Run the minimum-ratio experiment (about 10–20 s)"), "app_pages/critical_points.py", {"cp_ratio": "1"}),
     (mark("1.5 Batch size: noisy updates, time per epoch, sharp vs flat minima"),
      mark("Batch size: mini-batch surfaces, SGD, timings"), "app_pages/batch_size.py"),
     (mark("1.6 Momentum: rolling over small hills and plateaus"),
@@ -43,14 +45,11 @@ TOPICS = [
     (mark("Every surface, optimizer and schedule together"),
      mark("Playground: race up to six optimizers"), "app_pages/playground.py"),
 ]
-for topic, where, page in TOPICS:
+for topic, where, page, *query in TOPICS:  # a fourth item: the link's query (an experiment that opens running)
     c1, c2 = st.columns([3, 4])
     c1.markdown(f"**{tr(topic)}**")
-    c2.page_link(page, label=tr(where), icon=":material/arrow_forward:")
-c1, c2 = st.columns([3, 4])
-c1.markdown(f"**{tr('1.4 The lecture’s key figure: training loss against the minimum ratio')}**")
-c2.page_link("app_pages/critical_points.py", label=tr("Run the minimum-ratio experiment (about 10–20 s)"),
-             icon=":material/play_arrow:", query_params={"cp_ratio": "1"})
+    c2.page_link(page, label=tr(where), icon=":material/play_arrow:" if query else ":material/arrow_forward:",
+                 query_params=query[0] if query else None)
 
 st.subheader(tr("In this lab"))
 c1, c2, c3 = st.columns(3)

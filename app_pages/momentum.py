@@ -14,7 +14,7 @@ GRID = 120
 MAX_STEPS = 5000
 MAX_BARS = 40
 LECTURE = {"surface": "local_minima", "mx_local_minima": 2.3, "my_local_minima": 1.5, "m_steps": 300,
-           "m_lr": 0.01, "m_momentum": 0.9, "m_t": 10}
+           "m_lr": 0.01, "m_momentum": 0.9, "m_t": 40}  # m_t: optimizers.clearest_step there (tested)
 
 notes, url, surface, record = controls.page_start(PAGE, tr("Momentum"), tr(
     "A ball rolling downhill does not stop at the first dip: it carries its speed over small hills "
@@ -50,7 +50,8 @@ sets = [figures.PathSet(labels[0], gd.path, gd.loss), figures.PathSet(labels[1],
 controls.divergence_warnings(dict(zip(labels, (gd, mom))))
 
 race_map = figures.add_critical_curves(figures.contour_figure(
-    grid, sets, log_color=record.log_color, critical=critical, uirevision=surface, height=560), critical_curves)
+    grid, sets, log_color=record.log_color, equalize=record.equalize_color, critical=critical, uirevision=surface,
+    height=560), critical_curves)
 left, right = st.columns([6, 5])
 with left:
     controls.chart(race_map, key="m_contour")
@@ -70,7 +71,7 @@ with right:
 @st.fragment  # its step slider reruns this section only, not the race above
 def anatomy_section():
     st.subheader(tr("One step, taken apart"))
-    t = controls.int_slider(tr("step t"), 0, steps - 1, min(10, steps - 1), "m_t", url,
+    t = controls.int_slider(tr("step t"), 0, steps - 1, optimizers.clearest_step(parts), "m_t", url,
                             help=tr("Move through the momentum run: the arrows show how step t → t+1 is made."))
     theta = mom.path[0, t]
     if 0 <= mom.diverged_at[0] <= t:
@@ -85,8 +86,8 @@ def anatomy_section():
                                        [a.color for a in arrows], [a.text for a in arrows], [a.width for a in arrows])
         c1, c2 = st.columns([6, 5])
         with c1:
-            fig = figures.contour_figure(grid, sets, log_color=record.log_color, critical=critical, animate=False,
-                                         uirevision=f"{surface}-anatomy", height=480)
+            fig = figures.contour_figure(grid, sets, log_color=record.log_color, equalize=record.equalize_color,
+                                         critical=critical, animate=False, uirevision=f"{surface}-anatomy", height=480)
             figures.mark_point(fig, theta, arrows, f"θ<sup>{t}</sup>")
             figures.add_critical_curves(fig, critical_curves)
             controls.chart(fig, key="m_anatomy")

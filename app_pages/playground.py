@@ -65,8 +65,8 @@ frames = figures.frames_for(len(starts) * len(runs))
 
 controls.divergence_summary(labels, [r.diverged_at for r in runs])
 
-contour = figures.contour_figure(grid, path_sets, log_color=record.log_color, critical=critical, max_frames=frames,
-                                 click_grid=40, uirevision=surface)
+contour = figures.contour_figure(grid, path_sets, log_color=record.log_color, equalize=record.equalize_color,
+                                 critical=critical, max_frames=frames, click_grid=40, uirevision=surface)
 figures.add_critical_curves(contour, curves)
 left, right = st.columns([6, 5])
 with left:
@@ -81,7 +81,8 @@ st.caption(tr("Critical points (found numerically, classified by the Hessian's e
               "△ maximum, × saddle, □ degenerate (a zero eigenvalue: second order cannot tell); a magenta line "
               "is a valley of minima (a curve of critical points, each degenerate along it)."))
 
-series = [figures.Series(label, r.loss, i) for i, (label, r) in enumerate(zip(labels, runs))]
+# Each optimizer's map dash on its curves too: equal curves (two runs at one η) stay visible one over the other.
+series = [figures.Series(label, r.loss, i, figures.path_dash(i)) for i, (label, r) in enumerate(zip(labels, runs))]
 c1, c2, c3 = st.columns(3)
 with c1:
     controls.chart(figures.step_curves_figure(series, title=tr("Loss L(θᵗ)"), y_title="L", height=340,

@@ -34,15 +34,16 @@ notes, url, _, _ = controls.page_start(PAGE, tr("Schedules and warm-up"), tr(
     sidebar_note=tr("Each section has its own controls, next to its figures."))
 valley = surfaces.get(VALLEY)
 
-@st.fragment  # its controls rerun this section only
+controls.section(tr("1. The problem of Adagrad: bursts"),
+                 tr("On the elongated valley the lecture's Adagrad reaches the flat floor, then keeps taking tiny "
+                    "gradients along it. σ in the steep direction is the root *mean* square of all past gradients, so "
+                    "as the tiny ones pile up it shrinks, the step η/σ there blows up and the path shoots out "
+                    "sideways; σ grows again and the path falls back. Decay η over time and the bursts die out."))
+
+
+@st.fragment  # Adagrad's form, η, steps, decay and start rerun this section only
 def bursts_section():
-    # ---------------------------------------------------------------- the bursts
-    controls.section(tr("1. The problem of Adagrad: bursts"),
-                     tr("On the elongated valley the lecture's Adagrad reaches the flat floor, then keeps taking tiny "
-                        "gradients along it. σ in the steep direction is the root *mean* square of all past gradients, so "
-                        "as the tiny ones pile up it shrinks, the step η/σ there blows up and the path shoots out "
-                        "sideways; σ grows again and the path falls back. Decay η over time and the bursts die out."))
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 3])  # the forms' and decays' names need the room
     form = controls.choice_select(tr("Adagrad form"), ADAGRAD_FORMS, "adagrad", "s_form", url, where=c1,
                                   format_func=lambda n: tr(optimizers.get(n).label))
     lr = controls.number_widget(ETA, "s_lr", url, where=c2)
@@ -70,12 +71,13 @@ def bursts_section():
     with right:
         # Every burst the text counts, on both runs, numbered as in the text.
         markers = [(int(t), float(lengths[label][t]), str(k + 1)) for label in runs for k, t in enumerate(bursts[label])]
+        # each run keeps its map dash (figures.path_dash of its index) on both curves
         controls.chart(figures.step_curves_figure(
-            [figures.Series(label, lengths[label], i) for i, label in enumerate(runs)],
+            [figures.Series(label, lengths[label], i, figures.path_dash(i)) for i, label in enumerate(runs)],
             title=tr("Step length ‖θᵗ⁺¹ − θᵗ‖"), y_title=tr("step"), log_y=True, height=290, markers=markers,
             marker_label=tr("burst (its peak)")), key="s_step_length")
         controls.chart(figures.step_curves_figure(
-            [figures.Series(label, r.sigma[0, :, 1], i) for i, (label, r) in enumerate(runs.items())],
+            [figures.Series(label, r.sigma[0, :, 1], i, figures.path_dash(i)) for i, (label, r) in enumerate(runs.items())],
             title=tr("σᵗ of the steep direction y"), y_title="σᵧ", log_y=True, height=270, legend=False),
             key="s_sigma_y")
     counts = [join(tr_n("**{label}**: {count} burst", "**{label}**: {count} bursts", len(b), label=label),
@@ -85,21 +87,22 @@ def bursts_section():
                         "the last burst, and falls back by 100 times from its peak; ▼ marks each peak, numbered."),
                      tr("; ").join(counts) + tr(".")))
     st.caption(tr("Why the mean form bursts and the sum form does not: the sum form divides by √(Σ g²), which never "
-                  "shrinks; it *is* the mean form with η/√(t+1) — choose “1/√(t+1) decay” above and the two runs of "
-                  "the mean form become the two forms."))
+                  "shrinks; it *is* the mean form with η/√(t+1): with the default “1/√(t+1) decay”, the two runs of "
+                  "the mean form are the two forms."))
 
 
 bursts_section()
 
 
-@st.fragment  # its controls rerun this section only
+controls.section(tr("2. Learning-rate schedules"),
+                 tr("Make η depend on the step t. **Decay** shrinks it as training goes on. **Warm-up** first grows "
+                    "it, then decays it: early on σ is estimated from few gradients and varies a lot, so take small "
+                    "steps until its statistics settle (RAdam, Liu et al. 2020). The Transformer's schedule does "
+                    "exactly that."))
+
+
+@st.fragment  # the schedule and its parameters rerun this section only
 def schedule_section():
-    # ---------------------------------------------------------------- schedule designer
-    controls.section(tr("2. Learning-rate schedules"),
-                     tr("Make η depend on the step t. **Decay** shrinks it as training goes on. **Warm-up** first grows "
-                        "it, then decays it: early on σ is estimated from few gradients and varies a lot, so take small "
-                        "steps until its statistics settle (RAdam, Liu et al. 2020). The Transformer's schedule does "
-                        "exactly that."))
     c1, c2, c3 = st.columns([2, 1, 1])
     sched = controls.choice_select(tr("schedule"), optimizers.schedule_names(), "warmup_cosine", "s_sched", url, where=c1,
                                    format_func=lambda n: tr(optimizers.get_schedule(n).label))
@@ -125,17 +128,18 @@ def schedule_section():
 schedule_section()
 
 
-@st.fragment  # its controls rerun this section only
+controls.section(tr("3. Build an optimizer from the lecture's summary"),
+                 tr("Three switchable pieces: the direction m (the gradient, or a memory of past gradients: "
+                    "momentum), the magnitude σ (root mean square of past gradients, any sign forgotten) and the "
+                    "schedule ηᵗ. Some combinations have names; the page says which, and races yours against named "
+                    "ones."),
+                 latex=r"\theta^{t+1}_i = \theta^t_i - \frac{\eta^t}{\sigma^t_i}\, m^t_i")
+
+
+@st.fragment  # the builder's pieces and the race rerun this section only
 def builder_section():
-    # ---------------------------------------------------------------- the builder
-    controls.section(tr("3. Build an optimizer from the lecture's summary"),
-                     tr("Three switchable pieces: the direction m (the gradient, or a memory of past gradients: "
-                        "momentum), the magnitude σ (root mean square of past gradients, any sign forgotten) and the "
-                        "schedule ηᵗ. Some combinations have names; the page says which, and races yours against named "
-                        "ones."),
-                     latex=r"\theta^{t+1}_i = \theta^t_i - \frac{\eta^t}{\sigma^t_i}\, m^t_i")
     params = {p.name: p for p in COMPOSED.params}
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3 = st.columns([2, 4, 2])  # σ's choices are the longest names (up to ~65 characters)
     hp = {"m_term": controls.number_widget(params["m_term"], "s_m_term", url, where=c1),
           "sigma_term": controls.number_widget(params["sigma_term"], "s_sigma_term", url, where=c2),
           "bias_correction": controls.number_widget(params["bias_correction"], "s_bias_correction", url, where=c3)}
@@ -185,7 +189,8 @@ def builder_section():
     with left:
         controls.chart(builder_map, key="s_builder_map")
     with right:
-        losses = [figures.Series(label, r.loss, i, "dash" if i else "solid") for i, (label, r) in enumerate(race.items())]
+        # run i is drawn with path_color(i), path_dash(i) on the map: the same here
+        losses = [figures.Series(label, r.loss, i, figures.path_dash(i)) for i, (label, r) in enumerate(race.items())]
         controls.chart(figures.step_curves_figure(losses, title=tr("Loss L(θᵗ)"), y_title="L", height=330,
                                                   log_y=figures.wide_range([r.loss for r in race.values()], 100)),
                        key="s_builder_loss")
@@ -202,15 +207,16 @@ def builder_section():
 builder_section()
 
 
-@st.fragment  # its controls rerun this section only
+controls.section(tr("4. Does warm-up help Adam? A deep network"),
+                 tr("Adam's first step is η·sign(g) in every coordinate — m̂/√v̂ = g/|g| when σ has seen one gradient — "
+                    "so all weights move by η at once however small their gradients. Warm-up keeps the first steps "
+                    "small until σ's estimate settles; RAdam builds that in (no σ while its variance is too large). "
+                    "Here: an MLP with 6 hidden ReLU layers of 64 on the digits, batch 64, 8 epochs, the same starts "
+                    "and batches for every run, 3 seeds each."))
+
+
+@st.fragment  # η and the experiment switch rerun this section only
 def warmup_section():
-    # ---------------------------------------------------------------- warm-up on a real network
-    controls.section(tr("4. Does warm-up help Adam? A deep network"),
-                     tr("Adam's first step is η·sign(g) in every coordinate — m̂/√v̂ = g/|g| when σ has seen one gradient — "
-                        "so all weights move by η at once however small their gradients. Warm-up keeps the first steps "
-                        "small until σ's estimate settles; RAdam builds that in (no σ while its variance is too large). "
-                        "Here: an MLP with 6 hidden ReLU layers of 64 on the digits, batch 64, 8 epochs, the same starts "
-                        "and batches for every run, 3 seeds each."))
     c1, c2 = st.columns([1, 2])
     warm_lr = controls.choice_select(tr("learning rate η"), WARMUP_LRS, "0.03", "s_warm_lr", url, where=c1)
     with c2:
@@ -232,10 +238,22 @@ def warmup_section():
             [figures.Series(names[k], warm.train_loss[k], k, "solid" if k in (0, 3) else "dash") for k in range(len(names))],
             title=tr("Training loss per epoch (mean over seeds)"), x_title=tr("epoch"), y_title=tr("cross-entropy"),
             log_y=True, height=330), key="s_warmup_loss")
-        st.caption(join(tr("Read the table, not the hope: here RAdam is the reliable fix. The schedule warm-ups shorten the "
-                           "first epoch's move, but once the full η arrives Adam's steps are as large as before; at "
-                           "η = 0.05 they do no better than no warm-up at all. The lecture's reason holds — the early "
-                           "steps are too large — and removing σ early (RAdam) helps more than shrinking η for a while."),
+        gains = {k: warm.against_plain(k) for k in range(1, len(names))}
+        st.markdown(join(
+            tr("At η = {lr}, against plain Adam ({adam:.1%}): {results}.", lr=warm_lr, adam=warm.mean_accuracy[0],
+               results=tr("; ").join(
+                   tr("{name}: {points:+.1f} points ({mean:.1%}; ahead on {ahead} of {seeds} seeds, behind on {behind})",
+                      name=names[k], points=g.points, mean=warm.mean_accuracy[k], ahead=g.seeds_ahead,
+                      seeds=g.seeds, behind=g.seeds_behind) for k, g in gains.items())),
+            tr("Ahead of plain Adam on every seed (same starts, same batches): {names}.",
+               names=", ".join(names[k] for k in warm.ahead_on_every_seed)) if warm.ahead_on_every_seed else
+            tr("No variant is ahead of plain Adam on every seed."),
+            tr("Plain Adam has the best mean here: at this η no warm-up helps." if warm.best == 0 else
+               "Best mean: {name}.", name=names[warm.best])))
+        st.caption(join(tr("The first epoch's move against Adam's, in the table's order: {ratios}. A warm-up keeps the "
+                           "first steps short, but once the full η arrives Adam's steps are as large as before; RAdam "
+                           "instead leaves σ out while its estimate is unreliable.",
+                           ratios=", ".join(f"{g.move_ratio:.2g}×" for g in gains.values())),
                         tr("From the cache.") if warm_cached else ""))
 
 

@@ -17,7 +17,7 @@ import streamlit as st
 import compute
 import optimizers
 import surfaces
-from i18n import mark, tr
+from i18n import join, mark, tr
 from controls.url import _PAGE_PRESET, PRESET, UrlCheck, escape_markdown, keep_in_url, number_in, one_of, url_text
 from optimizers.registry import HyperParam
 
@@ -147,7 +147,8 @@ def surface_text(record, where=st) -> None:
         where.code(record.title, language=None, wrap_lines=True)
         where.caption(tr(record.text))
     else:
-        where.markdown(f"**{tr(record.title)}.** {tr(record.text)}")
+        # The heading's full stop from the catalog: "（…）." in Chinese read as an English stop after a wide bracket.
+        where.markdown(join(tr("**{title}.**", title=tr(record.title)), tr(record.text)))
 
 
 def choice_select(label: str, options: list[str], default: str, key: str, url: UrlCheck, format_func=str, where=st,

@@ -5,6 +5,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from i18n import tr
 
@@ -100,6 +101,41 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
                                  marker=dict(symbol="triangle-down", size=10, color="#333",
                                              line=dict(color=PATH_OUTLINE, width=1)),
                                  hovertemplate=f"{marker_label} %{{text}}<br>t=%{{x}}<extra></extra>"))
+    return fig
+
+
+def per_parameter_figure(series: Sequence[Series], *, title: str, y_title: str, panels: Sequence[str],
+                         log_y: bool = True, height: int = 300) -> go.Figure:
+    """One small panel per parameter, side by side on one shared y axis: ``Series.y`` is (steps, parameters).
+
+    The panels, not a line style, tell the parameters apart, so each run keeps its colour and dash pattern from
+    the map (``Series.color_index``, ``Series.dash``) in every panel, and the shared axis lets a reader compare
+    one run's σ_x with its σ_y at a glance. ``panels``: the panel titles, one per parameter.
+    """
+    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, subplot_titles=list(panels),
+                        horizontal_spacing=0.04)
+    shown, listed = [], set()
+    for s in series:
+        group = s.group or s.label
+        ys = np.asarray(s.y, np.float64)
+        steps = np.arange(ys.shape[0], dtype=np.int32)
+        for j in range(len(panels)):
+            y = np.where(ys[:, j] > 0, ys[:, j], np.nan) if log_y else ys[:, j]
+            shown.append(y)
+            fig.add_trace(go.Scatter(
+                x=steps, y=y.astype(np.float32), mode="lines", name=group, legendgroup=group,
+                showlegend=group not in listed, line=dict(color=path_color(s.color_index), width=2, dash=s.dash),
+                hovertemplate=f"{s.label} ({panels[j]})<br>t=%{{x}}<br>%{{y:.4g}}<extra></extra>"), row=1, col=j + 1)
+            listed.add(group)
+    names = list(dict.fromkeys(s.group or s.label for s in series))
+    legend_box, bottom = bottom_legend(names) if names else (dict(), 40)
+    values = np.concatenate(shown) if shown else np.ones(1)
+    y_axis = log_axis(values, exponentformat="power") if log_y else dict(type="linear")
+    fig.update_yaxes(**y_axis)
+    fig.update_xaxes(title_text=tr("step t"))
+    fig.update_layout(title=chart_title(title), height=height + (bottom - 40), margin=dict(l=50, r=10, t=60, b=bottom),
+                      legend=legend_box, showlegend=bool(names), hovermode="x unified")
+    fig.add_annotation(**y_title_above(y_title))
     return fig
 
 

@@ -37,12 +37,45 @@ class PathSet(NamedTuple):
     losses: np.ndarray
 
 
-def color_values(loss: np.ndarray, log_color: bool) -> np.ndarray:
-    """What the colours show: the loss, or log10(1 + L − min L) for wide ranges."""
+def color_values(loss: np.ndarray, log_color: bool, equalize: bool = False) -> np.ndarray:
+    """What the colours show: the loss, log10(1 + L − min L) for wide ranges, or with ``equalize`` its quantile.
+
+    The quantile F(L) = share of the map's finite values ≤ L (histogram equalisation, datashader's ``eq_hist``)
+    gives every colour the same area: a map whose values mostly lie in a narrow band (a plateau with low walls)
+    shows the band's structure, which both the linear and the log scale squeeze into one colour.
+    """
+    if equalize:
+        return quantiles(loss)
     if not log_color:
         return loss
     loss = np.asarray(loss, np.float64)  # float32 would absorb the 1 beside a huge loss: log10(0)
     return np.log10(1.0 + (loss - np.nanmin(loss)))
+
+
+def quantiles(loss: np.ndarray) -> np.ndarray:
+    """F(L) in [0, 1] for every entry: the share of the finite values that are ≤ it (ties share the top rank);
+    NaN where L is not finite."""
+    v = np.asarray(loss, np.float64)
+    finite = np.sort(v[np.isfinite(v)])
+    if not finite.size:
+        return np.full(v.shape, np.nan)
+    ranks = np.searchsorted(finite, np.where(np.isfinite(v), v, finite[0]), side="right") / finite.size
+    return np.where(np.isfinite(v), ranks, np.nan)
+
+
+def _quantile_ticks(loss: np.ndarray, count: int = 10) -> dict:
+    """Colour-bar ticks of an equalised map: round values of L (3 significant digits: a band 100–105 needs them)
+    at about ``count`` evenly spaced quantiles, each placed at its own quantile F(v), 6 % of the bar apart."""
+    finite = np.sort(np.asarray(loss, np.float64)[np.isfinite(loss)])
+    if not finite.size:
+        return {}
+    kept: list[tuple[float, float]] = []
+    for q in np.linspace(0.0, 1.0, count + 1):
+        v = float(f"{finite[min(int(q * (finite.size - 1)), finite.size - 1)]:.3g}")
+        position = float(np.searchsorted(finite, v, side="right") / finite.size)
+        if not kept or (position - kept[-1][1] >= 0.06 and v > kept[-1][0]):
+            kept.append((v, position))
+    return dict(tickvals=[p for _, p in kept], ticktext=[f"{v:g}" for v, _ in kept])
 
 
 def _log_ticks(loss: np.ndarray, max_ticks: int = 12) -> dict:
@@ -61,8 +94,10 @@ def _log_ticks(loss: np.ndarray, max_ticks: int = 12) -> dict:
     return dict(tickvals=[float(np.log10(1 + v - low)) for v in ticks], ticktext=[f"{v:g}" for v in ticks])
 
 
-def _colorbar(loss: np.ndarray, log_color: bool) -> dict:
+def _colorbar(loss: np.ndarray, log_color: bool, equalize: bool = False) -> dict:
     bar = dict(thickness=10, xpad=4, tickfont=dict(size=10))
+    if equalize:
+        return dict(title=dict(text=tr("L (equal-area scale)"), side="right"), **bar, **_quantile_ticks(loss))
     if not log_color:
         return dict(title=dict(text="L", side="right"), **bar)
     return dict(title=dict(text=tr("L (log scale)"), side="right"), **bar, **_log_ticks(loss))
@@ -303,19 +338,19 @@ _PICTURES_LOCK = threading.Lock()
 PICTURE_CACHE_SIZE = 64
 
 
-def _surface_picture(grid, log_color: bool, lattice: int) -> SurfacePicture:
+def _surface_picture(grid, log_color: bool, lattice: int, equalize: bool = False) -> SurfacePicture:
     """The raster, contour lines and lattice of ``grid``, computed once per grid (a class changing the step count
     or an optimizer redraws the same surface: the PNG and the contour lines were a tenth of a rerun's work)."""
     loss = np.ascontiguousarray(grid.loss, np.float32)
     key = (hashlib.blake2b(loss.tobytes() + np.asarray(grid.xs, np.float32).tobytes()
                            + np.asarray(grid.ys, np.float32).tobytes(), digest_size=16).digest(),
-           loss.shape, bool(log_color), int(lattice), str(SURFACE_COLORSCALE))
+           loss.shape, bool(log_color), int(lattice), str(SURFACE_COLORSCALE), bool(equalize))
     with _PICTURES_LOCK:
         if key in _PICTURES:
             _PICTURES.move_to_end(key)
             return _PICTURES[key]
     xs, ys = np.asarray(grid.xs, np.float64), np.asarray(grid.ys, np.float64)
-    shown = np.asarray(color_values(grid.loss, log_color), np.float64)
+    shown = np.asarray(color_values(grid.loss, log_color, equalize), np.float64)
     finite = shown[np.isfinite(shown)]
     zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     line_x, line_y = contour_lines(xs, ys, shown, contour_levels(finite if finite.size else shown))
@@ -332,7 +367,8 @@ def _surface_picture(grid, log_color: bool, lattice: int) -> SurfacePicture:
     return picture
 
 
-def surface_layers(grid, log_color: bool, click_grid: int = 0, hover_grid: int = 40) -> tuple[dict, list]:
+def surface_layers(grid, log_color: bool, click_grid: int = 0, hover_grid: int = 40,
+                   equalize: bool = False) -> tuple[dict, list]:
     """The static picture of a surface on a 2-D map: a ``layout.images`` raster and the traces over it.
 
     Returns (image, traces): the image is the surface coloured like a heatmap
@@ -343,7 +379,7 @@ def surface_layers(grid, log_color: bool, click_grid: int = 0, hover_grid: int =
     frames never touch any of them (plotly.js drops contour and heatmap traces
     from scatter-only frames and blanks them in redrawn ones).
     """
-    picture = _surface_picture(grid, log_color, click_grid or hover_grid)
+    picture = _surface_picture(grid, log_color, click_grid or hover_grid, equalize)
     xs, ys = np.asarray(grid.xs, np.float64), np.asarray(grid.ys, np.float64)
     dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1)
     dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1)
@@ -355,7 +391,7 @@ def surface_layers(grid, log_color: bool, click_grid: int = 0, hover_grid: int =
         x=[float(xs[0])], y=[float(ys[0])], mode="markers", name="L(x, y)", showlegend=False, hoverinfo="skip",
         marker=dict(size=0, opacity=0, color=[picture.zmin], cmin=picture.zmin, cmax=picture.zmax,
                     colorscale=colorscale_stops(SURFACE_COLORSCALE), showscale=True,
-                    colorbar=_colorbar(grid.loss, log_color)))
+                    colorbar=_colorbar(grid.loss, log_color, equalize)))
     lines = go.Scatter(x=dict(picture.line_x), y=dict(picture.line_y), mode="lines", name=tr("contour lines"),
                        showlegend=False, hoverinfo="skip", line=dict(width=0.5, color="rgba(255,255,255,0.35)"))
     hint = "<br><i>" + tr("click: start here") + "</i>" if click_grid else ""
@@ -375,7 +411,7 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
                    max_frames: int = 100, duration_ms: int = 50, title: str = "",
                    height: int = 600, uirevision: str = "contour", click_grid: int = 0,
                    animate: bool = True, axis_titles: tuple[str, str] = ("x  (w₁)", "y  (w₂)"),
-                   critical_legend: bool = False) -> go.Figure:
+                   critical_legend: bool = False, equalize: bool = False) -> go.Figure:
     """Contour map with every trajectory animated step by step: every animated 2-D map of the app.
 
     The surface is a raster image under the axes, with static contour lines
@@ -387,6 +423,8 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
       grid: ``surfaces.Grid`` (xs, ys, loss).
       paths: one PathSet per optimizer.
       log_color: colour by log10(1 + L − min L) (the colour bar shows L).
+      equalize: colour by the quantile of L among the map's values (``color_values``; a surface's
+        ``equalize_color``): equal areas per colour, for maps that lie mostly in a narrow band of L.
       critical: ``surfaces.CriticalPoint`` list to mark by kind.
       max_frames: the animation is subsampled to at most this many frames
         (≤ MAX_FRAMES); within a frame only the sampled steps are drawn.
@@ -399,7 +437,7 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
     """
     steps = paths[0].paths.shape[1] - 1 if paths else 0
     idx = frame_indices(steps, min(max_frames, MAX_FRAMES))
-    image, fixed = surface_layers(grid, log_color, click_grid)
+    image, fixed = surface_layers(grid, log_color, click_grid, equalize=equalize)
     fixed += critical_traces(critical, legend=critical_legend)
     animated_ids = list(range(len(fixed), len(fixed) + len(paths) + 1))
 

@@ -120,8 +120,13 @@ def train_test_figure(s, train, test, minima: Sequence[tuple[str, float]], heigh
     return fig
 
 
-def batch_surfaces_figure(ws, bs, panels, height: int = 330) -> go.Figure:
-    """Small multiples: the full-batch loss and mini-batch losses, each with its minimum (or line of minima)."""
+def batch_surfaces_figure(ws, bs, panels, height: int = 330, stall=None, stall_label: str = "") -> go.Figure:
+    """Small multiples: the full-batch loss and mini-batch losses, each with its minimum (or curve of minima).
+
+    ``stall`` (w, b), if given, is marked ✕ on every panel: where full-batch
+    gradient descent stopped, so the student sees that no mini-batch surface
+    has its minimum there.
+    """
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p.label for p in panels],
                         horizontal_spacing=0.03, shared_yaxes=True)
     ws, bs = np.asarray(ws, np.float64), np.asarray(bs, np.float64)
@@ -136,9 +141,15 @@ def batch_surfaces_figure(ws, bs, panels, height: int = 330) -> go.Figure:
                                      marker=dict(size=12, color="white", line=dict(color="black", width=2)),
                                      hovertemplate=tr("minimum of {label}", label=p.label) + "<br>w=%{x:.3g}, b=%{y:.3g}<extra></extra>"),
                           row=1, col=col)
-        else:  # one example (or equal x): every (w, b) with w·x + b = y is a minimum
-            fig.add_trace(go.Scatter(x=ws, y=p.y[0] - ws * p.x[0], mode="lines", showlegend=False,
+        elif p.curve is not None:  # one example: every (w, b) with f(w, x) + b = y is a minimum
+            fig.add_trace(go.Scatter(x=ws, y=p.curve, mode="lines", showlegend=False,
                                      line=dict(color="white", width=3, dash="dot"), hoverinfo="skip"),
+                          row=1, col=col)
+        if stall is not None:
+            fig.add_trace(go.Scatter(x=[stall[0]], y=[stall[1]], mode="markers", showlegend=False,
+                                     marker=dict(size=11, symbol="x", color=PATH_COLORS[0],
+                                                 line=dict(color=PATH_OUTLINE, width=1.5)),
+                                     hovertemplate=stall_label + "<br>w=%{x:.3g}, b=%{y:.3g}<extra></extra>"),
                           row=1, col=col)
         fig.update_xaxes(range=[ws[0], ws[-1]], title_text="w", row=1, col=col)
     fig.update_yaxes(range=[bs[0], bs[-1]], title_text="b", row=1, col=1)

@@ -126,15 +126,26 @@ def signature_figure(xs, ys, positive_count, critical=(), point=None, height: in
     return fig
 
 
-def taylor_figure(local, height: int = 480, uirevision: str = "taylor") -> go.Figure:
-    """The true surface and its second-order Taylor quadratic around θ', in 3-D."""
+def taylor_figure(local, height: int = 480, uirevision: str = "taylor", mesh_lines: int = 11) -> go.Figure:
+    """The true surface (grey, shaded) and its second-order Taylor quadratic around θ' as an orange wire mesh.
+
+    A mesh, not a second translucent surface: two overlapping surfaces blend
+    into one colour and the true one cannot be seen under the quadratic.
+    ``mesh_lines`` lines run along each axis (NaN gaps separate them).
+    """
     c = local.center
+    k = len(local.xs)
+    rows = np.unique(np.linspace(0, k - 1, mesh_lines).round().astype(int))
+    gap = np.full(1, np.nan)
+    along_x = [(local.xs, np.full(k, local.ys[i]), local.quadratic[i]) for i in rows]
+    along_y = [(np.full(k, local.xs[j]), local.ys, local.quadratic[:, j]) for j in rows]
+    mesh = [np.concatenate([part for line in along_x + along_y for part in (line[axis], gap)]) for axis in range(3)]
     fig = go.Figure([
         go.Surface(x=local.xs, y=local.ys, z=local.loss, colorscale=SURFACE_COLORSCALE, showscale=False,
-                   name=tr("L (true)"), opacity=0.95, hovertemplate=tr("true L") + "=%{z:.4g}<extra></extra>"),
-        go.Surface(x=local.xs, y=local.ys, z=local.quadratic, colorscale=[[0, "#E69F00"], [1, "#E69F00"]],
-                   showscale=False, opacity=0.45, name=tr("Taylor quadratic Q"),
-                   hovertemplate=tr("quadratic Q") + "=%{z:.4g}<extra></extra>"),
+                   name=tr("L (true)"), opacity=1.0, hovertemplate=tr("true L") + "=%{z:.4g}<extra></extra>"),
+        go.Scatter3d(x=mesh[0], y=mesh[1], z=mesh[2], mode="lines", line=dict(color="#E69F00", width=4),
+                     name=tr("Taylor quadratic Q"), connectgaps=False,
+                     hovertemplate=tr("quadratic Q") + "=%{z:.4g}<extra></extra>"),
         go.Scatter3d(x=[c.point[0]], y=[c.point[1]], z=[c.value], mode="markers", name="θ'",
                      marker=dict(size=6, color="black")),
     ])

@@ -26,6 +26,22 @@ def line_data(n: int = 32, slope: float = 1.5, intercept: float = -0.5, noise: f
     return Dataset(x.astype(np.float64), y.astype(np.float64), f"{n} points, y = {slope}x {intercept:+} + noise")
 
 
+def sine_data(n: int = 32, frequency: float = 2.5, offset: float = 0.5, noise: float = 0.1,
+              seed: int = 0) -> Dataset:
+    """y = sin(frequency·x) + offset + Gaussian noise, x uniform in [−2, 2]; a fixed seed makes it the same everywhere.
+
+    Fitted by ŷ = sin(w·x) + b, the MSE surface L(w, b) is non-convex in the
+    frequency w: besides the good fit near w = frequency it has a poor local
+    minimum near w = 0, where sin(w·x) ≈ w·x is almost a straight line
+    (``networks.regression.MODELS["sine"]``).
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2.0, 2.0, n)
+    y = np.sin(frequency * x) + offset + noise * rng.standard_normal(n)
+    return Dataset(x.astype(np.float64), y.astype(np.float64),
+                   f"{n} points, y = sin({frequency}x) {offset:+} + noise")
+
+
 @lru_cache(maxsize=1)
 def digits() -> Dataset:
     """scikit-learn's bundled 8×8 handwritten digits (1,797 × 64), features scaled to [0, 1]."""

@@ -42,9 +42,12 @@ from optimizers.runner import (
     trajectories,
 )
 from optimizers.summary import (
+    Agreement,
     Bursts,
+    SigmaOrder,
     Stall,
     TrajectorySummary,
+    agreement,
     burst_starts,
     bursts,
     distance_to,
@@ -53,6 +56,7 @@ from optimizers.summary import (
     largest_gap,
     last_finite,
     mean_of_finite,
+    sigma_order,
     stall_report,
     step_lengths,
     summarize,
@@ -60,6 +64,7 @@ from optimizers.summary import (
 from optimizers.anatomy import (
     LineRun,
     MomentumStep,
+    clearest_step,
     line_profile,
     line_race,
     momentum_decomposition,

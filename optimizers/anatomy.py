@@ -7,7 +7,6 @@ Imports only JAX, NumPy and the surface package.
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -15,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import surfaces
+from surfaces.interpreter import surface_jit
 from optimizers.registry import get as get_optimizer
 from optimizers.runner import first_bad_step, mask_after, step_bucket
 
@@ -44,6 +44,29 @@ def momentum_decomposition(path, gradients, lr: float, momentum: float) -> Momen
     return MomentumStep(last, carried, gradient_step, carried + gradient_step)
 
 
+def clearest_step(parts: MomentumStep, visible: float = 0.05) -> int:
+    """The step t ≥ 1 whose triangle λmᵗ, −ηgᵗ, mᵗ⁺¹ is the most open: the one to take apart first.
+
+    Openness is the triangle's area over its longest side squared, |a × b| / max(|a|, |b|, |a + b|)²
+    (a = λmᵗ, b = −ηgᵗ): 0 when the parts are collinear or one of them vanishes (one arrow hides the
+    other), largest for comparable parts at a wide angle. Only steps that move at least ``visible`` of
+    the run's longest step count (an open triangle too small to see teaches nothing). 1 if none does.
+    """
+    a, b, m = (np.asarray(v, np.float64) for v in (parts.carried, parts.gradient_step, parts.movement))
+    if len(m) < 2:
+        return 0
+    area = np.abs(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0])
+    longest = np.max([np.hypot(*v.T) for v in (a, b, m)], axis=0)
+    moved = np.hypot(*m.T)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        openness = np.where((longest > 0) & np.isfinite(area), area / longest**2, 0.0)
+    ok = np.isfinite(moved) & (moved >= visible * np.nanmax(np.where(np.isfinite(moved), moved, 0.0)))
+    openness = np.where(ok, openness, -1.0)
+    openness[0] = -1.0  # step 0 has no carried part: no triangle
+    best = int(np.argmax(openness))
+    return best if openness[best] > 0 else 1
+
+
 def momentum_weights(momentum: float, t: int) -> np.ndarray:
     """Weights λ^k, k = 0 … t − 1, of the gradients g^{t−1−k} in m^t = −η Σ_k λ^k g^{t−1−k}."""
     return float(momentum) ** np.arange(int(t), dtype=np.float64)
@@ -71,7 +94,7 @@ def line_profile(surface, origin, direction, s) -> np.ndarray:
     return surfaces.losses(surface, points)
 
 
-@partial(jax.jit, static_argnames=("surface", "optimizer", "steps"))
+@surface_jit(static_argnames=("optimizer", "steps"))
 def _scan_line(surface, optimizer, steps, origin, direction, hparams):
     value_and_grad = jax.value_and_grad(lambda s: surface.loss(origin + s[0] * direction))
     opt = get_optimizer(optimizer).factory(**hparams)

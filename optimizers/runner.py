@@ -1,7 +1,8 @@
 """The trajectory runner: ``lax.scan`` over steps, ``vmap`` over trajectories.
 
 One compiled function per (surface, optimizer, schedule, step bucket, batch
-bucket, noise on/off). Everything a slider sets — learning rate, momentum,
+bucket, noise on/off), where every typed formula of one program length counts
+as one surface (its program is traced data: ``surfaces.interpreter``). Everything a slider sets — learning rate, momentum,
 betas, schedule parameters, start points, noise level, seeds — is traced
 data, so changing it never recompiles. Step counts and batch sizes are
 rounded up to a few fixed buckets (run the bucket, slice the result).
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import surfaces
+from surfaces.interpreter import surface_jit
 from optimizers.registry import get as get_optimizer
 from optimizers.registry import get_schedule
 
@@ -67,7 +68,7 @@ def _is_registry_name(optimizer) -> bool:
     return isinstance(optimizer, str)
 
 
-@partial(jax.jit, static_argnames=("surface", "optimizer", "schedule", "steps", "noisy", "record"))
+@surface_jit(static_argnames=("optimizer", "schedule", "steps", "noisy", "record"))
 def _scan_trajectories(surface, optimizer, schedule, steps, noisy, record, starts, hparams, sparams, noise, seeds):
     """``lax.scan`` over steps; each step moves all n trajectories at once.
 

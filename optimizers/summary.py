@@ -173,6 +173,62 @@ def effective_lr(run) -> np.ndarray:
     return np.asarray(run.lr, np.float64)[..., None] / np.asarray(run.sigma, np.float64)
 
 
+class SigmaOrder(NamedTuple):
+    """Which parameter's σ is larger along one adaptive run, and when that changes (``sigma_order``)."""
+
+    leader: int  # the parameter (0: x, 1: y) whose σ is larger at step 0, −1 if the run has no finite σ
+    steps: int  # the steps with a finite σ (all of them unless the run diverged)
+    swap: int  # the first step at which the other parameter's σ is larger, −1 if never
+    swap_point: tuple[float, float]  # θ at that step (NaN if never)
+    leader_after: float  # the share of the steps from ``swap`` on at which ``leader``'s σ is larger again (NaN if never)
+
+
+def sigma_order(run, i: int = 0) -> SigmaOrder:
+    """The order of σ_x and σ_y along run ``i`` of an ``optimizers.Trajectories`` (LECTURES 2.2).
+
+    θ_i moves by (η/σ_i)·g_i, so the parameter with the larger σ takes the smaller steps: the one whose gradients
+    have been larger (steeper) on the way. Which one that is can change as the path reaches other ground (a flat
+    plateau across steep walls, then a well that is steep along x too), and for a rule whose σ keeps all history
+    (Adagrad) the change comes late and sticks. Ties count as x leading.
+    """
+    sigma = np.asarray(run.sigma[i], np.float64)
+    path = np.asarray(run.path[i], np.float64)
+    finite = np.isfinite(sigma).all(axis=1)
+    steps = int(np.argmin(finite)) if not finite.all() else len(finite)  # up to the first non-finite σ
+    nan = (float("nan"), float("nan"))
+    if steps == 0:
+        return SigmaOrder(-1, 0, -1, nan, float("nan"))
+    y_larger = sigma[:steps, 1] > sigma[:steps, 0]
+    leader = int(y_larger[0])
+    swapped = y_larger != y_larger[0]
+    if not swapped.any():
+        return SigmaOrder(leader, steps, -1, nan, float("nan"))
+    swap = int(np.argmax(swapped))
+    return SigmaOrder(leader, steps, swap, (float(path[swap, 0]), float(path[swap, 1])),
+                      float(np.mean(~swapped[swap:])))
+
+
+class Agreement(NamedTuple):
+    """When two runs' curves come together (``agreement``)."""
+
+    step: int  # the first step from which they agree within the tolerance at every later step, −1 if never
+    largest: float  # the largest relative difference over all steps
+
+
+def agreement(a: np.ndarray, b: np.ndarray, rtol: float = 0.01) -> Agreement:
+    """From which step on two curves (steps,) or (steps, k) agree: |a − b| ≤ rtol · max(|a|, |b|) in every entry.
+
+    For two lines a chart draws on top of each other (RMSProp's lecture and library forms differ only in how σ
+    starts): where they part and where they coincide. NaN (a diverged run) counts as disagreeing.
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    gap = np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), np.finfo(np.float64).tiny)
+    gap = np.where(np.isfinite(gap), gap, np.inf).reshape(len(gap), -1).max(axis=1)
+    apart = np.flatnonzero(gap > rtol)
+    step = 0 if not apart.size else (int(apart[-1]) + 1 if apart[-1] + 1 < len(gap) else -1)
+    return Agreement(step, float(gap[np.isfinite(gap)].max()) if np.isfinite(gap).any() else float("inf"))
+
+
 def mean_of_finite(values: np.ndarray) -> float:
     """The mean of the finite entries (NaN if none): a curve's average over the steps a run reached."""
     v = np.asarray(values, np.float64)

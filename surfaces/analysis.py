@@ -2,12 +2,12 @@
 
 Everything here works on a surface record (or its registry name) and uses only
 JAX and NumPy. The jitted functions take the record as a static argument, so
-each surface is compiled once per process; grid bounds are traced data, so a
-zoom or pan does not recompile.
+each built-in surface is compiled once per process, and all typed formulas
+share one compile (``surfaces.interpreter.surface_jit``: their programs are
+data); grid bounds are traced data, so a zoom or pan does not recompile.
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from surfaces.catalog import get
+from surfaces.interpreter import surface_jit
 from surfaces.surface import Surface
 
 KINDS = ("minimum", "maximum", "saddle", "degenerate")
@@ -54,7 +55,7 @@ def symmetric_eigen_2x2(h):
 
 
 # --------------------------------------------------------------------------- pointwise
-@partial(jax.jit, static_argnums=0)
+@surface_jit
 def _value_grad_hessian(surface: Surface, p):
     value, grad = jax.value_and_grad(surface.loss)(p)
     hess = jax.hessian(surface.loss)(p)
@@ -67,7 +68,7 @@ def gradient(surface, point) -> np.ndarray:
     return np.asarray(g)
 
 
-@partial(jax.jit, static_argnums=0)
+@surface_jit
 def _losses_and_gradients(surface: Surface, points):
     return jax.vmap(jax.value_and_grad(surface.loss))(points)
 
@@ -156,7 +157,7 @@ class Grid(NamedTuple):
     eig_max: np.ndarray  # (ny, nx), larger Hessian eigenvalue
 
 
-@partial(jax.jit, static_argnums=(0, 1))
+@surface_jit(static_argnames=("resolution",))
 def _grid_maps(surface: Surface, resolution: int, bounds):
     xs = jnp.linspace(bounds[0], bounds[1], resolution)
     ys = jnp.linspace(bounds[2], bounds[3], resolution)
@@ -204,7 +205,7 @@ NEWTON_ITERATIONS = 80
 NEWTON_RANK_RTOL = 1e-6
 
 
-@partial(jax.jit, static_argnums=0)
+@surface_jit
 def _newton_from_seeds(surface: Surface, seeds, max_step):
     """Newton's method on ∇L = 0 from every seed at once.
 

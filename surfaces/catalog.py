@@ -205,6 +205,9 @@ CATALOG: tuple[Surface, ...] = (
         "out: at η = 10⁻² gradient descent bounces between them without ever repeating, so ‖g‖ jumps up and down "
         "while the loss stays flat (training stuck ≠ small gradient).",
         known=(KnownPoint((0.0, 0.0), "minimum"),),
+        # Most of the map is the floor at L ≈ 100 with walls of at most ln(1 + 350·0.6²) = 4.8 on it: linear
+        # (0–105) and log colours both draw it as one colour in vertical bands; equal-area colours show the walls.
+        equalize_color=True,
     ),
     Surface(
         name="rosenbrock",

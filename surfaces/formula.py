@@ -17,28 +17,31 @@ character's index. Limits keep a hostile text cheap: its length, its nesting
 depth, its size in nodes, its *cost* (below), and the size of numbers and of
 constant powers (9**9**9 is refused, not computed).
 
-Cost: every new formula is new code that XLA compiles three times over (the
-map with its gradient and Hessian, Newton's critical points, the optimizer
-runner), and compile time grows faster than the formula: measured here
-(``bench/bench_formula_cost.py``), 200 chained divisions took 218 s and
-softplus nested 40 deep 228 s, where a 4-node formula took 4–5 s on the
-same loaded machine. So each operation is weighed by what it adds to the
-compiled derivatives (COST: + − × 1, ÷ 2, ** 3, a function 3, the composite
-softplus / sigmoid 4) and the sum is bounded by MAX_COST, nesting by
-MAX_DEPTH; the bench prints what the costliest accepted formulas take. The tree is turned into a JAX function by
-composing closures over jax.numpy, so it can be differentiated, jitted and
-vmapped like a built-in surface.
+Cost: compiling every new formula anew (its map with gradient and Hessian,
+Newton's critical points, the optimizer runner) took 1.3–3.9 s and ~10 MB of
+executables per formula at these limits, and compile time grows faster than the
+formula (200 chained divisions took 218 s, softplus nested 40 deep 228 s). So a
+formula is not compiled: ``program`` turns its tree into instructions that one
+shared, once-compiled interpreter evaluates as data, derivatives included
+(``surfaces.interpreter``). The limits stay, now bounding what each evaluation
+costs (every instruction is one step of the interpreter's loop): each operation
+is weighed (COST: + − × 1, ÷ 2, ** 3, a function 3, the composite softplus /
+sigmoid 4), the sum is bounded by MAX_COST, nesting by MAX_DEPTH, size by
+MAX_NODES (which also bounds the interpreter's program length). ``compose``
+builds the same tree as a function composed of jax.numpy closures: the direct
+path, kept as the tests' oracle for the interpreter.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
-from functools import lru_cache
 from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
+from surfaces.interpreter import as_program, assemble, formula_loss
 from surfaces.surface import Surface
 
 MAX_LENGTH = 400
@@ -244,14 +247,17 @@ def parse(text: str) -> Node:
 _BINARY = {"+": jnp.add, "-": jnp.subtract, "*": jnp.multiply, "/": jnp.divide, "**": jnp.power}
 
 
-def _compile(node: Node) -> Callable:
-    """The tree as a function (x, y) -> value, composed of closures over jax.numpy."""
+def compose(node: Node) -> Callable:
+    """The tree as a function (x, y) -> value, composed of closures over jax.numpy (compiled per formula).
+
+    The direct path: the interpreter (``program``) must agree with it, values and derivatives.
+    """
     if node.kind == "num":
         value = node.value
         return lambda x, y: jnp.full_like(x, value)
     if node.kind == "var":
         return (lambda x, y: x) if node.value == "x" else (lambda x, y: y)
-    parts = [_compile(a) for a in node.args]
+    parts = [compose(a) for a in node.args]
     if node.kind == "neg":
         inner = parts[0]
         return lambda x, y: -inner(x, y)
@@ -260,6 +266,28 @@ def _compile(node: Node) -> Callable:
         return lambda x, y: fn(a(x, y), b(x, y))
     fn = FUNCTIONS[node.value][1]
     return lambda x, y: fn(*(p(x, y) for p in parts))
+
+
+def program(node: Node) -> tuple:
+    """The tree as interpreter instructions in post-order (``surfaces.interpreter.assemble``): data, not code."""
+    instructions: list[tuple[str, int, int, float]] = []
+
+    def emit(n: Node) -> int:
+        if n.kind == "num":
+            instructions.append(("const", 0, 0, n.value))
+        elif n.kind == "var":
+            instructions.append((n.value, 0, 0, 0.0))
+        else:
+            registers = [emit(a) for a in n.args]
+            instructions.append(("neg" if n.kind == "neg" else n.value, registers[0], registers[-1], 0.0))
+        return len(instructions) - 1
+
+    emit(node)
+    return assemble(instructions)
+
+
+# Outside a compiled function (a notebook's ``s.loss(p)``): the interpreter compiled once, the program as data.
+_eager_loss = jax.jit(formula_loss)
 
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "**": 4}
@@ -310,28 +338,31 @@ def _check_domain(domain) -> tuple[tuple[float, float], tuple[float, float]]:
     return (x0, x1), (y0, y1)
 
 
-@lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)
 def _surface(text: str, domain) -> Surface:
     tree = parse(text)
-    fn = _compile(tree)
+    code = program(tree)
+    prog = as_program(code)
     (x0, x1), (y0, y1) = domain
     cx, cy, wx, wy = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2
     return Surface(
         name=surface_name(text, domain),
         title=f"f(x, y) = {text.strip()}",
-        loss=lambda p: fn(p[0], p[1]),
+        loss=functools.partial(_eager_loss, prog),
         formula="L(x, y) = " + to_latex(tree),
         domain=domain,
         starts=((cx - 0.6 * wx, cy + 0.5 * wy), (cx + 0.7 * wx, cy - 0.6 * wy), (cx - 0.2 * wx, cy - 0.8 * wy)),
         text="A surface you typed (parsed by a whitelist grammar; points where it is not finite are left blank).",
+        program=code,
     )
 
 
 def from_formula(text: str, domain=None) -> Surface:
     """A surface record like the built-in ones from a typed f(x, y); FormulaError if the text is not usable.
 
-    The same (text, domain) returns the same record (cached), so compiled code
-    is reused; ``domain`` defaults to DEFAULT_DOMAIN.
+    The same (text, domain) returns the same record (cached); a new formula
+    compiles nothing (its ``program`` is data for the shared interpreter,
+    ``surfaces.interpreter``); ``domain`` defaults to DEFAULT_DOMAIN.
     """
     return _surface(text.strip() if isinstance(text, str) else text, _check_domain(domain or DEFAULT_DOMAIN))
 

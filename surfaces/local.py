@@ -81,6 +81,18 @@ class LocalQuadratic(NamedTuple):
     quadratic: np.ndarray  # (k, k)
     max_abs_error: float  # max |L − Q| on the window
     center: PointAnalysis
+    half_window_error: float = float("nan")  # max |L − Q| on the window of half the width
+    error_order: float = float("nan")  # p in max |L − Q| ∝ radiusᵖ, measured: log₂(error / half-window error)
+
+    @property
+    def shrink_factor(self) -> float:
+        """How many times smaller the gap is on the window of half the width: 2ᵖ (NaN without an order)."""
+        return 2.0 ** self.error_order
+
+    @property
+    def is_exact(self) -> bool:
+        """L is its own quadratic on this window (up to rounding): no Taylor term is left to shrink."""
+        return bool(np.isnan(self.error_order))
 
 
 def taylor_quadratic(analysis: PointAnalysis, xs, ys) -> np.ndarray:
@@ -95,14 +107,27 @@ def taylor_quadratic(analysis: PointAnalysis, xs, ys) -> np.ndarray:
 def local_quadratic(surface, point, radius: float, resolution: int = 41) -> LocalQuadratic:
     """True surface and Taylor quadratic around ``point`` on [x ± radius] × [y ± radius].
 
-    The error max |L − Q| shrinks like radius³ for a smooth L: the quadratic is
-    the surface's own picture only close to θ'.
+    The error max |L − Q| shrinks like radiusᵖ with p ≥ 3 for a smooth L (the
+    first neglected Taylor term is cubic), p = 4 where every third derivative
+    vanishes (the lecture's saddle: L − Q = (w₁w₂)² at the origin). ``error_order``
+    measures p from this window and the one of half its width,
+    p = log₂(error(r) / error(r/2)); NaN where L is its own quadratic (no error
+    to measure). The quadratic is the surface's own picture only close to θ'.
     """
     a = analyze_point(surface, point)
-    window = ((a.point[0] - radius, a.point[0] + radius), (a.point[1] - radius, a.point[1] + radius))
-    g = grid(surface, int(resolution), window)
-    q = taylor_quadratic(a, g.xs, g.ys)
-    return LocalQuadratic(g.xs, g.ys, g.loss, q, float(np.nanmax(np.abs(g.loss - q))), a)
+
+    def error_on(r: float) -> tuple:
+        window = ((a.point[0] - r, a.point[0] + r), (a.point[1] - r, a.point[1] + r))
+        g = grid(surface, int(resolution), window)
+        q = taylor_quadratic(a, g.xs, g.ys)
+        return g, q, float(np.nanmax(np.abs(g.loss - q)))
+
+    g, q, error = error_on(radius)
+    half = error_on(radius / 2)[2]
+    # Below ~10 float32 ulps of L's own size the "error" is rounding, not a Taylor term: no order to read.
+    floor = 1e-6 * max(1.0, float(np.nanmax(np.abs(g.loss))))
+    order = float(np.log2(error / half)) if half > floor and error > floor else float("nan")
+    return LocalQuadratic(g.xs, g.ys, g.loss, q, error, a, half, order)
 
 
 def taylor_radius(span: float) -> tuple[float, float, float]:

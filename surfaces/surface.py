@@ -27,7 +27,12 @@ class Surface(NamedTuple):
       known: critical points known analytically, used by the tests.
       log_color: colour the contour by log(1 + L - min L) because the range
         spans orders of magnitude.
+      equalize_color: colour a 2-D map by the quantile of L among its values (equal area per colour,
+        ``figures.color_values``) because most of the map lies in a narrow band of L that linear and log
+        colours both draw as one colour (a plateau with low walls).
       seeds_per_axis: density of the Newton seed grid for critical points.
+      program: a typed formula's instructions (``surfaces.interpreter.assemble``), None for a built-in
+        surface: compiled functions receive it as data, so a new formula compiles nothing.
     """
 
     name: str
@@ -40,6 +45,8 @@ class Surface(NamedTuple):
     known: tuple[KnownPoint, ...] = ()
     log_color: bool = False
     seeds_per_axis: int = 32
+    equalize_color: bool = False
+    program: tuple | None = None
 
     @property
     def span(self) -> float:

@@ -223,3 +223,18 @@ def test_a_real_training_result_round_trips(results):
     assert jax.tree.structure(again.final) == jax.tree.structure(value.final)
     for x, y in zip(jax.tree.leaves(again.final), jax.tree.leaves(value.final)):
         np.testing.assert_array_equal(x, y)
+
+
+def test_an_entry_without_access_time_does_not_stop_the_compile_cache(tmp_path):
+    # JAX's bounded compilation cache (the class the app's persistent cache uses): an entry whose -atime file is
+    # missing (a process stopped between JAX's two writes) made every later eviction raise FileNotFoundError.
+    from jax._src.lru_cache import LRUCache
+
+    cache = LRUCache(str(tmp_path), max_size=100)
+    cache.put("a", b"1" * 40)
+    (tmp_path / "lost-cache").write_bytes(b"2" * 40)  # no lost-atime
+    cache.put("b", b"3" * 40)  # 120 bytes: something must go, and the entry without a time goes first
+    assert sorted(p.name for p in tmp_path.glob("*-cache")) == ["a-cache", "b-cache"]
+    assert cache.get("a") == b"1" * 40 and cache.get("b") == b"3" * 40
+    assert not (tmp_path / "lost-atime").exists()
+    assert caches.repair_access_times(tmp_path) == 0  # every entry has its time again

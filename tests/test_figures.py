@@ -303,3 +303,40 @@ def test_the_surface_picture_is_computed_once_per_grid(race):
     a = figures.contour_figure(grid, sets, log_color=True, click_grid=40).to_dict()
     b = figures.contour_figure(grid, sets, log_color=True, click_grid=40).to_dict()
     assert a == b
+
+
+def test_equal_area_colours_show_the_walled_plateaus_low_walls():
+    """Histogram equalisation: F(L) = share of the map's values ≤ L. On the walled plateau linear colours give the
+    walls (at most ln(1 + 350·0.6²) = 4.8 over a floor at 100) under 5 % of the colour range; F gives them over 30 %."""
+    np.testing.assert_allclose(figures.color_values(np.array([3.0, 1.0, 2.0, 2.0, np.nan]), False, equalize=True),
+                               [1.0, 0.25, 0.75, 0.75, np.nan])  # ties share the top rank; NaN stays NaN
+    grid = surfaces.grid("walled_plateau", 120)
+    assert surfaces.get("walled_plateau").equalize_color
+    column = int(np.argmin(np.abs(grid.xs + 8.0)))  # across the valley at x = −8, where section 1's run bounces
+    for equalize, share in ((False, 0.05), (True, 0.3)):
+        shown = figures.color_values(grid.loss, False, equalize=equalize).astype(np.float64)
+        across = np.ptp(shown[:, column]) / np.ptp(shown)
+        assert (across > share) if equalize else (across < share), (equalize, across)
+    d = figures.contour_figure(grid, [], equalize=True, animate=False).to_dict()
+    pixels = _png_pixels(d["layout"]["images"][0]["source"]).astype(int)
+    assert abs(pixels[0, column, :3] - pixels[len(grid.ys) // 2, column, :3]).sum() > 150  # wall top vs floor
+    bar = d["data"][0]["marker"]["colorbar"]
+    values = [float(t) for t in bar["ticktext"]]
+    assert len(values) >= 5 and np.all(np.diff(values) > 0) and "equal-area" in bar["title"]["text"]
+    loss = np.asarray(grid.loss, np.float64)
+    np.testing.assert_allclose(bar["tickvals"], [np.mean(loss <= v) for v in values], atol=1e-9)  # F at each tick
+
+
+def test_taylor_figure_draws_the_quadratic_as_a_mesh_on_q_over_an_opaque_true_surface():
+    local = surfaces.local_quadratic("himmelblau", (1.0, 1.0), 0.5)
+    true, mesh, _ = figures.taylor_figure(local).data
+    assert true.type == "surface" and true.opacity == 1.0
+    x, y, z = (np.asarray(v, float) for v in (mesh.x, mesh.y, mesh.z))
+    on = ~np.isnan(z)
+    assert on.sum() == 2 * 11 * len(local.xs) and np.isnan(z).sum() == 22  # 11 lines each way, a gap after each
+    # Every mesh vertex is Q at its own grid point (an independent re-evaluation of the quadratic).
+    a = local.center
+    dx, dy = x[on] - a.point[0], y[on] - a.point[1]
+    h, g = a.hessian, a.gradient
+    q = a.value + g[0] * dx + g[1] * dy + 0.5 * (h[0, 0] * dx**2 + 2 * h[0, 1] * dx * dy + h[1, 1] * dy**2)
+    np.testing.assert_allclose(z[on], q, rtol=1e-5, atol=1e-5)

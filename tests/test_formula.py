@@ -2,6 +2,8 @@
 import math
 import time
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -56,6 +58,100 @@ def test_valid_expressions_evaluate_like_numpy(expression):
         theirs = reference(POINTS[:, 0].astype(np.float64), POINTS[:, 1].astype(np.float64))
     both = np.isfinite(ours) & np.isfinite(theirs) & (np.abs(theirs) < 1e6)
     np.testing.assert_allclose(ours[both], theirs[both], rtol=2e-3, atol=1e-4)
+
+
+# ------------------------------------------------------------------ the interpreter against the composed functions
+def composed_derivatives(text: str, points: np.ndarray, exact: bool = False):
+    """Value, gradient and Hessian of the formula composed of jax.numpy closures (``formula.compose``, the path
+    every formula was compiled by before the interpreter), by ``jax.grad`` and ``jax.hessian``: the oracle.
+    ``exact``: in float64, the arbiter where float32 round-off differs."""
+    fn = formula.compose(formula.parse(text))
+    loss = lambda p: fn(p[0], p[1])  # noqa: E731
+    with jax.enable_x64(exact):
+        at = jax.jit(jax.vmap(lambda p: (loss(p), jax.grad(loss)(p), jax.hessian(loss)(p))))
+        return [np.asarray(a, np.float64) for a in at(jnp.asarray(points, jnp.float64 if exact else jnp.float32))]
+
+
+def interpreted_derivatives(text: str, points: np.ndarray):
+    """The same through the typed surface's own loss (the shared interpreter) and the package's functions."""
+    s = surfaces.from_formula(text)
+    hessians = jax.jit(jax.vmap(jax.hessian(s.loss)))(jnp.asarray(points))
+    return [np.asarray(a, np.float64) for a in (surfaces.losses(s, points), surfaces.gradients(s, points), hessians)]
+
+
+def assert_same_derivatives(text: str, points: np.ndarray = POINTS):
+    ours, theirs = interpreted_derivatives(text, points), composed_derivatives(text, points)
+    exact = composed_derivatives(text, points, exact=True)
+    for a, b, truth, what in zip(ours, theirs, exact, ("value", "gradient", "Hessian")):
+        finite = np.isfinite(b)
+        # Where the composed function's number is finite the interpreter's is too, and no farther from the
+        # float64 value than the composed one's (float32 round-off in another order of operations: -(y·x/x)
+        # at x = −5·10⁻⁴ has ∂²/∂x² = 0, the composed function gives −0.25, the interpreter 0) plus 3·10⁻⁴
+        # relative to the number or to 1.
+        assert np.all(np.isfinite(a[finite])), (text, what, "not finite where the composed one is")
+        a_, b_, truth_ = a[finite], b[finite], truth[finite]
+        truth_ = np.where(np.isfinite(truth_), truth_, b_)  # float64 itself undefined there: the composed value
+        tolerance = 3e-4 * np.maximum(1.0, np.abs(truth_))
+        assert np.all(np.abs(a_ - truth_) <= np.abs(b_ - truth_) + tolerance), (text, what)
+        if what == "Hessian":
+            # jax.hessian (forward over reverse) is not symmetric in its NaNs: for sqrt(x) + y at x < 0 it
+            # gives ∂²/∂x∂y = NaN·0 but ∂²/∂y∂x = 0; the interpreter may have either there.
+            finite = finite | np.swapaxes(finite, -1, -2)
+            assert not np.any(np.isfinite(a) & ~finite), (text, what, "finite where the composed one is not")
+        else:
+            assert np.array_equal(np.isfinite(a), finite), (text, what, "finite where the composed one is not")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions())
+def test_the_interpreter_has_the_values_gradients_and_hessians_of_the_composed_function(expression):
+    text, _ = expression
+    try:
+        formula.parse(text)
+    except FormulaError:
+        assume(False)
+    assert_same_derivatives(text)
+
+
+def limit_formulas():
+    """Formulas at the parser's limits: the costliest chains and the deepest nestings it accepts."""
+    from bench.bench_formula_cost import worst_cases
+    return worst_cases()
+
+
+@pytest.mark.parametrize("name", list(limit_formulas()))
+def test_formulas_at_the_limits_have_the_derivatives_of_the_composed_function(name):
+    assert_same_derivatives(limit_formulas()[name], POINTS[:16])
+
+
+@pytest.mark.parametrize("text", [
+    "x**2 - y**2", "y**3 + x**0.5", "2**x * y", "sqrt(0) + x", "log(1)*x + y**2", "x**y", "abs(x)*relu(y)",
+    "max(x, y) + min(x, 0.5)", "max(x, x) + min(y, y)", "sigmoid(x*y) + softplus(-y)", "tan(x)/cos(y)", "x/0 + y",
+    "exp(90*x)", "log(x)*sqrt(y)",
+])
+def test_edge_cases_have_the_derivatives_of_the_composed_function(text):
+    # Constants raised or divided (a constant's derivative terms must be dropped, not multiplied by 0), ties of
+    # min/max (JAX splits the derivative), kinks at 0, overflow and points where f is not defined.
+    edges = np.array([[0, 0], [-1, 2], [1, -1], [0.5, 0.5], [-0.5, -0.5], [2, 0], [0, 3], [1.5, 1.5]], np.float32)
+    assert_same_derivatives(text, np.concatenate([POINTS[:8], edges]))
+
+
+def test_a_new_formula_compiles_nothing(count_compiles):
+    start = np.array([[0.3, 0.2]], np.float32)
+
+    def use(text):
+        s = surfaces.from_formula(text)
+        surfaces.grid(s.name, 120)
+        surfaces.critical_points(s.name)
+        optimizers.trajectories(s.name, "adam", start, 300, lr=0.05)
+        return s
+
+    first = use("x**2 - y**2 + 0.1*sin(5*x)")  # compiles the interpreter for this program length (once)
+    second = "x**2 + 3*y**2 + cos(4*y)"
+    assert len(surfaces.from_formula(second).program[0]) == len(first.program[0])  # the same compiled length
+    assert count_compiles(lambda: use(second), name=None) == 0
+    np.testing.assert_allclose(surfaces.gradient(surfaces.from_formula(second), (0.5, -1.0)),
+                               [2 * 0.5, -6 - 4 * math.sin(-4)], rtol=1e-5)
 
 
 def parse_seconds(text: str) -> float:

@@ -250,3 +250,15 @@ def test_presentation_mode_folds_the_explanations_and_keeps_the_figures():
     assert len(at.get("plotly_chart")) == len(plain.get("plotly_chart"))
     fonts = [fig["layout"].get("font", {}).get("size") for fig in charts(at)]
     assert all(f and f >= 18 for f in fonts), fonts
+
+
+def test_the_chinese_adaptive_page_says_small_eta_and_ends_the_surface_heading_with_a_chinese_stop():
+    """"极小 η" read as "minimum η" beside 极小值 (minimum): the page says 很小的 η. The surface heading's stop comes
+    from the catalog ("**{title}.**"): "（…）**。", not an English ". " after the wide bracket."""
+    texts = screen_texts(run_page("adaptive_lr", "zh"))
+    joined = "\n".join(texts)
+    assert "很小的 η" in joined and "极小 η" not in joined
+    title = i18n.zh.TEXTS["Walled plateau (steep walls that flatten out)"]
+    # The stop outside the bold: "。**一" would not close the bold (CommonMark: ** after punctuation needs a space or
+    # punctuation after it), and the student saw the asterisks.
+    assert f"**{title}**。" in joined and f"{title}.**" not in joined and f"{title}。**" not in joined

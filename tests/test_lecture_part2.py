@@ -112,6 +112,13 @@ def test_lecture_adagrad_bursts_on_the_preset_and_decay_removes_them():
     assert len(optimizers.burst_starts(summed)) == 0
 
 
+def test_with_the_default_decay_the_two_runs_of_the_mean_form_are_the_two_forms():
+    """The page's §1 caption: Adagrad's mean form with η/√(t+1) is the sum form (up to where ε enters)."""
+    decayed = optimizers.run("elongated_valley", "adagrad", (-8.0, 1.2), 2000, lr=0.5, schedule="inverse_sqrt")
+    summed = optimizers.run("elongated_valley", "adagrad_sum", (-8.0, 1.2), 2000, lr=0.5)
+    np.testing.assert_allclose(decayed, summed, rtol=1e-4, atol=1e-4)
+
+
 def test_burst_detector_on_a_made_up_path():
     steps = np.full(200, 1e-4)
     steps[120] = 1.0
@@ -345,9 +352,72 @@ def test_bn_makes_the_step_smoother_at_a_large_learning_rate(bn_runs):
     with_bn, without = bn_runs
     assert np.nanmean(with_bn.loss_range[1]) < 0.2 * np.nanmean(without.loss_range[1])
     assert np.nanmean(with_bn.grad_change[1]) < np.nanmean(without.grad_change[1])
-    # at η = 0.05 (the page's default for these plots) BN is smoother on all three of Santurkar's measures
-    for field in ("loss_range", "grad_change", "beta_smoothness"):
-        assert np.nanmean(getattr(with_bn, field)[0]) < np.nanmean(getattr(without, field)[0]), field
+    verdicts = {m.measure: m.verdict for m in networks.compare_smoothness(with_bn, without, 1)}
+    assert verdicts["loss_range"] == verdicts["grad_change"] == "smaller"
+
+
+def test_smoothness_verdict_needs_the_margin():
+    compare = networks.SmoothnessComparison
+    assert compare("x", 0.95, 1.0).verdict == "similar" and compare("x", 1.0, 0.95).verdict == "similar"
+    assert compare("x", 0.85, 1.0).verdict == "smaller" and compare("x", 0.85, 1.0).share == pytest.approx(0.15)
+    assert compare("x", 1.25, 1.0).verdict == "larger" and compare("x", 1.25, 1.0).share == pytest.approx(0.25)
+    assert compare("x", float("nan"), 1.0).verdict == "similar"
+    assert compare("x", 0.95, 1.0, margin=0.01).verdict == "smaller"
+
+
+@pytest.fixture(scope="module")
+def page_plain_run():
+    """The Normalization page's default run without BN (the same steps, batches and η as ``page_bn_runs``)."""
+    config = networks.BNConfig(batch_norm=False, lrs=(0.05, 0.5, 2.0), steps=600, batch_size=64, momentum_p=0.9)
+    return networks.train_bn_experiment(networks.digits(), config)
+
+
+def test_on_the_page_default_bn_wins_only_by_the_larger_eta_it_tolerates(page_bn_runs, page_plain_run):
+    """Independent of ``normalization_gain``: the last measurement of each run, and ln 10 for 10 classes."""
+    with_bn, without = page_bn_runs[0], page_plain_run
+    final_bn, final_plain = with_bn.test_acc_eval[:, -1], without.test_acc_eval[:, -1]
+    loss_plain = without.train_loss[:, -1]
+    assert loss_plain[2] > 0.9 * np.log(10) and final_plain[2] < 0.15  # η = 2: stuck at ln 10, near chance
+    assert np.all(with_bn.train_loss[:, -1] < 0.1) and np.all(loss_plain[:2] < 0.1)
+    assert [without.did_not_train(i, 10) for i in range(3)] == [False, False, True]
+    assert not any(with_bn.did_not_train(i, 10) for i in range(3))
+    gain = networks.normalization_gain(with_bn, without, 10)
+    assert gain.both_train == (0, 1) and gain.only_with == (2,) and gain.only_without == gain.neither == ()
+    assert [gain.ahead(i) for i in range(3)] == [int(np.sign(b - p)) for b, p in zip(final_bn, final_plain)]
+    assert gain.ahead(0) == gain.ahead(1) == -1 and not gain.ahead_where_both_train  # without BN ahead at 0.05, 0.5
+    assert gain.chance_loss == pytest.approx(np.log(10)) and gain.untrained_loss == pytest.approx(0.9 * np.log(10))
+
+
+def test_on_the_page_default_the_loss_range_is_about_the_same_at_the_smallest_eta(page_bn_runs, page_plain_run):
+    """At η = 0.05 the loss ranges differ by ~2 %: not a smoother surface; gradient change and β differ by > 10 %."""
+    with_bn, without = page_bn_runs[0], page_plain_run
+    means = {f: (np.nanmean(getattr(with_bn, f)[0]), np.nanmean(getattr(without, f)[0]))
+             for f in networks.SMOOTHNESS_MEASURES}
+    got = {m.measure: m for m in networks.compare_smoothness(with_bn, without, 0)}
+    for field, (a, b) in means.items():
+        assert (got[field].with_norm, got[field].without) == pytest.approx((a, b))
+        expected = "similar" if abs(a - b) < 0.1 * max(a, b) else "smaller" if a < b else "larger"
+        assert got[field].verdict == expected, field
+    assert got["loss_range"].verdict == "similar" and abs(means["loss_range"][0] / means["loss_range"][1] - 1) < 0.05
+    assert got["grad_change"].verdict == got["beta_smoothness"].verdict == "smaller"
+
+
+def test_a_warmup_study_compares_each_variant_with_plain_adam_seed_by_seed():
+    accuracy = np.array([[0.80, 0.90, 0.85], [0.82, 0.88, 0.85], [0.90, 0.95, 0.86], [0.70, 0.80, 0.75]])
+    moves = np.array([[10.0, 10.0, 10.0], [1.0, 2.0, 3.0], [5.0, 5.0, 5.0], [20.0, 20.0, 20.0]])
+    study = networks.WarmupStudy(("a", "b", "c", "d"), accuracy, np.zeros((4, 3)), moves, 0.03, 8)
+    b = study.against_plain(1)
+    assert b.points == pytest.approx(100 * (accuracy[1].mean() - accuracy[0].mean()))
+    assert (b.seeds_ahead, b.seeds_behind, b.seeds, b.move_ratio) == (1, 1, 3, pytest.approx(0.2))
+    assert study.against_plain(2).seeds_ahead == 3 and study.against_plain(3).seeds_behind == 3
+    assert study.ahead_on_every_seed == (2,) and study.best == 2
+
+
+def test_power_texts_for_running_text():
+    import figures
+    assert figures.superscript(600) == "⁶⁰⁰" and figures.superscript(-28) == "⁻²⁸"
+    assert figures.power_of_ten_text(0.999**600) == "0.55"
+    assert figures.power_of_ten_text(0.9**600) == "3.5·10⁻²⁸" and figures.power_of_ten_text(1e-5) == "10⁻⁵"
 
 
 def test_without_bn_train_and_eval_mode_agree(bn_runs):
@@ -458,3 +528,72 @@ def test_the_stability_edge_of_the_elongated_valley_holds_the_gradient_norm():
     assert np.ptp(edge) < 0.01 * edge.mean() and abs(edge.mean() - 240) < 1
     assert below[-1] < 0.7 * below[0] and above[-1] > 1.3 * above[0]
     np.testing.assert_allclose(np.abs(np.asarray(run.path[1, -100:, 1])), 1.2, rtol=1e-3)
+
+
+def test_one_eta_cannot_fit_the_elongated_valley_as_the_lecture_says():
+    """LECTURES 2.1 on the convex elongated valley ½x² + 100y² from (−8, 1.2) (the page's section 2): η = 10⁻²
+    bounces across y for ever (y ← (1 − 200η)y = −y) while x converges; η = 10⁻⁷ is still near x₀(1 − η)^t after
+    100,000 steps, far from the minimum (closed form ≈ 7.92; float32 rounds each tiny step of x up to one ulp)."""
+    run = optimizers.trajectories("elongated_valley", "gd", np.array([[-8.0, 1.2]] * 2, np.float32), 100_000,
+                                  lr=np.array([1e-2, 1e-7], np.float32))
+    distance = optimizers.distance_to(run.path, (0.0, 0.0))
+    closed_form = np.hypot(8.0 * (1 - 1e-7) ** 100_000, 1.2 * (1 - 2e-5) ** 100_000)
+    assert distance[1, -1] == pytest.approx(closed_form, rel=0.01) and distance[1, -1] > 7.5
+    np.testing.assert_allclose(np.abs(np.asarray(run.path[0, -4:, 1])), 1.2, rtol=1e-3)  # still bouncing
+    assert abs(float(run.path[0, -1, 0])) < 1e-6  # … while x has converged
+
+
+def lecture_adagrad_sigma(start, lr, steps):
+    """σᵗ of the lecture's Adagrad (root mean square of g⁰ … gᵗ) on the walled plateau, NumPy float64."""
+    p, total, sigmas = np.array(start, np.float64), np.zeros(2), []
+    for t in range(steps):
+        g = walled_gradient(*p)
+        total += g * g
+        sigmas.append(np.sqrt(total / (t + 1)))
+        p = p - lr / sigmas[-1] * g
+    return np.array(sigmas)
+
+
+def test_sigma_order_reads_which_parameter_takes_the_smaller_steps():
+    """Made-up σ: y leads, x overtakes at step 2, y leads again at one of the 3 steps from there."""
+    run = optimizers.Trajectories(path=np.arange(12, dtype=np.float64).reshape(1, 6, 2), loss=None, grad_norm=None,
+                                  lr=None, sigma=np.array([[[1, 5], [2, 4], [6, 3], [7, 9], [8, 7], [np.nan, 1]]]),
+                                  diverged_at=np.array([5]))
+    order = optimizers.sigma_order(run)
+    assert (order.leader, order.steps, order.swap, order.swap_point) == (1, 5, 2, (4.0, 5.0))
+    assert order.leader_after == pytest.approx(1 / 3)
+    still = optimizers.sigma_order(run._replace(sigma=np.array([[[1.0, 5.0], [1.0, 5.0]]])))
+    assert still.leader == 1 and still.swap == -1 and still.steps == 2
+
+
+def test_on_the_walled_plateau_sigma_y_leads_until_the_path_reaches_ground_steep_in_x():
+    """The page's section 3 default (η = 0.1, 300 steps from (−8, 0.5)): every rule starts with σ_y > σ_x (the
+    walls are steep, the plateau flat), and every one sees σ_x overtake it later: the lecture's Adagrad when its
+    path enters the well (|x| < 2, where ∂L/∂x reaches 30), at the step a float64 NumPy transcription gives; the
+    library Adagrad (σ² = Σg², all history) on the plateau's slope once y has settled, for good."""
+    sigma = lecture_adagrad_sigma(WALLED_START, 0.1, 300)
+    orders = {}
+    for name in ["adagrad", "adagrad_sum", "rmsprop", "rmsprop_zero", "adam"]:
+        run = optimizers.trajectories(WALLED, name, [WALLED_START], 300, lr=0.1)
+        orders[name] = order = optimizers.sigma_order(run)
+        assert order.leader == 1 and order.swap > 0, (name, order)
+        s = np.asarray(run.sigma[0], np.float64)
+        assert (s[:order.swap, 1] > s[:order.swap, 0]).all() and s[order.swap, 0] >= s[order.swap, 1]
+    assert orders["adagrad"].swap == int(np.argmax(sigma[:, 0] > sigma[:, 1])) == 31
+    assert abs(orders["adagrad"].swap_point[0]) < 2 and orders["adagrad"].leader_after > 0.9
+    assert orders["adagrad_sum"].leader_after == 0 and abs(orders["adagrad_sum"].swap_point[1]) < 1e-6
+
+
+def test_agreement_finds_where_two_curves_come_together_for_good():
+    a = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    together = optimizers.agreement(a, np.array([2.0, 2.0, 3.3, 4.01, 5.0]))  # apart at 0 and 2 (10 %), then 0.25 %
+    assert together.step == 3 and together.largest == pytest.approx(0.5)
+    assert optimizers.agreement(a, a).step == 0 and optimizers.agreement(a, a + [0, 0, 0, 0, 1]).step == -1
+    assert optimizers.agreement(a, np.array([1.0, 2.0, np.nan, 4.0, 5.0])).step == 3  # NaN: apart
+    # RMSProp's lecture form (σ⁰ = |g⁰|) and library form (average from 0) on the page's section 3 default.
+    runs = [optimizers.trajectories(WALLED, n, [WALLED_START], 300, lr=0.1) for n in ("rmsprop", "rmsprop_zero")]
+    found = optimizers.agreement(runs[0].sigma[0], runs[1].sigma[0])
+    s = [np.asarray(r.sigma[0], np.float64) for r in runs]
+    gap = (np.abs(s[0] - s[1]) / np.maximum(s[0], s[1])).max(axis=1)
+    assert 0 < found.step < 300 and (gap[found.step:] <= 0.01).all() and gap[found.step - 1] > 0.01
+    assert found.largest == pytest.approx(gap.max()) and found.largest > 0.5  # σ⁰: |g⁰| against √(1 − α)·|g⁰|

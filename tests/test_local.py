@@ -51,6 +51,19 @@ def test_taylor_error_shrinks_like_the_cube_of_the_window():
 def test_quadratic_is_exact_on_a_quadratic_surface():
     local = surfaces.local_quadratic("elongated_valley", (1.0, -0.5), 1.0)
     assert local.max_abs_error < 1e-3 * np.max(local.loss)
+    assert np.isnan(local.error_order) and local.is_exact  # no Taylor term left: no order (the page says so)
+
+
+def test_measured_error_order_is_four_at_the_lecture_saddle_and_three_elsewhere():
+    # At the origin L − Q = w1²w2² exactly: halving the window divides the error by 2⁴ = 16.
+    saddle = surfaces.local_quadratic("lecture_saddle", (0.0, 0.0), 0.5)
+    assert saddle.half_window_error == pytest.approx(0.25**4, rel=1e-3)
+    assert saddle.error_order == pytest.approx(4.0, abs=1e-3) and saddle.shrink_factor == pytest.approx(16, rel=1e-3)
+    assert not saddle.is_exact
+    # Away from it the cubic term leads: L − Q ≈ third-order terms, so the order is close to 3.
+    other = surfaces.local_quadratic("himmelblau", (1.0, 1.0), 0.2)
+    assert other.error_order == pytest.approx(np.log2(other.max_abs_error / other.half_window_error))
+    assert 2.9 < other.error_order < 3.3
 
 
 def test_signature_map_counts_positive_eigenvalues():

@@ -203,6 +203,45 @@ def test_batch_size_study_compares_sharpness_and_walks_the_line():
     assert all(s > 0 for s in study.sharpness)
 
 
+@pytest.fixture(scope="module")
+def gap_study():
+    return experiments.batch_gap_study()  # the Network lab's default (BATCH_GAP_SETTING), uncached
+
+
+def test_the_default_setting_shows_keskars_gap_beyond_its_spread(gap_study):
+    """LECTURES 1.5 on the two moons: small batch better on test, full batch better on train and sharper."""
+    g, setting = gap_study, experiments.BATCH_GAP_SETTING
+    assert list(g.batch_sizes) == [setting.small, len(load_split(setting.dataset).y_train)]
+    assert g.gap.shape == (setting.seeds,)
+    assert g.gap_mean >= 0.005 and g.gap_mean > 2 * g.gap_error  # ≥ half a point, two standard errors
+    ahead, tied, behind = g.small_ahead
+    assert ahead >= 6 and behind <= 1 and ahead + tied + behind == setting.seeds
+    assert g.gap_spread == pytest.approx(np.std(g.test_accuracy[0] - g.test_accuracy[1], ddof=1))
+    mean = g.mean
+    assert mean["train_loss"][1] < mean["train_loss"][0] and mean["test_loss"][1] > mean["test_loss"][0]
+    assert mean["train_accuracy"][1] > mean["train_accuracy"][0]  # the full batch fits the training set better
+    assert g.sharpness[1].min() > g.sharpness[0].max() and g.sharpness_ratio > 3  # sharper, every seed
+    # On the line: the same step beyond the large batch's end rises far more than beyond the small batch's.
+    (t0, _), (tb, _), (t1, _), (ta, _) = (g.line_at(a) for a in (0.0, -0.5, 1.0, 1.5))
+    assert ta - t1 > 2 * (tb - t0) > 0
+
+
+def test_the_gap_studys_full_batch_run_is_the_trainers_gradient_descent(gap_study):
+    """The oracle: ``train_network`` with B = N (plain GD, order-free) from the same start gives the same network."""
+    setting = experiments.BATCH_GAP_SETTING
+    n = len(load_split(setting.dataset).y_train)
+    run = training.train_network(training.TrainConfig(
+        dataset=setting.dataset, model=models.MLP(setting.hidden, setting.activation), optimizer="gd",
+        hyperparams=(("lr", setting.lr),), batch_size=n, epochs=setting.updates, seed=0,
+        record_every=setting.updates))
+    assert run.test_accuracy[-1] == pytest.approx(gap_study.test_accuracy[1, 0], abs=1e-6)
+    # float32 sums in another order (a shuffled full batch) drift a little over 1,000 steps
+    assert run.train_loss[-1] == pytest.approx(gap_study.train_loss[1, 0], rel=2e-2)
+    small0 = gap_study.line_at(0.0)[0], gap_study.line_at(1.0)[0]
+    assert small0[0] == pytest.approx(gap_study.train_loss[0, 0], rel=1e-4)  # α = 0 is the small batch's network
+    assert small0[1] == pytest.approx(gap_study.train_loss[1, 0], rel=1e-4)  # α = 1 the large batch's
+
+
 def test_public_names():
     for name in ("hessian_top_eigenvalues", "hessian_spectrum", "hessian_trace", "filter_normalized_direction",
                  "loss_surface"):

@@ -95,6 +95,88 @@ def test_seeds_give_different_paths_and_divergence_is_reported():
     assert k > 0 and np.isnan(bad.path[0, k:]).all()
 
 
+SINE = networks.REGRESSION_MODELS["sine"]
+SINE_DATA = SINE.data(**SINE.data_args)
+# The Batch size page's lecture example (app_pages/batch_size.py LECTURE): B = 1 against the full batch.
+SINE_DEFAULT = dict(small=1, epochs=50, lr=0.2, seeds=5)
+
+
+def sine_loss(theta, x=SINE_DATA.x, y=SINE_DATA.y):
+    return np.mean((np.sin(theta[0] * x) + theta[1] - y) ** 2)
+
+
+def sine_gradient(theta, x=SINE_DATA.x, y=SINE_DATA.y):
+    r = np.sin(theta[0] * x) + theta[1] - y
+    return np.array([2 * np.mean(r * np.cos(theta[0] * x) * x), 2 * np.mean(r)])
+
+
+def test_sine_surface_and_full_batch_descent_match_numpy():
+    ws, bs = np.linspace(-1, 4, 7), np.linspace(-0.5, 2, 5)
+    brute = [[sine_loss((w, b)) for w in ws] for b in bs]
+    np.testing.assert_allclose(networks.loss_grid(SINE_DATA.x, SINE_DATA.y, ws, bs, "sine"), brute, rtol=1e-12)
+    run = networks.sgd_paths(SINE_DATA, len(SINE_DATA.x), 20, 0.2, SINE.start, model="sine")
+    theta = np.array(SINE.start, np.float64)
+    for _ in range(20):
+        theta = theta - 0.2 * sine_gradient(theta)
+    np.testing.assert_allclose(run.path[0, -1], theta, atol=1e-5)
+    one = networks.sgd_paths(SINE_DATA, 1, 1, 0.2, SINE.start, seeds=(3,), model="sine").path[0]
+    before, after = one[0], one[1]  # the first update used one example: after = before − η ∇ℓ_i(before)
+    steps = [before - 0.2 * sine_gradient(before, SINE_DATA.x[i:i + 1], SINE_DATA.y[i:i + 1])
+             for i in range(len(SINE_DATA.x))]
+    assert np.min(np.linalg.norm(np.array(steps) - after, axis=1)) < 1e-5
+
+
+def test_full_batch_stalls_in_a_poor_minimum_that_every_mini_batch_seed_leaves():
+    """LECTURES 1.5 on the Batch size page's default: the full batch stops, noisy mini-batches move on."""
+    d = SINE_DEFAULT
+    full = networks.sgd_paths(SINE_DATA, len(SINE_DATA.x), d["epochs"], d["lr"], SINE.start, model="sine")
+    small = networks.sgd_paths(SINE_DATA, d["small"], d["epochs"], d["lr"], SINE.start, seeds=range(d["seeds"]),
+                               model="sine")
+    report = networks.stall_report(SINE_DATA, full, small, "sine")
+    # The stall, checked in float64 NumPy: gradient ≈ 0, Hessian (central differences) positive definite.
+    p = report.point
+    assert np.linalg.norm(sine_gradient(p)) < 1e-4 and report.gradient_norm < 1e-4
+    h = 1e-4
+    hess = np.array([(sine_gradient(p + h * e) - sine_gradient(p - h * e)) / (2 * h) for e in np.eye(2)])
+    np.testing.assert_allclose(np.linalg.eigvalsh(0.5 * (hess + hess.T)), report.hessian_eigenvalues, rtol=1e-3)
+    assert report.kind == "minimum" and np.all(report.hessian_eigenvalues > 1.0)
+    assert abs(p[0]) < 0.5 and sine_loss(p) > 0.5  # near w = 0: the straight-line fit, a poor minimum
+    # ... poor: the good fit near the data's frequency is 30× lower (its minimum, refined by NumPy descent).
+    good = np.array([SINE.data_args["frequency"], SINE.data_args["offset"]])
+    for _ in range(2000):
+        good = good - 0.05 * sine_gradient(good)
+    assert sine_loss(good) < sine_loss(p) / 30
+    # Every shuffling seed leaves: far from the stall point, at a loss far below it, near the good fit.
+    ends = small.path[:, -1]
+    losses = [sine_loss(e) for e in ends]
+    np.testing.assert_allclose(report.final_loss, losses, rtol=1e-6)
+    assert report.left.all() and report.left_count == d["seeds"]
+    assert np.all(np.linalg.norm(ends - p, axis=1) > 2.0) and max(losses) < sine_loss(p) / 10
+    assert np.all(np.linalg.norm(ends - good, axis=1) < 0.3)
+
+
+def test_no_mini_batch_surface_is_flat_where_the_full_batch_stalls():
+    full = networks.sgd_paths(SINE_DATA, len(SINE_DATA.x), 50, 0.2, SINE.start, model="sine")
+    p = full.path[0, -1]
+    batches = networks.batch_partition(len(SINE_DATA.x), 4, seed=0)
+    norms = networks.batch_gradient_norms(SINE_DATA, batches, p, "sine")
+    np.testing.assert_allclose(norms, [np.linalg.norm(sine_gradient(p, SINE_DATA.x[b], SINE_DATA.y[b]))
+                                       for b in batches], rtol=1e-4, atol=1e-6)
+    assert norms.min() > 0.05  # every batch of 4 pulls away from the full batch's stall point
+    panels = networks.batch_surfaces(SINE_DATA, 1, np.linspace(-1.5, 4, 23), np.linspace(-0.5, 2, 11),
+                                     model="sine")
+    x, y = panels[1].x[0], panels[1].y[0]  # one example: its curve of minima b = y − sin(w·x)
+    np.testing.assert_allclose(panels[1].curve, y - np.sin(np.linspace(-1.5, 4, 23) * x), rtol=1e-12)
+
+
+def test_the_line_fit_does_not_stall_anywhere_but_its_minimum():
+    full = networks.sgd_paths(DATA, N, 200, 0.2, (-1.0, 2.0))
+    small = networks.sgd_paths(DATA, 1, 5, 0.2, (-1.0, 2.0), seeds=range(3))
+    report = networks.stall_report(DATA, full, small)
+    np.testing.assert_allclose(report.point, networks.least_squares(DATA.x, DATA.y), atol=1e-4)
+    assert report.kind == "minimum" and report.left_count == 0  # nothing lower to leave for
+
+
 def test_mlp_learns_digits():
     import jax
 

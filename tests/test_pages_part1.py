@@ -92,8 +92,9 @@ def test_momentum_defaults_show_the_lecture_point():
     figs = charts(at)
     assert sum(1 for f in figs if f.get("frames")) == 2  # the 2-D race and the ball on a curve
     bars = [f for f in figs if f["data"][0]["type"] == "bar"][0]
-    # m¹⁰ at the default step t = 10 with λ = 0.9: the weights λᵏ, oldest gradient (k = 9) on the left
-    np.testing.assert_allclose(arr(bars["data"][0]["y"]), 0.9 ** np.arange(10)[::-1], rtol=1e-12)
+    # m⁴⁰ at the default step t = 40 with λ = 0.9: the newest 40 weights λᵏ (MAX_BARS), oldest on the left
+    assert at.slider(key="m_t").value == 40
+    np.testing.assert_allclose(arr(bars["data"][0]["y"]), 0.9 ** np.arange(40)[::-1], rtol=1e-12)
     anatomy = figs[2]
     assert {a.get("text") for a in anatomy["layout"]["annotations"]} >= {"λ·mᵗ", "−η·gᵗ", "mᵗ⁺¹"}
 
@@ -103,7 +104,7 @@ def test_step_slider_and_preset():
     assert any("no past movement" in m.value for m in at.markdown)
     at.button(key="m_preset").click().run()
     ok(at)
-    assert at.selectbox(key="surface").value == "local_minima" and at.slider(key="m_t").value == 10
+    assert at.selectbox(key="surface").value == "local_minima" and at.slider(key="m_t").value == 40
 
 
 def test_momentum_divergence_is_reported():
@@ -114,8 +115,14 @@ def test_momentum_divergence_is_reported():
 def test_batch_size_defaults(opened):
     at = opened("batch_size")
     body = text(at)
-    assert "32 updates per epoch, 320 in all" in body and "1 update per epoch, 10 in all" in body
-    metrics = {m.label: float(m.value.rstrip(" %")) for m in at.metric}
+    assert "32 updates per epoch, 1600 in all" in body and "1 update per epoch, 50 in all" in body
+    shown = {m.label: m.value for m in at.metric}
+    # The lecture example: full-batch GD stalls in the poor minimum, every mini-batch seed leaves it.
+    assert shown["B = 1: runs that left it"] == "5 / 5" and float(shown["full batch: L where it stopped"]) > 0.5
+    low, high = (float(v) for v in shown["B = 1: L where the runs ended"].split(" – "))
+    assert high < 0.05 and "(both positive: a local minimum)" in body and "5 of 5 mini-batch runs" in body
+    assert "a line fit's surface is convex" not in body
+    metrics = {m.label: float(m.value.rstrip(" %")) for m in at.metric if m.value.endswith("%")}
     assert metrics["runs that leave the sharp minimum"] > metrics["runs that leave the flat minimum"] + 30
     figs = charts(at)
     assert len(figs) == 7 and sum(1 for f in figs if f.get("frames")) == 2
@@ -128,7 +135,17 @@ def test_changing_the_batch_size_changes_updates_per_epoch(opened):
     at = opened("batch_size")
     at.number_input(key="b_small").set_value(4).run()
     ok(at)
-    assert "8 updates per epoch, 80 in all" in text(at)
+    assert "8 updates per epoch, 400 in all" in text(at)
+
+
+def test_the_line_fit_says_it_is_convex_and_nothing_leaves_its_minimum():
+    at = ok(page("batch_size", b_model="line"))
+    body = text(at)
+    assert "a line fit's surface is convex" in body and "0 of 5 mini-batch runs" in body
+    assert {m.label: m.value for m in at.metric}["B = 1: runs that left it"] == "0 / 5"
+    at.button(key="b_preset").click().run()  # the lecture example: back to the frequency fit
+    ok(at)
+    assert at.selectbox(key="b_model").value == "sine" and "5 of 5 mini-batch runs" in text(at)
 
 
 def test_equal_batch_sizes_and_a_diverging_escape_are_shown_not_crashed():

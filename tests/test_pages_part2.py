@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
+
+import compute
 
 from conftest import arr, charts, ok, page, plain, text
 
@@ -31,6 +34,40 @@ def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(opened):
     assert len(figs) == 7 and sum(1 for f in figs if f.get("frames")) == 2
     sigma = [f for f in figs if f["layout"]["title"]["text"].startswith("σᵗ per parameter")][0]
     assert len(sigma["data"]) == 10  # five optimizers × two parameters
+    # One colour per run across charts: section 1's single run is the same line in its two charts.
+    line = [curves[t]["data"][0]["line"] for t in ("Loss L(θᵗ)", "Gradient norm ‖∇L(θᵗ)‖")]
+    assert line[0]["color"] == line[1]["color"] and line[0].get("dash") == line[1].get("dash")
+    maps = [f for f in figs if f["layout"].get("images")]
+    # Section 2 runs on the convex elongated valley its text names, section 3 on the page's walled plateau.
+    assert "even a convex one" in body and "**Elongated valley (condition number 200)**" in body
+    assert maps[0]["layout"]["yaxis"]["range"] == [-2.0, 2.0]
+    assert maps[1]["layout"]["yaxis"]["range"] == pytest.approx([-0.6, 0.6])
+    assert "equal-area" in maps[1]["data"][0]["marker"]["colorbar"]["title"]["text"]  # walls visible (test_figures)
+    # Section 3: x and y are two panels; every run keeps its map colour and dash in both (RMSProp's two forms too).
+    styles = {t["name"]: (t["line"]["color"], t["line"]["dash"]) for t in maps[1]["data"] if t.get("legendgroup")}
+    for name in ("σᵗ per parameter", "Effective learning rate η / σᵗ per parameter"):
+        chart = curves[name]
+        assert {t["name"]: (t["line"]["color"], t["line"]["dash"]) for t in chart["data"]} == styles
+        assert sorted({t.get("xaxis", "x") for t in chart["data"]}) == ["x", "x2"]
+    assert len(set(styles.values())) == 5
+    # The σ-order claim is computed per run: the lecture's Adagrad swaps at step 31 (test_lecture_part2's oracle).
+    caption = plain(next(c.value for c in at.caption if "Colours and dashes as in the map" in c.value))
+    for name, label in (("adagrad", "Adagrad (lecture: root mean square)"), ("rmsprop", "RMSProp (lecture: σ⁰ = |g⁰|)")):
+        order = optimizers.sigma_order(optimizers.trajectories("walled_plateau", name, [[-8.0, 0.5]], 300, lr=0.1))
+        assert (f"**{label}**: σᵧ > σₓ (the smaller steps along y) up to step {order.swap - 1}; at step {order.swap}, at "
+                f"({order.swap_point[0]:.2g}, {order.swap_point[1]:.2g}), σₓ overtakes it, and from there σᵧ is the "
+                f"larger at {order.leader_after:.0%} of the steps.") in caption
+    assert "up to step 30; at step 31" in caption
+    sum_form = optimizers.sigma_order(optimizers.trajectories("walled_plateau", "adagrad_sum", [[-8.0, 0.5]], 300,
+                                                              lr=0.1))
+    assert sum_form.leader_after == 0 and (f"up to step {sum_form.swap - 1}; at step {sum_form.swap}, at "
+                                           f"({sum_form.swap_point[0]:.2g}, {sum_form.swap_point[1]:.2g}), σₓ "
+                                           "overtakes it for good.") in caption
+    together = optimizers.agreement(*(optimizers.trajectories("walled_plateau", n, [[-8.0, 0.5]], 300, lr=0.1).sigma[0]
+                                      for n in ("rmsprop", "rmsprop_zero")))
+    assert (f"their σ differ by up to {together.largest:.0%} and agree within 1 % from step {together.step} on, "
+            "where their lines lie on top of each other") in caption
+    assert "In the steep direction y σ is large" not in body
 
 
 def test_adaptive_changes_and_preset(opened):
@@ -52,8 +89,8 @@ def test_adaptive_divergence_and_a_surface_without_minimum_are_messages():
     at = ok(page("adaptive_lr", surface="elongated_valley"))  # the quadratic valley at its edge: ‖g‖ a flat line
     assert "gradient norm stayed at about 240" in text(at)
     assert "gradient descent can settle there only for η < 2/λ_max = 0.01" in at.select_slider(key="a_lr").help
-    at = ok(page("adaptive_lr", surface="simple_saddle"))
-    assert any("no minimum in view" in i.value for i in at.info)
+    at = ok(page("adaptive_lr", surface="simple_saddle"))  # no minimum: section 2 still runs on the valley
+    assert float({m.label: m.value for m in at.metric}["distance after 100,000 steps, tiny η"]) > 7.5
 
 
 def test_schedules_defaults_show_bursts_and_adam_from_its_pieces(opened):
@@ -86,6 +123,33 @@ def test_schedules_builder_names_other_combinations(opened):
     assert "Adagrad with heavy-ball momentum" in at.info[0].value
     at.selectbox(key="s_form").set_value("adagrad_sum").run()
     assert "constant η**: 0 bursts" in text(ok(at))
+
+
+def test_schedules_draws_each_run_with_one_dash_on_map_and_curves(opened):
+    """A run's dash on the map is its dash on the loss / step-length / σ charts (figures.style.path_dash by index)."""
+    at = opened("schedules")
+    figs = charts(at)
+
+    def dashes(fig):
+        return {t["name"]: t["line"]["dash"] for t in fig["data"] if t.get("mode", "").startswith("lines") and
+                t.get("line", {}).get("dash") and t.get("name") and t.get("showlegend", True) is not False}
+
+    maps = [f for f in figs if f["layout"].get("images")]
+    bursts_map, builder_map = maps[0], maps[-1]
+    by_title = {json.dumps(f["layout"].get("title")): f for f in figs}
+    loss = next(f for t, f in by_title.items() if "Loss L" in t)
+    step = next(f for t, f in by_title.items() if "Step length" in t)
+    race = dashes(builder_map)
+    assert len(set(race.values())) == len(race) >= 3  # Your optimizer, Adagrad, RMSProp: three dashes
+    assert {n: d for n, d in dashes(loss).items() if n in race} == race
+    assert {n: d for n, d in dashes(step).items() if n in dashes(bursts_map)} == dashes(bursts_map)
+
+
+def test_schedules_warm_up_cosine_says_its_decay_steps_count_the_warm_up(opened):
+    at = opened("schedules")
+    assert at.number_input(key="s_warmup_cosine_decay_steps").label == "last step of the decay T (counts the warm-up steps)"
+    assert any(r"\min(t - W,\, T - W)" in l.value for l in at.latex)
+    assert "with the default “1/√(t+1) decay”, the two runs of the mean form are the two forms" in text(at)
 
 
 def test_schedules_noam_preset_and_bad_url():
@@ -162,11 +226,75 @@ def test_normalization_defaults(opened):
         assert gaps["mean gap, p = 0.999"][i] == f"{gap.mean:+.1%}"
         assert gaps["gap at step 580, p = 0.999"][i] == f"{gap.final:+.1%}"
         assert gap.mean > 0.03 and abs(float(gaps["mean gap, p = 0.9"][i].rstrip("%"))) < 1
-    assert "0.999^600 = 55% after 600 steps, against 0.9^600 = 3.5e-28" in body
+    assert "0.999⁶⁰⁰ = 55% after 600 steps, against 0.9⁶⁰⁰ = 3.5·10⁻²⁸" in body
+    assert not any("^" in c.value for c in at.caption)  # powers as superscripts, not carets
     modes = [f for f in charts(at) if f["layout"]["title"]["text"].startswith("With BN, p = 0.999: eval mode")]
     assert len(modes) == 1 and len(modes[0]["data"]) == 6  # eval and train mode for three η
     assert all(name in body for name in ("Batch renormalization", "Instance normalization", "Group normalization",
                                          "Weight normalization", "Spectral normalization"))
+    assert "weight and spectral normalization rescale W instead" in body and "each normalizes" not in body
+
+
+def percent(cell: str) -> float:
+    return float(cell.rstrip("%")) / 100
+
+
+def test_normalization_says_bn_wins_only_by_the_larger_eta_it_tolerates(opened):
+    """The sentence under the BN table is read off that table: who is ahead at each η, and where only one trains."""
+    import math
+
+    at = opened("normalization")
+    body = text(at)
+    assert "Both make the same gradient descent converge faster" not in body
+    bn = at.dataframe[1].value
+    with_bn, without = [percent(c) for c in bn["test accuracy with BN (eval mode)"]], [percent(c) for c in bn["without BN"]]
+    assert list(bn["did not train"]) == ["no", "no", "without BN"] and list(bn["diverged"]) == ["no"] * 3
+    assert without[2] < 0.15 and with_bn[2] > 0.9  # η = 2: near chance (10 %) without BN
+    assert f"ln 10 = {math.log(10):.2f}" in body and "above 90% of ln 10" in body
+    for i, eta in enumerate(("0.05", "0.5")):  # both train: the plain network ends ahead at both
+        assert without[i] > with_bn[i]
+        assert (f"η = {eta}: {bn['test accuracy with BN (eval mode)'][i]} with BN, {bn['without BN'][i]} without "
+                "(the plain network ahead)") in body
+    assert f"At η = 2 only the network with BN trains ({bn['test accuracy with BN (eval mode)'][2]} against " \
+           f"{bn['without BN'][2]})." in body
+    assert "BN's gain here is the larger η it tolerates, not a better result at the same η." in body
+
+
+def test_normalization_calls_bn_smoother_only_past_the_margin(opened):
+    """At η = 0.05 the loss ranges differ by 2 %: the page says so instead of "smoother"; at η = 2 by far more."""
+    import networks
+
+    at = opened("normalization")
+    body = text(at)
+    runs = [compute.bn_experiment(networks.BNConfig(batch_norm=b, lrs=(0.05, 0.5, 2.0), steps=600, batch_size=64,
+                                                    momentum_p=0.9))[0] for b in (True, False)]
+    loss_range = [np.nanmean(r.loss_range[0]) for r in runs]
+    change = [np.nanmean(r.grad_change[0]) for r in runs]
+    assert abs(loss_range[0] - loss_range[1]) < 0.1 * max(loss_range) and change[0] < 0.9 * change[1]
+    assert (f"loss range {loss_range[0]:.3g} vs {loss_range[1]:.3g} (within 10%: about the same); gradient change "
+            f"{change[0]:.3g} vs {change[1]:.3g} ({1 - change[0] / change[1]:.0%} smaller with BN)") in body
+    assert "BN is smoother here on all three measures" not in body and "Smoother on some measures only" in body
+    at.selectbox(key="n_smooth_lr").set_value("2").run()
+    body = text(ok(at))
+    assert "loss range" in body and "% smaller with BN" in body
+
+
+def test_normalization_draws_each_kind_with_one_dash_on_every_chart(opened):
+    """Colour = η, dash = kind (solid BN, dashed none, dotted layer norm), the smoothness charts included."""
+    at = opened("normalization")
+    figs = {f["layout"]["title"]["text"]: f for f in charts(at)}
+    loss = next(f for t, f in figs.items() if t.startswith("Training loss"))
+    kind_dash = {"with BN": "solid", "without BN": "dash", "with layer norm": "dot"}
+    for trace in loss["data"]:
+        kind = next(k for k in sorted(kind_dash, key=len, reverse=True) if trace["name"].endswith(k))
+        assert trace["line"]["dash"] == kind_dash[kind], trace["name"]
+    shown = at.selectbox(key="n_smooth_lr").value  # the η of the smoothness charts (an earlier test may have set it)
+    first_eta = next(t["line"]["color"] for t in loss["data"] if t["name"] == f"η = {shown} with BN")
+    smooth = [f for t, f in figs.items() if t.endswith(f"along the step, η = {shown}")]
+    assert len(smooth) == 3
+    for f in smooth:
+        assert [(t["name"], t["line"]["dash"]) for t in f["data"]] == list(kind_dash.items())
+        assert {t["line"]["color"] for t in f["data"]} == {first_eta}
 
 
 def test_normalization_best_eta_and_cached_rerun(opened):
@@ -217,6 +345,21 @@ def test_network_lab_slices_and_experiments(opened):
     ok(at)
     rows = at.dataframe[1].value
     assert list(rows["batch"]) == [16, 120]
+
+
+def test_network_lab_states_the_batch_size_gap_with_its_spread(opened):
+    at = opened("network_lab", **SMALL_NET)
+    at.button(key="nl_run_gap").click().run()
+    ok(at)
+    gap, cached = compute.batch_gap_study()  # what the page computed (AppTest runs it in this process)
+    assert cached
+    rows = at.dataframe[1].value
+    assert list(rows["batch"]) == list(gap.batch_sizes) == [8, 400]
+    assert rows["test accuracy"][0] == f"{gap.mean['test_accuracy'][0]:.1%} ± {gap.spread['test_accuracy'][0]:.1%}"
+    body = text(at)
+    assert f"small minus large batch: {gap.gap_mean:+.1%} ± {gap.gap_spread:.1%}" in body
+    assert "The full batch fits the training set better and the test set worse" in body
+    assert any(f["layout"]["title"]["text"].startswith("Loss on (1 − α) θ_small") for f in charts(at))
 
 
 def test_network_lab_trains_with_layer_normalization():
@@ -273,12 +416,39 @@ def test_pages_offer_their_figure_and_data_for_download(name, query, buttons):
     assert len(at.get("download_button")) == buttons
 
 
-def test_schedules_warm_up_experiment_opens_running_and_shows_its_effect():
-    at = ok(page("schedules", s_warmup="1"))
+@pytest.mark.parametrize("eta", ["0.01", "0.03", "0.05"])
+def test_schedules_warm_up_experiment_opens_running_and_states_what_is_ahead(eta):
+    """The sentence under the warm-up table is read off the table at each η: points, seeds ahead, the best."""
+    at = ok(page("schedules", s_warmup="1", **({} if eta == "0.03" else {"s_warm_lr": eta})))
+    body = text(at)
     rows = at.dataframe[-1].value
-    mean = [float(v.rstrip("%")) for v in rows["mean"]]
+    names, mean = list(rows["run"]), [float(v.rstrip("%")) for v in rows["mean"]]
+    seeds = [[float(a.rstrip("%")) for a in cell.split(", ")] for cell in rows["test accuracy per seed"]]
     moved = [[float(m) for m in cell.split(", ")] for cell in rows["distance moved in the first epoch ‖θ¹ − θ⁰‖"]]
     adam, constant_warmup, linear_warmup, radam = range(4)
     assert max(moved[constant_warmup]) < 0.3 * min(moved[adam]) and max(moved[radam]) < 0.3 * min(moved[adam])
-    assert mean[radam] > mean[adam] + 3  # η = 0.03: RAdam's built-in warm-up beats plain Adam by points
-    assert "RAdam is the reliable fix" in text(at)
+    assert f"At η = {eta}, against plain Adam ({rows['mean'][adam]}):" in body
+    every_seed = []
+    for k in (constant_warmup, linear_warmup, radam):
+        found = re.search(re.escape(names[k]) + r": ([+−-][\d.]+) points \(([\d.]+%); ahead on (\d) of 3 seeds, "
+                          r"behind on (\d)\)", body)
+        assert found, (k, body)
+        assert abs(float(found.group(1)) - (mean[k] - mean[adam])) <= 0.11 and found.group(2) == rows["mean"][k]
+        ahead = sum(a > b for a, b in zip(seeds[k], seeds[adam]))
+        assert (int(found.group(3)), int(found.group(4))) == (ahead, sum(a < b for a, b in zip(seeds[k], seeds[adam])))
+        if ahead == 3:
+            every_seed.append(names[k])
+    if every_seed:
+        assert f"Ahead of plain Adam on every seed (same starts, same batches): {', '.join(every_seed)}." in body
+    else:
+        assert "No variant is ahead of plain Adam on every seed." in body
+    best = max(range(4), key=lambda k: mean[k])
+    assert (("Plain Adam has the best mean here" in body) if best == adam else (f"Best mean: {names[best]}." in body))
+    assert "at η = 0.05 they do no better" not in body  # the old fixed text
+    ratios = re.search(r"The first epoch's move against Adam's, in the table's order: ([\d.]+)×, ([\d.]+)×, ([\d.]+)×\.", body)
+    assert ratios and all(float(r) < 0.3 for r in ratios.groups())  # "a warm-up keeps the first steps short"
+    for k, r in zip((constant_warmup, linear_warmup, radam), ratios.groups()):
+        assert float(r) == pytest.approx(sum(moved[k]) / sum(moved[adam]), rel=0.05)  # 2 digits shown
+    if eta == "0.03":  # the reviewer's reading: both warm-ups ahead of plain Adam, RAdam far ahead
+        assert mean[constant_warmup] > mean[adam] and mean[linear_warmup] > mean[adam] and mean[radam] > mean[adam] + 3
+        assert every_seed == [names[radam]] and best == radam

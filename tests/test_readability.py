@@ -152,15 +152,24 @@ def test_markers_are_one_trace_of_numbered_points():
 
 
 def test_momentum_step_is_a_triangle_at_the_page_default():
-    """Momentum's defaults (local_minima from its first start, η = 0.01, λ = 0.9, t = 10): the parts are not collinear."""
+    """Momentum's defaults (local_minima from its first start, η = 0.01, λ = 0.9): the default step t is the most open
+    triangle (optimizers.clearest_step, the lecture example's t = 40); its parts are comparable and far from collinear."""
     record = surfaces.get("local_minima")
     start = np.asarray([record.starts[0]], np.float32)
     path = optimizers.trajectories("local_minima", "momentum", start, 300, lr=0.01, momentum=0.9).path[0]
     parts = optimizers.momentum_decomposition(path, surfaces.gradients("local_minima", path), 0.01, 0.9)
-    t, theta = 10, path[10]
+    t = optimizers.clearest_step(parts)
+    assert t == 40  # the lecture example (its preset sets m_t = 40: tests/test_pages_part1.py)
+    theta = path[t]
     a, b = parts.carried[t], parts.gradient_step[t]
     angle = np.degrees(np.arccos(abs(a @ b) / np.linalg.norm(a) / np.linalg.norm(b)))
-    assert angle > 20, angle
+    assert angle > 60 and 0.5 < np.linalg.norm(a) / np.linalg.norm(b) < 2, (angle, a, b)
+    # An independent scan: no step that moves visibly has a more open triangle (area / longest side²).
+    def openness(k):
+        x, y = parts.carried[k], parts.gradient_step[k]
+        return abs(x[0] * y[1] - x[1] * y[0]) / max(np.linalg.norm(x), np.linalg.norm(y), np.linalg.norm(x + y)) ** 2
+    moves = np.linalg.norm(parts.movement, axis=1)
+    assert all(openness(k) <= openness(t) + 1e-12 for k in range(1, len(moves)) if moves[k] >= 0.05 * moves.max())
     arrows = figures.step_triangle(theta, a, b, 5.0, ("b", "r", "g"), ("λm", "−ηg", "m"))
     np.testing.assert_allclose(arrows[0].end, arrows[1].start)  # tip to tail
     np.testing.assert_allclose(arrows[2].start, arrows[0].start)
@@ -232,12 +241,17 @@ def test_home_sends_each_topic_to_the_page_with_its_figure():
     assert where["1.3"] == "app_pages/critical_points.py"
     # 1.4's figure (loss against minimum ratio) opens on Critical points from Home's own link, not via 1.3's row.
     assert all(not topic.startswith("1.3–1.4") for topic, _ in rows)
-    assert 'page_link("app_pages/critical_points.py"' in source and '{"cp_ratio": "1"}' in source
+    # ...in the lecture's order, right after 1.3, with the query that opens it running.
+    assert [topic.split()[0] for topic, _ in rows][:5] == ["1.1", "1.2", "1.3", "1.4", "1.5"]
+    ratio_row = topics.elts[3]
+    query = ratio_row.elts[3]  # the dict literal, read from the syntax tree
+    assert where["1.4"] == "app_pages/critical_points.py"
+    assert [(k.value, v.value) for k, v in zip(query.keys, query.values)] == [("cp_ratio", "1")]
 
 
 @pytest.mark.parametrize("name, query, maps_with_curve", [
     ("momentum", {"surface": "lecture_saddle"}, 2),             # the race map and the one-step map
-    ("adaptive_lr", {"surface": "lecture_saddle"}, 2),          # the two-η map and the adaptive race
+    ("adaptive_lr", {"surface": "lecture_saddle"}, 1),          # the adaptive race (the two-η map is the valley's)
     ("schedules", {"s_surface": "lecture_saddle"}, 1),          # the builder's race (the burst map is the valley's)
 ])
 def test_every_map_draws_a_curve_of_minima_as_one_labelled_curve(name, query, maps_with_curve):

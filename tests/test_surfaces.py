@@ -5,7 +5,7 @@ import pytest
 import surfaces
 
 REQUIRED = [
-    "lecture_saddle", "simple_saddle", "monkey_saddle", "elongated_valley", "rosenbrock", "beale",
+    "lecture_saddle", "simple_saddle", "monkey_saddle", "elongated_valley", "walled_plateau", "rosenbrock", "beale",
     "himmelblau", "six_hump_camel", "rastrigin", "ackley", "local_minima", "plateau", "sharp_flat",
 ]
 rng = np.random.default_rng(0)
