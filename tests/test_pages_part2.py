@@ -416,7 +416,9 @@ def test_pages_offer_their_figure_and_data_for_download(name, query, buttons):
     assert len(at.get("download_button")) == buttons
 
 
-@pytest.mark.parametrize("eta", ["0.01", "0.03", "0.05"])
+# The page's default η only: each η trains its own 12 networks (20-60 s on an empty result cache, which CI starts
+# with); the sentence's reading at other results is tested on made-up numbers (WarmupStudy.against_plain & co.).
+@pytest.mark.parametrize("eta", ["0.03"])
 def test_schedules_warm_up_experiment_opens_running_and_states_what_is_ahead(eta):
     """The sentence under the warm-up table is read off the table at each η: points, seeds ahead, the best."""
     at = ok(page("schedules", s_warmup="1", **({} if eta == "0.03" else {"s_warm_lr": eta})))
