@@ -41,8 +41,9 @@ DIGITS = networks.load_split("digits")  # the sizes the text states: the same sp
 
 
 notes, url, _, _ = controls.page_start(PAGE, tr("Normalization"), tr(
-    "Give every input the same range and the error surface becomes round; normalize inside the network and "
-    "it becomes smoother. Both make the same gradient descent converge faster."),
+    "Give every input the same range and the error surface becomes round: gradient descent converges in far "
+    "fewer steps. Normalize inside the network and it tolerates much larger learning rates (Ioffe & Szegedy "
+    "2015); section 2 measures where that holds on the digits."),
     LECTURE, "n_preset", tr("Lecture example: x₁ ≈ 1, 2, …, x₂ ≈ 100, 200, …; BN on the digits"),
     sidebar_note=tr("Each section has its own controls, next to its figures."))
 
@@ -158,9 +159,35 @@ with c2:
 
 rows = [{"η": f"{lr_:g}", tr("test accuracy with BN (eval mode)"): with_bn.final_accuracy(i),
          WITHOUT: without.final_accuracy(i), WITH_LN: with_ln.final_accuracy(i),
-         tr("diverged"): ", ".join(n for n, r, _ in RUNS if r.diverged_at[i] >= 0) or tr("no")}
+         tr("diverged"): ", ".join(n for n, r, _ in RUNS if r.diverged_at[i] >= 0) or tr("no"),
+         tr("did not train"): ", ".join(n for n, r, _ in RUNS if r.did_not_train(i, DIGITS.classes)) or tr("no")}
         for i, lr_ in enumerate(lrs)]
 st.dataframe(rows, hide_index=True, width="stretch")
+gain = networks.normalization_gain(with_bn, without, DIGITS.classes)
+st.caption(tr("Did not train: diverged, or the training loss ended above {share:.0%} of ln {classes} = {chance:.2f}, "
+              "the loss of a uniform guess over the {classes} classes (the test accuracy of such a guess: "
+              "{accuracy:.0%}).", share=networks.UNTRAINED_SHARE, classes=gain.classes, chance=gain.chance_loss,
+              accuracy=gain.chance_accuracy))
+AHEAD = {1: mark("BN ahead"), -1: mark("the plain network ahead"), 0: mark("level")}
+found = [tr("Where both train, the final test accuracy: {results}.", results=tr("; ").join(
+    tr("η = {lr:g}: {bn:.1%} with BN, {plain:.1%} without ({ahead})", lr=lrs[i], bn=gain.with_norm[i],
+       plain=gain.without[i], ahead=tr(AHEAD[gain.ahead(i)])) for i in gain.both_train))] if gain.both_train else []
+if gain.only_with:
+    found.append(tr("At η = {lrs} only the network with BN trains ({results}).", lrs=", ".join(
+        f"{lrs[i]:g}" for i in gain.only_with), results=tr("; ").join(
+        tr("{bn:.1%} against {plain:.1%}", bn=gain.with_norm[i], plain=gain.without[i]) for i in gain.only_with)))
+    found.append(tr("BN's gain here is the larger η it tolerates, not a better result at the same η."
+                    if gain.both_train and not gain.ahead_where_both_train else
+                    "BN's gain here is the larger η it tolerates."))
+if gain.only_without:
+    found.append(tr("At η = {lrs} only the network without BN trains.",
+                    lrs=", ".join(f"{lrs[i]:g}" for i in gain.only_without)))
+if gain.neither:
+    found.append(tr("At η = {lrs} neither trains.", lrs=", ".join(f"{lrs[i]:g}" for i in gain.neither)))
+if not (gain.only_with or gain.only_without or gain.neither):
+    found.append(tr("Both networks train at every η chosen, so none shows what BN tolerates: add a larger one "
+                    "(2 or 5)."))
+st.markdown(join(*found))
 
 controls.section(tr("Eval mode against train mode: where they part"),
                  tr("A second setting beside the first: the same networks, batches and steps, only the moving-average "
@@ -192,45 +219,52 @@ with c2:
                        f"{gaps['second'][i].final:+.1%}"}
                   for i, lr_ in enumerate(lrs)], hide_index=True, width="stretch")
     st.caption(tr("Gap: test accuracy in train mode minus in eval mode, its mean over the run and its last value. "
-                  "Why: eval mode normalizes with μ̄, σ̄², which after t updates still hold p^t of their starting "
-                  "values (0, 1): {p2:g}^{steps:,} = {memory2:.0%} after {steps:,} steps, against {p1:g}^{steps:,} = "
-                  "{memory1:.2g}. While that share is large the averages lag the statistics the network is trained "
+                  "Why: eval mode normalizes with μ̄, σ̄², which after t updates still hold pᵗ of their starting "
+                  "values (0, 1): {p2:g}{power} = {memory2:.0%} after {steps:,} steps, against {p1:g}{power} = "
+                  "{memory1}. While that share is large the averages lag the statistics the network is trained "
                   "with, so the test images are normalized wrongly; train mode uses the test set's own statistics "
                   "and does not lag — but it needs a batch, which a single test image does not have.", p1=p, p2=p2,
-                  steps=bn_steps, memory1=networks.moving_average_memory(p, bn_steps),
+                  steps=bn_steps, power=figures.superscript(bn_steps),
+                  memory1=figures.power_of_ten_text(networks.moving_average_memory(p, bn_steps)),
                   memory2=networks.moving_average_memory(p2, bn_steps)))
 
 controls.section(tr("Is the surface smoother? (Santurkar et al. 2018)"),
                  tr("At every 20th step, on that step's batch, move along the gradient by s·η for s from 0.25 to 4 "
                     "and record how much the loss varies (its range) and how far the gradient turns (the largest "
                     "‖∇L(θ − sηg) − ∇L(θ)‖). Smaller means a smoother, more predictable surface."), level="subheader")
-# The smallest η by default: measured here (digits, 64-64, 600 steps), BN is smoother on all three measures at
-# η = 0.05; at η = 2 its loss range and gradient change are far smaller but β, divided by the plain network's
-# huge ‖ηg‖, is not — the caption says which holds at the η shown.
+# The smallest η by default: measured here (digits, 64-64, 600 steps), BN changes the gradient far less at
+# η = 0.05 while its loss range is within 2 % of the plain network's; at η = 2 its loss range and gradient change are
+# far smaller but β, divided by the plain network's huge ‖ηg‖, is not — the caption says which holds at the η shown.
 smooth_lr = controls.choice_select(tr("learning rate"), [f"{v:g}" for v in lrs], f"{lrs[0]:g}", "n_smooth_lr", url)
 i = lrs.index(float(smooth_lr))
-means = {field: [optimizers.mean_of_finite(getattr(r, field)[i]) for r in (with_bn, without, with_ln)]
-         for field in ("loss_range", "grad_change", "beta_smoothness")}
-st.caption(tr("Averaged over training at η = {lr}: loss range {range_bn:.3g} with BN vs {range_plain:.3g} without; "
-              "gradient change {change_bn:.3g} vs {change_plain:.3g}. Late in training a network without BN that has "
-              "fitted the data has tiny gradients everywhere, so compare the whole curves, and try the largest η.",
-              lr=smooth_lr, range_bn=means["loss_range"][0], range_plain=means["loss_range"][1],
-              change_bn=means["grad_change"][0], change_plain=means["grad_change"][1]))
-smoother = all(means[field][0] < means[field][1] for field in means)
-st.caption(tr("With BN at η = {lr}: effective β-smoothness {beta_bn:.3g} against {beta_plain:.3g} without "
-              "(max ‖∇L(θ − sηg) − ∇L(θ)‖ / ‖sηg‖). BN is smoother here on all three measures." if smoother else
-              "With BN at η = {lr}: effective β-smoothness {beta_bn:.3g} against {beta_plain:.3g} without "
-              "(max ‖∇L(θ − sηg) − ∇L(θ)‖ / ‖sηg‖). Not smoother on every measure at this η: at small learning "
-              "rates both surfaces are smooth along the step, at large ones the plain network's huge gradient makes "
-              "its β small, and BN does not always smooth the landscape "
-              "(Yao et al. 2020).", lr=smooth_lr, beta_bn=means["beta_smoothness"][0],
-              beta_plain=means["beta_smoothness"][1]))
+MEASURE_NAMES = {"loss_range": mark("loss range"), "grad_change": mark("gradient change"),
+                 "beta_smoothness": mark("effective β-smoothness")}
+VERDICTS = {"smaller": mark("{share:.0%} smaller with BN"), "larger": mark("{share:.0%} larger with BN"),
+            "similar": mark("within {margin:.0%}: about the same")}
+SMOOTHER = {frozenset({"smaller"}): mark("BN is smoother here on all three measures."),
+            frozenset({"similar"}): mark("The difference is small here: no measure differs by {margin:.0%} or more."),
+            frozenset({"larger"}): mark("BN is less smooth here on all three measures (Yao et al. 2020 found that "
+                                        "BN does not always smooth the landscape)."),
+            "mixed": mark("Smoother on some measures only at this η: at small learning rates both surfaces are smooth "
+                          "along the step, at large ones the plain network's huge gradient makes its β small, and BN "
+                          "does not always smooth the landscape (Yao et al. 2020).")}
+measures = networks.compare_smoothness(with_bn, without, i)
+verdicts = {m.verdict for m in measures}
+st.caption(join(
+    tr("Averaged over training at η = {lr}, with BN against without: {measures}. β = max ‖∇L(θ − sηg) − ∇L(θ)‖ / "
+       "‖sηg‖; means closer than {margin:.0%} count as the same.", lr=smooth_lr, margin=networks.SMOOTHER_MARGIN,
+       measures=tr("; ").join(tr("{measure} {bn:.3g} vs {plain:.3g} ({verdict})", measure=tr(MEASURE_NAMES[m.measure]),
+                                 bn=m.with_norm, plain=m.without,
+                                 verdict=tr(VERDICTS[m.verdict], share=m.share, margin=m.margin)) for m in measures)),
+    tr(SMOOTHER.get(frozenset(verdicts), SMOOTHER["mixed"]), margin=networks.SMOOTHER_MARGIN),
+    tr("Late in training a network without BN that has fitted the data has tiny gradients everywhere, so compare the "
+       "whole curves, and try the largest η.")))
 c1, c2, c3 = st.columns(3)
 for col, field, title, y_title in ((c3, "beta_smoothness", tr("Effective β-smoothness along the step"), "β"),
                                    (c1, "loss_range", tr("Loss range along the step"), tr("loss")),
                                    (c2, "grad_change", tr("Gradient change along the step"), tr("gradient"))):
-    curves = [figures.Series(name, getattr(r, field)[i], k, "solid", r.measured_at)
-              for k, (name, r, _) in enumerate(RUNS)]
+    # the page's one encoding: colour = η (the one chosen here), dash = kind (solid BN, dashed none, dotted LN)
+    curves = [figures.Series(name, getattr(r, field)[i], colour[lrs[i]], dash, r.measured_at) for name, r, dash in RUNS]
     with col:
         controls.chart(figures.step_curves_figure(curves, title=f"{title}, η = {smooth_lr}", y_title=y_title,
                                                   log_y=True, height=330), key=f"n_{field}")
@@ -245,7 +279,8 @@ controls.section(tr("Why does normalization help? Two explanations"),
                     "other normalizations that smooth it as much (ℓₚ-normalization) help as much. Yao et al. (2020, "
                     "PyHessian) found the smoothing is not universal: in shallow networks BN did not make the "
                     "landscape smoother (the top Hessian eigenvalue did not fall)."), level="subheader")
-st.markdown(tr("**Other normalizations** (each normalizes pre-activations z, then applies a learned γ, β):") + "\n\n"
+st.markdown(tr("**Other normalizations** (most normalize the pre-activations z, then apply a learned γ, β; weight and "
+               "spectral normalization rescale W instead):") + "\n\n"
             + "\n".join(f"- {tr(line)}" for line in OTHER_NORMALIZATIONS))
 
 url.show(notes)  # last: the notes slot under the title lists every URL value that was refused

@@ -43,7 +43,7 @@ controls.section(tr("1. The problem of Adagrad: bursts"),
 
 @st.fragment  # Adagrad's form, η, steps, decay and start rerun this section only
 def bursts_section():
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 3])  # the forms' and decays' names need the room
     form = controls.choice_select(tr("Adagrad form"), ADAGRAD_FORMS, "adagrad", "s_form", url, where=c1,
                                   format_func=lambda n: tr(optimizers.get(n).label))
     lr = controls.number_widget(ETA, "s_lr", url, where=c2)
@@ -71,12 +71,13 @@ def bursts_section():
     with right:
         # Every burst the text counts, on both runs, numbered as in the text.
         markers = [(int(t), float(lengths[label][t]), str(k + 1)) for label in runs for k, t in enumerate(bursts[label])]
+        # each run keeps its map dash (figures.path_dash of its index) on both curves
         controls.chart(figures.step_curves_figure(
-            [figures.Series(label, lengths[label], i) for i, label in enumerate(runs)],
+            [figures.Series(label, lengths[label], i, figures.path_dash(i)) for i, label in enumerate(runs)],
             title=tr("Step length ‖θᵗ⁺¹ − θᵗ‖"), y_title=tr("step"), log_y=True, height=290, markers=markers,
             marker_label=tr("burst (its peak)")), key="s_step_length")
         controls.chart(figures.step_curves_figure(
-            [figures.Series(label, r.sigma[0, :, 1], i) for i, (label, r) in enumerate(runs.items())],
+            [figures.Series(label, r.sigma[0, :, 1], i, figures.path_dash(i)) for i, (label, r) in enumerate(runs.items())],
             title=tr("σᵗ of the steep direction y"), y_title="σᵧ", log_y=True, height=270, legend=False),
             key="s_sigma_y")
     counts = [join(tr_n("**{label}**: {count} burst", "**{label}**: {count} bursts", len(b), label=label),
@@ -86,8 +87,8 @@ def bursts_section():
                         "the last burst, and falls back by 100 times from its peak; ▼ marks each peak, numbered."),
                      tr("; ").join(counts) + tr(".")))
     st.caption(tr("Why the mean form bursts and the sum form does not: the sum form divides by √(Σ g²), which never "
-                  "shrinks; it *is* the mean form with η/√(t+1) — choose “1/√(t+1) decay” above and the two runs of "
-                  "the mean form become the two forms."))
+                  "shrinks; it *is* the mean form with η/√(t+1): with the default “1/√(t+1) decay”, the two runs of "
+                  "the mean form are the two forms."))
 
 
 bursts_section()
@@ -138,7 +139,7 @@ controls.section(tr("3. Build an optimizer from the lecture's summary"),
 @st.fragment  # the builder's pieces and the race rerun this section only
 def builder_section():
     params = {p.name: p for p in COMPOSED.params}
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3 = st.columns([2, 4, 2])  # σ's choices are the longest names (up to ~65 characters)
     hp = {"m_term": controls.number_widget(params["m_term"], "s_m_term", url, where=c1),
           "sigma_term": controls.number_widget(params["sigma_term"], "s_sigma_term", url, where=c2),
           "bias_correction": controls.number_widget(params["bias_correction"], "s_bias_correction", url, where=c3)}
@@ -188,7 +189,8 @@ def builder_section():
     with left:
         controls.chart(builder_map, key="s_builder_map")
     with right:
-        losses = [figures.Series(label, r.loss, i, "dash" if i else "solid") for i, (label, r) in enumerate(race.items())]
+        # run i is drawn with path_color(i), path_dash(i) on the map: the same here
+        losses = [figures.Series(label, r.loss, i, figures.path_dash(i)) for i, (label, r) in enumerate(race.items())]
         controls.chart(figures.step_curves_figure(losses, title=tr("Loss L(θᵗ)"), y_title="L", height=330,
                                                   log_y=figures.wide_range([r.loss for r in race.values()], 100)),
                        key="s_builder_loss")
@@ -236,10 +238,22 @@ def warmup_section():
             [figures.Series(names[k], warm.train_loss[k], k, "solid" if k in (0, 3) else "dash") for k in range(len(names))],
             title=tr("Training loss per epoch (mean over seeds)"), x_title=tr("epoch"), y_title=tr("cross-entropy"),
             log_y=True, height=330), key="s_warmup_loss")
-        st.caption(join(tr("Read the table, not the hope: here RAdam is the reliable fix. The schedule warm-ups shorten the "
-                           "first epoch's move, but once the full η arrives Adam's steps are as large as before; at "
-                           "η = 0.05 they do no better than no warm-up at all. The lecture's reason holds — the early "
-                           "steps are too large — and removing σ early (RAdam) helps more than shrinking η for a while."),
+        gains = {k: warm.against_plain(k) for k in range(1, len(names))}
+        st.markdown(join(
+            tr("At η = {lr}, against plain Adam ({adam:.1%}): {results}.", lr=warm_lr, adam=warm.mean_accuracy[0],
+               results=tr("; ").join(
+                   tr("{name}: {points:+.1f} points ({mean:.1%}; ahead on {ahead} of {seeds} seeds, behind on {behind})",
+                      name=names[k], points=g.points, mean=warm.mean_accuracy[k], ahead=g.seeds_ahead,
+                      seeds=g.seeds, behind=g.seeds_behind) for k, g in gains.items())),
+            tr("Ahead of plain Adam on every seed (same starts, same batches): {names}.",
+               names=", ".join(names[k] for k in warm.ahead_on_every_seed)) if warm.ahead_on_every_seed else
+            tr("No variant is ahead of plain Adam on every seed."),
+            tr("Plain Adam has the best mean here: at this η no warm-up helps." if warm.best == 0 else
+               "Best mean: {name}.", name=names[warm.best])))
+        st.caption(join(tr("The first epoch's move against Adam's, in the table's order: {ratios}. A warm-up keeps the "
+                           "first steps short, but once the full η arrives Adam's steps are as large as before; RAdam "
+                           "instead leaves σ out while its estimate is unreliable.",
+                           ratios=", ".join(f"{g.move_ratio:.2g}×" for g in gains.values())),
                         tr("From the cache.") if warm_cached else ""))
 
 

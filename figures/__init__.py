@@ -4,7 +4,7 @@ from figures.curves import (Series, minimum_ratio_figure, per_parameter_figure, 
 from figures.landscape import (PathSet, add_critical_curves, color_values, contour_figure, surface3d_figure,
                                value_map_figure)
 from figures.style import (MAX_FRAMES, PATH_COLOR_NAMES, PATH_COLORS, for_display, frame_indices, frames_for, log_axis,
-                           log_ticks, path_dash)
+                           log_ticks, path_dash, power_of_ten_text, superscript)
 from figures.lines import (LinePath, batch_surfaces_figure, line_race_figure, timing_figure, train_test_figure,
                            weights_figure)
 from figures.export import figure_html, grid_csv, trajectories_csv

@@ -40,13 +40,26 @@ def path_dash(i: int) -> str:
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _tick_text(v: float) -> str:
+def superscript(n: int) -> str:
+    """An integer in Unicode superscript digits, for a power in running text: 0.999 + superscript(600) = 0.999⁶⁰⁰."""
+    return str(int(n)).translate(_SUPERSCRIPT)
+
+
+def _tick_text(v: float, digits: int | None = None) -> str:
     exponent = int(np.floor(np.log10(v) + 1e-9))
     if -2 <= exponent <= 3:
-        return f"{v:g}"
+        return f"{v:g}" if digits is None else f"{v:.{digits}g}"
     mantissa = v / 10.0**exponent
-    power = "10" + str(exponent).translate(_SUPERSCRIPT)
+    if digits is not None:
+        mantissa = float(f"{mantissa:.{digits}g}")
+    power = "10" + superscript(exponent)
     return power if abs(mantissa - 1) < 1e-9 else f"{mantissa:g}·{power}"
+
+
+def power_of_ten_text(v: float, digits: int = 2) -> str:
+    """A positive number for running text: plain from 0.01 to 1000, else mantissa·10ᵉ (3.5·10⁻²⁸), ``digits``
+    significant digits; 0 and non-finite values as Python writes them."""
+    return _tick_text(v, digits) if np.isfinite(v) and v > 0 else f"{v:g}"
 
 
 def log_ticks(low: float, high: float, max_ticks: int = 7) -> dict:

@@ -49,7 +49,9 @@ from networks.scaling import (
     steps_to_converge,
     two_feature_data,
 )
-from networks.batchnorm import BNConfig, BNRun, ModeGap, moving_average_memory, train_bn_experiment
+from networks.batchnorm import (SMOOTHER_MARGIN, SMOOTHNESS_MEASURES, UNTRAINED_SHARE, BNConfig, BNRun, ModeGap,
+                                NormalizationGain, SmoothnessComparison, compare_smoothness, moving_average_memory,
+                                normalization_gain, train_bn_experiment)
 from networks.datasets import CLASSIFICATION, Split, load_split
 from networks.models import MLP, NORMALIZATIONS, dataset_loss, init_mlp, mlp_forward, mlp_logits, mlp_loss
 from networks.hessian import (
@@ -70,7 +72,7 @@ from networks.slices import SLICE_KINDS, SliceDirections, slice_directions
 from networks.training import TrainConfig, TrainResult, gradient_descent_step, lab_config, sgd_step, train_network
 from networks.experiments import (BATCH_GAP_SETTING, BatchGapSetting, BatchGapStudy, batch_gap_study,
                                   BatchSizeStudy, HiddenBowl, SaddleStudy, WarmupStudy, batch_size_study, hidden_bowl,
-                                  saddle_study, warmup_study)
+                                  saddle_study, warmup_study, WarmupGain)
 from networks import landscape
 
 __all__ = [
@@ -78,10 +80,12 @@ __all__ = [
     "init_mlp", "LossGrid", "least_squares", "line_data", "loss_at", "loss_grid", "regression_loss_surface", "mlp_loss", "sgd_paths", "sgd_step",
     "update_times", "Quadratic", "gd_path", "loss_window", "profiled_quadratic", "standardize", "steps_at_best_lr",
     "steps_to_converge", "two_feature_data", "BNConfig", "BNRun", "ModeGap", "moving_average_memory", "train_bn_experiment",
+    "NormalizationGain", "normalization_gain", "SmoothnessComparison", "compare_smoothness", "SMOOTHNESS_MEASURES",
+    "SMOOTHER_MARGIN", "UNTRAINED_SHARE",
     "CLASSIFICATION", "Split", "load_split", "MLP", "dataset_loss", "mlp_logits", "dense_hessian", "hessian_density",
     "hessian_extreme_eigenvectors", "hessian_spectrum", "hessian_top_eigenvalues", "hessian_trace", "hvp",
     "SpectrumSummary", "spectrum_summary",
     "minimum_ratio", "eigenvalue_signs", "NORMALIZATIONS", "mlp_forward", "gradient_descent_step", "filter_normalized_direction", "loss_surface", "mlp_loss_surface", "pca_directions",
     "SLICE_KINDS", "SliceDirections", "slice_directions", "TrainConfig", "TrainResult", "lab_config", "train_network", "BatchSizeStudy", "SaddleStudy", "batch_size_study",
-    "saddle_study", "HiddenBowl", "hidden_bowl", "WarmupStudy", "warmup_study",
+    "saddle_study", "HiddenBowl", "hidden_bowl", "WarmupStudy", "WarmupGain", "warmup_study",
 ]

@@ -30,8 +30,16 @@ from networks.models import (accuracy, cross_entropy, init_mlp, initial_moving_a
                              normalization_of)
 from networks.training import gradient_descent_step
 from optimizers.runner import first_bad_step
+from optimizers.summary import mean_of_finite
 
 STEP_MULTIPLIERS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)  # the s of the smoothness probes
+SMOOTHNESS_MEASURES = ("loss_range", "grad_change", "beta_smoothness")  # BNRun's fields, in the page's order
+# Two means of a smoothness measure closer than this (relative to the larger) are "about the same": the runs
+# differ by seed-level noise that much (measured on the digits: 2 % between BN and none at η = 0.05).
+SMOOTHER_MARGIN = 0.1
+# A run whose final training loss is still above this share of ln K (the loss of a uniform guess over K
+# classes) did not train: on the digits at η = 2 without BN the loss sits at 2.31 ≈ ln 10, 8.9 % accuracy.
+UNTRAINED_SHARE = 0.9
 
 
 class BNConfig(NamedTuple):
@@ -74,10 +82,22 @@ class BNRun(NamedTuple):
     beta_smoothness: np.ndarray
     diverged_at: np.ndarray
 
-    def final_accuracy(self, i: int) -> str:
-        """Test accuracy (eval mode) of learning rate i at its last finite measurement, as a percentage; "—" if none."""
+    def last_accuracy(self, i: int) -> float:
+        """Test accuracy (eval mode) of learning rate i at its last finite measurement; NaN if none."""
         finite = self.test_acc_eval[i][np.isfinite(self.test_acc_eval[i])]
-        return f"{finite[-1]:.1%}" if finite.size else "—"
+        return float(finite[-1]) if finite.size else float("nan")
+
+    def final_accuracy(self, i: int) -> str:
+        """``last_accuracy`` as a percentage; "—" if none."""
+        value = self.last_accuracy(i)
+        return f"{value:.1%}" if np.isfinite(value) else "—"
+
+    def did_not_train(self, i: int, classes: int) -> bool:
+        """True when learning rate i diverged, or its last finite training loss is still above
+        ``UNTRAINED_SHARE`` · ln K: cross-entropy starts near ln K (every class equally likely), so a loss
+        left there means the network learned (almost) nothing, whatever it did not blow up."""
+        finite = self.train_loss[i][np.isfinite(self.train_loss[i])]
+        return bool(self.diverged_at[i] >= 0 or not finite.size or finite[-1] > UNTRAINED_SHARE * np.log(classes))
 
     @property
     def largest_mode_gap(self) -> float:
@@ -105,6 +125,108 @@ class ModeGap(NamedTuple):
     mean: float
     final: float
     final_step: int
+
+
+class NormalizationGain(NamedTuple):
+    """A network with normalization against the same one without, per learning rate of their (shared) ``lrs``.
+
+    with_norm, without: final test accuracy (eval mode; NaN if none); trained_with, trained_without: not
+    ``BNRun.did_not_train``. Ioffe & Szegedy (2015) report that BN trains at far larger η; whether it also
+    does better at the same η is what ``ahead`` says, η by η.
+    """
+
+    lrs: tuple[float, ...]
+    with_norm: tuple[float, ...]
+    without: tuple[float, ...]
+    trained_with: tuple[bool, ...]
+    trained_without: tuple[bool, ...]
+    classes: int
+
+    @property
+    def chance_loss(self) -> float:
+        """ln K: the cross-entropy of a uniform guess over the K classes."""
+        return float(np.log(self.classes))
+
+    @property
+    def untrained_loss(self) -> float:
+        """The final training loss above which a run ``did_not_train``."""
+        return UNTRAINED_SHARE * self.chance_loss
+
+    @property
+    def chance_accuracy(self) -> float:
+        return 1.0 / self.classes
+
+    def _where(self, with_trained: bool, without_trained: bool) -> tuple[int, ...]:
+        return tuple(i for i in range(len(self.lrs))
+                     if self.trained_with[i] == with_trained and self.trained_without[i] == without_trained)
+
+    @property
+    def both_train(self) -> tuple[int, ...]:
+        return self._where(True, True)
+
+    @property
+    def only_with(self) -> tuple[int, ...]:
+        """Learning rates at which only the network with normalization trains: what it tolerates."""
+        return self._where(True, False)
+
+    @property
+    def only_without(self) -> tuple[int, ...]:
+        return self._where(False, True)
+
+    @property
+    def neither(self) -> tuple[int, ...]:
+        return self._where(False, False)
+
+    @property
+    def ahead_where_both_train(self) -> bool:
+        """Whether the network with normalization ends ahead at any learning rate where both train."""
+        return any(self.ahead(i) == 1 for i in self.both_train)
+
+    def ahead(self, i: int) -> int:
+        """+1 if the network with normalization ends with the higher test accuracy at learning rate i, −1 if
+        the one without does, 0 if they are level (the same number of test images right)."""
+        difference = self.with_norm[i] - self.without[i]
+        return 0 if not abs(difference) > 1e-9 else 1 if difference > 0 else -1
+
+
+def normalization_gain(with_norm: BNRun, without: BNRun, classes: int) -> NormalizationGain:
+    """Compare two runs over the same learning rates (``NormalizationGain``); K = ``classes``."""
+    k = range(len(with_norm.config.lrs))
+    return NormalizationGain(tuple(with_norm.config.lrs), tuple(with_norm.last_accuracy(i) for i in k),
+                             tuple(without.last_accuracy(i) for i in k),
+                             tuple(not with_norm.did_not_train(i, classes) for i in k),
+                             tuple(not without.did_not_train(i, classes) for i in k), int(classes))
+
+
+class SmoothnessComparison(NamedTuple):
+    """One of Santurkar's measures (``SMOOTHNESS_MEASURES``), averaged over training, with and without normalization."""
+
+    measure: str
+    with_norm: float
+    without: float
+    margin: float = SMOOTHER_MARGIN
+
+    @property
+    def verdict(self) -> str:
+        """"smaller" (smoother with normalization), "larger", or "similar" when the two means differ by less
+        than ``margin`` of the larger one (or either is not finite)."""
+        a, b = self.with_norm, self.without
+        if not (np.isfinite(a) and np.isfinite(b)) or abs(a - b) < self.margin * max(abs(a), abs(b)):
+            return "similar"
+        return "smaller" if a < b else "larger"
+
+    @property
+    def share(self) -> float:
+        """|with / without − 1|: how much smaller or larger the measure is with normalization (0.6 = 60 %)."""
+        return abs(self.with_norm / self.without - 1.0) if self.without else float("inf")
+
+
+def compare_smoothness(with_norm: BNRun, without: BNRun, i: int,
+                       margin: float = SMOOTHER_MARGIN) -> tuple[SmoothnessComparison, ...]:
+    """Santurkar's three measures at learning rate i, each averaged over the measurements that are finite."""
+    return tuple(SmoothnessComparison(field, mean_of_finite(getattr(with_norm, field)[i]),
+                                      mean_of_finite(getattr(without, field)[i]), margin)
+                 for field in SMOOTHNESS_MEASURES)
 
 
 def moving_average_memory(p: float, steps: int) -> float:

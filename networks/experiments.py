@@ -441,6 +441,36 @@ class WarmupStudy(NamedTuple):
         """(variants,) mean test accuracy over the seeds."""
         return np.nanmean(self.test_accuracy, axis=1)
 
+    def against_plain(self, k: int) -> WarmupGain:
+        """Variant k against plain Adam (variant 0), seed by seed: the runs of one seed share their start and
+        their batches, so a seed where k is ahead is a like-for-like win."""
+        difference = self.test_accuracy[k] - self.test_accuracy[0]
+        return WarmupGain(float(100 * (self.mean_accuracy[k] - self.mean_accuracy[0])), int(np.sum(difference > 0)),
+                          int(np.sum(difference < 0)), int(difference.size),
+                          float(np.nanmean(self.first_epoch_move[k]) / np.nanmean(self.first_epoch_move[0])))
+
+    @property
+    def best(self) -> int:
+        """The variant with the highest mean test accuracy."""
+        return int(np.nanargmax(self.mean_accuracy))
+
+    @property
+    def ahead_on_every_seed(self) -> tuple[int, ...]:
+        """The variants (besides plain Adam) ahead of plain Adam on every seed."""
+        return tuple(k for k in range(1, len(self.labels)) if (g := self.against_plain(k)).seeds_ahead == g.seeds)
+
+
+class WarmupGain(NamedTuple):
+    """One ``WarmupStudy`` variant against plain Adam: mean test accuracy difference in percentage points
+    (+2.6: 91.3 % against 88.7 %), on how many seeds it is ahead / behind of how many, and its first-epoch
+    move over Adam's."""
+
+    points: float
+    seeds_ahead: int
+    seeds_behind: int
+    seeds: int
+    move_ratio: float
+
 
 def warmup_study(dataset: str = "digits", model: MLP = MLP((64,) * 6, "relu"), lr: float = 0.03, epochs: int = 8,
                  seeds: int = 3, progress: Callable[[float], None] | None = None) -> WarmupStudy:

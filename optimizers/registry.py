@@ -168,8 +168,11 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec("constant_warmup", "Constant warm-up (ResNet)", schedules.constant_warmup,
                  (_WARMUP, HyperParam("warmup_factor", "warm-up η / η", 0.1, 0.0, 1.0)),
                  r"\eta^t = f\,\eta\ (t < W),\ \text{then } \eta"),
-    ScheduleSpec("warmup_cosine", "Warm-up, then cosine", schedules.warmup_cosine, (_WARMUP, _DECAY_STEPS, _END),
-                 r"\eta^t = \eta\,\tfrac{t+1}{W}\ (t < W),\ \text{then cosine decay to } \eta_{end}"),
+    # decay_steps T counts the warm-up: the cosine runs from step W to step T and η^T = η_end (not at W + T).
+    ScheduleSpec("warmup_cosine", "Warm-up, then cosine", schedules.warmup_cosine,
+                 (_WARMUP, _DECAY_STEPS._replace(label="last step of the decay T (counts the warm-up steps)"), _END),
+                 r"\eta^t = \eta\,\tfrac{t+1}{W}\ (t < W),\quad \eta^t = \eta_{end} + (\eta - \eta_{end})\,"
+                 r"\tfrac12\left(1 + \cos\tfrac{\pi \min(t - W,\, T - W)}{T - W}\right)\ (t \ge W)"),
     ScheduleSpec("noam", "Transformer (Noam) warm-up", schedules.noam,
                  (HyperParam("d_model", "d_model", 512, 1, 16384, log=True, integer=True),
                   _WARMUP._replace(default=4000)),

@@ -2,6 +2,7 @@
 import base64
 import json
 import logging
+import re
 from pathlib import Path
 
 import jax
@@ -44,8 +45,6 @@ def count_compiles():
 
 def plain(markdown: str) -> str:
     """Markdown source with CommonMark's backslash escapes removed: the text a reader sees."""
-    import re
-
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 # ------------------------------------------------------------------ helpers for the page tests (AppTest)
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,6 +93,47 @@ def opened():
         return sessions[key]
 
     return get
+
+
+# file name -> URL path, for the pages whose URL path is not their file name
+URL_PATHS = {"adaptive_lr": "adaptive_learning_rate", "classification": "classification_loss"}
+LINK_TIMEOUT = 240
+
+
+def open_link(name: str, query: dict, timeout: float = LINK_TIMEOUT) -> AppTest:
+    """A new session whose first request is a link to app_pages/<name>.py with ``query``, through the entry point.
+
+    Until a run has registered ``st.navigation``'s pages, AppTest finds a page by its file name; that is the
+    page's URL path except for the pages in URL_PATHS, which get one run of the entry point (Home) first.
+    ``name`` "home": the entry point's own page.
+    """
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    if name in URL_PATHS:
+        if "lang" in query:  # the language is the session's from its first run on
+            at.query_params["lang"] = query["lang"]
+        at.run()
+        at.query_params.clear()
+    for k, v in query.items():
+        at.query_params[k] = v
+    if name == "home":
+        return at.run()
+    at.switch_page(f"app_pages/{name}.py").run()
+    assert at.session_state["_page"] == URL_PATHS.get(name, name), "AppTest did not reach the page"
+    return at
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+# A link, image or tag from a URL that reached a page's Markdown unescaped.
+LIVE_MARKUP = re.compile(r"(?<!\\)\]\(https://evil|(?<!\\)<script")
+
+
+def markdown_sources(at: AppTest) -> list[str]:
+    """The Markdown source of every text element of the page (what a link's text could turn into markup in)."""
+    return [str(e.value) for kind in ("markdown", "caption", "warning", "error", "info", "success", "title",
+                                      "header", "subheader") for e in getattr(at, kind)]
 
 
 def text(at: AppTest) -> str:

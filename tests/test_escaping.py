@@ -9,8 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 import controls
 import figures
-from conftest import plain
-from test_links import LIVE_MARKUP, markdown_sources, no_exception, open_link
+from conftest import LIVE_MARKUP, markdown_sources, no_exception, open_link, plain
 
 LIVE = re.compile(LIVE_MARKUP.pattern + r"|(?<!\\)\]\(http://a\.bc|(?<!\\)`")
 

@@ -8,7 +8,7 @@ import pytest
 
 import networks
 from networks import landscape
-from test_links import no_exception, open_link
+from conftest import no_exception, open_link
 
 UNDEFINED = "log(x) + y**2"  # not defined for x ≤ 0
 NAN_TEXT = re.compile(r"\bnan\b|\binf\b", re.IGNORECASE)

@@ -22,7 +22,7 @@ import pytest
 
 import i18n
 from i18n import zh
-from conftest import charts, ok
+from conftest import charts, ok, open_link
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCES = ["app.py", "controls/*.py", "compute.py", "app_pages/*.py", "figures/*.py", "surfaces/formula.py"]
@@ -198,14 +198,8 @@ PAGES = ["home", "playground", "critical_points", "momentum", "batch_size", "ada
 
 
 def run_page(name: str, language: str):
-    """The app as a student opens it: entry point with ``?lang=``, then the page by navigation."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.query_params["lang"] = language
-    at.run()
-    at.switch_page(f"app_pages/{name}.py").run()
-    return ok(at)
+    """The app as a student opens it from a link with ``?lang=``, through the entry point."""
+    return ok(open_link(name, {"lang": language}, timeout=300))
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -112,6 +112,13 @@ def test_lecture_adagrad_bursts_on_the_preset_and_decay_removes_them():
     assert len(optimizers.burst_starts(summed)) == 0
 
 
+def test_with_the_default_decay_the_two_runs_of_the_mean_form_are_the_two_forms():
+    """The page's §1 caption: Adagrad's mean form with η/√(t+1) is the sum form (up to where ε enters)."""
+    decayed = optimizers.run("elongated_valley", "adagrad", (-8.0, 1.2), 2000, lr=0.5, schedule="inverse_sqrt")
+    summed = optimizers.run("elongated_valley", "adagrad_sum", (-8.0, 1.2), 2000, lr=0.5)
+    np.testing.assert_allclose(decayed, summed, rtol=1e-4, atol=1e-4)
+
+
 def test_burst_detector_on_a_made_up_path():
     steps = np.full(200, 1e-4)
     steps[120] = 1.0
@@ -345,9 +352,72 @@ def test_bn_makes_the_step_smoother_at_a_large_learning_rate(bn_runs):
     with_bn, without = bn_runs
     assert np.nanmean(with_bn.loss_range[1]) < 0.2 * np.nanmean(without.loss_range[1])
     assert np.nanmean(with_bn.grad_change[1]) < np.nanmean(without.grad_change[1])
-    # at η = 0.05 (the page's default for these plots) BN is smoother on all three of Santurkar's measures
-    for field in ("loss_range", "grad_change", "beta_smoothness"):
-        assert np.nanmean(getattr(with_bn, field)[0]) < np.nanmean(getattr(without, field)[0]), field
+    verdicts = {m.measure: m.verdict for m in networks.compare_smoothness(with_bn, without, 1)}
+    assert verdicts["loss_range"] == verdicts["grad_change"] == "smaller"
+
+
+def test_smoothness_verdict_needs_the_margin():
+    compare = networks.SmoothnessComparison
+    assert compare("x", 0.95, 1.0).verdict == "similar" and compare("x", 1.0, 0.95).verdict == "similar"
+    assert compare("x", 0.85, 1.0).verdict == "smaller" and compare("x", 0.85, 1.0).share == pytest.approx(0.15)
+    assert compare("x", 1.25, 1.0).verdict == "larger" and compare("x", 1.25, 1.0).share == pytest.approx(0.25)
+    assert compare("x", float("nan"), 1.0).verdict == "similar"
+    assert compare("x", 0.95, 1.0, margin=0.01).verdict == "smaller"
+
+
+@pytest.fixture(scope="module")
+def page_plain_run():
+    """The Normalization page's default run without BN (the same steps, batches and η as ``page_bn_runs``)."""
+    config = networks.BNConfig(batch_norm=False, lrs=(0.05, 0.5, 2.0), steps=600, batch_size=64, momentum_p=0.9)
+    return networks.train_bn_experiment(networks.digits(), config)
+
+
+def test_on_the_page_default_bn_wins_only_by_the_larger_eta_it_tolerates(page_bn_runs, page_plain_run):
+    """Independent of ``normalization_gain``: the last measurement of each run, and ln 10 for 10 classes."""
+    with_bn, without = page_bn_runs[0], page_plain_run
+    final_bn, final_plain = with_bn.test_acc_eval[:, -1], without.test_acc_eval[:, -1]
+    loss_plain = without.train_loss[:, -1]
+    assert loss_plain[2] > 0.9 * np.log(10) and final_plain[2] < 0.15  # η = 2: stuck at ln 10, near chance
+    assert np.all(with_bn.train_loss[:, -1] < 0.1) and np.all(loss_plain[:2] < 0.1)
+    assert [without.did_not_train(i, 10) for i in range(3)] == [False, False, True]
+    assert not any(with_bn.did_not_train(i, 10) for i in range(3))
+    gain = networks.normalization_gain(with_bn, without, 10)
+    assert gain.both_train == (0, 1) and gain.only_with == (2,) and gain.only_without == gain.neither == ()
+    assert [gain.ahead(i) for i in range(3)] == [int(np.sign(b - p)) for b, p in zip(final_bn, final_plain)]
+    assert gain.ahead(0) == gain.ahead(1) == -1 and not gain.ahead_where_both_train  # without BN ahead at 0.05, 0.5
+    assert gain.chance_loss == pytest.approx(np.log(10)) and gain.untrained_loss == pytest.approx(0.9 * np.log(10))
+
+
+def test_on_the_page_default_the_loss_range_is_about_the_same_at_the_smallest_eta(page_bn_runs, page_plain_run):
+    """At η = 0.05 the loss ranges differ by ~2 %: not a smoother surface; gradient change and β differ by > 10 %."""
+    with_bn, without = page_bn_runs[0], page_plain_run
+    means = {f: (np.nanmean(getattr(with_bn, f)[0]), np.nanmean(getattr(without, f)[0]))
+             for f in networks.SMOOTHNESS_MEASURES}
+    got = {m.measure: m for m in networks.compare_smoothness(with_bn, without, 0)}
+    for field, (a, b) in means.items():
+        assert (got[field].with_norm, got[field].without) == pytest.approx((a, b))
+        expected = "similar" if abs(a - b) < 0.1 * max(a, b) else "smaller" if a < b else "larger"
+        assert got[field].verdict == expected, field
+    assert got["loss_range"].verdict == "similar" and abs(means["loss_range"][0] / means["loss_range"][1] - 1) < 0.05
+    assert got["grad_change"].verdict == got["beta_smoothness"].verdict == "smaller"
+
+
+def test_a_warmup_study_compares_each_variant_with_plain_adam_seed_by_seed():
+    accuracy = np.array([[0.80, 0.90, 0.85], [0.82, 0.88, 0.85], [0.90, 0.95, 0.86], [0.70, 0.80, 0.75]])
+    moves = np.array([[10.0, 10.0, 10.0], [1.0, 2.0, 3.0], [5.0, 5.0, 5.0], [20.0, 20.0, 20.0]])
+    study = networks.WarmupStudy(("a", "b", "c", "d"), accuracy, np.zeros((4, 3)), moves, 0.03, 8)
+    b = study.against_plain(1)
+    assert b.points == pytest.approx(100 * (accuracy[1].mean() - accuracy[0].mean()))
+    assert (b.seeds_ahead, b.seeds_behind, b.seeds, b.move_ratio) == (1, 1, 3, pytest.approx(0.2))
+    assert study.against_plain(2).seeds_ahead == 3 and study.against_plain(3).seeds_behind == 3
+    assert study.ahead_on_every_seed == (2,) and study.best == 2
+
+
+def test_power_texts_for_running_text():
+    import figures
+    assert figures.superscript(600) == "⁶⁰⁰" and figures.superscript(-28) == "⁻²⁸"
+    assert figures.power_of_ten_text(0.999**600) == "0.55"
+    assert figures.power_of_ten_text(0.9**600) == "3.5·10⁻²⁸" and figures.power_of_ten_text(1e-5) == "10⁻⁵"
 
 
 def test_without_bn_train_and_eval_mode_agree(bn_runs):

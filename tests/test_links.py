@@ -9,44 +9,19 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import plain
+from conftest import LIVE_MARKUP, markdown_sources, no_exception, open_link, plain
 
-ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 240
 PAGES = ["playground", "critical_points", "momentum", "batch_size", "adaptive_lr", "schedules", "classification",
          "normalization", "network_lab"]
-URL_PATHS = {"adaptive_lr": "adaptive_learning_rate", "classification": "classification_loss"}  # file name -> URL path
 FREE_TEXT = re.compile(r"(_formula|c_logits)$")  # text fields: any short text is a value (the page then says why it fails)
 HOSTILE = ["inf", "-inf", "nan", "infinity", "1e400", "9" * 400, "", "7" * 10_000,
            "[Log in again](https://evil.example/login)", "![x](https://evil.example/t.png)", "<script>alert(1)</script>",
            "１２", "аdam"]
 REPEATED = ["1", "2"]
-LIVE_MARKUP = re.compile(r"(?<!\\)\]\(https://evil|(?<!\\)<script")  # a link, image or tag not escaped
-
-
-def entry() -> AppTest:
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-
-
-def open_link(page: str, query: dict) -> AppTest:
-    """A new session opening ``page`` from a link through the entry point.
-
-    The entry point runs once first: before that, AppTest finds a page by its
-    file name, which misses the pages whose URL path differs from it
-    (``adaptive_learning_rate``, ``classification_loss``).
-    """
-    at = entry().run()
-    at.query_params.clear()
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.switch_page(f"app_pages/{page}.py").run()
-    assert at.session_state["_page"] == URL_PATHS.get(page, page), "AppTest did not reach the page"
-    return at
 
 
 def widget_values(at: AppTest) -> dict:
@@ -54,17 +29,8 @@ def widget_values(at: AppTest) -> dict:
     return {k: state[k] for k in state.get("_url_read", []) if k in state}
 
 
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-
-
 def notes(at: AppTest) -> str:
     return plain(" ".join(w.value for w in at.warning))
-
-
-def markdown_sources(at: AppTest) -> list[str]:
-    return [str(e.value) for kind in ("markdown", "caption", "warning", "error", "info", "success", "title",
-                                      "header", "subheader") for e in getattr(at, kind)]
 
 
 @pytest.mark.parametrize("page", PAGES)

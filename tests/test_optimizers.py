@@ -251,6 +251,18 @@ def test_schedule_matches_numpy_formula(name):
     np.testing.assert_allclose(got, expected, rtol=2e-4, atol=1e-7)
 
 
+def test_warm_up_then_cosine_ends_at_step_T_which_counts_the_warm_up():
+    """decay_steps T is the step where η reaches η_end, warm-up included (not W + T): the label says so."""
+    spec = optimizers.get_schedule("warmup_cosine")
+    params = spec.defaults()
+    warm, last = int(params["warmup_steps"]), int(params["decay_steps"])
+    eta = optimizers.schedule_curve("warmup_cosine", 2 * last, 0.1, **params)
+    assert eta[warm - 1] == pytest.approx(0.1) and eta[last] == pytest.approx(params["end_lr"], abs=1e-9)
+    assert eta[last - 1] > 1e-7 and np.all(eta[last:] == eta[last])
+    label = {p.name: p.label for p in spec.params}["decay_steps"]
+    assert "counts the warm-up" in label and r"\min(t - W,\, T - W)" in spec.formula
+
+
 def test_warm_restarts_with_constant_period_restarts_every_period():
     f = optimizers.warm_restarts(0.1, period=100, mult=1.0)
     assert float(f(0)) == pytest.approx(0.1) and float(f(100)) == pytest.approx(0.1) and float(f(50)) == pytest.approx(0.05)
