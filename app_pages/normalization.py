@@ -1,5 +1,4 @@
 """Normalization: feature scaling rounds the surface; batch normalization smooths it (LECTURES 2.5)."""
-import math
 
 import streamlit as st
 
@@ -137,6 +136,16 @@ WITH, WITHOUT, WITH_LN = tr("with BN"), tr("without BN"), tr("with layer norm")
 with_bn, without, with_ln = results["batch"], results["none"], results["layer"]
 RUNS = ((WITH, with_bn, "solid"), (WITHOUT, without, "dash"), (WITH_LN, with_ln, "dot"))
 colour = {lr_: i for i, lr_ in enumerate(lrs)}
+
+
+def mode_curves(run) -> list:
+    """A BN run's test accuracy in eval mode (solid) and train mode (dash-dot: dotted is layer norm on this page)."""
+    return [figures.Series(f"η = {lr_:g} {name}", values[i], colour[lr_], dash, run.measured_at)
+            for name, values, dash in ((tr("eval mode (μ̄, σ̄²)"), run.test_acc_eval, "solid"),
+                                       (tr("train mode (test-set statistics)"), run.test_acc_train, "dashdot"))
+            for i, lr_ in enumerate(lrs)]
+
+
 c1, c2 = st.columns(2)
 with c1:
     loss_curves = [figures.Series(f"η = {lr_:g} {name}", r.train_loss[i], colour[lr_], dash, r.measured_at)
@@ -145,13 +154,9 @@ with c1:
         loss_curves, title=tr("Training loss (solid: with BN, dashed: without, dotted: layer norm)"),
         y_title=tr("cross-entropy"), log_y=True, height=360), key="n_bn_loss")
 with c2:
-    acc = [figures.Series(f"η = {lr_:g} {name}", values[i], colour[lr_], dash, with_bn.measured_at)
-           for name, values, dash in ((tr("eval mode (μ̄, σ̄²)"), with_bn.test_acc_eval, "solid"),
-                                      (tr("train mode (test-set statistics)"), with_bn.test_acc_train, "dot"))
-           for i, lr_ in enumerate(lrs)]
     controls.chart(figures.step_curves_figure(
-        acc, title=tr("Test accuracy with BN: eval mode (solid) vs train mode (dotted)"), y_title=tr("accuracy"),
-        height=360), key="n_bn_modes")
+        mode_curves(with_bn), title=tr("Test accuracy with BN: eval mode (solid) vs train mode (dash-dot)"),
+        y_title=tr("accuracy"), height=360), key="n_bn_modes")
     st.caption(tr("The two modes differ by at most {gap:.1%} here. They part where the moving averages lag the "
                   "batch statistics: few steps, a large p (a long memory of early, wrong statistics) or a small batch "
                   "(noisy μ_B); the second setting below shows it. Layer normalization has no batch statistics, so its "
@@ -202,12 +207,8 @@ lagging, _ = compute.bn_experiment(configs["batch"]._replace(momentum_p=round(p2
                                    progress=lambda f: bar.progress(f, text=f"{text} {f:.0%}"))
 bar.empty()
 with c1:
-    lag_acc = [figures.Series(f"η = {lr_:g} {name}", values[i], colour[lr_], dash, lagging.measured_at)
-               for name, values, dash in ((tr("eval mode (μ̄, σ̄²)"), lagging.test_acc_eval, "solid"),
-                                          (tr("train mode (test-set statistics)"), lagging.test_acc_train, "dot"))
-               for i, lr_ in enumerate(lrs)]
     controls.chart(figures.step_curves_figure(
-        lag_acc, title=tr("With BN, p = {p:g}: eval mode (solid) vs train mode (dotted)", p=p2),
+        mode_curves(lagging), title=tr("With BN, p = {p:g}: eval mode (solid) vs train mode (dash-dot)", p=p2),
         y_title=tr("accuracy"), height=360), key="n_bn_modes_lagging")
 with c2:
     gaps = {setting: [run.mode_gap(i) for i in range(len(lrs))] for setting, run in (("first", with_bn),
