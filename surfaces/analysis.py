@@ -73,16 +73,31 @@ def _losses_and_gradients(surface: Surface, points):
     return jax.vmap(jax.value_and_grad(surface.loss))(points)
 
 
+def _padded_rows(points) -> tuple[jnp.ndarray, int]:
+    """``points`` as (m, 2) float32, padded with zeros to a power of two ≥ 16 rows, and m.
+
+    Every count of points (a path of 301 steps, then 302, ...) would otherwise compile its own program:
+    padded, a few shapes serve them all. The padding rows are evaluated and dropped.
+    """
+    p = np.asarray(points, np.float32).reshape(-1, 2)
+    m = len(p)
+    padded = np.zeros((max(16, 1 << max(m - 1, 0).bit_length()), 2), np.float32)
+    padded[:m] = p
+    return jnp.asarray(padded), m
+
+
 def losses(surface, points) -> np.ndarray:
     """L at every row of ``points`` (m, 2), in one vmapped call."""
-    v, _ = _losses_and_gradients(get(surface), jnp.asarray(points, jnp.float32).reshape(-1, 2))
-    return np.asarray(v)
+    padded, m = _padded_rows(points)
+    v, _ = _losses_and_gradients(get(surface), padded)
+    return np.asarray(v)[:m]
 
 
 def gradients(surface, points) -> np.ndarray:
     """∇L at every row of ``points`` (m, 2) → (m, 2), in one vmapped call."""
-    _, g = _losses_and_gradients(get(surface), jnp.asarray(points, jnp.float32).reshape(-1, 2))
-    return np.asarray(g)
+    padded, m = _padded_rows(points)
+    _, g = _losses_and_gradients(get(surface), padded)
+    return np.asarray(g)[:m]
 
 
 def hessian(surface, point) -> np.ndarray:

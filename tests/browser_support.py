@@ -132,3 +132,27 @@ def assert_healthy(page, problems):
     exceptions = page.locator('[data-testid="stException"]')
     assert exceptions.count() == 0, exceptions.first.inner_text()[:2000]
     assert not problems, problems
+
+
+# Boxes of the text a student reads in each chart; pairs that intersect (by more than 2 px) are overlaps.
+OVERLAPS_JS = """() => {
+  const out = [];
+  const box = el => { const r = el.getBoundingClientRect(); return {l: r.left, t: r.top, r: r.right, b: r.bottom}; };
+  const hit = (a, b) => Math.min(a.r, b.r) - Math.max(a.l, b.l) > 2 && Math.min(a.b, b.b) - Math.max(a.t, b.t) > 2;
+  document.querySelectorAll('.js-plotly-plot').forEach((gd, i) => {
+    const items = [];
+    gd.querySelectorAll('.legend .traces').forEach(e => items.push(['legend', e]));
+    gd.querySelectorAll('.g-xtitle, .g-ytitle, .g-x2title, .g-y2title').forEach(e => items.push(['axis title', e]));
+    gd.querySelectorAll('.annotation').forEach(e => {
+      if (!e.querySelector('.annotation-arrow-g')) items.push(['annotation', e]);
+    });
+    gd.querySelectorAll('.gtitle').forEach(e => items.push(['title', e]));
+    const boxes = items.map(([k, e]) => [k, box(e), (e.textContent || '').trim().slice(0, 30)])
+                       .filter(([, b]) => b.r > b.l && b.b > b.t);
+    for (let a = 0; a < boxes.length; a++)
+      for (let b = a + 1; b < boxes.length; b++)
+        if (!(boxes[a][0] === 'legend' && boxes[b][0] === 'legend') && hit(boxes[a][1], boxes[b][1]))
+          out.push(`chart ${i}: ${boxes[a][0]} "${boxes[a][2]}" on ${boxes[b][0]} "${boxes[b][2]}"`);
+  });
+  return out;
+}"""

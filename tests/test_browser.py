@@ -1,13 +1,14 @@
 """The real-browser test: every page in headless Chromium (Playwright), Play pressed.
 
 Fails on a Streamlit exception, a browser console error, an uncaught JS error,
-an undrawn chart, an animation that does not advance, a map whose surface is
-not drawn in at least ``SURFACE_SHOWN_MIN`` of the 100 ms samples taken *while*
-it plays, a playback slower than ``PLAYBACK_SLOWDOWN`` × planned +
-``PLAYBACK_EXTRA_S``, or a click on the Playground map during or after
-playback that does not move the start. Needs Debian's ``chromium``
-(``/usr/bin/chromium`` or $CHROMIUM_PATH) and ``pip install playwright``;
-never ``playwright install``. Outside CI a missing browser skips; in CI it fails.
+an undrawn chart, a legend, title or annotation drawn over another, an
+animation that does not advance, a map whose surface is not drawn in at least
+``SURFACE_SHOWN_MIN`` of the 100 ms samples taken *while* it plays, a playback
+slower than ``PLAYBACK_SLOWDOWN`` × planned + ``PLAYBACK_EXTRA_S``, or a click
+on the Playground map during or after playback that does not move the start.
+Needs Debian's ``chromium`` (``/usr/bin/chromium`` or $CHROMIUM_PATH) and
+``pip install playwright``; never ``playwright install``. Outside CI a missing
+browser skips; in CI it fails.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from browser_support import PAGES, READY_JS, SHOTS, VIEWPORT, assert_healthy, open_page
+from browser_support import OVERLAPS_JS, PAGES, READY_JS, SHOTS, VIEWPORT, assert_healthy, open_page
 
 ROOT = Path(__file__).resolve().parents[1]
 ANIMATED = {"playground.py", "critical_points.py", "momentum.py", "batch_size.py", "adaptive_lr.py", "schedules.py",
@@ -213,6 +214,8 @@ def test_page_loads_draws_and_animates(server, browser, path, language):
         assert bool(re.search(r"[\u4e00-\u9fff]", title)) == (language == "zh"), title
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        overlaps = page.evaluate(OVERLAPS_JS)
+        assert not overlaps, overlaps  # legends, axis titles, annotations and titles each in their own space
         found = page.evaluate(FIRST_MAP_JS)
         if PAGES[path] in ANIMATED:
             assert found["index"] >= 0, f"{PAGES[path]} must have an animated map"

@@ -1,44 +1,21 @@
 """Screenshots to look at (``shots/``, git-ignored), and the overlaps a screenshot shows, checked in the browser.
 
-test_browser.py saves every page in the light theme in both languages; this adds
-the dark theme for every page in both languages and presentation mode for three
-pages, and on each checks what only a browser knows: the drawn boxes of legends,
-axis titles and annotations do not overlap one another.
-Run: ``pytest tests/test_screenshots.py`` (about a minute a language on a quiet machine).
+test_browser.py saves every page in the light theme in both languages and checks
+there what only a browser knows: the drawn boxes of legends, axis titles and
+annotations do not overlap one another (``browser_support.OVERLAPS_JS``). This
+adds the dark theme for every page (the languages taking turns) and presentation
+mode for three pages, light then dark, with the same check on each.
+Run: ``pytest tests/test_screenshots.py`` (about two minutes on a quiet machine).
 """
 from __future__ import annotations
 
 import re
 
 import pytest
-from browser_support import PAGES, READY_JS, SHOTS, VIEWPORT
+from browser_support import OVERLAPS_JS, PAGES, READY_JS, SHOTS, VIEWPORT
 
 pytestmark = pytest.mark.browser
 PRESENTED = ("critical_points", "momentum", "schedules")
-
-# Boxes of the text a student reads in each chart; pairs that intersect (by more than 2 px) are overlaps.
-OVERLAPS_JS = """() => {
-  const out = [];
-  const box = el => { const r = el.getBoundingClientRect(); return {l: r.left, t: r.top, r: r.right, b: r.bottom}; };
-  const hit = (a, b) => Math.min(a.r, b.r) - Math.max(a.l, b.l) > 2 && Math.min(a.b, b.b) - Math.max(a.t, b.t) > 2;
-  document.querySelectorAll('.js-plotly-plot').forEach((gd, i) => {
-    const items = [];
-    gd.querySelectorAll('.legend .traces').forEach(e => items.push(['legend', e]));
-    gd.querySelectorAll('.g-xtitle, .g-ytitle, .g-x2title, .g-y2title').forEach(e => items.push(['axis title', e]));
-    gd.querySelectorAll('.annotation').forEach(e => {
-      if (!e.querySelector('.annotation-arrow-g')) items.push(['annotation', e]);
-    });
-    gd.querySelectorAll('.gtitle').forEach(e => items.push(['title', e]));
-    const boxes = items.map(([k, e]) => [k, box(e), (e.textContent || '').trim().slice(0, 30)])
-                       .filter(([, b]) => b.r > b.l && b.b > b.t);
-    for (let a = 0; a < boxes.length; a++)
-      for (let b = a + 1; b < boxes.length; b++)
-        if (!(boxes[a][0] === 'legend' && boxes[b][0] === 'legend') && hit(boxes[a][1], boxes[b][1]))
-          out.push(`chart ${i}: ${boxes[a][0]} "${boxes[a][2]}" on ${boxes[b][0]} "${boxes[b][2]}"`);
-  });
-  return out;
-}"""
-
 
 def shoot(page, name: str) -> list[str]:
     """A screenshot of the settled page as shots/<name>.png, and the overlaps OVERLAPS_JS finds on it."""
@@ -78,10 +55,12 @@ def switch_to_dark(page) -> None:
     page.wait_for_function(READY_JS, polling=250, timeout=180_000)
 
 
-@pytest.mark.parametrize("language", ["en", "zh"])
-def test_every_page_in_the_dark_theme(server, browser, language):
+def test_every_page_in_the_dark_theme(server, browser):
+    """Every page once in the dark theme, the languages taking turns (each page's overlaps are checked in both
+    languages in the light theme by test_browser.py; the boxes do not depend on the theme)."""
     overlaps = {}
-    for path in PAGES:
+    for k, path in enumerate(PAGES):
+        language = ("en", "zh")[k % 2]
         context, page = opened(browser, f"{server}/{path}?lang={language}", dark=True)
         try:
             found = shoot(page, f"dark_{path or 'home'}_{language}")

@@ -163,3 +163,18 @@ def test_monkey_saddle_is_degenerate_not_forced_into_a_class():
 ])
 def test_classify(values, kind):
     assert surfaces.classify(values) == kind
+
+
+def test_losses_and_gradients_of_any_number_of_points_reuse_one_compiled_program(count_compiles):
+    # A path of 301 points, then 302, ... (a new step count on the Momentum page): padded rows, one program.
+    rng = np.random.default_rng(0)
+    surfaces.gradients("himmelblau", rng.normal(size=(300, 2)))  # compiles the 512-row shape (if not cached yet)
+    for m in (301, 302, 377, 512):
+        points = rng.normal(size=(m, 2))
+        assert count_compiles(lambda: surfaces.gradients("himmelblau", points), "_losses_and_gradients") == 0
+        x, y = points.T  # Himmelblau's gradient by hand
+        expected = np.stack([4 * x * (x**2 + y - 11) + 2 * (x + y**2 - 7), 2 * (x**2 + y - 11) + 4 * y * (x + y**2 - 7)], 1)
+        np.testing.assert_allclose(surfaces.gradients("himmelblau", points), expected, rtol=2e-4, atol=2e-3)
+        np.testing.assert_allclose(surfaces.losses("himmelblau", points),
+                                   (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2, rtol=2e-5, atol=1e-3)
+    assert surfaces.losses("himmelblau", np.zeros((0, 2))).shape == (0,)
