@@ -10,7 +10,6 @@ from i18n import join, mark, tr
 from optimizers.registry import HyperParam
 
 PAGE = "adaptive_learning_rate"
-start_key = controls.surface_point_key("a")  # start_key(surface, axis): a widget key per surface
 GRID = 120
 ADAPTIVE = ["adagrad", "adagrad_sum", "rmsprop", "rmsprop_zero", "adam"]
 MAP_STEPS = 150  # the map of section 2 shows every one of the first steps (no subsampling); the curve all
@@ -34,10 +33,8 @@ notes, url, surface, record = controls.page_start(PAGE, tr("Adaptive learning ra
     LECTURE, "a_preset", tr("Lecture example: the walled plateau, η = 10⁻² and 10⁻⁷"), surface="walled_plateau")
 
 with st.sidebar:
-    sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, record.starts[0],
-                                  lambda axis: start_key(surface, axis), url)
+    start = controls.start_input("a", surface, record, url)
     st.caption(tr("Sections 1 and 3 start here; section 2 runs on the lecture's elongated valley."))
-start = (sx, sy)
 controls.stop_unless_defined(surface, start, notes, url)
 
 grid = compute.surface_grid(surface, GRID)

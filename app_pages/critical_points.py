@@ -54,37 +54,38 @@ with controls.prose():
 
 a = compute.point_analysis(surface, point)
 grid = compute.surface_grid(surface, GRID)
+# One view at a time: the 3-D scene (software WebGL on many machines) is drawn only when asked for.
+view = controls.view_select("cp_view", help=tr("3-D draws more slowly (WebGL); a click on the contour map picks θ′"))
 left, right = st.columns([6, 5])
 with left:
     fig = figures.contour_figure(grid, [], log_color=record.log_color, equalize=record.equalize_color, critical=critical,
                                  click_grid=40, uirevision=surface, animate=False, height=520, critical_legend=True)
     figures.add_critical_curves(fig, curves)
     figures.mark_point(fig, point, figures.eigen_arrows(a.point, a.eigenvalues, a.eigenvectors, record.span))
-    controls.chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key),
-                   selection_mode="points")
+    if view == "3-D":
+        controls.chart(figures.add_critical_curves(
+            figures.surface3d_figure(grid, [], log_color=record.log_color, critical=critical, uirevision=surface,
+                                     height=520), curves, grid, record.log_color), key="cp_surface3d")
+    else:
+        controls.chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key),
+                       selection_mode="points")
     st.caption(tr("○ minimum · △ maximum · × saddle · □ degenerate; a magenta line is a valley of minima (every "
                   "point on it a minimum, degenerate along it). ★ is θ′; the arrows are H's eigenvectors, length ∝ |λ| "
                   "(blue: λ > 0, curving up; red: λ < 0, curving down)."))
     controls.export_panel("critical_points", fig, tr("{surface}: critical points", surface=tr(record.title)),
                           grid=grid)
 with right:
-    controls.chart(figures.add_critical_curves(
-        figures.surface3d_figure(grid, [], log_color=record.log_color, critical=critical, uirevision=surface,
-                                 height=520), curves, grid, record.log_color), key="cp_surface3d")
-
-st.subheader(tr("At θ′ = ({x:.4g}, {y:.4g})", x=px, y=py))
-c1, c2, c3 = st.columns([3, 6, 5])
-with c1:
-    st.metric("L(θ′)", f"{a.value:.4g}")
-    st.metric("‖g‖", f"{a.gradient_norm:.3g}")
-    st.metric(tr("minimum ratio (share of λ > 0)"), f"{a.minimum_ratio:.2g}")
+    st.subheader(tr("At θ′ = ({x:.4g}, {y:.4g})", x=px, y=py))
+    m1, m2, m3 = st.columns([2, 2, 3])
+    m1.metric("L(θ′)", f"{a.value:.4g}")
+    m2.metric("‖g‖", f"{a.gradient_norm:.3g}")
+    m3.metric(tr("minimum ratio (share of λ > 0)"), f"{a.minimum_ratio:.2g}")
     negative, zero, positive = surfaces.eigenvalue_signs(a.eigenvalues)
     if zero:
         st.caption(tr("{positive} positive, {zero} zero, {negative} negative: a zero eigenvalue is not positive, so a "
                       "degenerate minimum has a ratio below 1. Of the non-zero eigenvalues a share of {share:.2g} is "
                       "positive.", positive=positive, zero=zero, negative=negative,
                       share=positive / (positive + negative) if positive + negative else float("nan")))
-with c2:
     h = a.hessian
     st.latex(rf"g = \begin{{pmatrix}} {a.gradient[0]:.4g} \\ {a.gradient[1]:.4g} \end{{pmatrix}},\quad "
              rf"H = \begin{{pmatrix}} {h[0, 0]:.4g} & {h[0, 1]:.4g} \\ {h[1, 0]:.4g} & {h[1, 1]:.4g} \end{{pmatrix}}")
@@ -92,7 +93,6 @@ with c2:
     for i in range(2):
         st.latex(rf"\lambda_{i + 1} = {a.eigenvalues[i]:.4g},\quad u_{i + 1} = \begin{{pmatrix}} {v[0, i] + 0.0:.3f} "
                  rf"\\ {v[1, i] + 0.0:.3f} \end{{pmatrix}}")
-with c3:
     if a.kind == "not critical":
         st.info(tr("Not a critical point: ‖g‖ = {norm:.3g} ≥ {limit:g}. The gradient term still moves you; the "
                    "eigenvalues describe the curvature here. Pick a point from the table to see a critical one.",

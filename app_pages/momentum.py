@@ -9,7 +9,6 @@ from i18n import join, tr
 from optimizers.registry import MOMENTUM, HyperParam
 
 PAGE = "momentum"
-start_key = controls.surface_point_key("m")  # start_key(surface, axis): a widget key per surface
 GRID = 120
 MAX_STEPS = 5000
 MAX_BARS = 40
@@ -23,13 +22,11 @@ notes, url, surface, record = controls.page_start(PAGE, tr("Momentum"), tr(
 
 with st.sidebar:
     # Off the x axis: the path bends, so the two parts of a step are not collinear (their triangle shows).
-    sx, sy = controls.point_input((tr("start x"), tr("start y")), record.domain, record.starts[0],
-                                  lambda axis: start_key(surface, axis), url)
+    start = sx, sy = controls.start_input("m", surface, record, url)
     steps = controls.int_input(tr("Steps"), 2, MAX_STEPS, 300, "m_steps", url)
     lr = controls.number_widget(HyperParam("lr", "learning rate η", 0.01, 1e-4, 1.0, log=True), "m_lr", url)
     lam = controls.number_widget(MOMENTUM, "m_momentum", url)
 
-start = (sx, sy)
 controls.stop_unless_defined(surface, start, notes, url)
 with controls.prose():
     c1, c2 = st.columns(2)

@@ -68,30 +68,34 @@ controls.divergence_summary(labels, [r.diverged_at for r in runs])
 contour = figures.contour_figure(grid, path_sets, log_color=record.log_color, equalize=record.equalize_color,
                                  critical=critical, max_frames=frames, click_grid=40, uirevision=surface)
 figures.add_critical_curves(contour, curves)
+# One view at a time: the 3-D scene (software WebGL on many machines) is drawn only when asked for.
+view = controls.view_select("pg_view", help=tr("3-D draws more slowly (WebGL); a click on the contour map moves "
+                                               "start 1"))
+# Each optimizer's map dash on its curves too: equal curves (two runs at one η) stay visible one over the other.
+series = [figures.Series(label, r.loss, i, figures.path_dash(i)) for i, (label, r) in enumerate(zip(labels, runs))]
 left, right = st.columns([6, 5])
 with left:
-    controls.chart(contour, key="contour", selection_mode="points",
-                   on_select=controls.point_from_click("contour", lambda s, axis: start_key(s, 1, axis)))
+    if view == "3-D":
+        controls.chart(figures.add_critical_curves(
+            figures.surface3d_figure(grid, path_sets, log_color=record.log_color, critical=critical,
+                                     max_frames=min(frames, 60), uirevision=surface), curves, grid, record.log_color),
+            key="surface3d")
+    else:
+        controls.chart(contour, key="contour", selection_mode="points",
+                       on_select=controls.point_from_click("contour", lambda s, axis: start_key(s, 1, axis)))
 with right:
-    controls.chart(figures.add_critical_curves(
-        figures.surface3d_figure(grid, path_sets, log_color=record.log_color, critical=critical,
-                                 max_frames=min(frames, 60), uirevision=surface), curves, grid, record.log_color),
-        key="surface3d")
+    controls.chart(figures.step_curves_figure(series, title=tr("Loss L(θᵗ)"), y_title="L", height=600,
+                                              log_y=figures.wide_range([r.loss for r in runs], 100)), key="loss")
 st.caption(tr("Critical points (found numerically, classified by the Hessian's eigenvalues): ○ minimum, "
               "△ maximum, × saddle, □ degenerate (a zero eigenvalue: second order cannot tell); a magenta line "
               "is a valley of minima (a curve of critical points, each degenerate along it)."))
 
-# Each optimizer's map dash on its curves too: equal curves (two runs at one η) stay visible one over the other.
-series = [figures.Series(label, r.loss, i, figures.path_dash(i)) for i, (label, r) in enumerate(zip(labels, runs))]
-c1, c2, c3 = st.columns(3)
+c1, c2 = st.columns(2)
 with c1:
-    controls.chart(figures.step_curves_figure(series, title=tr("Loss L(θᵗ)"), y_title="L", height=340,
-                                              log_y=figures.wide_range([r.loss for r in runs], 100)), key="loss")
-with c2:
     controls.chart(figures.step_curves_figure(
         [s._replace(y=r.grad_norm) for s, r in zip(series, runs)], title=tr("Gradient norm ‖∇L(θᵗ)‖"),
         y_title="‖g‖", log_y=True, legend=False), key="grad_norm")
-with c3:
+with c2:
     controls.chart(figures.step_curves_figure(
         [s._replace(y=r.lr[:1]) for s, r in zip(series, runs)], title=tr("Learning rate ηᵗ (schedule)"),
         y_title="η", log_y=figures.wide_range([r.lr[0] for r in runs]), legend=False), key="lr")

@@ -47,6 +47,7 @@ from controls.widgets import (
     optimizer_panel,
     point_from_click,
     point_input,
+    start_input,
     preset_button,
     surface_key,
     surface_point_key,
@@ -61,6 +62,6 @@ __all__ = [
     "choice_select", "divergence_summary", "divergence_warnings", "experiment", "export_panel", "float_input", "format_number",
     "int_input",
     "keep_in_url", "log_choices", "multi_select", "number_widget", "optimizer_panel", "page_header", "page_start",
-    "point_from_click", "point_input", "preset_button", "presenting", "prose", "refusal_note", "section",
+    "point_from_click", "point_input", "start_input", "preset_button", "presenting", "prose", "refusal_note", "section",
     "share_link", "surface_key", "surface_point_key", "surface_select", "switch", "view_select",
 ]

@@ -31,6 +31,7 @@ html { font-size: 22px; }
 
 # A browser-side fix for turned 3-D views (the file says why); it runs once per browser window.
 KEEP_CAMERA_JS = f"<script>{(Path(__file__).with_name('keep_camera.js')).read_text(encoding='utf-8')}</script>"
+_CAMERA_SCRIPT_SENT = "_keep_camera_sent"  # session key: keep_camera.js went out in this script run
 SCENE_TRACES = {"surface", "scatter3d", "mesh3d", "cone", "streamtube", "isosurface", "volume"}
 
 
@@ -94,9 +95,11 @@ def section(title: str, text: str, latex: str | None = None, level: str = "heade
 def chart(fig, key: str, where=st, **kwargs):
     """``st.plotly_chart`` for every figure: sized for a projector in presentation mode, coloured for the theme."""
     theme = getattr(st.context, "theme", None)
-    if any(trace.type in SCENE_TRACES for trace in fig.data):
-        # In the sidebar, where an element without a height costs the page no gap.
+    if any(trace.type in SCENE_TRACES for trace in fig.data) and not st.session_state.get(_CAMERA_SCRIPT_SENT):
+        # Once a run (page_header clears the mark), in the sidebar, where an element without a height costs the
+        # page no gap. A section's rerun (st.fragment) keeps the one its page's run sent.
         st.sidebar.html(KEEP_CAMERA_JS, unsafe_allow_javascript=True)
+        st.session_state[_CAMERA_SCRIPT_SENT] = True
     figures.for_display(fig, scale=PRESENT_SCALE if presenting() else 1.0,
                         dark=getattr(theme, "type", None) == "dark")
     return where.plotly_chart(fig, key=key, config={"displaylogo": False}, **kwargs)
@@ -105,6 +108,7 @@ def chart(fig, key: str, where=st, **kwargs):
 def page_header(title: str, caption: str, page: str) -> tuple:
     """Title and caption; a slot under them for notes about the link's values; the page's ``UrlCheck``."""
     url_state.start_page(page)
+    st.session_state[_CAMERA_SCRIPT_SENT] = False
     st.title(title)
     with prose(tr("About this page")):
         st.caption(caption)

@@ -231,6 +231,14 @@ def point_input(labels: tuple[str, str], domain, default, key_of: Callable[[str]
                  for label, (low, high), d, axis, c in zip(labels, domain, default, "xy", columns))
 
 
+def start_input(prefix: str, surface: str, record, url: UrlCheck) -> tuple[float, float]:
+    """Where a page's runs start on ``surface``: its record's first start by default, kept per surface under
+    the keys (and URL parameters) ``{prefix}x_{surface}`` and ``{prefix}y_{surface}``."""
+    key = surface_point_key(prefix)
+    return point_input((tr("start x"), tr("start y")), record.domain, record.starts[0],
+                       lambda axis: key(surface, axis), url)
+
+
 def optimizer_panel(slot: int, default: str, url: UrlCheck, where=st) -> dict:
     """Optimizer, its hyperparameters and its schedule for one slot of a race.
 

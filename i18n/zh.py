@@ -362,6 +362,8 @@ TEXTS: dict[str, str] = {
     'cross-entropy −ln y′': '交叉熵 −ln y′',
     "The lecture's picture: three classes, target class 1, the third output pinned at y₃ = −1000, so only y₁ and y₂ vary. Where the loss is large (y₁ low, y₂ high) the MSE surface is flat — its gradient almost vanishes — while cross-entropy still slopes towards the minimum.": '课程中的图：三个类别，目标为类别 1，第三个输出固定为 y₃ = −1000，所以只有 y₁ 和 y₂ 在变。在损失很大的地方（y₁ 低、y₂ 高），均方误差曲面是平的——梯度几乎消失——而交叉熵仍然朝极小值倾斜。',
     '3-D draws more slowly (WebGL)': '三维绘制较慢（WebGL）',
+    '3-D draws more slowly (WebGL); a click on the contour map moves start 1': '三维绘制较慢（WebGL）；单击等高线图可把起点 1 移到那里',
+    '3-D draws more slowly (WebGL); a click on the contour map picks θ′': '三维绘制较慢（WebGL）；单击等高线图可选取 θ′',
     'Gradient descent on MSE barely moves: its steps are η times a gradient of about {gradient:.1g}. Adam divides by σ, the size of recent gradients, so it escapes the plateau too — but the cleaner fix is the loss: cross-entropy, which is also maximum likelihood.': '均方误差上的梯度下降几乎不动：它的步长是 η 乘以约 {gradient:.1g} 的梯度。Adam 除以 σ（最近梯度的大小），所以也能逃出高原——但更干净的解决办法是换损失函数：交叉熵，它也是最大似然。',
     'The gradients in closed form': '梯度的闭式表达',
     "MSE's gradient carries the softmax Jacobian diag(y′) − y′y′ᵀ, which vanishes when y′ is saturated (one class near 1): exactly where the loss is large and the prediction confidently wrong. Cross-entropy's log cancels that Jacobian.": '均方误差的梯度带有 softmax 的雅可比矩阵 diag(y′) − y′y′ᵀ，当 y′ 饱和（某一类接近 1）时它会消失：恰恰是在损失很大、预测错得很自信的地方。交叉熵中的 log 抵消了这个雅可比矩阵。',

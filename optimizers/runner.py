@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import surfaces
+from surfaces.compiled_sizes import power_of_two, smallest_size
 from surfaces.interpreter import surface_jit
 from optimizers.registry import get as get_optimizer
 from optimizers.registry import get_schedule
@@ -53,15 +54,12 @@ class Trajectories(NamedTuple):
 
 def step_bucket(steps: int) -> int:
     """The smallest compiled step count ≥ ``steps``."""
-    for b in STEP_BUCKETS:
-        if steps <= b:
-            return b
-    raise ValueError(f"steps must be at most {MAX_STEPS:,}, got {steps:,}")
+    return smallest_size(steps, STEP_BUCKETS, "steps")
 
 
 def batch_bucket(n: int) -> int:
     """Trajectory counts are padded to a power of two (at least 4)."""
-    return max(4, 1 << (int(n) - 1).bit_length())
+    return power_of_two(n, 4)
 
 
 def _is_registry_name(optimizer) -> bool:

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from surfaces.catalog import get
+from surfaces.compiled_sizes import power_of_two
 from surfaces.interpreter import surface_jit
 from surfaces.surface import Surface
 
@@ -81,7 +82,7 @@ def _padded_rows(points) -> tuple[jnp.ndarray, int]:
     """
     p = np.asarray(points, np.float32).reshape(-1, 2)
     m = len(p)
-    padded = np.zeros((max(16, 1 << max(m - 1, 0).bit_length()), 2), np.float32)
+    padded = np.zeros((power_of_two(m, 16), 2), np.float32)
     padded[:m] = p
     return jnp.asarray(padded), m
 

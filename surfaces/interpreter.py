@@ -51,6 +51,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.custom_batching import custom_vmap
 
+from surfaces.compiled_sizes import smallest_size
 from surfaces.surface import Surface
 
 # The operations, in opcode order: (name, number of arguments, jax.numpy function). The leaves come first.
@@ -98,10 +99,7 @@ class Program(NamedTuple):
 
 def program_size(length: int) -> int:
     """The shortest compiled program length that holds ``length`` instructions."""
-    for size in PROGRAM_SIZES:
-        if length <= size:
-            return size
-    raise ValueError(f"a program of {length} instructions is longer than {PROGRAM_SIZES[-1]}")
+    return smallest_size(length, PROGRAM_SIZES, "a program's instruction count")
 
 
 _ENTRIES = ((0, 0), (0, 1), (1, 1))  # the Hessian entries xx, xy, yy as pairs of variables

@@ -43,8 +43,13 @@ def test_playground_defaults_draw_animated_maps_curves_and_table():
     at = playground()
     ok(at)
     figs = charts(at)
-    assert len(figs) == 5  # contour, 3-D, loss, gradient norm, learning rate
-    contour, surface3d = figs[0], figs[1]
+    assert len(figs) == 4  # contour, loss, gradient norm, learning rate; the 3-D view when it is picked
+    assert not any(t["type"] == "surface" for f in figs for t in f["data"])  # no WebGL scene unless asked for
+    contour = figs[0]
+    at.segmented_control(key="pg_view").set_value("3-D").run()
+    ok(at)
+    surface3d = charts(at)[0]
+    assert len(charts(at)) == 4 and charts(at)[1] == figs[1]  # the 3-D view in the map's place, the rest as before
     assert contour["layout"]["images"][0]["source"].startswith("data:image/png")  # the surface, as a raster
     assert surface3d["data"][0]["type"] == "surface"
     for fig in (contour, surface3d):
@@ -84,7 +89,7 @@ def test_changing_widgets_changes_the_figures():
     assert sum("x" in d for d in contour["frames"][0]["data"]) == 6 + 1  # six paths + the position markers
     assert len(at.dataframe[0].value) == 12  # 6 optimizers × 2 starts
     assert any("schedule" in e.label for e in at.expander)
-    lr_curve = arr(figs[4]["data"][0]["y"])
+    lr_curve = arr(figs[3]["data"][0]["y"])
     assert lr_curve[0] < lr_curve[60]  # warm-up: η grows first
 
 
@@ -119,10 +124,13 @@ def test_url_state_is_loaded_and_bad_values_fall_back_with_a_note():
 
 def test_every_surface_renders():
     at = ok(playground(steps="50"))  # one session, every surface picked in turn: as a student would
-    for name in surfaces.names():
+    for k, name in enumerate(surfaces.names()):
+        view = ("contour", "3-D")[k % 2]  # the two views take turns (figures' tests build both on every kind)
+        at.segmented_control(key="pg_view").set_value(view)
         at.selectbox(key="surface").set_value(name).run()
         assert not at.exception, (name, [e.message for e in at.exception])
-        assert len(charts(at)) == 5, name
+        figs = charts(at)
+        assert len(figs) == 4 and (figs[0]["data"][0]["type"] == "surface") == (view == "3-D"), name
 
 
 def test_every_optimizer_renders_with_its_widgets():

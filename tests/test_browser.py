@@ -283,6 +283,15 @@ CAMERA_JS = """(i) => {
 }"""
 
 
+# True once the scene's camera has not moved since the previous poll (300 ms earlier).
+STILL_CAMERA_JS = """(i) => {
+  const e = document.querySelectorAll('.js-plotly-plot')[i]._fullLayout.scene._scene.getCamera().eye;
+  const now = JSON.stringify([e.x, e.y, e.z]), still = window.__lastEye === now;
+  window.__lastEye = now;
+  return still;
+}"""
+
+
 def test_a_turned_3d_view_stays_turned_while_it_plays(server, browser):
     """Turn the Classification loss page's 3-D view by hand, press Play: every frame keeps the turned camera.
 
@@ -307,7 +316,8 @@ def test_a_turned_3d_view_stays_turned_while_it_plays(server, browser):
         page.mouse.down()
         page.mouse.move(x + 150, y + 20, steps=20)  # a drag across the scene turns it
         page.mouse.up()
-        page.wait_for_timeout(500)
+        # The drag's last moves may still be queued on a busy machine: wait until the view stands still.
+        page.wait_for_function(STILL_CAMERA_JS, arg=index, polling=300, timeout=60_000)
         before = page.evaluate(CAMERA_JS, index)
         turned = before[:3]
         assert abs(turned[0] - initial["x"]) + abs(turned[1] - initial["y"]) > 0.3, "the drag did not turn the view"

@@ -10,6 +10,13 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT, TIMEOUT, arr, charts, ok, page, plain, text
 
 
+def surface_view(at: AppTest) -> dict:
+    """Critical points' 3-D view (picked in a fresh session, so the shared one keeps the contour map)."""
+    view = page("critical_points")
+    view.segmented_control(key="cp_view").set_value("3-D").run()
+    return charts(ok(view))[0]
+
+
 def test_critical_points_defaults_to_the_lecture_saddle(opened):
     at = opened("critical_points")
     metrics = {m.label: m.value for m in at.metric}
@@ -19,7 +26,7 @@ def test_critical_points_defaults_to_the_lecture_saddle(opened):
     assert list(table["kind"]).count("saddle") == 1 and "degenerate" not in set(table["kind"])
     assert list(table["kind"]).count("valley of minima") == 1  # the curve w1·w2 = 1, one row
     figs = charts(at)
-    for fig in (figs[0], figs[1]):  # the map and the 3-D view: one labelled curve, no isolated degenerate marks
+    for fig in (figs[0], surface_view(at)):  # the map and the 3-D view: one labelled curve, no isolated degenerate marks
         names = [t.get("name", "") for t in fig["data"]]
         assert sum("valley of minima" in n for n in names) == 1 and "degenerate" not in names
     assert len(figs) >= 6
@@ -35,6 +42,18 @@ def test_critical_points_defaults_to_the_lecture_saddle(opened):
     (along,) = [f for f in figs if "through the origin" in json.dumps(f["layout"].get("title"))]
     escape, w3 = (arr(t["y"]) for t in along["data"])
     assert escape.min() < -0.2 and w3.min() >= 0  # down along the eigenvector, up along w₃ alone
+
+
+def test_the_camera_script_goes_out_once_a_run_however_many_3d_views():
+    # Critical points can draw two 3-D views (the surface and the Taylor window): keep_camera.js once, not twice.
+    at = ok(page("critical_points"))
+    assert len([e for e in at.get("html") if "__keepsCamera" in e.proto.body]) == 1  # the Taylor window's
+    at.segmented_control(key="cp_view").set_value("3-D").run()
+    scenes = [f for f in charts(at) if any(t["type"] in ("surface", "mesh3d", "scatter3d") for t in f["data"])]
+    scripts = [e for e in at.get("html") if "__keepsCamera" in e.proto.body]
+    assert len(scenes) == 2 and len(scripts) == 1, (len(scenes), len(scripts))
+    at.run()  # and again on the next run
+    assert len([e for e in at.get("html") if "__keepsCamera" in e.proto.body]) == 1
 
 
 def test_the_minimum_ratio_experiment_opens_running_from_a_link():

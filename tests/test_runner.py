@@ -28,10 +28,24 @@ def test_run_batch_equals_individual_runs_with_per_trajectory_hyperparameters():
 def test_step_count_is_sliced_from_its_bucket():
     assert step_bucket(37) == 50 and step_bucket(50) == 50 and step_bucket(51) == 100
     assert batch_bucket(1) == 4 and batch_bucket(5) == 8
+    with pytest.raises(ValueError, match="steps must be at most 100,000, got 100,001"):
+        step_bucket(100_001)
     short = optimizers.run("rosenbrock", "momentum", (-1.5, 2.0), 37, lr=1e-4)
     long = optimizers.run("rosenbrock", "momentum", (-1.5, 2.0), 50, lr=1e-4)
     assert short.shape == (38, 2)
     np.testing.assert_array_equal(short, long[:38])
+
+
+def test_compiled_sizes_pad_up_to_the_next_size_and_refuse_beyond_the_last():
+    from surfaces.compiled_sizes import power_of_two, smallest_size
+    from surfaces.interpreter import PROGRAM_SIZES, program_size
+
+    assert [power_of_two(n) for n in (0, 1, 2, 3, 4, 5, 1000)] == [1, 1, 2, 4, 4, 8, 1024]
+    assert [power_of_two(n, 16) for n in (1, 16, 17, 301)] == [16, 16, 32, 512]
+    assert [smallest_size(n, (16, 40, 100), "n") for n in (1, 16, 17, 100)] == [16, 16, 40, 100]
+    assert [program_size(n) for n in (1, 17, 41)] == list(PROGRAM_SIZES)
+    with pytest.raises(ValueError, match="at most 100, got 101"):
+        program_size(101)
 
 
 def test_divergence_stops_the_path_and_reports_the_step_while_others_continue():
