@@ -220,7 +220,7 @@ def warmup_section():
     c1, c2 = st.columns([1, 2])
     warm_lr = controls.choice_select(tr("learning rate η"), WARMUP_LRS, "0.03", "s_warm_lr", url, where=c1)
     with c2:
-        run_warmup = controls.switch(tr("Run the warm-up experiment (12 networks; 20–60 s the first time)"), "s_warmup",
+        run_warmup = controls.switch(tr("Run the warm-up experiment (12 networks; about 10 s the first time)"), "s_warmup",
                                      url)
     if run_warmup:
         working = tr("Training 12 networks …")

@@ -791,7 +791,7 @@ TEXTS: dict[str, str] = {
     'RAdam (warm-up built in)': 'RAdam（内置预热）',
     '4. Does warm-up help Adam? A deep network': '4. 预热对 Adam 有帮助吗？一个深层网络',
     "Adam's first step is η·sign(g) in every coordinate — m̂/√v̂ = g/|g| when σ has seen one gradient — so all weights move by η at once however small their gradients. Warm-up keeps the first steps small until σ's estimate settles; RAdam builds that in (no σ while its variance is too large). Here: an MLP with 6 hidden ReLU layers of 64 on the digits, batch 64, 8 epochs, the same starts and batches for every run, 3 seeds each.": 'Adam 的第一步在每个坐标上都是 η·sign(g)——σ 只见过一个梯度时 m̂/√v̂ = g/|g|——所以无论梯度多小，所有权重都同时移动 η。预热让最初几步保持很小，直到 σ 的估计稳定下来；RAdam 把这一点内置了（在 σ 的方差太大时不用 σ）。这里：在 digits 上的 MLP，6 个 64 单元的 ReLU 隐藏层，批量 64，8 个 epoch，每次运行的起点和批次都相同，每种 3 个种子。',
-    'Run the warm-up experiment (12 networks; 20–60 s the first time)': '运行预热实验（12 个网络；第一次 20–60 秒）',
+    'Run the warm-up experiment (12 networks; about 10 s the first time)': '运行预热实验（12 个网络；第一次约 10 秒）',
     'Training 12 networks …': '正在训练 12 个网络 …',
     'test accuracy per seed': '各种子的测试准确率',
     'mean': '平均',

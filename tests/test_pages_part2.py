@@ -9,7 +9,7 @@ import pytest
 
 import compute
 
-from conftest import arr, charts, ok, page, plain, text
+from conftest import ROOT, arr, charts, ok, page, plain, text
 
 
 def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(opened):
@@ -454,3 +454,21 @@ def test_schedules_warm_up_experiment_opens_running_and_states_what_is_ahead(eta
     if eta == "0.03":  # the reviewer's reading: both warm-ups ahead of plain Adam, RAdam far ahead
         assert mean[constant_warmup] > mean[adam] and mean[linear_warmup] > mean[adam] and mean[radam] > mean[adam] + 3
         assert every_seed == [names[radam]] and best == radam
+
+
+def test_the_normalization_corner_timed_in_bench_is_the_pages_largest_allowed_run():
+    # bench/bench_page_corners.py --built-in times this corner (23.4 s on a quiet machine, within the 30 s rule);
+    # a raised limit on the page must move the corner, and be timed again.
+    import ast
+
+    from bench.bench_page_corners import NORMALIZATION_CORNER
+
+    tree = ast.parse((ROOT / "app_pages" / "normalization.py").read_text(encoding="utf-8"))
+    constants = {t.id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                 for t in node.targets if isinstance(t, ast.Name) and t.id in ("LR_CHOICES", "BATCHES", "MAX_BN_STEPS")}
+    assert NORMALIZATION_CORNER == {"lrs": sorted(float(v) for v in constants["LR_CHOICES"]),
+                                    "steps": constants["MAX_BN_STEPS"],
+                                    "batch_size": max(int(v) for v in constants["BATCHES"])}
+    at = page("normalization", n_bn_steps=str(constants["MAX_BN_STEPS"] + 1), n_lrs="0.05")
+    assert at.number_input(key="n_bn_steps").value == 600  # beyond the corner: refused, with the page's note
+    assert "n_bn_steps" in plain(" ".join(w.value for w in at.warning))
