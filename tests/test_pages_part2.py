@@ -464,7 +464,8 @@ def test_the_normalization_corner_timed_in_bench_is_the_pages_largest_allowed_ru
     from bench.bench_page_corners import NORMALIZATION_CORNER
 
     tree = ast.parse((ROOT / "app_pages" / "normalization.py").read_text(encoding="utf-8"))
-    constants = {t.id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+    constants = {t.id: [e.value for e in node.value.elts] if isinstance(node.value, ast.List) else node.value.value
+                 for node in tree.body if isinstance(node, ast.Assign)  # a list of constants, or one (no eval)
                  for t in node.targets if isinstance(t, ast.Name) and t.id in ("LR_CHOICES", "BATCHES", "MAX_BN_STEPS")}
     assert NORMALIZATION_CORNER == {"lrs": sorted(float(v) for v in constants["LR_CHOICES"]),
                                     "steps": constants["MAX_BN_STEPS"],
