@@ -156,3 +156,43 @@ OVERLAPS_JS = """() => {
   });
   return out;
 }"""
+
+
+def shoot(page, name: str) -> list[str]:
+    """A screenshot of the settled page as shots/<name>.png, and the overlaps OVERLAPS_JS finds on it."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    return page.evaluate(OVERLAPS_JS)
+
+
+def opened(browser, url: str, dark: bool):
+    """A fresh context in the light or dark colour scheme, settled on ``url``: (context, page)."""
+    context = browser.new_context(viewport=VIEWPORT, color_scheme="dark" if dark else "light")
+    page = context.new_page()
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_function(READY_JS, polling=250, timeout=180_000)
+    return context, page
+
+
+def brightness(colour: str) -> float:
+    """Mean of R, G, B (0–255) of a CSS colour, "rgb(r, g, b)" or "#rrggbb"."""
+    if colour.startswith("rgb"):
+        return sum(float(v) for v in re.findall(r"[\d.]+", colour)[:3]) / 3
+    return sum(int(colour[i:i + 2], 16) for i in (1, 3, 5)) / 3
+
+
+# The first chart's background (the server draws it for the theme the browser reported with its last rerun), or
+# the app's where the page has no chart.
+PAPER_JS = ("() => { const gd = document.querySelector('.js-plotly-plot'); return gd ? gd._fullLayout.paper_bgcolor"
+            " : getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor; }")
+
+
+def switch_to_dark(page) -> None:
+    """The reader's system turns dark: Streamlit follows the colour scheme at once, and its next rerun (the R
+    key, as a reader would press it) draws the figures for the dark theme; returns when that page has settled."""
+    light_paper = page.evaluate(PAPER_JS)
+    page.emulate_media(color_scheme="dark")
+    page.keyboard.press("r")  # a settled page has no widget focused: the key reaches Streamlit
+    page.wait_for_function(f"() => ({PAPER_JS})() !== {light_paper!r}", polling=250, timeout=120_000)
+    page.evaluate("() => { window.__ready = undefined; }")  # settle afresh on the rerun's page
+    page.wait_for_function(READY_JS, polling=250, timeout=180_000)

@@ -18,7 +18,8 @@ import warnings
 from pathlib import Path
 
 import pytest
-from browser_support import OVERLAPS_JS, PAGES, READY_JS, SHOTS, VIEWPORT, assert_healthy, open_page
+from browser_support import (OVERLAPS_JS, PAGES, PAPER_JS, READY_JS, SHOTS, VIEWPORT, assert_healthy, brightness,
+                             open_page, shoot, switch_to_dark)
 
 ROOT = Path(__file__).resolve().parents[1]
 ANIMATED = {"playground.py", "critical_points.py", "momentum.py", "batch_size.py", "adaptive_lr.py", "schedules.py",
@@ -186,12 +187,6 @@ def test_presentation_mode_in_a_dark_theme(server, browser):
                   app: getComputedStyle(document.querySelector('[data-testid="stApp"]')).backgroundColor};
         }""")
         assert looks["font"] >= 18, looks  # 1.5 × the normal size
-
-        def brightness(colour: str) -> float:
-            r, g, b = (float(v) for v in re.findall(r"[\d.]+", colour)[:3]) if colour.startswith("rgb") else (
-                int(colour[i:i + 2], 16) for i in (1, 3, 5))
-            return (r + g + b) / 3
-
         assert brightness(looks["app"]) < 80 and brightness(looks["color"]) > 150, looks  # light text on dark
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "momentum_presentation_dark.png"), full_page=False)
@@ -221,6 +216,7 @@ def test_page_loads_draws_and_animates(server, browser, path, language):
             assert found["index"] >= 0, f"{PAGES[path]} must have an animated map"
         if found["index"] < 0:
             assert found["animated"] == 0 or PAGES[path] not in ANIMATED
+            check_dark(page, path, language)
             return
         # Continue from about two thirds of the way: the real button and slider, a short run.
         frames = found["frames"]
@@ -232,8 +228,23 @@ def test_page_loads_draws_and_animates(server, browser, path, language):
         assert 0 < start < frames - 1, f"the slider did not move (at frame {start} of {frames})"
         check_playback(result, frames - 1 - start, name)
         assert_healthy(page, problems)
+        check_dark(page, path, language)
+        assert_healthy(page, problems)
     finally:
         page.close()
+
+
+def check_dark(page, path: str, language: str) -> None:
+    """Every page once in the dark theme, the languages taking turns page by page: the reader's system turns
+    dark, the page reruns (R) with figures drawn for it; page and figures dark, a screenshot, no overlaps."""
+    if language != ("en", "zh")[list(PAGES).index(path) % 2]:
+        return
+    switch_to_dark(page)
+    app, paper = page.evaluate(f"() => [getComputedStyle(document.querySelector('[data-testid=\"stApp\"]'))"
+                               f".backgroundColor, ({PAPER_JS})()]")
+    assert brightness(app) < 80 and brightness(paper) < 80, (path, app, paper)
+    overlaps = shoot(page, f"dark_{path or 'home'}_{language}")
+    assert not overlaps, overlaps
 
 
 def test_playground_click_moves_the_start_during_and_after_playback(server, browser):
