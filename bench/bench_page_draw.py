@@ -20,7 +20,11 @@ a fresh tab, ``--repeat`` times, and prints per page:
 - long tasks: the sum of all main-thread tasks over 50 ms (plotly.js, Streamlit's
   React rendering, WebGL set-up), i.e. the page's blocking time.
 
-Run: .venv/bin/python bench/bench_page_draw.py [--repeat 2] [--pages playground momentum] [--url http://...]
+``--navigate``: instead, a reader's move inside an open app: from the page before it, click the page's link
+in the sidebar (Streamlit swaps the page in the same tab; its JavaScript, plotly.js included, is already
+loaded), and time click → settled, the same rule.
+
+Run: .venv/bin/python bench/bench_page_draw.py [--repeat 2] [--pages playground momentum] [--url http://...] [--navigate]
 Targets (README): every page settles within 4 s, Home within 2 s, on a quiet machine.
 Needs Chromium (/usr/bin/chromium or $CHROMIUM_PATH) and playwright and pytest (requirements-dev.txt).
 """
@@ -152,6 +156,39 @@ def measure(browser, url: str, alone: bool = False) -> dict:
     return report
 
 
+# Armed just before a sidebar click: set once the server starts running the new page's script.
+RAN_JS = """() => {
+  window.__ran = false; window.__ready = undefined;
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => { if (app.getAttribute('data-test-script-state') === 'running') window.__ran = true; })
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def navigate(browser, base: str, pages: list[str], repeat: int) -> None:
+    """Click → settled for each page, reached from the previous one through the sidebar, ``repeat`` rounds after
+    a warm-up round (the first round loads plotly.js on the first page with a chart)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{base}/", wait_until="domcontentloaded")
+    page.wait_for_function(READY_JS, polling=100, timeout=180_000)
+    times = {path: [] for path in pages}
+    try:
+        for round_ in range(repeat + 1):
+            for path in pages:
+                page.evaluate(RAN_JS)
+                t0 = page.evaluate("() => performance.now()")
+                page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').first.click()
+                page.wait_for_function("() => window.__ran", polling=50, timeout=60_000)
+                page.wait_for_function(READY_JS, polling=100, timeout=180_000)
+                if round_:
+                    times[path].append((page.evaluate("() => window.__ready.since") - t0) / 1000)
+    finally:
+        page.close()
+    for path, seconds in times.items():
+        print(f"{path or 'home':24s} sidebar click → settled {statistics.median(seconds):5.2f} s "
+              f"(runs: {', '.join(f'{s:.2f}' for s in seconds)})")
+
+
 def plotly_js() -> str:
     """plotly.py's bundled plotly.js (the same major version as Streamlit's), as a file path."""
     import plotly
@@ -167,6 +204,7 @@ def main() -> None:
     ap.add_argument("--url", default=None, help="a running app (default: start one on loopback)")
     ap.add_argument("--repeat", type=int, default=2, help="visits per page after one warm-up visit")
     ap.add_argument("--pages", nargs="*", default=None, help="URL paths ('' or home for Home)")
+    ap.add_argument("--navigate", action="store_true", help="time sidebar navigation inside one open tab")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -180,6 +218,9 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
             print(f"headless Chromium {browser.version}, {os.cpu_count()} cores, load average "
                   f"{os.getloadavg()[0]:.1f}; medians of {args.repeat} visits after a warm-up visit")
+            if args.navigate:
+                navigate(browser, base, [p for p in pages if p] + [""], args.repeat)
+                pages = []
             for path in pages:
                 url = f"{base}/{path}"
                 measure(browser, url)  # warm-up: compiles, caches
