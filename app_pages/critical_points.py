@@ -76,16 +76,16 @@ with left:
                           grid=grid)
 with right:
     st.subheader(tr("At θ′ = ({x:.4g}, {y:.4g})", x=px, y=py))
-    m1, m2, m3 = st.columns([2, 2, 3])
+    m1, m2, m3 = st.columns([1, 1, 2])
     m1.metric("L(θ′)", f"{a.value:.4g}")
     m2.metric("‖g‖", f"{a.gradient_norm:.3g}")
     m3.metric(tr("minimum ratio (share of λ > 0)"), f"{a.minimum_ratio:.2g}")
-    negative, zero, positive = surfaces.eigenvalue_signs(a.eigenvalues)
-    if zero:
+    signs = surfaces.eigenvalue_signs(a.eigenvalues)
+    if signs.zero:
         st.caption(tr("{positive} positive, {zero} zero, {negative} negative: a zero eigenvalue is not positive, so a "
                       "degenerate minimum has a ratio below 1. Of the non-zero eigenvalues a share of {share:.2g} is "
-                      "positive.", positive=positive, zero=zero, negative=negative,
-                      share=positive / (positive + negative) if positive + negative else float("nan")))
+                      "positive.", positive=signs.positive, zero=signs.zero, negative=signs.negative,
+                      share=signs.nonzero_positive_share))
     h = a.hessian
     st.latex(rf"g = \begin{{pmatrix}} {a.gradient[0]:.4g} \\ {a.gradient[1]:.4g} \end{{pmatrix}},\quad "
              rf"H = \begin{{pmatrix}} {h[0, 0]:.4g} & {h[0, 1]:.4g} \\ {h[1, 0]:.4g} & {h[1, 1]:.4g} \end{{pmatrix}}")

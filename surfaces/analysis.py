@@ -136,6 +136,12 @@ class EigenvalueSigns(NamedTuple):
     zero: int  # |λ| ≤ zero_eigenvalue_threshold
     positive: int
 
+    @property
+    def nonzero_positive_share(self) -> float:
+        """positive / (positive + negative): the minimum ratio of the eigenvalues that are not zero (NaN if none)."""
+        counted = self.positive + self.negative
+        return self.positive / counted if counted else float("nan")
+
 
 def eigenvalue_signs(eigenvalues) -> EigenvalueSigns:
     """How many eigenvalues are negative, zero (within ZERO_EIGENVALUE_TOL) and positive."""

@@ -98,3 +98,10 @@ def test_the_hidden_saddle_is_a_minimum_in_its_slice_and_a_saddle_in_full_space(
     np.testing.assert_allclose(h.loss_along_escape[small], 0.5 * h.eigenvalues[0] * h.along[small] ** 2, atol=1e-4)
     assert float(surfaces.hidden.hidden_saddle_loss(np.array([-1.0, 0.0, 1.0]))) == -0.25
     assert np.all(h.loss_along_w3 >= 0) and np.all(h.slice_loss >= 0)
+
+
+def test_the_share_of_positive_eigenvalues_among_the_nonzero_ones():
+    # On the valley of minima: one zero eigenvalue (along it), one positive: every non-zero one positive.
+    assert surfaces.eigenvalue_signs([0.0, 4.0]) == (0, 1, 1) and surfaces.eigenvalue_signs([0.0, 4.0]).nonzero_positive_share == 1.0
+    assert surfaces.eigenvalue_signs([-2.0, 0.0, 1.0, 3.0]).nonzero_positive_share == 2 / 3
+    assert np.isnan(surfaces.eigenvalue_signs([0.0, 0.0]).nonzero_positive_share)
