@@ -280,19 +280,26 @@ DARK_MIRROR = {"#333": "#EEEEEE", "#444": "#DDDDDD", "#555": "#BBBBBB", "#777": 
 _SCALED = {"font": ("size",), "tickfont": ("size",), "marker": ("size",), "line": ("width",)}
 
 
-def _restyle(node, scale: float, dark: bool, parent: str = "") -> None:
-    """Scale font sizes, marker sizes and line widths by ``scale``; mirror dark greys when ``dark`` (in place)."""
+def _restyle(node, scale: float, dark: bool, parent: str = "") -> bool:
+    """Scale font sizes, marker sizes and line widths by ``scale``; mirror dark greys when ``dark`` (in place).
+
+    Returns whether anything changed (a node may hold arrays, which ``==`` cannot compare to one truth value).
+    """
+    changed = False
     if isinstance(node, dict):
         for key, value in node.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool) and key in _SCALED.get(parent, ()):
                 node[key] = value * scale
+                changed = changed or scale != 1.0
             elif dark and key == "color" and isinstance(value, str) and value in DARK_MIRROR:
                 node[key] = DARK_MIRROR[value]
+                changed = True
             else:
-                _restyle(value, scale, dark, key)
+                changed = _restyle(value, scale, dark, key) or changed
     elif isinstance(node, list):
         for item in node:
-            _restyle(item, scale, dark, parent)
+            changed = _restyle(item, scale, dark, parent) or changed
+    return changed
 
 
 def for_display(fig: go.Figure, scale: float = 1.0, dark: bool = False) -> go.Figure:
@@ -315,8 +322,7 @@ def for_display(fig: go.Figure, scale: float = 1.0, dark: bool = False) -> go.Fi
                     if not old:
                         continue
                     new = copy.deepcopy(old)
-                    _restyle(new, scale, dark, part)
-                    if new != old:
+                    if _restyle(new, scale, dark, part):
                         trace[part] = new
         layout = fig.layout.to_plotly_json()
         _restyle(layout, scale, dark)

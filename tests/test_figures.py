@@ -257,6 +257,18 @@ def test_presentation_scale_and_dark_theme_restyle_traces_frames_and_controls(ra
     assert line.to_dict()["layout"]["sliders"][0]["currentvalue"]["font"]["color"] == "#BBBBBB"
 
 
+def test_the_dark_theme_restyles_a_figure_whose_style_parts_hold_arrays():
+    # The Classification page's gradient-norm map: its colour bar holds arrays (tick values), and comparing the
+    # restyled part with the old one by == raised "truth value of an array is ambiguous" when a reader's page
+    # turned dark (found by the browser test's switch to the dark theme).
+    grid = surfaces.grid("softmax_mse", 40)
+    fig = figures.value_map_figure(grid.xs, grid.ys, grid.grad_norm, title="‖∇L‖", value_label="‖∇L‖", zmin=1e-12)
+    before = fig.to_dict()
+    figures.for_display(fig, dark=True)
+    figures.for_display(fig, scale=1.5, dark=True)
+    assert fig.to_dict()["data"][0]["z"] == before["data"][0]["z"]
+
+
 def test_prebuilt_figure_to_dict_equals_plotlys_own(race):
     """PrebuiltFigure.to_dict walks the figure once; plotly's deep-copies, then encodes arrays: same result."""
     grid, sets, critical = race
