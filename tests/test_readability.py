@@ -214,8 +214,10 @@ def test_the_lecture_example_has_one_valley_of_minima():
     pts = curves[0].points[np.isfinite(curves[0].points[:, 0])]
     np.testing.assert_allclose(pts[:, 0] * pts[:, 1], 1.0, atol=1e-4)  # the lecture's w1·w2 = 1
     assert np.isnan(curves[0].points[:, 0]).sum() == 1  # two branches, one curve
-    # Both branches reach the domain's edges (|w| = 2 ⇒ the other is 0.5).
-    assert pts[:, 0].max() > 1.95 and pts[:, 0].min() < -1.95
+    # Both branches reach the domain's edges (|w| = 2 ⇒ the other is 0.5). On w₁w₂ = 1 the Hessian of (1 − w₁w₂)²
+    # is [[2w₂², 2], [2, 2w₁²]]: eigenvalues 0 and 2(w₁² + w₂²), from 4 at (1, 1) to 2(4 + ¼) = 8.5 at the edge.
+    assert pts[:, 0].max() > 1.99 and pts[:, 0].min() < -1.99
+    assert curves[0].across == pytest.approx((4.0, 8.5), abs=0.02)
     trace = figures.landscape.critical_curve_traces(curves)
     assert len(trace) == 1 and "valley of minima" in trace[0].name
     # Nearest: a run that ends on the curve is on it, not 0.27 from a sample point.
