@@ -32,6 +32,9 @@ html { font-size: 22px; }
 # A browser-side fix for turned 3-D views (the file says why); it runs once per browser window.
 KEEP_CAMERA_JS = f"<script>{(Path(__file__).with_name('keep_camera.js')).read_text(encoding='utf-8')}</script>"
 _CAMERA_SCRIPT_SENT = "_keep_camera_sent"  # session key: keep_camera.js went out in this script run
+# Toolbar buttons a reader of these charts does not need (box and lasso selection, zoom steps, autoscale): the
+# toolbar appears at the chart's top right on hover, and at full length it covered a map's legend there.
+MODEBAR_EXTRAS = ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]
 SCENE_TRACES = {"surface", "scatter3d", "mesh3d", "cone", "streamtube", "isosurface", "volume"}
 
 
@@ -102,7 +105,8 @@ def chart(fig, key: str, where=st, **kwargs):
         st.session_state[_CAMERA_SCRIPT_SENT] = True
     figures.for_display(fig, scale=PRESENT_SCALE if presenting() else 1.0,
                         dark=getattr(theme, "type", None) == "dark")
-    return where.plotly_chart(fig, key=key, config={"displaylogo": False}, **kwargs)
+    return where.plotly_chart(fig, key=key, config={"displaylogo": False, "modeBarButtonsToRemove": MODEBAR_EXTRAS},
+                              **kwargs)
 
 
 def page_header(title: str, caption: str, page: str) -> tuple:

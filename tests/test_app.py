@@ -1,6 +1,7 @@
 """AppTest: every page runs with default and changed widgets; figures and frames are present."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,14 @@ def test_playground_defaults_draw_animated_maps_curves_and_table():
     table = at.dataframe[0].value
     assert len(table) == 3 and set(table["diverged"]) == {"no"}
     assert "minimum" in table["nearest critical point"].iloc[0]
+
+
+def test_the_chart_toolbar_is_short_enough_to_leave_the_maps_legend_alone():
+    at = playground()
+    configs = [json.loads(el.proto.config) for el in at.get("plotly_chart")]
+    assert configs and all(set(c["modeBarButtonsToRemove"]) >= {"select2d", "lasso2d", "zoomIn2d", "zoomOut2d",
+                                                                "autoScale2d"} and c["displaylogo"] is False
+                           for c in configs)
 
 
 def test_changing_widgets_changes_the_figures():
