@@ -407,6 +407,18 @@ def surface_layers(grid, log_color: bool, click_grid: int = 0, hover_grid: int =
     return image, [colour_bar, lines, lattice]
 
 
+def _path_traces(kind, final: list[dict], paths: Sequence[PathSet], width: float, head_marker: dict) -> list:
+    """The paths at their last step as ``kind`` traces (go.Scatter or go.Scatter3d), one per PathSet with its
+    colour and dash, then the moving heads; ``final``: ``moving(steps)``, each path's data then the heads'."""
+    traces = [kind(**final[i], mode="lines", name=ps.label, legendgroup=ps.label,
+                   line=dict(color=path_color(i), width=width, dash=path_dash(i)),
+                   hovertemplate=_path_hover(ps.label)) for i, ps in enumerate(paths)]
+    traces.append(kind(**final[-1], mode="markers", name="position", showlegend=False, marker=head_marker,
+                       text=_head_labels(paths),
+                       hovertemplate="<b>%{text}</b><br>x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>"))
+    return traces
+
+
 def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
                    max_frames: int = 100, duration_ms: int = 50, title: str = "",
                    height: int = 600, uirevision: str = "contour", click_grid: int = 0,
@@ -451,13 +463,7 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
                      y=typed_array([v for ps in paths for v in _heads(ps.paths, upto, 1)]))
         return lines + [heads]
 
-    final = moving(steps)
-    traces = [go.Scatter(**final[i], mode="lines", name=ps.label, legendgroup=ps.label,
-                         line=dict(color=path_color(i), width=2.5, dash=path_dash(i)),
-                         hovertemplate=_path_hover(ps.label)) for i, ps in enumerate(paths)]
-    traces.append(go.Scatter(**final[-1], mode="markers", name="position", showlegend=False,
-                             marker=_head_marker(paths), text=_head_labels(paths),
-                             hovertemplate="<b>%{text}</b><br>x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>"))
+    traces = _path_traces(go.Scatter, moving(steps), paths, 2.5, _head_marker(paths))
     (x0, x1), (y0, y1) = (grid.xs[0], grid.xs[-1]), (grid.ys[0], grid.ys[-1])
     layout = dict(
         title=dict(text=title, x=0.01), height=height,
@@ -542,14 +548,8 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
                      z=typed_array([v for ps in paths for v in clipped_z(ps.losses[:, upto])]))
         return lines + [heads]
 
-    final = moving(steps)
-    traces = [go.Scatter3d(**final[i], mode="lines", name=ps.label, legendgroup=ps.label,
-                           line=dict(color=path_color(i), width=5, dash=path_dash(i)),
-                           hovertemplate=_path_hover(ps.label)) for i, ps in enumerate(paths)]
-    traces.append(go.Scatter3d(**final[-1], mode="markers", name="position", showlegend=False,
-                               marker=dict(size=5, color=_head_marker(paths)["color"], line=dict(color="white", width=1)),
-                               text=_head_labels(paths),
-                               hovertemplate="<b>%{text}</b><br>x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>"))
+    traces = _path_traces(go.Scatter3d, moving(steps), paths, 5,
+                          dict(size=5, color=_head_marker(paths)["color"], line=dict(color="white", width=1)))
     layout = dict(
         height=height, margin=dict(l=0, r=0, t=30, b=110 if paths else 10), uirevision=uirevision, showlegend=False,
         scene=dict(

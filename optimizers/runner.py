@@ -33,6 +33,16 @@ MAX_TRAJECTORIES = 4096
 DIVERGENCE_BOUND = 1e6
 
 
+def step_bucket(steps: int) -> int:
+    """The smallest compiled step count ≥ ``steps``."""
+    return smallest_size(steps, STEP_BUCKETS, "steps")
+
+
+def batch_bucket(n: int) -> int:
+    """Trajectory counts are padded to a power of two (at least 4)."""
+    return power_of_two(n, 4)
+
+
 class Trajectories(NamedTuple):
     """Everything recorded along n trajectories of ``steps`` steps.
 
@@ -50,16 +60,6 @@ class Trajectories(NamedTuple):
     lr: np.ndarray
     sigma: np.ndarray
     diverged_at: np.ndarray
-
-
-def step_bucket(steps: int) -> int:
-    """The smallest compiled step count ≥ ``steps``."""
-    return smallest_size(steps, STEP_BUCKETS, "steps")
-
-
-def batch_bucket(n: int) -> int:
-    """Trajectory counts are padded to a power of two (at least 4)."""
-    return power_of_two(n, 4)
 
 
 def _is_registry_name(optimizer) -> bool:
