@@ -30,7 +30,8 @@ MODE_LABELS = {"same": mark("the same η for both"), "best": mark("each its best
 LR_CHOICES = ["0.01", "0.05", "0.1", "0.5", "1", "2", "5"]
 BATCHES = ["16", "32", "64", "128", "256"]
 # The 30 s rule, measured on a quiet 2-core machine: every learning rate, batch 256, the three kinds and the second
-# p setting took 54 s at 3,000 steps (four progress bars of 10–17 s), so about 22 s at this limit.
+# p setting took 54 s at 3,000 steps (four progress bars of 10–17 s) and 23.4 s at this limit from empty caches
+# (bench/bench_page_corners.py --built-in; tests/test_pages_part2.py ties that corner to these limits).
 MAX_BN_STEPS = 1200
 ACTIVATIONS = list(networks.models.ACTIVATIONS)
 REL_TOL = 1e-6

@@ -50,7 +50,8 @@ def clearest_step(parts: MomentumStep, visible: float = 0.05) -> int:
     Openness is the triangle's area over its longest side squared, |a × b| / max(|a|, |b|, |a + b|)²
     (a = λmᵗ, b = −ηgᵗ): 0 when the parts are collinear or one of them vanishes (one arrow hides the
     other), largest for comparable parts at a wide angle. Only steps that move at least ``visible`` of
-    the run's longest step count (an open triangle too small to see teaches nothing). 1 if none does.
+    the run's longest step count (an open triangle too small to see teaches nothing). 1 if none does, 0 for a
+    path of a single step (no step t ≥ 1 to take apart).
     """
     a, b, m = (np.asarray(v, np.float64) for v in (parts.carried, parts.gradient_step, parts.movement))
     if len(m) < 2:
