@@ -20,11 +20,16 @@ a fresh tab, ``--repeat`` times, and prints per page:
 - long tasks: the sum of all main-thread tasks over 50 ms (plotly.js, Streamlit's
   React rendering, WebGL set-up), i.e. the page's blocking time.
 
+``--returning``: each visit a new tab in one browser profile that has opened the app before (a student's second
+link, or a reload): Streamlit's and plotly.js's JavaScript come from the browser's cache, compiled code included,
+and the page's script and charts are what is left.
+
 ``--navigate``: instead, a reader's move inside an open app: from the page before it, click the page's link
 in the sidebar (Streamlit swaps the page in the same tab; its JavaScript, plotly.js included, is already
 loaded), and time click → settled, the same rule.
 
-Run: .venv/bin/python bench/bench_page_draw.py [--repeat 2] [--pages playground momentum] [--url http://...] [--navigate]
+Run: .venv/bin/python bench/bench_page_draw.py [--repeat 2] [--pages playground momentum] [--url http://...]
+     [--navigate | --returning]
 Targets (README): every page settles within 4 s, Home within 2 s, on a quiet machine.
 Needs Chromium (/usr/bin/chromium or $CHROMIUM_PATH) and playwright and pytest (requirements-dev.txt).
 """
@@ -45,6 +50,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 from browser_support import CHROMIUM_FLAGS, READY_JS, chromium_path  # noqa: E402
 PAGES = ["", "playground", "critical_points", "momentum", "batch_size", "adaptive_learning_rate", "schedules",
          "classification_loss", "normalization", "network_lab"]
+
+VIEWPORT = {"width": 1400, "height": 1000}
 
 # Runs before the page's own scripts: records long tasks, script-state changes and when each chart's SVG appears.
 PROBE_JS = """
@@ -134,7 +141,9 @@ ALONE_JS = """async () => {
 
 
 def measure(browser, url: str, alone: bool = False) -> dict:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    """One visit in a new tab: ``browser`` a Browser (the tab in a fresh profile) or a BrowserContext (a returning
+    reader's profile, its cache kept between visits, made with the same viewport)."""
+    page = browser.new_page(viewport=VIEWPORT) if hasattr(browser, "new_context") else browser.new_page()
     received = [0]
 
     def on_socket(ws):
@@ -168,7 +177,7 @@ RAN_JS = """() => {
 def navigate(browser, base: str, pages: list[str], repeat: int) -> None:
     """Click → settled for each page, reached from the previous one through the sidebar, ``repeat`` rounds after
     a warm-up round (the first round loads plotly.js on the first page with a chart)."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport=VIEWPORT)
     page.goto(f"{base}/", wait_until="domcontentloaded")
     page.wait_for_function(READY_JS, polling=100, timeout=180_000)
     times = {path: [] for path in pages}
@@ -205,6 +214,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="visits per page after one warm-up visit")
     ap.add_argument("--pages", nargs="*", default=None, help="URL paths ('' or home for Home)")
     ap.add_argument("--navigate", action="store_true", help="time sidebar navigation inside one open tab")
+    ap.add_argument("--returning", action="store_true",
+                    help="every visit a new tab in one profile (its HTTP and code caches kept), not a fresh profile")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -217,14 +228,17 @@ def main() -> None:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
             print(f"headless Chromium {browser.version}, {os.cpu_count()} cores, load average "
-                  f"{os.getloadavg()[0]:.1f}; medians of {args.repeat} visits after a warm-up visit")
+                  f"{os.getloadavg()[0]:.1f}; medians of {args.repeat} visits after a warm-up visit"
+                  + ("; one profile for every visit" if args.returning else ""))
             if args.navigate:
                 navigate(browser, base, [p for p in pages if p] + [""], args.repeat)
                 pages = []
+            # A fresh profile per visit, or one profile for all of them (the warm-up visits fill its caches).
+            tabs = browser.new_context(viewport=VIEWPORT) if args.returning else browser
             for path in pages:
                 url = f"{base}/{path}"
-                measure(browser, url)  # warm-up: compiles, caches
-                runs = [measure(browser, url, alone=k == args.repeat - 1) for k in range(args.repeat)]
+                measure(tabs, url)  # warm-up: compiles, caches
+                runs = [measure(tabs, url, alone=k == args.repeat - 1) for k in range(args.repeat)]
                 med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
                 script = statistics.median(max(r["script"] or [0.0]) for r in runs)
                 print(f"\n{path or 'home':24s} settle {med('settle') / 1000:5.2f} s   script {script / 1000:5.2f} s   "
