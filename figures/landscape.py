@@ -26,7 +26,8 @@ from PIL import Image
 from i18n import tr
 
 from figures.style import (CRITICAL_STYLE, CURVE_STYLE, MAX_FRAMES, PATH_COLORS, PATH_OUTLINE, SURFACE_COLORSCALE, Float32Rows,
-                           PrebuiltFigure, animation_controls, axis_text, frame_indices, path_color, path_dash)
+                           PrebuiltFigure, animation_controls, axis_text, frame_indices, path_color, path_dash,
+                           top_legend)
 
 
 class PathSet(NamedTuple):
@@ -467,13 +468,14 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
     (x0, x1), (y0, y1) = (grid.xs[0], grid.xs[-1]), (grid.ys[0], grid.ys[-1])
     layout = dict(
         title=dict(text=title, x=0.01), height=height,
-        margin=dict(l=45, r=0, t=40 if title else 30, b=160 if animate and paths else 45),
+        # The legend (``top_legend``) reserves its own room under the toolbar's band; the margin is what is left.
+        margin=dict(l=45, r=0, t=40 if title else 6, b=160 if animate and paths else 45),
         xaxis=dict(range=[float(x0), float(x1)], title=dict(text=axis_text(axis_titles[0]), standoff=4), showgrid=False,
                    zeroline=False),
         yaxis=dict(range=[float(y0), float(y1)], title=dict(text=axis_text(axis_titles[1])), showgrid=False,
                    zeroline=False),
         # Entries flow and wrap: a fixed entry width cut long names ("Adagrad (lecture: root mean squa").
-        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(0,0,0,0)", font=dict(size=11)),
+        legend=top_legend(height),
         uirevision=uirevision, hovermode="closest", images=[image],
     )
     if animate and paths:

@@ -127,6 +127,26 @@ def chart_title(text: str, size: int = 14) -> dict:
                 pad=dict(t=8), font=dict(size=size))
 
 
+# The chart toolbar (plotly.js's modebar) that appears over a figure's top right while the mouse is on it: a row
+# of 22 px buttons 2 px from the top. A top legend starts under this band.
+TOOLBAR_BAND_PX = 30
+
+
+def top_legend(height: float) -> dict:
+    """A horizontal legend across the top of a figure ``height`` px tall, its first row under the toolbar's band.
+
+    Entries flow and wrap at the plot area's width, so a long first row ran
+    under the toolbar at the top right, which covered its end on hover. Placed
+    in the container, ``TOOLBAR_BAND_PX`` below the figure's top and anchored
+    at its own top, the legend grows downwards, and plotly.js reserves its
+    extent above the plot area (a container-referenced legend pushes the top
+    margin), however many rows the names wrap into: the figure's own top
+    margin only adds to that.
+    """
+    return dict(orientation="h", yref="container", y=1 - TOOLBAR_BAND_PX / height, yanchor="top", x=0,
+                xanchor="left", bgcolor="rgba(0,0,0,0)", font=dict(size=11))
+
+
 def bottom_legend(entries, width_px: float = 380.0) -> tuple[dict, int]:
     """A horizontal legend at the very bottom of the figure and the bottom margin that leaves room for it.
 

@@ -1,0 +1,79 @@
+"""Figures drawn by plotly.js itself in headless Chromium: what a figure's layout does once it is on screen.
+
+No app server: each figure goes straight into ``Plotly.newPlot`` (plotly.py's
+bundled plotly.js, the major version Streamlit ships), with the toolbar
+settings ``controls.chart`` gives every chart.
+"""
+import json
+import os
+
+import numpy as np
+import plotly
+import pytest
+
+import figures
+import surfaces
+from controls.chrome import MODEBAR_EXTRAS
+
+# Six optimizers with their settings, as a race shows them: rows of two to five names that reach the top right.
+LONG_NAMES = ["SGD (η = 0.05)", "Momentum (λ = 0.9)", "Nesterov (λ = 0.9)", "Adagrad (lecture form)",
+              "RMSProp (α = 0.9)", "Adam (bias-corrected)"]
+
+DRAW_JS = """async ([figure, width, config]) => {
+  const div = document.createElement('div');
+  div.style.width = width + 'px';
+  document.body.appendChild(div);
+  await Plotly.newPlot(div, figure.data, figure.layout, config);
+  const box = el => { const b = el.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+  const out = {toolbar: box(div.querySelector('.modebar')), entries: [...div.querySelectorAll('.legend .traces')].map(box),
+               plot: box(div.querySelector('.nsewdrag'))};
+  Plotly.purge(div);
+  div.remove();
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def tab(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_content("<html><body style='margin:0'></body></html>")
+    page.add_script_tag(path=os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js"))
+    yield page
+    page.close()
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _map(names):
+    grid = surfaces.grid("himmelblau", 40)
+    steps = np.linspace(0.0, 1.0, 31)
+    sets = [figures.PathSet(name, np.stack([np.stack([-4 + 3 * steps + k, 4 - 3 * steps], axis=-1)]),
+                            np.zeros((1, 31))) for k, name in enumerate(names)]
+    return figures.contour_figure(grid, sets, height=600)
+
+
+def _line_race(names):
+    s = np.linspace(-2.0, 2.0, 50)
+    runs = [figures.LinePath(name, np.linspace(-2.0, 0.0, 21), np.linspace(4.0, 0.0, 21)) for name in names]
+    return figures.line_race_figure(s, s**2, runs, height=380)
+
+
+@pytest.mark.parametrize("build", [_map, _line_race], ids=["map", "line_race"])
+@pytest.mark.parametrize("width", [520, 900])
+def test_the_toolbar_never_covers_a_top_legend_that_wraps(tab, build, width):
+    """A top legend of six names wraps into rows; none of them is in the band of the toolbar (shown at the top
+    right while the mouse is on the chart, where it covered a full first row's end), and none lies on the plot."""
+    figure = json.loads(build(LONG_NAMES).to_json())
+    figure["layout"]["width"] = width  # as Streamlit sizes a chart to its column
+    drawn = tab.evaluate(DRAW_JS, [figure, width, {"displaylogo": False, "modeBarButtonsToRemove": MODEBAR_EXTRAS}])
+    entries = drawn["entries"]
+    assert len(entries) >= len(LONG_NAMES)
+    rows = {round(e[1]) for e in entries}
+    assert len(rows) >= 2, f"the names did not wrap at {width} px: the test would not see a full first row"
+    for entry in entries:
+        # Under the toolbar's band, not only clear of the toolbar: a row can reach the top right at other widths
+        # (the first row ends where its names do), and the toolbar grows with a chart's buttons.
+        assert entry[1] >= drawn["toolbar"][3], f"a legend entry {entry} is in the toolbar's band {drawn['toolbar']}"
+        assert entry[3] <= drawn["plot"][1] + 1, f"a legend entry {entry} lies on the plot area {drawn['plot']}"
