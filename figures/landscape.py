@@ -468,7 +468,7 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
     (x0, x1), (y0, y1) = (grid.xs[0], grid.xs[-1]), (grid.ys[0], grid.ys[-1])
     layout = dict(
         title=dict(text=title, x=0.01), height=height,
-        # The legend (``top_legend``) reserves its own room under the toolbar's band; the margin is what is left.
+        # The legend (``top_legend``) reserves its own room under the toolbar's band, whatever this margin says.
         margin=dict(l=45, r=0, t=40 if title else 6, b=160 if animate and paths else 45),
         xaxis=dict(range=[float(x0), float(x1)], title=dict(text=axis_text(axis_titles[0]), standoff=4), showgrid=False,
                    zeroline=False),

@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 
 from figures.landscape import typed_array
 from figures.style import (PATH_COLORS, PATH_OUTLINE, SURFACE_COLORSCALE, Float32Rows, PrebuiltFigure, animation_controls,
-                           bottom_legend, chart_title, frame_indices, log_axis, path_color, top_legend, y_title_above)
+                           bottom_legend, chart_title, frame_indices, log_axis, path_color, y_title_above)
 
 
 def weights_figure(weights, t: int, momentum: float, height: int = 300) -> go.Figure:
@@ -71,9 +71,10 @@ def line_race_figure(s_grid, profile, runs: Sequence[LinePath], *, max_frames: i
     lo = float(np.nanmin(profile))
     hi = float(np.nanmax(visited[np.isfinite(visited)])) if np.isfinite(visited).any() else float(np.nanmax(profile))
     pad = 0.08 * ((hi - lo) or 1.0)
-    fig.update_layout(height=height, margin=dict(l=50, r=10, t=20, b=130), hovermode="closest",
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=50, b=130), hovermode="closest",
                       xaxis=dict(title=x_title, range=[float(s_grid[0]), float(s_grid[-1])]),
-                      yaxis=dict(range=[lo - pad, hi + pad]), legend=top_legend(height))
+                      yaxis=dict(range=[lo - pad, hi + pad]),
+                      legend=dict(orientation="h", yref="container", yanchor="top", y=1, x=0))
     fig.add_annotation(**y_title_above("L"))
     return fig
 
@@ -113,8 +114,8 @@ def train_test_figure(s, train, test, minima: Sequence[tuple[str, float]], heigh
         fig.add_annotation(x=x, y=1, xref="x", yref="paper", yanchor="bottom", yshift=2, text=tr("{label}: test {value:.2f}",
                            label=label, value=test[i]), showarrow=False, font=dict(size=12),
                            bgcolor="rgba(255,255,255,0.75)")
-    fig.update_layout(height=height, margin=dict(l=50, r=10, t=40, b=40), xaxis_title=tr("x (slice y = 0)"),
-                      legend=top_legend(height))
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=70, b=40), xaxis_title=tr("x (slice y = 0)"),
+                      legend=dict(orientation="h", yref="container", yanchor="top", y=1, x=0))
     fig.add_annotation(**y_title_above("L"))
     return fig
 

@@ -140,8 +140,9 @@ def top_legend(height: float) -> dict:
     in the container, ``TOOLBAR_BAND_PX`` below the figure's top and anchored
     at its own top, the legend grows downwards, and plotly.js reserves its
     extent above the plot area (a container-referenced legend pushes the top
-    margin), however many rows the names wrap into: the figure's own top
-    margin only adds to that.
+    margin to the larger of the two), however many rows the names wrap into.
+    Nothing else fits between it and the plot: a figure with texts above its
+    plot (a y title written there) keeps its legend elsewhere.
     """
     return dict(orientation="h", yref="container", y=1 - TOOLBAR_BAND_PX / height, yanchor="top", x=0,
                 xanchor="left", bgcolor="rgba(0,0,0,0)", font=dict(size=11))
