@@ -109,9 +109,11 @@ def chromium():
 def open_page(browser, url: str, on_open=None):
     """A new tab on ``url``, settled (READY_JS); returns it and the list its console errors are collected in.
 
+    ``browser``: a Browser (the tab in a fresh profile, as a first visit) or a BrowserContext made with
+    ``VIEWPORT`` (a profile that keeps its cache from tab to tab, as a reader's browser: the ``tabs`` fixture).
     ``on_open(page)``: called before the navigation (to listen to the page's websocket, say).
     """
-    page = browser.new_page(viewport=VIEWPORT)
+    page = browser.new_page(viewport=VIEWPORT) if hasattr(browser, "new_context") else browser.new_page()
     if on_open is not None:
         on_open(page)
     problems: list[str] = []

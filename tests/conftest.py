@@ -177,3 +177,14 @@ def browser():
 
     with chromium() as b:
         yield b
+
+
+@pytest.fixture(scope="session")
+def tabs(browser):
+    """One browser profile whose tabs share its cache (Streamlit's and plotly.js's JavaScript, fetched and
+    compiled once), as a reader's browser keeps it from page to page; each test opens its own tabs in it."""
+    from browser_support import VIEWPORT
+
+    context = browser.new_context(viewport=VIEWPORT)
+    yield context
+    context.close()

@@ -6,6 +6,8 @@ animation that does not advance, a map whose surface is not drawn in at least
 ``SURFACE_SHOWN_MIN`` of the 100 ms samples taken *while* it plays, a playback
 slower than ``PLAYBACK_SLOWDOWN`` × planned + ``PLAYBACK_EXTRA_S``, or a click
 on the Playground map during or after playback that does not move the start.
+The pages open in tabs of one browser profile (``tabs``: its cache keeps the JavaScript, as a reader's browser
+does from page to page); a shared link and the dark presentation open in fresh profiles, as a first visit.
 Needs Debian's ``chromium`` (``/usr/bin/chromium`` or $CHROMIUM_PATH) and
 ``pip install playwright``; never ``playwright install``. Outside CI a missing
 browser skips; in CI it fails.
@@ -200,8 +202,8 @@ def test_every_page_file_is_covered():
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 @pytest.mark.parametrize("path", list(PAGES))
-def test_page_loads_draws_and_animates(server, browser, path, language):
-    page, problems = open_page(browser, f"{server}/{path}" + ("?lang=zh" if language == "zh" else ""))
+def test_page_loads_draws_and_animates(server, tabs, path, language):
+    page, problems = open_page(tabs, f"{server}/{path}" + ("?lang=zh" if language == "zh" else ""))
     name = f"{path or 'home'}{'_zh' if language == 'zh' else ''}"
     try:
         assert_healthy(page, problems)
@@ -247,13 +249,13 @@ def check_dark(page, path: str, language: str) -> None:
     assert not overlaps, overlaps
 
 
-def test_playground_click_moves_the_start_during_and_after_playback(server, browser):
+def test_playground_click_moves_the_start_during_and_after_playback(server, tabs):
     """Play, click the map while it plays, then again after a whole playback: the start moves, nothing throws.
 
     plotly.js used to throw "Cannot read properties of undefined (reading 'selectAll')" here: a frame that
     redraws only the paths leaves the other traces without the SVG node a click's selection restyles.
     """
-    page, problems = open_page(browser, f"{server}/playground?steps=120")
+    page, problems = open_page(tabs, f"{server}/playground?steps=120")
     try:
         x_input = page.locator('[data-testid="stSidebar"]').get_by_role("spinbutton", name="start 1: x")
         chart = page.locator(".js-plotly-plot").first
@@ -311,7 +313,7 @@ STALE_CAMERA_JS = """([i, camera]) => {
 }"""
 
 
-def test_a_turned_3d_view_stays_turned_while_it_plays(server, browser):
+def test_a_turned_3d_view_stays_turned_while_it_plays(server, tabs):
     """Turn the Classification loss page's 3-D view by hand, press Play: every frame keeps the turned camera.
 
     plotly.js saves a turned camera into the layout object a 3-D scene saw when it was built; Streamlit gives
@@ -319,7 +321,7 @@ def test_a_turned_3d_view_stays_turned_while_it_plays(server, browser):
     figure's camera. ``controls/keep_camera.js`` saves the camera into the chart's current layout as well, and
     again, the view on screen, when an animation starts.
     """
-    page, problems = open_page(browser, f"{server}/classification_loss")
+    page, problems = open_page(tabs, f"{server}/classification_loss")
     try:
         page.get_by_text("3-D", exact=True).first.click()
         page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(g => g._fullLayout.scene)",
@@ -357,7 +359,7 @@ def test_a_turned_3d_view_stays_turned_while_it_plays(server, browser):
         page.close()
 
 
-def test_a_section_slider_reruns_only_its_section(server, browser):
+def test_a_section_slider_reruns_only_its_section(server, tabs):
     """Critical points' Taylor-window slider reruns its own section (an ``st.fragment``), not the whole page.
 
     Read from what the server sends the browser over the websocket: the runs it starts are fragment runs
@@ -376,7 +378,7 @@ def test_a_section_slider_reruns_only_its_section(server, browser):
                 received.append(msg)
         ws.on("framereceived", on_frame)
 
-    page, problems = open_page(browser, f"{server}/critical_points", on_open=lambda p: p.on("websocket", on_websocket))
+    page, problems = open_page(tabs, f"{server}/critical_points", on_open=lambda p: p.on("websocket", on_websocket))
     try:
         full = [m for m in received if m.WhichOneof("type") == "delta"
                 and m.delta.new_element.WhichOneof("type") == "plotly_chart"]
