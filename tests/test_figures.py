@@ -352,3 +352,23 @@ def test_taylor_figure_draws_the_quadratic_as_a_mesh_on_q_over_an_opaque_true_su
     h, g = a.hessian, a.gradient
     q = a.value + g[0] * dx + g[1] * dy + 0.5 * (h[0, 0] * dx**2 + 2 * h[0, 1] * dx * dy + h[1, 1] * dy**2)
     np.testing.assert_allclose(z[on], q, rtol=1e-5, atol=1e-5)
+
+
+def test_batch_surfaces_send_float32_grids_that_hold_the_losses():
+    """The small multiples' grids go out as float32 typed arrays (four float64 grids were half of what the Batch
+    size page sent, 1 MB); colours are log10(L + 10⁻³) and the hover shows L itself, to float32 precision."""
+    from networks import BatchSurface
+
+    ws, bs = np.linspace(-2.0, 2.0, 60), np.linspace(-1.0, 1.0, 50)
+    W, B = np.meshgrid(ws, bs)
+    panels = [BatchSurface(f"L{k}", (W - k) ** 2 + 3 * B**2 + 1e-6 * k, np.array([k, 0.0]), None, None)
+              for k in range(3)]
+    d = json.loads(figures.batch_surfaces_figure(ws, bs, panels).to_json())
+    contours = [t for t in d["data"] if t["type"] == "contour"]
+    assert len(contours) == 3
+    for trace, p in zip(contours, panels):
+        for key in ("x", "y", "z", "customdata"):
+            assert trace[key]["dtype"] == "f4", key
+        np.testing.assert_allclose(arr(trace["customdata"]).reshape(p.loss.shape), p.loss, rtol=1e-6)
+        np.testing.assert_allclose(arr(trace["z"]).reshape(p.loss.shape), np.log10(p.loss + 1e-3), rtol=1e-6, atol=1e-6)
+    assert len(json.dumps(d)) < 3 * 60 * 50 * 2 * 4 * 4 / 3 + 20_000  # two float32 grids a panel, base64
