@@ -200,11 +200,53 @@ def test_every_page_file_is_covered():
     assert sorted(PAGES.values()) == sorted(p.name for p in (ROOT / "app_pages").glob("*.py"))
 
 
+# Set just before a sidebar click, true once the server runs the new page's script (the old page is still shown
+# until then, and settled: READY_JS alone would pass on it).
+RAN_JS = """() => {
+  window.__ran = false; window.__ready = undefined;
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => { if (app.getAttribute('data-test-script-state') === 'running') window.__ran = true; })
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+@pytest.fixture(scope="module")
+def reader(tabs):
+    """The tab a Chinese-reading student keeps open: opened by a link with ``lang=zh`` on the first page, then
+    moved from page to page by clicking the sidebar (Streamlit swaps the page in the same tab, the language
+    kept in the session). ``reader["page"]`` is None until then, and again after a test failed in it."""
+    state = {"page": None, "problems": [], "tabs": tabs}
+    yield state
+    if state["page"] is not None:
+        state["page"].close()
+
+
+def go_to(reader, server: str, path: str):
+    """The reader's tab on ``path``: its first page from a link, the rest through the sidebar; settled."""
+    if reader["page"] is None:
+        reader["page"], reader["problems"] = open_page(reader["tabs"], f"{server}/{path}?lang=zh")
+        return reader["page"], reader["problems"]
+    page = reader["page"]
+    reader["problems"].clear()  # what the previous page's test saw was checked there
+    page.evaluate(RAN_JS)
+    page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').first.click()
+    page.wait_for_function("() => window.__ran", polling=50, timeout=60_000)
+    page.wait_for_function(READY_JS, polling=250, timeout=180_000)
+    return page, reader["problems"]
+
+
 @pytest.mark.parametrize("language", ["en", "zh"])
 @pytest.mark.parametrize("path", list(PAGES))
-def test_page_loads_draws_and_animates(server, tabs, path, language):
-    page, problems = open_page(tabs, f"{server}/{path}" + ("?lang=zh" if language == "zh" else ""))
+def test_page_loads_draws_and_animates(server, tabs, reader, path, language):
+    """In English each page opens from its link in a new tab; in Chinese one tab moves through the pages by the
+    sidebar, as a student does. Then: healthy, titled in its language, no overlaps, the map plays, the dark theme
+    (every page once, the languages taking turns)."""
+    if language == "zh":
+        page, problems = go_to(reader, server, path)
+    else:
+        page, problems = open_page(tabs, f"{server}/{path}")
     name = f"{path or 'home'}{'_zh' if language == 'zh' else ''}"
+    passed = False
     try:
         assert_healthy(page, problems)
         title = page.locator("h1").first.inner_text()
@@ -219,6 +261,7 @@ def test_page_loads_draws_and_animates(server, tabs, path, language):
         if found["index"] < 0:
             assert found["animated"] == 0 or PAGES[path] not in ANIMATED
             check_dark(page, path, language)
+            passed = True
             return
         # Continue from about two thirds of the way: the real button and slider, a short run.
         frames = found["frames"]
@@ -232,8 +275,13 @@ def test_page_loads_draws_and_animates(server, tabs, path, language):
         assert_healthy(page, problems)
         check_dark(page, path, language)
         assert_healthy(page, problems)
+        passed = True
     finally:
-        page.close()
+        if language == "en":
+            page.close()
+        elif not passed:  # the next page starts from a fresh link, not from wherever this one stopped
+            page.close()
+            reader["page"] = None
 
 
 def check_dark(page, path: str, language: str) -> None:
@@ -247,6 +295,7 @@ def check_dark(page, path: str, language: str) -> None:
     assert brightness(app) < 80 and brightness(paper) < 80, (path, app, paper)
     overlaps = shoot(page, f"dark_{path or 'home'}_{language}")
     assert not overlaps, overlaps
+    page.emulate_media(color_scheme="light")  # the reader's tab goes on to the next page in the light theme
 
 
 def test_playground_click_moves_the_start_during_and_after_playback(server, tabs):
