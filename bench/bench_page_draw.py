@@ -47,7 +47,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 # "Settled" and the browser's flags are the browser test's own, so the bench measures what the test waits for.
-from browser_support import CHROMIUM_FLAGS, READY_JS, chromium_path  # noqa: E402
+from browser_support import CHROMIUM_FLAGS, READY_JS, chromium_path, click_sidebar  # noqa: E402
 PAGES = ["", "playground", "critical_points", "momentum", "batch_size", "adaptive_learning_rate", "schedules",
          "classification_loss", "normalization", "network_lab"]
 
@@ -165,15 +165,6 @@ def measure(browser, url: str, alone: bool = False) -> dict:
     return report
 
 
-# Armed just before a sidebar click: set once the server starts running the new page's script.
-RAN_JS = """() => {
-  window.__ran = false; window.__ready = undefined;
-  const app = document.querySelector('[data-testid="stApp"]');
-  new MutationObserver(() => { if (app.getAttribute('data-test-script-state') === 'running') window.__ran = true; })
-    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
-
-
 def navigate(browser, base: str, pages: list[str], repeat: int) -> None:
     """Click → settled for each page, reached from the previous one through the sidebar, ``repeat`` rounds after
     a warm-up round (the first round loads plotly.js on the first page with a chart)."""
@@ -184,11 +175,7 @@ def navigate(browser, base: str, pages: list[str], repeat: int) -> None:
     try:
         for round_ in range(repeat + 1):
             for path in pages:
-                page.evaluate(RAN_JS)
-                t0 = page.evaluate("() => performance.now()")
-                page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').first.click()
-                page.wait_for_function("() => window.__ran", polling=50, timeout=60_000)
-                page.wait_for_function(READY_JS, polling=100, timeout=180_000)
+                t0 = click_sidebar(page, path, polling=100)
                 if round_:
                     times[path].append((page.evaluate("() => window.__ready.since") - t0) / 1000)
     finally:

@@ -130,6 +130,27 @@ def open_page(browser, url: str, on_open=None):
     return page, problems
 
 
+# Set just before a sidebar click, true once the server runs the new page's script (the old page is still shown
+# until then, and settled: READY_JS alone would pass on it).
+RAN_JS = """() => {
+  window.__ran = false; window.__ready = undefined;
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => { if (app.getAttribute('data-test-script-state') === 'running') window.__ran = true; })
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def click_sidebar(page, path: str, polling: int = 250) -> float:
+    """A reader's move inside an open app: click ``path``'s link in the sidebar (Streamlit swaps the page in the
+    same tab) and wait until the new page has settled (READY_JS); returns the click's ``performance.now()``."""
+    page.evaluate(RAN_JS)
+    clicked = page.evaluate("() => performance.now()")
+    page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').first.click()
+    page.wait_for_function("() => window.__ran", polling=50, timeout=60_000)
+    page.wait_for_function(READY_JS, polling=polling, timeout=180_000)
+    return clicked
+
+
 def assert_healthy(page, problems):
     exceptions = page.locator('[data-testid="stException"]')
     assert exceptions.count() == 0, exceptions.first.inner_text()[:2000]

@@ -6,8 +6,8 @@ animation that does not advance, a map whose surface is not drawn in at least
 ``SURFACE_SHOWN_MIN`` of the 100 ms samples taken *while* it plays, a playback
 slower than ``PLAYBACK_SLOWDOWN`` × planned + ``PLAYBACK_EXTRA_S``, or a click
 on the Playground map during or after playback that does not move the start.
-The pages open in tabs of one browser profile (``tabs``: its cache keeps the JavaScript, as a reader's browser
-does from page to page); a shared link and the dark presentation open in fresh profiles, as a first visit.
+The page tests open tabs of one browser profile (``tabs``: its cache keeps the JavaScript, as a reader's browser
+does from page to page; in Chinese one tab moves by the sidebar); the other tests open fresh profiles.
 Needs Debian's ``chromium`` (``/usr/bin/chromium`` or $CHROMIUM_PATH) and
 ``pip install playwright``; never ``playwright install``. Outside CI a missing
 browser skips; in CI it fails.
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import (OVERLAPS_JS, PAGES, PAPER_JS, READY_JS, SHOTS, VIEWPORT, assert_healthy, brightness,
-                             open_page, shoot, switch_to_dark)
+                             click_sidebar, open_page, shoot, switch_to_dark)
 
 ROOT = Path(__file__).resolve().parents[1]
 ANIMATED = {"playground.py", "critical_points.py", "momentum.py", "batch_size.py", "adaptive_lr.py", "schedules.py",
@@ -200,16 +200,6 @@ def test_every_page_file_is_covered():
     assert sorted(PAGES.values()) == sorted(p.name for p in (ROOT / "app_pages").glob("*.py"))
 
 
-# Set just before a sidebar click, true once the server runs the new page's script (the old page is still shown
-# until then, and settled: READY_JS alone would pass on it).
-RAN_JS = """() => {
-  window.__ran = false; window.__ready = undefined;
-  const app = document.querySelector('[data-testid="stApp"]');
-  new MutationObserver(() => { if (app.getAttribute('data-test-script-state') === 'running') window.__ran = true; })
-    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
-
-
 @pytest.fixture(scope="module")
 def reader(tabs):
     """The tab a Chinese-reading student keeps open: opened by a link with ``lang=zh`` on the first page, then
@@ -226,13 +216,9 @@ def go_to(reader, server: str, path: str):
     if reader["page"] is None:
         reader["page"], reader["problems"] = open_page(reader["tabs"], f"{server}/{path}?lang=zh")
         return reader["page"], reader["problems"]
-    page = reader["page"]
     reader["problems"].clear()  # what the previous page's test saw was checked there
-    page.evaluate(RAN_JS)
-    page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').first.click()
-    page.wait_for_function("() => window.__ran", polling=50, timeout=60_000)
-    page.wait_for_function(READY_JS, polling=250, timeout=180_000)
-    return page, reader["problems"]
+    click_sidebar(reader["page"], path)
+    return reader["page"], reader["problems"]
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
@@ -298,13 +284,13 @@ def check_dark(page, path: str, language: str) -> None:
     page.emulate_media(color_scheme="light")  # the reader's tab goes on to the next page in the light theme
 
 
-def test_playground_click_moves_the_start_during_and_after_playback(server, tabs):
+def test_playground_click_moves_the_start_during_and_after_playback(server, browser):
     """Play, click the map while it plays, then again after a whole playback: the start moves, nothing throws.
 
     plotly.js used to throw "Cannot read properties of undefined (reading 'selectAll')" here: a frame that
     redraws only the paths leaves the other traces without the SVG node a click's selection restyles.
     """
-    page, problems = open_page(tabs, f"{server}/playground?steps=120")
+    page, problems = open_page(browser, f"{server}/playground?steps=120")
     try:
         x_input = page.locator('[data-testid="stSidebar"]').get_by_role("spinbutton", name="start 1: x")
         chart = page.locator(".js-plotly-plot").first
@@ -362,7 +348,7 @@ STALE_CAMERA_JS = """([i, camera]) => {
 }"""
 
 
-def test_a_turned_3d_view_stays_turned_while_it_plays(server, tabs):
+def test_a_turned_3d_view_stays_turned_while_it_plays(server, browser):
     """Turn the Classification loss page's 3-D view by hand, press Play: every frame keeps the turned camera.
 
     plotly.js saves a turned camera into the layout object a 3-D scene saw when it was built; Streamlit gives
@@ -370,7 +356,7 @@ def test_a_turned_3d_view_stays_turned_while_it_plays(server, tabs):
     figure's camera. ``controls/keep_camera.js`` saves the camera into the chart's current layout as well, and
     again, the view on screen, when an animation starts.
     """
-    page, problems = open_page(tabs, f"{server}/classification_loss")
+    page, problems = open_page(browser, f"{server}/classification_loss")
     try:
         page.get_by_text("3-D", exact=True).first.click()
         page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(g => g._fullLayout.scene)",
@@ -408,7 +394,7 @@ def test_a_turned_3d_view_stays_turned_while_it_plays(server, tabs):
         page.close()
 
 
-def test_a_section_slider_reruns_only_its_section(server, tabs):
+def test_a_section_slider_reruns_only_its_section(server, browser):
     """Critical points' Taylor-window slider reruns its own section (an ``st.fragment``), not the whole page.
 
     Read from what the server sends the browser over the websocket: the runs it starts are fragment runs
@@ -427,7 +413,7 @@ def test_a_section_slider_reruns_only_its_section(server, tabs):
                 received.append(msg)
         ws.on("framereceived", on_frame)
 
-    page, problems = open_page(tabs, f"{server}/critical_points", on_open=lambda p: p.on("websocket", on_websocket))
+    page, problems = open_page(browser, f"{server}/critical_points", on_open=lambda p: p.on("websocket", on_websocket))
     try:
         full = [m for m in received if m.WhichOneof("type") == "delta"
                 and m.delta.new_element.WhichOneof("type") == "plotly_chart"]
