@@ -26,8 +26,8 @@ from PIL import Image
 from i18n import tr
 
 from figures.style import (CRITICAL_STYLE, CURVE_STYLE, MAX_FRAMES, PATH_COLORS, PATH_OUTLINE, SURFACE_COLORSCALE, Float32Rows,
-                           PrebuiltFigure, animation_controls, axis_text, frame_indices, path_color, path_dash,
-                           top_legend)
+                           TOOLBAR_BAND_PX, PrebuiltFigure, animation_controls, axis_text, frame_indices, path_color,
+                           path_dash, top_legend)
 
 
 class PathSet(NamedTuple):
@@ -468,8 +468,9 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
     (x0, x1), (y0, y1) = (grid.xs[0], grid.xs[-1]), (grid.ys[0], grid.ys[-1])
     layout = dict(
         title=dict(text=title, x=0.01), height=height,
-        # The legend (``top_legend``) reserves its own room under the toolbar's band, whatever this margin says.
-        margin=dict(l=45, r=0, t=40 if title else 6, b=160 if animate and paths else 45),
+        # The legend (``top_legend``) reserves the toolbar's band and its own rows above the map (plotly.js takes
+        # the larger of that and this margin); a map without one keeps the band free all the same.
+        margin=dict(l=45, r=0, t=40 if title else TOOLBAR_BAND_PX, b=160 if animate and paths else 45),
         xaxis=dict(range=[float(x0), float(x1)], title=dict(text=axis_text(axis_titles[0]), standoff=4), showgrid=False,
                    zeroline=False),
         yaxis=dict(range=[float(y0), float(y1)], title=dict(text=axis_text(axis_titles[1])), showgrid=False,

@@ -71,3 +71,12 @@ def test_the_toolbar_never_covers_a_maps_legend(tab, width):
         # (the first row ends where its names do), and the toolbar grows with a chart's buttons.
         assert entry[1] >= drawn["toolbar"][3], f"a legend entry {entry} is in the toolbar's band {drawn['toolbar']}"
         assert entry[3] <= drawn["plot"][1] + 1, f"a legend entry {entry} lies on the plot area {drawn['plot']}"
+
+
+def test_a_map_without_a_legend_keeps_the_toolbars_band_free(tab):
+    """No legend (no paths): the map itself starts under the band where the toolbar appears on hover."""
+    figure = json.loads(figures.contour_figure(surfaces.grid("himmelblau", 40), [], height=600).to_json())
+    figure["layout"]["width"] = 700
+    drawn = tab.evaluate(DRAW_JS, [figure, 700, {"displaylogo": False, "modeBarButtonsToRemove": MODEBAR_EXTRAS}])
+    assert not drawn["entries"]
+    assert drawn["plot"][1] >= drawn["toolbar"][3], f"the toolbar {drawn['toolbar']} is over the map {drawn['plot']}"
