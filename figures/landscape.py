@@ -25,7 +25,7 @@ from PIL import Image
 
 from i18n import tr
 
-from figures.style import (CRITICAL_STYLE, CURVE_STYLE, MAX_FRAMES, PATH_COLORS, PATH_OUTLINE, SURFACE_COLORSCALE, Float32Rows,
+from figures.style import (CRITICAL_STYLE, CURVE_STYLE, MAX_FRAMES, PATH_OUTLINE, SURFACE_COLORSCALE, Float32Rows,
                            TOOLBAR_BAND_PX, PrebuiltFigure, animation_controls, axis_text, frame_indices, path_color,
                            path_dash, top_legend)
 
