@@ -47,11 +47,10 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 # "Settled" and the browser's flags are the browser test's own, so the bench measures what the test waits for.
-from browser_support import CHROMIUM_FLAGS, READY_JS, chromium_path, click_sidebar  # noqa: E402
+from browser_support import (CHROMIUM_FLAGS, READY_JS, VIEWPORT, chromium_path, click_sidebar, new_tab,  # noqa: E402
+                             plotly_js)
 PAGES = ["", "playground", "critical_points", "momentum", "batch_size", "adaptive_learning_rate", "schedules",
          "classification_loss", "normalization", "network_lab"]
-
-VIEWPORT = {"width": 1400, "height": 1000}
 
 # Runs before the page's own scripts: records long tasks, script-state changes and when each chart's SVG appears.
 PROBE_JS = """
@@ -141,9 +140,8 @@ ALONE_JS = """async () => {
 
 
 def measure(browser, url: str, alone: bool = False) -> dict:
-    """One visit in a new tab: ``browser`` a Browser (the tab in a fresh profile) or a BrowserContext (a returning
-    reader's profile, its cache kept between visits, made with the same viewport)."""
-    page = browser.new_page(viewport=VIEWPORT) if hasattr(browser, "new_context") else browser.new_page()
+    """One visit in a new tab (``browser_support.new_tab``: a fresh profile, or a returning reader's)."""
+    page = new_tab(browser)
     received = [0]
 
     def on_socket(ws):
@@ -168,7 +166,7 @@ def measure(browser, url: str, alone: bool = False) -> dict:
 def navigate(browser, base: str, pages: list[str], repeat: int) -> None:
     """Click → settled for each page, reached from the previous one through the sidebar, ``repeat`` rounds after
     a warm-up round (the first round loads plotly.js on the first page with a chart)."""
-    page = browser.new_page(viewport=VIEWPORT)
+    page = new_tab(browser)
     page.goto(f"{base}/", wait_until="domcontentloaded")
     page.wait_for_function(READY_JS, polling=100, timeout=180_000)
     times = {path: [] for path in pages}
@@ -183,16 +181,6 @@ def navigate(browser, base: str, pages: list[str], repeat: int) -> None:
     for path, seconds in times.items():
         print(f"{path or 'home':24s} sidebar click → settled {statistics.median(seconds):5.2f} s "
               f"(runs: {', '.join(f'{s:.2f}' for s in seconds)})")
-
-
-def plotly_js() -> str:
-    """plotly.py's bundled plotly.js (the same major version as Streamlit's), as a file path."""
-    import plotly
-
-    path = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
-    if not os.path.exists(path):
-        sys.exit(f"plotly.js not found at {path}")
-    return path
 
 
 def main() -> None:

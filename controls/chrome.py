@@ -35,6 +35,7 @@ _CAMERA_SCRIPT_SENT = "_keep_camera_sent"  # session key: keep_camera.js went ou
 # Toolbar buttons a reader of these charts does not need (box and lasso selection, zoom steps, autoscale): the
 # toolbar appears at the chart's top right on hover, and at full length it covered a map's legend there.
 MODEBAR_EXTRAS = ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": MODEBAR_EXTRAS}  # plotly.js's config for every chart
 SCENE_TRACES = {"surface", "scatter3d", "mesh3d", "cone", "streamtube", "isosurface", "volume"}
 
 
@@ -105,8 +106,7 @@ def chart(fig, key: str, where=st, **kwargs):
         st.session_state[_CAMERA_SCRIPT_SENT] = True
     figures.for_display(fig, scale=PRESENT_SCALE if presenting() else 1.0,
                         dark=getattr(theme, "type", None) == "dark")
-    return where.plotly_chart(fig, key=key, config={"displaylogo": False, "modeBarButtonsToRemove": MODEBAR_EXTRAS},
-                              **kwargs)
+    return where.plotly_chart(fig, key=key, config=CHART_CONFIG, **kwargs)
 
 
 def page_header(title: str, caption: str, page: str) -> tuple:

@@ -130,10 +130,11 @@ def batch_surfaces_figure(ws, bs, panels, height: int = 330, stall=None, stall_l
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p.label for p in panels],
                         horizontal_spacing=0.03, shared_yaxes=True)
     ws, bs = np.asarray(ws, np.float64), np.asarray(bs, np.float64)
+    # float32 for the grids (sent as typed arrays): colours and a 3-digit hover need no more, and four float64
+    # grids were 1 MB, half of everything the page sent.
+    ws32, bs32 = ws.astype(np.float32), bs.astype(np.float32)
     for col, p in enumerate(panels, 1):
-        # float32 for the grids (sent as typed arrays): colours and a 3-digit hover need no more, and four float64
-        # grids were 1 MB, half of everything the page sent.
-        fig.add_trace(go.Contour(x=ws.astype(np.float32), y=bs.astype(np.float32),
+        fig.add_trace(go.Contour(x=ws32, y=bs32,
                                  z=np.log10(p.loss + 1e-3).astype(np.float32), colorscale=SURFACE_COLORSCALE,
                                  showscale=False, ncontours=20, line=dict(width=0.4, color="rgba(255,255,255,0.4)"),
                                  customdata=np.asarray(p.loss, np.float32), name=p.label,

@@ -106,14 +106,28 @@ def chromium():
         b.close()
 
 
-def open_page(browser, url: str, on_open=None):
-    """A new tab on ``url``, settled (READY_JS); returns it and the list its console errors are collected in.
+def new_tab(browser):
+    """A ``VIEWPORT``-sized tab: ``browser`` a Browser (the tab in a fresh profile, as a first visit) or a
+    BrowserContext made with ``VIEWPORT`` (a profile that keeps its cache from tab to tab, as a reader's
+    browser: the ``tabs`` fixture)."""
+    return browser.new_page(viewport=VIEWPORT) if hasattr(browser, "new_context") else browser.new_page()
 
-    ``browser``: a Browser (the tab in a fresh profile, as a first visit) or a BrowserContext made with
-    ``VIEWPORT`` (a profile that keeps its cache from tab to tab, as a reader's browser: the ``tabs`` fixture).
-    ``on_open(page)``: called before the navigation (to listen to the page's websocket, say).
+
+def plotly_js() -> str:
+    """plotly.py's bundled plotly.js (the same major version as Streamlit's), as a file path."""
+    import plotly
+
+    path = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"plotly.js not found at {path}")
+    return path
+
+
+def open_page(browser, url: str, on_open=None):
+    """A new tab (``new_tab``) on ``url``, settled (READY_JS); returns it and the list its console errors are
+    collected in. ``on_open(page)``: called before the navigation (to listen to the page's websocket, say).
     """
-    page = browser.new_page(viewport=VIEWPORT) if hasattr(browser, "new_context") else browser.new_page()
+    page = new_tab(browser)
     if on_open is not None:
         on_open(page)
     problems: list[str] = []

@@ -5,15 +5,14 @@ bundled plotly.js, the major version Streamlit ships), with the toolbar
 settings ``controls.chart`` gives every chart.
 """
 import json
-import os
 
 import numpy as np
-import plotly
 import pytest
+from browser_support import new_tab, plotly_js
 
 import figures
 import surfaces
-from controls.chrome import MODEBAR_EXTRAS
+from controls.chrome import CHART_CONFIG
 
 # Six optimizers with their settings, as a race shows them: rows of two to five names that reach the top right.
 LONG_NAMES = ["SGD (η = 0.05)", "Momentum (λ = 0.9)", "Nesterov (λ = 0.9)", "Adagrad (lecture form)",
@@ -35,15 +34,19 @@ DRAW_JS = """async ([figure, width, config]) => {
 
 @pytest.fixture(scope="module")
 def tab(browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = new_tab(browser)
     page.set_content("<html><body style='margin:0'></body></html>")
-    page.add_script_tag(path=os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js"))
+    page.add_script_tag(path=plotly_js())
     yield page
     page.close()
 
 
-def _overlap(a, b) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+def draw(tab, fig, width: int) -> dict:
+    """``fig`` drawn ``width`` px wide (as Streamlit sizes a chart to its column) with every chart's config:
+    the boxes of the toolbar, of each legend entry and of the plot area, [left, top, right, bottom]."""
+    figure = json.loads(fig.to_json())
+    figure["layout"]["width"] = width
+    return tab.evaluate(DRAW_JS, [figure, width, CHART_CONFIG])
 
 
 def _map(names):
@@ -59,9 +62,7 @@ def test_the_toolbar_never_covers_a_maps_legend(tab, width):
     """A race's legend of six names above the map wraps into rows; none of them is in the band of the toolbar
     (shown at the top right while the mouse is on the chart, where it covered a full first row's end), and none
     lies on the map."""
-    figure = json.loads(_map(LONG_NAMES).to_json())
-    figure["layout"]["width"] = width  # as Streamlit sizes a chart to its column
-    drawn = tab.evaluate(DRAW_JS, [figure, width, {"displaylogo": False, "modeBarButtonsToRemove": MODEBAR_EXTRAS}])
+    drawn = draw(tab, _map(LONG_NAMES), width)
     entries = drawn["entries"]
     assert len(entries) >= len(LONG_NAMES)
     rows = {round(e[1]) for e in entries}
@@ -75,8 +76,6 @@ def test_the_toolbar_never_covers_a_maps_legend(tab, width):
 
 def test_a_map_without_a_legend_keeps_the_toolbars_band_free(tab):
     """No legend (no paths): the map itself starts under the band where the toolbar appears on hover."""
-    figure = json.loads(figures.contour_figure(surfaces.grid("himmelblau", 40), [], height=600).to_json())
-    figure["layout"]["width"] = 700
-    drawn = tab.evaluate(DRAW_JS, [figure, 700, {"displaylogo": False, "modeBarButtonsToRemove": MODEBAR_EXTRAS}])
+    drawn = draw(tab, figures.contour_figure(surfaces.grid("himmelblau", 40), [], height=600), 700)
     assert not drawn["entries"]
     assert drawn["plot"][1] >= drawn["toolbar"][3], f"the toolbar {drawn['toolbar']} is over the map {drawn['plot']}"
