@@ -4,7 +4,7 @@ Opens every page of the app (a server of its own on loopback, or ``--url``) in
 a fresh tab, ``--repeat`` times, and prints per page:
 
 - settle: navigation start → the last change of the page (script idle, every
-  chart drawn, nothing changed for 1.5 s afterwards; the same rule as
+  chart drawn, nothing changed for 0.8 s afterwards; the same rule as
   tests/browser_support.py, which the browser tests use);
 - script: how long the server's script ran (the app's ``data-test-script-state``
   from ``running`` to ``notRunning``, so it includes sending the page);

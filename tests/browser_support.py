@@ -36,6 +36,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 SHOTS = Path(os.environ.get("BROWSER_SHOTS", ROOT / "shots"))
 VIEWPORT = {"width": 1400, "height": 1000}
 
+# Settled: the script idle, nothing stale or loading, every chart drawn, and none of that changed for QUIET_MS.
+QUIET_MS = 800
 READY_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
@@ -46,8 +48,8 @@ READY_JS = """() => {
   const sig = charts + ':' + drawn + ':' + q('[data-testid="stElementContainer"]');
   const w = window.__ready || (window.__ready = {sig: '', since: performance.now()});
   if (sig !== w.sig) { w.sig = sig; w.since = performance.now(); return false; }
-  return drawn >= charts && performance.now() - w.since > 1500;
-}"""
+  return drawn >= charts && performance.now() - w.since > QUIET_MS;
+}""".replace("QUIET_MS", str(QUIET_MS))
 
 
 def chromium_path() -> str | None:

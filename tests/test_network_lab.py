@@ -96,7 +96,8 @@ def test_loss_surface_equals_a_loop_in_1d_and_2d(small):
 
 def test_grid_is_sharded_over_four_host_devices():
     code = (
-        "import jax, numpy as np\n"
+        "import jax, numpy as np, optimizers\n"
+        "optimizers.enable_persistent_cache()  # the suite's compile cache ($ERROR_SURFACE_LAB_CACHE)\n"
         "from networks import landscape, models\n"
         "assert jax.device_count() == 4\n"
         "m = models.MLP((5,), 'tanh'); f = models.dataset_loss(m, 'iris'); p = m.init(jax.random.PRNGKey(0), 4, 3)\n"
