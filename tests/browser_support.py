@@ -204,15 +204,6 @@ def shoot(page, name: str) -> list[str]:
     return page.evaluate(OVERLAPS_JS)
 
 
-def opened(browser, url: str, dark: bool):
-    """A fresh context in the light or dark colour scheme, settled on ``url``: (context, page)."""
-    context = browser.new_context(viewport=VIEWPORT, color_scheme="dark" if dark else "light")
-    page = context.new_page()
-    page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_function(READY_JS, polling=250, timeout=180_000)
-    return context, page
-
-
 def brightness(colour: str) -> float:
     """Mean of R, G, B (0–255) of a CSS colour, "rgb(r, g, b)" or "#rrggbb"."""
     if colour.startswith("rgb"):
@@ -226,12 +217,13 @@ PAPER_JS = ("() => { const gd = document.querySelector('.js-plotly-plot'); retur
             " : getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor; }")
 
 
-def switch_to_dark(page) -> None:
-    """The reader's system turns dark: Streamlit follows the colour scheme at once, and its next rerun (the R
-    key, as a reader would press it) draws the figures for the dark theme; returns when that page has settled."""
-    light_paper = page.evaluate(PAPER_JS)
-    page.emulate_media(color_scheme="dark")
+def switch_scheme(page, scheme: str) -> None:
+    """The reader's system turns ``scheme`` ("dark" or "light"): Streamlit follows the colour scheme at once, and
+    its next rerun (the R key, as a reader would press it) draws the figures for the new theme; returns when that
+    page has settled."""
+    before = page.evaluate(PAPER_JS)
+    page.emulate_media(color_scheme=scheme)
     page.keyboard.press("r")  # a settled page has no widget focused: the key reaches Streamlit
-    page.wait_for_function(f"() => ({PAPER_JS})() !== {light_paper!r}", polling=250, timeout=120_000)
+    page.wait_for_function(f"() => ({PAPER_JS})() !== {before!r}", polling=250, timeout=120_000)
     page.evaluate("() => { window.__ready = undefined; }")  # settle afresh on the rerun's page
     page.wait_for_function(READY_JS, polling=250, timeout=180_000)

@@ -145,10 +145,10 @@ def text(at: AppTest) -> str:
 # ------------------------------------------------------------------ the order files are handed out in
 # The longest files first (their tests keep their order). xdist's loadfile scheduler gives each worker whole files in
 # collection order when .ci/run passes --no-loadscope-reorder; by default it orders files by their number of tests,
-# which put the two browser files' few, long tests (the 4 screenshot tests take about 3 minutes) at the very end,
-# where one worker ran them alone while the other had nothing left to do. test_browser.py stays ahead of
-# test_screenshots.py: its share-link test is the first request to a fresh server in a process that runs both.
-LONGEST_FILES = ("test_browser.py", "test_screenshots.py")
+# which put the browser tests' few, long ones at the very end, where one worker ran them alone while the other had
+# nothing left to do. Every test that needs the app's server is in test_browser.py, so one worker starts it (a second
+# worker's own server compiled and filled its caches again: about 20 s).
+LONGEST_FILES = ("test_browser.py",)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import (OVERLAPS_JS, PAGES, PAPER_JS, READY_JS, SHOTS, VIEWPORT, assert_healthy, brightness,
-                             click_sidebar, open_page, shoot, switch_to_dark)
+                             click_sidebar, open_page, shoot, switch_scheme)
 
 ROOT = Path(__file__).resolve().parents[1]
 ANIMATED = {"playground.py", "critical_points.py", "momentum.py", "batch_size.py", "adaptive_lr.py", "schedules.py",
@@ -31,7 +31,7 @@ PLAY = {"en": "Play", "zh": "播放"}  # the animation's Play button in each lan
 CONTINUE = {"en": "Continue", "zh": "继续"}
 SURFACE_SHOWN_MIN = 0.95  # share of the 100 ms samples during playback in which the map's surface is drawn
 PLAYBACK_SLOWDOWN, PLAYBACK_EXTRA_S = 1.3, 1.0  # playback must end within 1.3 × its planned time + 1 s
-PLAYED_SHARE = 0.35  # the page tests play the last 35 % of the frames (~35 frames, ~1.8 s): a short run, same code
+PLAYED_SHARE = 0.25  # the page tests play the last 25 % of the frames (~25 frames, ~1.3 s): a short run, same code
 pytestmark = pytest.mark.browser
 
 
@@ -170,30 +170,50 @@ def test_shared_link_reproduces_the_experiment_and_click_moves_the_start(server,
         shared.close()
 
 
-def test_presentation_mode_in_a_dark_theme(server, browser):
-    """A projector link: sidebar closed, explanation folded, larger figures; the figures follow the dark theme."""
-    context = browser.new_context(viewport=VIEWPORT, color_scheme="dark")
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
-    try:
-        page.goto(f"{server}/momentum?present=1&lang=zh", wait_until="domcontentloaded")
-        page.wait_for_function(READY_JS, polling=250, timeout=180_000)
-        assert_healthy(page, problems)
-        assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
-        assert page.locator('[data-testid="stExpander"]').filter(has_text="说明").count() >= 1
-        looks = page.evaluate("""() => {
-          const gd = document.querySelector('.js-plotly-plot');
-          return {font: gd._fullLayout.font.size, color: gd._fullLayout.font.color,
-                  paper: gd._fullLayout.paper_bgcolor,
-                  app: getComputedStyle(document.querySelector('[data-testid="stApp"]')).backgroundColor};
-        }""")
-        assert looks["font"] >= 18, looks  # 1.5 × the normal size
-        assert brightness(looks["app"]) < 80 and brightness(looks["color"]) > 150, looks  # light text on dark
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / "momentum_presentation_dark.png"), full_page=False)
-    finally:
-        context.close()
+# Projector links (present=1), each page in both themes. Momentum's link is Chinese and opens in a system that is
+# dark from the first request (the server draws the first figures for it), then turns light; the others open in
+# the light theme and turn dark, as test_page_loads_draws_and_animates turns every page.
+PRESENTED = {"critical_points": ("light", "dark"), "momentum": ("dark", "light"), "schedules": ("light", "dark")}
+EXPLANATION = {"en": "Explanation", "zh": "说明"}  # the label of the folded explanations
+
+
+def test_presentation_mode_in_both_themes(server, browser):
+    """A projector link: sidebar closed, explanations folded, larger figures; in the light and the dark theme the
+    page and its figures follow it, with a screenshot of each (shots/present_*) and no text drawn over other text."""
+    overlaps = {}
+    for path, schemes in PRESENTED.items():
+        language = "zh" if path == "momentum" else "en"
+        context = browser.new_context(viewport=VIEWPORT, color_scheme=schemes[0])
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
+        try:
+            page.goto(f"{server}/{path}?present=1" + ("&lang=zh" if language == "zh" else ""),
+                      wait_until="domcontentloaded")
+            page.wait_for_function(READY_JS, polling=250, timeout=180_000)
+            assert_healthy(page, problems)
+            assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
+            assert page.locator('[data-testid="stExpander"]').filter(has_text=EXPLANATION[language]).count() >= 1
+            for scheme in schemes:
+                if scheme != schemes[0]:
+                    switch_scheme(page, scheme)
+                looks = page.evaluate(f"""() => {{
+                  const gd = document.querySelector('.js-plotly-plot');
+                  return {{font: gd._fullLayout.font.size, color: gd._fullLayout.font.color, paper: ({PAPER_JS})(),
+                          app: getComputedStyle(document.querySelector('[data-testid="stApp"]')).backgroundColor}};
+                }}""")
+                assert looks["font"] >= 18, looks  # 1.5 × the normal size
+                if scheme == "dark":  # light text on a dark page and dark figures
+                    assert brightness(looks["app"]) < 80 and brightness(looks["paper"]) < 80, (path, looks)
+                    assert brightness(looks["color"]) > 150, (path, looks)
+                else:
+                    assert brightness(looks["app"]) > 175 and brightness(looks["paper"]) > 175, (path, looks)
+                    assert brightness(looks["color"]) < 150, (path, looks)  # darker text than the dark theme's
+                overlaps[f"{path} ({scheme})"] = shoot(page, f"present_{path}_{scheme}")
+            assert_healthy(page, problems)
+        finally:
+            context.close()
+    assert not any(overlaps.values()), {k: v for k, v in overlaps.items() if v}
 
 
 def test_every_page_file_is_covered():
@@ -275,7 +295,7 @@ def check_dark(page, path: str, language: str) -> None:
     dark, the page reruns (R) with figures drawn for it; page and figures dark, a screenshot, no overlaps."""
     if language != ("en", "zh")[list(PAGES).index(path) % 2]:
         return
-    switch_to_dark(page)
+    switch_scheme(page, "dark")
     app, paper = page.evaluate(f"() => [getComputedStyle(document.querySelector('[data-testid=\"stApp\"]'))"
                                f".backgroundColor, ({PAPER_JS})()]")
     assert brightness(app) < 80 and brightness(paper) < 80, (path, app, paper)
