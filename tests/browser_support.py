@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import warnings
 from pathlib import Path
 
 import pytest
@@ -228,101 +227,3 @@ def switch_scheme(page, scheme: str) -> None:
     page.wait_for_function(f"() => ({PAPER_JS})() !== {before!r}", polling=250, timeout=120_000)
     page.evaluate("() => { window.__ready = undefined; }")  # settle afresh on the rerun's page
     page.wait_for_function(READY_JS, polling=250, timeout=180_000)
-
-
-# ------------------------------------------------------------------ an animated map, played and sampled
-PLAY = {"en": "Play", "zh": "播放"}  # the animation's Play button in each language
-CONTINUE = {"en": "Continue", "zh": "继续"}
-SURFACE_SHOWN_MIN = 0.95  # share of the 100 ms samples during playback in which the map's surface is drawn
-PLAYBACK_SLOWDOWN, PLAYBACK_EXTRA_S = 1.3, 1.0  # playback must end within 1.3 × its planned time + 1 s
-
-
-FIRST_MAP_JS = """() => {
-  // The first animated 2-D map: frames and a surface image (the 3-D view and line races have no image).
-  const plots = [...document.querySelectorAll('.js-plotly-plot')];
-  const animated = plots.filter(gd => ((gd._transitionData && gd._transitionData._frames) || []).length > 1);
-  const i = plots.findIndex(gd => animated.includes(gd) && (gd.layout.images || []).length);
-  return {animated: animated.length, index: i, frames: i < 0 ? 0 : plots[i]._transitionData._frames.length};
-}"""
-
-# Installs a 100 ms sampler on chart i and arms it for the next click (Play or Continue); the result is left
-# in window.__playback when plotly.js reports the animation done. A sample counts the surface as drawn when
-# the raster is in the page at full size and the contour-line trace still has its path.
-PLAYBACK_JS = """(i) => {
-  const gd = document.querySelectorAll('.js-plotly-plot')[i];
-  const drawn = () => {
-    const image = [...gd.querySelectorAll('image')].some(im => {
-      const r = im.getBoundingClientRect();
-      return r.width > 100 && r.height > 100 && (im.getAttribute('href') || '').startsWith('data:image/png');
-    });
-    const lines = gd.querySelectorAll('.scatterlayer .trace')[1];  // one path per contour line (NaN gaps)
-    const drawnLines = lines ? [...lines.querySelectorAll('path.js-line')].reduce(
-      (n, p) => n + (p.getAttribute('d') || '').length, 0) : 0;
-    return image && drawnLines > 100;
-  };
-  const state = window.__playback = {done: false, samples: [], frames: 0, before: drawn()};
-  gd.on('plotly_animatingframe', () => { state.frames++; });
-  const start = () => {
-    document.removeEventListener('click', start, true);
-    state.t0 = performance.now();
-    state.timer = setInterval(() => state.samples.push(drawn()), 100);
-  };
-  document.addEventListener('click', start, true);
-  gd.on('plotly_animated', () => {
-    if (state.done || state.t0 === undefined) return;
-    clearInterval(state.timer);
-    state.samples.push(drawn());
-    Object.assign(state, {done: true, seconds: (performance.now() - state.t0) / 1000,
-                          current: gd._fullLayout._currentFrame || null,
-                          last: gd._transitionData._frames.slice(-1)[0].name,
-                          duration: gd.layout.updatemenus[0].buttons[0].args[1].frame.duration,
-                          scatter: gd.querySelectorAll('.scatterlayer .trace').length});
-    delete state.timer;
-  });
-  return gd.querySelectorAll('.scatterlayer .trace').length;
-}"""
-
-
-def play(page, index: int, button: str, from_share: float | None = None, shot: Path | None = None) -> dict:
-    """Press ``button`` under map ``index`` (after moving its step slider to ``from_share`` of the way) and
-    sample the map every 100 ms until the animation is done; returns what PLAYBACK_JS recorded.
-
-    ``shot``: a screenshot of the chart 0.6 s into the playback (it costs the page a little time).
-    """
-    chart = page.locator(".js-plotly-plot").nth(index)
-    chart.scroll_into_view_if_needed()
-    if from_share is not None:  # a click on the slider's rail jumps to that step, as a student's would
-        rail = chart.locator(".slider-rail-touch-rect").first.bounding_box()
-        page.mouse.click(rail["x"] + from_share * rail["width"], rail["y"] + rail["height"] / 2)
-        page.wait_for_timeout(300)
-    start_frame = page.evaluate("(i) => document.querySelectorAll('.js-plotly-plot')[i]._fullLayout._currentFrame",
-                                index)
-    scatter = page.evaluate(PLAYBACK_JS, index)
-    chart.locator(".updatemenu-button").filter(has_text=button).first.click()
-    if shot is not None:
-        page.wait_for_timeout(600)
-        chart.screenshot(path=str(shot))
-    page.wait_for_function("() => window.__playback && window.__playback.done", polling=100, timeout=120_000)
-    result = page.evaluate("() => window.__playback")
-    result.update(start_frame=start_frame, scatter_before=scatter)
-    return result
-
-
-def check_playback(result: dict, planned_frames: int, where: str, timed: bool = True) -> None:
-    samples = result["samples"]
-    shown = sum(samples) / len(samples)
-    assert result["before"] and shown >= SURFACE_SHOWN_MIN, (
-        f"{where}: the surface was drawn in {shown:.0%} of {len(samples)} samples during playback")
-    assert result["current"] == result["last"], f"{where}: playback did not reach the last frame"
-    assert result["frames"] >= planned_frames, f"{where}: {result['frames']} of {planned_frames} frames played"
-    assert result["scatter"] == result["scatter_before"], f"{where}: a trace vanished"
-    planned = planned_frames * result["duration"] / 1000
-    slow = f"{where}: {result['frames']} frames took {result['seconds']:.1f} s for {planned:.1f} s planned"
-    if timed and result["seconds"] > PLAYBACK_SLOWDOWN * planned + PLAYBACK_EXTRA_S:
-        # A time bound says nothing on a machine whose cores are all taken by other work: there it is reported
-        # (pytest's warnings summary), not failed. On a machine with a free core it fails.
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-        if load > (os.cpu_count() or 1) and not os.environ.get("STRICT_PLAYBACK_TIME"):
-            warnings.warn(f"{slow} (load average {load:.1f} on {os.cpu_count()} cores: not failed)")
-        else:
-            pytest.fail(slow)

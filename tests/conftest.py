@@ -146,9 +146,9 @@ def text(at: AppTest) -> str:
 # The longest files first (their tests keep their order). xdist's loadfile scheduler gives each worker whole files in
 # collection order when .ci/run passes --no-loadscope-reorder; by default it orders files by their number of tests,
 # which put the browser tests' few, long ones at the very end, where one worker ran them alone while the other had
-# nothing left to do. The two files that need the app's server go first, each to its own worker (each worker starts
-# its own server); test_browser.py's share-link test is then its server's first request.
-LONGEST_FILES = ("test_browser.py", "test_browser_actions.py")
+# nothing left to do. Every test that needs the app's server is in test_browser.py, so one worker starts it (a second
+# worker's own server compiled and filled its caches again: about 20 s).
+LONGEST_FILES = ("test_browser.py",)
 
 
 def pytest_collection_modifyitems(config, items):
