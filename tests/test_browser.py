@@ -339,13 +339,18 @@ def test_playground_click_moves_the_start_during_and_after_playback(server, brow
 
 
 CAMERA_JS = """(i) => {
-  // The camera the redrawn frames use (full layout) and the one the GL scene shows, every 100 ms while it plays.
+  // The camera the redrawn frames use (full layout) and the one the GL scene shows, every 100 ms from the moment
+  // the animation starts (before it, the test has made the saved camera stale on purpose) until it is done.
   const gd = document.querySelectorAll('.js-plotly-plot')[i];
   const eye = () => { const e = gd._fullLayout.scene._scene.getCamera().eye, f = gd._fullLayout.scene.camera.eye;
                       return [e.x, e.y, e.z, f.x, f.y, f.z]; };
   const state = window.__camera = {samples: [], frames: 0, done: false};
+  gd.on('plotly_animating', () => {
+    if (state.timer || state.done) return;
+    state.samples.push(eye());
+    state.timer = setInterval(() => state.samples.push(eye()), 100);
+  });
   gd.on('plotly_animatingframe', () => { state.frames++; });
-  state.timer = setInterval(() => state.samples.push(eye()), 100);
   gd.on('plotly_animated', () => { clearInterval(state.timer); state.samples.push(eye()); state.done = true; });
   return eye();
 }"""
