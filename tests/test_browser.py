@@ -246,7 +246,7 @@ def go_to(reader, server: str, path: str):
 def test_page_loads_draws_and_animates(server, tabs, reader, path, language):
     """In English each page opens from its link in a new tab; in Chinese one tab moves through the pages by the
     sidebar, as a student does. Then: healthy, titled in its language, no overlaps, the map plays, the dark theme
-    (every page once, the languages taking turns)."""
+    (every page once, the languages taking turns; the presented pages in the presentation test)."""
     if language == "zh":
         page, problems = go_to(reader, server, path)
     else:
@@ -292,8 +292,10 @@ def test_page_loads_draws_and_animates(server, tabs, reader, path, language):
 
 def check_dark(page, path: str, language: str) -> None:
     """Every page once in the dark theme, the languages taking turns page by page: the reader's system turns
-    dark, the page reruns (R) with figures drawn for it; page and figures dark, a screenshot, no overlaps."""
-    if language != ("en", "zh")[list(PAGES).index(path) % 2]:
+    dark, the page reruns (R) with figures drawn for it; page and figures dark, a screenshot, no overlaps. The
+    pages test_presentation_mode_in_both_themes turns dark (in presentation mode, larger type: the harder layout;
+    a theme changes colours, not places) are not turned again here."""
+    if language != ("en", "zh")[list(PAGES).index(path) % 2] or path in PRESENTED:
         return
     switch_scheme(page, "dark")
     app, paper = page.evaluate(f"() => [getComputedStyle(document.querySelector('[data-testid=\"stApp\"]'))"
