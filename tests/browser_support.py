@@ -217,6 +217,15 @@ PAPER_JS = ("() => { const gd = document.querySelector('.js-plotly-plot'); retur
             " : getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor; }")
 
 
+# How the page and its first chart look: the app's background, and the chart's paper, font size and font colour
+# (font and colour None on a page without a chart).
+LOOKS_JS = f"""() => {{
+  const gd = document.querySelector('.js-plotly-plot');
+  return {{app: getComputedStyle(document.querySelector('[data-testid="stApp"]')).backgroundColor, paper: ({PAPER_JS})(),
+          font: gd ? gd._fullLayout.font.size : null, color: gd ? gd._fullLayout.font.color : null}};
+}}"""
+
+
 def switch_scheme(page, scheme: str) -> None:
     """The reader's system turns ``scheme`` ("dark" or "light"): Streamlit follows the colour scheme at once, and
     its next rerun (the R key, as a reader would press it) draws the figures for the new theme; returns when that

@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from browser_support import (OVERLAPS_JS, PAGES, PAPER_JS, READY_JS, SHOTS, VIEWPORT, assert_healthy, brightness,
+from browser_support import (LOOKS_JS, OVERLAPS_JS, PAGES, READY_JS, SHOTS, VIEWPORT, assert_healthy, brightness,
                              click_sidebar, open_page, shoot, switch_scheme)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,24 +184,15 @@ def test_presentation_mode_in_both_themes(server, browser):
     for path, schemes in PRESENTED.items():
         language = "zh" if path == "momentum" else "en"
         context = browser.new_context(viewport=VIEWPORT, color_scheme=schemes[0])
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
         try:
-            page.goto(f"{server}/{path}?present=1" + ("&lang=zh" if language == "zh" else ""),
-                      wait_until="domcontentloaded")
-            page.wait_for_function(READY_JS, polling=250, timeout=180_000)
+            page, problems = open_page(context, f"{server}/{path}?present=1" + ("&lang=zh" if language == "zh" else ""))
             assert_healthy(page, problems)
             assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
             assert page.locator('[data-testid="stExpander"]').filter(has_text=EXPLANATION[language]).count() >= 1
             for scheme in schemes:
                 if scheme != schemes[0]:
                     switch_scheme(page, scheme)
-                looks = page.evaluate(f"""() => {{
-                  const gd = document.querySelector('.js-plotly-plot');
-                  return {{font: gd._fullLayout.font.size, color: gd._fullLayout.font.color, paper: ({PAPER_JS})(),
-                          app: getComputedStyle(document.querySelector('[data-testid="stApp"]')).backgroundColor}};
-                }}""")
+                looks = page.evaluate(LOOKS_JS)
                 assert looks["font"] >= 18, looks  # 1.5 × the normal size
                 if scheme == "dark":  # light text on a dark page and dark figures
                     assert brightness(looks["app"]) < 80 and brightness(looks["paper"]) < 80, (path, looks)
@@ -269,7 +260,7 @@ def test_page_loads_draws_and_animates(server, tabs, reader, path, language):
             check_dark(page, path, language)
             passed = True
             return
-        # Continue from about two thirds of the way: the real button and slider, a short run.
+        # Continue from the last PLAYED_SHARE of the way: the real button and slider, a short run.
         frames = found["frames"]
         result = play(page, found["index"], CONTINUE[language], from_share=1 - PLAYED_SHARE,
                       shot=SHOTS / f"{name}_playing.png" if MID_SHOTS else None)
@@ -298,9 +289,8 @@ def check_dark(page, path: str, language: str) -> None:
     if language != ("en", "zh")[list(PAGES).index(path) % 2] or path in PRESENTED:
         return
     switch_scheme(page, "dark")
-    app, paper = page.evaluate(f"() => [getComputedStyle(document.querySelector('[data-testid=\"stApp\"]'))"
-                               f".backgroundColor, ({PAPER_JS})()]")
-    assert brightness(app) < 80 and brightness(paper) < 80, (path, app, paper)
+    looks = page.evaluate(LOOKS_JS)
+    assert brightness(looks["app"]) < 80 and brightness(looks["paper"]) < 80, (path, looks)
     overlaps = shoot(page, f"dark_{path or 'home'}_{language}")
     assert not overlaps, overlaps
     page.emulate_media(color_scheme="light")  # the reader's tab goes on to the next page in the light theme
