@@ -133,16 +133,26 @@ def quadratic_section():
         radius = controls.number_widget(HyperParam("radius", "Taylor window half-width",
                                                    *surfaces.taylor_radius(record.span)), "radius", url)
         local = compute.local_quadratic(surface, point, radius)
-        controls.chart(figures.taylor_figure(local, uirevision=f"{surface}-taylor"), key="cp_taylor")
+        # A map by default: the 3-D scene (software WebGL on many machines) costs the page's first draw ~1.5 s.
+        taylor_view = controls.view_select("cp_taylor_view", help=tr("3-D draws more slowly (WebGL)"))
+        if taylor_view == "3-D":
+            controls.chart(figures.taylor_figure(local, uirevision=f"{surface}-taylor"), key="cp_taylor")
+        else:
+            controls.chart(figures.taylor_map_figure(local, uirevision=f"{surface}-taylor-map"), key="cp_taylor_map")
         shrink = (tr("On half the window it is {half:.3g}: {factor:.3g}× smaller, so the gap grows like the "
                      "width to the power {order:.2f} — at least 3 for a smooth surface (the first term Q leaves out is "
                      "cubic), 4 where every third derivative vanishes, as at the lecture's saddle.",
                      half=local.half_window_error, factor=local.shrink_factor, order=local.error_order)
                   if not local.is_exact
                   else tr("Here L is its own quadratic: the gap is rounding, and does not shrink with the window."))
-        st.caption(join(tr("True surface (grey) and its Taylor quadratic around θ′ (orange mesh) on θ′ ± {radius:g}. "
-                           "Largest gap |L − Q| on this window: **{gap:.3g}**.", radius=radius,
-                           gap=local.max_abs_error), shrink))
+        picture = (tr("True surface (grey) and its Taylor quadratic around θ′ (orange mesh) on θ′ ± {radius:g}. "
+                      "Largest gap |L − Q| on this window: **{gap:.3g}**.", radius=radius, gap=local.max_abs_error)
+                   if taylor_view == "3-D" else
+                   tr("The window θ′ ± {radius:g}: L shaded, its contour lines dark, and the Taylor quadratic Q's lines "
+                      "at the same levels orange and dashed. Where they lie on each other Q is the surface's picture; "
+                      "where they part it is not. The ring marks the largest gap |L − Q| on this window: **{gap:.3g}**.",
+                      radius=radius, gap=local.max_abs_error))
+        st.caption(join(picture, shrink))
     with c2:
         counts = surfaces.positive_count(grid.eig_min, grid.eig_max)
         controls.chart(figures.add_critical_curves(figures.signature_figure(grid.xs, grid.ys, counts, critical, point),

@@ -9,4 +9,4 @@ from figures.lines import (LinePath, batch_surfaces_figure, line_race_figure, ti
                            weights_figure)
 from figures.export import figure_html, grid_csv, trajectories_csv
 from figures.local import (SIGNATURE_LABELS, Arrow, add_arrows, eigen_arrows, mark_point, point_marker, signature_figure,
-                           step_arrows, step_triangle, taylor_figure)
+                           step_arrows, step_triangle, taylor_figure, taylor_map_figure)

@@ -1,4 +1,4 @@
-"""Second-order pictures: arrows on a map, the Hessian's signature map, the Taylor surface in 3-D."""
+"""Second-order pictures: arrows on a map, the Hessian's signature map, the Taylor window (a map or in 3-D)."""
 from __future__ import annotations
 
 from typing import NamedTuple, Sequence
@@ -8,13 +8,15 @@ import plotly.graph_objects as go
 
 from i18n import mark, tr
 
-from figures.landscape import critical_traces, scene_ticks
-from figures.style import PATH_COLORS, SURFACE_COLORSCALE, axis_text
+from figures.landscape import contour_levels, contour_lines, critical_traces, scene_ticks, surface_layers, typed_array
+from figures.style import PATH_COLORS, SURFACE_COLORSCALE, TOOLBAR_BAND_PX, axis_text, top_legend
 
 # Signature map: how many Hessian eigenvalues are positive (0, 1, 2).
 SIGNATURE_COLORS = ("#D6604D", "#F7F7F7", "#4393C3")
 SIGNATURE_LABELS = (mark("both negative (concave: maximum-like)"), mark("mixed signs (saddle-like)"),
                     mark("both positive (convex: minimum-like)"))
+# The Taylor quadratic's colour in both views (the 3-D mesh, the map's lines), and the true surface's lines.
+TAYLOR_COLOR, TRUE_LINE_COLOR = "#E69F00", "#222222"
 
 
 class Arrow(NamedTuple):
@@ -143,7 +145,7 @@ def taylor_figure(local, height: int = 480, uirevision: str = "taylor", mesh_lin
     fig = go.Figure([
         go.Surface(x=local.xs, y=local.ys, z=local.loss, colorscale=SURFACE_COLORSCALE, showscale=False,
                    name=tr("L (true)"), opacity=1.0, hovertemplate=tr("true L") + "=%{z:.4g}<extra></extra>"),
-        go.Scatter3d(x=mesh[0], y=mesh[1], z=mesh[2], mode="lines", line=dict(color="#E69F00", width=4),
+        go.Scatter3d(x=mesh[0], y=mesh[1], z=mesh[2], mode="lines", line=dict(color=TAYLOR_COLOR, width=4),
                      name=tr("Taylor quadratic Q"), connectgaps=False,
                      hovertemplate=tr("quadratic Q") + "=%{z:.4g}<extra></extra>"),
         go.Scatter3d(x=[c.point[0]], y=[c.point[1]], z=[c.value], mode="markers", name="θ'",
@@ -154,4 +156,44 @@ def taylor_figure(local, height: int = 480, uirevision: str = "taylor", mesh_lin
                                  zaxis=dict(title="L", **scene_ticks()),
                                  aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.7),
                                  camera=dict(eye=dict(x=1.6, y=-1.4, z=0.9))))
+    return fig
+
+
+def taylor_map_figure(local, height: int = 480, uirevision: str = "taylor", levels: int = 12) -> go.Figure:
+    """The Taylor window as a map: L shaded, L's contour lines (dark) and Q's at the same levels (orange, dashed).
+
+    Where the two sets of lines lie on each other, Q(θ) = L(θ') + (θ − θ')ᵀg + ½(θ − θ')ᵀH(θ − θ')
+    is the surface's picture; where they part, it is not. A ring marks the grid point of the largest gap
+    |L − Q| (``LocalQuadratic.largest_gap_at``), ★ is θ'. The same content as ``taylor_figure``, drawn
+    in 2-D: no WebGL scene, which in a software-rendered browser costs a page about a second and a half.
+    """
+    image, (colour_bar, _faint_lines, lattice) = surface_layers(local, log_color=False, hover_grid=len(local.xs))
+    steps = contour_levels(local.loss[np.isfinite(local.loss)], levels)
+    xs, ys = np.asarray(local.xs, np.float64), np.asarray(local.ys, np.float64)
+    true_x, true_y = contour_lines(xs, ys, local.loss, steps)
+    quad_x, quad_y = contour_lines(xs, ys, local.quadratic, steps)
+    gap = local.largest_gap_at
+    c = local.center
+    traces = [
+        colour_bar, lattice,
+        go.Scatter(x=typed_array(true_x), y=typed_array(true_y), mode="lines", name=tr("L (true)"),
+                   hoverinfo="skip", line=dict(color=TRUE_LINE_COLOR, width=1.2)),
+        go.Scatter(x=typed_array(quad_x), y=typed_array(quad_y), mode="lines",
+                   name=tr("Taylor quadratic Q"), hoverinfo="skip",
+                   line=dict(color=TAYLOR_COLOR, width=2.2, dash="dash")),
+        go.Scatter(x=[gap[0]], y=[gap[1]], mode="markers", name=tr("largest gap |L − Q|"),
+                   marker=dict(size=14, symbol="circle-open", color="#C00000", line=dict(width=2.5)),
+                   cliponaxis=False,  # often in a corner of the window: drawn whole
+                   hovertemplate=tr("largest gap |L − Q|") + f" = {local.max_abs_error:.3g}"
+                                 + "<br>(%{x:.4g}, %{y:.4g})<extra></extra>"),
+        point_marker(c.point, "θ'"),
+    ]
+    fig = go.Figure(traces)
+    fig.update_layout(
+        height=height, margin=dict(l=45, r=0, t=TOOLBAR_BAND_PX, b=40), uirevision=uirevision, images=[image],
+        legend=top_legend(height), hovermode="closest",
+        xaxis=dict(title=dict(text=axis_text("x  (w₁)"), standoff=4), range=[float(xs[0]), float(xs[-1])],
+                   showgrid=False, zeroline=False),
+        yaxis=dict(title=dict(text=axis_text("y  (w₂)")), range=[float(ys[0]), float(ys[-1])], showgrid=False,
+                   zeroline=False))
     return fig

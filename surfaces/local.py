@@ -90,6 +90,12 @@ class LocalQuadratic(NamedTuple):
         return 2.0 ** self.error_order
 
     @property
+    def largest_gap_at(self) -> tuple[float, float]:
+        """The grid point of the window where |L − Q| is largest (``max_abs_error`` is the gap there)."""
+        row, col = np.unravel_index(np.nanargmax(np.abs(self.loss - self.quadratic)), np.shape(self.loss))
+        return float(self.xs[col]), float(self.ys[row])
+
+    @property
     def is_exact(self) -> bool:
         """L is its own quadratic on this window (up to rounding): no Taylor term is left to shrink."""
         return bool(np.isnan(self.error_order))

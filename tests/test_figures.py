@@ -354,6 +354,68 @@ def test_taylor_figure_draws_the_quadratic_as_a_mesh_on_q_over_an_opaque_true_su
     np.testing.assert_allclose(z[on], q, rtol=1e-5, atol=1e-5)
 
 
+def _q_at(a, x, y):
+    """Q at (x, y): the quadratic written out again from the point's own g and H (not taylor_quadratic)."""
+    dx, dy = x - a.point[0], y - a.point[1]
+    h, g = a.hessian, a.gradient
+    return a.value + g[0] * dx + g[1] * dy + 0.5 * (h[0, 0] * dx**2 + 2 * h[0, 1] * dx * dy + h[1, 1] * dy**2)
+
+
+@pytest.mark.parametrize("name,point,radius", [("himmelblau", (1.0, 1.0), 1.5), ("lecture_saddle", (0.0, 0.0), 0.8)])
+def test_taylor_map_draws_l_and_q_at_the_same_levels_and_rings_the_largest_gap(name, point, radius):
+    from scipy.interpolate import RegularGridInterpolator
+
+    local = surfaces.local_quadratic(name, point, radius)
+    d = figures.taylor_map_figure(local).to_dict()
+    assert "frames" not in d and len(d["layout"]["images"]) == 1  # L is the map's raster, nothing moves
+    by_name = {t.get("name"): t for t in d["data"]}
+    true, quad = by_name["L (true)"], by_name["Taylor quadratic Q"]
+    assert quad["line"]["dash"] == "dash" and quad["line"]["color"] != true["line"]["color"]
+    loss = np.asarray(local.loss, np.float64)
+    levels = figures.landscape.contour_levels(loss, 12)
+    assert 6 <= len(levels) <= 12
+    bilinear = RegularGridInterpolator((local.ys.astype(np.float64), local.xs.astype(np.float64)), loss)
+    cell = float(local.xs[1] - local.xs[0])
+    h = np.abs(local.center.hessian).max()
+    seen = {}
+    for label, trace, value_at, tolerance in (
+            ("L", true, lambda x, y: bilinear(np.column_stack([y, x])), 2e-4 * np.ptp(loss)),
+            # Q's lines are traced on its grid values: between grid points Q differs from the straight edge by ≤ h·cell²/8
+            ("Q", quad, lambda x, y: _q_at(local.center, x, y), 2e-4 * np.ptp(loss) + h * cell**2)):
+        x, y = arr(trace["x"]).astype(np.float64), arr(trace["y"]).astype(np.float64)
+        on = np.isfinite(x)
+        assert on.sum() > 100, label
+        values = value_at(x[on], y[on])
+        nearest = levels[np.argmin(np.abs(values[:, None] - levels[None, :]), axis=1)]
+        np.testing.assert_allclose(values, nearest, atol=tolerance, err_msg=label)
+        seen[label] = set(np.round(nearest, 9))
+    assert seen["Q"] & seen["L"]  # the same levels, drawn for both
+    ring = by_name["largest gap |L − Q|"]
+    gap = np.abs(loss - _q_at(local.center, *np.meshgrid(local.xs, local.ys)))
+    row, col = np.unravel_index(np.argmax(gap), gap.shape)
+    assert (ring["x"][0], ring["y"][0]) == pytest.approx((local.xs[col], local.ys[row]), abs=1e-6)
+    assert gap.max() == pytest.approx(local.max_abs_error, rel=1e-4)
+    assert f"{local.max_abs_error:.3g}" in ring["hovertemplate"]
+
+
+def test_on_a_small_window_the_taylor_map_lines_of_l_and_q_coincide():
+    """The lecture's saddle: L − Q = (w₁w₂)² at the origin, so on r = 0.2 the lines differ by ~r⁴, invisibly."""
+    local = surfaces.local_quadratic("lecture_saddle", (0.0, 0.0), 0.2)
+    d = figures.taylor_map_figure(local).to_dict()
+    by_name = {t.get("name"): t for t in d["data"]}
+    pts = {k: np.column_stack([arr(by_name[k]["x"]), arr(by_name[k]["y"])]).astype(np.float64)
+           for k in ("L (true)", "Taylor quadratic Q")}
+    q, l = (p[np.isfinite(p[:, 0])] for p in pts.values())
+    # every vertex of Q's lines is within 1 % of the window's width of one of L's
+    nearest = np.sqrt(((q[:, None, :] - l[None, :, :]) ** 2).sum(-1)).min(axis=1)
+    assert nearest.max() < 0.01 * 0.4, nearest.max()
+    wide = figures.taylor_map_figure(surfaces.local_quadratic("lecture_saddle", (0.0, 0.0), 1.5)).to_dict()
+    by_name = {t.get("name"): t for t in wide["data"]}
+    q, l = (np.column_stack([arr(by_name[k]["x"]), arr(by_name[k]["y"])]).astype(np.float64) for k in pts)
+    q, l = q[np.isfinite(q[:, 0])], l[np.isfinite(l[:, 0])]
+    assert np.sqrt(((q[:, None, :] - l[None, :, :]) ** 2).sum(-1)).min(axis=1).max() > 0.05 * 3.0  # they part
+
+
 def test_batch_surfaces_send_float32_grids_that_hold_the_losses():
     """The small multiples' grids go out as float32 typed arrays (four float64 grids were half of what the Batch
     size page sent, 1 MB); colours are log10(L + 10⁻³) and the hover shows L itself, to float32 precision."""

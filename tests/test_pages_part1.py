@@ -45,15 +45,33 @@ def test_critical_points_defaults_to_the_lecture_saddle(opened):
 
 
 def test_the_camera_script_goes_out_once_a_run_however_many_3d_views():
-    # Critical points can draw two 3-D views (the surface and the Taylor window): keep_camera.js once, not twice.
+    # Critical points opens with no 3-D scene (both its views are maps: no WebGL on the first draw) and no camera
+    # script; with the surface and the Taylor window both in 3-D, keep_camera.js goes out once, not twice.
+    def scenes(at):
+        return [f for f in charts(at) if any(t["type"] in ("surface", "mesh3d", "scatter3d") for t in f["data"])]
+
+    def scripts(at):
+        return [e for e in at.get("html") if "__keepsCamera" in e.proto.body]
+
     at = ok(page("critical_points"))
-    assert len([e for e in at.get("html") if "__keepsCamera" in e.proto.body]) == 1  # the Taylor window's
+    assert not scenes(at) and not scripts(at)
+    at.segmented_control(key="cp_taylor_view").set_value("3-D").run()
+    assert len(scenes(at)) == 1 and len(scripts(at)) == 1
     at.segmented_control(key="cp_view").set_value("3-D").run()
-    scenes = [f for f in charts(at) if any(t["type"] in ("surface", "mesh3d", "scatter3d") for t in f["data"])]
-    scripts = [e for e in at.get("html") if "__keepsCamera" in e.proto.body]
-    assert len(scenes) == 2 and len(scripts) == 1, (len(scenes), len(scripts))
+    assert len(scenes(at)) == 2 and len(scripts(at)) == 1, (len(scenes(at)), len(scripts(at)))
     at.run()  # and again on the next run
-    assert len([e for e in at.get("html") if "__keepsCamera" in e.proto.body]) == 1
+    assert len(scripts(at)) == 1
+
+
+def test_the_taylor_window_is_a_map_of_l_and_q_unless_3d_is_asked_for():
+    at = ok(page("critical_points", radius="0.8"))
+    (window,) = [f for f in charts(at) if any(t.get("name") == "Taylor quadratic Q" for t in f["data"])]
+    assert window["layout"]["images"] and {t["type"] for t in window["data"]} == {"scatter"}
+    caption = text(at)
+    assert "at the same levels orange and dashed" in caption and "θ′ ± 0.8" in caption
+    at.segmented_control(key="cp_taylor_view").set_value("3-D").run()
+    (window,) = [f for f in charts(at) if any(t.get("name") == "Taylor quadratic Q" for t in f["data"])]
+    assert {t["type"] for t in window["data"]} == {"surface", "scatter3d"} and "(orange mesh)" in text(at)
 
 
 def test_the_minimum_ratio_experiment_opens_running_from_a_link():
