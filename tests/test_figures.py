@@ -434,3 +434,49 @@ def test_batch_surfaces_send_float32_grids_that_hold_the_losses():
         np.testing.assert_allclose(arr(trace["customdata"]).reshape(p.loss.shape), p.loss, rtol=1e-6)
         np.testing.assert_allclose(arr(trace["z"]).reshape(p.loss.shape), np.log10(p.loss + 1e-3), rtol=1e-6, atol=1e-6)
     assert len(json.dumps(d)) < 3 * 60 * 50 * 2 * 4 * 4 / 3 + 20_000  # two float32 grids a panel, base64
+
+
+@pytest.mark.parametrize("panels", [["x", "y"], ["w₁", "w₂", "b"]])
+def test_per_parameter_panels_are_laid_out_as_make_subplots_lays_them_out(panels):
+    """The figure writes its layout out instead of building it with plotly.py's validated subplot setters; the
+    result is the same figure as make_subplots + update_*axes gives (its layout and every trace's axes)."""
+    from plotly.subplots import make_subplots
+
+    rng = np.random.default_rng(1)
+    series = [figures.Series("Adam", rng.random((40, len(panels))) + 0.01, 0),
+              figures.Series("RMSProp", rng.random((40, len(panels))) * 100, 1, dash="dot", group="RMSProp (lecture)")]
+    d = figures.per_parameter_figure(series, title="σ", y_title="σ", panels=panels).to_dict()
+    ref = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, subplot_titles=panels, horizontal_spacing=0.04)
+    for k, trace in enumerate(d["data"]):
+        ref.add_trace(go.Scatter(**{key: v for key, v in trace.items() if key not in ("xaxis", "yaxis", "type")}),
+                      row=1, col=k % len(panels) + 1)
+    ys = np.concatenate([np.asarray(s.y).ravel() for s in series])
+    ref.update_yaxes(**figures.log_axis(ys, exponentformat="power"))
+    ref.update_xaxes(title_text="step t")
+    layout = {key: v for key, v in d["layout"].items() if not key.startswith(("xaxis", "yaxis"))}
+    layout["annotations"] = layout["annotations"][len(panels):]  # the y title; the panel titles come from make_subplots
+    ref.update_layout(**{key: v for key, v in layout.items() if key != "annotations"})
+    for a in layout["annotations"]:
+        ref.add_annotation(**a)
+    want = ref.to_dict()
+    assert [(t["xaxis"], t["yaxis"]) for t in d["data"]] == [(t["xaxis"], t["yaxis"]) for t in want["data"]]
+    want["layout"].pop("template", None)
+    got = json.loads(pio.to_json(d))["layout"]
+    want = json.loads(pio.to_json(want))["layout"]
+    _assert_same_tree(got, want)
+
+
+def _assert_same_tree(got, want, path="layout"):
+    """Equal nested dicts and lists, floats to 1e-12 (panel domains are sums of spacings)."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and set(got) == set(want), (path, sorted(set(got) ^ set(want)))
+        for key in want:
+            _assert_same_tree(got[key], want[key], f"{path}.{key}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), path
+        for i, (g, w) in enumerate(zip(got, want)):
+            _assert_same_tree(g, w, f"{path}[{i}]")
+    elif isinstance(want, float):
+        assert got == pytest.approx(want, abs=1e-12), path
+    else:
+        assert got == want, path
