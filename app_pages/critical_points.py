@@ -148,7 +148,7 @@ def quadratic_section():
         picture = (tr("True surface (grey) and its Taylor quadratic around θ′ (orange mesh) on θ′ ± {radius:g}. "
                       "Largest gap |L − Q| on this window: **{gap:.3g}**.", radius=radius, gap=local.max_abs_error)
                    if taylor_view == "3-D" else
-                   tr("The window θ′ ± {radius:g}: L shaded, its contour lines dark, and the Taylor quadratic Q's lines "
+                   tr("The window θ′ ± {radius:g}: L shaded, its contour lines blue, and the Taylor quadratic Q's lines "
                       "at the same levels orange and dashed. Where they lie on each other Q is the surface's picture; "
                       "where they part it is not. The ring marks the largest gap |L − Q| on this window: **{gap:.3g}**.",
                       radius=radius, gap=local.max_abs_error))

@@ -15,8 +15,9 @@ from figures.style import PATH_COLORS, SURFACE_COLORSCALE, TOOLBAR_BAND_PX, axis
 SIGNATURE_COLORS = ("#D6604D", "#F7F7F7", "#4393C3")
 SIGNATURE_LABELS = (mark("both negative (concave: maximum-like)"), mark("mixed signs (saddle-like)"),
                     mark("both positive (convex: minimum-like)"))
-# The Taylor quadratic's colour in both views (the 3-D mesh, the map's lines), and the true surface's lines.
-TAYLOR_COLOR, TRUE_LINE_COLOR = "#E69F00", "#222222"
+# The Taylor quadratic's colour in both views (the 3-D mesh, the map's lines), and the true surface's lines on the map:
+# a mid blue, seen on the grey raster's dark and light ends and, in the legend, on a light or a dark page.
+TAYLOR_COLOR, TRUE_LINE_COLOR = "#E69F00", "#0077BB"
 
 
 class Arrow(NamedTuple):
@@ -160,7 +161,7 @@ def taylor_figure(local, height: int = 480, uirevision: str = "taylor", mesh_lin
 
 
 def taylor_map_figure(local, height: int = 480, uirevision: str = "taylor", levels: int = 12) -> go.Figure:
-    """The Taylor window as a map: L shaded, L's contour lines (dark) and Q's at the same levels (orange, dashed).
+    """The Taylor window as a map: L shaded, L's contour lines (blue) and Q's at the same levels (orange, dashed).
 
     Where the two sets of lines lie on each other, Q(θ) = L(θ') + (θ − θ')ᵀg + ½(θ − θ')ᵀH(θ − θ')
     is the surface's picture; where they part, it is not. A ring marks the grid point of the largest gap
@@ -177,7 +178,7 @@ def taylor_map_figure(local, height: int = 480, uirevision: str = "taylor", leve
     traces = [
         colour_bar, lattice,
         go.Scatter(x=typed_array(true_x), y=typed_array(true_y), mode="lines", name=tr("L (true)"),
-                   hoverinfo="skip", line=dict(color=TRUE_LINE_COLOR, width=1.2)),
+                   hoverinfo="skip", line=dict(color=TRUE_LINE_COLOR, width=1.5)),
         go.Scatter(x=typed_array(quad_x), y=typed_array(quad_y), mode="lines",
                    name=tr("Taylor quadratic Q"), hoverinfo="skip",
                    line=dict(color=TAYLOR_COLOR, width=2.2, dash="dash")),

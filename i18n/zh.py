@@ -681,7 +681,7 @@ TEXTS: dict[str, str] = {
     'L (true)': 'L（真实）',
     'Taylor quadratic Q': '泰勒二次近似 Q',
     'largest gap |L − Q|': '最大差距 |L − Q|',
-    "The window θ′ ± {radius:g}: L shaded, its contour lines dark, and the Taylor quadratic Q's lines at the same levels orange and dashed. Where they lie on each other Q is the surface's picture; where they part it is not. The ring marks the largest gap |L − Q| on this window: **{gap:.3g}**.": '窗口 θ′ ± {radius:g}：底色是 L，深色线是它的等高线，橙色虚线是泰勒二次近似 Q 在同样等高值上的等高线。两组线重合的地方，Q 就是曲面的样子；分开的地方就不是。圆环标出这个窗口上的最大差距 |L − Q|：**{gap:.3g}**。',
+    "The window θ′ ± {radius:g}: L shaded, its contour lines blue, and the Taylor quadratic Q's lines at the same levels orange and dashed. Where they lie on each other Q is the surface's picture; where they part it is not. The ring marks the largest gap |L − Q| on this window: **{gap:.3g}**.": '窗口 θ′ ± {radius:g}：底色是 L，蓝色线是它的等高线，橙色虚线是泰勒二次近似 Q 在同样等高值上的等高线。两组线重合的地方，Q 就是曲面的样子；分开的地方就不是。圆环标出这个窗口上的最大差距 |L − Q|：**{gap:.3g}**。',
     'true L': '真实 L',
     'quadratic Q': '二次近似 Q',
     '{count} positive': '{count} 个为正',
