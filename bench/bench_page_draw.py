@@ -25,12 +25,15 @@ link, or a reload): Streamlit's and plotly.js's JavaScript come from the browser
 (three visits to a chart page first: V8 uses its code cache for a script from the script's third load on), and
 the page's script and charts are what is left.
 
+``--floor``: only ``bench/floor_app.py``'s bare pages (one line of text; with one, six 3-point charts), in a
+returning tab: what any Streamlit page with charts costs here before its content, against which the 4 s are spent.
+
 ``--navigate``: instead, a reader's move inside an open app: from the page before it, click the page's link
 in the sidebar (Streamlit swaps the page in the same tab; its JavaScript, plotly.js included, is already
 loaded), and time click → settled, the same rule.
 
 Run: .venv/bin/python bench/bench_page_draw.py [--repeat 2] [--pages playground momentum] [--url http://...]
-     [--navigate | --returning]
+     [--navigate | --returning | --floor]
 Targets (README): every page settles within 4 s, Home within 2 s, on a quiet machine.
 Needs Chromium (/usr/bin/chromium or $CHROMIUM_PATH) and playwright and pytest (requirements-dev.txt).
 """
@@ -97,12 +100,12 @@ REPORT_JS = """() => {
 }"""
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
+def start_server(script: str = os.path.join(ROOT, "app.py")) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "app.py"), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -186,12 +189,31 @@ def navigate(browser, base: str, pages: list[str], repeat: int) -> None:
               f"(runs: {', '.join(f'{s:.2f}' for s in seconds)})")
 
 
+def floor(browser, repeat: int) -> None:
+    """What a new tab costs here before any of the app's content: ``floor_app.py``'s bare pages, settled by the
+    same rule, in one profile after three loads of plotly.js (as ``--returning``)."""
+    proc, base = start_server(os.path.join(ROOT, "bench", "floor_app.py"))
+    try:
+        tabs = browser.new_context(viewport=VIEWPORT)
+        for _ in range(3):
+            measure(tabs, f"{base}/?kind=chart")
+        for kind, what in (("text", "one line of text"), ("chart", "that and one 3-point chart"),
+                           ("charts", "that and six 3-point charts")):
+            seconds = [measure(tabs, f"{base}/?kind={kind}")["settle"] / 1000 for _ in range(repeat)]
+            print(f"floor: {what:30s} settle {statistics.median(seconds):5.2f} s "
+                  f"(runs: {', '.join(f'{s:.2f}' for s in seconds)})")
+    finally:
+        proc.terminate()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", default=None, help="a running app (default: start one on loopback)")
     ap.add_argument("--repeat", type=int, default=2, help="visits per page after one warm-up visit")
     ap.add_argument("--pages", nargs="*", default=None, help="URL paths ('' or home for Home)")
     ap.add_argument("--navigate", action="store_true", help="time sidebar navigation inside one open tab")
+    ap.add_argument("--floor", action="store_true",
+                    help="only the bare pages of bench/floor_app.py: a new tab's cost before any content")
     ap.add_argument("--returning", action="store_true",
                     help="every visit a new tab in one profile (its HTTP and code caches kept), not a fresh profile")
     args = ap.parse_args()
@@ -201,6 +223,12 @@ def main() -> None:
     if not chromium:
         sys.exit("Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)")
     pages = PAGES if args.pages is None else ["" if p in ("home", "") else p for p in args.pages]
+    if args.floor:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+            floor(browser, max(args.repeat, 5))
+            browser.close()
+        return
     proc, base = (None, args.url.rstrip("/")) if args.url else start_server()
     try:
         with sync_playwright() as pw:
