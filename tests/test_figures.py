@@ -480,3 +480,19 @@ def _assert_same_tree(got, want, path="layout"):
         assert got == pytest.approx(want, abs=1e-12), path
     else:
         assert got == want, path
+
+
+def test_a_prebuilt_figure_holds_the_traces_a_validated_figure_would(race):
+    """PrebuiltFigure skips plotly.py's second validation of traces that were validated when made: the traces it
+    sends equal those of a validated go.Figure of the same traces, with what a page adds afterwards."""
+    grid, paths, _ = race
+    fig = figures.contour_figure(grid, paths, click_grid=40, critical=surfaces.critical_points("himmelblau"))
+    figures.mark_point(fig, (1.0, 2.0), figures.eigen_arrows((1.0, 2.0), [2.0, -1.0], np.eye(2), 8.0))
+    validated = go.Figure(data=fig.data, layout=fig.layout)
+    assert fig._validate is False and validated._validate is True
+    got, want = (json.loads(pio.to_json({"data": f.to_dict()["data"]}))["data"] for f in (fig, validated))
+    _assert_same_tree(got, want, "data")
+    notes = [json.loads(pio.to_json({"data": [], "layout": {"annotations": f.to_dict()["layout"]["annotations"]}}))
+             for f in (fig, validated)]
+    assert len(notes[0]["layout"]["annotations"]) == 4  # two arrows, two labels
+    _assert_same_tree(*notes, "annotations")

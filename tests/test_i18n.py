@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from conftest import plain
 import ast
+import json
 import pathlib
 import re
 
+import plotly.graph_objects as go
 import pytest
 
 import i18n
@@ -219,6 +221,10 @@ def test_every_page_renders_in_english_without_chinese(name):
     at = run_page(name, "en")
     texts = screen_texts(at)
     assert not [t for t in texts if re.search(r"[\u4e00-\u9fff]", t) and "语言" not in t and "简体中文" not in t]
+    # Every figure the page sends passes plotly.py's validation (figures.PrebuiltFigure skips it when built).
+    for spec in (json.loads(e.proto.spec) for e in at.get("plotly_chart")):
+        spec["layout"].pop("template", None)  # Streamlit's theme placeholders
+        go.Figure(spec)
 
 
 def test_an_unknown_language_in_a_link_falls_back_to_english_with_a_note():
