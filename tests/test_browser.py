@@ -435,7 +435,7 @@ def test_a_section_slider_reruns_only_its_section(server, browser):
         full = [m for m in received if m.WhichOneof("type") == "delta"
                 and m.delta.new_element.WhichOneof("type") == "plotly_chart"]
         assert len(full) >= 6, f"the whole page sent {len(full)} charts"
-        caption = page.get_by_text("Largest gap |L − Q|", exact=False).first
+        caption = page.locator("p", has_text="The ring marks the largest gap |L − Q| on this window").first  # not the legend
         before = caption.inner_text()
         received.clear()
         thumb = page.get_by_role("slider", name="Taylor window half-width")
