@@ -117,6 +117,7 @@ def per_parameter_figure(series: Sequence[Series], *, title: str, y_title: str, 
     """
     n = len(panels)
     width = (1.0 - spacing * (n - 1)) / n
+    left = [j * (width + spacing) for j in range(n)]  # each panel's domain starts here (paper coordinates)
     axis = lambda letter, j: letter + (str(j + 1) if j else "")  # noqa: E731  x, x2, x3 …
     traces, shown, listed = [], [], set()
     for s in series:
@@ -138,11 +139,11 @@ def per_parameter_figure(series: Sequence[Series], *, title: str, y_title: str, 
     y_axis = log_axis(values, exponentformat="power") if log_y else dict(type="linear")
     layout = dict(title=chart_title(title), height=height + (bottom - 40), margin=dict(l=50, r=10, t=60, b=bottom),
                   legend=legend_box, showlegend=bool(names), hovermode="x unified",
-                  annotations=[dict(text=name, x=j * (width + spacing) + width / 2, xanchor="center", xref="paper", y=1.0,
+                  annotations=[dict(text=name, x=left[j] + width / 2, xanchor="center", xref="paper", y=1.0,
                                     yanchor="bottom", yref="paper", showarrow=False, font=dict(size=16))
                                for j, name in enumerate(panels)] + [y_title_above(y_title)])
     for j in range(n):
-        layout["xaxis" + axis("", j)] = dict(anchor=axis("y", j), domain=[j * (width + spacing), j * (width + spacing) + width],
+        layout["xaxis" + axis("", j)] = dict(anchor=axis("y", j), domain=[left[j], left[j] + width],
                                              title=dict(text=tr("step t")))
         layout["yaxis" + axis("", j)] = dict(anchor=axis("x", j), domain=[0.0, 1.0], **y_axis,
                                              **(dict(matches="y", showticklabels=False) if j else {}))

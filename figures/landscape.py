@@ -420,6 +420,14 @@ def _path_traces(kind, final: list[dict], paths: Sequence[PathSet], width: float
     return traces
 
 
+def map_axes(xs, ys, axis_titles: tuple[str, str] = ("x  (w₁)", "y  (w₂)")) -> dict:
+    """A 2-D map's x and y axes: exactly the grid's extent, titled, no grid lines or zero lines over the raster."""
+    return dict(xaxis=dict(range=[float(xs[0]), float(xs[-1])], title=dict(text=axis_text(axis_titles[0]), standoff=4),
+                           showgrid=False, zeroline=False),
+                yaxis=dict(range=[float(ys[0]), float(ys[-1])], title=dict(text=axis_text(axis_titles[1])),
+                           showgrid=False, zeroline=False))
+
+
 def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
                    max_frames: int = 100, duration_ms: int = 50, title: str = "",
                    height: int = 600, uirevision: str = "contour", click_grid: int = 0,
@@ -465,16 +473,12 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
         return lines + [heads]
 
     traces = _path_traces(go.Scatter, moving(steps), paths, 2.5, _head_marker(paths))
-    (x0, x1), (y0, y1) = (grid.xs[0], grid.xs[-1]), (grid.ys[0], grid.ys[-1])
     layout = dict(
         title=dict(text=title, x=0.01), height=height,
         # The legend (``top_legend``) reserves the toolbar's band and its own rows above the map (plotly.js takes
         # the larger of that and this margin); a map without one keeps the band free all the same.
         margin=dict(l=45, r=0, t=40 if title else TOOLBAR_BAND_PX, b=160 if animate and paths else 45),
-        xaxis=dict(range=[float(x0), float(x1)], title=dict(text=axis_text(axis_titles[0]), standoff=4), showgrid=False,
-                   zeroline=False),
-        yaxis=dict(range=[float(y0), float(y1)], title=dict(text=axis_text(axis_titles[1])), showgrid=False,
-                   zeroline=False),
+        **map_axes(grid.xs, grid.ys, axis_titles),
         # Entries flow and wrap: a fixed entry width cut long names ("Adagrad (lecture: root mean squa").
         legend=top_legend(height),
         uirevision=uirevision, hovermode="closest", images=[image],

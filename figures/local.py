@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 
 from i18n import mark, tr
 
-from figures.landscape import contour_levels, contour_lines, critical_traces, scene_ticks, surface_layers, typed_array
+from figures.landscape import (contour_levels, contour_lines, critical_traces, map_axes, scene_ticks, surface_layers,
+                               typed_array)
 from figures.style import PATH_COLORS, SURFACE_COLORSCALE, TOOLBAR_BAND_PX, axis_text, top_legend
 
 # Signature map: how many Hessian eigenvalues are positive (0, 1, 2).
@@ -192,9 +193,5 @@ def taylor_map_figure(local, height: int = 480, uirevision: str = "taylor", leve
     fig = go.Figure(traces)
     fig.update_layout(
         height=height, margin=dict(l=45, r=0, t=TOOLBAR_BAND_PX, b=40), uirevision=uirevision, images=[image],
-        legend=top_legend(height), hovermode="closest",
-        xaxis=dict(title=dict(text=axis_text("x  (w₁)"), standoff=4), range=[float(xs[0]), float(xs[-1])],
-                   showgrid=False, zeroline=False),
-        yaxis=dict(title=dict(text=axis_text("y  (w₂)")), range=[float(ys[0]), float(ys[-1])], showgrid=False,
-                   zeroline=False))
+        legend=top_legend(height), hovermode="closest", **map_axes(xs, ys))
     return fig

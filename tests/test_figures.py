@@ -339,6 +339,13 @@ def test_equal_area_colours_show_the_walled_plateaus_low_walls():
     np.testing.assert_allclose(bar["tickvals"], [np.mean(loss <= v) for v in values], atol=1e-9)  # F at each tick
 
 
+def _q_at(a, x, y):
+    """Q at (x, y): the quadratic written out again from the point's own g and H (not taylor_quadratic)."""
+    dx, dy = x - a.point[0], y - a.point[1]
+    h, g = a.hessian, a.gradient
+    return a.value + g[0] * dx + g[1] * dy + 0.5 * (h[0, 0] * dx**2 + 2 * h[0, 1] * dx * dy + h[1, 1] * dy**2)
+
+
 def test_taylor_figure_draws_the_quadratic_as_a_mesh_on_q_over_an_opaque_true_surface():
     local = surfaces.local_quadratic("himmelblau", (1.0, 1.0), 0.5)
     true, mesh, _ = figures.taylor_figure(local).data
@@ -347,18 +354,7 @@ def test_taylor_figure_draws_the_quadratic_as_a_mesh_on_q_over_an_opaque_true_su
     on = ~np.isnan(z)
     assert on.sum() == 2 * 11 * len(local.xs) and np.isnan(z).sum() == 22  # 11 lines each way, a gap after each
     # Every mesh vertex is Q at its own grid point (an independent re-evaluation of the quadratic).
-    a = local.center
-    dx, dy = x[on] - a.point[0], y[on] - a.point[1]
-    h, g = a.hessian, a.gradient
-    q = a.value + g[0] * dx + g[1] * dy + 0.5 * (h[0, 0] * dx**2 + 2 * h[0, 1] * dx * dy + h[1, 1] * dy**2)
-    np.testing.assert_allclose(z[on], q, rtol=1e-5, atol=1e-5)
-
-
-def _q_at(a, x, y):
-    """Q at (x, y): the quadratic written out again from the point's own g and H (not taylor_quadratic)."""
-    dx, dy = x - a.point[0], y - a.point[1]
-    h, g = a.hessian, a.gradient
-    return a.value + g[0] * dx + g[1] * dy + 0.5 * (h[0, 0] * dx**2 + 2 * h[0, 1] * dx * dy + h[1, 1] * dy**2)
+    np.testing.assert_allclose(z[on], _q_at(local.center, x[on], y[on]), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("name,point,radius", [("himmelblau", (1.0, 1.0), 1.5), ("lecture_saddle", (0.0, 0.0), 0.8)])
