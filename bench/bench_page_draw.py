@@ -189,21 +189,24 @@ def navigate(browser, base: str, pages: list[str], repeat: int) -> None:
               f"(runs: {', '.join(f'{s:.2f}' for s in seconds)})")
 
 
-def floor(browser, repeat: int) -> None:
-    """What a new tab costs here before any of the app's content: ``floor_app.py``'s bare pages, settled by the
-    same rule, in one profile after three loads of plotly.js (as ``--returning``)."""
-    proc, base = start_server(os.path.join(ROOT, "bench", "floor_app.py"))
-    try:
-        tabs = browser.new_context(viewport=VIEWPORT)
-        for _ in range(3):
-            measure(tabs, f"{base}/?kind=chart")
-        for kind, what in (("text", "one line of text"), ("chart", "that and one 3-point chart"),
-                           ("charts", "that and six 3-point charts")):
-            seconds = [measure(tabs, f"{base}/?kind={kind}")["settle"] / 1000 for _ in range(repeat)]
-            print(f"floor: {what:30s} settle {statistics.median(seconds):5.2f} s "
-                  f"(runs: {', '.join(f'{s:.2f}' for s in seconds)})")
-    finally:
-        proc.terminate()
+def warm_code_cache(tabs, url: str) -> None:
+    """Three visits to ``url`` (a page with charts) in the profile ``tabs``: V8 keeps compiled code for a script from
+    its third load on (the first only compiles, the second marks it hot), so plotly.js's 4.7 MB chunk is then in the
+    state of a reader's browser after a few pages, whichever page is measured first."""
+    for _ in range(3):
+        measure(tabs, url)
+
+
+def floor(browser, base: str, repeat: int) -> None:
+    """What a new tab costs here before any of the app's content: ``floor_app.py``'s bare pages (served at
+    ``base``), settled by the same rule, in one profile with plotly.js's code cache warm (as ``--returning``)."""
+    tabs = browser.new_context(viewport=VIEWPORT)
+    warm_code_cache(tabs, f"{base}/?kind=chart")
+    for kind, what in (("text", "one line of text"), ("chart", "that and one 3-point chart"),
+                       ("charts", "that and six 3-point charts")):
+        seconds = [measure(tabs, f"{base}/?kind={kind}")["settle"] / 1000 for _ in range(repeat)]
+        print(f"floor: {what:30s} settle {statistics.median(seconds):5.2f} s "
+              f"(runs: {', '.join(f'{s:.2f}' for s in seconds)})")
 
 
 def main() -> None:
@@ -223,34 +226,31 @@ def main() -> None:
     if not chromium:
         sys.exit("Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)")
     pages = PAGES if args.pages is None else ["" if p in ("home", "") else p for p in args.pages]
+    repeat = max(args.repeat, 5) if args.floor else args.repeat
     if args.floor:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
-            floor(browser, max(args.repeat, 5))
-            browser.close()
-        return
-    proc, base = (None, args.url.rstrip("/")) if args.url else start_server()
+        proc, base = start_server(os.path.join(ROOT, "bench", "floor_app.py"))
+    else:
+        proc, base = (None, args.url.rstrip("/")) if args.url else start_server()
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
             print(f"headless Chromium {browser.version}, {os.cpu_count()} cores, load average "
-                  f"{os.getloadavg()[0]:.1f}; medians of {args.repeat} visits after a warm-up visit"
-                  + ("; one profile for every visit" if args.returning else ""))
+                  f"{os.getloadavg()[0]:.1f}; medians of {repeat} visits after a warm-up visit"
+                  + ("; one profile for every visit" if args.returning or args.floor else ""))
+            if args.floor:
+                floor(browser, base, repeat)
+                pages = []
             if args.navigate:
-                navigate(browser, base, [p for p in pages if p] + [""], args.repeat)
+                navigate(browser, base, [p for p in pages if p] + [""], repeat)
                 pages = []
             # A fresh profile per visit, or one profile for all of them (the warm-up visits fill its caches).
             tabs = browser.new_context(viewport=VIEWPORT) if args.returning else browser
-            if args.returning:
-                # V8 keeps compiled code for a script from its third load on (the first only compiles, the second
-                # marks it hot): three visits to a page with charts put plotly.js's 4.7 MB chunk in that state,
-                # whichever page is measured first, as in a reader's browser after a few pages of the app.
-                for _ in range(3):
-                    measure(tabs, f"{base}/momentum")
+            if args.returning and pages:
+                warm_code_cache(tabs, f"{base}/momentum")
             for path in pages:
                 url = f"{base}/{path}"
                 measure(tabs, url)  # warm-up: compiles, caches
-                runs = [measure(tabs, url, alone=k == args.repeat - 1) for k in range(args.repeat)]
+                runs = [measure(tabs, url, alone=k == repeat - 1) for k in range(repeat)]
                 med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
                 script = statistics.median(max(r["script"] or [0.0]) for r in runs)
                 print(f"\n{path or 'home':24s} settle {med('settle') / 1000:5.2f} s   script {script / 1000:5.2f} s   "
