@@ -9,8 +9,9 @@ Adaptive learning rate). A widget inside an ``st.fragment`` is changed the
 way a browser changes it: the rerun names the fragment, and only that part
 of the page runs again. Reported: p50 / p95 / max time from a change to the
 finished new page, errors (exceptions on a page, failed runs, lost
-connections), the server's resident memory before and after, and whether it
-still answers a fresh session afterwards.
+connections), the server's resident memory before and after, its CPU time
+during the run (cores used, CPU per change) beside how busy the whole machine
+was, and whether it still answers a fresh session afterwards.
 
 With ``--fresh`` every change sets a value that no session used before (a
 page's value count goes up from its smallest value: steps 100, 101, 102, ...;
@@ -129,6 +130,20 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used (user + system, all its threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU time of the whole machine so far, in clock ticks (from /proc/stat)."""
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:8]]
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)  # idle and iowait are not busy
+
+
 def start_server() -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -172,15 +187,16 @@ def main():
         proc, url = start_server()
         pids = [proc.pid]
     memory = lambda: sum(rss_mb(p) for p in pids) if pids else float("nan")  # noqa: E731
+    cpu = lambda: sum(cpu_seconds(p) for p in pids) if pids else float("nan")  # noqa: E731
     try:
         # warm-up: one session per page compiles what the crowd will use
         warm = asyncio.run(load(url, len(SCENARIOS), 0.1, 0.1))
-        before = memory()
+        before, cpu0, busy0 = memory(), cpu(), machine_busy()
         t0 = time.perf_counter()
         crowd = asyncio.run(load(url, args.sessions, args.duration, args.think,
                                  fresh=FreshValues() if args.fresh else None))
         wall = time.perf_counter() - t0
-        after = memory()
+        after, cpu1, busy1 = memory(), cpu(), machine_busy()
         check = asyncio.run(load(url, 1, 0.1, 0.1))[0]
         lat = sorted(x for s in crowd for x in s.latencies)
         errors = [e for s in warm + crowd for e in s.errors]
@@ -198,6 +214,11 @@ def main():
                       f"p95 {own[min(len(own) - 1, int(0.95 * len(own)))]:.2f} s")
         print(f"errors: {len(errors)}" + (f" — first: {errors[:3]}" if errors else ""))
         print(f"server memory (RSS): {before:.0f} MB before, {after:.0f} MB after")
+        # One process runs Python one thread at a time: near 1.0 core here, on a machine with cores to spare, is
+        # the interpreter lock's ceiling, not the machine's.
+        print(f"server CPU: {(cpu1 - cpu0) / wall:.2f} of a core ({1000 * (cpu1 - cpu0) / max(len(lat), 1):.0f} ms per "
+              f"change served); the whole machine {100 * (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1):.0f} % busy "
+              f"on {os.cpu_count()} cores, this load generator included")
         print(f"afterwards a fresh session {'works' if not check.errors else 'FAILS: ' + str(check.errors)}")
     finally:
         if proc:
