@@ -31,6 +31,15 @@ html { font-size: 22px; }
 
 # A browser-side fix for turned 3-D views (the file says why); it runs once per browser window.
 KEEP_CAMERA_JS = f"<script>{(Path(__file__).with_name('keep_camera.js')).read_text(encoding='utf-8')}</script>"
+TOUCH_SCROLL_JS = (Path(__file__).with_name("touch_scroll.js")).read_text(encoding="utf-8")
+# A phone's screen: a display formula wider than the screen scrolls in its own box (the page never scrolls
+# sideways) and the chart toolbar (shown all the time on a touch screen, over the charts' titles) is hidden.
+# Nothing may be added inside a chart's box: a chart's container that overflows by a few pixels becomes a
+# scroller of its own, and a swipe that starts on it scrolls that box, not the page.
+TOUCH_CSS = """@media (pointer: coarse) {
+  .katex-display { overflow-x: auto; overflow-y: hidden; max-width: 100%; }
+  [data-testid="stPlotlyChart"] .modebar-container { display: none !important; }
+}"""
 _CAMERA_SCRIPT_SENT = "_keep_camera_sent"  # session key: keep_camera.js went out in this script run
 # Toolbar buttons a reader of these charts does not need (box and lasso selection, zoom steps, autoscale): the
 # toolbar appears at the chart's top right on hover, and at full length it covered a map's legend there.
@@ -74,6 +83,7 @@ def app_settings() -> None:
     keep_in_url("present", "1" if presenting() else "0", "0")
     if presenting():
         st.html(PRESENT_CSS)
+    st.sidebar.html(f"<style>{TOUCH_CSS}</style><script>{TOUCH_SCROLL_JS}</script>", unsafe_allow_javascript=True)
 
 
 def presenting() -> bool:

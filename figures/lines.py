@@ -127,35 +127,41 @@ def batch_surfaces_figure(ws, bs, panels, height: int = 330, stall=None, stall_l
     gradient descent stopped, so the student sees that no mini-batch surface
     has its minimum there.
     """
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p.label for p in panels],
-                        horizontal_spacing=0.03, shared_yaxes=True)
+    # Two panels a row: four in one row left a phone's screen 90 px a panel, their titles written over each
+    # other; two a row reads on a phone and a projector alike.
+    cols = min(2, len(panels))
+    rows = -(-len(panels) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[p.label for p in panels],
+                        horizontal_spacing=0.06, vertical_spacing=0.12, shared_yaxes=True)
     ws, bs = np.asarray(ws, np.float64), np.asarray(bs, np.float64)
     # float32 for the grids (sent as typed arrays): colours and a 3-digit hover need no more, and four float64
     # grids were 1 MB, half of everything the page sent.
     ws32, bs32 = ws.astype(np.float32), bs.astype(np.float32)
-    for col, p in enumerate(panels, 1):
+    for k, p in enumerate(panels):
+        row, col = divmod(k, cols)
+        row, col = row + 1, col + 1
         fig.add_trace(go.Contour(x=ws32, y=bs32,
                                  z=np.log10(p.loss + 1e-3).astype(np.float32), colorscale=SURFACE_COLORSCALE,
                                  showscale=False, ncontours=20, line=dict(width=0.4, color="rgba(255,255,255,0.4)"),
                                  customdata=np.asarray(p.loss, np.float32), name=p.label,
                                  hovertemplate="w=%{x:.3g}<br>b=%{y:.3g}<br>L=%{customdata:.3g}<extra></extra>"),
-                      row=1, col=col)
+                      row=row, col=col)
         if p.minimum is not None:
             fig.add_trace(go.Scatter(x=[p.minimum[0]], y=[p.minimum[1]], mode="markers", showlegend=False,
                                      marker=dict(size=12, color="white", line=dict(color="black", width=2)),
                                      hovertemplate=tr("minimum of {label}", label=p.label) + "<br>w=%{x:.3g}, b=%{y:.3g}<extra></extra>"),
-                          row=1, col=col)
+                          row=row, col=col)
         elif p.curve is not None:  # one example: every (w, b) with f(w, x) + b = y is a minimum
             fig.add_trace(go.Scatter(x=ws, y=p.curve, mode="lines", showlegend=False,
                                      line=dict(color="white", width=3, dash="dot"), hoverinfo="skip"),
-                          row=1, col=col)
+                          row=row, col=col)
         if stall is not None:
             fig.add_trace(go.Scatter(x=[stall[0]], y=[stall[1]], mode="markers", showlegend=False,
                                      marker=dict(size=11, symbol="x", color=PATH_COLORS[0],
                                                  line=dict(color=PATH_OUTLINE, width=1.5)),
                                      hovertemplate=stall_label + "<br>w=%{x:.3g}, b=%{y:.3g}<extra></extra>"),
-                          row=1, col=col)
-        fig.update_xaxes(range=[ws[0], ws[-1]], title_text="w", row=1, col=col)
-    fig.update_yaxes(range=[bs[0], bs[-1]], title_text="b", row=1, col=1)
-    fig.update_layout(height=height, margin=dict(l=45, r=10, t=40, b=40))
+                          row=row, col=col)
+        fig.update_xaxes(range=[ws[0], ws[-1]], title_text="w" if row == rows else None, row=row, col=col)
+        fig.update_yaxes(range=[bs[0], bs[-1]], title_text="b" if col == 1 else None, row=row, col=col)
+    fig.update_layout(height=height * rows, margin=dict(l=45, r=10, t=40, b=40))
     return fig
