@@ -31,7 +31,7 @@ html { font-size: 22px; }
 
 # A browser-side fix for turned 3-D views (the file says why); it runs once per browser window.
 KEEP_CAMERA_JS = f"<script>{(Path(__file__).with_name('keep_camera.js')).read_text(encoding='utf-8')}</script>"
-TOUCH_SCROLL_JS = (Path(__file__).with_name("touch_scroll.js")).read_text(encoding="utf-8")
+SMALL_SCREENS_JS = (Path(__file__).with_name("small_screens.js")).read_text(encoding="utf-8")
 # A phone's screen: a display formula wider than the screen scrolls in its own box (the page never scrolls
 # sideways) and the chart toolbar (shown all the time on a touch screen, over the charts' titles) is hidden.
 # Nothing may be added inside a chart's box: a chart's container that overflows by a few pixels becomes a
@@ -83,7 +83,7 @@ def app_settings() -> None:
     keep_in_url("present", "1" if presenting() else "0", "0")
     if presenting():
         st.html(PRESENT_CSS)
-    st.sidebar.html(f"<style>{TOUCH_CSS}</style><script>{TOUCH_SCROLL_JS}</script>", unsafe_allow_javascript=True)
+    st.sidebar.html(f"<style>{TOUCH_CSS}</style><script>{SMALL_SCREENS_JS}</script>", unsafe_allow_javascript=True)
 
 
 def presenting() -> bool:

@@ -27,6 +27,16 @@ def phone(browser):
     context.close()
 
 
+def shoot_whole(page, name: str) -> None:
+    """shots/<name>.png of the whole page, for a look: Streamlit scrolls its main column, not the window, so a
+    full-page shot holds one screen; the screen is made as tall as the page for it (last, after the checks)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate(f"() => {SCROLLER}.scrollHeight")
+    page.set_viewport_size({"width": PHONE["viewport"]["width"], "height": min(int(height), 16_000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
 def swipe_up(page, x: float, y: float, distance: float = SWIPE_PX) -> float:
     """A one-finger swipe from (x, y) upwards by ``distance`` CSS px; returns how far the page scrolled."""
     cdp = page.context.new_cdp_session(page)
@@ -50,8 +60,8 @@ def swipe_up(page, x: float, y: float, distance: float = SWIPE_PX) -> float:
 # Where each chart's drawing area is on screen (viewport coordinates), and the boxes of its titles.
 CHARTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map((gd, i) => {
   const r = gd.getBoundingClientRect();
-  const drag = gd.querySelector('.nsewdrag, .gl-container, .draglayer');
-  const area = (drag || gd).getBoundingClientRect();
+  const scene = !!(gd._fullLayout && gd._fullLayout.scene && gd._fullLayout.scene._scene);
+  const area = ((!scene && gd.querySelector('.nsewdrag')) || gd).getBoundingClientRect();
   const titles = [...gd.querySelectorAll('.gtitle, .g-gtitle text, .annotation-text')].map(t => {
     const b = t.getBoundingClientRect(); return {text: (t.textContent || '').slice(0, 40), l: b.left, r: b.right};
   }).filter(t => t.r > t.l);
@@ -59,7 +69,7 @@ CHARTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map((gd, 
   return {i, top: r.top, left: r.left, right: r.right, bottom: r.bottom, height: r.height,
           area: {x: (area.left + area.right) / 2, y: (area.top + area.bottom) / 2, h: area.height},
           titles, toolbar: bar ? getComputedStyle(bar).display !== 'none' && bar.getBoundingClientRect().height > 0 : false,
-          scene: !!(gd._fullLayout && gd._fullLayout.scene && gd._fullLayout.scene._scene)};
+          scene};
 })"""
 
 
@@ -80,8 +90,6 @@ def test_a_phone_scrolls_over_charts_and_fits_the_screen(server, phone, path):
     page, problems = open_page(phone, f"{server}/{path}")
     try:
         assert_healthy(page, problems)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"phone_{path or 'home'}.png"), full_page=True)
         width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1] + 1, f"the page is {width[0]} px wide on a {width[1]} px screen"
         charts = page.evaluate(CHARTS_JS)
@@ -96,6 +104,7 @@ def test_a_phone_scrolls_over_charts_and_fits_the_screen(server, phone, path):
         assert moved >= MIN_SCROLL_SHARE * SWIPE_PX, (
             f"a swipe of {SWIPE_PX} px on chart {chart['i']} scrolled the page {moved:.0f} px")
         assert_healthy(page, problems)
+        shoot_whole(page, f"phone_{path or 'home'}")
     finally:
         page.close()
 
