@@ -36,10 +36,14 @@ SMALL_SCREENS_JS = (Path(__file__).with_name("small_screens.js")).read_text(enco
 # sideways) and the chart toolbar (shown all the time on a touch screen, over the charts' titles) is hidden.
 # Nothing may be added inside a chart's box: a chart's container that overflows by a few pixels becomes a
 # scroller of its own, and a swipe that starts on it scrolls that box, not the page.
-TOUCH_CSS = """@media (pointer: coarse) {
-  .katex-display { overflow-x: auto; overflow-y: hidden; max-width: 100%; }
-  [data-testid="stPlotlyChart"] .modebar-container { display: none !important; }
-}"""
+# Widgets whose key starts with ON_PHONES are shown on a narrow screen only (Streamlit's own breakpoint for a
+# phone's layout, 640 px), where the sidebar is closed.
+ON_PHONES = "on_phones_"
+TOUCH_CSS = f"""@media (pointer: coarse) {{
+  .katex-display {{ overflow-x: auto; overflow-y: hidden; max-width: 100%; }}
+  [data-testid="stPlotlyChart"] .modebar-container {{ display: none !important; }}
+}}
+@media (min-width: 640px) {{ [class*="st-key-{ON_PHONES}"] {{ display: none !important; }} }}"""
 _CAMERA_SCRIPT_SENT = "_keep_camera_sent"  # session key: keep_camera.js went out in this script run
 # Toolbar buttons a reader of these charts does not need (box and lasso selection, zoom steps, autoscale): the
 # toolbar appears at the chart's top right on hover, and at full length it covered a map's legend there.
@@ -148,6 +152,9 @@ def page_start(page: str, title: str, caption: str, preset: dict, preset_key: st
     widgets after these.
     """
     notes, url = page_header(title, caption, page)
+    # On a phone the sidebar is closed and, once opened, covers the page: the same button under the title there
+    # (TOUCH_CSS hides this copy on a wide screen). The sidebar's goes last: it is the page's preset key.
+    preset_button(preset_label, preset, key=f"{ON_PHONES}{preset_key}")
     with st.sidebar:
         preset_button(preset_label, preset, key=preset_key)
         name = surface_select(url, default=surface) if surface else None

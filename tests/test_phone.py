@@ -92,6 +92,9 @@ def test_a_phone_scrolls_over_charts_and_fits_the_screen(server, phone, path):
         assert_healthy(page, problems)
         width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1] + 1, f"the page is {width[0]} px wide on a {width[1]} px screen"
+        if path:  # every page but Home has a lecture example: on a phone it is under the title, not in the sidebar
+            preset = page.locator('[data-testid="stMain"] [class*="st-key-on_phones_"] button:visible')
+            assert preset.count() == 1, "no lecture-example button on the page itself"
         charts = page.evaluate(CHARTS_JS)
         for c in charts:
             assert not c["toolbar"], f"chart {c['i']}: the toolbar is shown over it on a touch screen"
@@ -157,3 +160,30 @@ def test_a_tap_on_the_map_moves_the_start(server, phone):
         assert_healthy(page, problems)
     finally:
         page.close()
+
+
+def test_the_lecture_example_by_tap_on_a_phone_and_only_there(server, phone, browser):
+    """A tap on the page's own lecture-example button applies it (the link changes to the lecture's values); on a
+    wide screen that copy is hidden and the sidebar's button is the one."""
+    page, problems = open_page(phone, f"{server}/playground?steps=120")
+    try:
+        before = page.evaluate("() => location.search")
+        button = page.locator('[data-testid="stMain"] [class*="st-key-on_phones_"] button:visible').first
+        button.scroll_into_view_if_needed()
+        box = button.bounding_box()
+        page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_function("(b) => location.search !== b", arg=before, polling=200, timeout=60_000)
+        page.evaluate("() => { window.__ready = undefined; }")
+        page.wait_for_function(READY_JS, polling=250, timeout=120_000)
+        assert "steps=120" not in page.evaluate("() => location.search")
+        assert_healthy(page, problems)
+    finally:
+        page.close()
+    wide, problems = open_page(browser, f"{server}/playground")
+    try:
+        assert wide.locator('[class*="st-key-on_phones_"] button:visible').count() == 0
+        assert wide.locator('[data-testid="stSidebar"] [class*="st-key-pg_preset"], '
+                            '[data-testid="stSidebar"] button:has-text("lecture")').count() >= 1
+        assert_healthy(wide, problems)
+    finally:
+        wide.close()
