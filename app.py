@@ -27,5 +27,6 @@ PAGES = [
     st.Page("app_pages/network_lab.py", title=tr("Network lab"), icon=":material/hub:", url_path="network_lab"),
 ]
 
+controls.forget_stale_widgets()  # Streamlit keeps a widget's metadata after the widget has gone
 caches.trim_compile_caches()  # every run, before the page: a few attribute reads keep a long class's memory bounded
 st.navigation(PAGES).run()

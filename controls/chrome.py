@@ -39,6 +39,33 @@ CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": MODEBAR_EXTRAS} 
 SCENE_TRACES = {"surface", "scatter3d", "mesh3d", "cone", "streamtube", "isosurface", "volume"}
 
 
+def forget_stale_widgets() -> int:
+    """Drop the metadata Streamlit keeps for widgets the last run no longer drew; returns how many went.
+
+    Why: Streamlit (1.67) removes a stale widget's value at the end of a run
+    but never its metadata (``WStates.widget_metadata``: serializers and the
+    ``on_change``/``on_select`` callback), and an element's id changes with
+    its arguments — a chart's with every new figure. So each rerun of a page
+    with a clickable map, or of a widget whose options change, added an entry
+    that lived as long as the session, with whatever its callback held.
+    Called by the entry point at the start of every run: by then the last
+    run's stale values are gone, so an id with no value in the old or the new
+    widget state belongs to no widget any more. Callbacks of this run's
+    browser events have already run. If Streamlit's private layout moves, it
+    does nothing.
+    """
+    try:
+        from streamlit.runtime.state import get_session_state
+        state = get_session_state()._state
+        widgets, old = state._new_widget_state, state._old_state
+        stale = [wid for wid in widgets.widget_metadata if wid not in widgets.states and wid not in old]
+        for wid in stale:
+            del widgets.widget_metadata[wid]
+        return len(stale)
+    except (AttributeError, ImportError, RuntimeError):
+        return 0
+
+
 def app_settings() -> None:
     """The sidebar's language and presentation switches, kept in the URL as ``lang`` and ``present``.
 
