@@ -5,6 +5,7 @@ import caches
 import controls
 from i18n import tr
 
+controls.forget_stale_widgets()  # Streamlit keeps a widget's metadata after the widget has gone
 controls.app_settings()  # language and presentation mode, from the URL / the sidebar
 st.set_page_config(page_title=tr("Error-surface lab"), page_icon="⛰️", layout="wide",
                    initial_sidebar_state="collapsed" if controls.presenting() else "auto")
@@ -27,6 +28,5 @@ PAGES = [
     st.Page("app_pages/network_lab.py", title=tr("Network lab"), icon=":material/hub:", url_path="network_lab"),
 ]
 
-controls.forget_stale_widgets()  # Streamlit keeps a widget's metadata after the widget has gone
 caches.trim_compile_caches()  # every run, before the page: a few attribute reads keep a long class's memory bounded
 st.navigation(PAGES).run()
