@@ -2,8 +2,8 @@
 
 ``ERROR_SURFACE_LAB_MEMORY_MB`` (default ``DEFAULT_BUDGET_MB``) is what all
 caches together may hold. It is divided among the caches by ``SHARES``, by
-what they hold: the page caches of ``compute`` (grids, runs, analyses) and
-the in-memory copies of ``caches.disk_cached`` results (trained networks,
+what they hold: the page caches of ``compute`` (grids, runs, analyses), the
+rendered surfaces of ``figures`` (pictures) and the in-memory copies of ``caches.disk_cached`` results (trained networks,
 studies). Each cache measures every entry it keeps (``nbytes``: the arrays'
 bytes summed over NamedTuples, tuples, lists and dicts, plus a fixed cost per
 entry for its key and containers) and, when a new entry would pass its share,
@@ -36,9 +36,10 @@ DEFAULT_BUDGET_MB = 600
 ENTRY_OVERHEAD = 512  # bytes counted per entry besides its arrays: key, tuples, the LRU's node
 # cache name -> share of the budget, by what each holds (docs/memory.md).
 SHARES = {
-    "grids": 0.25,        # surface grids and zoomed grids, loss maps, slices of trained networks
-    "runs": 0.25,         # trajectories, races, escapes, SGD runs: (n, steps, 2) paths and their curves
-    "analysis": 0.10,     # points, critical sets, local quadratics, curves of schedules: small and many
+    "grids": 0.22,        # surface grids and zoomed grids, loss maps, slices of trained networks
+    "runs": 0.22,         # trajectories, races, escapes, SGD runs: (n, steps, 2) paths and their curves
+    "analysis": 0.08,     # points, critical sets, local quadratics, curves of schedules: small and many
+    "pictures": 0.08,     # figures' rendered surfaces: a map's PNG, contour lines and click lattice per grid
     "results": 0.40,      # caches.disk_cached in memory: trained networks, spectra, studies
 }
 
@@ -182,6 +183,11 @@ CACHES: dict[str, BoundedCache] = {name: BoundedCache(name, share_limit(name)) f
 def usage() -> list[CacheUse]:
     """Every cache's share, limit, bytes used and entries."""
     return [CacheUse(c.name, SHARES[c.name], c.limit, c.used, len(c)) for c in CACHES.values()]
+
+
+def used() -> int:
+    """Bytes all caches hold together."""
+    return sum(c.used for c in CACHES.values())
 
 
 def freeze(value):
