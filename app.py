@@ -5,6 +5,7 @@ import caches
 import controls
 from i18n import tr
 
+controls.forget_stale_widgets()  # Streamlit keeps a widget's metadata after the widget has gone
 controls.app_settings()  # language and presentation mode, from the URL / the sidebar
 st.set_page_config(page_title=tr("Error-surface lab"), page_icon="⛰️", layout="wide",
                    initial_sidebar_state="collapsed" if controls.presenting() else "auto")

@@ -43,6 +43,7 @@ from typing import Callable
 
 import numpy as np
 
+import memory_budget
 import optimizers
 
 # --------------------------------------------------------------------------- the persistent compile cache's eviction
@@ -104,7 +105,6 @@ tolerate_entries_without_access_time()
 CACHE_DIR = optimizers.enable_persistent_cache(max_size=COMPILE_CACHE_MAX_BYTES)
 RESULTS_DIR = os.path.join(CACHE_DIR, "results")
 MAX_RESULT_FILES = 256  # on disk; the oldest are removed beyond this
-MAX_RESULTS_IN_MEMORY = 64
 SUFFIX = ".npz"
 
 
@@ -254,7 +254,10 @@ def read_result(path: str, key_text: str, expected):
 
 
 # --------------------------------------------------------------------------- one computation per key
-_RESULTS: dict[tuple, object] = {}  # in memory, bounded like the disk
+# In memory: bounded by bytes, the "results" share of the operator's budget (memory_budget), least recently used
+# first out; the disk is bounded by MAX_RESULT_FILES.
+_RESULTS = memory_budget.CACHES["results"]
+_MISSING = object()
 _KEY_LOCKS: dict[tuple, threading.Lock] = {}
 _GUARD = threading.Lock()
 computations = 0  # how many times ``make`` ran in this process (for tests and benches)
@@ -319,11 +322,13 @@ def disk_cached(kind: str, key: tuple, make: Callable[[], object], expected) -> 
     """
     global computations
     memory_key = (kind, key)
-    if memory_key in _RESULTS:
-        return _RESULTS[memory_key], True
+    found = _RESULTS.get(memory_key, _MISSING)
+    if found is not _MISSING:
+        return found, True
     with _key_lock(memory_key):  # the other threads wanting this key wait here, then find it in memory
-        if memory_key in _RESULTS:
-            return _RESULTS[memory_key], True
+        found = _RESULTS.get(memory_key, _MISSING)
+        if found is not _MISSING:
+            return found, True
         key_text = repr((SCHEMA_VERSION, kind, key, _type_signature(expected)))
         digest = hashlib.sha256(key_text.encode()).hexdigest()
         folder = results_dir()
@@ -340,10 +345,7 @@ def disk_cached(kind: str, key: tuple, make: Callable[[], object], expected) -> 
                     pass  # not made of plain arrays and numbers: kept in memory only
         if not cached:
             evict(folder)
-        with _GUARD:
-            if len(_RESULTS) >= MAX_RESULTS_IN_MEMORY:
-                _RESULTS.pop(next(iter(_RESULTS)))
-            _RESULTS[memory_key] = value
+        _RESULTS.put(memory_key, value)
         return value, cached
 
 
@@ -377,8 +379,7 @@ def evict(folder: str, keep: int = MAX_RESULT_FILES) -> int:
 
 def clear_memory() -> None:
     """Forget the in-memory results (the files stay): what a restarted process sees."""
-    with _GUARD:
-        _RESULTS.clear()
+    _RESULTS.clear()
 
 
 # --------------------------------------------------------------------------- bounded compile caches

@@ -1,8 +1,10 @@
 """Cached entry points for the pages: plain values in, NumPy out.
 
-``st.cache_data`` cannot hash JAX arrays or functions, so every argument
-here is a name, a number or a tuple, and every result is NumPy. Each cache
-has a size limit so a busy classroom server's memory stays bounded. The jitted
+Every argument here is a name, a number or a tuple, and every result is
+NumPy (no JAX arrays or functions: they cannot be compared by value). The
+caches are ``memory_budget.cached``: bounded by bytes under the operator's one
+budget (``ERROR_SURFACE_LAB_MEMORY_MB``), least recently used entries dropped
+first, every caller given the same read-only result. The jitted
 functions underneath are the compile cache; the persistent compilation cache
 is switched on at import so a restarted server does not compile again.
 """
@@ -13,7 +15,6 @@ import numpy as np
 import pandas  # noqa: F401 - imported once here, before sessions run: Streamlit imports it lazily inside each
 # session's thread, and two first imports at once fail with "partially initialized module 'pandas'" (seen
 # under bench/load_test.py)
-import streamlit as st
 
 import caches
 import networks
@@ -21,31 +22,32 @@ import optimizers
 import surfaces
 from caches import CACHE_DIR, disk_cached  # noqa: F401 - CACHE_DIR: the home page names the folder
 from i18n import mark
+from memory_budget import cached
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("grids")
 def surface_grid(surface: str, resolution: int) -> surfaces.Grid:
     return surfaces.grid(surface, resolution)
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+@cached("analysis")
 def loss_at(surface: str, point: tuple) -> float:
     """L at one point (NaN or ±inf where a typed f is not defined there)."""
     return float(surfaces.losses(surface, np.asarray([point], np.float64))[0])
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("analysis")
 def critical_points(surface: str) -> list[surfaces.CriticalPoint]:
     return surfaces.critical_points(surface)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("analysis")
 def critical_set(surface: str) -> tuple[list[surfaces.CriticalCurve], list[surfaces.CriticalPoint]]:
     """The surface's curves of critical points and the critical points not on them (``surfaces.critical_curves``)."""
     return surfaces.critical_curves(surface, critical_points(surface))
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+@cached("runs")
 def trajectories(surface: str, optimizer: str, starts: tuple, steps: int, schedule: str,
                  schedule_params: tuple, hyperparams: tuple, noise: float = 0.0, seed: int = 0
                  ) -> optimizers.Trajectories:
@@ -64,17 +66,17 @@ def backend() -> str:
 
 
 # --------------------------------------------------------------------------- critical points page
-@st.cache_data(max_entries=256, show_spinner=False)
+@cached("analysis")
 def point_analysis(surface: str, point: tuple) -> surfaces.PointAnalysis:
     return surfaces.analyze_point(surface, point)
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
+@cached("analysis")
 def local_quadratic(surface: str, point: tuple, radius: float) -> surfaces.LocalQuadratic:
     return surfaces.local_quadratic(surface, point, radius)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("runs")
 def saddle_escape(surface: str, saddle_index: int, offset: float, tilt: float, steps: int, lr: float, kick: float,
                   noise: float, seed: int) -> tuple[np.ndarray, optimizers.SaddleEscape] | None:
     """The start beside the ``saddle_index``-th saddle of the surface, and the three escape runs from it."""
@@ -86,14 +88,14 @@ def saddle_escape(surface: str, saddle_index: int, offset: float, tilt: float, s
                                            level=saddles[saddle_index].value)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("grids")
 def zoomed_grid(surface: str, center: tuple, half_width: float, resolution: int = 100) -> surfaces.Grid:
     (cx, cy), h = center, half_width
     return surfaces.grid(surface, resolution, ((cx - h, cx + h), (cy - h, cy + h)))
 
 
 # --------------------------------------------------------------------------- momentum page
-@st.cache_data(max_entries=128, show_spinner=False)
+@cached("runs")
 def momentum_anatomy(surface: str, start: tuple, steps: int, lr: float, momentum: float
                      ) -> tuple[optimizers.Trajectories, optimizers.Trajectories, optimizers.MomentumStep, np.ndarray]:
     """GD and lecture-form momentum from one start, the parts of every momentum step, and the gradients along it."""
@@ -107,7 +109,7 @@ def momentum_anatomy(surface: str, start: tuple, steps: int, lr: float, momentum
     return gd, mom, optimizers.momentum_decomposition(path, grads, lr, momentum), grads
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
+@cached("runs")
 def line_race(surface: str, start: tuple, steps: int, lr: float, momentum: float
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, optimizers.LineRun, optimizers.LineRun]:
     """``optimizers.line_race`` towards where the 2-D momentum run from ``start`` ended.
@@ -124,7 +126,7 @@ def regression_model(model: str) -> networks.RegressionModel:
     return networks.REGRESSION_MODELS[model]
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@cached("grids")
 def regression_data(model: str = "sine") -> networks.Dataset:
     record = networks.REGRESSION_MODELS[model]
     return record.data(**record.data_args)
@@ -135,24 +137,24 @@ def _window(model: str) -> tuple[np.ndarray, np.ndarray]:
     return np.linspace(*record.weights), np.linspace(*record.biases)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@cached("grids")
 def regression_surface(model: str = "sine") -> networks.LossGrid:
     return networks.regression_loss_surface(regression_data(model), *_window(model), model=model)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("grids")
 def batch_surfaces(batch_size: int, seed: int = 0, model: str = "sine") -> list[networks.BatchSurface]:
     return networks.batch_surfaces(regression_data(model), batch_size, *_window(model), seed=seed, model=model)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("runs")
 def sgd_run(batch_size: int, epochs: int, lr: float, start: tuple, n_seeds: int,
             model: str = "sine") -> networks.SGDRun:
     return networks.sgd_paths(regression_data(model), batch_size, epochs, lr, start, seeds=range(n_seeds),
                               model=model)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("runs")
 def stall_report(batch_size: int, epochs: int, lr: float, start: tuple, n_seeds: int,
                  model: str = "sine") -> networks.StallReport:
     """Full-batch gradient descent against mini-batch SGD of ``batch_size``, same start, η and epochs."""
@@ -161,7 +163,7 @@ def stall_report(batch_size: int, epochs: int, lr: float, start: tuple, n_seeds:
                                  sgd_run(batch_size, epochs, lr, start, n_seeds, model), model)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("analysis")
 def batch_gradient_norms(batch_size: int, point: tuple, count: int = 3, seed: int = 0,
                          model: str = "sine") -> np.ndarray:
     """‖∇L_k(point)‖ of the first ``count`` mini-batches of the shuffle ``batch_surfaces`` draws."""
@@ -184,7 +186,7 @@ def update_times(device: str, progress=None) -> networks.BatchTiming:
     return _TIMINGS[device]
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("runs")
 def basin_escapes(surface: str, steps: int, lr: float, noise: float, n: int = 64
                   ) -> list[tuple[surfaces.CriticalPoint, optimizers.BasinEscape]]:
     """Noisy GD from every minimum of the surface: which basins does noise leave?"""
@@ -192,7 +194,7 @@ def basin_escapes(surface: str, steps: int, lr: float, noise: float, n: int = 64
             for c in critical_points(surface) if c.kind == "minimum"]
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("analysis")
 def train_test_profiles(surface: str, shift: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[str, float]]]:
     """Training loss along y = 0 and a test loss shifted by ``shift``; the minima, labelled sharp / flat.
 
@@ -217,21 +219,21 @@ def trajectory(surface: str, optimizer: str, start: tuple, steps: int, schedule:
                         tuple(sorted((schedule_params or {}).items())), tuple(sorted(hyperparams.items())))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("analysis")
 def lowest_minimum(surface: str) -> tuple[float, float] | None:
     """The critical minimum with the lowest loss (the target a distance is measured to), None if there is none."""
     minima = [c for c in critical_points(surface) if c.kind == "minimum"]
     return tuple(min(minima, key=lambda c: c.value).point) if minima else None
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("analysis")
 def stability_edge(surface: str) -> float | None:
     """``surfaces.stability_edge``: η = 2/λ_max at the surface's lowest minimum, None if it has none."""
     return surfaces.stability_edge(critical_points(surface))
 
 
 # --------------------------------------------------------------------------- schedules page
-@st.cache_data(max_entries=128, show_spinner=False)
+@cached("analysis")
 def schedule_curve(name: str, steps: int, lr: float, params: tuple) -> np.ndarray:
     return optimizers.schedule_curve(name, steps, lr, **dict(params))
 
@@ -242,7 +244,7 @@ def schedule_curve(name: str, steps: int, lr: float, params: tuple) -> np.ndarra
 SCALING_START = (0.0, 0.0)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("grids")
 def feature_scaling(scale1: float, scale2: float, correlation: float, resolution: int = 121
                     ) -> list[tuple[networks.Quadratic, networks.LossGrid]]:
     """``networks.scaling_problems``: raw and standardized features, each its quadratic and loss grid."""
@@ -260,17 +262,17 @@ def bn_experiment(config: networks.BNConfig, progress=None) -> tuple[networks.BN
 
 
 # --------------------------------------------------------------------------- classification page
-@st.cache_data(max_entries=1, show_spinner=False)
+@cached("grids")
 def hidden_saddle() -> surfaces.HiddenSaddle:
     return surfaces.hidden_saddle()
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@cached("grids")
 def two_classes(low: float = -8.0, high: float = 8.0, points: int = 161) -> surfaces.classification.TwoClasses:
     return surfaces.classification.two_classes(np.linspace(low, high, points))
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@cached("analysis")
 def softmax_readout(logits: tuple, target: int) -> dict:
     """softmax(y), Σ y', the two losses for one-hot ``target``, and σ(y1 − y2) when there are two classes."""
     y = np.asarray(logits, np.float32)
@@ -281,13 +283,13 @@ def softmax_readout(logits: tuple, target: int) -> dict:
                 sigmoid=float(surfaces.classification.sigmoid(y[0] - y[1])) if len(y) == 2 else None)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@cached("analysis")
 def gradient_norm_at(surface: str, point: tuple) -> float:
     """‖∇L(point)‖."""
     return float(np.linalg.norm(surfaces.gradient(surface, point)))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("runs")
 def scaling_paths(scale1: float, scale2: float, correlation: float, lr: float, best_lr: bool, steps: int
                   ) -> list[tuple[float, np.ndarray, np.ndarray]]:
     """Gradient descent on the raw and the standardized problem: (η used, path, loss) for each.
@@ -334,7 +336,7 @@ def trained_network(config: networks.TrainConfig, progress=None) -> tuple[networ
                        networks.TrainResult)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("analysis")
 def interpolation(config: networks.TrainConfig, points: int = 41) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train and test loss along θ(α) = θ_init + α(θ_final − θ_init), α ∈ [−0.25, 1.25]."""
     result, _ = trained_network(config)
@@ -350,7 +352,7 @@ SLICES = {"random": mark("two random filter-normalized directions (Li et al. 201
           "hessian": mark("the Hessian's top and most negative eigenvectors")}
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("grids")
 def network_slice(config: networks.TrainConfig, kind: str, span: float, resolution: int = 41):
     """A 2-D slice of the training loss around the trained parameters.
 
@@ -382,7 +384,7 @@ def network_slice(config: networks.TrainConfig, kind: str, span: float, resoluti
     return networks.LossGrid(xs, xs, loss), path, titles, note
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached("analysis")
 def network_hessian(config: networks.TrainConfig) -> dict:
     """Top-5 eigenvalues, Hutchinson trace and SLQ density at the trained parameters."""
     result, _ = trained_network(config)

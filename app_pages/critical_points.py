@@ -67,7 +67,7 @@ with left:
             figures.surface3d_figure(grid, [], log_color=record.log_color, critical=critical, uirevision=surface,
                                      height=520), curves, grid, record.log_color), key="cp_surface3d")
     else:
-        controls.chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key),
+        controls.chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key("{surface}", "{axis}")),
                        selection_mode="points")
     st.caption(tr("○ minimum · △ maximum · × saddle · □ degenerate; a magenta line is a valley of minima (every "
                   "point on it a minimum, degenerate along it). ★ is θ′; the arrows are H's eigenvectors, length ∝ |λ| "

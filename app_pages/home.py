@@ -2,6 +2,7 @@
 import streamlit as st
 
 import compute
+import memory_budget
 import optimizers
 import surfaces
 from i18n import mark, tr
@@ -56,5 +57,19 @@ c1, c2, c3 = st.columns(3)
 c1.metric(tr("Error surfaces"), len(surfaces.names()))
 c2.metric(tr("Optimizers"), len(optimizers.names()))
 c3.metric(tr("Learning-rate schedules"), len(optimizers.schedule_names()))
-st.caption(tr("JAX is computing on: **{backend}**. Compiled code is kept in `{folder}` so a restarted server "
-              "starts warm.", backend=compute.backend(), folder=compute.CACHE_DIR))
+
+# For whoever runs the server, not for students: folded away, at the end.
+CACHE_LABELS = {"grids": mark("maps and grids"), "runs": mark("optimizer runs"), "pictures": mark("drawn maps"),
+                "analysis": mark("points, curves and analyses"), "results": mark("trained networks and studies")}
+MB = 2**20
+with st.expander(tr("Server diagnostics (for the operator)"), expanded=False, icon=":material/monitor_heart:"):
+    st.caption(tr("JAX is computing on: **{backend}**. Compiled code is kept in `{folder}` so a restarted server "
+                  "starts warm.", backend=compute.backend(), folder=compute.CACHE_DIR))
+    use = memory_budget.usage()
+    st.markdown(tr("Memory budget of all caches: **{budget:,.0f} MB**, in use **{used:,.1f} MB** (set with the "
+                   "environment variable `{variable}` before the server starts; default {default} MB).",
+                   budget=memory_budget.budget() / MB, used=memory_budget.used() / MB,
+                   variable=memory_budget.BUDGET_ENV, default=memory_budget.DEFAULT_BUDGET_MB))
+    st.dataframe([{tr("cache"): tr(CACHE_LABELS.get(c.name, c.name)), tr("share"): f"{c.share:.0%}",
+                   tr("limit (MB)"): round(c.limit / MB, 1), tr("used (MB)"): round(c.used / MB, 2),
+                   tr("entries"): c.entries} for c in use], hide_index=True)

@@ -82,7 +82,7 @@ with left:
             key="surface3d")
     else:
         controls.chart(contour, key="contour", selection_mode="points",
-                       on_select=controls.point_from_click("contour", lambda s, axis: start_key(s, 1, axis)))
+                       on_select=controls.point_from_click("contour", start_key("{surface}", 1, "{axis}")))
 with right:
     controls.chart(figures.step_curves_figure(series, title=tr("Loss L(θᵗ)"), y_title="L", height=600,
                                               log_y=figures.wide_range([r.loss for r in runs], 100)), key="loss")

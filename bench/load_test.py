@@ -65,11 +65,13 @@ class Session:
         self.url, self.page, self.key, self.kind, self.values = url, page, key, kind, values
         self.fresh = fresh
         self.widget_id = None
+        self.widget_ids: dict[str, str] = {}  # widget key -> element id, as the page last sent them
         self.fragment_id = ""  # the widget's fragment: a change reruns only that part of the page, as in a browser
         self.latencies: list[float] = []
         self.errors: list[str] = []
 
-    async def run_once(self, ws, value=None) -> float:
+    def rerun_message(self, value=None) -> BackMsg:
+        """The browser's rerun request: this page, with the session's widget set to ``value`` (None: just open it)."""
         msg = BackMsg()
         msg.rerun_script.query_string = ""
         msg.rerun_script.page_name = self.page
@@ -81,6 +83,11 @@ class Session:
                 state.int_value = int(value)
             else:
                 state.double_array_value.data.append(float(value))
+        return msg
+
+    async def run_once(self, ws, value=None) -> float:
+        """Send a rerun (``rerun_message``) and wait for the finished page; returns the seconds it took."""
+        msg = self.rerun_message(value)
         t0 = time.perf_counter()
         await ws.send(msg.SerializeToString())
         while True:
@@ -94,6 +101,8 @@ class Session:
                     self.errors.append(f"{self.page}: {element.exception.message[:120]}")
                 widget = getattr(element, etype)
                 wid = getattr(widget, "id", "")
+                if wid:
+                    self.widget_ids[wid.rsplit("-", 1)[-1]] = wid  # every widget of the page, by its key
                 if wid and wid.endswith(f"-{self.key}"):
                     self.widget_id = wid
                     self.fragment_id = fm.delta.fragment_id

@@ -20,6 +20,7 @@ from controls.chrome import (
     stop_unless_defined,
     divergence_warnings,
     experiment,
+    forget_stale_widgets,
     export_panel,
     page_header,
     page_start,
@@ -59,7 +60,7 @@ from controls.widgets import (
 __all__ = [
     "CUSTOM", "defined_starts", "stop_unless_defined", "escape_markdown", "int_slider", "is_typed", "surface_text", "surface_title", "text_field", "url_text",
     "CUSTOM_EXAMPLE", "PRESENT_SCALE", "VIEWS", "PageStart", "UrlCheck", "app_settings", "bound", "chart",
-    "choice_select", "divergence_summary", "divergence_warnings", "experiment", "export_panel", "float_input", "format_number",
+    "choice_select", "divergence_summary", "divergence_warnings", "experiment", "export_panel", "float_input", "forget_stale_widgets", "format_number",
     "int_input",
     "keep_in_url", "log_choices", "multi_select", "number_widget", "optimizer_panel", "page_header", "page_start",
     "point_from_click", "point_input", "start_input", "preset_button", "presenting", "prose", "refusal_note", "section",

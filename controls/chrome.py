@@ -52,6 +52,38 @@ CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": MODEBAR_EXTRAS} 
 SCENE_TRACES = {"surface", "scatter3d", "mesh3d", "cone", "streamtube", "isosurface", "volume"}
 
 
+def forget_stale_widgets() -> int:
+    """Drop the metadata Streamlit keeps for widgets the last run no longer drew; returns how many went.
+
+    Why: Streamlit (1.67) removes a stale widget's value at the end of a run
+    but never its metadata (``WStates.widget_metadata``: serializers and the
+    ``on_change``/``on_select`` callback), and an element's id changes with
+    its arguments — a chart's with every new figure. So each rerun of a page
+    with a clickable map, or of a widget whose options change, added an entry
+    that lived as long as the session, with whatever its callback held.
+    Called by the entry point first in every run, before any widget of this
+    run registers: by then the last run's stale values are gone, so an id with
+    no value in the old or the new widget state, and not the latest id of a
+    widget key, belongs to no widget any more. Callbacks of this run's
+    browser events have already run. If Streamlit's private layout moves, it
+    does nothing.
+    """
+    try:
+        from streamlit.runtime.state import get_session_state
+        state = get_session_state()._state
+        widgets, old, keys = state._new_widget_state, state._old_state, state._key_id_mapper
+        latest = set(keys._key_id_mapping.values())  # a keyed widget's current id: its value may be under its key
+        gone = lambda wid: wid not in widgets.states and wid not in old and wid not in latest  # noqa: E731
+        stale = [wid for wid in widgets.widget_metadata if gone(wid)]
+        for wid in stale:
+            del widgets.widget_metadata[wid]
+        for wid in [wid for wid in keys._id_key_mapping if gone(wid)]:  # the key's earlier ids, kept the same way
+            del keys._id_key_mapping[wid]
+        return len(stale)
+    except (AttributeError, ImportError, RuntimeError):
+        return 0
+
+
 def app_settings() -> None:
     """The sidebar's language and presentation switches, kept in the URL as ``lang`` and ``present``.
 

@@ -8,6 +8,7 @@ name in the link, not its displayed label.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Callable
 
@@ -259,20 +260,29 @@ def optimizer_panel(slot: int, default: str, url: UrlCheck, where=st) -> dict:
     return dict(name=name, hyperparams=hp, schedule=schedule, schedule_params=sp)
 
 
-def point_from_click(chart_key: str, point_key: Callable[[str, str], str]) -> Callable[[], None]:
-    """A selection callback for a map: write the clicked point into the two number inputs of the current surface.
+def store_clicked_point(chart_key: str, key_format: str) -> None:
+    """Write the point clicked on map ``chart_key`` into the current surface's two number inputs.
 
-    ``point_key(surface, axis)`` names the input for axis "x" or "y".
+    ``key_format`` names an input with ``{axis}`` ("x" or "y") and ``{surface}`` (``surface_key`` of the
+    surface picked now), e.g. ``"{axis}1_{surface}"``.
     """
+    points = (st.session_state.get(chart_key) or {}).get("selection", {}).get("points", [])
+    if points:
+        surface = surface_key(st.session_state["surface"])
+        for axis in ("x", "y"):
+            st.session_state[key_format.format(axis=axis, surface=surface)] = round(float(points[0][axis]), 3)
 
-    def callback():
-        points = (st.session_state.get(chart_key) or {}).get("selection", {}).get("points", [])
-        if points:
-            surface = st.session_state["surface"]
-            for axis in ("x", "y"):
-                st.session_state[point_key(surface, axis)] = round(float(points[0][axis]), 3)
 
-    return callback
+def point_from_click(chart_key: str, key_format: str) -> Callable[[], None]:
+    """A map's selection callback (``store_clicked_point``) that holds two strings and nothing else.
+
+    Why not a closure over the page's own key function: Streamlit keeps every
+    widget's metadata, callback included, under the element id, and a chart's
+    id changes whenever its figure does. A callback defined in a page script
+    holds that script run's globals (every figure, run and grid of the run),
+    so each rerun would keep the last one's alive for the rest of the session.
+    """
+    return functools.partial(store_clicked_point, chart_key, key_format)
 
 
 def preset_button(label: str, values: dict, key: str, where=st, help: str | None = None) -> None:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import threading
-from collections import OrderedDict
 from typing import NamedTuple, Sequence
 
 import contourpy
@@ -23,6 +21,7 @@ import plotly.colors
 import plotly.graph_objects as go
 from PIL import Image
 
+import memory_budget
 from i18n import tr
 
 from figures.style import (CRITICAL_STYLE, CURVE_STYLE, MAX_FRAMES, PATH_OUTLINE, SURFACE_COLORSCALE, Float32Rows,
@@ -334,9 +333,9 @@ class SurfacePicture(NamedTuple):
     lattice_loss: dict
 
 
-_PICTURES: "OrderedDict[tuple, SurfacePicture]" = OrderedDict()
-_PICTURES_LOCK = threading.Lock()
-PICTURE_CACHE_SIZE = 64
+# Bounded by bytes (the PNG and the typed arrays measured), the "pictures" share of the operator's one budget.
+_PICTURES = memory_budget.CACHES["pictures"]
+_MISSING = object()
 
 
 def _surface_picture(grid, log_color: bool, lattice: int, equalize: bool = False) -> SurfacePicture:
@@ -346,10 +345,9 @@ def _surface_picture(grid, log_color: bool, lattice: int, equalize: bool = False
     key = (hashlib.blake2b(loss.tobytes() + np.asarray(grid.xs, np.float32).tobytes()
                            + np.asarray(grid.ys, np.float32).tobytes(), digest_size=16).digest(),
            loss.shape, bool(log_color), int(lattice), str(SURFACE_COLORSCALE), bool(equalize))
-    with _PICTURES_LOCK:
-        if key in _PICTURES:
-            _PICTURES.move_to_end(key)
-            return _PICTURES[key]
+    found = _PICTURES.get(key, _MISSING)
+    if found is not _MISSING:
+        return found
     xs, ys = np.asarray(grid.xs, np.float64), np.asarray(grid.ys, np.float64)
     shown = np.asarray(color_values(grid.loss, log_color, equalize), np.float64)
     finite = shown[np.isfinite(shown)]
@@ -361,10 +359,7 @@ def _surface_picture(grid, log_color: bool, lattice: int, equalize: bool = False
         png=png_data_uri(surface_raster(shown, colorscale_stops(SURFACE_COLORSCALE), zmin, zmax)), zmin=zmin,
         zmax=zmax, line_x=typed_array(line_x), line_y=typed_array(line_y), lattice_x=typed_array(X.ravel()),
         lattice_y=typed_array(Y.ravel()), lattice_loss=typed_array(np.asarray(grid.loss, np.float64)[np.ix_(iy, ix)].ravel()))
-    with _PICTURES_LOCK:
-        _PICTURES[key] = picture
-        while len(_PICTURES) > PICTURE_CACHE_SIZE:
-            _PICTURES.popitem(last=False)
+    _PICTURES.put(key, picture)
     return picture
 
 

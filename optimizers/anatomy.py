@@ -121,7 +121,9 @@ def run_on_line(surface, optimizer: str, origin, direction, steps: int, **hyperp
     steps = int(steps)
     s, loss = _scan_line(surfaces.get(surface), optimizer, step_bucket(steps),
                          jnp.asarray(origin, jnp.float32), jnp.asarray(unit(direction), jnp.float32), hp)
-    s, loss = np.array(s[: steps + 1], np.float64), np.array(loss[: steps + 1], np.float64)
+    # Sliced in NumPy, after the device result is fetched: a JAX array sliced by a Python int compiles one
+    # slice program per step count, and a step count is a slider.
+    s, loss = np.asarray(s, np.float64)[: steps + 1], np.asarray(loss, np.float64)[: steps + 1]
     first = first_bad_step(np.where(np.isfinite(loss), s, np.nan)[None])  # a non-finite loss counts as bad too
     s, loss = mask_after(first, s[None], loss[None])
     return LineRun(s[0], loss[0], int(first[0]))

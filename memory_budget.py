@@ -1,0 +1,257 @@
+"""One memory budget for every cache of the server, set by the operator, enforced in bytes.
+
+``ERROR_SURFACE_LAB_MEMORY_MB`` (default ``DEFAULT_BUDGET_MB``) is what all
+caches together may hold. It is divided among the caches by ``SHARES``, by
+what they hold: the page caches of ``compute`` (grids, runs, analyses), the
+rendered surfaces of ``figures`` (pictures) and the in-memory copies of ``caches.disk_cached`` results (trained networks,
+studies). Each cache measures every entry it keeps (``nbytes``: the arrays'
+bytes summed over NamedTuples, tuples, lists and dicts, plus a fixed cost per
+entry for its key and containers) and, when a new entry would pass its share,
+drops the least recently used entries first — the ones no session has asked
+for the longest.
+
+Why not ``st.cache_data(max_entries=...)``: Streamlit bounds a cache's
+*count*, and one entry may be 5 KB (a loss at a point) or 50 MB (a 2-D slice
+of a trained network), so no count bounds the bytes; and its caches cannot be
+measured from the page (``/_stcore/metrics`` counts pickled sizes only).
+
+This module imports only NumPy: the model packages and benches may use it.
+"""
+from __future__ import annotations
+
+import collections
+import functools
+import inspect
+import os
+import sys
+import threading
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+BUDGET_ENV = "ERROR_SURFACE_LAB_MEMORY_MB"
+# Fits a 2 GB machine: the interpreter with JAX, Streamlit and the compiled code of every page takes
+# about 0.5-0.8 GB before any cache holds anything (docs/memory.md).
+DEFAULT_BUDGET_MB = 600
+ENTRY_OVERHEAD = 512  # bytes counted per entry besides its arrays: key, tuples, the LRU's node
+# cache name -> share of the budget, by what each holds (docs/memory.md).
+SHARES = {
+    "grids": 0.22,        # surface grids and zoomed grids, loss maps, slices of trained networks
+    "runs": 0.22,         # trajectories, races, escapes, SGD runs: (n, steps, 2) paths and their curves
+    "analysis": 0.08,     # points, critical sets, local quadratics, curves of schedules: small and many
+    "pictures": 0.08,     # figures' rendered surfaces: a map's PNG, contour lines and click lattice per grid
+    "results": 0.40,      # caches.disk_cached in memory: trained networks, spectra, studies
+}
+
+
+def budget_bytes(environ=os.environ) -> int:
+    """The operator's budget in bytes: ``ERROR_SURFACE_LAB_MEMORY_MB``, or the default if unset or not a number > 0."""
+    raw = environ.get(BUDGET_ENV, "")
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = DEFAULT_BUDGET_MB
+    if not (mb > 0 and np.isfinite(mb)):
+        mb = DEFAULT_BUDGET_MB
+    return int(mb * 2**20)
+
+
+def nbytes(value) -> int:
+    """What ``value`` holds, in bytes: arrays' ``nbytes`` summed through NamedTuples, tuples, lists and dicts.
+
+    Strings, numbers and other leaves count their ``sys.getsizeof``; an object
+    of another kind counts its instance dictionary, so a record holding arrays
+    is not taken for empty.
+    """
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, (tuple, list)):
+        return sys.getsizeof(value) + sum(nbytes(v) for v in value)
+    if isinstance(value, dict):
+        return sys.getsizeof(value) + sum(nbytes(k) + nbytes(v) for k, v in value.items())
+    if hasattr(value, "nbytes") and isinstance(getattr(value, "nbytes"), (int, np.integer)):
+        return int(value.nbytes)  # a JAX array or a NumPy scalar
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        return sys.getsizeof(value) + nbytes(vars(value))
+    return sys.getsizeof(value)
+
+
+class CacheUse(NamedTuple):
+    """One cache's state, for the Home page's diagnostics."""
+
+    name: str
+    share: float
+    limit: int  # bytes
+    used: int  # bytes
+    entries: int
+
+
+class BoundedCache:
+    """A thread-safe least-recently-used map bounded by the bytes of its entries.
+
+    ``limit`` is a callable so that a changed budget (a test, an operator's
+    restart with another value read at import) applies to the next insertion.
+    An entry larger than the whole limit is returned to its caller but not kept.
+    """
+
+    def __init__(self, name: str, limit: Callable[[], int]):
+        self.name = name
+        self._limit = limit
+        self._entries: collections.OrderedDict = collections.OrderedDict()  # key -> (value, size)
+        self._used = 0
+        self._lock = threading.Lock()
+
+    @property
+    def limit(self) -> int:
+        return int(self._limit())
+
+    @property
+    def used(self) -> int:
+        return self._used
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key) -> bool:
+        return key in self._entries
+
+    def get(self, key, default=None):
+        """The value under ``key`` (now the most recently used), or ``default``."""
+        with self._lock:
+            item = self._entries.get(key)
+            if item is None:
+                return default
+            self._entries.move_to_end(key)
+            return item[0]
+
+    def put(self, key, value) -> bool:
+        """Keep ``value`` under ``key``, dropping least recently used entries to stay within the limit.
+
+        Returns whether it was kept (False for an entry larger than the limit).
+        """
+        size = nbytes(value) + nbytes(key) + ENTRY_OVERHEAD
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._used -= old[1]
+            limit = self.limit
+            if size > limit:
+                return False
+            while self._entries and self._used + size > limit:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._used -= dropped
+            self._entries[key] = (value, size)
+            self._used += size
+            return True
+
+    def shrink(self) -> None:
+        """Drop least recently used entries until within the (possibly lowered) limit."""
+        with self._lock:
+            limit = self.limit
+            while self._entries and self._used > limit:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._used -= dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._used = 0
+
+
+_BUDGET = [budget_bytes()]  # read once, at import: the operator sets it before the server starts
+
+
+def budget() -> int:
+    """The budget in bytes this process works with."""
+    return _BUDGET[0]
+
+
+def set_budget(total: int) -> None:
+    """Use ``total`` bytes from now on (tests; an operator sets the environment variable instead)."""
+    _BUDGET[0] = int(total)
+    for cache in CACHES.values():
+        cache.shrink()
+
+
+def share_limit(name: str) -> Callable[[], int]:
+    return lambda: int(budget() * SHARES[name])
+
+
+CACHES: dict[str, BoundedCache] = {name: BoundedCache(name, share_limit(name)) for name in SHARES}
+
+
+def usage() -> list[CacheUse]:
+    """Every cache's share, limit, bytes used and entries."""
+    return [CacheUse(c.name, SHARES[c.name], c.limit, c.used, len(c)) for c in CACHES.values()]
+
+
+def used() -> int:
+    """Bytes all caches hold together."""
+    return sum(c.used for c in CACHES.values())
+
+
+def freeze(value):
+    """Make every array in ``value`` read-only: a cached result is shared by every session, never edited."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            freeze(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            freeze(v)
+    return value
+
+
+def cached(cache: str) -> Callable[[Callable], Callable]:
+    """Memoize a function of plain values (names, numbers, tuples, NamedTuples of those) in cache ``cache``.
+
+    Like ``st.cache_data``, the key is the function and its arguments bound to
+    its signature (defaults filled in), compared by value; unlike it, every
+    caller gets the same object back (not a copy: arrays are made read-only)
+    and the cache is bounded by bytes. One computation per key at a time: the
+    sessions asking for a key being computed wait for it and share it.
+    The wrapper's ``clear()`` forgets this function's entries.
+    """
+    store = CACHES[cache]
+
+    def decorate(fn: Callable) -> Callable:
+        signature = inspect.signature(fn)
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        locks: dict = {}
+        guard = threading.Lock()
+
+        def key_of(args, kwargs) -> tuple:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            # repr: floats and nested tuples compare by value, and an unhashable or NaN argument still finds itself
+            return name, repr(tuple(bound.arguments.items()))
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            key = key_of(args, kwargs)
+            missing = object()
+            found = store.get(key, missing)
+            if found is not missing:
+                return found
+            with guard:
+                lock = locks.setdefault(key, threading.Lock())
+            with lock:
+                found = store.get(key, missing)
+                if found is missing:
+                    found = freeze(fn(*args, **kwargs))
+                    store.put(key, found)
+            with guard:
+                locks.pop(key, None)
+            return found
+
+        def clear() -> None:
+            with store._lock:
+                for k in [k for k in store._entries if k[0] == name]:
+                    store._used -= store._entries.pop(k)[1]
+
+        wrapper.clear = clear
+        wrapper.cache = store
+        return wrapper
+
+    return decorate

@@ -1,0 +1,131 @@
+"""Memory that does not grow with use: figures released between reruns, no compiles per step count,
+caches bounded in bytes under one budget, a real server's resident memory flat under fresh values (issue 24)."""
+import gc
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import compute
+import controls
+import memory_budget
+import optimizers
+from conftest import ROOT, TIMEOUT, ok
+
+
+def live_figures() -> int:
+    """How many Plotly figures are alive in this process (after a full collection)."""
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, go.Figure))
+
+
+def widget_metadata(at: AppTest) -> int:
+    """How many widgets' metadata the AppTest's session keeps (Streamlit's private store)."""
+    return len(at._session_state._state._new_widget_state.widget_metadata)
+
+
+def test_playground_reruns_do_not_keep_their_figures_alive():
+    """Each new step count draws a new clickable map; the last runs' figures and widget entries must go.
+
+    The map's element id changes with its figure, Streamlit keeps every id's metadata with its callback,
+    and a callback defined in the page held that run's globals: one more live figure per rerun.
+    """
+    at = ok(AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run())
+    ok(at.switch_page("app_pages/playground.py").run())
+    figures_after, metadata_after = [], []
+    for steps in (301, 302, 303, 304):
+        ok(at.number_input("steps").set_value(steps).run())
+        figures_after.append(live_figures())
+        metadata_after.append(widget_metadata(at))
+    assert figures_after[-1] <= figures_after[0] <= 1, figures_after
+    assert metadata_after[-1] == metadata_after[0], metadata_after
+
+
+def test_a_click_on_the_map_moves_the_current_surfaces_point(monkeypatch):
+    """The callback holds two strings; the surface is read when the click arrives."""
+    state = {"surface": "himmelblau", "contour": {"selection": {"points": [{"x": 1.23456, "y": -2.0}]}}}
+    monkeypatch.setattr(controls.widgets.st, "session_state", state)
+    callback = controls.point_from_click("contour", "{axis}1_{surface}")
+    assert all(isinstance(a, str) for a in callback.args)
+    callback()
+    assert (state["x1_himmelblau"], state["y1_himmelblau"]) == (1.235, -2.0)
+    state["surface"] = "custom:x**2"
+    callback()
+    assert state[f"x1_{controls.surface_key('custom:x**2')}"] == 1.235
+
+
+def test_a_new_momentum_step_count_compiles_nothing(count_compiles):
+    """The Momentum page's runs (2-D race and the ball on the line) at step counts of one bucket."""
+    def page(steps):
+        optimizers.trajectories("local_minima", "momentum", np.asarray([(2.3, 1.5)], np.float32), steps,
+                                lr=0.01, momentum=0.9)
+        optimizers.line_race("local_minima", (2.3, 1.5), (0.5, 0.5), steps, 0.01, 0.9)
+
+    page(300)
+    assert [count_compiles(lambda s=s: page(s), name=None) for s in (301, 302, 317)] == [0, 0, 0]
+
+
+# ------------------------------------------------------------------ one budget, in bytes
+@pytest.fixture
+def small_budget():
+    """A 4 MB budget for the test, the process's own restored after it (caches emptied either way)."""
+    before = memory_budget.budget()
+    for cache in memory_budget.CACHES.values():
+        cache.clear()
+    memory_budget.set_budget(4 * 2**20)
+    yield memory_budget.budget()
+    for cache in memory_budget.CACHES.values():
+        cache.clear()
+    memory_budget.set_budget(before)
+
+
+def test_the_budget_comes_from_the_environment_with_a_default():
+    assert memory_budget.budget_bytes({}) == memory_budget.DEFAULT_BUDGET_MB * 2**20
+    assert memory_budget.budget_bytes({memory_budget.BUDGET_ENV: "1500"}) == 1500 * 2**20
+    for bad in ("", "lots", "-5", "0", "nan", "inf"):
+        assert memory_budget.budget_bytes({memory_budget.BUDGET_ENV: bad}) == memory_budget.DEFAULT_BUDGET_MB * 2**20
+    assert sum(memory_budget.SHARES.values()) == pytest.approx(1.0)
+
+
+def test_an_entry_is_measured_by_its_arrays_through_named_tuples_lists_and_dicts():
+    run = optimizers.Trajectories(*(np.zeros((2, 100, 2), np.float32) for _ in range(5)), np.zeros(2, np.int64))
+    arrays = 5 * 2 * 100 * 2 * 4 + 2 * 8
+    assert arrays <= memory_budget.nbytes(run) <= arrays + 1024
+    nested = [(np.ones(1000), {"a": np.ones((10, 10), np.float32)}), "label"]
+    assert 8000 + 400 <= memory_budget.nbytes(nested) <= 8000 + 400 + 2048
+
+
+def test_every_cache_stays_within_its_share_and_all_within_the_budget(small_budget):
+    """Entries of 100 kB each, three times as many as a share holds, into every cache."""
+    entry = 100_000
+    for name, cache in memory_budget.CACHES.items():
+        share = int(small_budget * memory_budget.SHARES[name])
+        for i in range(3 * share // entry):
+            cache.put(("filler", i), (np.zeros(entry // 8), f"entry {i}"))
+            assert cache.used <= share
+        assert cache.used > share - 2 * entry  # it fills its share, not a fraction of it
+        assert ("filler", 0) not in cache and ("filler", 3 * share // entry - 1) in cache  # oldest out first
+    assert sum(c.used for c in memory_budget.usage()) <= small_budget
+
+
+def test_the_least_recently_used_entry_goes_first_and_an_oversized_one_is_not_kept(small_budget):
+    cache = memory_budget.CACHES["runs"]
+    per = cache.limit // 4
+    for k in "abc":
+        cache.put(k, np.zeros(per // 8 - 100))
+    cache.get("a")  # asked for again: now the most recent
+    cache.put("d", np.zeros(per // 8 - 100))
+    cache.put("e", np.zeros(per // 8 - 100))
+    assert "b" not in cache and "a" in cache and "e" in cache
+    assert not cache.put("huge", np.zeros(cache.limit // 8 + 1)) and "huge" not in cache
+
+
+def test_a_cached_page_function_returns_one_read_only_result_and_counts_it(small_budget):
+    first = compute.surface_grid("himmelblau", 60)
+    assert compute.surface_grid("himmelblau", resolution=60) is first  # keywords and positions: one key
+    assert not first.loss.flags.writeable
+    grids = memory_budget.CACHES["grids"]
+    assert grids.used >= first.loss.nbytes and len(grids) == 1
+    compute.surface_grid.clear()
+    assert len(grids) == 0 and grids.used == 0
