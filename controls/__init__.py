@@ -21,6 +21,7 @@ from controls.chrome import (
     divergence_warnings,
     experiment,
     export_panel,
+    heavy_run,
     page_header,
     page_start,
     presenting,

@@ -1,0 +1,284 @@
+"""The heavy-run worker pool: runs in another process, queues beyond its size, shares identical requests,
+cancels what nobody waits for, survives crashes; and a real page's heavy run goes through it.
+
+The jobs here are tiny module-level functions (a worker process imports this module to run them); they
+leave files in a folder so the test can see what happened in the worker.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import caches
+import heavy_runs
+from conftest import ROOT, TIMEOUT, arr, charts, ok, page
+
+STOP_WITHIN_S = 5.0  # the issue's bound: a run abandoned by its session stops within this
+PATIENCE_S = 120.0  # how long a test waits for a worker to start (a fresh interpreter imports JAX)
+
+
+class Echo(NamedTuple):
+    """A job's result: the value it was given and the process that computed it."""
+
+    value: float
+    pid: int
+
+
+# ------------------------------------------------------------------ jobs (run in the worker process)
+def echo(value: float, progress=None) -> Echo:
+    return Echo(value, os.getpid())
+
+
+def counted(folder: str, value: float, hold_s: float, progress=None) -> Echo:
+    """Appends a line to ``folder/count`` (one per computation), reports progress for ``hold_s`` seconds."""
+    with open(os.path.join(folder, "count"), "a") as f:
+        f.write(f"{os.getpid()}\n")
+    steps = 10
+    for k in range(steps):
+        time.sleep(hold_s / steps)
+        progress((k + 1) / steps)
+    return Echo(value, os.getpid())
+
+
+def held(folder: str, name: str, progress=None) -> Echo:
+    """Writes its pid to ``folder/<name>.pid`` and runs until ``folder/<name>.go`` exists (or a minute)."""
+    Path(folder, f"{name}.pid").write_text(str(os.getpid()))
+    deadline = time.monotonic() + 60
+    while not Path(folder, f"{name}.go").exists() and time.monotonic() < deadline:
+        progress(0.5)
+        time.sleep(0.05)
+    return Echo(1.0, os.getpid())
+
+
+def fails(how: str, progress=None) -> Echo:
+    if how == "exception":
+        raise ValueError("boom")
+    if how == "exit":
+        os._exit(3)
+    os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(10)
+    return Echo(0.0, os.getpid())
+
+
+# ------------------------------------------------------------------ helpers
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    """An empty result cache (memory and disk) for the test."""
+    monkeypatch.setattr(caches, "RESULTS_DIR", str(tmp_path / "results"))
+    caches.clear_memory()
+    yield tmp_path
+    caches.clear_memory()
+
+
+@pytest.fixture
+def pool():
+    """A pool of one worker (K = 1), shut down after the test."""
+    made = heavy_runs.WorkerPool(workers=1)
+    yield made
+    made.shutdown()
+
+
+def wait_until(condition, timeout: float = PATIENCE_S, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def process_gone(pid: int) -> bool:
+    """Whether no process ``pid`` exists (the pool reaps its workers, so a terminated one leaves no zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+class Requester(threading.Thread):
+    """A session asking for one run in the background: what it got, what it was told, and whether it is there."""
+
+    def __init__(self, pool, kind, key, function, args):
+        super().__init__(daemon=True)
+        self.pool, self.kind, self.key, self.function, self.args = pool, kind, key, function, args
+        self.here = True
+        self.fractions, self.ahead = [], []
+        self.out = self.error = None
+
+    def run(self):
+        try:
+            self.out = heavy_runs.cached_run(self.kind, self.key, Echo, self.function, self.args,
+                                             progress=self.fractions.append, waiting=self.ahead.append,
+                                             alive=lambda: self.here, pool=self.pool)
+        except Exception as error:  # noqa: BLE001 - the test looks at it
+            self.error = error
+
+
+# ------------------------------------------------------------------ tests
+def test_the_worker_count_comes_from_the_environment_with_one_worker_on_two_cores():
+    assert heavy_runs.default_workers(2) == 1 and heavy_runs.default_workers(1) == 1
+    assert heavy_runs.default_workers(8) == 4 and heavy_runs.default_workers(64) == 4
+    assert heavy_runs.configured_workers({"ERROR_SURFACE_LAB_WORKERS": "3"}) == 3
+    for bad in ("0", "-2", "many", ""):
+        assert heavy_runs.configured_workers({"ERROR_SURFACE_LAB_WORKERS": bad}) == heavy_runs.default_workers()
+
+
+def test_a_job_runs_in_another_process_and_is_then_served_from_the_cache(results, pool):
+    key = (str(results), "echo")
+    value, cached = heavy_runs.cached_run("t_echo", key, Echo, echo, (3.5,), pool=pool)
+    assert value.value == 3.5 and not cached
+    assert value.pid != os.getpid() and value.pid in pool.worker_pids()
+    assert [(f.kind, f.state, f.pid) for f in pool.history] == [("t_echo", "done", value.pid)]
+    again, cached = heavy_runs.cached_run("t_echo", key, Echo, echo, (3.5,), pool=pool)
+    assert again == value and cached and len(pool.history) == 1  # from memory: no second run
+    caches.clear_memory()  # a restarted server: the file written through disk_cached serves it
+    again, cached = heavy_runs.cached_run("t_echo", key, Echo, echo, (3.5,), pool=pool)
+    assert again == value and cached and len(pool.history) == 2 and pool.history[-1].pid is None
+
+
+def test_identical_concurrent_requests_share_one_computation_and_its_progress(results, pool):
+    folder, computed = str(results), caches.computations
+    key = (folder, "shared")
+    first = Requester(pool, "t_counted", key, counted, (folder, 2.0, 2.0))
+    second = Requester(pool, "t_counted", key, counted, (folder, 2.0, 2.0))
+    first.start()
+    wait_until(lambda: Path(folder, "count").exists(), what="the run to start")
+    second.start()
+    first.join(PATIENCE_S), second.join(PATIENCE_S)
+    assert first.error is None and second.error is None
+    assert first.out[0] == second.out[0] and first.out[0].value == 2.0
+    assert len(Path(folder, "count").read_text().split()) == 1  # one computation in a worker ...
+    assert caches.computations == computed + 1  # ... stored once
+    assert [f.state for f in pool.history] == ["done"]
+    for fractions in (first.fractions, second.fractions):  # both saw the worker's progress, in order
+        assert fractions == sorted(fractions) and 0 < max(fractions) <= 1
+
+
+def test_a_run_whose_requester_leaves_stops_its_worker_within_five_seconds(results, pool):
+    folder = str(results)
+    gone = Requester(pool, "t_held", (folder, "abandoned"), held, (folder, "abandoned"))
+    gone.start()
+    pid = int(wait_until(lambda: Path(folder, "abandoned.pid").exists() and Path(folder, "abandoned.pid").read_text(),
+                         what="the run to start"))
+    assert pid != os.getpid() and not process_gone(pid)
+    left = time.monotonic()
+    gone.here = False  # the tab closed
+    wait_until(lambda: process_gone(pid), STOP_WITHIN_S, "the worker to be stopped")
+    assert time.monotonic() - left < STOP_WITHIN_S
+    gone.join(STOP_WITHIN_S)
+    assert isinstance(gone.error, heavy_runs.RequesterGone)
+    assert [(f.state, f.pid) for f in pool.history] == [("cancelled", pid)]
+    assert not caches.is_cached("t_held", (folder, "abandoned"))
+    value, _ = heavy_runs.cached_run("t_echo", (folder, "after"), Echo, echo, (1.0,), pool=pool)
+    assert value.pid != pid  # the pool replaced the stopped worker
+
+
+def test_a_run_continues_while_another_session_waits_for_it(results, pool):
+    folder = str(results)
+    key = (folder, "kept")
+    leaving = Requester(pool, "t_held", key, held, (folder, "kept"))
+    staying = Requester(pool, "t_held", key, held, (folder, "kept"))
+    leaving.start()
+    pid = int(wait_until(lambda: Path(folder, "kept.pid").exists() and Path(folder, "kept.pid").read_text(),
+                         what="the run to start"))
+    staying.start()
+    wait_until(lambda: staying.fractions, what="the second requester to join")
+    leaving.here = False
+    leaving.join(STOP_WITHIN_S)
+    assert isinstance(leaving.error, heavy_runs.RequesterGone)
+    time.sleep(2 * pool.grace)  # past the grace an abandoned run would have been stopped in
+    assert not process_gone(pid)
+    Path(folder, "kept.go").touch()
+    staying.join(PATIENCE_S)
+    assert staying.error is None and staying.out[0] == Echo(1.0, pid)
+    assert [(f.state, f.pid) for f in pool.history] == [("done", pid)]
+    assert caches.is_cached("t_held", key)  # the one who stayed stored it
+
+
+@pytest.mark.parametrize("how, message", [("exception", "ValueError: boom"), ("exit", "exit code 3"),
+                                          ("kill", f"killed by signal {signal.SIGKILL.value}")])
+def test_a_crash_in_a_worker_fails_only_its_run_and_the_next_run_works(results, pool, how, message):
+    with pytest.raises(heavy_runs.RunFailed, match=message):
+        heavy_runs.cached_run("t_fails", (str(results), how), Echo, fails, (how,), pool=pool)
+    crashed = pool.history[-1]
+    assert crashed.state == "failed" and message in crashed.error and crashed.pid != os.getpid()
+    assert not caches.is_cached("t_fails", (str(results), how))
+    value, cached = heavy_runs.cached_run("t_echo", (str(results), how, "next"), Echo, echo, (2.0,), pool=pool)
+    assert value.value == 2.0 and not cached
+    assert (value.pid == crashed.pid) == (how == "exception")  # a dead worker was replaced by a new process
+    assert len(pool.worker_pids()) == 1
+
+
+def test_with_one_worker_a_second_run_waits_and_is_told_its_place(results, pool):
+    folder = str(results)
+    running = Requester(pool, "t_held", (folder, "a"), held, (folder, "a"))
+    running.start()
+    wait_until(lambda: Path(folder, "a.pid").exists(), what="the first run to start")
+    second = Requester(pool, "t_held", (folder, "b"), held, (folder, "b"))
+    second.start()
+    wait_until(lambda: second.ahead, what="the second run to be told its place")
+    third = Requester(pool, "t_held", (folder, "c"), held, (folder, "c"))
+    third.start()
+    wait_until(lambda: third.ahead, what="the third run to be told its place")
+    assert pool.busy() == (1, 2)
+    assert set(second.ahead) == {1} and set(third.ahead) == {2}
+    assert not Path(folder, "b.pid").exists() and not Path(folder, "c.pid").exists()  # K = 1: they wait
+    Path(folder, "a.go").touch()
+    wait_until(lambda: Path(folder, "b.pid").exists(), what="the second run to start")
+    wait_until(lambda: third.ahead[-1] == 1, what="the third run to move up")
+    assert not Path(folder, "c.pid").exists()
+    for name in "bc":
+        Path(folder, f"{name}.go").touch()
+    for requester in (running, second, third):
+        requester.join(PATIENCE_S)
+        assert requester.error is None and requester.out[0].value == 1.0
+    assert [f.kind for f in pool.history] == ["t_held"] * 3 and len({f.pid for f in pool.history}) == 1
+
+
+def _page_with_a_heavy_run():
+    """An AppTest page: one heavy run through controls.heavy_run, the job named in the session state."""
+    import streamlit as st
+
+    import controls
+    import heavy_runs
+    import test_heavy_runs as jobs
+
+    how = st.session_state["how"]
+    done = controls.heavy_run("Working …", heavy_runs.cached_run, "t_page", (st.session_state["folder"], how),
+                              jobs.Echo, jobs.fails if how != "echo" else jobs.echo,
+                              ("exit",) if how != "echo" else (4.0,))
+    if done is not None:
+        st.markdown(f"result {done[0].value}")
+
+
+def test_the_page_shows_a_crashed_run_as_an_error_and_runs_the_next(results):
+    at = AppTest.from_function(_page_with_a_heavy_run, default_timeout=TIMEOUT)
+    at.session_state["folder"], at.session_state["how"] = str(results), "crash"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    (error,) = at.error
+    assert "failed in its worker process" in error.value and "exit code 3" in error.value
+    at.session_state["how"] = "echo"
+    at.run()
+    assert not at.exception and not at.error
+    assert "result 4.0" in [m.value for m in at.markdown]
+
+
+def test_the_minimum_ratio_study_of_the_critical_points_page_runs_in_a_worker(results):
+    at = ok(page("critical_points", cp_ratio="1"))
+    (fig,) = [f for f in charts(at) if "against minimum ratio" in json.dumps(f["layout"].get("title"))]
+    assert len(arr(fig["data"][0]["x"])) == 24
+    (study,) = [f for f in heavy_runs.shared_pool().history if f.kind == "saddles"]
+    assert study.state == "done" and study.pid is not None and study.pid != os.getpid()
+    assert caches.is_cached("saddles", ("moons",))  # stored through disk_cached, in memory ...
+    assert any(name.startswith("saddles-") for name in os.listdir(caches.RESULTS_DIR))  # ... and on disk
