@@ -25,17 +25,18 @@ from __future__ import annotations
 
 import atexit
 import collections
+import importlib
 import logging
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
+import types
 from typing import Callable, NamedTuple
-
-import caches
 
 WORKERS_ENV = "ERROR_SURFACE_LAB_WORKERS"
 ORPHAN_GRACE_S = 1.5  # a run without requesters is cancelled after this: a session's rerun re-attaches first
@@ -44,6 +45,7 @@ YIELD_S = 1.0  # a requester's callbacks run at least this often: Streamlit's po
 PROGRESS_STEP = 0.01  # a worker reports progress when it moved this much (or every PROGRESS_EVERY_S)
 PROGRESS_EVERY_S = 0.5
 HISTORY = 64  # finished runs remembered for diagnostics and tests
+PRELOAD = ("caches",)  # what a worker imports first: the server's persistent compilation cache and its bounds
 
 log = logging.getLogger(__name__)
 
@@ -120,14 +122,17 @@ class _ProgressToServer:
             self.sent, self.at = fraction, now
 
 
-def worker_main(conn) -> None:
-    """A worker's loop: receive ``(function, args)``, send back ``("done", value)`` or ``("error", text)``.
+def worker_main(conn, preload: tuple[str, ...] = PRELOAD) -> None:
+    """A worker's loop: import ``preload``, then receive ``(function, args)`` and send back ``("done", value)``
+    or ``("error", text)``.
 
     Ctrl-C in the server's terminal reaches the whole process group; the server stops its workers itself,
     so they ignore it. It ends when the server closes the pipe or sends None.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import caches as worker_caches  # the server's persistent compilation cache and its bounds, here too
+    for name in preload:
+        importlib.import_module(name)
+    trim = getattr(sys.modules.get("caches"), "trim_compile_caches", lambda: None)  # JAX's executables stay bounded
 
     while True:
         try:
@@ -151,16 +156,29 @@ def worker_main(conn) -> None:
             except Exception as error:  # noqa: BLE001 - e.g. a result that cannot be pickled
                 conn.send(("error", f"the result could not be sent back: {error!r}"))
         finally:
-            worker_caches.trim_compile_caches()
+            trim()
 
 
 class _Worker:
     """One worker process and the server's end of its pipe; ``run`` is what it computes now (None: idle)."""
 
-    def __init__(self, context):
+    def __init__(self, context, preload: tuple[str, ...]):
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=worker_main, args=(child,), daemon=True, name="heavy-run-worker")
-        self.process.start()
+        self.process = context.Process(target=worker_main, args=(child, preload), daemon=True,
+                                       name="heavy-run-worker")
+        # A spawned child first runs the parent's ``__main__`` (multiprocessing.spawn.get_preparation_data). In
+        # the server that is the page script of whichever session ran last (Streamlit's ScriptRunner installs
+        # each run's script as ``sys.modules["__main__"]``), so the worker would run a page. During ``start``
+        # a blank ``__main__`` stands in (no file, no spec: nothing to run); the original is put back only if
+        # no script run has installed its own meanwhile.
+        blank = types.ModuleType("__main__")
+        original = sys.modules.get("__main__")
+        sys.modules["__main__"] = blank
+        try:
+            self.process.start()
+        finally:
+            if sys.modules.get("__main__") is blank:
+                sys.modules["__main__"] = original
         child.close()
         self.run: Run | None = None
 
@@ -189,9 +207,10 @@ class WorkerPool:
     runs to idle workers, reads their progress and results, notices dead workers and cancels abandoned runs.
     """
 
-    def __init__(self, workers: int | None = None, context: str = "spawn", grace: float = ORPHAN_GRACE_S):
+    def __init__(self, workers: int | None = None, context: str = "spawn", grace: float = ORPHAN_GRACE_S,
+                 preload: tuple[str, ...] = PRELOAD):
         self.workers = workers or configured_workers()
-        self.grace = grace
+        self.grace, self.preload = grace, preload
         self._context = multiprocessing.get_context(context)
         self._lock = threading.Condition()
         self._runs: dict[tuple, Run] = {}  # (kind, key) -> its unfinished run
@@ -318,7 +337,7 @@ class WorkerPool:
             if worker is None:
                 if len(self._slots) >= self.workers:
                     return
-                worker = _Worker(self._context)
+                worker = _Worker(self._context, self.preload)
                 self._slots.append(worker)
             run = self._queue.pop(0)
             try:
@@ -444,6 +463,8 @@ def cached_run(kind: str, key: tuple, expected, function: Callable, args: tuple 
     first store writes, the others find it in memory). ``alive``: whether the requester is still there
     (default: its Streamlit session is); raises RunFailed or RequesterGone (wait_for).
     """
+    import caches  # here, not at the top: a worker imports this module and preloads only what it needs
+
     if caches.is_cached(kind, key):
         return caches.disk_cached(kind, key, _never_called, expected)
     pool = pool or shared_pool()

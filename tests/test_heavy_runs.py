@@ -1,8 +1,8 @@
 """The heavy-run worker pool: runs in another process, queues beyond its size, shares identical requests,
 cancels what nobody waits for, survives crashes; and a real page's heavy run goes through it.
 
-The jobs here are tiny module-level functions (a worker process imports this module to run them); they
-leave files in a folder so the test can see what happened in the worker.
+The jobs are tiny functions in tests/heavy_jobs.py. The test pools' workers preload nothing (the app's
+import ``caches`` first, for JAX's compile cache), so they start quickly.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -21,51 +20,10 @@ import caches
 import heavy_runs
 from conftest import ROOT, TIMEOUT, arr, charts, ok, page
 
+from heavy_jobs import Echo, counted, echo, fails, held
+
 STOP_WITHIN_S = 5.0  # the issue's bound: a run abandoned by its session stops within this
 PATIENCE_S = 120.0  # how long a test waits for a worker to start (a fresh interpreter imports JAX)
-
-
-class Echo(NamedTuple):
-    """A job's result: the value it was given and the process that computed it."""
-
-    value: float
-    pid: int
-
-
-# ------------------------------------------------------------------ jobs (run in the worker process)
-def echo(value: float, progress=None) -> Echo:
-    return Echo(value, os.getpid())
-
-
-def counted(folder: str, value: float, hold_s: float, progress=None) -> Echo:
-    """Appends a line to ``folder/count`` (one per computation), reports progress for ``hold_s`` seconds."""
-    with open(os.path.join(folder, "count"), "a") as f:
-        f.write(f"{os.getpid()}\n")
-    steps = 10
-    for k in range(steps):
-        time.sleep(hold_s / steps)
-        progress((k + 1) / steps)
-    return Echo(value, os.getpid())
-
-
-def held(folder: str, name: str, progress=None) -> Echo:
-    """Writes its pid to ``folder/<name>.pid`` and runs until ``folder/<name>.go`` exists (or a minute)."""
-    Path(folder, f"{name}.pid").write_text(str(os.getpid()))
-    deadline = time.monotonic() + 60
-    while not Path(folder, f"{name}.go").exists() and time.monotonic() < deadline:
-        progress(0.5)
-        time.sleep(0.05)
-    return Echo(1.0, os.getpid())
-
-
-def fails(how: str, progress=None) -> Echo:
-    if how == "exception":
-        raise ValueError("boom")
-    if how == "exit":
-        os._exit(3)
-    os.kill(os.getpid(), signal.SIGKILL)
-    time.sleep(10)
-    return Echo(0.0, os.getpid())
 
 
 # ------------------------------------------------------------------ helpers
@@ -81,7 +39,7 @@ def results(tmp_path, monkeypatch):
 @pytest.fixture
 def pool():
     """A pool of one worker (K = 1), shut down after the test."""
-    made = heavy_runs.WorkerPool(workers=1)
+    made = heavy_runs.WorkerPool(workers=1, preload=())
     yield made
     made.shutdown()
 
@@ -245,25 +203,25 @@ def test_with_one_worker_a_second_run_waits_and_is_told_its_place(results, pool)
     assert [f.kind for f in pool.history] == ["t_held"] * 3 and len({f.pid for f in pool.history}) == 1
 
 
-def _page_with_a_heavy_run():
-    """An AppTest page: one heavy run through controls.heavy_run, the job named in the session state."""
-    import streamlit as st
+PAGE_WITH_A_HEAVY_RUN = """
+import streamlit as st
 
-    import controls
-    import heavy_runs
-    import test_heavy_runs as jobs
+import controls
+import heavy_jobs
+import heavy_runs
 
-    how = st.session_state["how"]
-    done = controls.heavy_run("Working …", heavy_runs.cached_run, "t_page", (st.session_state["folder"], how),
-                              jobs.Echo, jobs.fails if how != "echo" else jobs.echo,
-                              ("exit",) if how != "echo" else (4.0,))
-    if done is not None:
-        st.markdown(f"result {done[0].value}")
+how = st.session_state["how"]
+job, args = (heavy_jobs.echo, (4.0,)) if how == "echo" else (heavy_jobs.fails, (how,))
+done = controls.heavy_run("Working …", heavy_runs.cached_run, "t_page", (st.session_state["folder"], how),
+                          heavy_jobs.Echo, job, args)
+if done is not None:
+    st.markdown(f"result {done[0].value}")
+"""
 
 
 def test_the_page_shows_a_crashed_run_as_an_error_and_runs_the_next(results):
-    at = AppTest.from_function(_page_with_a_heavy_run, default_timeout=TIMEOUT)
-    at.session_state["folder"], at.session_state["how"] = str(results), "crash"
+    at = AppTest.from_string(PAGE_WITH_A_HEAVY_RUN, default_timeout=TIMEOUT)
+    at.session_state["folder"], at.session_state["how"] = str(results), "exit"
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     (error,) = at.error
