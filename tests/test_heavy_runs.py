@@ -240,3 +240,40 @@ def test_the_minimum_ratio_study_of_the_critical_points_page_runs_in_a_worker(re
     assert study.state == "done" and study.pid is not None and study.pid != os.getpid()
     assert caches.is_cached("saddles", ("moons",))  # stored through disk_cached, in memory ...
     assert any(name.startswith("saddles-") for name in os.listdir(caches.RESULTS_DIR))  # ... and on disk
+
+
+def worker_children(pid: int) -> set[int]:
+    """The spawned worker processes among ``pid``'s children (a spawned child runs ``spawn_main``)."""
+    found = set()
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            try:
+                if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.add(int(child))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.browser
+def test_closing_the_tab_stops_its_run_in_a_real_server_within_five_seconds(tmp_path, monkeypatch):
+    """A real ``streamlit run`` and Chromium: the tab that started the minimum-ratio study closes while the
+    study computes in a worker; the worker process is gone within five seconds and the server serves on."""
+    import urllib.request
+
+    from browser_support import chromium, new_tab, streamlit_server
+
+    monkeypatch.setenv("ERROR_SURFACE_LAB_CACHE", str(tmp_path / "cache"))  # an empty result cache: it computes
+    with streamlit_server() as base, chromium() as browser:
+        (server_pid,) = {int(p) for p in Path(f"/proc/{os.getpid()}/task").glob("*/children")
+                         for p in p.read_text().split() if b"streamlit" in Path(f"/proc/{p}/cmdline").read_bytes()}
+        tab = new_tab(browser)
+        tab.goto(f"{base}/critical_points?cp_ratio=1", wait_until="domcontentloaded")
+        (worker,) = wait_until(lambda: worker_children(server_pid), what="the study to start in a worker")
+        tab.wait_for_selector('[data-testid="stProgress"]', timeout=PATIENCE_S * 1000)
+        assert not process_gone(worker)
+        closed = time.monotonic()
+        tab.close()
+        wait_until(lambda: process_gone(worker), STOP_WITHIN_S, "the abandoned run's worker to stop")
+        assert time.monotonic() - closed < STOP_WITHIN_S
+        assert urllib.request.urlopen(f"{base}/_stcore/health", timeout=10).status == 200
