@@ -45,6 +45,7 @@ YIELD_S = 1.0  # a requester's callbacks run at least this often: Streamlit's po
 PROGRESS_STEP = 0.01  # a worker reports progress when it moved this much (or every PROGRESS_EVERY_S)
 PROGRESS_EVERY_S = 0.5
 HISTORY = 64  # finished runs remembered for diagnostics and tests
+WORKER_IDLE_S = 600.0  # a worker idle this long is ended: its memory (JAX, compiled code) goes back to the machine
 PRELOAD = ("caches",)  # what a worker imports first: the server's persistent compilation cache and its bounds
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,7 @@ class _Worker:
                 sys.modules["__main__"] = original
         child.close()
         self.run: Run | None = None
+        self.idle_since = time.monotonic()
 
     def stop(self, terminate: bool) -> None:
         """End the process: ask it (idle) or terminate it (busy), kill it if it does not go; reap it."""
@@ -208,9 +210,9 @@ class WorkerPool:
     """
 
     def __init__(self, workers: int | None = None, context: str = "spawn", grace: float = ORPHAN_GRACE_S,
-                 preload: tuple[str, ...] = PRELOAD):
+                 preload: tuple[str, ...] = PRELOAD, idle_s: float = WORKER_IDLE_S):
         self.workers = workers or configured_workers()
-        self.grace, self.preload = grace, preload
+        self.grace, self.preload, self.idle_s = grace, preload, idle_s
         self._context = multiprocessing.get_context(context)
         self._lock = threading.Condition()
         self._runs: dict[tuple, Run] = {}  # (kind, key) -> its unfinished run
@@ -357,12 +359,10 @@ class WorkerPool:
                 tag, payload = worker.conn.recv()
                 if tag == "progress":
                     worker.run.fraction = payload
-                elif tag == "done":
-                    self._finish(worker.run, "done", value=payload)
-                    worker.run = None
-                elif tag == "error":
-                    self._finish(worker.run, "failed", error=payload)
-                    worker.run = None
+                elif tag in ("done", "error"):
+                    self._finish(worker.run, "done" if tag == "done" else "failed",
+                                 value=payload if tag == "done" else None, error=payload if tag == "error" else None)
+                    worker.run, worker.idle_since = None, time.monotonic()
         except Exception:  # noqa: BLE001 - EOF, a half-written message: the process is gone or going
             dead = True
         if dead or not worker.process.is_alive():
@@ -375,13 +375,25 @@ class WorkerPool:
                 worker.run = None
             self._retire(worker, terminate=True)
 
+    def _retire_idle(self) -> float | None:
+        """End the workers idle for ``idle_s``; returns the seconds until the next one would be (None: none idle)."""
+        now, soonest = time.monotonic(), None
+        for worker in [w for w in self._slots if w.run is None]:
+            left = worker.idle_since + self.idle_s - now
+            if left <= 0:
+                self._retire(worker, terminate=False)
+            else:
+                soonest = left if soonest is None else min(soonest, left)
+        return soonest
+
     def _manage(self) -> None:
         while True:
             with self._lock:
                 while not self._closed and not self._runs and not any(w.run for w in self._slots):
-                    self._lock.wait()  # nothing to watch
+                    self._lock.wait(self._retire_idle())  # nothing to watch but idle workers
                 if self._closed:
                     return
+                self._retire_idle()
                 self._cancel_orphans()
                 self._dispatch()
                 busy = [w for w in self._slots if w.run is not None]

@@ -177,6 +177,18 @@ def test_a_crash_in_a_worker_fails_only_its_run_and_the_next_run_works(results, 
     assert len(pool.worker_pids()) == 1
 
 
+def test_an_idle_worker_is_ended_and_the_next_run_starts_a_new_one(results):
+    pool = heavy_runs.WorkerPool(workers=1, preload=(), idle_s=0.5)
+    try:
+        first, _ = heavy_runs.cached_run("t_echo", (str(results), 1), Echo, echo, (1.0,), pool=pool)
+        wait_until(lambda: process_gone(first.pid), 10, "the idle worker to end")
+        assert pool.worker_pids() == []
+        second, _ = heavy_runs.cached_run("t_echo", (str(results), 2), Echo, echo, (2.0,), pool=pool)
+        assert second.value == 2.0 and second.pid not in (first.pid, os.getpid())
+    finally:
+        pool.shutdown()
+
+
 def test_with_one_worker_a_second_run_waits_and_is_told_its_place(results, pool):
     folder = str(results)
     running = Requester(pool, "t_held", (folder, "a"), held, (folder, "a"))
