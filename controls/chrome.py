@@ -199,7 +199,7 @@ def heavy_run(working: str, run, *args):
     bar = st.progress(0.0, text=working)
 
     def waiting(ahead: int) -> None:
-        bar.progress(0.0, text=tr("Waiting: 1 run ahead of yours …") if ahead == 1
+        bar.progress(0.0, text=working if ahead == 0 else tr("Waiting: 1 run ahead of yours …") if ahead == 1
                      else tr("Waiting: {count} runs ahead of yours …", count=ahead))
 
     try:
