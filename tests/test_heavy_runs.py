@@ -244,6 +244,28 @@ def test_the_page_shows_a_crashed_run_as_an_error_and_runs_the_next(results):
     assert "result 4.0" in [m.value for m in at.markdown]
 
 
+PAGE_WHILE_QUEUED = """
+import streamlit as st
+
+import controls
+
+
+def queued(progress=None, waiting=None):
+    waiting(2)
+    st.stop()  # the page as a reader sees it while two runs are ahead of this one
+
+
+controls.heavy_run("Working …", queued)
+"""
+
+
+def test_the_page_shows_how_many_runs_are_ahead_of_a_queued_one():
+    at = AppTest.from_string(PAGE_WHILE_QUEUED, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    (bar,) = at.get("progress")
+    assert bar.proto.text == "Waiting: 2 runs ahead of yours …" and bar.proto.value == 0
+
+
 def test_the_minimum_ratio_study_of_the_critical_points_page_runs_in_a_worker(results):
     at = ok(page("critical_points", cp_ratio="1"))
     (fig,) = [f for f in charts(at) if "against minimum ratio" in json.dumps(f["layout"].get("title"))]
