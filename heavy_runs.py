@@ -339,7 +339,11 @@ class WorkerPool:
             if worker is None:
                 if len(self._slots) >= self.workers:
                     return
-                worker = _Worker(self._context, self.preload)
+                try:
+                    worker = _Worker(self._context, self.preload)
+                except Exception as error:  # noqa: BLE001 - e.g. no memory or processes left for a new one
+                    self._finish(self._queue[0], "failed", error=f"no worker process could be started: {error!r}")
+                    continue
                 self._slots.append(worker)
             run = self._queue.pop(0)
             try:
@@ -387,26 +391,44 @@ class WorkerPool:
         return soonest
 
     def _manage(self) -> None:
+        """The manager thread: steps until the pool is shut down. A step that fails is logged, not fatal: the
+        requesters wait on this thread."""
         while True:
-            with self._lock:
-                while not self._closed and not self._runs and not any(w.run for w in self._slots):
-                    self._lock.wait(self._retire_idle())  # nothing to watch but idle workers
-                if self._closed:
+            try:
+                if not self._step():
                     return
-                self._retire_idle()
-                self._cancel_orphans()
-                self._dispatch()
-                busy = [w for w in self._slots if w.run is not None]
-                watching = bool(self._runs)
-            if busy:
+            except Exception:  # noqa: BLE001 - logged; the next step looks at everything again
+                log.exception("heavy runs: a step of the pool's manager failed")
+                time.sleep(POLL_S)
+
+    def _step(self) -> bool:
+        """Retire idle workers, cancel abandoned runs, start queued ones, wait a little for news and read it.
+
+        Returns False once the pool is shut down.
+        """
+        with self._lock:
+            while not self._closed and not self._runs and not any(w.run for w in self._slots):
+                self._lock.wait(self._retire_idle())  # nothing to watch but idle workers
+            if self._closed:
+                return False
+            self._retire_idle()
+            self._cancel_orphans()
+            self._dispatch()
+            busy = [w for w in self._slots if w.run is not None]
+            watching = bool(self._runs)
+        if busy:
+            try:
                 multiprocessing.connection.wait([w.conn for w in busy] + [w.process.sentinel for w in busy],
                                                 timeout=POLL_S)
-            elif watching:
-                time.sleep(POLL_S)  # queued or orphaned runs only: look again soon
-            with self._lock:
-                for worker in busy:
-                    if worker in self._slots:
-                        self._read(worker)
+            except (OSError, ValueError):  # a pipe closed meanwhile (shutdown, a cancelled run): read below
+                pass
+        elif watching:
+            time.sleep(POLL_S)  # queued or orphaned runs only: look again soon
+        with self._lock:
+            for worker in busy:
+                if worker in self._slots:
+                    self._read(worker)
+        return True
 
 
 # --------------------------------------------------------------------------- the shared pool and the requester's side
