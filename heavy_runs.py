@@ -70,8 +70,10 @@ class Finished(NamedTuple):
 
 
 def default_workers(cores: int | None = None) -> int:
-    """Half the cores, at least 1 and at most 4: a training uses more than one core through XLA's threads."""
-    cores = cores or os.cpu_count() or 1
+    """Half the cores this process may use, at least 1 and at most 4: a training uses more than one core
+    through XLA's threads."""
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, min(4, cores // 2))
 
 
