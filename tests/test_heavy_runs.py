@@ -289,25 +289,40 @@ def worker_children(pid: int) -> set[int]:
     return found
 
 
+LARGEST_TRAINING = "nl_data=digits&nl_width=256&nl_depth=4&nl_batch=1&nl_epochs=200"  # the page asks first
+
+
 @pytest.mark.browser
-def test_closing_the_tab_stops_its_run_in_a_real_server_within_five_seconds(tmp_path, monkeypatch):
-    """A real ``streamlit run`` and Chromium: the tab that started the minimum-ratio study closes while the
-    study computes in a worker; the worker process is gone within five seconds and the server serves on."""
+def test_in_a_real_server_a_second_run_queues_and_a_closed_tab_stops_its_run_within_five_seconds(tmp_path,
+                                                                                                  monkeypatch):
+    """A real ``streamlit run`` with one worker, and Chromium: one tab starts the Network lab's largest training
+    (minutes), a second the minimum-ratio study, which waits and says so. The first tab closes while its
+    training computes: its worker process is gone within five seconds, the second tab's run starts in a new
+    worker, and the server serves on."""
     import urllib.request
 
     from browser_support import chromium, new_tab, streamlit_server
 
     monkeypatch.setenv("ERROR_SURFACE_LAB_CACHE", str(tmp_path / "cache"))  # an empty result cache: it computes
+    monkeypatch.setenv("ERROR_SURFACE_LAB_WORKERS", "1")
     with streamlit_server() as base, chromium() as browser:
         (server_pid,) = {int(p) for p in Path(f"/proc/{os.getpid()}/task").glob("*/children")
                          for p in p.read_text().split() if b"streamlit" in Path(f"/proc/{p}/cmdline").read_bytes()}
-        tab = new_tab(browser)
-        tab.goto(f"{base}/critical_points?cp_ratio=1", wait_until="domcontentloaded")
-        (worker,) = wait_until(lambda: worker_children(server_pid), what="the study to start in a worker")
-        tab.wait_for_selector('[data-testid="stProgress"]', timeout=PATIENCE_S * 1000)
-        assert not process_gone(worker)
+        first = new_tab(browser)
+        first.goto(f"{base}/network_lab?{LARGEST_TRAINING}", wait_until="domcontentloaded")
+        first.get_by_role("button", name="Train").click(timeout=PATIENCE_S * 1000)
+        (worker,) = wait_until(lambda: worker_children(server_pid), what="the training to start in a worker")
+        first.wait_for_selector('[data-testid="stProgress"]', timeout=PATIENCE_S * 1000)
+        second = new_tab(browser)
+        second.goto(f"{base}/critical_points?cp_ratio=1", wait_until="domcontentloaded")
+        second.get_by_text("Waiting: 1 run ahead of yours").wait_for(timeout=PATIENCE_S * 1000)
+        assert worker_children(server_pid) == {worker}  # one worker: the second run waits
         closed = time.monotonic()
-        tab.close()
+        first.close()
         wait_until(lambda: process_gone(worker), STOP_WITHIN_S, "the abandoned run's worker to stop")
         assert time.monotonic() - closed < STOP_WITHIN_S
+        (successor,) = wait_until(lambda: worker_children(server_pid), what="the queued run to start")
+        assert successor != worker
         assert urllib.request.urlopen(f"{base}/_stcore/health", timeout=10).status == 200
+        second.close()
+        wait_until(lambda: process_gone(successor), STOP_WITHIN_S, "the second run's worker to stop")
