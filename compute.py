@@ -8,6 +8,8 @@ is switched on at import so a restarted server does not compile again.
 """
 from __future__ import annotations
 
+import functools
+
 import jax
 import numpy as np
 import pandas  # noqa: F401 - imported once here, before sessions run: Streamlit imports it lazily inside each
@@ -407,10 +409,13 @@ def network_spectrum(config: networks.TrainConfig) -> tuple[networks.SpectrumSum
     return networks.spectrum_summary(eigenvalues), cached
 
 
-def warmup_study(lr: float, progress=None) -> tuple[networks.WarmupStudy, bool]:
-    """``networks.warmup_study`` at learning rate ``lr`` through the result cache: (result, from the cache)."""
-    return disk_cached("warmup", (float(lr),), lambda: networks.warmup_study(lr=lr, progress=progress),
-                       networks.WarmupStudy)
+def warmup_study(lr: float, progress=None, waiting=None) -> tuple[networks.WarmupStudy, bool]:
+    """``networks.warmup_study`` at learning rate ``lr`` through the result cache: (result, from the cache).
+
+    A heavy run (12 trainings), computed in a worker process (heavy_runs).
+    """
+    return heavy_runs.cached_run("warmup", (float(lr),), networks.WarmupStudy,
+                                 functools.partial(networks.warmup_study, lr=float(lr)), (), progress, waiting)
 
 
 # The studies below are heavy runs: computed in a worker process (heavy_runs), kept through the result cache.
