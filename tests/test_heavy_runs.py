@@ -189,6 +189,29 @@ def test_an_idle_worker_is_ended_and_the_next_run_starts_a_new_one(results):
         pool.shutdown()
 
 
+EXITING_SERVER = """
+import sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+import caches, heavy_runs
+from heavy_jobs import Echo, echo
+assert heavy_runs._POOL is None  # nothing started at import
+caches.RESULTS_DIR = sys.argv[3]
+value, _ = heavy_runs.cached_run("t_echo", ("exit",), Echo, echo, (5.0,))
+print(value.pid, flush=True)
+"""
+
+
+def test_the_shared_pool_starts_on_first_use_and_its_workers_end_with_the_server(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", EXITING_SERVER, str(ROOT), str(ROOT / "tests"), str(tmp_path)],
+                          capture_output=True, text=True, timeout=PATIENCE_S, cwd=tmp_path)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    worker = int(done.stdout.split()[-1])
+    wait_until(lambda: process_gone(worker), STOP_WITHIN_S, "the worker to end with its server")
+
+
 def test_with_one_worker_a_second_run_waits_and_is_told_its_place(results, pool):
     folder = str(results)
     running = Requester(pool, "t_held", (folder, "a"), held, (folder, "a"))
