@@ -10,6 +10,8 @@ is switched on at import so a restarted server does not compile again.
 """
 from __future__ import annotations
 
+import functools
+
 import jax
 import numpy as np
 import pandas  # noqa: F401 - imported once here, before sessions run: Streamlit imports it lazily inside each
@@ -17,6 +19,7 @@ import pandas  # noqa: F401 - imported once here, before sessions run: Streamlit
 # under bench/load_test.py)
 
 import caches
+import heavy_runs
 import networks
 import optimizers
 import surfaces
@@ -251,14 +254,15 @@ def feature_scaling(scale1: float, scale2: float, correlation: float, resolution
     return networks.scaling_problems(scale1, scale2, correlation, SCALING_START, resolution)
 
 
-def bn_experiment(config: networks.BNConfig, progress=None) -> tuple[networks.BNRun, bool]:
+def bn_experiment(config: networks.BNConfig, progress=None, waiting=None) -> tuple[networks.BNRun, bool]:
     """The batch-normalization experiment for ``config``: (result, whether it came from the cache).
 
-    Through ``disk_cached`` (bounded, in memory and on disk), not ``st.cache_data``,
-    so that training can draw its progress bar into the page.
+    A heavy run: trained in a worker process (``heavy_runs``; ``waiting(runs ahead)`` while queued) and kept
+    through ``disk_cached`` (bounded, in memory and on disk), not ``st.cache_data``, so that training can draw
+    its progress bar into the page.
     """
-    return disk_cached("bn", tuple(config),
-                       lambda: networks.train_bn_experiment(networks.digits(), config, progress=progress), networks.BNRun)
+    return heavy_runs.cached_run("bn", tuple(config), networks.BNRun, networks.digits_bn_experiment, (config,),
+                                 progress, waiting)
 
 
 # --------------------------------------------------------------------------- classification page
@@ -331,9 +335,10 @@ def is_trained(config: networks.TrainConfig) -> bool:
     return caches.is_cached("train", tuple(config))
 
 
-def trained_network(config: networks.TrainConfig, progress=None) -> tuple[networks.TrainResult, bool]:
-    return disk_cached("train", tuple(config), lambda: networks.train_network(config, progress),
-                       networks.TrainResult)
+def trained_network(config: networks.TrainConfig, progress=None, waiting=None) -> tuple[networks.TrainResult, bool]:
+    """``config`` trained in a worker process (a heavy run), kept in memory and on disk: (result, from the cache)."""
+    return heavy_runs.cached_run("train", tuple(config), networks.TrainResult, networks.train_network, (config,),
+                                 progress, waiting)
 
 
 @cached("analysis")
@@ -406,30 +411,37 @@ def network_spectrum(config: networks.TrainConfig) -> tuple[networks.SpectrumSum
     return networks.spectrum_summary(eigenvalues), cached
 
 
-def warmup_study(lr: float, progress=None) -> tuple[networks.WarmupStudy, bool]:
-    """``networks.warmup_study`` at learning rate ``lr`` through the result cache: (result, from the cache)."""
-    return disk_cached("warmup", (float(lr),), lambda: networks.warmup_study(lr=lr, progress=progress),
-                       networks.WarmupStudy)
+def warmup_study(lr: float, progress=None, waiting=None) -> tuple[networks.WarmupStudy, bool]:
+    """``networks.warmup_study`` at learning rate ``lr`` through the result cache: (result, from the cache).
+
+    A heavy run (12 trainings), computed in a worker process (heavy_runs).
+    """
+    return heavy_runs.cached_run("warmup", (float(lr),), networks.WarmupStudy,
+                                 functools.partial(networks.warmup_study, lr=float(lr)), (), progress, waiting)
 
 
-def hidden_bowl(dataset: str, progress=None) -> tuple[networks.HiddenBowl, bool]:
+# The studies below are heavy runs: computed in a worker process (heavy_runs), kept through the result cache.
+def hidden_bowl(dataset: str, progress=None, waiting=None) -> tuple[networks.HiddenBowl, bool]:
     """``networks.hidden_bowl`` through the result cache: (result, whether it came from the cache)."""
-    return disk_cached("hidden_bowl", (dataset,), lambda: networks.hidden_bowl(dataset, progress=progress),
-                       networks.HiddenBowl)
+    return heavy_runs.cached_run("hidden_bowl", (dataset,), networks.HiddenBowl, networks.hidden_bowl, (dataset,),
+                                 progress, waiting)
 
 
-def saddle_study(dataset: str, progress=None) -> tuple[networks.SaddleStudy, bool]:
-    return disk_cached("saddles", (dataset,), lambda: networks.saddle_study(dataset, progress=progress),
-                       networks.SaddleStudy)
+def saddle_study(dataset: str, progress=None, waiting=None) -> tuple[networks.SaddleStudy, bool]:
+    """``networks.saddle_study`` (the minimum-ratio study) through the result cache: (result, from the cache)."""
+    return heavy_runs.cached_run("saddles", (dataset,), networks.SaddleStudy, networks.saddle_study, (dataset,),
+                                 progress, waiting)
 
 
-def batch_gap_study(progress=None) -> tuple[networks.BatchGapStudy, bool]:
+def batch_gap_study(progress=None, waiting=None) -> tuple[networks.BatchGapStudy, bool]:
     """``networks.batch_gap_study`` on ``networks.BATCH_GAP_SETTING`` through the result cache."""
     setting = networks.BATCH_GAP_SETTING
-    return disk_cached("batch_gap", tuple(setting), lambda: networks.batch_gap_study(setting, progress=progress),
-                       networks.BatchGapStudy)
+    return heavy_runs.cached_run("batch_gap", tuple(setting), networks.BatchGapStudy, networks.batch_gap_study,
+                                 (setting,), progress, waiting)
 
 
-def batch_size_study(config: networks.TrainConfig, progress=None) -> tuple[networks.BatchSizeStudy, bool]:
-    return disk_cached("batch", tuple(config), lambda: networks.batch_size_study(config, progress=progress),
-                       networks.BatchSizeStudy)
+def batch_size_study(config: networks.TrainConfig, progress=None, waiting=None
+                     ) -> tuple[networks.BatchSizeStudy, bool]:
+    """``networks.batch_size_study`` for ``config`` through the result cache: (result, from the cache)."""
+    return heavy_runs.cached_run("batch", tuple(config), networks.BatchSizeStudy, networks.batch_size_study,
+                                 (config,), progress, waiting)

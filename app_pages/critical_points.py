@@ -260,10 +260,10 @@ st.markdown(tr("The same question on real networks: train 24 small networks (2-6
 def minimum_ratio_section():
     if controls.switch(tr("Run the minimum-ratio experiment"), "cp_ratio", url,
                        help=tr("About 10–20 s the first time, behind a progress bar; then from the cache.")):
-        working = tr("Training and refining 24 networks …")
-        bar = st.progress(0.0, text=working)
-        study, was_cached = compute.saddle_study(RATIO_DATASET, progress=lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
-        bar.empty()
+        done = controls.heavy_run(tr("Training and refining 24 networks …"), compute.saddle_study, RATIO_DATASET)
+        if done is None:  # the run failed; heavy_run said why
+            return
+        study, was_cached = done
         controls.chart(figures.minimum_ratio_figure(
             study.minimum_ratio, study.train_loss,
             text=[tr("loss {loss:.3g}, ratio {ratio:.2f}, {count} negative, ‖∇L‖ {norm:.1g}", loss=l, ratio=r, count=k,

@@ -70,10 +70,11 @@ if seconds > compute.LONG_TRAINING_S and not compute.is_trained(config):
     if not st.button(tr("Train"), key="nl_train", icon=":material/play_arrow:"):
         url.show(notes)
         st.stop()
-training = tr("Training …")
-bar = st.progress(0.0, text=training)
-result, cached = compute.trained_network(config, progress=lambda f: bar.progress(f, text=f"{training} {f:.0%}"))
-bar.empty()
+trained = controls.heavy_run(tr("Training …"), compute.trained_network, config)
+if trained is None:  # the run failed; heavy_run said why
+    url.show(notes)
+    st.stop()
+result, cached = trained
 if cached:
     st.caption(tr("This training run came from the cache (the same configuration was trained before)."))
 if result.diverged_at >= 0:

@@ -128,11 +128,11 @@ configs = {kind: networks.BNConfig(**switches, activation=activation, lrs=lrs, s
                                    momentum_p=round(p, 4)) for kind, switches in KINDS.items()}
 results, from_cache = {}, []
 for kind, config in configs.items():
-    text = tr(TRAINING[kind], count=len(lrs))
-    bar = st.progress(0.0, text=text)
-    results[kind], cached = compute.bn_experiment(
-        config, progress=lambda f, bar=bar, text=text: bar.progress(f, text=f"{text} {f:.0%}"))
-    bar.empty()
+    trained = controls.heavy_run(tr(TRAINING[kind], count=len(lrs)), compute.bn_experiment, config)
+    if trained is None:  # the run failed; heavy_run said why
+        url.show(notes)
+        st.stop()
+    results[kind], cached = trained
     from_cache.append(cached)
 st.caption(join(tr("Results are cached: a class opening the same settings trains once."),
                 tr("These came from the cache.") if all(from_cache) else ""))
@@ -205,11 +205,12 @@ controls.section(tr("Eval mode against train mode: where they part"),
 c1, c2 = st.columns(2)
 p2 = controls.number_widget(HyperParam("p2", "moving-average p of the second setting", P_LAGGING, 0.5, 0.999), "n_p2",
                             url, where=c2, help=tr("μ̄ ← p·μ̄ + (1 − p)·μ_B with this p; the first setting uses the p above."))
-text = tr("Training {count} networks with BN at p = {p:g} …", count=len(lrs), p=p2)
-bar = st.progress(0.0, text=text)
-lagging, _ = compute.bn_experiment(configs["batch"]._replace(momentum_p=round(p2, 4)),
-                                   progress=lambda f: bar.progress(f, text=f"{text} {f:.0%}"))
-bar.empty()
+trained = controls.heavy_run(tr("Training {count} networks with BN at p = {p:g} …", count=len(lrs), p=p2),
+                             compute.bn_experiment, configs["batch"]._replace(momentum_p=round(p2, 4)))
+if trained is None:  # the run failed; heavy_run said why
+    url.show(notes)
+    st.stop()
+lagging, _ = trained
 with c1:
     controls.chart(figures.step_curves_figure(
         mode_curves(lagging), title=tr("With BN, p = {p:g}: eval mode (solid) vs train mode (dash-dot)", p=p2),

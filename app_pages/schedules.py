@@ -223,11 +223,10 @@ def warmup_section():
         run_warmup = controls.switch(tr("Run the warm-up experiment (12 networks; about 10 s the first time)"), "s_warmup",
                                      url)
     if run_warmup:
-        working = tr("Training 12 networks …")
-        bar = st.progress(0.0, text=working)
-        warm, warm_cached = compute.warmup_study(float(warm_lr),
-                                                 progress=lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
-        bar.empty()
+        done = controls.heavy_run(tr("Training 12 networks …"), compute.warmup_study, float(warm_lr))
+        if done is None:  # the run failed; heavy_run said why
+            return
+        warm, warm_cached = done
         names = [tr(n) for n in WARMUP_NAMES]
         st.dataframe([{tr("run"): names[k],
                        tr("test accuracy per seed"): ", ".join(f"{a:.1%}" for a in warm.test_accuracy[k]),

@@ -22,6 +22,7 @@ from controls.chrome import (
     experiment,
     forget_stale_widgets,
     export_panel,
+    heavy_run,
     page_header,
     page_start,
     presenting,

@@ -15,6 +15,7 @@ import streamlit as st
 
 import compute
 import figures
+import heavy_runs
 import i18n
 import surfaces
 from controls import url as url_state
@@ -235,19 +236,45 @@ def divergence_summary(labels, diverged_at, where=st) -> None:
                          runs="; ".join(tr("**{label}** at step {step}", label=label, step=k) for label, k in diverged)))
 
 
-def experiment(button_key: str, state_key: str, working: str, run, *args):
-    """One click starts ``run(*args, progress=...)`` (a cached compute entry point) behind a progress bar; the
-    result stays shown on later reruns.
+def heavy_run(working: str, run, *args):
+    """``run(*args, progress=..., waiting=...)`` (a compute entry point whose work runs in a worker process,
+    ``heavy_runs``) behind a progress bar: while the run is queued the bar says how many runs are ahead of it,
+    then it shows the fraction done.
 
-    Returns ``run``'s (result, whether it came from the cache), or None before the click.
+    Returns ``run``'s (result, whether it came from the cache), or None after showing why the run failed
+    (an exception or a crash in its worker: the rest of the app is unaffected). When the session has gone
+    (its tab closed) the script stops here.
+    """
+    bar = st.progress(0.0, text=working)
+
+    def waiting(ahead: int) -> None:
+        bar.progress(0.0, text=working if ahead == 0 else tr("Waiting: 1 run ahead of yours …") if ahead == 1
+                     else tr("Waiting: {count} runs ahead of yours …", count=ahead))
+
+    try:
+        out = run(*args, progress=lambda f: bar.progress(f, text=f"{working} {f:.0%}"), waiting=waiting)
+    except heavy_runs.RequesterGone:
+        st.stop()
+    except heavy_runs.RunFailed as failure:
+        bar.empty()
+        st.error(tr("This computation failed in its worker process ({reason}). The rest of the app is unaffected: "
+                    "run it again, or change a setting.", reason=url_state.escape_markdown(str(failure))),
+                 icon=":material/error:")
+        return None
+    bar.empty()
+    return out
+
+
+def experiment(button_key: str, state_key: str, working: str, run, *args):
+    """One click starts ``run(*args, progress=..., waiting=...)`` (a heavy compute entry point) through
+    ``heavy_run``; the result stays shown on later reruns.
+
+    Returns ``run``'s (result, whether it came from the cache), or None before the click or after a failure.
     """
     if not (st.button(tr("Run the experiment"), key=button_key) or st.session_state.get(state_key)):
         return None
     st.session_state[state_key] = True
-    bar = st.progress(0.0, text=working)
-    out = run(*args, progress=lambda f: bar.progress(f, text=f"{working} {f:.0%}"))
-    bar.empty()
-    return out
+    return heavy_run(working, run, *args)
 
 
 def export_panel(prefix: str, figure, title: str, labels=None, runs=None, grid=None, where=st) -> None:

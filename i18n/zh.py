@@ -852,4 +852,7 @@ TEXTS: dict[str, str] = {
     'Ahead of plain Adam on every seed (same starts, same batches): {names}.': '在每个种子上都领先普通 Adam（相同起点、相同批量）的：{names}。',
     'No variant is ahead of plain Adam on every seed.': '没有哪种变体在每个种子上都领先普通 Adam。',
     '{name}: {points:+.1f} points ({mean:.1%}; ahead on {ahead} of {seeds} seeds, behind on {behind})': '{name}：{points:+.1f} 个百分点（{mean:.1%}；{seeds} 个种子中领先 {ahead} 个，落后 {behind} 个）',
+    'Waiting: 1 run ahead of yours …': '排队中：你前面还有 1 个运行 …',
+    'Waiting: {count} runs ahead of yours …': '排队中：你前面还有 {count} 个运行 …',
+    'This computation failed in its worker process ({reason}). The rest of the app is unaffected: run it again, or change a setting.': '这次计算在它的工作进程中失败了（{reason}）。应用的其余部分不受影响：再运行一次，或者换一个设置。',
 }

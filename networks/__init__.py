@@ -50,8 +50,8 @@ from networks.scaling import (
     two_feature_data,
 )
 from networks.batchnorm import (SMOOTHER_MARGIN, SMOOTHNESS_MEASURES, UNTRAINED_SHARE, BNConfig, BNRun, ModeGap,
-                                NormalizationGain, SmoothnessComparison, compare_smoothness, moving_average_memory,
-                                normalization_gain, train_bn_experiment)
+                                NormalizationGain, SmoothnessComparison, compare_smoothness, digits_bn_experiment,
+                                moving_average_memory, normalization_gain, train_bn_experiment)
 from networks.datasets import CLASSIFICATION, Split, load_split
 from networks.models import MLP, NORMALIZATIONS, dataset_loss, init_mlp, mlp_forward, mlp_logits, mlp_loss
 from networks.hessian import (
@@ -79,7 +79,7 @@ __all__ = [
     "BATCH_GAP_SETTING", "BatchGapSetting", "BatchGapStudy", "batch_gap_study", "REGRESSION_MODELS", "RegressionModel", "StallReport", "stall_report", "batch_gradient_norms", "sine_data", "BatchSurface", "BatchTiming", "Dataset", "SGDRun", "batch_partition", "batch_surfaces", "digits",
     "init_mlp", "LossGrid", "least_squares", "line_data", "loss_at", "loss_grid", "regression_loss_surface", "mlp_loss", "sgd_paths", "sgd_step",
     "update_times", "Quadratic", "gd_path", "loss_window", "profiled_quadratic", "standardize", "steps_at_best_lr",
-    "steps_to_converge", "two_feature_data", "BNConfig", "BNRun", "ModeGap", "moving_average_memory", "train_bn_experiment",
+    "steps_to_converge", "two_feature_data", "BNConfig", "BNRun", "ModeGap", "moving_average_memory", "train_bn_experiment", "digits_bn_experiment",
     "NormalizationGain", "normalization_gain", "SmoothnessComparison", "compare_smoothness", "SMOOTHNESS_MEASURES",
     "SMOOTHER_MARGIN", "UNTRAINED_SHARE",
     "CLASSIFICATION", "Split", "load_split", "MLP", "dataset_loss", "mlp_logits", "dense_hessian", "hessian_density",

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from networks.datasets import Dataset, standardized_split
+from networks.datasets import Dataset, digits, standardized_split
 from networks.models import (accuracy, cross_entropy, init_mlp, initial_moving_averages, mlp_forward,
                              normalization_of)
 from networks.training import gradient_descent_step
@@ -356,3 +356,9 @@ def train_bn_experiment(data: Dataset, config: BNConfig, progress: Callable[[flo
     columns = [np.where(at[None, :] >= np.where(diverged >= 0, diverged, c.steps + 1)[:, None], np.nan, col)
                for col in columns]
     return BNRun(c, batch_loss, at[keep], *[col[:, keep] for col in columns], diverged)
+
+
+def digits_bn_experiment(config: BNConfig, progress: Callable[[float], None] | None = None) -> BNRun:
+    """``train_bn_experiment`` on the bundled digits: the Normalization page's run as one module-level
+    function of its configuration, so that a worker process can be sent it (``heavy_runs``)."""
+    return train_bn_experiment(digits(), config, progress=progress)
