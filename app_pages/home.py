@@ -1,6 +1,7 @@
 """Landing page: what the lab covers, where to find it, what JAX runs on."""
 import streamlit as st
 
+import caches
 import compute
 import optimizers
 import surfaces
@@ -58,3 +59,13 @@ c2.metric(tr("Optimizers"), len(optimizers.names()))
 c3.metric(tr("Learning-rate schedules"), len(optimizers.schedule_names()))
 st.caption(tr("JAX is computing on: **{backend}**. Compiled code is kept in `{folder}` so a restarted server "
               "starts warm.", backend=compute.backend(), folder=compute.CACHE_DIR))
+
+with st.expander(tr("Diagnostics for operators"), expanded=False):
+    disk = caches.disk_status()
+    if disk["on"]:
+        st.markdown(tr("Disk caches: **on** (results and compiled code in `{folder}`).", folder=disk["folder"]))
+    else:
+        st.markdown(tr("Disk caches: **off** in this process, every result is recomputed. Cause: `{problem}`. "
+                       "Fix the folder and restart the server.", problem=disk["problem"]))
+    if disk["replaced"]:
+        st.markdown(tr("Unreadable cache entries removed and rebuilt: {count}.", count=disk["replaced"]))
