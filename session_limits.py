@@ -11,8 +11,14 @@ seconds of flooding leave hundreds of page runs fighting for one interpreter
 lock, and every other session, the health check included, waits until they
 have all reached a checkpoint and died.
 
+Stopping that is not enough: the flood's messages themselves (tens of
+thousands a second) keep the server's one event loop busy reading,
+parsing and dropping them, and the health check waits behind them.
+
 **What this module does** (``install``, once per server process, from app.py):
-each session gets a token bucket (``RERUNS_PER_SECOND``, ``RERUN_BURST``), and
+each websocket is read at most ``MESSAGES_PER_SECOND`` (``MESSAGE_BURST`` at
+once): beyond that the server stops reading it for a moment, TCP pushes back,
+and the flooder's own sends block. Each session gets a token bucket (``RERUNS_PER_SECOND``, ``RERUN_BURST``), and
 a rerun is started only when the session has a token and its previous run
 has stopped. Any rerun that arrives earlier waits as the session's one
 pending rerun; a later one replaces it (the browser sends every widget's
@@ -33,6 +39,8 @@ import logging
 import os
 import time
 
+MESSAGES_PER_SECOND = 30.0  # websocket messages read per connection: a browser sends a few a second at most
+MESSAGE_BURST = 100
 RERUNS_PER_SECOND = 3.0  # sustained, per session: faster than a student clicks, slower than a script floods
 RERUN_BURST = 10  # reruns a session may start back to back before the rate applies
 STOPPING_POLL_S = 0.1  # how often a pending rerun checks whether the session's previous run has stopped
@@ -127,9 +135,11 @@ def install() -> bool:
 
     def handle_backmsg_with_limits(self, msg) -> None:
         kind = msg.WhichOneof("type")
-        if kind == "clear_cache" and not clear_cache_allowed():
-            log.warning("refused a client's clear_cache (set %s=1 to allow it)", ALLOW_CLEAR_CACHE)
-            return
+        if kind == "clear_cache":
+            if not clear_cache_allowed():
+                log.warning("refused a client's clear_cache (set %s=1 to allow it)", ALLOW_CLEAR_CACHE)
+                return
+            log.warning("a client cleared every user's cache (%s=1)", ALLOW_CLEAR_CACHE)
         if kind != "rerun_script":
             return original(self, msg)
         limits = self.__dict__.setdefault("_lab_session_limits", _SessionLimits())
@@ -148,4 +158,25 @@ def install() -> bool:
 
     handle_backmsg_with_limits.session_limits = True
     AppSession.handle_backmsg = handle_backmsg_with_limits
+    return _limit_websocket_reads()
+
+
+def _limit_websocket_reads() -> bool:
+    """Read each websocket at most MESSAGES_PER_SECOND (Starlette's ``WebSocket.receive_bytes``, Streamlit's reader)."""
+    try:
+        from starlette.websockets import WebSocket
+    except ImportError:
+        return False
+    original = WebSocket.receive_bytes
+    if getattr(original, "session_limits", False):
+        return True
+
+    async def receive_bytes_rate_limited(self) -> bytes:
+        bucket = self.__dict__.setdefault("_lab_messages", TokenBucket(MESSAGES_PER_SECOND, MESSAGE_BURST))
+        while (wait := bucket.wait(time.monotonic())) > 0:
+            await asyncio.sleep(wait)  # not reading: the client's sends back up, the event loop serves others
+        return await original(self)
+
+    receive_bytes_rate_limited.session_limits = True
+    WebSocket.receive_bytes = receive_bytes_rate_limited
     return True

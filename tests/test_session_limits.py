@@ -32,8 +32,9 @@ from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 FLOOD_S = 10.0
-HEALTH_WITHIN = 1.0
-OTHER_CHANGE_WITHIN = 15.0  # generous: the target is a p95 of 2 s on a machine of our own
+HEALTH_WITHIN = 2.0  # generous: the target is 1 s; unlimited, the flood left it unanswered for tens of seconds
+OTHER_CHANGE_WITHIN = 15.0
+METRICS_TTL_S = 5.0  # streamlit/web/server/starlette/starlette_routes.py, _METRICS_EXPENSIVE_STATS_TTL_SECONDS  # generous: the target is a p95 of 2 s on a machine of our own
 
 
 # ------------------------------------------------------------------ the pieces, without a server
@@ -185,6 +186,10 @@ def test_a_rerun_flood_costs_the_flooder_not_the_class(server):
     assert started <= limit, f"{started} page runs started for {sent} flooded reruns (limit {limit:.0f})"
     assert len(latencies) >= 4 and max(latencies) <= OTHER_CHANGE_WITHIN, latencies
     assert health.polls >= 20 and not health.slow, f"health check slower than {HEALTH_WITHIN} s: {health.slow}"
+    # Afterwards nothing is left to drain: a new session is served at once.
+    t0 = time.monotonic()
+    asyncio.run(student(ws_url, 0))
+    assert time.monotonic() - t0 <= OTHER_CHANGE_WITHIN
 
 
 def cache_data_bytes(base: str) -> float:
@@ -216,5 +221,6 @@ def test_a_client_cannot_clear_every_users_cache(server):
     before = cache_data_bytes(base)
     assert before > 0, "no st.cache_data entry to protect (the metrics format may have changed)"
     asyncio.run(send_clear_cache(ws_url))
+    time.sleep(METRICS_TTL_S + 1)  # the metrics endpoint answers from its own short-lived copy
     assert cache_data_bytes(base) >= before
     assert "refused a client's clear_cache" in log_path.read_text()
