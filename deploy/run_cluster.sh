@@ -42,7 +42,7 @@ stdout_logfile_maxbytes=10MB
 "
 done
 sed -e "s#@RUN@#$RUN#g" -e "s#@PORT@#$PORT#g" -e "s#@NOFILE@#$NOFILE#g" \
-    -e "s#@CONN_PER_CLIENT@#${LAB_CONN_PER_CLIENT:-32}#g" -e "s#@REQ_PER_CLIENT@#${LAB_REQ_PER_CLIENT:-20}#g" \
+    -e "s#@CONN_PER_CLIENT@#${LAB_CONN_PER_CLIENT:-64}#g" -e "s#@REQ_PER_CLIENT@#${LAB_REQ_PER_CLIENT:-20}#g" \
     deploy/nginx.conf.template | \
   awk -v servers="$servers" '{ if ($0 == "@SERVERS@") printf "%s", servers; else print }' > "$RUN/nginx.conf"
 cat > "$RUN/supervisord.conf" <<CONF
