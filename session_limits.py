@@ -44,6 +44,7 @@ MESSAGE_BURST = 100
 RERUNS_PER_SECOND = 3.0  # sustained, per session: faster than a student clicks, slower than a script floods
 RERUN_BURST = 10  # reruns a session may start back to back before the rate applies
 STOPPING_POLL_S = 0.1  # how often a pending rerun checks whether the session's previous run has stopped
+STOPPING_WAIT_MAX_S = 10.0  # a run that has not stopped by then (blocked, not computing) is no longer waited for
 ALLOW_CLEAR_CACHE = "ERROR_SURFACE_LAB_ALLOW_CLEAR_CACHE"
 
 log = logging.getLogger("error_surface_lab.session_limits")
@@ -92,13 +93,15 @@ class _SessionLimits:
         self.bucket = TokenBucket()
         self.pending = None
         self.timer: asyncio.TimerHandle | None = None
-        self.stopping: list = []  # ScriptRunners told to stop whose thread may still be running
+        self.stopping: list = []  # (ScriptRunner told to stop, when): its thread may still be running
         self.deferred = 0  # reruns that waited or were folded into a later one (for tests and logs)
 
 
 def _still_stopping(limits: _SessionLimits) -> bool:
-    limits.stopping = [r for r in limits.stopping
-                       if getattr(r, "_script_thread", None) is not None and r._script_thread.is_alive()]
+    """Whether a run this session was told to stop is still running (waited for at most STOPPING_WAIT_MAX_S)."""
+    now = time.monotonic()
+    limits.stopping = [(r, since) for r, since in limits.stopping if now - since < STOPPING_WAIT_MAX_S
+                       and getattr(r, "_script_thread", None) is not None and r._script_thread.is_alive()]
     return bool(limits.stopping)
 
 
@@ -116,7 +119,8 @@ def install() -> bool:
         before = session._scriptrunner
         original(session, msg)
         if before is not None and session._scriptrunner is not before:
-            limits.stopping.append(before)  # fastReruns: told to stop, its thread runs until its next checkpoint
+            # fastReruns: told to stop, its thread runs on until its next checkpoint
+            limits.stopping.append((before, time.monotonic()))
 
     def flush(session, limits: _SessionLimits) -> None:
         limits.timer = None
