@@ -69,7 +69,7 @@ class TokenBucket:
 
 
 def coalesce(pending, newer):
-    """The one rerun message that stands for ``pending`` followed by ``newer`` (BackMsg protos; ``pending`` may be None).
+    """The one rerun message that stands for ``pending`` followed by ``newer`` (BackMsgs; ``pending`` may be None).
 
     ``newer`` carries every widget's value; if either was a full-page rerun
     (no fragment), so is the result.

@@ -33,8 +33,8 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 FLOOD_S = 10.0
 HEALTH_WITHIN = 2.0  # generous: the target is 1 s; unlimited, the flood left it unanswered for tens of seconds
-OTHER_CHANGE_WITHIN = 15.0
-METRICS_TTL_S = 5.0  # streamlit/web/server/starlette/starlette_routes.py, _METRICS_EXPENSIVE_STATS_TTL_SECONDS  # generous: the target is a p95 of 2 s on a machine of our own
+OTHER_CHANGE_WITHIN = 15.0  # generous: the target is a p95 of 2 s on a machine of our own
+METRICS_TTL_S = 5.0  # streamlit/web/server/starlette/starlette_routes.py, _METRICS_EXPENSIVE_STATS_TTL_SECONDS
 
 
 # ------------------------------------------------------------------ the pieces, without a server
