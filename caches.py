@@ -103,6 +103,7 @@ def tolerate_entries_without_access_time() -> bool:
 log = logging.getLogger("error_surface_lab.caches")
 _disk_problem: str | None = None  # why the disk caches are off in this process (None: they are on)
 _replaced_entries = 0  # unreadable cache entries (results or compiled code) removed so that they are rebuilt
+_DISK_GUARD = threading.Lock()
 
 
 def disable_disk(problem: str) -> None:
@@ -114,10 +115,12 @@ def disable_disk(problem: str) -> None:
     operator fixes the folder turns the caches on again.
     """
     global _disk_problem
-    if _disk_problem is None:
+    with _DISK_GUARD:  # two threads meeting the same full disk log it once
+        if _disk_problem is not None:
+            return
         _disk_problem = problem
-        log.warning("disk caches off for this process, results are recomputed: %s", problem)
-        optimizers.disable_persistent_cache(problem)
+    log.warning("disk caches off for this process, results are recomputed: %s", problem)
+    optimizers.disable_persistent_cache(problem)
 
 
 def _entry_replaced(path, error: BaseException) -> None:
@@ -164,8 +167,11 @@ def guard_compile_cache_io() -> bool:
     def read_rebuilding_unreadable_entries(cache_key, *args, **kwargs):
         try:
             return read(cache_key, *args, **kwargs)
-        except OSError:
-            raise  # the folder, not the entry: JAX logs it and compiles
+        except TimeoutError:
+            raise  # another process holds JAX's cache lock: JAX logs it and compiles, the disk is fine
+        except OSError as error:  # the folder, not the entry (gone, turned read-only): JAX compiles
+            disable_disk(f"reading compiled code: {error.strerror or error}")
+            raise
         except Exception as error:  # noqa: BLE001 - zstd, XLA and parsing errors alike mean an unusable entry
             folder = compilation_cache._cache._path if compilation_cache._cache is not None else None
             if folder is not None:
