@@ -11,6 +11,7 @@ where nginx or supervisord is missing (.ci/run installs both).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import http.cookiejar
 import os
 import random
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -163,6 +165,7 @@ def test_a_killed_process_is_restarted_while_the_service_keeps_answering(cluster
             assert time.monotonic() < deadline, "the student's page never finished"
             time.sleep(0.5)
         for i, port in enumerate(ports):
+            others = {j: pid_of(control, f"app{j}") for j in range(len(ports)) if j != i}
             old = pid_of(control, f"app{i}")
             assert old > 0
             os.kill(old, signal.SIGKILL)
@@ -174,6 +177,7 @@ def test_a_killed_process_is_restarted_while_the_service_keeps_answering(cluster
                     break
                 assert time.monotonic() - killed < BACK_WITHIN, f"app{i} not back {BACK_WITHIN} s after kill -9"
                 time.sleep(0.2)
+            assert {j: pid_of(control, f"app{j}") for j in others} == others, "another process was restarted too"
             # The student's session runs its page again after the kill (reconnected if it was on that process).
             while not student.runs or student.runs[-1] < killed:
                 assert time.monotonic() - killed < 60, "the student's session did not run its page again"
@@ -200,3 +204,42 @@ def test_operator_endpoints_are_not_served_through_the_proxy(cluster):
         assert status == 404, path
     assert answers(opener, f"http://127.0.0.1:{ports[0]}/_stcore/metrics")  # still there on the loopback port
     assert answers(opener, base + "/_stcore/health")  # the browser's own health check passes
+
+
+def test_the_proxy_limits_one_client_address(cluster):
+    base, _, _ = cluster
+    opener = urllib.request.build_opener()
+
+    def status(path: str) -> int:
+        try:
+            return opener.open(base + path, timeout=10).status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    # Requests: a burst of 200 at once, then 20 a second; 400 from 16 threads at once are more than that.
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(lambda _: status("/_stcore/health"), range(400)))
+    assert statuses.count(429) >= 20 and statuses.count(200) >= 200, (statuses.count(200), statuses.count(429))
+    time.sleep(11)  # the burst refills at 20 a second
+
+    # Open connections: 64 websockets per address; more are refused in the handshake.
+    import websockets
+
+    async def open_many(n: int) -> tuple[int, int]:
+        url = base.replace("http://", "ws://") + "/_stcore/stream"
+        async with asyncio.timeout(120):
+            opened, refused, held = 0, 0, []
+            for _ in range(n):
+                try:
+                    held.append(await websockets.connect(url, subprotocols=["streamlit"], open_timeout=20))
+                    opened += 1
+                except websockets.InvalidStatus as error:
+                    assert error.response.status_code in (429, 503), error.response.status_code
+                    refused += 1
+                await asyncio.sleep(0.06)  # within the request rate
+            for ws in held:
+                await ws.close()
+            return opened, refused
+
+    opened, refused = asyncio.run(open_many(70))
+    assert opened == 64 and refused == 6, (opened, refused)
