@@ -214,23 +214,30 @@ def test_a_full_disk_returns_the_value_and_turns_the_disk_off(isolated, monkeypa
     assert compute_once("full")[1] is False  # disk off: computed again, no error
 
 
-def test_a_folder_that_turns_read_only_returns_the_value(isolated, monkeypatch):
+def test_a_result_folder_that_turns_read_only_returns_the_value(isolated, monkeypatch):
+    """results/ exists (an earlier run made it), then its filesystem turns read-only: the lock file cannot be made."""
     folder = isolated / "ro"
-    if os.geteuid() == 0 and not mount_tmpfs(folder, "ro,size=16k"):
-        pytest.skip("root ignores permission bits and this machine refuses a read-only tmpfs mount")
-    if os.geteuid() != 0:
-        folder.mkdir()
-        folder.chmod(0o500)
+    results = folder / "results"
+    if os.geteuid() == 0:
+        if not mount_tmpfs(folder, "size=64k"):
+            pytest.skip("root ignores permission bits and this machine refuses a tmpfs mount")
+        results.mkdir(mode=0o700)
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+    else:
+        results.mkdir(parents=True, mode=0o700)
+        results.chmod(0o500)
     try:
-        monkeypatch.setattr(caches, "RESULTS_DIR", str(folder / "results"))
+        monkeypatch.setattr(caches, "RESULTS_DIR", str(results))
         value, hit = compute_once("ro")
     finally:
         if os.geteuid() == 0:
             unmount(folder)
         else:
-            folder.chmod(0o700)
+            results.chmod(0o700)
     assert (value.tolist(), hit) == ([0.0, 1.0, 2.0], False)
-    assert caches.disk_status()["on"] is False
+    status = caches.disk_status()
+    expected = "Read-only file system" if os.geteuid() == 0 else "Permission denied"
+    assert status["on"] is False and expected in status["problem"], status
 
 
 def test_a_corrupted_result_file_is_rebuilt_and_then_read(isolated, monkeypatch):
