@@ -3,8 +3,10 @@ import streamlit as st
 
 import caches
 import controls
+import session_limits
 from i18n import tr
 
+session_limits.install()  # once per process: a client's reruns coalesced and rate-limited, clear_cache refused
 controls.forget_stale_widgets()  # Streamlit keeps a widget's metadata after the widget has gone
 controls.app_settings()  # language and presentation mode, from the URL / the sidebar
 st.set_page_config(page_title=tr("Error-surface lab"), page_icon="⛰️", layout="wide",

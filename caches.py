@@ -32,6 +32,7 @@ import fcntl
 import hashlib
 import io
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -99,11 +100,107 @@ def tolerate_entries_without_access_time() -> bool:
     return True
 
 
+# --------------------------------------------------------------------------- storage faults: degrade, never crash
+log = logging.getLogger("error_surface_lab.caches")
+_disk_problem: str | None = None  # why the disk caches are off in this process (None: they are on)
+_replaced_entries = 0  # unreadable cache entries (results or compiled code) removed so that they are rebuilt
+_DISK_GUARD = threading.Lock()
+
+
+def disable_disk(problem: str) -> None:
+    """Turn both disk caches (results and JAX's compiled code) off for the rest of this process, once, with a log line.
+
+    A read-only, full or vanished cache folder must cost speed, never a page:
+    from here on every result is recomputed and kept in memory only. The
+    first problem is the one reported (``disk_status``); a restart after the
+    operator fixes the folder turns the caches on again.
+    """
+    global _disk_problem
+    with _DISK_GUARD:  # two threads meeting the same full disk log it once
+        if _disk_problem is not None:
+            return
+        _disk_problem = problem
+    log.warning("disk caches off for this process, results are recomputed: %s", problem)
+    optimizers.disable_persistent_cache(problem)
+
+
+def _entry_replaced(path, error: BaseException) -> None:
+    """Remove an unreadable cache entry (the caller rebuilds it), counted and logged."""
+    global _replaced_entries
+    with contextlib.suppress(OSError):
+        os.remove(path)
+    _replaced_entries += 1
+    log.warning("unreadable cache entry %s removed and rebuilt: %s: %s", path, type(error).__name__, error)
+
+
+def disk_status() -> dict:
+    """Plain values for the home page's diagnostics: the folders, whether the disk caches are on, and why not.
+
+    ``replaced``: unreadable entries (a corrupted result file, a compiled
+    entry that does not deserialize) removed and rebuilt by this process.
+    """
+    problem = _disk_problem or optimizers.persistent_cache_problem()
+    return {"folder": CACHE_DIR, "results": RESULTS_DIR, "on": problem is None, "problem": problem,
+            "replaced": _replaced_entries}
+
+
+def guard_compile_cache_io() -> bool:
+    """Make JAX's persistent compile cache rebuild an unreadable entry and stop writing to a failing disk.
+
+    Cause (jax/_src/compiler.py, ``_cache_read`` / ``_cache_write``; lru_cache.py,
+    ``LRUCache.put``): an entry that does not decompress or deserialize (a
+    truncated write, a flipped bit) is logged and compiled again, but ``put``
+    keeps any file already at that key, so the bad entry is read — and
+    compiled around — on every start. Here a failed read removes the entry
+    first, so the fresh compile is written in its place. A write that fails
+    with an OSError (disk full, folder turned read-only) turns the disk
+    caches off (``disable_disk``) instead of warning on every compile.
+    Returns whether the hooks are in place (False if JAX's private module has moved).
+    """
+    try:
+        from jax._src import compilation_cache
+        read, write = compilation_cache.get_executable_and_time, compilation_cache.put_executable_and_time
+    except (ImportError, AttributeError):
+        return False
+    if getattr(read, "rebuilds_unreadable_entries", False):
+        return True
+
+    def read_rebuilding_unreadable_entries(cache_key, *args, **kwargs):
+        try:
+            return read(cache_key, *args, **kwargs)
+        except TimeoutError:
+            raise  # another process holds JAX's cache lock: JAX logs it and compiles, the disk is fine
+        except OSError as error:  # the folder, not the entry (gone, turned read-only): JAX compiles
+            disable_disk(f"reading compiled code: {error.strerror or error}")
+            raise
+        except Exception as error:  # noqa: BLE001 - zstd, XLA and parsing errors alike mean an unusable entry
+            folder = compilation_cache._cache._path if compilation_cache._cache is not None else None
+            if folder is not None:
+                _entry_replaced(Path(folder) / f"{cache_key}-cache", error)
+                with contextlib.suppress(OSError):
+                    os.remove(Path(folder) / f"{cache_key}-atime")
+            raise
+
+    def write_or_turn_disk_off(*args, **kwargs):
+        try:
+            return write(*args, **kwargs)
+        except OSError as error:
+            disable_disk(f"writing compiled code: {error.strerror or error}")
+
+    read_rebuilding_unreadable_entries.rebuilds_unreadable_entries = True
+    compilation_cache.get_executable_and_time = read_rebuilding_unreadable_entries
+    compilation_cache.put_executable_and_time = write_or_turn_disk_off
+    return True
+
+
 SCHEMA_VERSION = 2  # raise when the encoding below changes; a result type's fields are part of the key anyway
 COMPILE_CACHE_MAX_BYTES = 512 * 2**20
 tolerate_entries_without_access_time()
+guard_compile_cache_io()
 CACHE_DIR = optimizers.enable_persistent_cache(max_size=COMPILE_CACHE_MAX_BYTES)
 RESULTS_DIR = os.path.join(CACHE_DIR, "results")
+if optimizers.persistent_cache_problem():  # the folder failed its start check: results stay off the disk too
+    disable_disk(optimizers.persistent_cache_problem())
 MAX_RESULT_FILES = 256  # on disk; the oldest are removed beyond this
 SUFFIX = ".npz"
 
@@ -320,7 +417,6 @@ def disk_cached(kind: str, key: tuple, make: Callable[[], object], expected) -> 
     numbers), so a class that opens the same experiment computes it once.
     Not ``st.cache_data``: ``make`` may draw a progress bar.
     """
-    global computations
     memory_key = (kind, key)
     found = _RESULTS.get(memory_key, _MISSING)
     if found is not _MISSING:
@@ -329,24 +425,55 @@ def disk_cached(kind: str, key: tuple, make: Callable[[], object], expected) -> 
         found = _RESULTS.get(memory_key, _MISSING)
         if found is not _MISSING:
             return found, True
-        key_text = repr((SCHEMA_VERSION, kind, key, _type_signature(expected)))
-        digest = hashlib.sha256(key_text.encode()).hexdigest()
-        folder = results_dir()
-        path = os.path.join(folder, f"{kind}-{digest}{SUFFIX}")
-        with file_lock(os.path.join(folder, f"{kind}-{digest}.lock")):  # and so do other processes
-            try:
-                value, cached = read_result(path, key_text, expected), True
-            except Exception:  # noqa: BLE001 - any file that does not load into the expected type is a miss
-                computations += 1
-                value, cached = make(), False
-                try:
-                    write_result(path, key_text, value)
-                except TypeError:
-                    pass  # not made of plain arrays and numbers: kept in memory only
-        if not cached:
-            evict(folder)
+        value, cached = _through_disk(kind, key, make, expected)
         _RESULTS.put(memory_key, value)
         return value, cached
+
+
+def _through_disk(kind: str, key: tuple, make: Callable[[], object], expected) -> tuple[object, bool]:
+    """(value, True) from RESULTS_DIR, or (``make()``, False) written there; ``make()`` alone while the disk is off.
+
+    Other processes wanting this key wait on its file lock, then read the
+    file. A storage fault (the folder missing and uncreatable, read-only,
+    full) turns the disk caches off (``disable_disk``) and the value is
+    computed anyway; a file that exists but does not load (corrupted,
+    truncated, another type) is removed and rebuilt. Errors of ``make``
+    itself reach the caller.
+    """
+    global computations
+    key_text = repr((SCHEMA_VERSION, kind, key, _type_signature(expected)))
+    digest = hashlib.sha256(key_text.encode()).hexdigest()
+    folder = path = None
+    with contextlib.ExitStack() as locked:
+        if _disk_problem is None:
+            try:
+                folder = results_dir()
+                locked.enter_context(file_lock(os.path.join(folder, f"{kind}-{digest}.lock")))
+                path = os.path.join(folder, f"{kind}-{digest}{SUFFIX}")
+            except OSError as error:
+                disable_disk(f"result folder {RESULTS_DIR}: {error.strerror or error}")
+        if path is not None:
+            try:
+                return read_result(path, key_text, expected), True
+            except FileNotFoundError:
+                pass  # not computed yet
+            except Exception as error:  # noqa: BLE001 - any file that does not load into the expected type
+                _entry_replaced(path, error)
+        computations += 1
+        value = make()
+        if path is not None and _disk_problem is None:
+            try:
+                write_result(path, key_text, value)
+            except TypeError:
+                pass  # not made of plain arrays and numbers: kept in memory only
+            except OSError as error:
+                disable_disk(f"writing a result to {folder}: {error.strerror or error}")
+    if folder is not None and _disk_problem is None:
+        try:
+            evict(folder)
+        except OSError as error:
+            disable_disk(f"evicting results in {folder}: {error.strerror or error}")
+    return value, False
 
 
 def is_cached(kind: str, key: tuple) -> bool:

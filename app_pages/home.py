@@ -1,6 +1,7 @@
 """Landing page: what the lab covers, where to find it, what JAX runs on."""
 import streamlit as st
 
+import caches
 import compute
 import memory_budget
 import optimizers
@@ -65,6 +66,14 @@ MB = 2**20
 with st.expander(tr("Server diagnostics (for the operator)"), expanded=False, icon=":material/monitor_heart:"):
     st.caption(tr("JAX is computing on: **{backend}**. Compiled code is kept in `{folder}` so a restarted server "
                   "starts warm.", backend=compute.backend(), folder=compute.CACHE_DIR))
+    disk = caches.disk_status()
+    if disk["on"]:
+        st.markdown(tr("Disk caches: **on** (results and compiled code in `{folder}`).", folder=disk["folder"]))
+    else:
+        st.markdown(tr("Disk caches: **off** in this process, every result is recomputed. Cause: `{problem}`. "
+                       "Fix the folder and restart the server.", problem=disk["problem"]))
+    if disk["replaced"]:
+        st.markdown(tr("Unreadable cache entries removed and rebuilt: {count}.", count=disk["replaced"]))
     use = memory_budget.usage()
     st.markdown(tr("Memory budget of all caches: **{budget:,.0f} MB**, in use **{used:,.1f} MB** (set with the "
                    "environment variable `{variable}` before the server starts; default {default} MB).",

@@ -14,6 +14,7 @@ A trajectory stops at the first step whose parameters or loss are not finite
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from typing import Any, NamedTuple
 
@@ -284,13 +285,58 @@ def enable_persistent_cache(directory: str | None = None, max_size: int = -1) ->
     is exactly what a restarted server should not pay again. ``max_size``: the
     cache's bound in bytes (JAX evicts the least recently used entries; it
     needs the ``filelock`` package); −1 keeps everything.
+
+    A folder that cannot be created or written (read-only, full, a path under
+    a file) leaves the cache off for this process instead of raising: a
+    server without its compile cache is slower to warm up, one that crashes at
+    import serves nobody. ``persistent_cache_problem()`` then says why.
     """
     directory = directory or os.environ.get(
         "ERROR_SURFACE_LAB_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "error-surface-lab", "jax")
     )
-    os.makedirs(directory, mode=0o700, exist_ok=True)
+    problem = unwritable_folder_problem(directory)
+    if problem:
+        disable_persistent_cache(problem)
+        return directory
     jax.config.update("jax_compilation_cache_dir", directory)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     jax.config.update("jax_compilation_cache_max_size", int(max_size))
     return directory
+
+
+_persistent_cache_problem: str | None = None  # why the compile cache is off in this process (None: it is not)
+
+
+def unwritable_folder_problem(directory: str) -> str | None:
+    """Why ``directory`` cannot hold cache files (created 0700 if missing), or None if it can.
+
+    Writes and removes one small file: a read-only mount lets ``makedirs``
+    succeed on an existing folder and fails only on the first write.
+    """
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=directory)
+        try:
+            os.write(fd, b"probe")
+        finally:
+            os.close(fd)
+            os.remove(probe)
+    except OSError as error:
+        return f"{directory}: {error.strerror or error}"
+    return None
+
+
+def disable_persistent_cache(problem: str) -> None:
+    """Turn JAX's persistent compile cache off for the rest of this process (compiles then stay in memory)."""
+    global _persistent_cache_problem
+    from jax._src import compilation_cache  # private: drops the cache object JAX already opened
+
+    _persistent_cache_problem = _persistent_cache_problem or problem
+    jax.config.update("jax_enable_compilation_cache", False)
+    compilation_cache.reset_cache()
+
+
+def persistent_cache_problem() -> str | None:
+    """Why the persistent compile cache is off in this process, or None while it is on."""
+    return _persistent_cache_problem

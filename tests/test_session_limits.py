@@ -1,0 +1,226 @@
+"""One client cannot freeze the class: a rerun flood is coalesced and rate-limited per session; clear_cache is refused.
+
+Against a real server (``streamlit run app.py`` on loopback, the websocket
+protocol of bench/load_test.py): a flooder sends ``rerun_script`` as fast as
+its socket takes them for FLOOD_S seconds while another student changes a
+value once a second and the health check is polled. Bounds are generous
+(the test machine is shared); the flooder's own page runs are counted, so
+the test fails if its reruns are not limited.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+
+import session_limits
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+from load_test import Session  # noqa: E402 - the protocol client the load bench uses
+
+import websockets  # noqa: E402
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+
+FLOOD_S = 10.0
+HEALTH_WITHIN = 2.0  # generous: the target is 1 s; unlimited, the flood left it unanswered for tens of seconds
+OTHER_CHANGE_WITHIN = 15.0  # generous: the target is a p95 of 2 s on a machine of our own
+METRICS_TTL_S = 5.0  # streamlit/web/server/starlette/starlette_routes.py, _METRICS_EXPENSIVE_STATS_TTL_SECONDS
+
+
+# ------------------------------------------------------------------ the pieces, without a server
+def test_the_token_bucket_allows_a_burst_then_the_rate():
+    bucket = session_limits.TokenBucket(rate=2.0, burst=3, now=0.0)
+    assert [bucket.wait(0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert bucket.wait(0.0) == pytest.approx(0.5)
+    assert bucket.wait(0.5) == 0.0 and bucket.wait(0.5) > 0
+    assert bucket.wait(100.0) == 0.0 and bucket.tokens == pytest.approx(2.0)  # refilled to the burst, not beyond
+
+
+def test_coalescing_keeps_the_newest_values_and_a_full_rerun():
+    full, fragment = BackMsg(), BackMsg()
+    full.rerun_script.page_name = "momentum"
+    fragment.rerun_script.page_name = "momentum"
+    fragment.rerun_script.fragment_id = "frag"
+    fragment.rerun_script.widget_states.widgets.add(id="w", int_value=7)
+    merged = session_limits.coalesce(full, fragment)
+    assert merged.rerun_script.fragment_id == "" and merged.rerun_script.widget_states.widgets[0].int_value == 7
+    later = BackMsg()
+    later.rerun_script.fragment_id = "frag"
+    assert session_limits.coalesce(later, fragment).rerun_script.fragment_id == "frag"
+    assert session_limits.coalesce(None, fragment) is fragment
+
+
+# ------------------------------------------------------------------ against a server
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``streamlit run app.py`` on a free loopback port: (base URL, its log file)."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    log = open(log_path, "w")
+    env = dict(os.environ)
+    env.pop(session_limits.ALLOW_CLEAR_CACHE, None)
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless",
+                             "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if urllib.request.urlopen(base + "/_stcore/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()[-3000:]
+                time.sleep(0.3)
+        yield base, log_path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+class HealthPoller(threading.Thread):
+    def __init__(self, base: str):
+        super().__init__(daemon=True)
+        self.url = base + "/_stcore/health"
+        self.stop = threading.Event()
+        self.slow: list[float] = []  # latencies over HEALTH_WITHIN, or inf for a failure
+        self.polls = 0
+
+    def run(self):
+        while not self.stop.is_set():
+            t0 = time.perf_counter()
+            try:
+                urllib.request.urlopen(self.url, timeout=HEALTH_WITHIN + 1).read()
+                took = time.perf_counter() - t0
+            except OSError:
+                took = float("inf")
+            self.polls += 1
+            if took > HEALTH_WITHIN:
+                self.slow.append(took)
+            time.sleep(0.2)
+
+
+async def flood(ws_url: str, seconds: float) -> tuple[int, int]:
+    """Send rerun_script for Momentum as fast as the socket takes them; returns (reruns sent, page runs started)."""
+    sent = started = 0
+    async with websockets.connect(f"{ws_url}/_stcore/stream", subprotocols=["streamlit"], max_size=None,
+                                  open_timeout=60) as ws:
+        async def read():
+            nonlocal started
+            async for data in ws:
+                fm = ForwardMsg()
+                fm.ParseFromString(data)
+                if fm.WhichOneof("type") == "new_session":
+                    started += 1
+
+        reader = asyncio.create_task(read())
+        msg = BackMsg()
+        msg.rerun_script.page_name = "momentum"
+        payload = msg.SerializeToString()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            await ws.send(payload)
+            sent += 1
+            if sent % 50 == 0:
+                await asyncio.sleep(0)  # let the reader run: the flooder reads, so the server never drops it
+        reader.cancel()
+    return sent, started
+
+
+async def student(ws_url: str, seconds: float) -> list[float]:
+    """Open Momentum, then change its step count once a second for ``seconds``: each change's latency."""
+    session = Session(ws_url, "momentum", "m_steps", "int", [120, 180, 240])
+    latencies = []
+    async with websockets.connect(f"{ws_url}/_stcore/stream", subprotocols=["streamlit"], max_size=None,
+                                  open_timeout=60) as ws:
+        await session.run_once(ws)
+        assert session.widget_id, "the step-count widget was not found"
+        end = time.monotonic() + seconds
+        i = 0
+        while time.monotonic() < end:
+            i += 1
+            latencies.append(await asyncio.wait_for(session.run_once(ws, [120, 180, 240][i % 3]), 120))
+            await asyncio.sleep(1.0)
+    assert not session.errors, session.errors
+    return latencies
+
+
+def test_a_rerun_flood_costs_the_flooder_not_the_class(server):
+    base, _ = server
+    ws_url = base.replace("http://", "ws://")
+    asyncio.run(student(ws_url, 0))  # compile the page once, before anything is timed
+    health = HealthPoller(base)
+    health.start()
+
+    async def together():
+        return await asyncio.gather(flood(ws_url, FLOOD_S), student(ws_url, FLOOD_S + 2))
+
+    try:
+        (sent, started), latencies = asyncio.run(together())
+    finally:
+        health.stop.set()
+        health.join(10)
+    assert sent > 200, f"the flooder sent only {sent} reruns"
+    limit = session_limits.RERUN_BURST + session_limits.RERUNS_PER_SECOND * (FLOOD_S + 5)
+    assert started <= limit, f"{started} page runs started for {sent} flooded reruns (limit {limit:.0f})"
+    assert len(latencies) >= 4 and max(latencies) <= OTHER_CHANGE_WITHIN, latencies
+    assert health.polls >= 20 and not health.slow, f"health check slower than {HEALTH_WITHIN} s: {health.slow}"
+    # Afterwards nothing is left to drain: a new session is served at once.
+    t0 = time.monotonic()
+    asyncio.run(student(ws_url, 0))
+    assert time.monotonic() - t0 <= OTHER_CHANGE_WITHIN
+
+
+def cache_data_bytes(base: str) -> float:
+    """How many bytes st.cache_data holds in the server, from its (loopback-only) metrics endpoint."""
+    text = urllib.request.urlopen(base + "/_stcore/metrics", timeout=10).read().decode()
+    return sum(float(m.group(1)) for m in re.finditer(r'cache_type="st_cache_data"[^}]*}\s+([0-9.e+]+)', text))
+
+
+async def send_clear_cache(ws_url: str) -> None:
+    async with websockets.connect(f"{ws_url}/_stcore/stream", subprotocols=["streamlit"], max_size=None,
+                                  open_timeout=60) as ws:
+        msg = BackMsg()
+        msg.clear_cache = True
+        await ws.send(msg.SerializeToString())
+        heartbeat = BackMsg()
+        heartbeat.app_heartbeat = True
+        await ws.send(heartbeat.SerializeToString())  # answered after clear_cache was handled
+        while True:
+            fm = ForwardMsg()
+            fm.ParseFromString(await asyncio.wait_for(ws.recv(), 30))
+            if fm.WhichOneof("type") == "heartbeat_ack":
+                return
+
+
+def test_a_client_cannot_clear_every_users_cache(server):
+    base, log_path = server
+    ws_url = base.replace("http://", "ws://")
+    asyncio.run(student(ws_url, 0))  # another session's page fills st.cache_data
+    before = cache_data_bytes(base)
+    assert before > 0, "no st.cache_data entry to protect (the metrics format may have changed)"
+    asyncio.run(send_clear_cache(ws_url))
+    time.sleep(METRICS_TTL_S + 1)  # the metrics endpoint answers from its own short-lived copy
+    assert cache_data_bytes(base) >= before
+    assert "refused a client's clear_cache" in log_path.read_text()
