@@ -14,9 +14,13 @@ the page unescaped (``escape_markdown``).
 """
 from __future__ import annotations
 
+import logging
 import math
+import numbers
+import os
 import re
 import urllib.parse
+from dataclasses import dataclass
 from typing import Callable
 
 import streamlit as st
@@ -219,3 +223,181 @@ def number_in(low: float, high: float, integer: bool = False) -> Callable[[str],
 def one_of(options) -> Callable[[str], str | None]:
     """A link parser: the text itself if it is one of ``options``."""
     return lambda raw: raw if raw in options else None
+
+
+# ------------------------------------------------------------------ what a widget's value may be
+# One spec per widget, built from the registry record or the page's limits. Both roads a value takes go through it:
+# a link's text (``parse``, on the page's first load) and whatever the widget holds or returns (``accept``): what
+# the browser sends, a preset, and what a hand-made websocket message or a forged ``st.session_state`` puts there.
+# Streamlit checks a value against the widget's options only in part (a multiselect keeps duplicates and has no
+# size bound; a number set in session state is reset without a word), so the page's limits live here, once.
+
+
+@dataclass(frozen=True)
+class NumberSpec:
+    """A number widget's values: finite, in [low, high], whole if ``integer``, one of ``stops`` if any (a log slider).
+
+    ``accept`` clamps a number out of range to the nearest end (or stop) and
+    refuses anything that is not a finite number (the default, with a note).
+    """
+
+    low: float
+    high: float
+    default: float
+    expected: str
+    integer: bool = False
+    stops: tuple = ()
+
+    def parse(self, raw: str):
+        """A link's text: the number, if it is plain decimal text in range (and a stop, for a log slider); else None."""
+        value = number_in(self.low, self.high, integer=self.integer)(raw)
+        if value is None or not self.stops:
+            return value
+        return next((c for c in self.stops if math.isclose(c, value, rel_tol=1e-9)), None)
+
+    def accept(self, value) -> tuple[object, str | None]:
+        """(the value to use, why it differs from ``value`` or None)."""
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return self.default, tr("not a number")
+        v = float(value)
+        if not math.isfinite(v):
+            return self.default, tr("not a finite number")
+        if self.stops:
+            exact = next((c for c in self.stops if math.isclose(c, v, rel_tol=1e-9)), None)
+            if exact is not None:
+                return exact, None
+            # the nearest stop on the slider's own (log) scale; below every stop: the first
+            nearest = (min(self.stops, key=lambda c: abs(math.log(c / v))) if v > 0 and min(self.stops) > 0
+                       else min(self.stops, key=lambda c: abs(c - v)))
+            return nearest, tr("not one of the slider's stops")
+        used = min(max(v, float(self.low)), float(self.high))
+        if self.integer:
+            used = int(round(used))
+        why = None if used == v else tr("outside [{low:g}, {high:g}]", low=self.low, high=self.high) if not (
+            self.low <= v <= self.high) else tr("not a whole number")
+        return (int(used) if self.integer else float(used)), why
+
+
+@dataclass(frozen=True)
+class ChoiceSpec:
+    """A choice's values: one of ``options`` (registry names); anything else is refused (the default, with a note)."""
+
+    options: tuple
+    default: str
+    expected: str
+
+    def parse(self, raw: str):
+        return one_of(self.options)(raw)
+
+    def accept(self, value) -> tuple[object, str | None]:
+        if isinstance(value, str) and value in self.options:
+            return value, None
+        return self.default, tr("not one of the choices")
+
+
+@dataclass(frozen=True)
+class MultiSpec:
+    """A multiselect's values: distinct names from ``options``, at most ``most`` of them.
+
+    ``accept`` keeps the known names once each, in their order, and cuts the
+    list at ``most``: a page never computes more than its largest
+    configuration, however many names a message lists.
+    """
+
+    options: tuple
+    default: tuple
+    expected: str
+    most: int
+
+    def parse(self, raw: str):
+        """A link's comma-separated names, if all are known and there are at most ``most`` distinct ones; else None."""
+        picked = raw.split(",") if raw else []
+        if not all(v in self.options for v in picked):
+            return None
+        picked = list(dict.fromkeys(picked))
+        return picked if len(picked) <= self.most else None
+
+    def accept(self, value) -> tuple[object, str | None]:
+        if not isinstance(value, (list, tuple)):
+            return list(self.default), tr("not a list of choices")
+        known = [v for v in value if isinstance(v, str) and v in self.options]
+        distinct = list(dict.fromkeys(known))
+        used = distinct[: self.most]
+        if len(known) < len(value):
+            return used, tr("unknown choices dropped")
+        if len(distinct) < len(known):
+            return used, tr("repeated choices removed")
+        if len(used) < len(distinct):
+            return used, tr("at most {count} choices", count=self.most)
+        return used, None
+
+
+@dataclass(frozen=True)
+class TextSpec:
+    """A text field's values: text of at most ``max_chars`` characters; longer text is refused whole (never cut)."""
+
+    max_chars: int
+    default: str
+    expected: str
+
+    def parse(self, raw: str):
+        return raw if len(raw) <= self.max_chars else None
+
+    def accept(self, value) -> tuple[object, str | None]:
+        if isinstance(value, str) and len(value) <= self.max_chars:
+            return value, None
+        return self.default, self.expected
+
+
+@dataclass(frozen=True)
+class SwitchSpec:
+    """A toggle's values: on or off; anything else is refused."""
+
+    default: bool
+    expected: str
+
+    def parse(self, raw: str):
+        return {"1": True, "0": False, "true": True, "false": False}.get(raw.lower())
+
+    def accept(self, value) -> tuple[object, str | None]:
+        if isinstance(value, bool):
+            return value, None
+        return self.default, self.expected
+
+
+def value_note(key: str, value, why: str, used) -> str:
+    """What a page says under a widget whose value it did not use (the value shown literally, cut at 40 characters)."""
+    text = repr(value) if not isinstance(value, str) else value
+    shown = f"{key[:40]}={text[:40]}" + ("…" if len(text) > 40 else "")
+    return tr("{value} not used ({why}); using {used}.", value=escape_markdown(shown), why=escape_markdown(why),
+              used=escape_markdown(url_text(used) if not isinstance(used, list) else ", ".join(used) or "—"))
+
+
+def repair_state(key: str, spec) -> str | None:
+    """Before the widget: a value in its session state that ``spec`` refuses is replaced; returns the note, or None.
+
+    Session state is where a link's and a preset's values wait for the
+    widget, and where a forged one would too; Streamlit would reset some of
+    those without a word and raise on others.
+    """
+    if key not in st.session_state:
+        return None
+    value = st.session_state[key]
+    used, why = spec.accept(value)
+    if why is None:
+        return None
+    st.session_state[key] = used
+    return value_note(key, value, why, used)
+
+
+def accept_value(key: str, value, spec, where) -> object:
+    """After the widget: the value it returned, as ``spec`` accepts it; a note under the widget when it differs.
+
+    The widget's state keeps the refused value until the next run, whose
+    ``repair_state`` replaces it (the widget is drawn by then and cannot be
+    changed in this run).
+    """
+    used, why = spec.accept(value)
+    if why is not None:
+        where.warning(value_note(key, value, why, used), icon=":material/block:")
+    return used
