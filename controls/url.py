@@ -166,26 +166,114 @@ def keep_in_url(key: str, value: str, default: str) -> None:
         st.query_params[key] = value
 
 
-def share_link(where) -> None:
-    """A "share this experiment" popover: the page's address with every setting, with a copy button.
+PUBLIC_URL_ENV = "ERROR_SURFACE_LAB_PUBLIC_URL"  # the operator's setting: the address students reach the app at
+# Never in a shared link: ``present`` folds every explanation away (a student's phone would open the teacher's
+# projector view), and ``lang`` is each reader's own (DESIGN.md, render once, serve many: a language is per session);
+# both are the sidebar's, not the experiment's: the figures are the same in every language and mode.
+READER_KEYS = GLOBAL_KEYS
+QR_WIDTH = {False: 260, True: 560}  # CSS pixels of the share panel's QR code: normal mode, presentation mode
+_log = logging.getLogger(__name__)
 
-    Built last on a page (the query string then holds this run's values); the
-    address comes from the browser (``st.context.url``), so it is the one the
-    students can open.
+
+def public_address(setting: str | None) -> str | None:
+    """The app's public root from the operator's setting, if it is an http(s) address with a host; else None.
+
+    E.g. ``https://lab.example.edu/errors`` (a path prefix is kept, for an
+    app served under one). Anything else is ignored with a log line, so a
+    typo falls back to the browser's address instead of sharing nonsense.
     """
-    base = (st.context.url or "").split("?")[0]
-    params = {k: st.query_params[k] for k in st.query_params if k != PRESET}
+    if not setting or not setting.strip():
+        return None
+    parts = urllib.parse.urlsplit(setting.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        _log.warning("%s=%r is not an http(s) address; sharing the browser's address instead", PUBLIC_URL_ENV, setting)
+        return None
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def browser_address(url: str | None, host: str | None = None, scheme: str | None = None, page: str = "") -> str:
+    """The page's address as the reader's browser sees it: ``st.context.url``, else the Host header; "" if unknown.
+
+    Only an http(s) address is used, without its query and fragment, its
+    path quoted (the browser reported it; it is the reader's own, but shown
+    back only as a plain address).
+    """
+    parts = urllib.parse.urlsplit(url or "")
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return urllib.parse.urlunsplit((parts.scheme, parts.netloc, urllib.parse.quote(parts.path.rstrip("/"), safe="/%"),
+                                        "", ""))
+    if host and re.fullmatch(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?", host):
+        return f"{'https' if scheme == 'https' else 'http'}://{host}" + (f"/{urllib.parse.quote(page)}" if page else "")
+    return ""
+
+
+def class_link(page: str, params: dict, public: str | None, browser: str) -> str:
+    """The link a teacher shares: the public address (else the browser's) of ``page``, with ``params`` URL-encoded.
+
+    Pure. ``page``: the page's URL path ("" for Home); ``params``: parameter
+    -> text (``url_text``); the reader's own keys (``READER_KEYS``) and a
+    lecture example's ``preset`` are left out (its values are in the widgets'
+    parameters already). Every key and value is percent-encoded (``/``, ``&``,
+    ``#``, ``=`` and spaces too), so no value can end the query or add one.
+    """
+    base = (public + (f"/{urllib.parse.quote(page, safe='')}" if page else "")) if public else browser
+    kept = {k: v for k, v in params.items() if k not in READER_KEYS and k != PRESET}
+    query = urllib.parse.urlencode(kept, quote_via=urllib.parse.quote)
+    return f"{base}?{query}" if query else base
+
+
+def qr_svg(link: str) -> str:
+    """``link`` as a QR code, an SVG drawing (``segno``) that scales to its box (a viewBox, no fixed size).
+
+    Error correction M (a smudged or partly covered projection still reads)
+    and a four-module quiet zone, as the standard asks; black on white in
+    either theme, which is what phone cameras expect.
+    """
+    import io
+
+    import segno  # imported here: only the share panel needs it
+
+    out = io.BytesIO()
+    segno.make(link, error="m").save(out, kind="svg", xmldecl=False, svgns=True, omitsize=True, border=4, dark="#000",
+                                     light="#fff", title=None)
+    return out.getvalue().decode("utf-8")
+
+
+def page_params() -> dict[str, str]:
+    """This run's experiment parameters: the address's own, with every URL-bound widget's current value over them.
+
+    Built last on a page (the query string then holds this run's values).
+    """
+    params = {k: st.query_params[k] for k in st.query_params}
     for key, default in st.session_state.get(_BOUND, {}).items():
         value = st.session_state.get(key, default)
         if value != default:
             params[key] = url_text(value)
         else:
             params.pop(key, None)
-    query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+    return params
+
+
+def share_link(where) -> None:
+    """A "share this experiment" popover: the class link (``class_link``) with a copy button and its QR code.
+
+    The address is the operator's public one (``ERROR_SURFACE_LAB_PUBLIC_URL``)
+    when set, else the one the teacher's browser shows (right when the
+    students reach the app the same way). The QR code is drawn larger in
+    presentation mode, to be scanned off the projection.
+    """
+    page = st.session_state.get("_page", "")
+    headers = getattr(st.context, "headers", None) or {}
+    browser = browser_address(st.context.url, headers.get("Host"), headers.get("X-Forwarded-Proto"), page)
+    link = class_link(page, page_params(), public_address(os.environ.get(PUBLIC_URL_ENV)), browser)
+    present = bool(st.session_state.get("present", False))
     with where.popover(tr("Share this experiment"), icon=":material/link:"):
         st.caption(tr("Everything on this page is in this link: whoever opens it sees the same figures."))
-        st.code(f"{base}?{query}" if query else base or tr("(open the app in a browser to get its address)"),
-                language=None, wrap_lines=True)
+        st.code(link or tr("(open the app in a browser to get its address)"), language=None, wrap_lines=True)
+        if "://" in link:  # an address a phone can open (not only a query)
+            st.html(f'<div class="class-link-qr" style="width: {QR_WIDTH[present]}px; max-width: 90vw">'
+                    f"{qr_svg(link)}</div>")
+            st.caption(tr("Scan with a phone's camera to open this experiment."))
 
 
 def start_page(page: str) -> None:

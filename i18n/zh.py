@@ -851,4 +851,5 @@ TEXTS: dict[str, str] = {
     'repeated choices removed': '已去掉重复的选项',
     'at most {count} choices': '最多 {count} 个选项',
     '{value} not used ({why}); using {used}.': '{value} 未被采用（{why}），改用 {used}。',
+    "Scan with a phone's camera to open this experiment.": '用手机相机扫描，打开这个实验。',
 }
