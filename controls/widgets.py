@@ -185,8 +185,8 @@ def surface_text(record, where=st) -> None:
 def choice_select(label: str, options: list[str], default: str, key: str, url: UrlCheck, format_func=str, where=st,
                   help: str | None = None) -> str:
     """A selectbox whose value is kept in the URL as the option's registry name."""
-    if key in st.session_state and st.session_state[key] not in options:
-        del st.session_state[key]  # the options changed under it (they depend on another widget)
+    # A stored value no longer among the options (they depend on another widget, or it was forged) is replaced by the
+    # default in ``validated``, with a note: the reader sees why the choice changed.
     spec = ChoiceSpec(tuple(options), default, tr("one of {names}", names=", ".join(options)))
     linked = url.value(key, spec.parse, spec.expected)
     if linked is not None and key not in st.session_state:
