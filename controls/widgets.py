@@ -13,6 +13,7 @@ option's registry name in the link, not its displayed label.
 """
 from __future__ import annotations
 
+import logging
 import math
 from typing import Callable
 
@@ -39,6 +40,65 @@ from controls.url import (
     url_text,
 )
 from optimizers.registry import HyperParam
+
+
+_log = logging.getLogger(__name__)
+# The value fields of the widgets this app draws: a state in one of them must come in its widget's own field
+# (a number input's may be a whole or a real number).
+_VALUE_FIELDS = {"double_value", "int_value", "string_value", "string_array_value", "double_array_value", "bool_value",
+                 "int_array_value"}
+_NUMBER_FIELDS = {"double_value", "int_value"}
+_DECODE_ERRORS = (TypeError, ValueError, OverflowError, IndexError, AttributeError)
+
+
+def refuse_mistyped_widget_states() -> bool:
+    """Make the server answer a widget state of the wrong kind with the widget's default, not an exception.
+
+    A browser sends each widget's value in the field the widget registered
+    (a multiselect a list of strings, a slider a list of numbers); a hand-made
+    message can put any field there, and Streamlit's own deserializers then
+    raise (``int(nan)``, ``len(3.0)``, ``"x" < 0.5``) before the page runs, so
+    no widget builder can catch it. Wrapped here, where a stored state is
+    decoded (``WStates.__getitem__``): a state in another value field, or one
+    its deserializer cannot decode, is replaced by the widget's default and
+    logged; every other state is decoded as before, and then checked by the
+    widget's spec (``validated``). Returns whether the guard is in place (False
+    if this Streamlit's internals differ: then only the specs check).
+    """
+    try:
+        from streamlit.runtime.state import session_state as internals
+
+        states, serialized, value = internals.WStates, internals.Serialized, internals.Value
+        decode = states.__getitem__
+    except (ImportError, AttributeError):  # pragma: no cover - another Streamlit
+        _log.warning("widget states of the wrong kind are not refused: Streamlit's session state has changed")
+        return False
+    if getattr(decode, "_refuses_mistyped", False):
+        return True
+
+    def guarded(self, k):
+        stored, metadata = self.states.get(k), self.widget_metadata.get(k)
+        if isinstance(stored, serialized) and metadata is not None:
+            sent, own = stored.value.WhichOneof("value"), metadata.value_type
+            mistyped = (sent in _VALUE_FIELDS and own in _VALUE_FIELDS and sent != own
+                        and not {sent, own} <= _NUMBER_FIELDS)
+            if not mistyped:
+                try:
+                    return decode(self, k)
+                except _DECODE_ERRORS:
+                    pass
+            _log.warning("refused the state of widget %s (sent as %s; it takes %s): using its default", k, sent, own)
+            default = metadata.deserializer(None)
+            self.states[k] = value(default)
+            return default
+        return decode(self, k)
+
+    guarded._refuses_mistyped = True
+    states.__getitem__ = guarded
+    return True
+
+
+refuse_mistyped_widget_states()  # every process that draws these widgets: installed when they are first imported
 
 
 def log_choices(low: float, high: float, default: float, extra: tuple = ()) -> list[float]:

@@ -227,6 +227,44 @@ def test_crafted_numbers_of_the_wrong_kind_never_reach_the_page(page, clean):
         assert within_limits(kind, el, at.session_state[key]), (key, at.session_state[key])
 
 
+# A widget state in a field its widget does not take, or that its decoder cannot read: Streamlit's own
+# deserializers raised on each of these before the page ran (controls.widgets.refuse_mistyped_widget_states).
+WRONG_KIND = {
+    "number_input": lambda s: setattr(s, "string_value", "12"),
+    "slider": lambda s: setattr(s, "string_value", "0.5"),
+    "select_slider": lambda s: setattr(s, "double_value", 0.5),
+    "selectbox": lambda s: setattr(s, "int_value", 1),
+    "multiselect": lambda s: setattr(s, "double_value", 3.0),
+    "text_input": lambda s: s.double_array_value.data.append(1.0),
+    "toggle": lambda s: setattr(s, "string_value", "yes"),
+    "segmented_control": lambda s: setattr(s, "double_value", 1.0),
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_widget_states_of_the_wrong_kind_get_the_widgets_default(page, clean):
+    at = open_link(page, {})
+    widgets = page_widgets(at)
+    for key, (kind, el) in widgets.items():
+        craft(el, WRONG_KIND[kind])
+    at.run()
+    no_exception(at)
+    for key, (kind, el) in page_widgets(at).items():
+        assert within_limits(kind, el, at.session_state[key]), (page, key, at.session_state[key])
+
+
+def test_a_whole_number_input_sent_a_nan_gets_its_default():
+    at = open_link("momentum", {})
+    craft(at.number_input(key="m_steps"), lambda s: setattr(s, "double_value", math.nan))
+    at.run()
+    no_exception(at)
+    assert at.session_state["m_steps"] == clean_default(at, "m_steps")
+
+
+def clean_default(at, key):
+    return at.session_state["_bound_widgets"][key]
+
+
 # ------------------------------------------------------------------ a live server over its websocket
 sys.path.insert(0, str(ROOT / "bench"))
 
