@@ -14,6 +14,7 @@ the page unescaped (``escape_markdown``).
 """
 from __future__ import annotations
 
+import base64
 import logging
 import math
 import numbers
@@ -171,7 +172,11 @@ PUBLIC_URL_ENV = "ERROR_SURFACE_LAB_PUBLIC_URL"  # the operator's setting: the a
 # projector view), and ``lang`` is each reader's own (DESIGN.md, render once, serve many: a language is per session);
 # both are the sidebar's, not the experiment's: the figures are the same in every language and mode.
 READER_KEYS = GLOBAL_KEYS
-QR_WIDTH = {False: 260, True: 560}  # CSS pixels of the share panel's QR code: normal mode, presentation mode
+QR_WIDTH = 260  # CSS pixels: the share panel's QR code, for a phone held near the screen
+# The room's QR code (a dialog): in presentation mode as tall as the window allows (less the dialog's title and the
+# link under it), else a size for a phone at arm's length. CSS widths; the code is square.
+ROOM_QR_WIDTH = {False: "min(480px, 100%)", True: "min(calc(100vh - 220px), 100%)"}
+QR_BUTTON = "share_qr_room"
 _log = logging.getLogger(__name__)
 
 
@@ -259,8 +264,9 @@ def share_link(where) -> None:
 
     The address is the operator's public one (``ERROR_SURFACE_LAB_PUBLIC_URL``)
     when set, else the one the teacher's browser shows (right when the
-    students reach the app the same way). The QR code is drawn larger in
-    presentation mode, to be scanned off the projection.
+    students reach the app the same way). Under the link, its QR code for a
+    phone near the screen, and a button that shows it to the room (a dialog:
+    as tall as the window allows in presentation mode).
     """
     page = st.session_state.get("_page", "")
     headers = getattr(st.context, "headers", None) or {}
@@ -271,9 +277,33 @@ def share_link(where) -> None:
         st.caption(tr("Everything on this page is in this link: whoever opens it sees the same figures."))
         st.code(link or tr("(open the app in a browser to get its address)"), language=None, wrap_lines=True)
         if "://" in link:  # an address a phone can open (not only a query)
-            st.html(f'<div class="class-link-qr" style="width: {QR_WIDTH[present]}px; max-width: 90vw">'
-                    f"{qr_svg(link)}</div>")
+            st.html(qr_html(link, "class-link-qr", f"{QR_WIDTH}px"))
             st.caption(tr("Scan with a phone's camera to open this experiment."))
+            if st.button(tr("Show the QR code to the room"), key=QR_BUTTON, icon=":material/qr_code_2:"):
+                st.dialog(tr("Scan to open this experiment"), width="large")(room_qr)(link, present)
+
+
+def qr_html(link: str, name: str, width: str) -> str:
+    """HTML of ``link``'s QR code (``qr_svg``) in a box ``width`` wide (CSS), classed ``name``.
+
+    An image with a data URI, because st.html's sanitizer drops inline
+    ``<svg>`` elements; the SVG scales to the box without blurring.
+    """
+    svg = base64.b64encode(qr_svg(link).encode("utf-8")).decode("ascii")
+    return (f'<div class="{name}" style="width: {width}; margin: 0 auto">'
+            f'<img src="data:image/svg+xml;base64,{svg}" alt="{tr("QR code of this link")}" '
+            'style="display: block; width: 100%; height: auto"></div>')
+
+
+def room_qr(link: str, present: bool) -> None:
+    """The QR code as large as the screen allows, for a room to scan off the projection (a dialog's content).
+
+    In presentation mode it takes the window's height less the dialog's
+    title and the link under it; in normal mode it stays a size for a
+    neighbour's phone.
+    """
+    st.html(qr_html(link, "class-link-qr-room", ROOM_QR_WIDTH[present]))
+    st.code(link, language=None, wrap_lines=True)
 
 
 def start_page(page: str) -> None:

@@ -8,6 +8,7 @@ same figure settings in normal mode.
 """
 from __future__ import annotations
 
+import base64
 import io
 import re
 import urllib.parse
@@ -101,13 +102,15 @@ def read_qr(svg: str) -> str:
     return found[0].text
 
 
-def share_panel(at) -> tuple[str, str]:
-    """(the link shown in the Share panel, the SVG of its QR code)."""
+def share_panel(at, name: str = "class-link-qr") -> tuple[str, str, str]:
+    """(the link shown in the Share panel, the SVG of its QR code ``name``, that code's box style)."""
     links = [c.value for c in at.code if "?" in c.value or "://" in c.value]
-    assert len(links) == 1, [c.value[:80] for c in at.code]
-    qrs = [h.proto.body for h in at.get("html") if "class-link-qr" in h.proto.body]
+    assert links and len(set(links)) == 1, [c.value[:80] for c in at.code]
+    qrs = [h.proto.body for h in at.get("html") if f'class="{name}"' in h.proto.body]
     assert len(qrs) == 1
-    return links[0], re.search(r"<svg.*</svg>", qrs[0], re.S).group(0)
+    served = re.search(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', qrs[0]).group(1)
+    style = re.search(r'style="([^"]*)"', qrs[0]).group(1)
+    return links[0], base64.b64decode(served).decode("utf-8"), style
 
 
 def test_a_presenting_teachers_link_opens_in_normal_mode_with_the_same_figure(monkeypatch):
@@ -122,12 +125,16 @@ def test_a_presenting_teachers_link_opens_in_normal_mode_with_the_same_figure(mo
     teacher.number_input(key="m_steps").set_value(wanted["m_steps"])
     teacher.run()
     no_exception(teacher)
-    link, svg = share_panel(teacher)
+    link, svg, style = share_panel(teacher)
     assert link.startswith(PUBLIC + "/momentum?")
     query = query_of(link)
     assert "present" not in query and "lang" not in query
-    assert read_qr(svg) == link
-    assert 'width: 560px' in next(h.proto.body for h in teacher.get("html") if "class-link-qr" in h.proto.body)
+    assert read_qr(svg) == link and f"width: {url_state.QR_WIDTH}px" in style
+    teacher.button(key=url_state.QR_BUTTON).click().run()  # the room's QR code: as tall as the window allows
+    no_exception(teacher)
+    room_link, room_svg, room_style = share_panel(teacher, "class-link-qr-room")
+    assert room_link == link and read_qr(room_svg) == link
+    assert f"width: {url_state.ROOM_QR_WIDTH[True]}" in room_style and "100vh" in room_style
 
     student = open_link("momentum", query)  # a fresh session: a student's phone
     no_exception(student)
@@ -135,6 +142,7 @@ def test_a_presenting_teachers_link_opens_in_normal_mode_with_the_same_figure(mo
     assert not student.warning or "could not be used" not in student.warning[0].value
     for key, value in wanted.items():
         assert student.session_state[key] == value and type(student.session_state[key]) is type(value), key
-    _, student_svg = share_panel(student)
-    assert 'width: 260px' in next(h.proto.body for h in student.get("html") if "class-link-qr" in h.proto.body)
-    assert read_qr(student_svg) == link  # the student's own share link is the teacher's
+    student_link, student_svg, _ = share_panel(student)
+    assert student_link == link and read_qr(student_svg) == link  # the student's own share link is the teacher's
+    student.button(key=url_state.QR_BUTTON).click().run()
+    assert f"width: {url_state.ROOM_QR_WIDTH[False]}" in share_panel(student, "class-link-qr-room")[2]
