@@ -175,7 +175,7 @@ READER_KEYS = GLOBAL_KEYS
 QR_WIDTH = 260  # CSS pixels: the share panel's QR code, for a phone held near the screen
 # The room's QR code (a dialog): in presentation mode as tall as the window allows (less the dialog's title and the
 # link under it), else a size for a phone at arm's length. CSS widths; the code is square.
-ROOM_QR_WIDTH = {False: "min(480px, 100%)", True: "min(calc(100vh - 220px), 100%)"}
+ROOM_QR_WIDTH = {False: "min(480px, 100%)", True: "min(calc(100vh - 320px), 100%)"}
 QR_BUTTON = "share_qr_room"
 _log = logging.getLogger(__name__)
 
@@ -273,14 +273,17 @@ def share_link(where) -> None:
     browser = browser_address(st.context.url, headers.get("Host"), headers.get("X-Forwarded-Proto"), page)
     link = class_link(page, page_params(), public_address(os.environ.get(PUBLIC_URL_ENV)), browser)
     present = bool(st.session_state.get("present", False))
-    with where.popover(tr("Share this experiment"), icon=":material/link:"):
+    row = where.container(horizontal=True, gap="small")
+    with row.popover(tr("Share this experiment"), icon=":material/link:"):
         st.caption(tr("Everything on this page is in this link: whoever opens it sees the same figures."))
         st.code(link or tr("(open the app in a browser to get its address)"), language=None, wrap_lines=True)
         if "://" in link:  # an address a phone can open (not only a query)
             st.html(qr_html(link, "class-link-qr", f"{QR_WIDTH}px"))
             st.caption(tr("Scan with a phone's camera to open this experiment."))
-            if st.button(tr("Show the QR code to the room"), key=QR_BUTTON, icon=":material/qr_code_2:"):
-                st.dialog(tr("Scan to open this experiment"), width="large")(room_qr)(link, present)
+    # Beside the panel, not in it: an open panel floats over a dialog (seen in Chromium), and closing it from code
+    # needs a tracked popover, whose extra reruns lost the address's values now and then.
+    if "://" in link and row.button(tr("QR code for the room"), key=QR_BUTTON, icon=":material/qr_code_2:"):
+        st.dialog(tr("Scan to open this experiment"), width="large")(room_qr)(link, present)
 
 
 def qr_html(link: str, name: str, width: str) -> str:

@@ -853,6 +853,6 @@ TEXTS: dict[str, str] = {
     '{value} not used ({why}); using {used}.': '{value} 未被采用（{why}），改用 {used}。',
     "Scan with a phone's camera to open this experiment.": '用手机相机扫描，打开这个实验。',
     'QR code of this link': '这个链接的二维码',
-    'Show the QR code to the room': '向全场展示二维码',
+    'QR code for the room': '给全场看的二维码',
     'Scan to open this experiment': '扫码打开这个实验',
 }
