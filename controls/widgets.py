@@ -1,14 +1,20 @@
 """Widgets built from the registries, each bound to the URL (``controls.url``).
 
-Every widget asks the page's ``UrlCheck`` to parse the link's raw value
-with the widget's own rule before the widget exists (``UrlCheck.seed``), so
-a refused value is named on the page and Streamlit never parses link text;
-choices (``choice_select``, ``multi_select``) keep the option's registry
-name in the link, not its displayed label.
+Every widget's values are described once, by a spec (``controls.url``'s
+``NumberSpec``, ``ChoiceSpec``, ``MultiSpec``, ``TextSpec``, ``SwitchSpec``)
+built from the registry record or the page's limits, and every value goes
+through it (``validated``): the link's raw text before the widget exists
+(``UrlCheck.seed``, so a refused value is named on the page and Streamlit
+never parses link text), the widget's session state before it is drawn
+(``repair_state``: a preset's value, or a forged one), and the value the
+widget returns (``accept_value``: what a browser — or a hand-made websocket
+message — sent). Choices (``choice_select``, ``multi_select``) keep the
+option's registry name in the link, not its displayed label.
 """
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from typing import Callable
 
@@ -19,8 +25,81 @@ import compute
 import optimizers
 import surfaces
 from i18n import join, mark, tr
-from controls.url import _PAGE_PRESET, PRESET, UrlCheck, escape_markdown, keep_in_url, number_in, one_of, url_text
+from controls.url import (
+    _PAGE_PRESET,
+    PRESET,
+    ChoiceSpec,
+    MultiSpec,
+    NumberSpec,
+    SwitchSpec,
+    TextSpec,
+    UrlCheck,
+    accept_value,
+    escape_markdown,
+    keep_in_url,
+    repair_state,
+    url_text,
+)
 from optimizers.registry import HyperParam
+
+
+_log = logging.getLogger(__name__)
+# The value fields of the widgets this app draws: a state in one of them must come in its widget's own field
+# (a number input's may be a whole or a real number).
+_VALUE_FIELDS = {"double_value", "int_value", "string_value", "string_array_value", "double_array_value", "bool_value",
+                 "int_array_value"}
+_NUMBER_FIELDS = {"double_value", "int_value"}
+_DECODE_ERRORS = (TypeError, ValueError, OverflowError, IndexError, AttributeError)
+
+
+def refuse_mistyped_widget_states() -> bool:
+    """Make the server answer a widget state of the wrong kind with the widget's default, not an exception.
+
+    A browser sends each widget's value in the field the widget registered
+    (a multiselect a list of strings, a slider a list of numbers); a hand-made
+    message can put any field there, and Streamlit's own deserializers then
+    raise (``int(nan)``, ``len(3.0)``, ``"x" < 0.5``) before the page runs, so
+    no widget builder can catch it. Wrapped here, where a stored state is
+    decoded (``WStates.__getitem__``): a state in another value field, or one
+    its deserializer cannot decode, is replaced by the widget's default and
+    logged; every other state is decoded as before, and then checked by the
+    widget's spec (``validated``). Returns whether the guard is in place (False
+    if this Streamlit's internals differ: then only the specs check).
+    """
+    try:
+        from streamlit.runtime.state import session_state as internals
+
+        states, serialized, value = internals.WStates, internals.Serialized, internals.Value
+        decode = states.__getitem__
+    except (ImportError, AttributeError):  # pragma: no cover - another Streamlit
+        _log.warning("widget states of the wrong kind are not refused: Streamlit's session state has changed")
+        return False
+    if getattr(decode, "_refuses_mistyped", False):
+        return True
+
+    def guarded(self, k):
+        stored, metadata = self.states.get(k), self.widget_metadata.get(k)
+        if isinstance(stored, serialized) and metadata is not None:
+            sent, own = stored.value.WhichOneof("value"), metadata.value_type
+            mistyped = (sent in _VALUE_FIELDS and own in _VALUE_FIELDS and sent != own
+                        and not {sent, own} <= _NUMBER_FIELDS)
+            if not mistyped:
+                try:
+                    return decode(self, k)
+                except _DECODE_ERRORS:
+                    pass
+            _log.warning("refused the state of widget %s (sent as %s; it takes %s): using its default", k, sent, own)
+            default = metadata.deserializer(None)
+            self.states[k] = value(default)
+            return default
+        return decode(self, k)
+
+    guarded._refuses_mistyped = True
+    states.__getitem__ = guarded
+    return True
+
+
+refuse_mistyped_widget_states()  # every process that draws these widgets: installed when they are first imported
 
 
 def log_choices(low: float, high: float, default: float, extra: tuple = ()) -> list[float]:
@@ -38,6 +117,22 @@ def format_number(v: float) -> str:
     return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e") if (v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e4)) else f"{v:g}"
 
 
+def validated(key: str, spec, url: UrlCheck, where, draw: Callable[[], object], seed: bool = True):
+    """The one road a widget's value takes to the page: link, session state, widget, each checked by ``spec``.
+
+    ``draw()`` draws the widget (keyed ``key``) and returns its value; what
+    is returned here is that value as ``spec`` accepts it, so a page never
+    sees a value outside its limits, whoever sent it. ``seed``: whether the
+    link's value is put into the widget's state here (a choice seeds its own).
+    """
+    if seed:
+        url.seed(key, spec.default, spec.parse, spec.expected)
+    note = repair_state(key, spec)
+    if note:
+        where.warning(note, icon=":material/block:")
+    return accept_value(key, draw(), spec, where)
+
+
 def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: float | None = None, help: str | None = None,
                   stops: tuple = ()):
     """The widget for one registry number: log select-slider, integer input or linear slider.
@@ -51,29 +146,25 @@ def number_widget(p: HyperParam, key: str, url: UrlCheck, where=st, default: flo
         return float(choice_select(label, options, str(int(default)), key, url, where=where, help=help,
                                    format_func=lambda i: tr(p.choices[int(i)])))
     if p.integer:
-        key = url.seed(key, int(default), number_in(p.low, p.high, integer=True),
-                       tr("a whole number in [{low:g}, {high:g}]", low=p.low, high=p.high))
-        value = where.number_input(label, int(p.low), int(p.high), int(default), step=1, key=key, help=help)
+        spec = NumberSpec(p.low, p.high, int(default), tr("a whole number in [{low:g}, {high:g}]", low=p.low, high=p.high),
+                          integer=True)
+        value = validated(key, spec, url, where, lambda: where.number_input(
+            label, int(p.low), int(p.high), int(default), step=1, key=key, help=help))
         keep_in_url(key, url_text(value), url_text(int(default)))
         return float(value)
     if p.log:
         choices = log_choices(p.low, p.high, default, stops)
-        in_range = number_in(p.low, p.high)
-
-        def stop(raw: str):
-            v = in_range(raw)
-            return next((c for c in choices if v is not None and math.isclose(c, v, rel_tol=1e-9)), None)
-
-        key = url.seed(key, default, stop, tr("one of the slider's stops between {low:g} and {high:g}", low=p.low,
-                                              high=p.high))
-        value = where.select_slider(label, options=choices, value=default, format_func=format_number, key=key, help=help)
+        spec = NumberSpec(p.low, p.high, default, tr("one of the slider's stops between {low:g} and {high:g}", low=p.low,
+                                                     high=p.high), stops=tuple(choices))
+        value = validated(key, spec, url, where, lambda: where.select_slider(
+            label, options=choices, value=default, format_func=format_number, key=key, help=help))
         keep_in_url(key, url_text(float(value)), url_text(float(default)))
         return float(value)
     step = 0.001 if p.high <= 1 else (p.high - p.low) / 200
-    key = url.seed(key, float(default), number_in(p.low, p.high), tr("a number in [{low:g}, {high:g}]", low=p.low,
-                                                                     high=p.high))
-    value = where.slider(label, float(p.low), float(p.high), float(default), step=step, key=key,
-                         format="%.3f" if p.high <= 1 else "%g", help=help)
+    spec = NumberSpec(p.low, p.high, float(default), tr("a number in [{low:g}, {high:g}]", low=p.low, high=p.high))
+    value = validated(key, spec, url, where, lambda: where.slider(
+        label, float(p.low), float(p.high), float(default), step=step, key=key, format="%.3f" if p.high <= 1 else "%g",
+        help=help))
     keep_in_url(key, url_text(float(value)), url_text(float(default)))
     return float(value)
 
@@ -155,67 +246,80 @@ def surface_text(record, where=st) -> None:
 def choice_select(label: str, options: list[str], default: str, key: str, url: UrlCheck, format_func=str, where=st,
                   help: str | None = None) -> str:
     """A selectbox whose value is kept in the URL as the option's registry name."""
-    if key in st.session_state and st.session_state[key] not in options:
-        del st.session_state[key]  # the options changed under it (they depend on another widget)
-    linked = url.value(key, one_of(options), tr("one of {names}", names=", ".join(options)))
+    # A stored value no longer among the options (they depend on another widget, or it was forged) is replaced by the
+    # default in ``validated``, with a note: the reader sees why the choice changed.
+    spec = ChoiceSpec(tuple(options), default, tr("one of {names}", names=", ".join(options)))
+    linked = url.value(key, spec.parse, spec.expected)
     if linked is not None and key not in st.session_state:
         st.session_state[key] = linked
-    # index=0 when the state is already set: Streamlit warns about a default
-    # that competes with a Session State value only for a non-zero index.
-    index = 0 if key in st.session_state else options.index(default)
-    value = where.selectbox(label, options, index=index, key=key, format_func=format_func, help=help)
+
+    def draw():
+        # index=0 when the state is already set: Streamlit warns about a default
+        # that competes with a Session State value only for a non-zero index.
+        index = 0 if key in st.session_state else options.index(default)
+        return where.selectbox(label, options, index=index, key=key, format_func=format_func, help=help)
+
+    value = validated(key, spec, url, where, draw, seed=False)
     keep_in_url(key, value, default)
     return value
 
 
 def multi_select(label: str, options: list[str], default: list[str], key: str, url: UrlCheck, format_func=str,
-                 where=st, help: str | None = None) -> list[str]:
-    """A multiselect kept in the URL as comma-separated registry names (``choice_select`` for several)."""
-    def names(raw: str):
-        picked = raw.split(",") if raw else []
-        return list(dict.fromkeys(picked)) if all(v in options for v in picked) else None
+                 where=st, help: str | None = None, most: int | None = None) -> list[str]:
+    """A multiselect kept in the URL as comma-separated registry names (``choice_select`` for several).
 
-    linked = url.value(key, names, tr("comma-separated names from {names}", names=", ".join(options)))
+    Its value is a list of distinct options, at most ``most`` of them (default:
+    every option once), however many names a link or a message lists: each is
+    one more computation on the page.
+    """
+    spec = MultiSpec(tuple(options), tuple(default), tr("comma-separated names from {names}", names=", ".join(options)),
+                     most=len(options) if most is None else most)
+    linked = url.value(key, spec.parse, spec.expected)
     if linked is not None and key not in st.session_state:
         st.session_state[key] = linked
-    kwargs = {} if key in st.session_state else {"default": default}
-    values = where.multiselect(label, options, key=key, format_func=format_func, help=help, **kwargs)
+
+    def draw():
+        kwargs = {} if key in st.session_state else {"default": default}
+        return where.multiselect(label, options, key=key, format_func=format_func, help=help, **kwargs)
+
+    values = validated(key, spec, url, where, draw, seed=False)
     keep_in_url(key, ",".join(values), ",".join(default))
     return list(values)
 
 
 def int_input(label: str, low: int, high: int, default: int, key: str, url: UrlCheck, where=st, help=None) -> int:
-    key = url.seed(key, default, number_in(low, high, integer=True),
-                   tr("a whole number from {low:,} to {high:,}", low=low, high=high))
-    value = int(where.number_input(label, low, high, default, step=1, key=key, help=help))
+    spec = NumberSpec(low, high, default, tr("a whole number from {low:,} to {high:,}", low=low, high=high), integer=True)
+    value = validated(key, spec, url, where, lambda: where.number_input(label, low, high, default, step=1, key=key,
+                                                                          help=help))
     keep_in_url(key, url_text(value), url_text(default))
     return value
 
 
 def int_slider(label: str, low: int, high: int, default: int, key: str, url: UrlCheck, where=st, help=None) -> int:
     """An integer slider kept in the URL (``int_input``'s rule; a stored value outside new bounds is clamped)."""
-    if key in st.session_state and not low <= st.session_state[key] <= high:
-        st.session_state[key] = min(max(int(st.session_state[key]), low), high)  # the bounds moved under it
-    key = url.seed(key, default, number_in(low, high, integer=True),
-                   tr("a whole number from {low:,} to {high:,}", low=low, high=high))
-    value = int(where.slider(label, low, high, default, key=key, help=help))
+    stored = st.session_state.get(key)
+    if type(stored) is int and not low <= stored <= high:
+        st.session_state[key] = min(max(stored, low), high)  # the bounds moved under it (a legitimate state): no note
+    spec = NumberSpec(low, high, default, tr("a whole number from {low:,} to {high:,}", low=low, high=high), integer=True)
+    value = validated(key, spec, url, where, lambda: where.slider(label, low, high, default, key=key, help=help))
     keep_in_url(key, url_text(value), url_text(default))
     return value
 
 
 def float_input(label: str, low: float, high: float, default: float, key: str, url: UrlCheck, where=st,
                 step: float = 0.1, fmt: str = "%.3f") -> float:
-    key = url.seed(key, float(default), number_in(low, high), tr("a number in [{low:g}, {high:g}]", low=low, high=high))
-    value = float(where.number_input(label, float(low), float(high), float(default), step=step, key=key, format=fmt))
+    spec = NumberSpec(low, high, float(default), tr("a number in [{low:g}, {high:g}]", low=low, high=high))
+    value = validated(key, spec, url, where, lambda: where.number_input(label, float(low), float(high), float(default),
+                                                                          step=step, key=key, format=fmt))
     keep_in_url(key, url_text(value), url_text(float(default)))
     return value
 
 
 def text_field(label: str, default: str, key: str, url: UrlCheck, max_chars: int, where=st, help=None) -> str:
     """A text input kept in the URL; a link's text longer than ``max_chars`` is refused whole (never cut)."""
-    key = url.seed(key, default, lambda raw: raw if len(raw) <= max_chars else None,
-                   tr("at most {count} characters", count=max_chars))
-    value = where.text_input(label, default, key=key, max_chars=max_chars, help=help)
+    spec = TextSpec(max_chars, default, tr("at most {count} characters", count=max_chars))
+    value = validated(key, spec, url, where, lambda: where.text_input(label, default, key=key, max_chars=max_chars,
+                                                                        help=help))
     keep_in_url(key, value, default)
     return value
 
@@ -311,16 +415,23 @@ VIEWS = (mark("contour"), mark("3-D"))
 
 
 def view_select(key: str, where=st, help: str | None = None) -> str:
-    """Contour map or 3-D surface: the registry name of the chosen view ("contour" or "3-D")."""
-    return where.segmented_control(tr("view"), list(VIEWS), default=VIEWS[0], key=key, format_func=tr,
-                                   help=help) or VIEWS[0]
+    """Contour map or 3-D surface: the registry name of the chosen view ("contour" or "3-D"); not in the link."""
+    spec = ChoiceSpec(VIEWS, VIEWS[0], tr("one of {names}", names=", ".join(VIEWS)))
+    note = repair_state(key, spec) if st.session_state.get(key) is not None else None  # None: nothing picked
+    if note:
+        where.warning(note, icon=":material/block:")
+    value = where.segmented_control(tr("view"), list(VIEWS), default=VIEWS[0], key=key, format_func=tr, help=help)
+    return accept_value(key, value or VIEWS[0], spec, where)
 
 
 def switch(label: str, key: str, url: UrlCheck, default: bool = False, where=st, help: str | None = None) -> bool:
     """An on/off toggle kept in the URL as 1 / 0 (``?key=1`` opens the page with it on, e.g. an experiment running)."""
-    key = url.seed(key, default, lambda raw: {"1": True, "0": False, "true": True, "false": False}.get(raw.lower()),
-                   tr("1 (on) or 0 (off)"))
-    initial = {} if key in st.session_state else {"value": default}  # a set state must not compete with a value
-    value = bool(where.toggle(label, key=key, help=help, **initial))
+    spec = SwitchSpec(default, tr("1 (on) or 0 (off)"))
+
+    def draw():
+        initial = {} if key in st.session_state else {"value": default}  # a set state must not compete with a value
+        return where.toggle(label, key=key, help=help, **initial)
+
+    value = validated(key, spec, url, where, draw)
     keep_in_url(key, url_text(value), url_text(default))
     return value
