@@ -148,7 +148,8 @@ def text(at: AppTest) -> str:
 # which put the browser tests' few, long ones at the very end, where one worker ran them alone while the other had
 # nothing left to do. Every test that needs the app's server is in test_browser.py, so one worker starts it (a second
 # worker's own server compiled and filled its caches again: about 20 s).
-LONGEST_FILES = ("test_browser.py",)
+# test_storage_faults.py opens every page in four fresh processes (no warm caches by design): start it early too.
+LONGEST_FILES = ("test_browser.py", "test_storage_faults.py")
 
 
 def pytest_collection_modifyitems(config, items):
