@@ -485,8 +485,12 @@ def wait_for(run: Run, pool: WorkerPool, progress=None, waiting=None, alive=stre
     raise RunFailed(run.error or run.state)
 
 
-def _never_called():
-    raise AssertionError("disk_cached had the value in memory")
+class _Evicted(Exception):
+    """A result that was in memory a moment ago and is no longer (the cache evicted it meanwhile)."""
+
+
+def _evicted():
+    raise _Evicted
 
 
 def cached_run(kind: str, key: tuple, expected, function: Callable, args: tuple = (), progress=None,
@@ -502,7 +506,10 @@ def cached_run(kind: str, key: tuple, expected, function: Callable, args: tuple 
     import caches  # here, not at the top: a worker imports this module and preloads only what it needs
 
     if caches.is_cached(kind, key):
-        return caches.disk_cached(kind, key, _never_called, expected)
+        try:
+            return caches.disk_cached(kind, key, _evicted, expected)
+        except _Evicted:
+            pass  # evicted between the two calls and not on disk: computed below like any miss
     pool = pool or shared_pool()
     alive = alive or streamlit_requester_alive
     run, first = pool.claim(kind, key, function, args)

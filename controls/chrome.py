@@ -274,7 +274,10 @@ def experiment(button_key: str, state_key: str, working: str, run, *args):
     if not (st.button(tr("Run the experiment"), key=button_key) or st.session_state.get(state_key)):
         return None
     st.session_state[state_key] = True
-    return heavy_run(working, run, *args)
+    out = heavy_run(working, run, *args)
+    if out is None:  # failed: the next rerun does not start it again by itself; the button does
+        st.session_state[state_key] = False
+    return out
 
 
 def export_panel(prefix: str, figure, title: str, labels=None, runs=None, grid=None, where=st) -> None:
