@@ -27,6 +27,10 @@ PRESENT_SCALE = 1.5  # fonts and markers in presentation mode, for the back row 
 PRESENT_CSS = """<style>
 html { font-size: 22px; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; max-width: 100%; }
+/* Headings at a projector's size, not a poster's: the first screen is for the figure. */
+[data-testid="stMainBlockContainer"] h1 { font-size: 1.9rem; padding: 1.1rem 0 0.25rem 0; }
+[data-testid="stMainBlockContainer"] h2 { font-size: 1.45rem; padding: 0.25rem 0; }
+[data-testid="stMainBlockContainer"] h3 { font-size: 1.2rem; padding: 0.2rem 0; }
 </style>"""
 
 
@@ -161,6 +165,13 @@ def page_header(title: str, caption: str, page: str) -> tuple:
     url_state.start_page(page)
     st.session_state[_CAMERA_SCRIPT_SENT] = False
     st.title(title)
+    if presenting():
+        # The projector's first screen is for the figure: the page's introduction, the share panel and the room's
+        # QR code (``UrlCheck.show`` adds those last) share one slim row of buttons under the title.
+        notes = st.container(horizontal=True, gap="small")
+        with notes.popover(tr("About this page"), icon=":material/menu_book:"):
+            st.caption(caption)
+        return notes, UrlCheck(page)
     with prose(tr("About this page")):
         st.caption(caption)
     return st.container(), UrlCheck(page)
