@@ -150,8 +150,7 @@ def test_a_server_under_fresh_values_stops_growing(monkeypatch):
     from bench import load_test
 
     monkeypatch.setenv(memory_budget.BUDGET_ENV, str(SERVER_BUDGET_MB))
-    # The deployment setting docs/memory.md recommends: glibc otherwise opens a heap arena per concurrent script
-    # thread, whose free memory is not returned, and how many open depends on the machine's timing.
+    # glibc otherwise opens a heap arena per concurrent script thread, and how many depends on the machine's timing.
     monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
     proc, url = load_test.start_server()
     fresh = load_test.FreshValues()
