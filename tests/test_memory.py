@@ -129,3 +129,56 @@ def test_a_cached_page_function_returns_one_read_only_result_and_counts_it(small
     assert grids.used >= first.loss.nbytes and len(grids) == 1
     compute.surface_grid.clear()
     assert len(grids) == 0 and grids.used == 0
+
+
+# ------------------------------------------------------------------ a real server under a class's fresh values
+SERVER_BUDGET_MB = 8  # small, so the caches reach their shares during the warm-up and what grows after is a leak
+WARM_CHANGES = 80
+MEASURED_CHANGES = 200
+MAX_MB_PER_CHANGE = 0.2  # between what this test measured with the fixes and without them (docs/memory.md)
+
+
+@pytest.mark.xfail(strict=False, reason="issue 24 open: after the fixes here the server still grew 0.11-0.46 MB per "
+                   "change in this test (docs/memory.md, 'What still grows'); the bound is the target")
+def test_a_server_under_fresh_values_stops_growing(monkeypatch):
+    """Four sessions (one per load_test page) change a widget to values nobody used; after a warm-up the
+    server's RSS may grow at most MAX_MB_PER_CHANGE per change (the code before issue 24 grew several times more)."""
+    import asyncio
+
+    import websockets
+
+    from bench import load_test
+
+    monkeypatch.setenv(memory_budget.BUDGET_ENV, str(SERVER_BUDGET_MB))
+    # glibc otherwise opens a heap arena per concurrent script thread, and how many depends on the machine's timing.
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
+    proc, url = load_test.start_server()
+    fresh = load_test.FreshValues()
+
+    async def changes(total: int) -> list:
+        crowd = [load_test.Session(url, *scenario, fresh=fresh) for scenario in load_test.SCENARIOS]
+
+        async def drive(session):
+            async with websockets.connect(f"{url}/_stcore/stream", subprotocols=["streamlit"], max_size=None,
+                                          open_timeout=120) as ws:
+                await session.run_once(ws)
+                for _ in range(total // len(crowd)):
+                    session.latencies.append(
+                        await session.run_once(ws, fresh.next(session.key, session.kind, session.values)))
+
+        await asyncio.gather(*(drive(s) for s in crowd))
+        return crowd
+
+    try:
+        warm = asyncio.run(changes(WARM_CHANGES))
+        before = load_test.rss_mb(proc.pid)
+        crowd = asyncio.run(changes(MEASURED_CHANGES))
+        after = load_test.rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    errors = [e for s in warm + crowd for e in s.errors]
+    assert not errors, errors[:3]
+    served = sum(len(s.latencies) for s in crowd)
+    assert served == MEASURED_CHANGES
+    assert (after - before) / served <= MAX_MB_PER_CHANGE, f"RSS {before:.0f} → {after:.0f} MB in {served} changes"
