@@ -33,6 +33,7 @@ import hashlib
 import io
 import json
 import logging
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -120,7 +121,10 @@ def disable_disk(problem: str) -> None:
         if _disk_problem is not None:
             return
         _disk_problem = problem
-    log.warning("disk caches off for this process, results are recomputed: %s", problem)
+    # A heavy run's worker process (heavy_runs) meets the same folder: the server process reports it, once.
+    in_worker = multiprocessing.parent_process() is not None
+    log.log(logging.INFO if in_worker else logging.WARNING,
+            "disk caches off for this process, results are recomputed: %s", problem)
     optimizers.disable_persistent_cache(problem)
 
 

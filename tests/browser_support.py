@@ -52,6 +52,16 @@ READY_JS = """() => {
 }""".replace("QUIET_MS", str(QUIET_MS))
 
 
+def run_async(coroutine):
+    """``asyncio.run(coroutine)`` in a thread of its own: Playwright's sync API (the browser fixtures, alive for a
+    whole test process) keeps an event loop running in the main thread, where asyncio.run refuses to start."""
+    import asyncio
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 def chromium_path() -> str | None:
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -142,6 +142,15 @@ def text(at: AppTest) -> str:
                     for e in getattr(at, kind))
 
 
+@pytest.fixture(autouse=True)
+def disk_caches_on(monkeypatch):
+    """Every test starts with the disk caches on: a storage-fault test turns them off for its process on purpose,
+    and a later test of the same worker must not find them off."""
+    import caches
+
+    monkeypatch.setattr(caches, "_disk_problem", None)
+
+
 # ------------------------------------------------------------------ the order files are handed out in
 # The longest files first (their tests keep their order). xdist's loadfile scheduler gives each worker whole files in
 # collection order when .ci/run passes --no-loadscope-reorder; by default it orders files by their number of tests,

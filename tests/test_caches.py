@@ -44,6 +44,7 @@ def example() -> Result:
 def results(tmp_path, monkeypatch):
     """A fresh result folder, nothing in memory."""
     monkeypatch.setattr(caches, "RESULTS_DIR", str(tmp_path / "cache" / "results"))
+    monkeypatch.setattr(caches, "_disk_problem", None)  # the disk on, whatever a storage-fault test left before
     caches.clear_memory()
     yield Path(caches.RESULTS_DIR)
     caches.clear_memory()

@@ -27,6 +27,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_support import run_async
 
 from conftest import ROOT
 
@@ -241,5 +242,5 @@ def test_the_proxy_limits_one_client_address(cluster):
                 await ws.close()
             return opened, refused
 
-    opened, refused = asyncio.run(open_many(70))
+    opened, refused = run_async(open_many(70))
     assert opened == 64 and refused == 6, (opened, refused)

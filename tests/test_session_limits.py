@@ -19,7 +19,10 @@ import threading
 import time
 import urllib.request
 
+from pathlib import Path
+
 import pytest
+from browser_support import run_async
 
 import session_limits
 from conftest import ROOT
@@ -67,15 +70,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """``streamlit run app.py`` on a free loopback port: (base URL, its log file)."""
+def serve(app: Path, log_path: Path):
+    """``streamlit run app`` on a free loopback port, without the operator's clear-cache switch: yields its URL."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
     log = open(log_path, "w")
     env = dict(os.environ)
     env.pop(session_limits.ALLOW_CLEAR_CACHE, None)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless",
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.headless",
                              "true", "--server.port", str(port), "--server.address", "127.0.0.1",
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -89,7 +91,7 @@ def server(tmp_path_factory):
             except OSError:
                 assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()[-3000:]
                 time.sleep(0.3)
-        yield base, log_path
+        yield base
     finally:
         proc.terminate()
         try:
@@ -97,6 +99,41 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The lab (``app.py``) served: (base URL, its log file)."""
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    for base in serve(ROOT / "app.py", log_path):
+        yield base, log_path
+
+
+# The lab keeps its results in caches of its own (memory_budget), which a clear_cache message never reaches; what it
+# empties is Streamlit's st.cache_data. This app has one entry there, and installs the same limits as app.py.
+CACHED_APP = """
+import streamlit as st
+import session_limits
+
+session_limits.install()
+
+
+@st.cache_data
+def table():
+    return list(range(100_000))
+
+
+st.write(len(table()))
+"""
+
+
+@pytest.fixture(scope="module")
+def cached_app(tmp_path_factory):
+    """A one-page app with an st.cache_data entry, served: (base URL, its log file)."""
+    folder = tmp_path_factory.mktemp("cached_app")
+    (folder / "cached_app.py").write_text(CACHED_APP)
+    for base in serve(folder / "cached_app.py", folder / "server.log"):
+        yield base, folder / "server.log"
 
 
 class HealthPoller(threading.Thread):
@@ -169,7 +206,7 @@ async def student(ws_url: str, seconds: float) -> list[float]:
 def test_a_rerun_flood_costs_the_flooder_not_the_class(server):
     base, _ = server
     ws_url = base.replace("http://", "ws://")
-    asyncio.run(student(ws_url, 0))  # compile the page once, before anything is timed
+    run_async(student(ws_url, 0))  # compile the page once, before anything is timed
     health = HealthPoller(base)
     health.start()
 
@@ -177,7 +214,7 @@ def test_a_rerun_flood_costs_the_flooder_not_the_class(server):
         return await asyncio.gather(flood(ws_url, FLOOD_S), student(ws_url, FLOOD_S + 2))
 
     try:
-        (sent, started), latencies = asyncio.run(together())
+        (sent, started), latencies = run_async(together())
     finally:
         health.stop.set()
         health.join(10)
@@ -188,7 +225,7 @@ def test_a_rerun_flood_costs_the_flooder_not_the_class(server):
     assert health.polls >= 20 and not health.slow, f"health check slower than {HEALTH_WITHIN} s: {health.slow}"
     # Afterwards nothing is left to drain: a new session is served at once.
     t0 = time.monotonic()
-    asyncio.run(student(ws_url, 0))
+    run_async(student(ws_url, 0))
     assert time.monotonic() - t0 <= OTHER_CHANGE_WITHIN
 
 
@@ -214,13 +251,22 @@ async def send_clear_cache(ws_url: str) -> None:
                 return
 
 
-def test_a_client_cannot_clear_every_users_cache(server):
-    base, log_path = server
+async def open_main_page(ws_url: str) -> None:
+    """One session runs the app's only page (it fills st.cache_data)."""
+    session = Session(ws_url, "", "", "int", [])
+    async with websockets.connect(f"{ws_url}/_stcore/stream", subprotocols=["streamlit"], max_size=None,
+                                  open_timeout=60) as ws:
+        await asyncio.wait_for(session.run_once(ws), 120)
+    assert not session.errors, session.errors
+
+
+def test_a_client_cannot_clear_every_users_cache(cached_app):
+    base, log_path = cached_app
     ws_url = base.replace("http://", "ws://")
-    asyncio.run(student(ws_url, 0))  # another session's page fills st.cache_data
+    run_async(open_main_page(ws_url))  # another session's page fills st.cache_data
     before = cache_data_bytes(base)
     assert before > 0, "no st.cache_data entry to protect (the metrics format may have changed)"
-    asyncio.run(send_clear_cache(ws_url))
+    run_async(send_clear_cache(ws_url))
     time.sleep(METRICS_TTL_S + 1)  # the metrics endpoint answers from its own short-lived copy
     assert cache_data_bytes(base) >= before
     assert "refused a client's clear_cache" in log_path.read_text()

@@ -23,6 +23,7 @@ import math
 import sys
 
 import pytest
+from browser_support import run_async
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 import compute
@@ -335,7 +336,7 @@ def test_a_crafted_multiselect_message_to_a_live_server_is_cut_to_the_options(se
             await session.run_once(recording, value=0.0)
         return session, recording.received
 
-    opened, received = asyncio.run(exchange(None))
+    opened, received = run_async(exchange(None))
     assert not opened.errors, opened.errors
     labels = next(list(e.multiselect.options) for e in elements(received)
                   if e.WhichOneof("type") == "multiselect" and e.multiselect.id.endswith("-a_adaptive"))
@@ -347,8 +348,8 @@ def test_a_crafted_multiselect_message_to_a_live_server_is_cut_to_the_options(se
         assert len(charts) == 1
         return len(charts[0]["data"])
 
-    legit, legit_received = asyncio.run(exchange(labels))  # every option once: the largest allowed configuration
-    crafted, crafted_received = asyncio.run(exchange(labels * 50 + ["no-such-option"]))
+    legit, legit_received = run_async(exchange(labels))  # every option once: the largest allowed configuration
+    crafted, crafted_received = run_async(exchange(labels * 50 + ["no-such-option"]))
     for s in (legit, crafted):
         assert not s.errors, s.errors
     assert traces(crafted_received) == traces(legit_received) > len(labels)
