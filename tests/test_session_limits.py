@@ -27,7 +27,7 @@ import session_limits
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_flood import HealthPoller, flood, student  # noqa: E402 - the flood bench's own pieces
+from bench_flood import HealthPoller, flood_beside_student, student  # noqa: E402 - the flood bench's own pieces
 from load_test import Session  # noqa: E402 - the protocol client the load bench uses
 
 import websockets  # noqa: E402
@@ -143,11 +143,8 @@ def test_a_rerun_flood_costs_the_flooder_not_the_class(server):
     health = HealthPoller(base)
     health.start()
 
-    async def together():
-        return await asyncio.gather(flood(ws_url, FLOOD_S), student(ws_url, FLOOD_S + 2))
-
     try:
-        (sent, started), latencies = run_async(together())
+        (sent, started), latencies = flood_beside_student(ws_url, FLOOD_S)
     finally:
         health.stop.set()
         health.join(10)
