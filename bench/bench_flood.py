@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import concurrent.futures
 import statistics
 import threading
@@ -47,7 +48,20 @@ class HealthPoller(threading.Thread):
 
 
 async def flood(ws_url: str, seconds: float) -> tuple[int, int]:
-    """Send rerun_script for Momentum as fast as the socket takes them; returns (reruns sent, page runs started)."""
+    """Send rerun_script for Momentum as fast as the socket takes them; returns (reruns sent, page runs started).
+
+    The server reads a socket at a bounded rate, so the flooder's answers to its keep-alive pings queue behind
+    its own messages, and the server may close the connection: then the flood is over (one connection floods;
+    reconnecting is a new session, which the proxy's per-address limits bound).
+    """
+    counts = [0, 0]
+    with contextlib.suppress(websockets.ConnectionClosed, ConnectionError):
+        return await _flood(ws_url, seconds, counts)
+    return counts[0], counts[1]
+
+
+async def _flood(ws_url: str, seconds: float, counts: list[int]) -> tuple[int, int]:
+    """``flood``'s connection; ``counts`` is kept current ([sent, started]) for when the server closes it."""
     sent = started = 0
     async with websockets.connect(f"{ws_url}/_stcore/stream", subprotocols=["streamlit"], max_size=None,
                                   open_timeout=60) as ws:
@@ -58,6 +72,7 @@ async def flood(ws_url: str, seconds: float) -> tuple[int, int]:
                 fm.ParseFromString(data)
                 if fm.WhichOneof("type") == "new_session":
                     started += 1
+                    counts[1] = started
 
         reader = asyncio.create_task(read())
         msg = BackMsg()
@@ -67,6 +82,7 @@ async def flood(ws_url: str, seconds: float) -> tuple[int, int]:
         while time.monotonic() < end:
             await ws.send(payload)
             sent += 1
+            counts[0] = sent
             if sent % 50 == 0:
                 await asyncio.sleep(0)  # let the reader run: the flooder reads, so the server never drops it
         reader.cancel()
