@@ -75,16 +75,19 @@ def need(condition: bool, why: str) -> None:
 
 
 @contextlib.contextmanager
-def streamlit_server():
-    """``streamlit run app.py`` on a free loopback port; yields its base URL and stops it afterwards."""
+def streamlit_server(app: Path = ROOT / "app.py", env: dict | None = None, log_path: Path | None = None):
+    """``streamlit run app`` on a free loopback port (``env``: its environment, default this process's; its output
+    to ``log_path``, default .pytest_cache/browser_server.log); yields its base URL and stops it afterwards."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    log = open(ROOT / ".pytest_cache" / "browser_server.log", "w") if (ROOT / ".pytest_cache").is_dir() else subprocess.DEVNULL
+    if log_path is None and (ROOT / ".pytest_cache").is_dir():
+        log_path = ROOT / ".pytest_cache" / "browser_server.log"
+    log = open(log_path, "w") if log_path is not None else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -103,6 +106,8 @@ def streamlit_server():
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if log is not subprocess.DEVNULL:
+            log.close()
 
 
 @contextlib.contextmanager

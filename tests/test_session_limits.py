@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -21,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_support import run_async
+from browser_support import run_async, streamlit_server
 
 import session_limits
 from conftest import ROOT
@@ -64,41 +62,14 @@ def test_coalescing_keeps_the_newest_values_and_a_full_rerun():
 
 
 # ------------------------------------------------------------------ against a server
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def serve(app: Path, log_path: Path):
-    """``streamlit run app`` on a free loopback port, without the operator's clear-cache switch: yields its URL."""
-    port = free_port()
-    log = open(log_path, "w")
+    """``streamlit run app`` (browser_support.streamlit_server) without the operator's clear-cache switch, the
+    repository importable: yields its URL."""
     env = dict(os.environ)
     env.pop(session_limits.ALLOW_CLEAR_CACHE, None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.headless",
-                             "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if urllib.request.urlopen(base + "/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()[-3000:]
-                time.sleep(0.3)
+    with streamlit_server(app, env=env, log_path=log_path) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
