@@ -26,7 +26,7 @@ servers=""
 programs=""
 for ((i = 0; i < N; i++)); do
   p=$((BASE + i))
-  servers+="        server 127.0.0.1:$p max_fails=1 fail_timeout=5s;"$'\n'
+  servers+="        server 127.0.0.1:$p max_fails=0;"$'\n'
   programs+="
 [program:app$i]
 command=$PY -m streamlit run app.py --server.headless true --server.port $p --server.address 127.0.0.1 --browser.gatherUsageStats false --server.fileWatcherType none
