@@ -1,6 +1,7 @@
 """Landing page: what the lab covers, where to find it, what JAX runs on."""
 import streamlit as st
 
+import app_pages
 import caches
 import compute
 import memory_budget
@@ -16,42 +17,19 @@ st.markdown(tr(
 ))
 
 st.subheader(tr("What the lecture covers, and where it lives here"))
-TOPICS = [
-    (mark("1.1 Critical points: minimum, maximum, saddle (Hessian eigenvalues, Taylor view)"),
-     mark("Critical points: classified, with H and its Taylor surface"),
-     "app_pages/critical_points.py"),
-    (mark("1.2 The lecture's example L = (1 − w₁w₂)²: a saddle at the origin"), mark("Critical points, *Lecture example* preset"),
-     "app_pages/critical_points.py"),
-    (mark("1.3 Escaping a saddle along an eigenvector"), mark("Critical points: three ways out of a saddle"),
-     "app_pages/critical_points.py"),
-    (mark("1.4 The lecture’s key figure: training loss against the minimum ratio"),
-     mark("Run the minimum-ratio experiment (about 10–20 s)"), "app_pages/critical_points.py", {"cp_ratio": "1"}),
-    (mark("1.5 Batch size: noisy updates, time per epoch, sharp vs flat minima"),
-     mark("Batch size: mini-batch surfaces, SGD, timings"), "app_pages/batch_size.py"),
-    (mark("1.6 Momentum: rolling over small hills and plateaus"),
-     mark("Momentum: a step taken apart, a ball on a curve"), "app_pages/momentum.py"),
-    (mark("2.1 Training stuck ≠ small gradient; one learning rate cannot fit all directions"),
-     mark("Adaptive learning rate: loss vs gradient norm, η = 10⁻² and 10⁻⁷"), "app_pages/adaptive_lr.py"),
-    (mark("2.2 Adaptive learning rates: Adagrad, RMSProp (lecture and library forms), Adam"),
-     mark("Adaptive learning rate: σ per parameter beside the path"), "app_pages/adaptive_lr.py"),
-    (mark("2.3 Adagrad's bursts, learning-rate schedules and warm-up (incl. the Transformer's)"),
-     mark("Schedules and warm-up: bursts, a schedule designer"), "app_pages/schedules.py"),
-    (mark("2.3 The summary θ ← θ − (ηᵗ/σᵗ) ⊙ mᵗ, every piece switchable"),
-     mark("Schedules and warm-up: build an optimizer, race it"), "app_pages/schedules.py"),
-    (mark("2.4 Softmax; MSE vs cross-entropy change the surface"),
-     mark("Classification loss: softmax calculator, the two surfaces"), "app_pages/classification.py"),
-    (mark("2.5 Feature normalization and batch normalization"),
-     mark("Normalization: condition numbers, BN on the digits"), "app_pages/normalization.py"),
-    (mark("1.4, 1.5, 2.5 on real networks: landscapes, Hessian spectra, saddles vs minima, small vs large batch"),
-     mark("Network lab: train an MLP on real data, slice and probe it"), "app_pages/network_lab.py"),
-    (mark("Every surface, optimizer and schedule together"),
-     mark("Playground: race up to six optimizers"), "app_pages/playground.py"),
-]
-for topic, where, page, *query in TOPICS:  # a fourth item: the link's query (an experiment that opens running)
+# Every stop of the lecture, then the pages that cover many at once (the page registry, app_pages/__init__.py).
+for section in app_pages.SECTIONS:  # a query: the link opens the section's experiment running
+    record = app_pages.page(section.page)
+    c1, c2 = st.columns([3, 4])
+    c1.markdown(f"**{tr(section.title)}**")
+    c2.page_link(record.file, label=tr(section.label),
+                 icon=":material/play_arrow:" if section.query else ":material/arrow_forward:",
+                 query_params=section.query or None)
+for name, topic in app_pages.OVERVIEWS.items():
+    record = app_pages.page(name)
     c1, c2 = st.columns([3, 4])
     c1.markdown(f"**{tr(topic)}**")
-    c2.page_link(page, label=tr(where), icon=":material/play_arrow:" if query else ":material/arrow_forward:",
-                 query_params=query[0] if query else None)
+    c2.page_link(record.file, label=tr(record.summary), icon=":material/arrow_forward:")
 
 st.subheader(tr("In this lab"))
 c1, c2, c3 = st.columns(3)

@@ -22,10 +22,11 @@ import sys
 import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import app_pages  # noqa: E402 - the page registry
 from load_test import Session, start_server  # noqa: E402
 
-PAGES = ["playground", "critical_points", "momentum", "batch_size", "adaptive_learning_rate", "schedules",
-         "classification_loss", "normalization", "network_lab"]
+PAGES = [record.slug for record in app_pages.PAGES if record.slug]
 
 
 async def first_runs(url: str, page: str, visits: int) -> list[float]:

@@ -23,11 +23,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# url path -> page file; every file in app_pages/ must be listed (tests/test_browser.py checks it).
-PAGES = {"": "home.py", "playground": "playground.py", "critical_points": "critical_points.py",
-         "momentum": "momentum.py", "batch_size": "batch_size.py", "adaptive_learning_rate": "adaptive_lr.py",
-         "schedules": "schedules.py", "classification_loss": "classification.py", "normalization": "normalization.py",
-         "network_lab": "network_lab.py"}
+if str(ROOT) not in sys.path:  # bench scripts import this module from bench/
+    sys.path.insert(0, str(ROOT))
+import app_pages  # noqa: E402 - the page registry
+# url path -> page file, from the page registry (app_pages/__init__.py); tests/test_browser.py checks it against the
+# folder, so a page script without a record fails there.
+PAGES = {record.slug: f"{record.name}.py" for record in app_pages.PAGES}
 IGNORED_CONSOLE = [  # Streamlit itself asks for these under a sub-page path
     re.compile(r"/[^/]+/_stcore/(health|host-config)"),
 ]

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import app_pages
+
 
 class CompileCounter(logging.Handler):
     """Collects JAX's "Compiling <name>" log lines (all of them, or those naming ``name``)."""
@@ -95,8 +97,11 @@ def opened():
     return get
 
 
+# Every page, from the page registry (app_pages/__init__.py): a page added there is covered by every page-wide test.
+PAGE_NAMES = app_pages.names()  # script stems, "home" first
+LESSON_PAGES = [name for name in PAGE_NAMES if name != "home"]
 # file name -> URL path, for the pages whose URL path is not their file name
-URL_PATHS = {"adaptive_lr": "adaptive_learning_rate", "classification": "classification_loss"}
+URL_PATHS = {r.name: r.slug for r in app_pages.PAGES if r.slug and r.slug != r.name}
 LINK_TIMEOUT = 240
 
 

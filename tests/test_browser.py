@@ -20,12 +20,12 @@ import warnings
 from pathlib import Path
 
 import pytest
+import app_pages
 from browser_support import (LOOKS_JS, OVERLAPS_JS, PAGES, READY_JS, SHOTS, VIEWPORT, assert_healthy, brightness,
                              click_sidebar, open_page, shoot, switch_scheme)
 
 ROOT = Path(__file__).resolve().parents[1]
-ANIMATED = {"playground.py", "critical_points.py", "momentum.py", "batch_size.py", "adaptive_lr.py", "schedules.py",
-            "classification.py", "normalization.py", "network_lab.py"}
+ANIMATED = {f"{record.name}.py" for record in app_pages.PAGES if record.animates}
 MID_SHOTS = bool(os.environ.get("BROWSER_MID_SHOTS"))  # also a screenshot of each map while it plays
 PLAY = {"en": "Play", "zh": "播放"}  # the animation's Play button in each language
 CONTINUE = {"en": "Continue", "zh": "继续"}

@@ -24,7 +24,7 @@ import pytest
 
 import i18n
 from i18n import zh
-from conftest import charts, ok, open_link
+from conftest import PAGE_NAMES, charts, ok, open_link
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCES = ["app.py", "controls/*.py", "compute.py", "app_pages/*.py", "figures/*.py", "surfaces/formula.py"]
@@ -195,8 +195,7 @@ if __name__ == "__main__":  # print the missing keys as catalog lines
             print(f"    # {where}\n    {k!r}: {k!r},")
 
 
-PAGES = ["home", "playground", "critical_points", "momentum", "batch_size", "adaptive_lr", "schedules",
-         "classification", "normalization", "network_lab"]
+PAGES = PAGE_NAMES
 
 
 def run_page(name: str, language: str):

@@ -13,10 +13,9 @@ import urllib.parse
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import LIVE_MARKUP, markdown_sources, no_exception, open_link, plain
+from conftest import LESSON_PAGES, LIVE_MARKUP, markdown_sources, no_exception, open_link, plain
 
-PAGES = ["playground", "critical_points", "momentum", "batch_size", "adaptive_lr", "schedules", "classification",
-         "normalization", "network_lab"]
+PAGES = LESSON_PAGES
 FREE_TEXT = re.compile(r"(_formula|c_logits)$")  # text fields: any short text is a value (the page then says why it fails)
 HOSTILE = ["inf", "-inf", "nan", "infinity", "1e400", "9" * 400, "", "7" * 10_000,
            "[Log in again](https://evil.example/login)", "![x](https://evil.example/t.png)", "<script>alert(1)</script>",

@@ -24,10 +24,9 @@ import numpy as np
 import pytest
 
 import caches
-from conftest import ROOT
+from conftest import PAGE_NAMES, ROOT
 
-PAGES = ["home", "playground", "critical_points", "momentum", "batch_size", "adaptive_lr", "schedules",
-         "classification", "normalization", "network_lab"]
+PAGES = PAGE_NAMES
 RESULT_PAGES = ["normalization", "network_lab"]  # the pages whose defaults go through the result cache
 GARBAGE = b"\x28\xb5\x2f\xfd not a cache entry " * 8
 PAGE_TIMEOUT = 1500

@@ -29,10 +29,9 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 import compute
 from streamlit.testing.v1 import AppTest
 
-from conftest import LINK_TIMEOUT, ROOT, URL_PATHS, no_exception, open_link, plain
+from conftest import LESSON_PAGES, LINK_TIMEOUT, ROOT, URL_PATHS, no_exception, open_link, plain
 
-PAGES = ["playground", "critical_points", "momentum", "batch_size", "adaptive_lr", "schedules", "classification",
-         "normalization", "network_lab"]
+PAGES = LESSON_PAGES
 KINDS = ("number_input", "slider", "select_slider", "selectbox", "multiselect", "text_input", "toggle",
          "segmented_control")
 # Not built by controls.widgets: the entry point's language and presentation switches (checked before any page
