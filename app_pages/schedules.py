@@ -6,7 +6,7 @@ import controls
 import figures
 import optimizers
 import surfaces
-from i18n import join, mark, tr, tr_n
+from i18n import join, tr, tr_n
 from optimizers.registry import HyperParam
 
 PAGE = "schedules"
@@ -18,8 +18,6 @@ ETA = HyperParam("lr", "learning rate η", 0.5, 1e-3, 10.0, log=True)
 SCHEDULE_ETA = HyperParam("lr", "base η", 0.1, 1e-5, 10.0, log=True)
 COMPARABLE = [n for n in optimizers.names() if n != "composed"]
 COMPOSED = optimizers.get("composed")
-WARMUP_NAMES = (mark("Adam, constant η"), mark("Adam, constant warm-up (ResNet: η/10 for 100 steps)"),
-                mark("Adam, linear warm-up over 100 steps"), mark("RAdam (warm-up built in)"))  # networks.WARMUP_VARIANTS
 WARMUP_LRS = ["0.01", "0.03", "0.05"]
 LECTURE = {"s_form": "adagrad", "s_lr": 0.5, "s_steps": 2000, "s_decay": "inverse_sqrt", "s_bx": -8.0, "s_by": 1.2,
            "s_sched": "noam", "s_noam_lr": 1.0, "s_noam_d_model": 512, "s_noam_warmup_steps": 4000,
@@ -227,7 +225,7 @@ def warmup_section():
         if done is None:  # the run failed; heavy_run said why
             return
         warm, warm_cached = done
-        names = [tr(n) for n in WARMUP_NAMES]
+        names = [tr(label) for label in warm.labels]  # networks.WARMUP_VARIANTS' labels
         st.dataframe([{tr("run"): names[k],
                        tr("test accuracy per seed"): ", ".join(f"{a:.1%}" for a in warm.test_accuracy[k]),
                        tr("mean"): f"{warm.mean_accuracy[k]:.1%}",

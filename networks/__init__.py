@@ -72,7 +72,7 @@ from networks.slices import SLICE_KINDS, SliceDirections, slice_directions
 from networks.training import TrainConfig, TrainResult, gradient_descent_step, lab_config, sgd_step, train_network
 from networks.experiments import (BATCH_GAP_SETTING, BatchGapSetting, BatchGapStudy, batch_gap_study,
                                   BatchSizeStudy, HiddenBowl, SaddleStudy, WarmupStudy, batch_size_study, hidden_bowl,
-                                  saddle_study, warmup_study, WarmupGain)
+                                  saddle_study, warmup_study, WarmupGain, WARMUP_VARIANTS)
 from networks import landscape
 
 __all__ = [
@@ -87,5 +87,5 @@ __all__ = [
     "SpectrumSummary", "spectrum_summary",
     "minimum_ratio", "eigenvalue_signs", "NORMALIZATIONS", "mlp_forward", "gradient_descent_step", "filter_normalized_direction", "loss_surface", "mlp_loss_surface", "pca_directions",
     "SLICE_KINDS", "SliceDirections", "slice_directions", "TrainConfig", "TrainResult", "lab_config", "train_network", "BatchSizeStudy", "SaddleStudy", "batch_size_study",
-    "saddle_study", "HiddenBowl", "hidden_bowl", "WarmupStudy", "WarmupGain", "warmup_study",
+    "saddle_study", "HiddenBowl", "hidden_bowl", "WarmupStudy", "WarmupGain", "warmup_study", "WARMUP_VARIANTS",
 ]

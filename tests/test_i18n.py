@@ -92,6 +92,8 @@ def registry_keys() -> dict[str, str]:
                     add(optimizers.composed_equivalent(m, sigma, bias, schedule)[1], "composed_equivalent")
     for name, label in optimizers.escape.ESCAPE_METHODS:
         add(label, f"escape method {name}")
+    for label, *_ in networks.WARMUP_VARIANTS:
+        add(label, "warm-up study variant")
     return keys
 
 
