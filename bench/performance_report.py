@@ -185,6 +185,7 @@ def _tail(text: str, lines: int = 8) -> str:
 def report(benches: list[Bench], timeout: float) -> str:
     started = dt.datetime.now().astimezone()
     load_start = load()
+    measured = commit()  # the code the benches run, before anything changes during the run
     backend = jax_backend()
     results = []
     for bench in benches:
@@ -205,7 +206,7 @@ def report(benches: list[Bench], timeout: float) -> str:
         "torch) are listed at the end with where their last figures are.",
         "",
         f"- **Date:** {started:%Y-%m-%d %H:%M %Z}",
-        f"- **Commit:** {commit()}",
+        f"- **Commit:** {measured}",
         f"- **Machine:** {cores} CPU cores, {cpu_model()}; {backend}; Python {platform.python_version()}",
         f"- **Load average** (1 / 5 / 15 min) at the start: {load_start}; at the end: {load_end}. "
         f"A load above {cores} (the core count) means other work shared the machine and the times are longer "
