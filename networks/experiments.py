@@ -1,4 +1,4 @@
-"""The lecture's experiments on real networks (LECTURES 1.4, 1.5), each one function returning NumPy.
+"""The lecture's experiments on real networks (lecture 1.4, 1.5), each one function returning NumPy.
 
 * ``saddle_study`` — Dauphin et al. 2014 / the lecture's "minimum ratio"
   figure: train many small networks from different seeds for different
@@ -375,7 +375,7 @@ class HiddenBowl(NamedTuple):
 
 def hidden_bowl(dataset: str = "moons", model: MLP = MLP((6,), "tanh"), span: float = 0.5, resolution: int = 31,
                 candidates: int = 8, progress: Callable[[float], None] | None = None) -> HiddenBowl:
-    """LECTURES 1.4 on a real network: a slice that shows a minimum at a point that is a saddle.
+    """Lecture 1.4 on a real network: a slice that shows a minimum at a point that is a saddle.
 
     ``candidates`` networks are refined from their initialization to a nearby
     critical point (``saddle_study``'s walk, with no training first: the
@@ -474,7 +474,7 @@ class WarmupGain(NamedTuple):
 
 def warmup_study(dataset: str = "digits", model: MLP = MLP((64,) * 6, "relu"), lr: float = 0.03, epochs: int = 8,
                  seeds: int = 3, progress: Callable[[float], None] | None = None) -> WarmupStudy:
-    """LECTURES 2.3: does warm-up help Adam here? Every variant from the same starts, same batches, same η.
+    """Lecture 2.3: does warm-up help Adam here? Every variant from the same starts, same batches, same η.
 
     Adam's first step is η·sign(g) in every coordinate (m̂/√v̂ = g/|g| at t = 0),
     so ‖Δθ‖ = η√n however small the gradient: its σ is estimated from one
