@@ -521,9 +521,7 @@ def clear_memory() -> None:
 # configuration for an hour would still grow memory, so each compiled function
 # of the model packages is cleared when it holds more than MAX_EXECUTABLES; the
 # persistent cache on disk makes the recompiles that follow cheap.
-# bench/bench_formula_memory.py, under load, when every typed formula was compiled (~10 MB each): with 128 kept
-# per function a process grew 533 MB in 50 formulas, with 24 312 MB in 120; with the interpreter 204 MB in 300
-# (the interpreter's own compiles, all done by the 25th formula).
+# The measurements behind 24 (bench/bench_formula_memory.py) are in docs/design.md (Caching) and docs/memory.md.
 MAX_EXECUTABLES = 24
 MODEL_PACKAGES = ("surfaces", "optimizers", "networks")
 

@@ -1,4 +1,4 @@
-"""The small-vs-large batch gap study (LECTURES 1.5, the Network lab's tab): its first run and a second visit.
+"""The small-vs-large batch gap study (lecture 1.5, the Network lab's tab): its first run and a second visit.
 
 Target (issue 15): Keskar et al.'s comparison on ``networks.BATCH_GAP_SETTING``
 (10 seeds × 2 batch sizes, one vmapped call per batch size) finishes within

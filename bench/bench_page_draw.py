@@ -34,7 +34,7 @@ loaded), and time click → settled, the same rule.
 
 Run: .venv/bin/python bench/bench_page_draw.py [--repeat 2] [--pages playground momentum] [--url http://...]
      [--navigate | --returning | --floor]
-Targets (README): every page settles within 4 s, Home within 2 s, on a quiet machine.
+Targets (docs/performance_log.md): every page settles within 4 s, Home within 2 s, on a quiet machine.
 Needs Chromium (/usr/bin/chromium or $CHROMIUM_PATH) and playwright and pytest (requirements-dev.txt).
 """
 from __future__ import annotations

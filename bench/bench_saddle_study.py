@@ -1,4 +1,4 @@
-"""The minimum-ratio experiment (LECTURES 1.4): its first run and a second visit, each in a fresh process.
+"""The minimum-ratio experiment (lecture 1.4): its first run and a second visit, each in a fresh process.
 
 Target (issue 15): the experiment the Home and Critical points pages open
 finishes within 20 s on this 2-core machine with an empty cache, and a second

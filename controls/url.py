@@ -169,7 +169,7 @@ def keep_in_url(key: str, value: str, default: str) -> None:
 
 PUBLIC_URL_ENV = "ERROR_SURFACE_LAB_PUBLIC_URL"  # the operator's setting: the address students reach the app at
 # Never in a shared link: ``present`` folds every explanation away (a student's phone would open the teacher's
-# projector view), and ``lang`` is each reader's own (DESIGN.md, render once, serve many: a language is per session);
+# projector view), and ``lang`` is each reader's own (render once, serve many: a language is per session);
 # both are the sidebar's, not the experiment's: the figures are the same in every language and mode.
 READER_KEYS = GLOBAL_KEYS
 QR_WIDTH = 260  # CSS pixels: the share panel's QR code, for a phone held near the screen

@@ -63,7 +63,7 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
             shown_x.append(np.asarray(x, np.float64))
             shown_y.append(y)
             # SVG, not WebGL: a curve has at most max_points points, and every WebGL chart costs the page a
-            # context of its own (0.2-0.7 s each in headless Chromium's software WebGL, bench_page_draw.py).
+            # context of its own (costly with software WebGL: bench/bench_page_draw.py, docs/performance_log.md).
             traces.append(go.Scatter(
                 x=x, y=y.astype(np.float32),
                 mode="lines", name=group,

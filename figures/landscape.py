@@ -6,7 +6,7 @@ only those (``traces=[...]``), so the figure stays small and the surface is
 never re-sent. On the 2-D map the surface is not a trace at all: it is a PNG
 in ``layout.images`` with contour lines as a plain line trace over it, so that
 ``redraw: false`` frames (which plotly.js plays without touching anything but
-the moving traces) cannot drop it (DESIGN.md §6).
+the moving traces) cannot drop it (docs/design.md, How the animated maps are drawn).
 """
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def typed_array(values) -> dict:
     """A float32 array as Plotly's typed-array spec (base64 ``bdata``).
 
     plotly.py passes such specs through untouched, while every raw NumPy array
-    costs a dataframe-library probe and a base64 pass (~0.1 ms each, and a
+    costs a dataframe-library probe and a base64 pass (each small, but a
     figure has thousands in its frames).
     """
     a = np.ascontiguousarray(values, dtype=np.float32)
@@ -226,7 +226,7 @@ def _head_labels(paths: Sequence[PathSet]) -> list[str]:
 def _frames(idx: np.ndarray, animated_ids: list[int], moving) -> list[dict]:
     # Frames are plain dicts holding only coordinates: styles stay on the base
     # traces (plotly.js merges frame data into them), which keeps the figure
-    # small and skips plotly.py's per-trace validation (4x faster to build).
+    # small and skips plotly.py's per-trace validation (faster to build; bench/bench_playground.py).
     return [dict(data=moving(int(k)), traces=animated_ids, name=str(int(k))) for k in idx]
 
 
@@ -508,8 +508,8 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
     Fewer, longer frames than the 2-D map (at most MAX_FRAMES_3D = 20, 250 ms each, against
     100 × 50 ms): plotly.js cannot move 3-D traces without ``redraw: true``,
     and that redraws the whole WebGL scene, surface included, on every frame
-    (measured in headless Chromium with software WebGL here: 0.6–0.9 s per
-    frame under load, whatever the grid size or the surface's contour lines).
+    (with software WebGL a redrawn frame takes many times a 2-D frame's time,
+    whatever the grid size or the surface's contour lines; docs/performance_log.md).
     The surface stays on screen while a frame redraws, and the camera is the
     layout's (``uirevision``), so a turned view stays turned during playback.
     """

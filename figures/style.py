@@ -256,8 +256,8 @@ def frames_for(n_trajectories: int, budget: int = 6) -> int:
 class PrebuiltFigure(go.Figure):
     """A ``go.Figure`` whose layout and animation frames are kept as ready dicts.
 
-    plotly.py validates every frame trace when frames are assigned (~90 ms
-    for 100 frames x 7 traces, most of a Playground rerun) although we build
+    plotly.py validates every frame trace when frames are assigned (for 100
+    frames x 7 traces, most of a Playground rerun when measured) although we build
     them ourselves from typed arrays, and ``update_layout`` validates every
     key of a nested layout (a third of a figure's build time; with 40 students
     on one server, a third of its Python time). This figure keeps both aside
@@ -268,8 +268,9 @@ class PrebuiltFigure(go.Figure):
     """
 
     def __init__(self, *args, raw_frames=(), raw_layout=None, **kwargs):
-        # The traces are go objects, validated when they were made: go.Figure validates each one again (2.3 ms of
-        # a 16 ms race map, a tenth of a busy server's Python time). What is added later is not validated either.
+        # The traces are go objects, validated when they were made: go.Figure validates each one again (a
+        # measurable share of a race map's build and of a busy server's Python time). What is added later is not
+        # validated either.
         super().__init__(*args, _validate=False, **kwargs)
         self._raw_frames = list(raw_frames)
         self._raw_layout = dict(raw_layout or {})

@@ -1,4 +1,4 @@
-"""Batch normalization on a small MLP, with and without, and how smooth the surface is (LECTURES 2.5).
+"""Batch normalization on a small MLP, with and without, and how smooth the surface is (lecture 2.5).
 
 For each hidden layer's pre-activations z over a batch B:
     μ_B = mean(z),  σ²_B = var(z),  z̃ = (z − μ_B) / sqrt(σ²_B + ε),  ẑ = γ ⊙ z̃ + β,

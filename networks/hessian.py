@@ -171,7 +171,7 @@ def hessian_spectrum(loss_fn: Callable, params) -> np.ndarray:
 
 
 class SpectrumSummary(NamedTuple):
-    """A full Hessian spectrum and the numbers a reader is shown of it (LECTURES 1.4)."""
+    """A full Hessian spectrum and the numbers a reader is shown of it (lecture 1.4)."""
 
     eigenvalues: np.ndarray  # (n,) all of them, ascending
     largest: np.ndarray  # the ``top`` largest, descending

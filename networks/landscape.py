@@ -30,8 +30,8 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from networks.models import cross_entropy, mlp_forward
 
-BLOCK = 4  # points evaluated together (vmapped) inside the sequential map: measured best on 2 cores
-# (16 points of a 1,797 × 64 batch no longer fit in cache: 4× slower)
+BLOCK = 4  # points evaluated together (vmapped) inside the sequential map: a block's activations must stay in
+# cache (16 points of a 1,797 × 64 batch no longer fit); timings: bench/bench_network.py, docs/performance_log.md
 
 
 def filter_normalized_direction(params, seed: int = 0):

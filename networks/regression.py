@@ -1,4 +1,4 @@
-"""Two-parameter models ŷ = f(w, x) + b with an exact error surface, MSE loss (LECTURES 1.5).
+"""Two-parameter models ŷ = f(w, x) + b with an exact error surface, MSE loss (lecture 1.5).
 
     L(w, b) = (1/N) Σ_i (f(w, x_i) + b − y_i)²
 

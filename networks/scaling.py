@@ -1,4 +1,4 @@
-"""Feature scaling changes the error surface (LECTURES 2.5): y = w1·x1 + w2·x2 + b.
+"""Feature scaling changes the error surface (lecture 2.5): y = w1·x1 + w2·x2 + b.
 
 With the bias at its optimum for every (w1, w2) — b*(w) = mean(y − Xw) — the
 mean square error is an exact quadratic in w:
@@ -129,7 +129,7 @@ def loss_window(q: Quadratic, start, pad: float = 1.3) -> tuple[tuple[float, flo
 
 def scaling_problems(scale1: float, scale2: float, correlation: float, start=(0.0, 0.0), resolution: int = 121
                      ) -> list[tuple[Quadratic, LossGrid]]:
-    """The lecture's feature-scaling comparison (LECTURES 2.5): the profiled quadratic and its loss grid over
+    """The lecture's feature-scaling comparison (lecture 2.5): the profiled quadratic and its loss grid over
     (w₁, w₂), for the raw and for the standardized features (in that order), each on a window holding ``start``.
     """
     data = two_feature_data(scale1, scale2, correlation=correlation)

@@ -1,4 +1,4 @@
-"""Time per update and per epoch against batch size, measured on the device JAX runs on (LECTURES 1.5).
+"""Time per update and per epoch against batch size, measured on the device JAX runs on (lecture 1.5).
 
 With parallel hardware one update costs about the same for a batch of 1 as
 for a batch of hundreds, so larger batches finish an epoch (ceil(N/B)

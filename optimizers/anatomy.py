@@ -1,4 +1,4 @@
-"""What a momentum step is made of, and optimizers on a 1-D slice of a surface (LECTURES 1.6).
+"""What a momentum step is made of, and optimizers on a 1-D slice of a surface (lecture 1.6).
 
 Lecture form of momentum: m^0 = 0, m^{t+1} = λ m^t − η g^t, θ^{t+1} = θ^t + m^{t+1}.
 Unrolled, m^t = −η Σ_{k=0}^{t−1} λ^k g^{t−1−k}: a weighted sum of all earlier
@@ -130,7 +130,7 @@ def run_on_line(surface, optimizer: str, origin, direction, steps: int, **hyperp
 
 
 def line_race(surface, start, end, steps: int, lr: float, momentum: float):
-    """Gradient descent and lecture-form momentum rolling on the line from ``start`` towards ``end`` (LECTURES 1.6).
+    """Gradient descent and lecture-form momentum rolling on the line from ``start`` towards ``end`` (lecture 1.6).
 
     The line is L(start + s·u), u the unit vector towards ``end`` (along x when ``end`` is within 10⁻³ of the
     domain's size: the run did not move); s spans −¼ … 1¼ of the way there, at least 0.2 of the domain.

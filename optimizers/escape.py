@@ -1,4 +1,4 @@
-"""Leaving a critical point: saddle escape (LECTURES 1.3) and noise leaving sharp minima (1.5).
+"""Leaving a critical point: saddle escape (lecture 1.3) and noise leaving sharp minima (1.5).
 
 Both are experiments built from the runner; imports only JAX, NumPy and the
 surface package.
@@ -35,7 +35,7 @@ def negative_curvature_direction(surface, point) -> tuple[np.ndarray, float]:
     """The eigenvector u of H's smallest eigenvalue λ at ``point``, signed so that a step along it lowers L.
 
     If λ < 0 then uᵀHu = λ‖u‖² < 0, so L(θ' + αu) < L(θ') for a small α
-    near a critical point θ' (LECTURES 1.3). The sign of u is free; we pick
+    near a critical point θ' (lecture 1.3). The sign of u is free; we pick
     the one whose first-order term gᵀu is not positive.
     """
     a = surfaces.analyze_point(surface, point)

@@ -393,7 +393,7 @@ def composed_sigma(state: ComposedState, sigma_term, bias_correction, beta2):
 
 
 def composed(lr=0.1, m_term=2, sigma_term=3, bias_correction=1, beta1=0.9, beta2=0.999, eps=1e-8) -> Optimizer:
-    r"""The lecture's summary of optimization, every piece switchable (LECTURES 2.3).
+    r"""The lecture's summary of optimization, every piece switchable (lecture 2.3).
 
     .. math:: \theta^{t+1}_i = \theta^t_i - \frac{\eta^t}{\sigma^t_i}\, m^t_i
 

@@ -66,7 +66,7 @@ def bursts(path: np.ndarray, factor: float = 100.0) -> Bursts:
     the step is back below peak / ``factor``; the floor then starts afresh.
     This is what a student sees as one hump on the log step-length chart (a
     rise of ``log10 factor`` decades), as lecture-form Adagrad makes on an
-    elongated valley once σ in the steep direction has shrunk (LECTURES 2.3).
+    elongated valley once σ in the steep direction has shrunk (lecture 2.3).
     A non-finite step (divergence) ends the scan.
     """
     d = step_lengths(path)
@@ -184,7 +184,7 @@ class SigmaOrder(NamedTuple):
 
 
 def sigma_order(run, i: int = 0) -> SigmaOrder:
-    """The order of σ_x and σ_y along run ``i`` of an ``optimizers.Trajectories`` (LECTURES 2.2).
+    """The order of σ_x and σ_y along run ``i`` of an ``optimizers.Trajectories`` (lecture 2.2).
 
     θ_i moves by (η/σ_i)·g_i, so the parameter with the larger σ takes the smaller steps: the one whose gradients
     have been larger (steeper) on the way. Which one that is can change as the path reaches other ground (a flat

@@ -38,7 +38,9 @@ def symmetric_eigen_2x2(h):
         λ± = (a + c)/2 ± sqrt(((a − c)/2)² + b²),
     and the eigenvector of λ+ is (cos φ, sin φ) with φ = ½·atan2(2b, a − c)
     (the principal-axis angle); the eigenvector of λ− is (−sin φ, cos φ).
-    Measured ~10x faster than ``jnp.linalg.eigh`` when vmapped over a grid.
+    A few elementwise operations instead of an iterative solver, so it is much faster than
+    ``jnp.linalg.eigh`` vmapped over a grid; the measured ratio is in docs/performance.md
+    (``bench/bench_hessian_map.py``).
 
     Args:
       h: array (..., 2, 2), symmetric.
@@ -238,7 +240,7 @@ def _newton_from_seeds(surface: Surface, seeds, max_step):
 
     Returns, per seed: the end point, ‖∇L‖ there and at the seed, and L and the
     Hessian at the end point (what classifying it needs: one batched call, not
-    one call per point, which cost 1–2 s on a surface with ~100 candidates).
+    one call per point, each of which pays its own dispatch and host transfer).
     """
     grad = jax.grad(surface.loss)
     hess = jax.hessian(surface.loss)

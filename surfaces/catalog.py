@@ -42,7 +42,7 @@ WALLED_PLATEAU_WALL = 350.0  # b in ln(1 + b y²): the floor's curvature across 
 
 
 def _walled_plateau(p):
-    r"""A level valley floor between steep walls that flatten out: gradient descent bounces for ever (LECTURES 2.1).
+    r"""A level valley floor between steep walls that flatten out: gradient descent bounces for ever (lecture 2.1).
 
     .. math::
         L(x, y) = 100\,\bigl(1 - e^{-x^2/8}\bigr) + \ln\bigl(1 + b\,y^2\bigr), \qquad b = 350
@@ -64,7 +64,7 @@ def _walled_plateau(p):
     loss stays within ~2 % of the plateau's 100 (the walls are low: ln(1 + u²) ≤ 2.1 on the orbit). The
     lecture's picture of training that is stuck with a large, oscillating gradient.
 
-    References: LECTURES.md §2.1 (training stuck ≠ small gradient); L. Kong, M. Tao, "Stochasticity of deterministic gradient descent: large learning rate for
+    References: lecture 2.1, docs/teaching.md (training stuck ≠ small gradient); L. Kong, M. Tao, "Stochasticity of deterministic gradient descent: large learning rate for
     multiscale objective function", NeurIPS 2020 (chaotic GD at large η); J. Cohen et al., "Gradient
     descent on neural networks typically occurs at the edge of stability", ICLR 2021.
     """

@@ -1,4 +1,4 @@
-"""Softmax and the two classification losses of LECTURES 2.4, for any number of classes.
+"""Softmax and the two classification losses of lecture 2.4, for any number of classes.
 
 y are the network's outputs (logits), y' = softmax(y) the predicted class
 probabilities, ŷ the one-hot target. The lecture's picture fixes three

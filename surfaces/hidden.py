@@ -1,4 +1,4 @@
-"""A minimum in a slice that is a saddle in full space (LECTURES 1.4): three parameters, one hidden way down.
+"""A minimum in a slice that is a saddle in full space (lecture 1.4): three parameters, one hidden way down.
 
     L(w₁, w₂, w₃) = (w₁ + w₃)² + w₂² − ½ w₃² + ¼ w₃⁴
                   = w₁² + w₂² + ½ w₃² + 2 w₁w₃ + ¼ w₃⁴.

@@ -1,6 +1,6 @@
 """The second-order view around one point: Taylor quadratic, curvature signature, minimum ratio.
 
-LECTURES 1.1–1.4. Around θ' the loss is approximated by
+Lecture 1.1–1.4. Around θ' the loss is approximated by
     L(θ) ≈ L(θ') + (θ − θ')ᵀ g + ½ (θ − θ')ᵀ H (θ − θ'),
 g = ∇L(θ'), H = ∇²L(θ'). Where g = 0 the signs of H's eigenvalues decide
 the kind of critical point; the share of positive eigenvalues is the
@@ -41,7 +41,7 @@ class PointAnalysis(NamedTuple):
 
 
 def minimum_ratio(eigenvalues) -> float:
-    """(number of positive eigenvalues) / (number of eigenvalues) — LECTURES 1.4.
+    """(number of positive eigenvalues) / (number of eigenvalues) — lecture 1.4.
 
     An eigenvalue within ``ZERO_EIGENVALUE_TOL`` of zero is round-off, not
     positive: the same rule ``classify`` uses for "degenerate". The one

@@ -1,16 +1,21 @@
-"""The README's notebook snippet runs as written (in a subprocess, from the repository root)."""
+"""The notebook snippets run as written (in a subprocess, from the repository root): the README's short one and
+docs/notebook.md's whole API."""
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_notebook_snippet_runs(tmp_path):
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Use it from a notebook"):]
+@pytest.mark.parametrize("doc, heading", [("README.md", "## Use it from a notebook"),
+                                          ("docs/notebook.md", "# The notebook API")])
+def test_notebook_snippet_runs(tmp_path, doc, heading):
+    text = (ROOT / doc).read_text()
+    section = text[text.index(heading):]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     script = tmp_path / "snippet.py"
     script.write_text(code)
