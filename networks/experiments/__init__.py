@@ -1,6 +1,6 @@
 """The lecture's experiments on real networks, one module per study, each one function returning NumPy.
 
-* ``saddle`` (LECTURES 1.4): ``saddle_study``, the minimum-ratio figure: training loss against the share of
+* ``saddle`` (lecture 1.4): ``saddle_study``, the minimum-ratio figure: training loss against the share of
   positive Hessian eigenvalues at refined critical points.
 * ``hidden_bowl`` (1.4): ``hidden_bowl``, a saddle whose random slice looks like a bowl.
 * ``batch_size`` (1.5): ``batch_size_study``, one small- and one large-batch network compared.

@@ -1,4 +1,4 @@
-"""LECTURES 1.5: the small-vs-large batch comparison over many seeds in one compiled call, on the setting where
+"""Lecture 1.5: the small-vs-large batch comparison over many seeds in one compiled call, on the setting where
 the generalization gap shows here (``BATCH_GAP_SETTING``: the two moons), with the gap's spread.
 """
 from __future__ import annotations

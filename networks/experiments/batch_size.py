@@ -1,4 +1,4 @@
-"""LECTURES 1.5 (Keskar et al. 2017): the same network trained with a small and a large batch; accuracies, the
+"""Lecture 1.5 (Keskar et al. 2017): the same network trained with a small and a large batch; accuracies, the
 sharpness (top Hessian eigenvalue) of each solution, and train / test loss along the line between them.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""LECTURES 1.4: a refined critical point of a real network whose random 2-D slice looks like a bowl while its
+"""Lecture 1.4: a refined critical point of a real network whose random 2-D slice looks like a bowl while its
 Hessian says saddle (the slice along the escape direction shows it).
 """
 from __future__ import annotations
@@ -45,7 +45,7 @@ class HiddenBowl(NamedTuple):
 
 def hidden_bowl(dataset: str = "moons", model: MLP = MLP((6,), "tanh"), span: float = 0.5, resolution: int = 31,
                 candidates: int = 8, progress: Callable[[float], None] | None = None) -> HiddenBowl:
-    """LECTURES 1.4 on a real network: a slice that shows a minimum at a point that is a saddle.
+    """Lecture 1.4 on a real network: a slice that shows a minimum at a point that is a saddle.
 
     ``candidates`` networks are refined from their initialization to a nearby
     critical point (``saddle_study``'s walk, with no training first: the

@@ -1,4 +1,4 @@
-"""LECTURES 1.4, the minimum-ratio figure (Dauphin et al. 2014): train many small networks from different seeds
+"""Lecture 1.4, the minimum-ratio figure (Dauphin et al. 2014): train many small networks from different seeds
 for different lengths, walk each to a nearby critical point by minimizing ½‖∇L‖² (which also finds saddles and
 maxima), take its full Hessian spectrum and report training loss against the share of positive eigenvalues.
 Low-loss critical points are (nearly) minima; high-loss ones are saddles.

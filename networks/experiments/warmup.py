@@ -1,4 +1,4 @@
-"""LECTURES 2.3: does warm-up help Adam? Adam with and without warm-up, and RAdam, on a deep MLP over seeds.
+"""Lecture 2.3: does warm-up help Adam? Adam with and without warm-up, and RAdam, on a deep MLP over seeds.
 
 ``WARMUP_VARIANTS`` holds each variant's label, defined once: pages show it through ``i18n.tr``.
 """
@@ -70,7 +70,7 @@ class WarmupGain(NamedTuple):
 
 def warmup_study(dataset: str = "digits", model: MLP = MLP((64,) * 6, "relu"), lr: float = 0.03, epochs: int = 8,
                  seeds: int = 3, progress: Callable[[float], None] | None = None) -> WarmupStudy:
-    """LECTURES 2.3: does warm-up help Adam here? Every variant from the same starts, same batches, same η.
+    """Lecture 2.3: does warm-up help Adam here? Every variant from the same starts, same batches, same η.
 
     Adam's first step is η·sign(g) in every coordinate (m̂/√v̂ = g/|g| at t = 0),
     so ‖Δθ‖ = η√n however small the gradient: its σ is estimated from one
