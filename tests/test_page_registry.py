@@ -30,9 +30,9 @@ def test_every_script_in_the_folder_has_one_record_and_every_record_a_script():
 
 def test_a_lecture_example_key_is_the_key_of_that_pages_button():
     for record in app_pages.PAGES:
-        if record.lecture_example:
-            source = (ROOT / record.file).read_text(encoding="utf-8")
-            assert f'"{record.lecture_example}"' in source, (record.name, record.lecture_example)
+        source = (ROOT / record.file).read_text(encoding="utf-8")
+        buttons = re.findall(r'LECTURE,\s*"(\w+_preset)"', source)  # controls.preset_button(LECTURE, key, label, ...)
+        assert buttons == ([record.lecture_example] if record.lecture_example else []), (record.name, buttons)
 
 
 def test_every_lecture_section_has_a_stop_in_order_with_a_unique_anchor_on_a_real_page():

@@ -9,6 +9,7 @@ tap on Play plays the animation.
 from __future__ import annotations
 
 import pytest
+import app_pages
 from browser_support import PAGES, READY_JS, SHOTS, assert_healthy, open_page
 
 pytestmark = pytest.mark.browser
@@ -92,7 +93,7 @@ def test_a_phone_scrolls_over_charts_and_fits_the_screen(server, phone, path):
         assert_healthy(page, problems)
         width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1] + 1, f"the page is {width[0]} px wide on a {width[1]} px screen"
-        if path:  # every page but Home has a lecture example: on a phone it is under the title, not in the sidebar
+        if app_pages.page(PAGES[path][:-3]).lecture_example:  # on a phone it is under the title, not in the sidebar
             preset = page.locator('[data-testid="stMain"] [class*="st-key-on_phones_"] button:visible')
             assert preset.count() == 1, "no lecture-example button on the page itself"
         charts = page.evaluate(CHARTS_JS)
