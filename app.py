@@ -1,4 +1,5 @@
 """Error-surface lab: entry point. Page config, the sidebar's language and presentation switches, navigation."""
+import pandas  # noqa: F401 - imported by the entry point, not lazily by Streamlit inside two sessions' threads at once
 import streamlit as st
 
 import app_pages

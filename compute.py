@@ -1,5 +1,10 @@
 """Cached entry points for the pages: plain values in, NumPy out.
 
+The rule: a page reads registries (names, records, labels, limits) directly,
+and gets every number it computes from an entry point here, grouped below by
+page. This module holds no maths (it calls ``surfaces``, ``optimizers`` and
+``networks``) and no wording (pages and ``figures`` say things).
+
 Every argument here is a name, a number or a tuple, and every result is
 NumPy (no JAX arrays or functions: they cannot be compared by value). The
 caches are ``memory_budget.cached``: bounded by bytes under the operator's one
@@ -14,9 +19,6 @@ import functools
 
 import jax
 import numpy as np
-import pandas  # noqa: F401 - imported once here, before sessions run: Streamlit imports it lazily inside each
-# session's thread, and two first imports at once fail with "partially initialized module 'pandas'" (seen
-# under bench/load_test.py)
 
 import caches
 import heavy_runs
@@ -24,7 +26,6 @@ import networks
 import optimizers
 import surfaces
 from caches import CACHE_DIR, disk_cached  # noqa: F401 - CACHE_DIR: the home page names the folder
-from i18n import mark
 from memory_budget import cached
 
 
@@ -198,8 +199,8 @@ def basin_escapes(surface: str, steps: int, lr: float, noise: float, n: int = 64
 
 
 @cached("analysis")
-def train_test_profiles(surface: str, shift: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[str, float]]]:
-    """Training loss along y = 0 and a test loss shifted by ``shift``; the minima, labelled sharp / flat.
+def train_test_profiles(surface: str, shift: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[float]]:
+    """Training loss along y = 0 and a test loss shifted by ``shift``; the minima's x, sharpest first.
 
     The lecture's picture: test loss is the training loss moved a little, so
     where the curve is narrow the same move costs far more.
@@ -209,9 +210,7 @@ def train_test_profiles(surface: str, shift: float) -> tuple[np.ndarray, np.ndar
     train = optimizers.line_profile(surface, (0.0, 0.0), (1.0, 0.0), s)
     test = optimizers.line_profile(surface, (-shift, 0.0), (1.0, 0.0), s)
     minima = sorted((c for c in critical_points(surface) if c.kind == "minimum"), key=lambda c: -c.eigenvalues[1])
-    # Marked, not translated: this result is cached for every language; the page translates the labels.
-    names = [mark("sharp minimum"), mark("flat minimum")] if len(minima) == 2 else [f"#{i + 1}" for i in range(len(minima))]
-    return s, train, test, [(name, float(c.point[0])) for name, c in zip(names, minima)]
+    return s, train, test, [float(c.point[0]) for c in minima]
 
 
 # --------------------------------------------------------------------------- adaptive learning rate page
@@ -277,14 +276,8 @@ def two_classes(low: float = -8.0, high: float = 8.0, points: int = 161) -> surf
 
 
 @cached("analysis")
-def softmax_readout(logits: tuple, target: int) -> dict:
-    """softmax(y), Σ y', the two losses for one-hot ``target``, and σ(y1 − y2) when there are two classes."""
-    y = np.asarray(logits, np.float32)
-    probs = np.asarray(surfaces.classification.softmax(y), np.float64)
-    return dict(probabilities=probs, total=float(probs.sum()),
-                mse=float(surfaces.classification.mse_of_softmax(y, target)),
-                cross_entropy=float(surfaces.classification.cross_entropy_of_softmax(y, target)),
-                sigmoid=float(surfaces.classification.sigmoid(y[0] - y[1])) if len(y) == 2 else None)
+def softmax_readout(logits: tuple, target: int) -> surfaces.classification.SoftmaxReadout:
+    return surfaces.classification.softmax_readout(logits, target)
 
 
 @cached("analysis")
@@ -296,38 +289,18 @@ def gradient_norm_at(surface: str, point: tuple) -> float:
 @cached("runs")
 def scaling_paths(scale1: float, scale2: float, correlation: float, lr: float, best_lr: bool, steps: int
                   ) -> list[tuple[float, np.ndarray, np.ndarray]]:
-    """Gradient descent on the raw and the standardized problem: (η used, path, loss) for each.
-
-    ``best_lr``: each at its own η = 2/(λmax + λmin) instead of the shared ``lr``.
-    """
-    out = []
-    for q, _ in feature_scaling(scale1, scale2, correlation):
-        eta = q.best_lr if best_lr else lr
-        path = networks.gd_path(q, SCALING_START, eta, steps)
-        out.append((eta, path, q.loss(path)))
-    return out
+    """``networks.scaling_paths`` on the raw and the standardized problem: (η used, path, loss) for each."""
+    return networks.scaling_paths(feature_scaling(scale1, scale2, correlation), lr, best_lr, steps, SCALING_START)
 
 
 # --------------------------------------------------------------------------- network lab
-def _as_params(tree):
-    return jax.tree.map(jax.numpy.asarray, tree)
-
-
-# Measured on this project's loaded 2-core machine (issue 13): the Network lab's largest configuration, a 4 × 256
-# MLP on the digits at batch 1 for 200 epochs (287,600 updates of 216,586 parameters), trained in 153 s, about
-# 4·10⁸ parameter-updates per second; small runs pay a few seconds of compiling first.
-PARAMETER_UPDATES_PER_SECOND = 4e8
-COMPILE_SECONDS = 3.0
 LONG_TRAINING_S = 30.0  # above this estimate the page asks before it trains
 
 
+@cached("analysis")
 def training_estimate(config: networks.TrainConfig) -> tuple[int, int, float]:
-    """(updates, parameters, estimated seconds) of training ``config`` here, from the measurement above."""
-    split = networks.load_split(config.dataset)
-    n_train = len(split.y_train)
-    updates = config.epochs * max(1, -(-n_train // min(config.batch_size, n_train)))
-    parameters = config.model.parameter_count(split.features, split.classes)
-    return updates, parameters, COMPILE_SECONDS + updates * parameters / PARAMETER_UPDATES_PER_SECOND
+    """``networks.training_estimate``: (updates, parameters, estimated seconds) of training ``config`` here."""
+    return networks.training_estimate(config)
 
 
 def is_trained(config: networks.TrainConfig) -> bool:
@@ -345,48 +318,33 @@ def trained_network(config: networks.TrainConfig, progress=None, waiting=None) -
 def interpolation(config: networks.TrainConfig, points: int = 41) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train and test loss along θ(α) = θ_init + α(θ_final − θ_init), α ∈ [−0.25, 1.25]."""
     result, _ = trained_network(config)
-    start, end = _as_params(result.initial), _as_params(result.final)
+    start, end = networks.as_jax_params(result.initial), networks.as_jax_params(result.final)
     alpha = np.linspace(-0.25, 1.25, points)
     direction = networks.landscape.difference(end, start)
     return (alpha, networks.loss_surface(networks.dataset_loss(config.model, config.dataset), start, direction, alpha),
             networks.loss_surface(networks.dataset_loss(config.model, config.dataset, "test"), start, direction, alpha))
 
 
-SLICES = {"random": mark("two random filter-normalized directions (Li et al. 2018)"),
-          "pca": mark("the top two PCA directions of the training path"),
-          "hessian": mark("the Hessian's top and most negative eigenvectors")}
-
-
 @cached("grids")
 def network_slice(config: networks.TrainConfig, kind: str, span: float, resolution: int = 41):
-    """A 2-D slice of the training loss around the trained parameters.
+    """A 2-D slice of the training loss around the trained parameters, along ``kind``'s directions
+    (``networks.SLICE_KINDS``): (LossGrid, path coordinates (T, 2) or None, the directions' values: PCA's
+    explained variance shares, or the Hessian's (λmax, λmin), or None; whether λmin is negative beyond round-off,
+    i.e. the point is a saddle).
 
-    Returns (LossGrid, path coordinates (T, 2) or None, axis titles, note); the titles and the note are
-    (template, values) pairs for ``i18n.tr``: the result is cached for every language.
     Hessian directions are unit vectors scaled to ‖θ‖ so that span means the
     same fraction of the weights as for the filter-normalized ones.
     """
     result, _ = trained_network(config)
-    params = _as_params(result.final)
+    params = networks.as_jax_params(result.final)
     split = networks.load_split(config.dataset)
     d = networks.slice_directions(kind, result, params, span)
-    if kind == "pca":
-        titles = ((mark("PC {k}"), {"k": 1}), (mark("PC {k}"), {"k": 2}))
-        note = (mark("the path's variance explained: {first:.0%} by PC 1, {second:.0%} by PC 2"),
-                {"first": d.values[0], "second": d.values[1]})
-    elif kind == "hessian":
-        lmax, lmin = d.values
-        titles = ((mark("top eigenvector (λ = {value:.3g})"), {"value": lmax}),
-                  (mark("most negative (λ = {value:.3g})"), {"value": lmin}))
-        note = (mark("directions scaled to ‖θ‖; a negative eigenvalue: this point is a saddle, and the slice shows it")
-                if networks.eigenvalue_signs((lmin, lmax)).negative else mark("directions scaled to ‖θ‖; no negative eigenvalue found"), {})
-    else:
-        titles = ((mark("direction {k}"), {"k": 1}), (mark("direction {k}"), {"k": 2}))
-        note = (mark("filter-normalized: each filter scaled to θ's"), {})
-    d1, d2, extent, path = d.d1, d.d2, d.extent, d.path
-    xs = np.linspace(-extent, extent, resolution)
-    loss = networks.mlp_loss_surface(params, split.x_train, split.y_train, config.model.activation, (d1, d2), (xs, xs))
-    return networks.LossGrid(xs, xs, loss), path, titles, note
+    xs = np.linspace(-d.extent, d.extent, resolution)
+    loss = networks.mlp_loss_surface(params, split.x_train, split.y_train, config.model.activation, (d.d1, d.d2),
+                                     (xs, xs))
+    values = None if d.values is None else tuple(float(v) for v in d.values)
+    saddle = kind == "hessian" and networks.eigenvalue_signs(values).negative > 0
+    return networks.LossGrid(xs, xs, loss), d.path, values, saddle
 
 
 @cached("analysis")
@@ -394,7 +352,7 @@ def network_hessian(config: networks.TrainConfig) -> dict:
     """Top-5 eigenvalues, Hutchinson trace and SLQ density at the trained parameters."""
     result, _ = trained_network(config)
     loss_fn = networks.dataset_loss(config.model, config.dataset)
-    params = _as_params(result.final)
+    params = networks.as_jax_params(result.final)
     grid, density = networks.hessian_density(loss_fn, params, num_runs=4, iterations=40)
     return dict(top=networks.hessian_top_eigenvalues(loss_fn, params, 5),
                 trace=networks.hessian_trace(loss_fn, params, num_probes=40),
@@ -405,7 +363,7 @@ def network_spectrum(config: networks.TrainConfig) -> tuple[networks.SpectrumSum
     """All eigenvalues at the trained parameters and what is shown of them (dense; cached in memory and on disk)."""
     def make():
         result, _ = trained_network(config)
-        return networks.hessian_spectrum(networks.dataset_loss(config.model, config.dataset), _as_params(result.final))
+        return networks.hessian_spectrum(networks.dataset_loss(config.model, config.dataset), networks.as_jax_params(result.final))
 
     eigenvalues, cached = disk_cached("spectrum", tuple(config), make, np.ndarray)
     return networks.spectrum_summary(eigenvalues), cached

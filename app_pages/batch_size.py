@@ -152,7 +152,8 @@ st.markdown(tr("Training and test loss are shifted versions of each other. A fla
                "too narrow to hold them (Keskar et al., ICLR 2017)."))
 shift = controls.number_widget(HyperParam("shift", "shift of the test curve", 0.3, 0.0, 1.0), "b_shift", url)
 s, train, test, minima = compute.train_test_profiles("sharp_flat", shift)
-minima = [(tr(label), x) for label, x in minima]
+names = [tr("sharp minimum"), tr("flat minimum")] if len(minima) == 2 else [f"#{i + 1}" for i in range(len(minima))]
+minima = list(zip(names, minima))  # sharpest first
 c1, c2 = st.columns([3, 2])
 with c1:
     controls.chart(figures.train_test_figure(s, train, test, minima), key="b_sharp_flat")

@@ -56,10 +56,10 @@ def softmax_section():
     readout = compute.softmax_readout(tuple(float(v) for v in logits), target - 1)
     left, right = st.columns([3, 2])
     with left:
-        controls.chart(figures.probability_bars_figure(logits, readout["probabilities"], target - 1), key="c_bars")
+        controls.chart(figures.probability_bars_figure(logits, readout.probabilities, target - 1), key="c_bars")
     with right:
         st.dataframe({tr("class"): [str(i + 1) for i in range(len(logits))], "y": [f"{v:g}" for v in logits],
-                      "y′ = softmax(y)": [f"{p:.4g}" for p in readout["probabilities"]],
+                      "y′ = softmax(y)": [f"{p:.4g}" for p in readout.probabilities],
                       tr("ŷ (one-hot)"): [1 if i == target - 1 else 0 for i in range(len(logits))]},
                      hide_index=True, width="stretch")
         two = compute.two_classes()
@@ -71,13 +71,13 @@ def softmax_section():
         st.caption(tr("Any two logits with the same difference give the same y′₁; over this range the two curves differ "
                       "by at most {gap:.1e} (float32 round-off).", gap=two.largest_gap))
         m1, m2, m3 = st.columns(3)  # the page's width: a metric's value is not cut off
-    m1.metric("Σ y′", f"{readout['total']:.6f}")
-    m2.metric("MSE Σ(ŷ − y′)²", f"{readout['mse']:.4g}")
-    m3.metric(tr("cross-entropy −ln y′"), f"{readout['cross_entropy']:.4g}")
-    if readout["sigmoid"] is not None:
+    m1.metric("Σ y′", f"{readout.total:.6f}")
+    m2.metric("MSE Σ(ŷ − y′)²", f"{readout.mse:.4g}")
+    m3.metric(tr("cross-entropy −ln y′"), f"{readout.cross_entropy:.4g}")
+    if readout.sigmoid is not None:
             st.success(tr("Two classes: σ(y₁ − y₂) = σ({difference:g}) = {sigmoid:.6g}, and softmax gives y′₁ = "
-                          "{softmax:.6g}: the same.", difference=logits[0] - logits[1], sigmoid=readout["sigmoid"],
-                          softmax=readout["probabilities"][0]))
+                          "{softmax:.6g}: the same.", difference=logits[0] - logits[1], sigmoid=readout.sigmoid,
+                          softmax=readout.probabilities[0]))
 
 
 softmax_section()

@@ -11,7 +11,11 @@ from networks.hessian import MAX_DENSE_PARAMS
 
 PAGE = "network_lab"
 ACTIVATIONS = list(networks.models.ACTIVATIONS)
-SLICE_KINDS = list(compute.SLICES)
+# What each kind of slice direction is (networks.SLICE_KINDS), as the slice's caption names it.
+SLICES = {"random": mark("two random filter-normalized directions (Li et al. 2018)"),
+          "pca": mark("the top two PCA directions of the training path"),
+          "hessian": mark("the Hessian's top and most negative eigenvectors")}
+SLICE_KINDS = list(networks.SLICE_KINDS)
 PATH_POINTS = 150  # checkpoints of the training path kept for the PCA slice
 INTERACTIVE_SPECTRUM = 2_500  # parameters up to which the full spectrum is computed without asking
 NETWORK_LINE = {  # the sentence that names the network, per normalization
@@ -108,13 +112,23 @@ with left:
 with right:
     c1, c2, c3 = st.columns([3, 2, 2])
     kind = controls.choice_select(tr("2-D slice along"), SLICE_KINDS, "pca", "nl_slice", url, where=c1,
-                                  format_func=lambda k: tr(compute.SLICES[k]))
+                                  format_func=lambda k: tr(SLICES[k]))
     span = controls.number_widget(optimizers.HyperParam("span", "span (×‖θ‖)", 1.0, 0.05, 5.0, log=True), "nl_span", url,
                                   where=c2)
     view = controls.view_select("nl_view", where=c3)
-    grid, path, titles, note = compute.network_slice(config, kind, span)
-    titles = tuple(tr(template, **values) for template, values in titles)
-    note = tr(note[0], **note[1])
+    grid, path, values, saddle = compute.network_slice(config, kind, span)
+    if kind == "pca":
+        titles = (tr("PC {k}", k=1), tr("PC {k}", k=2))
+        note = tr("the path's variance explained: {first:.0%} by PC 1, {second:.0%} by PC 2", first=values[0],
+                  second=values[1])
+    elif kind == "hessian":
+        titles = (tr("top eigenvector (λ = {value:.3g})", value=values[0]),
+                  tr("most negative (λ = {value:.3g})", value=values[1]))
+        note = tr("directions scaled to ‖θ‖; a negative eigenvalue: this point is a saddle, and the slice shows it"
+                  if saddle else "directions scaled to ‖θ‖; no negative eigenvalue found")
+    else:
+        titles = (tr("direction {k}", k=1), tr("direction {k}", k=2))
+        note = tr("filter-normalized: each filter scaled to θ's")
     paths = []
     if path is not None:
         paths = [figures.PathSet(tr("training path (checkpoints)"), path[None], result.path_loss[None])]
@@ -125,10 +139,10 @@ with right:
         controls.chart(figures.contour_figure(grid, paths, log_color=True, axis_titles=titles, height=520,
                                               uirevision=f"nl-{kind}"), key="nl_slice_map")
     st.caption(tr("Training loss on 41 × 41 points around the trained weights (centre), along {directions}: {note}. "
-                  "The whole grid is one compiled JAX call.", directions=tr(compute.SLICES[kind]), note=note))
+                  "The whole grid is one compiled JAX call.", directions=tr(SLICES[kind]), note=note))
     controls.export_panel("network_slice", lambda: figures.contour_figure(grid, paths, log_color=True,
                                                                           axis_titles=titles),
-                          tr("Loss slice along {directions}", directions=tr(compute.SLICES[kind])), grid=grid)
+                          tr("Loss slice along {directions}", directions=tr(SLICES[kind])), grid=grid)
 
 # ---------------------------------------------------------------- Hessian
 controls.section(tr("The Hessian at the trained weights"),

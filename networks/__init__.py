@@ -43,6 +43,7 @@ from networks.scaling import (
     gd_path,
     loss_window,
     profiled_quadratic,
+    scaling_paths,
     scaling_problems,
     standardize,
     steps_at_best_lr,
@@ -69,7 +70,8 @@ from networks.hessian import (
 )
 from networks.landscape import filter_normalized_direction, loss_surface, mlp_loss_surface, pca_directions
 from networks.slices import SLICE_KINDS, SliceDirections, slice_directions
-from networks.training import TrainConfig, TrainResult, gradient_descent_step, lab_config, sgd_step, train_network
+from networks.training import (TrainConfig, TrainResult, as_jax_params, gradient_descent_step, lab_config, sgd_step,
+                               train_network, training_estimate)
 from networks.experiments import (BATCH_GAP_SETTING, BatchGapSetting, BatchGapStudy, batch_gap_study,
                                   BatchSizeStudy, HiddenBowl, SaddleStudy, WarmupStudy, batch_size_study, hidden_bowl,
                                   saddle_study, warmup_study, WarmupGain, WARMUP_VARIANTS)
@@ -79,13 +81,13 @@ __all__ = [
     "BATCH_GAP_SETTING", "BatchGapSetting", "BatchGapStudy", "batch_gap_study", "REGRESSION_MODELS", "RegressionModel", "StallReport", "stall_report", "batch_gradient_norms", "sine_data", "BatchSurface", "BatchTiming", "Dataset", "SGDRun", "batch_partition", "batch_surfaces", "digits",
     "init_mlp", "LossGrid", "least_squares", "line_data", "loss_at", "loss_grid", "regression_loss_surface", "mlp_loss", "sgd_paths", "sgd_step",
     "update_times", "Quadratic", "gd_path", "loss_window", "profiled_quadratic", "standardize", "steps_at_best_lr",
-    "steps_to_converge", "two_feature_data", "BNConfig", "BNRun", "ModeGap", "moving_average_memory", "train_bn_experiment", "digits_bn_experiment",
+    "steps_to_converge", "scaling_paths", "scaling_problems", "two_feature_data", "BNConfig", "BNRun", "ModeGap", "moving_average_memory", "train_bn_experiment", "digits_bn_experiment",
     "NormalizationGain", "normalization_gain", "SmoothnessComparison", "compare_smoothness", "SMOOTHNESS_MEASURES",
     "SMOOTHER_MARGIN", "UNTRAINED_SHARE",
     "CLASSIFICATION", "Split", "load_split", "MLP", "dataset_loss", "mlp_logits", "dense_hessian", "hessian_density",
     "hessian_extreme_eigenvectors", "hessian_spectrum", "hessian_top_eigenvalues", "hessian_trace", "hvp",
     "SpectrumSummary", "spectrum_summary",
     "minimum_ratio", "eigenvalue_signs", "NORMALIZATIONS", "mlp_forward", "gradient_descent_step", "filter_normalized_direction", "loss_surface", "mlp_loss_surface", "pca_directions",
-    "SLICE_KINDS", "SliceDirections", "slice_directions", "TrainConfig", "TrainResult", "lab_config", "train_network", "BatchSizeStudy", "SaddleStudy", "batch_size_study",
+    "SLICE_KINDS", "SliceDirections", "slice_directions", "TrainConfig", "TrainResult", "as_jax_params", "lab_config", "train_network", "training_estimate", "BatchSizeStudy", "SaddleStudy", "batch_size_study",
     "saddle_study", "HiddenBowl", "hidden_bowl", "WarmupStudy", "WarmupGain", "warmup_study", "WARMUP_VARIANTS",
 ]

@@ -141,3 +141,18 @@ def scaling_problems(scale1: float, scale2: float, correlation: float, start=(0.
         W1, W2 = np.meshgrid(xs, ys)
         out.append((q, LossGrid(xs, ys, q.loss(np.stack([W1, W2], axis=-1)))))
     return out
+
+
+def scaling_paths(problems: list[tuple[Quadratic, LossGrid]], lr: float, best_lr: bool, steps: int,
+                  start=(0.0, 0.0)) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """Gradient descent on each of ``scaling_problems``' quadratics: (η used, path, loss along it) for each.
+
+    ``best_lr``: each at its own η = 2/(λmax + λmin) instead of the shared ``lr`` (the rate that makes the
+    slowest and fastest directions contract equally fast).
+    """
+    out = []
+    for q, _ in problems:
+        eta = q.best_lr if best_lr else lr
+        path = gd_path(q, start, eta, steps)
+        out.append((eta, path, q.loss(path)))
+    return out

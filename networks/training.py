@@ -189,3 +189,24 @@ def lab_config(dataset: str, model: MLP, optimizer: str, hyperparams: dict, sche
     return TrainConfig(dataset, model, optimizer, tuple(sorted(hyperparams.items())), schedule,
                        tuple(sorted(schedule_params.items())), batch_size, epochs, seed,
                        max(1, epochs // curve_points), record_steps if record_steps < updates_per_epoch else 0)
+
+
+# The rate behind ``training_estimate``, from the Network lab's largest configuration (a 4 × 256 MLP on the digits
+# at batch 1 for 200 epochs) trained on the project's 2-core machine (docs/deployment.md, "The 30-second rule").
+# Small runs pay a few seconds of compiling first.
+PARAMETER_UPDATES_PER_SECOND = 4e8
+COMPILE_SECONDS = 3.0
+
+
+def training_estimate(config: TrainConfig) -> tuple[int, int, float]:
+    """(updates, parameters, estimated seconds) of training ``config``: compile + updates × parameters / rate."""
+    split = load_split(config.dataset)
+    n_train = len(split.y_train)
+    updates = config.epochs * max(1, -(-n_train // min(config.batch_size, n_train)))
+    parameters = config.model.parameter_count(split.features, split.classes)
+    return updates, parameters, COMPILE_SECONDS + updates * parameters / PARAMETER_UPDATES_PER_SECOND
+
+
+def as_jax_params(tree):
+    """A parameter pytree stored as NumPy (a cached result) as JAX arrays again."""
+    return jax.tree.map(jnp.asarray, tree)

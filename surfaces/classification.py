@@ -71,6 +71,25 @@ def cross_entropy_of_softmax(logits, target=TARGET_CLASS):
     return jax.nn.logsumexp(y, axis=-1) - jnp.take_along_axis(y, index, axis=-1)[..., 0]
 
 
+class SoftmaxReadout(NamedTuple):
+    """What the softmax calculator shows for logits y and a one-hot target."""
+
+    probabilities: np.ndarray  # y′ = softmax(y)
+    total: float  # Σ y′ (1 up to round-off)
+    mse: float  # Σ (ŷ − y′)²
+    cross_entropy: float  # −ln y′_target
+    sigmoid: float | None  # σ(y₁ − y₂) when there are two classes (equal to y′₁), else None
+
+
+def softmax_readout(logits, target: int) -> SoftmaxReadout:
+    """softmax(y), Σ y′, both losses for one-hot ``target`` (0-based), and σ(y₁ − y₂) for two classes."""
+    y = np.asarray(logits, np.float32)
+    probs = np.asarray(softmax(y), np.float64)
+    return SoftmaxReadout(probs, float(probs.sum()), float(mse_of_softmax(y, target)),
+                          float(cross_entropy_of_softmax(y, target)),
+                          float(sigmoid(y[0] - y[1])) if len(y) == 2 else None)
+
+
 def lecture_logits(p):
     """(y1, y2) -> (y1, y2, −1000): the lecture's three outputs with the third pinned."""
     return jnp.stack([p[0], p[1], jnp.asarray(PINNED_LOGIT, p.dtype)])

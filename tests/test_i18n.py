@@ -50,7 +50,6 @@ def code_keys() -> dict[str, str]:
 
 def registry_keys() -> dict[str, str]:
     """Every registry text the interface shows (through ``tr``) -> which registry."""
-    import compute
     import networks
     import optimizers
     import surfaces
@@ -83,8 +82,6 @@ def registry_keys() -> dict[str, str]:
             add(choice, f"parameter {p.name}")
     for name, (title, _) in networks.datasets.CLASSIFICATION.items():
         add(title, f"dataset {name}")
-    for name, text in compute.SLICES.items():
-        add(text, f"slice {name}")
     for m in range(3):
         for sigma in range(4):
             for bias in range(2):
