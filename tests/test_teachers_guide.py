@@ -14,7 +14,9 @@ import pytest
 
 import app_pages
 import i18n
-from conftest import ROOT, ok, open_link, plain
+import re
+
+from conftest import ROOT, ok, open_link, plain, text
 from controls.url import GLOBAL_KEYS
 
 guide = importlib.import_module("app_pages.teachers_guide")  # its data; the page draws only when Streamlit runs it
@@ -138,11 +140,100 @@ def assert_lecture_settings(at, section: app_pages.Section) -> None:
     assert not [w.value for w in at.warning if "not used" in plain(w.value)], section.anchor
 
 
+def table(at, column: str):
+    """The first dataframe of the page with ``column``, as a pandas DataFrame."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def number(pattern: str, where: str) -> float:
+    found = re.search(pattern, where)
+    assert found, (pattern, where[:300])
+    return float(found.group(1))
+
+
+def saddle_escape_order(at) -> None:
+    steps = {row["run"]: int(row["loss dropped clearly at step"]) for _, row in
+             table(at, "loss dropped clearly at step").iterrows()}
+    assert steps["Eigenvector step, then GD"] < steps["Noisy gradient descent"] < steps["Gradient descent"], steps
+
+
+def batch_size_escape(at) -> None:
+    said = text(at)
+    assert number(r"‖∇L‖ = ([0-9.e+-]+), L = ", said) < 1e-6  # the full batch stopped at a critical point of L
+    full = number(r"L = ([0-9.]+); the Hessian", said)
+    left = re.search(r"([0-9]+) of ([0-9]+) mini-batch runs with B = 1 left it: .* at L = ([0-9.]+) to ([0-9.]+)\.", said)
+    assert left and int(left.group(1)) >= 1 and float(left.group(4)) < full, said[:300]
+
+
+def momentum_ends(at) -> None:
+    rows = {row["run"]: row for _, row in table(at, "ended near").iterrows()}
+    gd, momentum = rows["Gradient descent"], rows["Momentum λ = 0.9"]
+    assert gd["ended near"] == "minimum at (1.33, 0)" and momentum["ended near"] == "minimum at (-1.48, 0)"
+    assert float(momentum["final loss"]) < float(gd["final loss"])
+
+
+def stuck_not_small(at) -> None:
+    said = text(at)
+    assert number(r"the loss changed by [0-9.]+ \(([0-9.]+)% of its mean", said) < 5
+    assert number(r"\(a factor of ([0-9.]+)\)", said) > 3
+    assert float(at.metric[0].value) > 1 and "100,000" in at.metric[0].label  # η = 10⁻⁷, still far away
+
+
+def sigma_overtakes(at) -> None:
+    caption = next(c.value for c in at.caption if "Colours and dashes as in the map" in c.value)
+    rules = [line for line in caption.splitlines() if line.startswith("- ")]
+    assert len(rules) == 5 and all("σₓ overtakes" in line for line in rules), rules
+
+
+def bursts(at) -> None:
+    counts = [int(n) for n in re.findall(r"([0-9]+) bursts?", plain(text(at)))]
+    assert len(counts) >= 2 and counts[0] > 0 and counts[1] == 0, counts
+    assert "at step 3,999" in text(at)  # the Transformer's η peaks at the end of its 4,000 warm-up steps
+
+
+def mse_flat(at) -> None:
+    said = plain(text(at))
+    assert number(r"cross-entropy gradient is \*\*([0-9.e+]+) times", said) >= 1e6
+    mse, ce = (float(m.value) for m in at.metric if m.label.startswith("‖∇L‖ at the start"))
+    assert mse < 1e-6 < ce
+
+
+def normalization_facts(at) -> None:
+    scaling = {row["features"]: row for _, row in table(at, "steps to converge").iterrows()}
+    raw, standard = scaling["Raw features"], scaling["Standardized features"]
+    assert str(raw["steps to converge"]).startswith("diverged at step")
+    assert 5e3 < float(raw["condition number λmax/λmin"]) < 2e4 and float(standard["condition number λmax/λmin"]) < 2
+    assert int(str(standard["steps to converge"]).replace(",", "")) < 100
+    bn = {row["η"]: row for _, row in table(at, "did not train").iterrows()}
+    assert bn["2"]["did not train"] == "without BN"
+
+
+# What each answer says the figure shows, checked on the page the link opens (English).
+FIGURE_FACTS = {
+    "lecture-1-1": lambda at: [s.value for s in at.success] == [
+        "**Saddle**: eigenvalues -2 and 2. Up along one eigenvector, down along the other: step along the negative "
+        "one to escape (below)."],
+    "lecture-1-2": lambda at: table(at, "kind")["kind"].tolist() == ["saddle", "valley of minima"]
+    and table(at, "kind")["minimum ratio"].tolist() == ["0.5", "0.5"] and table(at, "kind")["L"][0] == "1",
+    "lecture-1-3": saddle_escape_order,
+    "lecture-1-4": lambda at: number(r"Of 24 critical points, ([0-9]+) reach ratio 1", text(at)) <= 2,
+    "lecture-1-5": batch_size_escape,
+    "lecture-1-6": momentum_ends,
+    "lecture-2-1": stuck_not_small,
+    "lecture-2-2": sigma_overtakes,
+    "lecture-2-3": bursts,
+    "lecture-2-3-summary": lambda at: any("This combination is **Adam**" in s.value for s in at.success),
+    "lecture-2-4": mse_flat,
+    "lecture-2-5": normalization_facts,
+}
+
+
 @pytest.mark.parametrize("section", app_pages.SECTIONS, ids=[s.anchor for s in app_pages.SECTIONS])
 def test_every_link_opened_in_a_fresh_session_gives_the_page_the_lecture_settings(section):
     at = open_link(section.page, guide.link_query(section))
     ok(at)
     assert_lecture_settings(at, section)
+    assert FIGURE_FACTS[section.anchor](at) is not False, f"{section.anchor}: the figure does not show the answer"
 
 
 def test_the_guide_walked_in_one_tab_opens_each_figure_with_its_settings_again():
