@@ -22,9 +22,11 @@ from dataclasses import dataclass
 import streamlit as st
 
 import app_pages
+import controls
 from i18n import mark, tr
 
 PAGE = "teachers_guide"
+GUIDE_PRESET = {"g_answers": False}  # the guide's "lecture example": as the projector shows it, every answer folded
 
 
 @dataclass(frozen=True)
@@ -164,9 +166,7 @@ GUIDE: dict[str, Stop] = {
 
 def link_text(value) -> str:
     """A lecture setting as a link writes it: a list as comma-separated names, a number so that it reads back."""
-    from controls.url import url_text
-
-    return ",".join(value) if isinstance(value, (list, tuple)) else url_text(value)
+    return ",".join(value) if isinstance(value, (list, tuple)) else controls.url_text(value)
 
 
 def link_query(section: app_pages.Section) -> dict[str, str]:
@@ -184,8 +184,7 @@ def part_minutes() -> dict[str, int]:
 
 
 def render() -> None:
-    import controls
-
+    """The page: the lecture-hall note, the timing plan, then one entry per section."""
     notes, url, _, _ = controls.page_start(PAGE, tr("Teacher's guide"), tr(
         "A 90-minute lecture on this lab, section by section: the link that opens each figure with the lecture's "
         "settings, the question to ask before pressing Play, and what the figure then shows."),
@@ -230,8 +229,6 @@ def render() -> None:
 
     url.show(notes)  # last: the share link, and a note on any link value it could not use
 
-
-GUIDE_PRESET = {"g_answers": False}  # the guide as the projector shows it
 
 if __name__ == "__main__":  # Streamlit runs a page as __main__; a test imports the data above without drawing
     render()
