@@ -18,4 +18,6 @@ PAGES = [st.Page(record.file, title=tr(record.title), icon=record.icon, url_path
                  default=not record.slug) for record in app_pages.PAGES]  # the page registry, app_pages/__init__.py
 
 caches.trim_compile_caches()  # every run, before the page: a few attribute reads keep a long class's memory bounded
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+controls.url.note_page(page.url_path)  # a page opened from a link reads the link's values (controls.url.UrlCheck)
+page.run()

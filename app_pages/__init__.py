@@ -52,6 +52,8 @@ class Section:
 
 PAGES: tuple[PageRecord, ...] = (
     PageRecord("home", "", mark("Home"), ":material/home:"),
+    PageRecord("teachers_guide", "teachers_guide", mark("Teacher's guide"), ":material/school:",
+               lecture_example="g_preset"),
     PageRecord("playground", "playground", mark("Playground"), ":material/sports_score:",
                summary=mark("Playground: race up to six optimizers"), lecture_example="pg_preset", animates=True),
     PageRecord("critical_points", "critical_points", mark("Critical points"), ":material/my_location:",

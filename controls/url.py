@@ -47,6 +47,8 @@ GLOBAL_KEYS = ("lang", "present")  # read by the entry point, kept on every page
 PRESET = "preset"
 _URL_READ = "_url_read"  # session key: the link parameters this page's last run read (for tests and the share link)
 _PAGE_PRESET = "_page_preset"  # session key: this page's lecture-example key (for the note on another one)
+_ARRIVED = "_arrived"  # session key: whether this run opened its page (a link or the navigation), not a rerun of it
+_LAST_PAGE = "_last_page"  # session key: the URL path of the page the entry point ran last
 MAX_LINK_VALUE = 1000  # characters; a longer link value is refused before it is parsed (a formula is at most 400)
 WORD_JOINER = "\u2060"
 _AUTOLINK = re.compile(r"(?i)://|www\.|@")  # where remark-gfm's autolink literals start
@@ -85,7 +87,9 @@ class UrlCheck:
         self.page = page
         self.notes: list[str] = []
         self.read: set[str] = set(GLOBAL_KEYS)  # the parameters this run's widgets read
-        self.active = not st.session_state.get(f"_url_checked_{page}", False)
+        # A link's values are read when the page opens: its first load in the session, or a later arrival from
+        # another page (a teacher's guide or Home followed in one tab: the page's widgets are gone by then).
+        self.active = st.session_state.get(_ARRIVED, False) or not st.session_state.get(f"_url_checked_{page}", False)
         if self.active:
             self.notes += st.session_state.pop(_LINK_NOTES, [])  # the entry point's refusals (lang, present)
 
@@ -314,6 +318,19 @@ def start_page(page: str) -> None:
     st.session_state[_BOUND] = {}
     st.session_state.pop(_PAGE_PRESET, None)
     st.session_state["_page"] = page  # which page ran last (tests check that they reached it)
+
+
+def note_page(path: str) -> None:
+    """Called by the entry point on every run with the URL path of the page it runs: whether the reader arrived.
+
+    A page's ``UrlCheck`` reads the link only when the page opens, not on its
+    reruns (the widgets own their values then). "Opens" is its first load in
+    the session, and also every arrival from another page: Streamlit clears a
+    page's widget states when another page runs, so a second link to it, from
+    Home or the teacher's guide, must seed them again.
+    """
+    st.session_state[_ARRIVED] = st.session_state.get(_LAST_PAGE) != path
+    st.session_state[_LAST_PAGE] = path
 
 
 def note_refused(key: str, raw: str, expected: str) -> None:
