@@ -31,8 +31,8 @@ def test_every_script_in_the_folder_has_one_record_and_every_record_a_script():
 def test_a_lecture_example_key_is_the_key_of_that_pages_button():
     for record in app_pages.PAGES:
         source = (ROOT / record.file).read_text(encoding="utf-8")
-        buttons = re.findall(r'LECTURE,\s*"(\w+_preset)"', source)  # controls.preset_button(LECTURE, key, label, ...)
-        assert buttons == ([record.lecture_example] if record.lecture_example else []), (record.name, buttons)
+        buttons = set(re.findall(r'"([a-z]+_preset)"', source))  # page_start(..., preset, "<key>", label)
+        assert buttons == ({record.lecture_example} if record.lecture_example else set()), (record.name, buttons)
 
 
 def test_every_lecture_section_has_a_stop_in_order_with_a_unique_anchor_on_a_real_page():
