@@ -42,8 +42,8 @@ def state_json(state, limits: Limits) -> str:
         if budget[0] < 0:
             raise BadState(f"The class state is larger than {limits.max_state_bytes} bytes.")
 
-    def walk(value, depth: int) -> None:
-        if depth > limits.max_state_depth:
+    def walk(value, depth: int) -> None:  # depth: how many lists and objects hold ``value`` (the state's own: 1)
+        if depth > limits.max_state_depth and isinstance(value, (list, tuple, dict)):
             raise BadState(f"The class state is nested more than {limits.max_state_depth} deep.")
         if value is None or isinstance(value, bool):
             charge(5)
