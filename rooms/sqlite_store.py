@@ -225,6 +225,8 @@ class SQLiteRoomStore(RoomStore):
             return self._live_row(db, code, now, "secret_digest, touched")[0]
 
     def _join(self, code: str, known: str | None, new_id: str, now: float) -> str:
+        with self._connection() as db:  # a code of no live room is refused by a read: guessing takes no write lock
+            self._live_row(db, code, now, "code, touched")
         with self._write() as db:
             self._live_row(db, code, now, "code, touched")
             if known is not None and db.execute("SELECT 1 FROM followers WHERE code = ? AND follower = ?",
