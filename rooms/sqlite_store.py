@@ -114,6 +114,12 @@ class SQLiteRoomStore(RoomStore):
     def where(self) -> str:
         return self.path
 
+    def stats(self) -> dict:
+        """As ``RoomStore.stats``, and the journal mode: ``wal`` unless the file system cannot share memory."""
+        with self._connection() as db:
+            journal = db.execute("PRAGMA journal_mode").fetchone()[0]
+        return {**super().stats(), "journal": journal}
+
     # ------------------------------------------------------------------ connections and transactions
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)

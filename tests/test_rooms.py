@@ -17,6 +17,7 @@ answers — refused without losing anything in that room or any other.
 from __future__ import annotations
 
 import ast
+import concurrent.futures
 import math
 import multiprocessing
 import os
@@ -167,6 +168,8 @@ def test_a_new_room_has_a_typable_code_and_a_long_secret(store):
                                                                                                     None, 0, 0)
     assert room.created == room.touched == START and room.expires == START + store.limits.idle_seconds
     assert store.stats()["live_rooms"] == 2 and store.stats()["backend"] == store.backend
+    if store.backend == "sqlite":
+        assert store.stats()["journal"] == "wal"  # readers and the writer never wait for each other
 
 
 def test_a_code_is_read_as_people_type_it(store):
@@ -460,6 +463,27 @@ def test_two_processes_writing_at_once_lose_nothing(make_store):
     assert sorted(store.answers(key.code, key.secret).values) == sorted((float(i), float(p)) for p in pids
                                                                           for i in range(n))
     assert room.state["writer"] in pids and room.state["i"] == n - 1  # the last change is a last change
+
+
+def test_threads_sharing_one_store_lose_nothing(make_store):
+    # Streamlit runs every session's script in its own thread, all sharing the process's one store.
+    store = make_store(rooms.Limits(max_followers=1000, max_answers=1000))
+    key = store.create_room()
+    question = store.ask(key.code, key.secret, "choice", 8)
+    first = store.version(key.code)
+
+    def session(t: int) -> list[int]:
+        versions = []
+        for i in range(25):
+            versions.append(store.set_state(key.code, key.secret, {"thread": t, "i": i}))
+            store.answer(key.code, store.join(key.code), question.id, t)
+        return versions
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        seen = list(pool.map(session, range(8)))
+    assert all(a < b for versions in seen for a, b in zip(versions, versions[1:]))
+    assert sorted(v for versions in seen for v in versions) == list(range(first + 1, first + 1 + 200))
+    assert sorted(store.answers(key.code, key.secret).values) == sorted(t for t in range(8) for _ in range(25))
 
 
 # ---------------------------------------------------------------------------------------------- hostile input
