@@ -61,7 +61,7 @@ class Limits:
             raise ValueError("room limit max_choices must be at least 2")
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ, **overrides) -> "Limits":
+    def from_environment(cls, environ: Mapping[str, str] = os.environ, **overrides) -> Limits:
         """The defaults, with the operator's idle time, rooms and followers from ``environ`` where set.
 
         ``ERROR_SURFACE_LAB_ROOM_IDLE_MINUTES`` (default 180),

@@ -86,6 +86,9 @@ CREATE TABLE IF NOT EXISTS answers (
 ROOM_COLUMNS = ("created, touched, version, paused, state, question_id, question_kind, question_created, "
                 "question_choices, question_revealed, answer_serial")
 
+COUNTS = (", (SELECT COUNT(*) FROM followers f WHERE f.code = r.code)"
+          ", (SELECT COUNT(*) FROM answers a WHERE a.code = r.code)")
+
 
 class SQLiteRoomStore(RoomStore):
     """Rooms in one SQLite file (module docstring: how processes share it). ``path``: the file, made if missing."""
@@ -248,8 +251,7 @@ class SQLiteRoomStore(RoomStore):
 
     def _read_room(self, code: str, now: float) -> Room:
         with self._connection() as db:
-            row = self._live_row(db, code, now, ROOM_COLUMNS + ", (SELECT COUNT(*) FROM followers f WHERE f.code = r.code)"
-                                                                ", (SELECT COUNT(*) FROM answers a WHERE a.code = r.code)")
+            row = self._live_row(db, code, now, ROOM_COLUMNS + COUNTS)  # one statement: one consistent snapshot
         (created, touched, version, paused, state, qid, qkind, qcreated, qchoices, qrevealed, serial,
          followers, answers) = row
         return Room(code=code, version=int(version), state=json.loads(state), paused=bool(paused),

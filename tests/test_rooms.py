@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import concurrent.futures
+import itertools
 import math
 import multiprocessing
 import os
@@ -454,7 +455,7 @@ def test_two_processes_writing_at_once_lose_nothing(make_store):
                 w.kill()
     assert all(r[0] == "ok" for r in reports), reports
     for _, _, versions in reports:
-        assert all(a < b for a, b in zip(versions, versions[1:])), "a process saw its versions go back"
+        assert all(a < b for a, b in itertools.pairwise(versions)), "a process saw its versions go back"
     every = sorted(reports[0][2] + reports[1][2])
     assert every == list(range(first + 1, first + 1 + 2 * n)), "two changes got one version, or one was lost"
     room = store.room(key.code)
@@ -481,7 +482,7 @@ def test_threads_sharing_one_store_lose_nothing(make_store):
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         seen = list(pool.map(session, range(8)))
-    assert all(a < b for versions in seen for a, b in zip(versions, versions[1:]))
+    assert all(a < b for versions in seen for a, b in itertools.pairwise(versions))
     assert sorted(v for versions in seen for v in versions) == list(range(first + 1, first + 1 + 200))
     assert sorted(store.answers(key.code, key.secret).values) == sorted(t for t in range(8) for _ in range(25))
 
