@@ -6,9 +6,9 @@ before pressing Play, and what the figure then shows — folded, so the
 projector does not give the answer away. The texts and the links' settings are
 data here, keyed by section anchor; the page computes nothing.
 
-A link carries its page's lecture example (the page's ``LECTURE`` dict) as URL
-state, one parameter per widget, plus ``app_pages.link_query``'s section anchor:
-the page seeds its widgets from them when it opens (``controls.url.UrlCheck``).
+A link carries its page's lecture example as ``preset=<key>`` (the page's
+*Lecture example* button, applied when the page opens), plus
+``app_pages.link_query``'s section anchor and query.
 ``tests/test_teachers_guide.py`` opens every link and compares the page's
 widgets with the page's own ``LECTURE``.
 
@@ -37,30 +37,6 @@ class Stop:
     question: str
     answer: str
 
-
-# Each lesson page's lecture example (its ``LECTURE`` dict), as the links write it into the URL. The test holds them
-# to the pages' own dicts, so a changed lecture example cannot leave the guide behind.
-LECTURE_SETTINGS: dict[str, dict] = {
-    "critical_points": {"surface": "lecture_saddle", "px_lecture_saddle": 0.0, "py_lecture_saddle": 0.0,
-                        "radius": 0.5},
-    "batch_size": {"b_model": "sine", "b_small": 1, "b_large": 32, "b_epochs": 50, "b_lr": 0.2, "b_seeds": 5,
-                   "b_shift": 0.3, "b_noise": 5.0},
-    "momentum": {"surface": "local_minima", "mx_local_minima": 2.3, "my_local_minima": 1.5, "m_steps": 300,
-                 "m_lr": 0.01, "m_momentum": 0.9, "m_t": 40},
-    "adaptive_lr": {"surface": "walled_plateau", "ax_walled_plateau": -8.0, "ay_walled_plateau": 0.5, "a_lr": 0.01,
-                    "a_steps": 300, "a_large": 0.01, "a_small": 1e-7, "a_long_steps": 100_000,
-                    "a_adaptive": ["adagrad", "adagrad_sum", "rmsprop", "rmsprop_zero", "adam"], "a_eta": 0.1,
-                    "a_adaptive_steps": 300},
-    "schedules": {"s_form": "adagrad", "s_lr": 0.5, "s_steps": 2000, "s_decay": "inverse_sqrt", "s_bx": -8.0,
-                  "s_by": 1.2, "s_sched": "noam", "s_noam_lr": 1.0, "s_noam_d_model": 512,
-                  "s_noam_warmup_steps": 4000, "s_sched_steps": 20_000, "s_m_term": "2", "s_sigma_term": "3",
-                  "s_bias_correction": "1", "s_b_schedule": "constant", "s_compare": ["adagrad", "rmsprop"]},
-    "classification": {"c_logits": "3, 1, -3", "c_target": 1, "c_x": -8.0, "c_y": 8.0, "c_gd_lr": 1.0,
-                       "c_adam_lr": 0.1, "c_steps": 300},
-    "normalization": {"n_scale1": 1.0, "n_scale2": 100.0, "n_corr": 0.0, "n_lr": 0.1, "n_mode": "same",
-                      "n_steps": 200, "n_act": "relu", "n_lrs": ["0.05", "0.5", "2"], "n_bn_steps": 600,
-                      "n_batch": "64", "n_p": 0.9, "n_p2": 0.999},
-}
 
 # The 90 minutes: a few to put the class's link up, the two parts (their stops' minutes), a few to close.
 OPENING_MINUTES = 3
@@ -164,15 +140,11 @@ GUIDE: dict[str, Stop] = {
 }
 
 
-def link_text(value) -> str:
-    """A lecture setting as a link writes it: a list as comma-separated names, a number so that it reads back."""
-    return ",".join(value) if isinstance(value, (list, tuple)) else controls.url_text(value)
-
-
 def link_query(section: app_pages.Section) -> dict[str, str]:
-    """The query of the guide's link to ``section``: its page's lecture settings, then the section's own query."""
-    settings = {k: link_text(v) for k, v in LECTURE_SETTINGS.get(section.page, {}).items()}
-    return {**settings, **app_pages.link_query(section)}
+    """The query of the guide's link to ``section``: its page's lecture example (``preset``), then the section's
+    own query and anchor (``app_pages.link_query``)."""
+    preset = app_pages.page(section.page).lecture_example
+    return {**({"preset": preset} if preset else {}), **app_pages.link_query(section)}
 
 
 def part_minutes() -> dict[str, int]:

@@ -333,6 +333,11 @@ def note_page(path: str) -> None:
     st.session_state[_LAST_PAGE] = path
 
 
+def arrived() -> bool:
+    """Whether this run opened its page (the first load, or an arrival from another page), not a rerun of it."""
+    return bool(st.session_state.get(_ARRIVED, False))
+
+
 def note_refused(key: str, raw: str, expected: str) -> None:
     """Keep a note about a link value the entry point refused; the page's ``UrlCheck`` shows it."""
     st.session_state.setdefault(_LINK_NOTES, []).append(refusal_note(key, raw, expected))

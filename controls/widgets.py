@@ -26,6 +26,7 @@ import optimizers
 import surfaces
 from i18n import join, mark, tr
 from controls.url import (
+    arrived,
     _PAGE_PRESET,
     PRESET,
     ChoiceSpec,
@@ -392,8 +393,9 @@ def point_from_click(chart_key: str, key_format: str) -> Callable[[], None]:
 def preset_button(label: str, values: dict, key: str, where=st, help: str | None = None) -> None:
     """A button that sets several widgets at once (by key) before the page reruns: the "lecture example".
 
-    Linkable too: ``?preset=<key>`` in the address applies it once when the page opens (another value is
-    refused with a note by ``UrlCheck.show``).
+    Linkable too: ``?preset=<key>`` in the address applies it when the page opens, also when a later link
+    brings the reader back to the page (the teacher's guide, Home); another value is refused with a note by
+    ``UrlCheck.show``.
     """
 
     def apply():
@@ -402,7 +404,7 @@ def preset_button(label: str, values: dict, key: str, where=st, help: str | None
 
     st.session_state[_PAGE_PRESET] = key
     if st.query_params.get_all(PRESET) == [key]:
-        if not st.session_state.get(f"_preset_applied_{key}"):
+        if arrived() or not st.session_state.get(f"_preset_applied_{key}"):
             st.session_state[f"_preset_applied_{key}"] = True
             apply()
         del st.query_params[PRESET]  # the widgets now carry the values into the address themselves

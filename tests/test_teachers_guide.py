@@ -2,7 +2,7 @@
 with the lecture's settings, answers folded until the teacher opens them.
 
 The oracle for "the lecture's settings" is each lesson page's own ``LECTURE`` dict, read from the page's source
-(its module-level statements up to that dict, run without Streamlit), not the guide's copy of it.
+(its module-level statements up to that dict, run without Streamlit): the guide links to the page's button.
 """
 from __future__ import annotations
 
@@ -68,15 +68,11 @@ def test_every_section_has_guide_text_and_the_plan_fills_the_lecture():
 
 
 def test_the_links_carry_each_pages_own_lecture_example():
-    assert set(guide.LECTURE_SETTINGS) == set(SECTION_PAGES)
-    for name in SECTION_PAGES:
-        lecture = lecture_of(name)
-        assert guide.LECTURE_SETTINGS[name] == lecture, name
-        assert {k: type(v) for k, v in guide.LECTURE_SETTINGS[name].items()} == {k: type(v) for k, v in lecture.items()}
+    """Each link names its page's lecture-example button (``preset``), never a copy of the values it sets."""
     for s in app_pages.SECTIONS:
         query = guide.link_query(s)
-        assert query["section"] == s.anchor and set(lecture_of(s.page)) | set(s.query) | {"section"} == set(query)
-        assert all(isinstance(v, str) for v in query.values())
+        assert query == {"preset": app_pages.page(s.page).lecture_example, **s.query, "section": s.anchor}, s.anchor
+        assert query["preset"] and all(isinstance(v, str) for v in query.values())
 
 
 # ------------------------------------------------------------------ the page
