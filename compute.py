@@ -41,6 +41,12 @@ def loss_at(surface: str, point: tuple) -> float:
 
 
 @cached("analysis")
+def undefined_share(surface: str, resolution: int = 120) -> float:
+    """The share of the surface's map grid where L is not finite (a typed f with log, sqrt, / …): 0 for the catalog's."""
+    return float(np.mean(~np.isfinite(surface_grid(surface, resolution).loss)))
+
+
+@cached("analysis")
 def critical_points(surface: str) -> list[surfaces.CriticalPoint]:
     return surfaces.critical_points(surface)
 

@@ -7,10 +7,10 @@ charts, divergence warnings and the export panel.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import NamedTuple
 
-import numpy as np
 import streamlit as st
 
 import compute
@@ -212,7 +212,7 @@ def defined_starts(surface: str, starts, where=st) -> list:
     kept = []
     for start in starts:
         value = compute.loss_at(surface, tuple(float(v) for v in start))
-        if np.isfinite(value):
+        if math.isfinite(value):
             kept.append(start)
         else:
             where.warning(tr("f is not defined at the start ({x:.4g}, {y:.4g}) (it gives {value}): nothing is run from "
@@ -240,7 +240,8 @@ def divergence_warnings(runs: dict, where=st) -> None:
 
 def divergence_summary(labels, diverged_at, where=st) -> None:
     """One warning listing every run that diverged, with its first bad step (``diverged_at``: one array per label)."""
-    diverged = [(label, int(k)) for label, steps in zip(labels, diverged_at) for k in np.ravel(steps) if k >= 0]
+    diverged = [(label, int(k)) for label, steps in zip(labels, diverged_at) for k in getattr(steps, "flat", (steps,))
+                if k >= 0]  # one first-bad step per start (an array), or a single one
     if diverged:
         where.warning(tr("Diverged (the path stops at the first non-finite or runaway step; the others keep running): "
                          "{runs}. Try a smaller learning rate.",

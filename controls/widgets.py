@@ -18,15 +18,12 @@ import logging
 import math
 from typing import Callable
 
-import numpy as np
 import streamlit as st
 
 import compute
 import optimizers
 import surfaces
-from i18n import join, mark, tr
 from controls.url import (
-    arrived,
     _PAGE_PRESET,
     PRESET,
     ChoiceSpec,
@@ -36,13 +33,14 @@ from controls.url import (
     TextSpec,
     UrlCheck,
     accept_value,
+    arrived,
     escape_markdown,
     keep_in_url,
     repair_state,
     url_text,
 )
+from i18n import join, mark, tr
 from optimizers.registry import HyperParam
-
 
 _log = logging.getLogger(__name__)
 # The value fields of the widgets this app draws: a state in one of them must come in its widget's own field
@@ -207,8 +205,7 @@ def surface_select(url: UrlCheck, key: str = "surface", default: str = "himmelbl
                                               ("y max", "y1", 3.0)), (c1, c2, c1, c2))]
     try:
         name = surfaces.from_formula(text, ((bounds[0], bounds[1]), (bounds[2], bounds[3]))).name
-        loss = compute.surface_grid(name, 120).loss
-        blank = float(np.mean(~np.isfinite(loss)))
+        blank = compute.undefined_share(name)
         if blank > 0:
             where.caption(tr("f is not finite on {share:.0%} of the domain: those points are left blank in the maps, "
                              "and a run that reaches one stops there.", share=blank))

@@ -146,3 +146,13 @@ def test_pages_only_read_widgets_call_compute_and_render(page):
             assert node.attr != "runner", f"{page.name}: reaches into optimizers.runner"
     found = array_arithmetic(page.read_text())
     assert not found, f"{page.name} computes on arrays (move it into the model package or compute): {found}"
+
+
+@pytest.mark.parametrize("module", sorted((ROOT / "controls").glob("*.py")), ids=lambda p: p.stem)
+def test_controls_draw_widgets_and_chrome_without_computing(module):
+    """Widgets and page chrome compute nothing: like a page, a control imports neither JAX nor NumPy and reduces no
+    array; a number it needs (a start's loss, the share of a typed surface left blank) comes from ``compute``."""
+    bad = imported_roots(module) & {"jax", "numpy", "networks"}
+    assert not bad, f"{module.relative_to(ROOT)} imports {sorted(bad)}"
+    found = array_arithmetic(module.read_text())
+    assert not found, f"{module.name} computes on arrays (move it into compute or a model package): {found}"

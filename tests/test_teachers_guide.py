@@ -2,7 +2,7 @@
 with the lecture's settings, answers folded until the teacher opens them.
 
 The oracle for "the lecture's settings" is each lesson page's own ``LECTURE`` dict, read from the page's source
-(its module-level statements up to that dict, run without Streamlit): the guide links to the page's button.
+(read from the syntax tree, nothing run): the guide links to the page's button, and the test checks its values.
 """
 from __future__ import annotations
 
@@ -23,15 +23,38 @@ guide = importlib.import_module("app_pages.teachers_guide")  # its data; the pag
 SECTION_PAGES = sorted({s.page for s in app_pages.SECTIONS})
 
 
+def literal(node: ast.AST, names: dict | None = None):
+    """The value of a literal written in source (numbers, strings, booleans, lists, tuples, dicts, a sign, or the
+    name of an earlier such constant in ``names``): read from the syntax tree, nothing run (the project runs no
+    eval/exec, tests/test_architecture.py)."""
+    names = names or {}
+    if isinstance(node, ast.Name) and node.id in names:
+        return names[node.id]
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = literal(node.operand, names)
+        return -value if isinstance(node.op, ast.USub) else +value
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [literal(e, names) for e in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    if isinstance(node, ast.Dict):
+        return {literal(k, names): literal(v, names) for k, v in zip(node.keys, node.values)}
+    raise AssertionError(f"not a literal: {ast.unparse(node)}")
+
+
 def lecture_of(name: str) -> dict:
-    """The ``LECTURE`` dict of app_pages/<name>.py: its imports and assignments up to it, run in order."""
+    """The ``LECTURE`` dict of app_pages/<name>.py, read from its source."""
     tree = ast.parse((ROOT / "app_pages" / f"{name}.py").read_text(encoding="utf-8"))
-    scope: dict = {}
+    constants: dict = {}  # the page's module-level literal constants, in order (LECTURE may name one)
     for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom, ast.Assign)):
-            exec(compile(ast.Module([node], []), f"app_pages/{name}.py", "exec"), scope)  # noqa: S102
-            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "LECTURE" for t in node.targets):
-                return scope["LECTURE"]
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id == "LECTURE":
+                return literal(node.value, constants)
+            try:
+                constants[node.targets[0].id] = literal(node.value, constants)
+            except AssertionError:  # not a literal (a registry call, a comprehension): LECTURE cannot name it
+                pass
     raise AssertionError(f"app_pages/{name}.py has no LECTURE dict")
 
 
