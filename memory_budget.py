@@ -3,8 +3,9 @@
 ``ERROR_SURFACE_LAB_MEMORY_MB`` (default ``DEFAULT_BUDGET_MB``) is what all
 caches together may hold. It is divided among the caches by ``SHARES``, by
 what they hold: the page caches of ``compute`` (grids, runs, analyses), the
-rendered surfaces of ``figures`` (pictures) and the in-memory copies of ``caches.disk_cached`` results (trained networks,
-studies). Each cache measures every entry it keeps (``nbytes``: the arrays'
+rendered surfaces of ``figures`` (pictures), the charts' serialized figures
+shared by the sessions that ask for one page state (charts) and the in-memory
+copies of ``caches.disk_cached`` results (trained networks, studies). Each cache measures every entry it keeps (``nbytes``: the arrays'
 bytes summed over NamedTuples, tuples, lists and dicts, plus a fixed cost per
 entry for its key and containers) and, when a new entry would pass its share,
 drops the least recently used entries first — the ones no session has asked
@@ -40,7 +41,8 @@ SHARES = {
     "runs": 0.22,         # trajectories, races, escapes, SGD runs: (n, steps, 2) paths and their curves
     "analysis": 0.08,     # points, critical sets, local quadratics, curves of schedules: small and many
     "pictures": 0.08,     # figures' rendered surfaces: a map's PNG, contour lines and click lattice per grid
-    "results": 0.40,      # caches.disk_cached in memory: trained networks, spectra, studies
+    "results": 0.34,      # caches.disk_cached in memory: trained networks, spectra, studies
+    "charts": 0.06,       # controls.render_once: a chart's serialized figure per page state, shared by sessions
 }
 
 

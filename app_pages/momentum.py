@@ -46,17 +46,18 @@ labels = (tr("Gradient descent"), tr("Momentum λ = {momentum:g}", momentum=lam)
 sets = [figures.PathSet(labels[0], gd.path, gd.loss), figures.PathSet(labels[1], mom.path, mom.loss)]
 controls.divergence_warnings(dict(zip(labels, (gd, mom))))
 
-race_map = figures.add_critical_curves(figures.contour_figure(
-    grid, sets, log_color=record.log_color, equalize=record.equalize_color, critical=critical, uirevision=surface,
-    height=560), critical_curves)
+# Recipes, not figures: every session that asks for this state is served one build (controls.render_once).
+race_map = controls.Recipe(figures.add_critical_curves, controls.Recipe(
+    figures.contour_figure, grid, sets, log_color=record.log_color, equalize=record.equalize_color,
+    critical=critical, uirevision=surface, height=560), critical_curves)
 left, right = st.columns([6, 5])
 with left:
     controls.chart(race_map, key="m_contour")
     controls.export_panel("momentum", race_map, tr("Gradient descent vs momentum"), list(labels), [gd, mom], grid)
 with right:
-    controls.chart(figures.step_curves_figure([figures.Series(labels[0], gd.loss, 0),
-                                               figures.Series(labels[1], mom.loss, 1)],
-                                              title=tr("Loss L(θᵗ)"), y_title="L", height=300), key="m_loss")
+    controls.chart(controls.Recipe(figures.step_curves_figure, [figures.Series(labels[0], gd.loss, 0),
+                                                                figures.Series(labels[1], mom.loss, 1)],
+                                   title=tr("Loss L(θᵗ)"), y_title="L", height=300), key="m_loss")
     rows = []
     for label, run in zip(labels, (gd, mom)):
         s = optimizers.summarize(run.path[0], run.loss[0], run.grad_norm[0], int(run.diverged_at[0]), critical, 1e-3)
@@ -83,11 +84,11 @@ def anatomy_section():
                                        [a.color for a in arrows], [a.text for a in arrows], [a.width for a in arrows])
         c1, c2 = st.columns([6, 5])
         with c1:
-            fig = figures.contour_figure(grid, sets, log_color=record.log_color, equalize=record.equalize_color,
-                                         critical=critical, animate=False, uirevision=f"{surface}-anatomy", height=480)
-            figures.mark_point(fig, theta, arrows, f"θ<sup>{t}</sup>")
-            figures.add_critical_curves(fig, critical_curves)
-            controls.chart(fig, key="m_anatomy")
+            fig = controls.Recipe(figures.contour_figure, grid, sets, log_color=record.log_color,
+                                  equalize=record.equalize_color, critical=critical, animate=False,
+                                  uirevision=f"{surface}-anatomy", height=480)
+            fig = controls.Recipe(figures.mark_point, fig, theta, arrows, f"θ<sup>{t}</sup>")
+            controls.chart(controls.Recipe(figures.add_critical_curves, fig, critical_curves), key="m_anatomy")
             st.caption(f"$\\theta^{{{t}}}$ = ({theta[0]:.3g}, {theta[1]:.3g}). "
                        + tr("Arrows drawn {scale:.3g}× their true length, tip to tail. Blue: the last movement, scaled "
                             "by λ. Red, from its tip: the negative gradient, scaled by η. Green: their sum, the actual "
@@ -101,7 +102,8 @@ def anatomy_section():
             if t == 0:
                 st.markdown(tr("At t = 0 there is no past movement: m¹ = −ηg⁰, the same step as gradient descent."))
             else:
-                controls.chart(figures.weights_figure(optimizers.momentum_weights(lam, t)[:shown], t, lam), key="m_weights")
+                controls.chart(controls.Recipe(figures.weights_figure, optimizers.momentum_weights(lam, t)[:shown], t, lam),
+                               key="m_weights")
                 st.caption(join(tr("{m} is a weighted sum of all earlier gradients, {sum}: the newest weighs 1, older ones "
                                    "fade by λ per step.", m=f"$m^{{{t}}}$",
                                    sum=rf"$m^{{{t}}} = -\eta \sum_{{k=0}}^{{{t - 1}}} \lambda^k g^{{{t - 1}-k}}$"),
@@ -113,7 +115,7 @@ anatomy_section()
 st.subheader(tr("A ball on a curve"))
 direction, s, profile, line_gd, line_mom = compute.line_race(surface, start, steps, lr, lam)
 runs = [figures.LinePath(labels[0], line_gd.s, line_gd.loss), figures.LinePath(labels[1], line_mom.s, line_mom.loss)]
-controls.chart(figures.line_race_figure(s, profile, runs), key="m_line")
+controls.chart(controls.Recipe(figures.line_race_figure, s, profile, runs), key="m_line")
 st.caption(tr("The loss along the line through the start ({x:.3g}, {y:.3g}) in direction ({ux:.2f}, {uy:.2f}) — "
               "towards where the momentum run ended — and both optimizers run on that 1-D slice with the same η and λ. "
               "Press Play.", x=sx, y=sy, ux=direction[0], uy=direction[1]))

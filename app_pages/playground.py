@@ -65,9 +65,10 @@ frames = figures.frames_for(len(starts) * len(runs))
 
 controls.divergence_summary(labels, [r.diverged_at for r in runs])
 
-contour = figures.contour_figure(grid, path_sets, log_color=record.log_color, equalize=record.equalize_color,
-                                 critical=critical, max_frames=frames, click_grid=40, uirevision=surface)
-figures.add_critical_curves(contour, curves)
+# Recipes, not figures: every session that asks for this state is served one build (controls.render_once).
+contour = controls.Recipe(figures.add_critical_curves, controls.Recipe(
+    figures.contour_figure, grid, path_sets, log_color=record.log_color, equalize=record.equalize_color,
+    critical=critical, max_frames=frames, click_grid=40, uirevision=surface), curves)
 # One view at a time: the 3-D scene (software WebGL on many machines) is drawn only when asked for.
 view = controls.view_select("pg_view", help=tr("3-D draws more slowly (WebGL); a click on the contour map moves "
                                                "start 1"))
@@ -76,28 +77,27 @@ series = [figures.Series(label, r.loss, i, figures.path_dash(i)) for i, (label, 
 left, right = st.columns([6, 5])
 with left:
     if view == "3-D":
-        controls.chart(figures.add_critical_curves(
-            figures.surface3d_figure(grid, path_sets, log_color=record.log_color, critical=critical,
-                                     max_frames=min(frames, 60), uirevision=surface), curves, grid, record.log_color),
-            key="surface3d")
+        controls.chart(controls.Recipe(figures.add_critical_curves, controls.Recipe(
+            figures.surface3d_figure, grid, path_sets, log_color=record.log_color, critical=critical,
+            max_frames=min(frames, 60), uirevision=surface), curves, grid, record.log_color), key="surface3d")
     else:
         controls.chart(contour, key="contour", selection_mode="points",
                        on_select=controls.point_from_click("contour", start_key("{surface}", 1, "{axis}")))
 with right:
-    controls.chart(figures.step_curves_figure(series, title=tr("Loss L(θᵗ)"), y_title="L", height=600,
-                                              log_y=figures.wide_range([r.loss for r in runs], 100)), key="loss")
+    controls.chart(controls.Recipe(figures.step_curves_figure, series, title=tr("Loss L(θᵗ)"), y_title="L",
+                                   height=600, log_y=figures.wide_range([r.loss for r in runs], 100)), key="loss")
 st.caption(tr("Critical points (found numerically, classified by the Hessian's eigenvalues): ○ minimum, "
               "△ maximum, × saddle, □ degenerate (a zero eigenvalue: second order cannot tell); a magenta line "
               "is a valley of minima (a curve of critical points, each degenerate along it)."))
 
 c1, c2 = st.columns(2)
 with c1:
-    controls.chart(figures.step_curves_figure(
-        [s._replace(y=r.grad_norm) for s, r in zip(series, runs)], title=tr("Gradient norm ‖∇L(θᵗ)‖"),
+    controls.chart(controls.Recipe(
+        figures.step_curves_figure, [s._replace(y=r.grad_norm) for s, r in zip(series, runs)], title=tr("Gradient norm ‖∇L(θᵗ)‖"),
         y_title="‖g‖", log_y=True, legend=False), key="grad_norm")
 with c2:
-    controls.chart(figures.step_curves_figure(
-        [s._replace(y=r.lr[:1]) for s, r in zip(series, runs)], title=tr("Learning rate ηᵗ (schedule)"),
+    controls.chart(controls.Recipe(
+        figures.step_curves_figure, [s._replace(y=r.lr[:1]) for s, r in zip(series, runs)], title=tr("Learning rate ηᵗ (schedule)"),
         y_title="η", log_y=figures.wide_range([r.lr[0] for r in runs]), legend=False), key="lr")
 
 st.subheader(tr("Results"))

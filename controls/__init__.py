@@ -29,6 +29,7 @@ from controls.chrome import (
     prose,
     section,
 )
+from controls.render_once import Recipe
 from controls.url import UrlCheck, bound, escape_markdown, keep_in_url, refusal_note, share_link, url_text
 from controls.widgets import (
     CUSTOM,

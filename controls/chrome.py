@@ -18,6 +18,7 @@ import figures
 import heavy_runs
 import i18n
 import surfaces
+from controls import render_once
 from controls import url as url_state
 from controls.url import UrlCheck, keep_in_url
 from controls.widgets import preset_button, surface_select
@@ -148,15 +149,25 @@ def section(title: str, text: str, latex: str | None = None, level: str = "heade
 
 
 def chart(fig, key: str, where=st, **kwargs):
-    """``st.plotly_chart`` for every figure: sized for a projector in presentation mode, coloured for the theme."""
+    """``st.plotly_chart`` for every figure: sized for a projector in presentation mode, coloured for the theme.
+
+    ``fig``: a figure, or a ``render_once.Recipe`` (a builder and its arguments): a recipe's serialized figure is
+    built once per page state and display and served to every session that asks for it (docs/design.md).
+    """
     theme = getattr(st.context, "theme", None)
-    if any(trace.type in SCENE_TRACES for trace in fig.data) and not st.session_state.get(_CAMERA_SCRIPT_SENT):
+    scale, dark = PRESENT_SCALE if presenting() else 1.0, getattr(theme, "type", None) == "dark"
+    shown = render_once.shared(fig, scale, dark)  # None: a figure, or a recipe this session builds for itself
+    if shown is None and isinstance(fig, render_once.Recipe):
+        fig = fig.build()
+    types = shown.trace_types if shown else {trace.type for trace in fig.data}
+    if types & SCENE_TRACES and not st.session_state.get(_CAMERA_SCRIPT_SENT):
         # Once a run (page_header clears the mark), in the sidebar, where an element without a height costs the
         # page no gap. A section's rerun (st.fragment) keeps the one its page's run sent.
         st.sidebar.html(KEEP_CAMERA_JS, unsafe_allow_javascript=True)
         st.session_state[_CAMERA_SCRIPT_SENT] = True
-    figures.for_display(fig, scale=PRESENT_SCALE if presenting() else 1.0,
-                        dark=getattr(theme, "type", None) == "dark")
+    if shown is not None:
+        return render_once.plotly_chart_from_spec(where, shown, key=key, config=CHART_CONFIG, **kwargs)
+    figures.for_display(fig, scale=scale, dark=dark)
     return where.plotly_chart(fig, key=key, config=CHART_CONFIG, **kwargs)
 
 
