@@ -3,11 +3,12 @@ import pandas  # noqa: F401 - imported by the entry point, not lazily by Streaml
 import streamlit as st
 
 import app_pages
-import caches
 import controls
+import runtime
 import session_limits
 from i18n import tr
 
+runtime.set_up()  # once per process, before anything compiles or a page touches the caches
 session_limits.install()  # once per process: a client's reruns coalesced and rate-limited, clear_cache refused
 controls.forget_stale_widgets()  # Streamlit keeps a widget's metadata after the widget has gone
 controls.app_settings()  # language and presentation mode, from the URL / the sidebar
@@ -17,7 +18,7 @@ st.set_page_config(page_title=tr("Error-surface lab"), page_icon="⛰️", layou
 PAGES = [st.Page(record.file, title=tr(record.title), icon=record.icon, url_path=record.slug or None,
                  default=not record.slug) for record in app_pages.PAGES]  # the page registry, app_pages/__init__.py
 
-caches.trim_compile_caches()  # every run, before the page: a few attribute reads keep a long class's memory bounded
+runtime.trim_compile_caches()  # every run, before the page: a few attribute reads keep a long class's memory bounded
 page = st.navigation(PAGES)
 controls.url.note_page(page.url_path)  # a page opened from a link reads the link's values (controls.url.UrlCheck)
 page.run()

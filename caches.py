@@ -1,9 +1,11 @@
-"""The lab's caches outside Streamlit: the on-disk result cache and the bounds on JAX's compile caches.
+"""The result store: results kept in memory and as plain-array files in the cache folder, one computation per key.
 
 **Results** (trained networks, spectra, studies) are kept in memory and in
-``RESULTS_DIR`` = ``<cache folder>/results`` (created private, 0700), so a
-restarted server or a second server process reuses them. A file there holds
-only plain arrays and numbers: one ``.npz`` (loaded with
+the cache folder's ``results/`` (``results_folder()``, created private,
+0700), so a restarted server or a second server process reuses them. The
+cache folder is the runtime's (``runtime.cache_folder()``, configured by
+``runtime.set_up()``, which also switches on JAX's compile cache there). A
+file there holds only plain arrays and numbers: one ``.npz`` (loaded with
 ``allow_pickle=False``) whose JSON entry describes the structure — tuples,
 lists, dicts, strings, numbers and NamedTuples of the expected result type —
 and whose other entries are the arrays. Nothing in a cache file can run code:
@@ -17,13 +19,10 @@ on a file lock (``fcntl.flock``) per key and then read the file the first one
 wrote. Temporary files are unique, and eviction tolerates files another
 process removed first.
 
-**Compiled code**: JAX keeps one executable per combination of static
-arguments for the life of the process, so ``trim_compile_caches`` clears
-each compiled function of the model packages once it holds
-``MAX_EXECUTABLES``. The persistent compilation cache
-on disk is bounded to ``COMPILE_CACHE_MAX_BYTES`` (JAX evicts the least
-recently used entries; ``tolerate_entries_without_access_time`` keeps one
-entry that lost its access time from stopping every later write).
+A storage fault (the folder read-only, full, missing) turns the disk caches
+off for the process (``runtime.disable_disk``) and the value is computed
+anyway; ``disk_status()`` reports it. Importing this module changes nothing
+on disk or in JAX.
 """
 from __future__ import annotations
 
@@ -32,109 +31,28 @@ import fcntl
 import hashlib
 import io
 import json
-import logging
-import multiprocessing
 import os
 import sys
 import tempfile
 import threading
 import types
 import typing
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 import memory_budget
-import optimizers
+import runtime
 
-# --------------------------------------------------------------------------- the persistent compile cache's eviction
-def repair_access_times(folder) -> int:
-    """Give each JAX cache entry ``<key>-cache`` in ``folder`` that has no ``<key>-atime`` one: the oldest time.
-
-    Returns how many were repaired; they are then the first evicted.
-    """
-    repaired = 0
-    for entry in Path(folder).glob("*-cache"):
-        atime = entry.with_name(entry.name[: -len("-cache")] + "-atime")
-        if not atime.exists():
-            with contextlib.suppress(FileNotFoundError):  # another process evicted it meanwhile
-                atime.write_bytes((0).to_bytes(8, "little"))
-                repaired += 1
-    return repaired
+SCHEMA_VERSION = 2  # raise when the encoding below changes; a result type's fields are part of the key anyway
+RESULTS_DIR: str | None = None  # None: results/ in the runtime's cache folder; set it to keep results elsewhere
+MAX_RESULT_FILES = 256  # on disk; the oldest are removed beyond this
+SUFFIX = ".npz"
 
 
-def tolerate_entries_without_access_time() -> bool:
-    """Make JAX's LRU eviction survive a cache entry without its access-time file.
-
-    Cause (jax/_src/lru_cache.py, ``LRUCache``): ``put`` writes ``<key>-cache``
-    and then ``<key>-atime`` (under a file lock, so processes do not race), and
-    ``_evict_if_needed`` reads the ``-atime`` of every ``-cache`` file. A
-    process stopped between the two writes (a test run's timeout, Ctrl-C, a
-    killed worker), or one writing with eviction off (``max_size`` −1, which
-    writes no ``-atime``), leaves an entry without one; from then on every
-    eviction — every write of a new entry, in every process sharing the
-    folder — raises FileNotFoundError, logged as "Error writing persistent
-    compilation cache entry … -atime", and the cache neither grows nor shrinks
-    (reproduced: one such entry, 42 of 42 writes failed). Here eviction gives
-    such entries the oldest time and evicts them first. JAX calls eviction
-    holding its lock, so the repair cannot race another process. Returns
-    whether the hook is in place (False if JAX's private module has moved).
-    """
-    try:
-        from jax._src import lru_cache
-        evict = lru_cache.LRUCache._evict_if_needed
-    except (ImportError, AttributeError):
-        return False
-    if getattr(evict, "tolerates_lost_access_times", False):
-        return True
-
-    def evict_tolerating_lost_access_times(self, *, additional_size: int = 0) -> None:
-        try:
-            evict(self, additional_size=additional_size)
-        except FileNotFoundError:
-            repair_access_times(self.path)
-            evict(self, additional_size=additional_size)
-
-    evict_tolerating_lost_access_times.tolerates_lost_access_times = True
-    lru_cache.LRUCache._evict_if_needed = evict_tolerating_lost_access_times
-    return True
-
-
-# --------------------------------------------------------------------------- storage faults: degrade, never crash
-log = logging.getLogger("error_surface_lab.caches")
-_disk_problem: str | None = None  # why the disk caches are off in this process (None: they are on)
-_replaced_entries = 0  # unreadable cache entries (results or compiled code) removed so that they are rebuilt
-_DISK_GUARD = threading.Lock()
-
-
-def disable_disk(problem: str) -> None:
-    """Turn both disk caches (results and JAX's compiled code) off for the rest of this process, once, with a log line.
-
-    A read-only, full or vanished cache folder must cost speed, never a page:
-    from here on every result is recomputed and kept in memory only. The
-    first problem is the one reported (``disk_status``); a restart after the
-    operator fixes the folder turns the caches on again.
-    """
-    global _disk_problem
-    with _DISK_GUARD:  # two threads meeting the same full disk log it once
-        if _disk_problem is not None:
-            return
-        _disk_problem = problem
-    # A heavy run's worker process (heavy_runs) meets the same folder: the server process reports it, once.
-    in_worker = multiprocessing.parent_process() is not None
-    log.log(logging.INFO if in_worker else logging.WARNING,
-            "disk caches off for this process, results are recomputed: %s", problem)
-    optimizers.disable_persistent_cache(problem)
-
-
-def _entry_replaced(path, error: BaseException) -> None:
-    """Remove an unreadable cache entry (the caller rebuilds it), counted and logged."""
-    global _replaced_entries
-    with contextlib.suppress(OSError):
-        os.remove(path)
-    _replaced_entries += 1
-    log.warning("unreadable cache entry %s removed and rebuilt: %s: %s", path, type(error).__name__, error)
+def results_folder() -> str:
+    """Where result files go: ``RESULTS_DIR``, or the cache folder's ``results/``."""
+    return RESULTS_DIR or os.path.join(runtime.cache_folder(), "results")
 
 
 def disk_status() -> dict:
@@ -143,70 +61,9 @@ def disk_status() -> dict:
     ``replaced``: unreadable entries (a corrupted result file, a compiled
     entry that does not deserialize) removed and rebuilt by this process.
     """
-    problem = _disk_problem or optimizers.persistent_cache_problem()
-    return {"folder": CACHE_DIR, "results": RESULTS_DIR, "on": problem is None, "problem": problem,
-            "replaced": _replaced_entries}
-
-
-def guard_compile_cache_io() -> bool:
-    """Make JAX's persistent compile cache rebuild an unreadable entry and stop writing to a failing disk.
-
-    Cause (jax/_src/compiler.py, ``_cache_read`` / ``_cache_write``; lru_cache.py,
-    ``LRUCache.put``): an entry that does not decompress or deserialize (a
-    truncated write, a flipped bit) is logged and compiled again, but ``put``
-    keeps any file already at that key, so the bad entry is read — and
-    compiled around — on every start. Here a failed read removes the entry
-    first, so the fresh compile is written in its place. A write that fails
-    with an OSError (disk full, folder turned read-only) turns the disk
-    caches off (``disable_disk``) instead of warning on every compile.
-    Returns whether the hooks are in place (False if JAX's private module has moved).
-    """
-    try:
-        from jax._src import compilation_cache
-        read, write = compilation_cache.get_executable_and_time, compilation_cache.put_executable_and_time
-    except (ImportError, AttributeError):
-        return False
-    if getattr(read, "rebuilds_unreadable_entries", False):
-        return True
-
-    def read_rebuilding_unreadable_entries(cache_key, *args, **kwargs):
-        try:
-            return read(cache_key, *args, **kwargs)
-        except TimeoutError:
-            raise  # another process holds JAX's cache lock: JAX logs it and compiles, the disk is fine
-        except OSError as error:  # the folder, not the entry (gone, turned read-only): JAX compiles
-            disable_disk(f"reading compiled code: {error.strerror or error}")
-            raise
-        except Exception as error:  # noqa: BLE001 - zstd, XLA and parsing errors alike mean an unusable entry
-            folder = compilation_cache._cache._path if compilation_cache._cache is not None else None
-            if folder is not None:
-                _entry_replaced(Path(folder) / f"{cache_key}-cache", error)
-                with contextlib.suppress(OSError):
-                    os.remove(Path(folder) / f"{cache_key}-atime")
-            raise
-
-    def write_or_turn_disk_off(*args, **kwargs):
-        try:
-            return write(*args, **kwargs)
-        except OSError as error:
-            disable_disk(f"writing compiled code: {error.strerror or error}")
-
-    read_rebuilding_unreadable_entries.rebuilds_unreadable_entries = True
-    compilation_cache.get_executable_and_time = read_rebuilding_unreadable_entries
-    compilation_cache.put_executable_and_time = write_or_turn_disk_off
-    return True
-
-
-SCHEMA_VERSION = 2  # raise when the encoding below changes; a result type's fields are part of the key anyway
-COMPILE_CACHE_MAX_BYTES = 512 * 2**20
-tolerate_entries_without_access_time()
-guard_compile_cache_io()
-CACHE_DIR = optimizers.enable_persistent_cache(max_size=COMPILE_CACHE_MAX_BYTES)
-RESULTS_DIR = os.path.join(CACHE_DIR, "results")
-if optimizers.persistent_cache_problem():  # the folder failed its start check: results stay off the disk too
-    disable_disk(optimizers.persistent_cache_problem())
-MAX_RESULT_FILES = 256  # on disk; the oldest are removed beyond this
-SUFFIX = ".npz"
+    problem = runtime.disk_problem()
+    return {"folder": runtime.cache_folder(), "results": results_folder(), "on": problem is None,
+            "problem": problem, "replaced": runtime.replaced_entries()}
 
 
 # --------------------------------------------------------------------------- encoding: plain arrays and JSON
@@ -376,14 +233,15 @@ def _key_lock(memory_key: tuple) -> threading.Lock:
 
 
 def results_dir() -> str:
-    """RESULTS_DIR, created private (0700); refuses a folder that is not this user's or that others may write."""
-    os.makedirs(RESULTS_DIR, mode=0o700, exist_ok=True)
-    info = os.stat(RESULTS_DIR, follow_symlinks=False)
-    if os.path.islink(RESULTS_DIR) or info.st_uid != os.getuid():
-        raise PermissionError(f"{RESULTS_DIR} is not a folder owned by this user")
+    """``results_folder()``, created private (0700); refuses a folder not this user's or that others may write."""
+    folder = results_folder()
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    info = os.stat(folder, follow_symlinks=False)
+    if os.path.islink(folder) or info.st_uid != os.getuid():
+        raise PermissionError(f"{folder} is not a folder owned by this user")
     if info.st_mode & 0o077:
-        os.chmod(RESULTS_DIR, 0o700)
-    return RESULTS_DIR
+        os.chmod(folder, 0o700)
+    return folder
 
 
 @contextlib.contextmanager
@@ -413,7 +271,7 @@ def file_lock(path: str):
 
 
 def disk_cached(kind: str, key: tuple, make: Callable[[], object], expected) -> tuple[object, bool]:
-    """``make()`` once per (kind, key) for this process and, through RESULTS_DIR, across processes and restarts.
+    """``make()`` once per (kind, key) for this process and, through ``results_folder()``, across processes too.
 
     ``expected``: the result's type (a NamedTuple class or ``np.ndarray``);
     a file that does not load into it is recomputed. Returns (value, True if
@@ -435,11 +293,11 @@ def disk_cached(kind: str, key: tuple, make: Callable[[], object], expected) -> 
 
 
 def _through_disk(kind: str, key: tuple, make: Callable[[], object], expected) -> tuple[object, bool]:
-    """(value, True) from RESULTS_DIR, or (``make()``, False) written there; ``make()`` alone while the disk is off.
+    """(value, True) from ``results_folder()``, or (``make()``, False) written there; ``make()`` alone, disk off.
 
     Other processes wanting this key wait on its file lock, then read the
     file. A storage fault (the folder missing and uncreatable, read-only,
-    full) turns the disk caches off (``disable_disk``) and the value is
+    full) turns the disk caches off (``runtime.disable_disk``) and the value is
     computed anyway; a file that exists but does not load (corrupted,
     truncated, another type) is removed and rebuilt. Errors of ``make``
     itself reach the caller.
@@ -449,34 +307,34 @@ def _through_disk(kind: str, key: tuple, make: Callable[[], object], expected) -
     digest = hashlib.sha256(key_text.encode()).hexdigest()
     folder = path = None
     with contextlib.ExitStack() as locked:
-        if _disk_problem is None:
+        if runtime.disk_on():
             try:
                 folder = results_dir()
                 locked.enter_context(file_lock(os.path.join(folder, f"{kind}-{digest}.lock")))
                 path = os.path.join(folder, f"{kind}-{digest}{SUFFIX}")
             except OSError as error:
-                disable_disk(f"result folder {RESULTS_DIR}: {error.strerror or error}")
+                runtime.disable_disk(f"result folder {results_folder()}: {error.strerror or error}")
         if path is not None:
             try:
                 return read_result(path, key_text, expected), True
             except FileNotFoundError:
                 pass  # not computed yet
             except Exception as error:  # noqa: BLE001 - any file that does not load into the expected type
-                _entry_replaced(path, error)
+                runtime.entry_replaced(path, error)
         computations += 1
         value = make()
-        if path is not None and _disk_problem is None:
+        if path is not None and runtime.disk_on():
             try:
                 write_result(path, key_text, value)
             except TypeError:
                 pass  # not made of plain arrays and numbers: kept in memory only
             except OSError as error:
-                disable_disk(f"writing a result to {folder}: {error.strerror or error}")
-    if folder is not None and _disk_problem is None:
+                runtime.disable_disk(f"writing a result to {folder}: {error.strerror or error}")
+    if folder is not None and runtime.disk_on():
         try:
             evict(folder)
         except OSError as error:
-            disable_disk(f"evicting results in {folder}: {error.strerror or error}")
+            runtime.disable_disk(f"evicting results in {folder}: {error.strerror or error}")
     return value, False
 
 
@@ -511,47 +369,3 @@ def evict(folder: str, keep: int = MAX_RESULT_FILES) -> int:
 def clear_memory() -> None:
     """Forget the in-memory results (the files stay): what a restarted process sees."""
     _RESULTS.clear()
-
-
-# --------------------------------------------------------------------------- bounded compile caches
-# JAX keeps one executable per combination of static arguments for the life of
-# the process. Here those come from registries (bounded) and a few integers
-# (batch size, epochs, step buckets); typed formulas add none since they run on
-# the shared interpreter (surfaces.interpreter), but a class running every
-# configuration for an hour would still grow memory, so each compiled function
-# of the model packages is cleared when it holds more than MAX_EXECUTABLES; the
-# persistent cache on disk makes the recompiles that follow cheap.
-# The measurements behind 24 (bench/bench_formula_memory.py) are in docs/design.md (Caching) and docs/memory.md.
-MAX_EXECUTABLES = 24
-MODEL_PACKAGES = ("surfaces", "optimizers", "networks")
-
-_compiled: tuple[int, list] = (-1, [])  # (how many modules were loaded, what they held) — found once per import
-
-
-def compiled_functions() -> list:
-    """Every ``jax.jit`` function defined at module level in the model packages.
-
-    Looked for again only when a module has been imported since: this runs on
-    every page run, and a scan of all modules is most of its cost.
-    """
-    global _compiled
-    loaded = len(sys.modules)
-    if _compiled[0] != loaded:
-        found = {}
-        for name, module in list(sys.modules.items()):
-            if module is not None and name.split(".")[0] in MODEL_PACKAGES:
-                for value in vars(module).values():
-                    if callable(getattr(value, "clear_cache", None)) and callable(getattr(value, "_cache_size", None)):
-                        found[id(value)] = value
-        _compiled = (loaded, list(found.values()))
-    return _compiled[1]
-
-
-def trim_compile_caches(limit: int = MAX_EXECUTABLES) -> int:
-    """Clear each compiled function's executables once it holds more than ``limit``; returns how many were cleared."""
-    cleared = 0
-    for fn in compiled_functions():
-        if fn._cache_size() > limit:
-            fn.clear_cache()
-            cleared += 1
-    return cleared

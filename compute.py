@@ -11,7 +11,8 @@ caches are ``memory_budget.cached``: bounded by bytes under the operator's one
 budget (``ERROR_SURFACE_LAB_MEMORY_MB``), least recently used entries dropped
 first, every caller given the same read-only result. The jitted
 functions underneath are the compile cache; the persistent compilation cache
-is switched on at import so a restarted server does not compile again.
+(``runtime.set_up``, called by the entry point) keeps a restarted server from
+compiling again.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import heavy_runs
 import networks
 import optimizers
 import surfaces
-from caches import CACHE_DIR, disk_cached  # noqa: F401 - CACHE_DIR: the home page names the folder
+from caches import disk_cached
 from memory_budget import cached
 
 

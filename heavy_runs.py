@@ -46,7 +46,7 @@ PROGRESS_STEP = 0.01  # a worker reports progress when it moved this much (or ev
 PROGRESS_EVERY_S = 0.5
 HISTORY = 64  # finished runs remembered for diagnostics and tests
 WORKER_IDLE_S = 600.0  # a worker idle this long is ended: its memory (JAX, compiled code) goes back to the machine
-PRELOAD = ("caches",)  # what a worker imports first: the server's persistent compilation cache and its bounds
+PRELOAD = ("runtime",)  # what a worker imports first; runtime.set_up(): the server's compile cache and its bounds
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +126,8 @@ class _ProgressToServer:
 
 
 def worker_main(conn, preload: tuple[str, ...] = PRELOAD) -> None:
-    """A worker's loop: import ``preload``, then receive ``(function, args)`` and send back ``("done", value)``
-    or ``("error", text)``.
+    """A worker's loop: import ``preload`` (and set up ``runtime`` if it is one of them), then receive
+    ``(function, args)`` and send back ``("done", value)`` or ``("error", text)``.
 
     Ctrl-C in the server's terminal reaches the whole process group; the server stops its workers itself,
     so they ignore it. It ends when the server closes the pipe or sends None.
@@ -135,7 +135,10 @@ def worker_main(conn, preload: tuple[str, ...] = PRELOAD) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in preload:
         importlib.import_module(name)
-    trim = getattr(sys.modules.get("caches"), "trim_compile_caches", lambda: None)  # JAX's executables stay bounded
+    runtime = sys.modules.get("runtime")  # preloaded: set up as the server's is, before the first job compiles
+    if runtime is not None:
+        runtime.set_up()
+    trim = getattr(runtime, "trim_compile_caches", lambda: None)  # JAX's executables stay bounded
 
     while True:
         try:

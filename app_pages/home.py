@@ -42,9 +42,9 @@ CACHE_LABELS = {"grids": mark("maps and grids"), "runs": mark("optimizer runs"),
                 "analysis": mark("points, curves and analyses"), "results": mark("trained networks and studies")}
 MB = 2**20
 with st.expander(tr("Server diagnostics (for the operator)"), expanded=False, icon=":material/monitor_heart:"):
-    st.caption(tr("JAX is computing on: **{backend}**. Compiled code is kept in `{folder}` so a restarted server "
-                  "starts warm.", backend=compute.backend(), folder=compute.CACHE_DIR))
     disk = caches.disk_status()
+    st.caption(tr("JAX is computing on: **{backend}**. Compiled code is kept in `{folder}` so a restarted server "
+                  "starts warm.", backend=compute.backend(), folder=disk["folder"]))
     if disk["on"]:
         st.markdown(tr("Disk caches: **on** (results and compiled code in `{folder}`).", folder=disk["folder"]))
     else:

@@ -32,7 +32,8 @@ TARGET_S = 2.0
 CHILD = r"""
 import json, sys, time
 import numpy as np
-import caches  # as the app: the persistent compilation cache in $ERROR_SURFACE_LAB_CACHE, bounded
+import runtime
+runtime.set_up()  # as the app: the persistent compilation cache in $ERROR_SURFACE_LAB_CACHE, bounded
 import optimizers, surfaces
 from surfaces import formula
 

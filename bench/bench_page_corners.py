@@ -34,7 +34,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHILD = r"""
 import json, sys, time
 import numpy as np
-import caches, optimizers, surfaces
+import optimizers, runtime, surfaces
+runtime.set_up()  # as the app: the persistent compilation cache, bounded
 PLAYGROUND = ("gd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
 
 def corners(text):

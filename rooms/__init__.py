@@ -49,10 +49,10 @@ __all__ = ["Answers", "BadAnswer", "BadCode", "BadInput", "BadQuestion", "BadSta
 def data_folder(environ: Mapping[str, str] = os.environ) -> str:
     """The app's data folder: ``$ERROR_SURFACE_LAB_CACHE``, default ~/.cache/error-surface-lab/jax.
 
-    The same folder ``caches`` and ``optimizers.enable_persistent_cache``
-    use (and ``deploy/run_cluster.sh`` shares between its processes); read
-    here from the environment rather than imported, because importing
-    ``caches`` would import JAX and switch on its compile cache.
+    The same folder ``runtime.set_up`` configures for JAX's compile cache and
+    ``caches``' results (and ``deploy/run_cluster.sh`` shares between its
+    processes); read here from the environment rather than imported, so that
+    the class-room store depends on none of the lab's JAX set-up.
     """
     return environ.get(DATA_FOLDER_VARIABLE) or os.path.join(os.path.expanduser("~"), ".cache",
                                                               "error-surface-lab", "jax")

@@ -318,7 +318,7 @@ def surface_jit(fun: Callable | None = None, *, static_argnames: tuple[str, ...]
     record is split (``split``): built-in surfaces stay static, a typed formula
     becomes the shared interpreter's record plus its program as traced arrays.
     ``static_argnames`` name the other static parameters. The wrapper has
-    ``clear_cache`` and ``_cache_size`` like a jitted function (``caches.trim_compile_caches``).
+    ``clear_cache`` and ``_cache_size`` like a jitted function (``runtime.trim_compile_caches``).
     """
     if fun is None:
         return functools.partial(surface_jit, static_argnames=static_argnames)

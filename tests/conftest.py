@@ -11,6 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import app_pages
+import runtime
+
+# As the entry point does, before any test compiles: the suite's compile cache in $ERROR_SURFACE_LAB_CACHE, bounded.
+runtime.set_up()
 
 
 class CompileCounter(logging.Handler):
@@ -151,9 +155,7 @@ def text(at: AppTest) -> str:
 def disk_caches_on(monkeypatch):
     """Every test starts with the disk caches on: a storage-fault test turns them off for its process on purpose,
     and a later test of the same worker must not find them off."""
-    import caches
-
-    monkeypatch.setattr(caches, "_disk_problem", None)
+    monkeypatch.setattr(runtime, "_disk_problem", None)
 
 
 # ------------------------------------------------------------------ the order files are handed out in

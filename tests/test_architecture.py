@@ -1,5 +1,9 @@
 """Imports point one way: pages -> controls/figures/compute -> surfaces/optimizers/networks (docs/design.md)."""
 import ast
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -156,3 +160,55 @@ def test_controls_draw_widgets_and_chrome_without_computing(module):
     assert not bad, f"{module.relative_to(ROOT)} imports {sorted(bad)}"
     found = array_arithmetic(module.read_text())
     assert not found, f"{module.name} computes on arrays (move it into compute or a model package): {found}"
+
+
+# ------------------------------------------------------------------ the runtime set-up: explicit, nothing at import
+RUNTIME_IMPORT = """
+import json, os, sys
+import jax
+from jax._src import compilation_cache, lru_cache
+
+def state():
+    return {"config": {k: repr(v) for k, v in jax.config.values.items()},
+            "folder": os.path.exists(os.environ["ERROR_SURFACE_LAB_CACHE"]),
+            "hooks": [repr(lru_cache.LRUCache._evict_if_needed), repr(compilation_cache.get_executable_and_time),
+                      repr(compilation_cache.put_executable_and_time)]}
+
+before = state()
+import runtime, caches  # the result store imports the runtime too
+imported = state()
+folder = runtime.set_up()
+print("STATE " + json.dumps({"before": before, "imported": imported, "set_up": state(), "folder": folder,
+                             "again": runtime.set_up()}))
+"""
+
+
+def test_importing_the_runtime_changes_nothing_and_set_up_then_does(tmp_path):
+    """In a fresh process: importing ``runtime`` (and ``caches``) leaves JAX's configuration, its private
+    compile-cache functions and the disk as they were; ``runtime.set_up()`` then switches the cache on."""
+    folder = tmp_path / "not-yet" / "cache"
+    env = dict(os.environ, ERROR_SURFACE_LAB_CACHE=str(folder), PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", RUNTIME_IMPORT], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("STATE ")]
+    found = json.loads(line[len("STATE "):])
+    before, imported, after = found["before"], found["imported"], found["set_up"]
+    changed = sorted(k for k in before["config"] if imported["config"].get(k) != before["config"][k])
+    assert not changed, f"importing runtime changed JAX's configuration: {changed}"
+    assert imported["hooks"] == before["hooks"], "importing runtime patched JAX's private modules"
+    assert not before["folder"] and not imported["folder"], "importing runtime created the cache folder"
+    assert found["folder"] == found["again"] == str(folder) and after["folder"]
+    assert after["config"]["jax_compilation_cache_dir"] == repr(str(folder))
+    assert after["config"]["jax_compilation_cache_max_size"] != before["config"]["jax_compilation_cache_max_size"]
+    assert all(a != b for a, b in zip(after["hooks"], before["hooks"])), "set_up did not guard JAX's compile cache"
+
+
+def test_the_entry_point_sets_the_runtime_up_before_any_page_runs():
+    """``runtime.set_up()`` is a top-level statement of app.py, before navigation (and so before any page)."""
+    body = ast.parse((ROOT / "app.py").read_text()).body
+    calls = [ast.unparse(node.value) for node in body if isinstance(node, ast.Expr)]
+    assert "runtime.set_up()" in calls, calls
+    first_navigation = next(i for i, node in enumerate(body) if "st.navigation" in ast.unparse(node))
+    set_up = next(i for i, node in enumerate(body) if ast.unparse(node) == "runtime.set_up()")
+    assert set_up < first_navigation

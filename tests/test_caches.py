@@ -16,6 +16,7 @@ import pytest
 
 import caches
 import networks
+import runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +45,7 @@ def example() -> Result:
 def results(tmp_path, monkeypatch):
     """A fresh result folder, nothing in memory."""
     monkeypatch.setattr(caches, "RESULTS_DIR", str(tmp_path / "cache" / "results"))
-    monkeypatch.setattr(caches, "_disk_problem", None)  # the disk on, whatever a storage-fault test left before
+    monkeypatch.setattr(runtime, "_disk_problem", None)  # the disk on, whatever a storage-fault test left before
     caches.clear_memory()
     yield Path(caches.RESULTS_DIR)
     caches.clear_memory()
@@ -74,8 +75,11 @@ def test_a_result_round_trips_through_a_file_and_a_restart(results):
     assert_same(value, again)
 
 
-def test_the_result_folder_is_inside_the_configured_cache_folder():
-    assert os.path.dirname(caches.RESULTS_DIR) == caches.CACHE_DIR
+def test_the_result_folder_is_inside_the_configured_cache_folder(monkeypatch):
+    monkeypatch.setattr(caches, "RESULTS_DIR", None)  # the app's: not set
+    assert os.path.dirname(caches.results_folder()) == runtime.cache_folder() == runtime.configured_folder()
+    status = caches.disk_status()
+    assert (status["folder"], status["results"]) == (runtime.cache_folder(), caches.results_folder())
 
 
 def planted_pickle(path: Path, marker: Path) -> None:
@@ -224,18 +228,3 @@ def test_a_real_training_result_round_trips(results):
     assert jax.tree.structure(again.final) == jax.tree.structure(value.final)
     for x, y in zip(jax.tree.leaves(again.final), jax.tree.leaves(value.final)):
         np.testing.assert_array_equal(x, y)
-
-
-def test_an_entry_without_access_time_does_not_stop_the_compile_cache(tmp_path):
-    # JAX's bounded compilation cache (the class the app's persistent cache uses): an entry whose -atime file is
-    # missing (a process stopped between JAX's two writes) made every later eviction raise FileNotFoundError.
-    from jax._src.lru_cache import LRUCache
-
-    cache = LRUCache(str(tmp_path), max_size=100)
-    cache.put("a", b"1" * 40)
-    (tmp_path / "lost-cache").write_bytes(b"2" * 40)  # no lost-atime
-    cache.put("b", b"3" * 40)  # 120 bytes: something must go, and the entry without a time goes first
-    assert sorted(p.name for p in tmp_path.glob("*-cache")) == ["a-cache", "b-cache"]
-    assert cache.get("a") == b"1" * 40 and cache.get("b") == b"3" * 40
-    assert not (tmp_path / "lost-atime").exists()
-    assert caches.repair_access_times(tmp_path) == 0  # every entry has its time again

@@ -2,7 +2,7 @@
 cancels what nobody waits for, survives crashes; and a real page's heavy run goes through it.
 
 The jobs are tiny functions in tests/heavy_jobs.py. The test pools' workers preload nothing (the app's
-import ``caches`` first, for JAX's compile cache), so they start quickly.
+import and set up ``runtime`` first, for JAX's compile cache), so they start quickly.
 """
 from __future__ import annotations
 

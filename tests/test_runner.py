@@ -133,14 +133,14 @@ def test_unknown_names_list_the_valid_ones():
 
 def test_compile_caches_are_bounded_and_clearing_them_keeps_the_results():
     """Each compiled function is cleared above its limit (typed formulas would otherwise grow memory without end)."""
-    import caches
+    import runtime
 
     runner = optimizers.runner._scan_trajectories
     start = np.array([[1.0, 1.0]], np.float32)
     first = optimizers.trajectories("himmelblau", "adam", start, 40, lr=0.05)
     optimizers.trajectories("himmelblau", "adam", start, 900, lr=0.05)  # another step bucket: another executable
-    assert runner in caches.compiled_functions() and runner._cache_size() >= 2
-    assert caches.trim_compile_caches(limit=1) >= 1
+    assert runner in runtime.compiled_functions() and runner._cache_size() >= 2
+    assert runtime.trim_compile_caches(limit=1) >= 1
     assert runner._cache_size() == 0
     again = optimizers.trajectories("himmelblau", "adam", start, 40, lr=0.05)
     assert runner._cache_size() == 1

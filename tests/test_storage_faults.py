@@ -4,8 +4,9 @@ Each fault is real where the machine allows it: a read-only tmpfs mount
 (or, not being root, a folder without write permission: root ignores the
 permission bits), a 64 KiB tmpfs that fills up, a path under a regular
 file, and planted garbage in the result and compiled-code entries. The
-cache folder is read from $ERROR_SURFACE_LAB_CACHE when ``caches`` is
-imported, so every page of the app is opened (AppTest, through the entry
+cache folder is read from $ERROR_SURFACE_LAB_CACHE by ``runtime.set_up()``,
+once per process (the entry point's first call; here conftest's, as in the
+suite), so every page of the app is opened (AppTest, through the entry
 point) in a fresh process per fault; the four processes run at once.
 """
 from __future__ import annotations
@@ -24,6 +25,8 @@ import numpy as np
 import pytest
 
 import caches
+import optimizers
+import runtime
 from conftest import PAGE_NAMES, ROOT
 
 PAGES = PAGE_NAMES
@@ -171,10 +174,10 @@ def test_corrupted_entries_are_replaced_not_read_again(faulty_runs):
 @pytest.fixture
 def isolated(tmp_path, monkeypatch):
     """caches with its disk on, its results in ``tmp_path`` and JAX's compile cache left as it is."""
-    monkeypatch.setattr(caches, "_disk_problem", None)
-    monkeypatch.setattr(caches, "_replaced_entries", 0)
-    monkeypatch.setattr(caches.optimizers, "disable_persistent_cache", lambda problem: None)
-    monkeypatch.setattr(caches.optimizers, "persistent_cache_problem", lambda: None)
+    monkeypatch.setattr(runtime, "_disk_problem", None)
+    monkeypatch.setattr(runtime, "_replaced_entries", 0)
+    monkeypatch.setattr(optimizers, "disable_persistent_cache", lambda problem: None)
+    monkeypatch.setattr(optimizers, "persistent_cache_problem", lambda: None)
     caches.clear_memory()
     yield tmp_path
     caches.clear_memory()
