@@ -56,24 +56,79 @@ def budget_bytes(environ=os.environ) -> int:
     return int(mb * 2**20)
 
 
-def nbytes(value) -> int:
-    """What ``value`` holds, in bytes: arrays' ``nbytes`` summed through NamedTuples, tuples, lists and dicts.
+def _buffer_owner(array: np.ndarray):
+    """The object whose memory ``array`` views: the end of its ``base`` chain (itself if it owns its data)."""
+    owner = array
+    while isinstance(owner, np.ndarray) and owner.base is not None:
+        owner = owner.base
+    return owner
 
-    Strings, numbers and other leaves count their ``sys.getsizeof``; an object
-    of another kind counts its instance dictionary, so a record holding arrays
-    is not taken for empty.
+
+def _held_bytes(array: np.ndarray) -> int:
+    """The bytes ``array`` keeps alive: its owner's buffer, which for a slice or a transposed view is more than
+    its own ``nbytes`` (``np.asarray`` of a JAX result views the whole padded buffer of the compiled call)."""
+    owner = _buffer_owner(array)
+    if owner is array:
+        return int(array.nbytes)
+    try:
+        held = owner.nbytes if isinstance(owner, np.ndarray) else memoryview(owner).nbytes
+    except TypeError:  # an owner without a buffer interface: count the view
+        held = 0
+    return max(int(array.nbytes), int(held))
+
+
+def nbytes(value, _seen: set | None = None) -> int:
+    """What ``value`` holds, in bytes: arrays' buffers summed through NamedTuples, tuples, lists and dicts.
+
+    An array that views another's memory counts that whole buffer, once per
+    value (two views of one buffer count it once). Strings, numbers and other
+    leaves count their ``sys.getsizeof``; an object of another kind counts its
+    instance dictionary, so a record holding arrays is not taken for empty.
     """
+    seen = set() if _seen is None else _seen
     if isinstance(value, np.ndarray):
-        return int(value.nbytes)
+        owner = _buffer_owner(value)
+        if owner is not value:
+            if id(owner) in seen:
+                return 0
+            seen.add(id(owner))
+        return _held_bytes(value)
     if isinstance(value, (tuple, list)):
-        return sys.getsizeof(value) + sum(nbytes(v) for v in value)
+        return sys.getsizeof(value) + sum(nbytes(v, seen) for v in value)
     if isinstance(value, dict):
-        return sys.getsizeof(value) + sum(nbytes(k) + nbytes(v) for k, v in value.items())
+        return sys.getsizeof(value) + sum(nbytes(k, seen) + nbytes(v, seen) for k, v in value.items())
     if hasattr(value, "nbytes") and isinstance(getattr(value, "nbytes"), (int, np.integer)):
         return int(value.nbytes)  # a JAX array or a NumPy scalar
     if hasattr(value, "__dict__") and not isinstance(value, type):
-        return sys.getsizeof(value) + nbytes(vars(value))
+        return sys.getsizeof(value) + nbytes(vars(value), seen)
     return sys.getsizeof(value)
+
+
+def compact(value):
+    """``value`` with every array that views a larger or foreign buffer replaced by a copy of what it shows.
+
+    Why: a page function's result is often a slice of a compiled call's output
+    (``np.asarray`` of a JAX array views its buffer without a copy, and the
+    runner pads steps and batch to fixed sizes), so a cached (n, steps, 2)
+    path kept the whole padded XLA buffer and its JAX array alive. The copy
+    owns exactly what is shown, so the cache counts (``nbytes``) what it keeps.
+    NamedTuples, tuples, lists and dicts are rebuilt around the copies; other
+    objects are returned as they are.
+    """
+    if isinstance(value, np.ndarray):
+        return value if _held_bytes(value) <= value.nbytes and isinstance(_buffer_owner(value), np.ndarray) \
+            else np.array(value)
+    if isinstance(value, (tuple, list)):
+        items = [compact(v) for v in value]
+        if all(a is b for a, b in zip(items, value)):
+            return value
+        if isinstance(value, list):
+            return items
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+    if isinstance(value, dict):
+        items = {k: compact(v) for k, v in value.items()}
+        return value if all(items[k] is v for k, v in value.items()) else items
+    return value
 
 
 class CacheUse(NamedTuple):
@@ -239,7 +294,7 @@ def cached(cache: str) -> Callable[[Callable], Callable]:
             with lock:
                 found = store.get(key, missing)
                 if found is missing:
-                    found = freeze(fn(*args, **kwargs))
+                    found = freeze(compact(fn(*args, **kwargs)))
                     store.put(key, found)
             with guard:
                 locks.pop(key, None)

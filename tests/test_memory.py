@@ -133,6 +133,27 @@ def test_a_cached_page_function_returns_one_read_only_result_and_counts_it(small
     assert len(grids) == 0 and grids.used == 0
 
 
+def test_a_cached_run_keeps_what_it_shows_not_the_padded_buffer_of_its_compiled_call(small_budget):
+    """The runner pads steps and batch and NumPy views JAX's output without a copy: a cached slice kept the whole
+    padded XLA buffer (and its JAX array) alive while the cache counted the slice. Now it keeps a compact copy."""
+    import jax
+
+    def live_jax_bytes() -> int:
+        gc.collect()
+        return sum(a.nbytes for a in jax.live_arrays())
+
+    view = optimizers.trajectories("himmelblau", "momentum", np.zeros((3, 2), np.float32), 301, lr=0.01, momentum=0.9)
+    assert memory_budget.nbytes(view) > 1.5 * sum(a.nbytes for a in view)  # counted by the buffers it holds
+    del view
+    before = live_jax_bytes()
+    run = compute.trajectory("himmelblau", "momentum", (0.0, 0.0), 301, lr=0.01, momentum=0.9)
+    assert all(a.base is None for a in run)
+    assert live_jax_bytes() <= before  # nothing of the compiled call stays alive with the cached result
+    runs = memory_budget.CACHES["runs"]
+    assert runs.used <= sum(a.nbytes for a in run) + 2048
+    compute.trajectories.clear()
+
+
 # ------------------------------------------------------------------ a real server under a class's fresh values
 SERVER_BUDGET_MB = 8  # small, so the caches reach their shares during the warm-up and what grows after is a leak
 WARM_CHANGES = 80
