@@ -131,6 +131,42 @@ def compact(value):
     return value
 
 
+# --------------------------------------------------------------------------- the C heap (glibc's malloc)
+MMAP_THRESHOLD = 256 * 1024  # bytes: a block this large or larger gets pages of its own, given back when freed
+_MALLOC_TUNED: list[bool] = []
+
+
+def tune_malloc(threshold: int = MMAP_THRESHOLD, environ=os.environ) -> bool:
+    """Once per process: glibc's malloc maps blocks of ``threshold`` bytes or more on their own; True if set.
+
+    Why: glibc starts with a 128 kB mmap threshold and *raises* it (up to 32
+    MB) each time such a mapped block is freed, so after a few page runs
+    every multi-megabyte temporary of a run (a figure's JSON, a protobuf
+    message, a PNG, a NumPy intermediate) was carved from the heap instead,
+    and heap memory freed between live blocks stays with the process. Under
+    fresh values that "free but held" memory grew with every change and was
+    most of the server's growth (docs/memory.md: ``bench/memory_owners.py
+    --objects``, mallinfo's free bytes, against the same run with
+    ``MALLOC_MMAP_THRESHOLD_`` set). Setting the threshold fixes it (glibc
+    then stops moving it, and the trim threshold with it). An operator's own
+    ``MALLOC_MMAP_THRESHOLD_`` wins; on another C library this does nothing.
+    """
+    if _MALLOC_TUNED:
+        return _MALLOC_TUNED[0]
+    done = False
+    if "MALLOC_MMAP_THRESHOLD_" not in environ:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None)
+            if hasattr(libc, "gnu_get_libc_version") and hasattr(libc, "mallopt"):
+                done = bool(libc.mallopt(-3, int(threshold)))  # -3: M_MMAP_THRESHOLD (malloc.h)
+        except (OSError, AttributeError):
+            done = False
+    _MALLOC_TUNED.append(done)
+    return done
+
+
 class CacheUse(NamedTuple):
     """One cache's state, for the Home page's diagnostics."""
 
