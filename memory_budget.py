@@ -58,24 +58,144 @@ def budget_bytes(environ=os.environ) -> int:
     return int(mb * 2**20)
 
 
-def nbytes(value) -> int:
-    """What ``value`` holds, in bytes: arrays' ``nbytes`` summed through NamedTuples, tuples, lists and dicts.
+def _buffer_owner(array: np.ndarray):
+    """The object whose memory ``array`` views: the end of its ``base`` chain (itself if it owns its data)."""
+    owner = array
+    while isinstance(owner, np.ndarray) and owner.base is not None:
+        owner = owner.base
+    return owner
 
-    Strings, numbers and other leaves count their ``sys.getsizeof``; an object
-    of another kind counts its instance dictionary, so a record holding arrays
-    is not taken for empty.
+
+def _held_bytes(array: np.ndarray) -> int:
+    """The bytes ``array`` keeps alive: its owner's buffer, which for a slice or a transposed view is more than
+    its own ``nbytes`` (``np.asarray`` of a JAX result views the whole padded buffer of the compiled call)."""
+    owner = _buffer_owner(array)
+    if owner is array:
+        return int(array.nbytes)
+    try:
+        held = owner.nbytes if isinstance(owner, np.ndarray) else memoryview(owner).nbytes
+    except TypeError:  # an owner without a buffer interface: count the view
+        held = 0
+    return max(int(array.nbytes), int(held))
+
+
+def nbytes(value, _seen: set | None = None) -> int:
+    """What ``value`` holds, in bytes: arrays' buffers summed through NamedTuples, tuples, lists and dicts.
+
+    An array that views another's memory counts that whole buffer, once per
+    value (two views of one buffer count it once). Strings, numbers and other
+    leaves count their ``sys.getsizeof``; an object of another kind counts its
+    instance dictionary, so a record holding arrays is not taken for empty.
     """
+    seen = set() if _seen is None else _seen
     if isinstance(value, np.ndarray):
-        return int(value.nbytes)
+        owner = _buffer_owner(value)
+        if owner is not value:
+            if id(owner) in seen:
+                return 0
+            seen.add(id(owner))
+        return _held_bytes(value)
     if isinstance(value, (tuple, list)):
-        return sys.getsizeof(value) + sum(nbytes(v) for v in value)
+        return sys.getsizeof(value) + sum(nbytes(v, seen) for v in value)
     if isinstance(value, dict):
-        return sys.getsizeof(value) + sum(nbytes(k) + nbytes(v) for k, v in value.items())
+        return sys.getsizeof(value) + sum(nbytes(k, seen) + nbytes(v, seen) for k, v in value.items())
     if hasattr(value, "nbytes") and isinstance(getattr(value, "nbytes"), (int, np.integer)):
         return int(value.nbytes)  # a JAX array or a NumPy scalar
     if hasattr(value, "__dict__") and not isinstance(value, type):
-        return sys.getsizeof(value) + nbytes(vars(value))
+        return sys.getsizeof(value) + nbytes(vars(value), seen)
     return sys.getsizeof(value)
+
+
+def compact(value):
+    """``value`` with every array that views a larger or foreign buffer replaced by a copy of what it shows.
+
+    Why: a page function's result is often a slice of a compiled call's output
+    (``np.asarray`` of a JAX array views its buffer without a copy, and the
+    runner pads steps and batch to fixed sizes), so a cached (n, steps, 2)
+    path kept the whole padded XLA buffer and its JAX array alive. The copy
+    owns exactly what is shown, so the cache counts (``nbytes``) what it keeps.
+    NamedTuples, tuples, lists and dicts are rebuilt around the copies; other
+    objects are returned as they are.
+    """
+    if isinstance(value, np.ndarray):
+        return value if _held_bytes(value) <= value.nbytes and isinstance(_buffer_owner(value), np.ndarray) \
+            else np.array(value)
+    if isinstance(value, (tuple, list)):
+        items = [compact(v) for v in value]
+        if all(a is b for a, b in zip(items, value)):
+            return value
+        if isinstance(value, list):
+            return items
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+    if isinstance(value, dict):
+        items = {k: compact(v) for k, v in value.items()}
+        return value if all(items[k] is v for k, v in value.items()) else items
+    return value
+
+
+# --------------------------------------------------------------------------- the C heap (glibc's malloc)
+MMAP_THRESHOLD = 256 * 1024  # bytes: a block this large or larger gets pages of its own, given back when freed
+_MALLOC_TUNED: list[bool] = []
+
+
+def tune_malloc(threshold: int = MMAP_THRESHOLD, environ=os.environ) -> bool:
+    """Once per process: glibc's malloc maps blocks of ``threshold`` bytes or more on their own; True if set.
+
+    Why: glibc starts with a 128 kB mmap threshold and *raises* it (up to 32
+    MB) each time such a mapped block is freed, so after a few page runs
+    every multi-megabyte temporary of a run (a figure's JSON, a protobuf
+    message, a PNG, a NumPy intermediate) was carved from the heap instead,
+    and heap memory freed between live blocks stays with the process. Under
+    fresh values that "free but held" memory grew with every change and was
+    most of the server's growth (docs/memory.md: ``bench/memory_owners.py
+    --objects``, mallinfo's free bytes, against the same run with
+    ``MALLOC_MMAP_THRESHOLD_`` set). Setting the threshold fixes it (glibc
+    then stops moving it, and the trim threshold with it). An operator's own
+    ``MALLOC_MMAP_THRESHOLD_`` wins; on another C library this does nothing.
+    """
+    if _MALLOC_TUNED:
+        return _MALLOC_TUNED[0]
+    done = False
+    if "MALLOC_MMAP_THRESHOLD_" not in environ:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None)
+            if hasattr(libc, "gnu_get_libc_version") and hasattr(libc, "mallopt"):
+                done = bool(libc.mallopt(-3, int(threshold)))  # -3: M_MMAP_THRESHOLD (malloc.h)
+        except (OSError, AttributeError):
+            done = False
+    _MALLOC_TUNED.append(done)
+    return done
+
+
+_FROZEN: list[bool] = []
+
+
+def freeze_startup_objects() -> bool:
+    """Once per process: collect, then move every object alive now into the collector's permanent generation.
+
+    Why: the server starts with a few million objects (JAX, Streamlit, Plotly,
+    NumPy and their modules) that live as long as it does. Python runs a full
+    collection only when the objects promoted since the last one reach a
+    quarter of the old generation, so with all of those in it the cyclic
+    garbage that page runs leave behind (a run's frames, figures and
+    elements) piled up for hundreds of runs between two full collections: the
+    server's memory rose and fell by tens of megabytes, and every full
+    collection walked all the startup objects (Streamlit's ``postScriptGC`` is
+    off here for that cost: .streamlit/config.toml). Frozen, they are neither
+    walked nor counted: full collections come sooner and cost less
+    (``gc.freeze``, Python's advice for a process that has finished loading).
+    Called by the entry point first in every run; True the one time it froze.
+    """
+    if _FROZEN:
+        return False
+    _FROZEN.append(True)
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    return True
 
 
 class CacheUse(NamedTuple):
@@ -241,7 +361,7 @@ def cached(cache: str) -> Callable[[Callable], Callable]:
             with lock:
                 found = store.get(key, missing)
                 if found is missing:
-                    found = freeze(fn(*args, **kwargs))
+                    found = freeze(compact(fn(*args, **kwargs)))
                     store.put(key, found)
             with guard:
                 locks.pop(key, None)

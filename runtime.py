@@ -263,7 +263,9 @@ def compiled_functions() -> list:
         found = {}
         for name, module in list(sys.modules.items()):
             if module is not None and name.split(".")[0] in MODEL_PACKAGES:
-                for value in vars(module).values():
+                # A copy: another session's thread may be importing this module (its namespace still filling) or
+                # one of its submodules (an attribute added to the package) — "dictionary changed size during iteration".
+                for value in list(vars(module).values()):
                     if callable(getattr(value, "clear_cache", None)) and callable(getattr(value, "_cache_size", None)):
                         found[id(value)] = value
         _compiled = (loaded, list(found.values()))

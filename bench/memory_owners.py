@@ -12,6 +12,7 @@ executables, the C++ heap), and the JAX compile-cache sizes named at the
 end tell whether compiles were among it. Findings go to docs/memory.md.
 
 Run: python bench/memory_owners.py [--sessions 4] [--changes 200] [--pages playground,momentum] [--top 15]
+     [--objects]   (no tracemalloc: live objects by type and the stores that can grow, before and after; fast)
 """
 from __future__ import annotations
 
@@ -33,15 +34,100 @@ from load_test import FreshValues, Session, rss_mb  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def census() -> dict:
+    """What the server holds now, by owner: live objects by type, and the sizes of the stores that can grow
+    (Streamlit's per-session widget metadata and id maps, media files, the budget's caches, the result-key
+    locks, JAX's compiled executables per function). Cheap enough to take without tracemalloc."""
+    import collections
+    import gc
+
+    gc.collect()
+    found: dict = {"types": collections.Counter(type(o).__qualname__ for o in gc.get_objects())}
+    stores = found["stores"] = {}
+    try:
+        from streamlit import runtime
+        rt = runtime.get_instance()
+        sessions = [i.session for i in rt._session_mgr.list_active_sessions()]
+        stores["active sessions"] = len(sessions)
+        for name, get in (("widget metadata", lambda st: st._new_widget_state.widget_metadata),
+                          ("widget values", lambda st: st._new_widget_state.states),
+                          ("old widget state", lambda st: st._old_state),
+                          ("key->id map", lambda st: st._key_id_mapper._key_id_mapping),
+                          ("id->key map", lambda st: st._key_id_mapper._id_key_mapping)):
+            stores[f"{name} (all sessions)"] = sum(len(get(s.session_state._state)) for s in sessions)
+        stores["media files"] = len(rt.media_file_mgr._file_metadata)
+        stores["deferred downloads"] = len(rt.media_file_mgr._deferred_callables)
+    except Exception as error:  # noqa: BLE001 - a bench: say what could not be read
+        stores["streamlit"] = repr(error)
+    try:
+        import caches
+        import memory_budget
+        stores["caches._KEY_LOCKS"] = len(caches._KEY_LOCKS)
+        for usage in memory_budget.usage():
+            stores[f"budget cache {usage[0]}"] = f"{usage[3] / 2**20:.1f} MB in {usage[4]} entries"
+    except Exception as error:  # noqa: BLE001
+        stores["caches"] = repr(error)
+    try:
+        import ctypes
+
+        class Mallinfo2(ctypes.Structure):
+            _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                       "fsmblks", "uordblks", "fordblks", "keepcost")]
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = Mallinfo2
+        info = libc.mallinfo2()
+        stores["malloc in use (MB)"] = round((info.uordblks + info.hblkhd) / 2**20, 1)
+        stores["malloc free but held (MB)"] = round(info.fordblks / 2**20, 1)
+        if os.environ.get("MEMORY_OWNERS_TRIM") == "1":  # what glibc would give back if asked (then asked)
+            rss = lambda: rss_mb(os.getpid())  # noqa: E731
+            before = rss()
+            libc.malloc_trim(0)
+            stores["RSS given back by malloc_trim (MB)"] = round(before - rss(), 1)
+    except Exception as error:  # noqa: BLE001 - not glibc
+        stores["malloc"] = repr(error)
+    try:
+        import jax
+        arrays = jax.live_arrays()
+        stores["JAX live arrays"] = f"{len(arrays)} holding {sum(a.nbytes for a in arrays) / 2**20:.1f} MB"
+    except Exception as error:  # noqa: BLE001
+        stores["JAX arrays"] = repr(error)
+    try:
+        import jax  # noqa: F401
+        from jax._src import pjit
+        executables = {}
+        for o in gc.get_objects():
+            size = getattr(o, "_cache_size", None)
+            if callable(size) and type(o).__name__ in ("PjitFunction", "JitWrapped", "function"):
+                try:
+                    executables[getattr(o, "__qualname__", repr(o))[:60]] = size()
+                except Exception:  # noqa: BLE001
+                    pass
+        stores["jit executables (all functions)"] = sum(executables.values())
+        found["executables"] = executables
+        stores["pjit infer_params cache"] = pjit._infer_params_cached.cache_info().currsize
+    except Exception as error:  # noqa: BLE001
+        stores["jax"] = repr(error)
+    return found
+
+
 def serve(port: int, folder: str, frames: int) -> None:
-    """The child: the app under tracemalloc; SIGUSR1 writes ``snapshot-<n>.tracemalloc`` into ``folder``."""
-    tracemalloc.start(frames)
+    """The child: the app, under tracemalloc unless ``frames`` is 0; SIGUSR1 writes ``snapshot-<n>.tracemalloc``
+    (or, with frames 0, ``census-<n>.json``: ``census()``) into ``folder``."""
+    if frames:
+        tracemalloc.start(frames)
     taken = [0]
 
     def snapshot(signum, frame):
         import gc
-        gc.collect()
+        import json
         taken[0] += 1
+        if not frames:
+            path = os.path.join(folder, f"census-{taken[0]}.json")
+            with open(path + ".tmp", "w") as f:
+                json.dump(census(), f)
+            os.replace(path + ".tmp", path)
+            return
+        gc.collect()
         path = os.path.join(folder, f"snapshot-{taken[0]}.tracemalloc")
         tracemalloc.take_snapshot().dump(path + ".tmp")
         os.replace(path + ".tmp", path)
@@ -55,14 +141,34 @@ def serve(port: int, folder: str, frames: int) -> None:
     bootstrap.run(os.path.join(ROOT, "app.py"), False, [], {})
 
 
-def take(proc: subprocess.Popen, folder: str, n: int) -> tracemalloc.Snapshot:
+def take(proc: subprocess.Popen, folder: str, n: int, objects: bool = False):
+    """Signal the server and read back its tracemalloc snapshot (or, with ``objects``, its ``census()``)."""
+    import json
     proc.send_signal(signal.SIGUSR1)
-    path = os.path.join(folder, f"snapshot-{n}.tracemalloc")
+    path = os.path.join(folder, f"census-{n}.json" if objects else f"snapshot-{n}.tracemalloc")
     for _ in range(1200):
         if os.path.exists(path):
+            if objects:
+                with open(path) as f:
+                    return json.load(f)
             return tracemalloc.Snapshot.load(path)
         time.sleep(0.25)
     raise SystemExit("no snapshot came back")
+
+
+def print_census(before: dict, after: dict, changes: int, top: int) -> None:
+    """The stores' sizes before and after, and the object types whose count grew most."""
+    print("stores (before → after):")
+    for name, value in after["stores"].items():
+        print(f"  {name}: {before['stores'].get(name)} → {value}")
+    grown = sorted(((after["types"][t] - before["types"].get(t, 0), t) for t in after["types"]), reverse=True)
+    print(f"object types whose count grew most (top {top}; per change in brackets):")
+    for diff, name in grown[:top]:
+        print(f"  {diff:+8d} ({diff / max(changes, 1):+.2f})  {name}")
+    execs = sorted(((v - before.get("executables", {}).get(k, 0), k) for k, v in after.get("executables", {}).items()),
+                   reverse=True)
+    print("compiled functions that gained executables: " +
+          (", ".join(f"{k} +{d}" for d, k in execs if d > 0) or "none"))
 
 
 def where(trace: tracemalloc.Traceback, lines: int = 4) -> str:
@@ -82,6 +188,8 @@ def main():
     ap.add_argument("--pages", default="", help="comma-separated load_test pages (default: all four)")
     ap.add_argument("--frames", type=int, default=12)
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--objects", action="store_true",
+                    help="no tracemalloc: count live objects by type and the stores that can grow (fast)")
     args = ap.parse_args()
     if args.serve:
         serve(int(args.serve[0]), args.serve[1], int(args.serve[2]))
@@ -93,7 +201,7 @@ def main():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", str(port), folder,
-                             str(args.frames)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             str(0 if args.objects else args.frames)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(600):
             try:
@@ -121,10 +229,18 @@ def main():
             return crowd
 
         warm = asyncio.run(drive(args.warm))
-        before, rss0 = take(proc, folder, 1), rss_mb(proc.pid)
+        before, rss0 = take(proc, folder, 1, args.objects), rss_mb(proc.pid)
         crowd = asyncio.run(drive(args.changes))
-        after, rss1 = take(proc, folder, 2), rss_mb(proc.pid)
+        after, rss1 = take(proc, folder, 2, args.objects), rss_mb(proc.pid)
         changes = sum(len(s.latencies) for s in crowd)
+        if args.objects:
+            print(f"{changes} fresh changes on {', '.join(s[0] for s in scenarios)} ({args.sessions} sessions; "
+                  f"sessions closed before the second census); budget {os.environ.get('ERROR_SURFACE_LAB_MEMORY_MB', 'default')} MB")
+            print(f"RSS {rss0:.0f} → {rss1:.0f} MB ({(rss1 - rss0) / max(changes, 1):+.3f} MB per change)")
+            print_census(before, after, changes, args.top)
+            errors = [e for s in warm + crowd for e in s.errors]
+            print(f"errors: {len(errors)}" + (f" — first: {errors[:3]}" if errors else ""))
+            return
         traced = (sum(s.size for s in after.statistics("filename")) - sum(s.size for s in before.statistics("filename")))
         print(f"{changes} fresh changes on {', '.join(s[0] for s in scenarios)} ({args.sessions} sessions; "
               f"sessions closed before the second snapshot)")

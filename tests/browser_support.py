@@ -36,6 +36,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = Path(os.environ.get("BROWSER_SHOTS", ROOT / "shots"))
 VIEWPORT = {"width": 1400, "height": 1000}
+SERVER_PIDS: dict[str, int] = {}  # base URL -> process id of each server ``streamlit_server`` runs now
 
 # Settled: the script idle, nothing stale or loading, every chart drawn, and none of that changed for QUIET_MS.
 QUIET_MS = 800
@@ -61,6 +62,14 @@ def run_async(coroutine):
 
     with concurrent.futures.ThreadPoolExecutor(1) as thread:
         return thread.submit(asyncio.run, coroutine).result()
+
+
+def server_pid(base: str) -> int:
+    """The process id of the server that ``streamlit_server`` started at ``base`` (still running).
+
+    Not "the test process's child whose command line says streamlit": a test process may run several (the
+    session-wide ``server`` fixture of the browser files beside a test's own)."""
+    return SERVER_PIDS[base]
 
 
 def chromium_path() -> str | None:
@@ -90,6 +99,7 @@ def streamlit_server(app: Path = ROOT / "app.py", env: dict | None = None, log_p
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[base] = proc.pid
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -102,6 +112,7 @@ def streamlit_server(app: Path = ROOT / "app.py", env: dict | None = None, log_p
                 time.sleep(0.3)
         yield base
     finally:
+        SERVER_PIDS.pop(base, None)
         proc.terminate()
         try:
             proc.wait(10)
