@@ -74,7 +74,7 @@ def main() -> None:
         print(f"{args.sessions} sessions open one page at once; {os.cpu_count()} cores; against {url}")
         for name, slug in page_names(args.pages):
             warm, errors = asyncio.run(burst(url, slug, 1))  # the teacher's visit before the class
-            for r in range(args.rounds):
+            for _ in range(args.rounds):
                 load_before = os.getloadavg()[0]
                 cpu0 = cpu()
                 times, errs = asyncio.run(burst(url, slug, args.sessions))

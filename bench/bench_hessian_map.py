@@ -19,7 +19,7 @@ if __name__ == "__main__":
     print(f"grid maps on {RES} x {RES} points (loss, gradient norm, both Hessian eigenvalues), warm")
     for name in ("himmelblau", "rosenbrock", "rastrigin", "ackley"):
         surfaces.grid(name, RES)
-        t = best_of(lambda: surfaces.grid(name, RES), 5)
+        t = best_of(lambda name=name: surfaces.grid(name, RES), 5)
         print(f"  {name:12s} {t * 1e3:7.1f} ms  (target <= 200 ms)")
 
     loss = surfaces.get("himmelblau").loss

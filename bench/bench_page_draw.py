@@ -251,7 +251,7 @@ def main() -> None:
                 url = f"{base}/{path}"
                 measure(tabs, url)  # warm-up: compiles, caches
                 runs = [measure(tabs, url, alone=k == repeat - 1) for k in range(repeat)]
-                med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
+                med = lambda key, runs=runs: statistics.median(r[key] for r in runs)  # noqa: E731
                 script = statistics.median(max(r["script"] or [0.0]) for r in runs)
                 print(f"\n{path or 'home':24s} settle {med('settle') / 1000:5.2f} s   script {script / 1000:5.2f} s   "
                       f"sent {med('bytes') / 1e6:5.2f} MB   long tasks {med('long') / 1000:5.2f} s")

@@ -246,7 +246,7 @@ class RoomStore(abc.ABC):
     def where(self) -> str:
         """Where the rooms are, for a person (a file path, a Redis address without its password)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: a store without connections has nothing to release
         """Release connections (optional: they are released when the store is garbage-collected)."""
 
     # ------------------------------------------------------------------ shared by the stores

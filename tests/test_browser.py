@@ -121,7 +121,7 @@ def check_playback(result: dict, planned_frames: int, where: str, timed: bool = 
         # (pytest's warnings summary), not failed. On a machine with a free core it fails.
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
         if load > (os.cpu_count() or 1) and not os.environ.get("STRICT_PLAYBACK_TIME"):
-            warnings.warn(f"{slow} (load average {load:.1f} on {os.cpu_count()} cores: not failed)")
+            warnings.warn(f"{slow} (load average {load:.1f} on {os.cpu_count()} cores: not failed)", stacklevel=2)
         else:
             pytest.fail(slow)
 

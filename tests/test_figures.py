@@ -401,15 +401,15 @@ def test_on_a_small_window_the_taylor_map_lines_of_l_and_q_coincide():
     by_name = {t.get("name"): t for t in d["data"]}
     pts = {k: np.column_stack([arr(by_name[k]["x"]), arr(by_name[k]["y"])]).astype(np.float64)
            for k in ("L (true)", "Taylor quadratic Q")}
-    q, l = (p[np.isfinite(p[:, 0])] for p in pts.values())
+    q, true = (p[np.isfinite(p[:, 0])] for p in pts.values())
     # every vertex of Q's lines is within 1 % of the window's width of one of L's
-    nearest = np.sqrt(((q[:, None, :] - l[None, :, :]) ** 2).sum(-1)).min(axis=1)
+    nearest = np.sqrt(((q[:, None, :] - true[None, :, :]) ** 2).sum(-1)).min(axis=1)
     assert nearest.max() < 0.01 * 0.4, nearest.max()
     wide = figures.taylor_map_figure(surfaces.local_quadratic("lecture_saddle", (0.0, 0.0), 1.5)).to_dict()
     by_name = {t.get("name"): t for t in wide["data"]}
-    q, l = (np.column_stack([arr(by_name[k]["x"]), arr(by_name[k]["y"])]).astype(np.float64) for k in pts)
-    q, l = q[np.isfinite(q[:, 0])], l[np.isfinite(l[:, 0])]
-    assert np.sqrt(((q[:, None, :] - l[None, :, :]) ** 2).sum(-1)).min(axis=1).max() > 0.05 * 3.0  # they part
+    q, true = (np.column_stack([arr(by_name[k]["x"]), arr(by_name[k]["y"])]).astype(np.float64) for k in pts)
+    q, true = q[np.isfinite(q[:, 0])], true[np.isfinite(true[:, 0])]
+    assert np.sqrt(((q[:, None, :] - true[None, :, :]) ** 2).sum(-1)).min(axis=1).max() > 0.05 * 3.0  # they part
 
 
 def test_batch_surfaces_send_float32_grids_that_hold_the_losses():

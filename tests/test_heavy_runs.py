@@ -356,7 +356,7 @@ def test_in_a_real_server_a_second_run_queues_and_a_closed_tab_stops_its_run_wit
                 load = os.getloadavg()[0]
                 if load > (os.cpu_count() or 1):
                     warnings.warn(f"the abandoned run stopped {took:.1f} s after its tab closed (load average {load:.1f} "
-                                  f"on {os.cpu_count()} cores: not failed)")
+                                  f"on {os.cpu_count()} cores: not failed)", stacklevel=2)
                 else:
                     pytest.fail(f"the abandoned run stopped {took:.1f} s after its tab closed")
             (successor,) = wait_until(lambda: worker_children(server_pid), what="the queued run to start")

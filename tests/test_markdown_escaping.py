@@ -48,7 +48,7 @@ def test_the_typed_formula_is_shown_as_typed_and_as_latex():
     at = formula_page(formula)
     assert not at.error
     assert [c.value for c in at.code if c.value == f"f(x, y) = {formula}"], [c.value for c in at.code]
-    assert any("x^{2}" in l.value and r"\operatorname{sin}" in l.value for l in at.latex)
+    assert any("x^{2}" in tex.value and r"\operatorname{sin}" in tex.value for tex in at.latex)
     assert not any(formula in m.value for m in at.markdown)  # never through Markdown (it ate the powers)
 
 

@@ -148,7 +148,7 @@ def test_schedules_draws_each_run_with_one_dash_on_map_and_curves(opened):
 def test_schedules_warm_up_cosine_says_its_decay_steps_count_the_warm_up(opened):
     at = opened("schedules")
     assert at.number_input(key="s_warmup_cosine_decay_steps").label == "last step of the decay T (counts the warm-up steps)"
-    assert any(r"\min(t - W,\, T - W)" in l.value for l in at.latex)
+    assert any(r"\min(t - W,\, T - W)" in tex.value for tex in at.latex)
     assert "with the default “1/√(t+1) decay”, the two runs of the mean form are the two forms" in text(at)
 
 

@@ -99,7 +99,9 @@ def test_display_and_language_are_in_the_key():
 
 def test_arguments_are_digested_by_value():
     a = np.arange(6.0)
-    key = lambda *args, **kw: render_once.state_key(Recipe(figures.weights_figure, *args, **kw), 1.0, False, "en")
+    def key(*args, **kw):
+        return render_once.state_key(Recipe(figures.weights_figure, *args, **kw), 1.0, False, "en")
+
     assert key(a, 3, 0.9) == key(a.copy(), 3, 0.9)  # equal values share
     assert key(a, 3, 0.9) != key(a + 1e-12, 3, 0.9)
     assert key(a, 3, 0.9) != key(a.astype(np.float32), 3, 0.9)  # dtype

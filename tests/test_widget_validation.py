@@ -227,7 +227,7 @@ def test_crafted_out_of_range_numbers_never_reach_the_page(page, clean):
     (Streamlit's deserializer gives the widget's default; the spec would clamp what got through)."""
     at = open_link(page, {})
     widgets = page_widgets(at)
-    for key, (kind, el) in widgets.items():
+    for _key, (kind, el) in widgets.items():
         if kind == "number_input":
             craft(el, lambda s, v=el.max: setattr(s, "double_value", (v or 0) * 1e6 + 1e6))
         elif kind == "slider":
@@ -256,7 +256,7 @@ WRONG_KIND = {
 def test_widget_states_of_the_wrong_kind_get_the_widgets_default(page, clean):
     at = open_link(page, {})
     widgets = page_widgets(at)
-    for key, (kind, el) in widgets.items():
+    for _key, (kind, el) in widgets.items():
         craft(el, WRONG_KIND[kind])
     at.run()
     no_exception(at)

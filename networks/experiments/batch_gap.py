@@ -177,7 +177,7 @@ def batch_gap_study(setting: BatchGapSetting = BATCH_GAP_SETTING,
     sharpness = np.zeros((2, setting.seeds))
     for b, p in enumerate(finals):
         for k in range(setting.seeds):
-            sharpness[b, k] = float(hessian.hessian_top_eigenvalues(train_fn, jax.tree.map(lambda a: a[k], p), 1)[0])
+            sharpness[b, k] = float(hessian.hessian_top_eigenvalues(train_fn, jax.tree.map(lambda a, k=k: a[k], p), 1)[0])
             report(0.8 + 0.15 * (b * setting.seeds + k + 1) / (2 * setting.seeds))
     small0, large0 = (jax.tree.map(lambda a: a[0], p) for p in finals)
     alpha = np.linspace(-0.5, 1.5, 41)

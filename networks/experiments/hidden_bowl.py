@@ -65,7 +65,7 @@ def hidden_bowl(dataset: str = "moons", model: MLP = MLP((6,), "tanh"), span: fl
     if progress:
         progress(0.7)
     for i in range(candidates):
-        params = jax.tree.map(lambda a: a[i], refined)
+        params = jax.tree.map(lambda a, i=i: a[i], refined)
         h = 0.5 * (hessians[i] + hessians[i].T)
         lam, vectors = np.linalg.eigh(h)
         d1, d2 = (landscape.filter_normalized_direction(params, seed) for seed in (1, 2))

@@ -80,7 +80,7 @@ def warmup_study(dataset: str = "digits", model: MLP = MLP((64,) * 6, "relu"), l
     runs = len(WARMUP_VARIANTS) * seeds
     done = 0
     accuracy, losses, moves = [], [], []
-    for label, optimizer, schedule, params in WARMUP_VARIANTS:
+    for _label, optimizer, schedule, params in WARMUP_VARIANTS:
         base = TrainConfig(dataset=dataset, model=model, optimizer=optimizer, hyperparams=(("lr", lr),),
                            schedule=schedule, schedule_params=params, batch_size=64, epochs=epochs)
         results = []
