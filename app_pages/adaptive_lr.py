@@ -34,7 +34,7 @@ notes, url, surface, record = controls.page_start(PAGE, tr("Adaptive learning ra
 
 with st.sidebar:
     start = controls.start_input("a", surface, record, url)
-    st.caption(tr("Sections 1 and 3 start here; section 2 runs on the lecture's elongated valley."))
+    controls.caption(tr("Sections 1 and 3 start here; section 2 runs on the lecture's elongated valley."))
 controls.stop_unless_defined(surface, start, notes, url)
 
 grid = compute.surface_grid(surface, GRID)
@@ -47,7 +47,7 @@ with controls.prose():
 controls.section(tr("1. Training stuck ≠ small gradient"),
                  tr("The loss can stop falling while the gradient stays large: the parameters bounce from one wall of "
                     "a valley to the other and never go down it. Plot the gradient norm beside the loss before you "
-                    "blame a critical point."))
+                    "blame a critical point."), anchor="lecture-2-1")
 c1, c2 = st.columns(2)
 edge = compute.stability_edge(surface)
 lr = controls.number_widget(ETA, "a_lr", url, where=c1, stops=EDGE_STOPS,
@@ -69,7 +69,7 @@ with c2:
                                               log_y=figures.wide_range(stuck.grad_norm, 100), y_from_zero=True),
                    key="a_stuck_grad")
 stall = optimizers.stall_report(stuck.loss[0], stuck.grad_norm[0])
-st.caption(tr("Over the last {count} steps the loss changed by {change:.3g} while the gradient norm stayed at about "
+controls.caption(tr("Over the last {count} steps the loss changed by {change:.3g} while the gradient norm stayed at about "
               "{high:.3g}.", count=stall.steps, change=stall.loss_change, high=stall.grad_high)
            if stall.gradient_steady else
            tr("Over the last {count} steps the loss changed by {change:.3g} ({spread:.1%} of its mean {mean:.4g}) while "
@@ -79,7 +79,7 @@ st.caption(tr("Over the last {count} steps the loss changed by {change:.3g} whil
               ratio=stall.grad_ratio, turns=stall.grad_turns))
 quadratic = compute.trajectory(QUADRATIC[0], "gd", QUADRATIC[1], QUADRATIC[3], lr=QUADRATIC[2])
 flat = optimizers.stall_report(quadratic.loss[0], quadratic.grad_norm[0])
-st.caption(tr("Why the walls' shape matters: on a quadratic valley ‖g‖ cannot oscillate under gradient descent. On the "
+controls.caption(tr("Why the walls' shape matters: on a quadratic valley ‖g‖ cannot oscillate under gradient descent. On the "
               "elongated valley at its edge (η = 10⁻², from (−8, 1.2)) every step flips y, so |∂L/∂y| = 200|y| does not "
               "change: over the last {count} steps ‖g‖ stays at {high:.4g} (it moves by {moves:.2g}), a flat line (just below "
               "the edge the bounce slowly dies out, just above it it slowly grows). Walls that flatten out, like the "
@@ -117,7 +117,7 @@ with left:
          for i, n in enumerate(names)],
         log_color=valley.log_color, equalize=valley.equalize_color, critical=valley_critical,
         uirevision=f"{VALLEY}-two", height=520), valley_curves), key="a_two_map")
-    st.caption(tr("The map shows the first {shown:,} steps; the curve on the right all {steps:,}.", shown=shown,
+    controls.caption(tr("The map shows the first {shown:,} steps; the curve on the right all {steps:,}.", shown=shown,
                   steps=long_steps))
 with right:
     distance = optimizers.distance_to(pair.path, target)
@@ -135,7 +135,7 @@ controls.section(tr("3. A learning rate per parameter: Adagrad, RMSProp, Adam"),
                  tr("Divide the step of each parameter by σ, the size of its recent gradients: steep directions "
                     "(large σ) take small steps, flat ones (small σ) large steps. The rules differ in how σ is kept — "
                     "the lecture's forms and the library forms are both here and labelled."),
-                 latex=r"\theta^{t+1}_i = \theta^t_i - \frac{\eta}{\sigma^t_i}\, g^t_i")
+                 latex=r"\theta^{t+1}_i = \theta^t_i - \frac{\eta}{\sigma^t_i}\, g^t_i", anchor="lecture-2-2")
 # The multiselect has a row of its own: in a third of the width it showed 2½ of its 5 chips ("RMSP…").
 chosen = controls.multi_select(tr("optimizers"), ADAPTIVE, ADAPTIVE, "a_adaptive", url,
                                format_func=lambda n: tr(optimizers.get(n).label))
@@ -195,7 +195,7 @@ else:
                        "differ by up to {largest:.0%} and agree within 1 % from step {step} on, where their lines lie "
                        "on top of each other.", largest=together.largest, step=together.step)
                     if together is not None and together.step >= 0 else "")
-        st.caption(join(tr("Colours and dashes as in the map. σ is large along the directions that were steep on "
+        controls.caption(join(tr("Colours and dashes as in the map. σ is large along the directions that were steep on "
                            "a run's way, and there the step is small; which direction that is can change as the path "
                            "reaches other ground (Adagrad's σ keeps all its history, RMSProp's and Adam's recent "
                            "gradients):"), "\n\n" + "\n".join(orders) + ("\n\n" + coincide if coincide else "")))

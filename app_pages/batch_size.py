@@ -41,7 +41,8 @@ SUMMARY = [  # the lecture's table, small vs large batch
 notes, url, _, _ = controls.page_start(PAGE, tr("Batch size"), tr(
     "One epoch is one pass over all mini-batches, shuffled between epochs. Small batches take many noisy "
     "steps per epoch; large ones take few stable ones."),
-    LECTURE, "b_preset", tr("Lecture example: batch of 1 vs full batch"))
+    LECTURE, "b_preset", tr("Lecture example: batch of 1 vs full batch"),
+    anchors=("lecture-1-5",))
 
 with st.sidebar:
     model = controls.choice_select(tr("Model"), list(MODEL_LABELS), "sine", "b_model", url,
@@ -71,7 +72,7 @@ controls.chart(figures.batch_surfaces_figure(grid.xs, grid.ys, panels, stall=sta
                                              stall_label=tr("where full-batch gradient descent stopped")),
                key="b_surfaces")
 pulls = compute.batch_gradient_norms(small, stall_point, len(panels) - 1, model=model)
-st.caption(join(tr("Full batch and the first mini-batches of size B = {b} of one shuffle; ○ marks each minimum (for "
+controls.caption(join(tr("Full batch and the first mini-batches of size B = {b} of one shuffle; ○ marks each minimum (for "
                    "the frequency fit the lowest point of the map), ✕ where full-batch gradient descent from ({w0:g}, "
                    "{b0:g}) with η = {lr:g} stopped after {epochs} updates.", b=small, w0=start[0], b0=start[1], lr=lr,
                    epochs=epochs),
@@ -81,7 +82,7 @@ st.caption(join(tr("Full batch and the first mini-batches of size B = {b} of one
                    "mini-batch surface is flat where the full batch stopped.", norm=stall.gradient_norm,
                    pulls=", ".join(f"{g:.2f}" for g in pulls))))
 if record.convex:
-    st.caption(tr("Where this model falls short of the lecture: a line fit's surface is convex, so the full batch has "
+    controls.caption(tr("Where this model falls short of the lecture: a line fit's surface is convex, so the full batch has "
                   "one critical point — its minimum — and cannot stall anywhere else. What the mini-batch surfaces do "
                   "show is the mechanism: their minima sit in different places, so no single point stops every batch. "
                   "The frequency fit (the lecture example) shows a full batch that stalls in a poor minimum and "
@@ -104,7 +105,8 @@ for col, role, b in zip(cols, ("small", "large"), (small, large)):
                          "**B = {b}**: {count} updates per epoch, {total} in all", r.updates_per_epoch, b=b,
                          total=r.updates_per_epoch * epochs))
         path_maps[role] = figures.contour_figure(grid, sets, log_color=True, max_frames=figures.frames_for(n_seeds),
-                                                 uirevision=f"sgd-{model}-{b}", height=470, axis_titles=("w", "b"))
+                                                 uirevision=f"sgd-{model}-{b}", height=470, axis_titles=("w", "b"),
+                                                 same_units=False)
         controls.chart(path_maps[role], key=f"b_paths_{role}")
 controls.export_panel("batch_size", path_maps["small"], tr("Mini-batch SGD, B = {b}", b=small),
                       [f"B = {b}" for b in runs], list(runs.values()), grid)
@@ -121,7 +123,7 @@ m2.metric(tr("B = {b}: runs that left it", b=small), f"{stall.left_count} / {n_s
           help=tr("A run has left when it ends more than {distance:g} from the full batch's end point with less than "
                   "{ratio:.0%} of its loss.", distance=stall.leave_distance, ratio=stall.leave_loss_ratio))
 m3.metric(tr("B = {b}: L where the runs ended", b=small), f"{low:.3g} – {high:.3g}")
-st.caption(join(
+controls.caption(join(
     tr("Full-batch gradient descent (B = N = {n}) stopped at (w, b) = ({w:.2f}, {b:.2f}) with ‖∇L‖ = {norm:.1g}, "
        "L = {loss:.3g}; the Hessian's eigenvalues there are {low:.3g} and {high:.3g} ({kind}).", n=N,
        w=stall.point[0], b=stall.point[1], norm=stall.gradient_norm, loss=stall.loss,
@@ -139,7 +141,7 @@ with c1:
 with c2:
     controls.chart(figures.step_curves_figure(series_update, title=tr("Full-batch loss vs update"), y_title="L",
                                               x_title=tr("update"), log_y=True), key="b_loss_update")
-st.caption(tr("Per epoch the small batch is ahead: it has taken many steps. Per update the large batch is ahead: "
+controls.caption(tr("Per epoch the small batch is ahead: it has taken many steps. Per update the large batch is ahead: "
               "each of its steps is exact. The small batch never settles — its noise keeps it jittering around "
               "the minimum.") if record.convex else
            tr("The full batch's loss goes flat: it has stopped in the poor minimum. The small batch's loss drops "
@@ -166,7 +168,7 @@ with c2:
                   help=tr("64 runs of 500 noisy gradient-descent steps (η = 0.02) started at ({x:.2f}, {y:.2f}); a "
                           "run has left when plain descent from where it ended leads to the other minimum.",
                           x=point.point[0], y=point.point[1]))
-    st.caption(tr("Both minima are about equally deep on the training curve. The same noise carries runs out of the "
+    controls.caption(tr("Both minima are about equally deep on the training curve. The same noise carries runs out of the "
                   "sharp one and rarely out of the flat one — and the flat one is where the test loss stays low."))
 
 st.subheader(tr("Time per update and per epoch, on this device"))
@@ -178,7 +180,7 @@ with left:
     bar.empty()
     controls.chart(figures.timing_figure(timing), key="b_timing")
     gpu = not timing.device.startswith("CPU")
-    st.caption(join(tr("A 64-32-10 network on scikit-learn's {count:,} handwritten digits, one jitted SGD update per "
+    controls.caption(join(tr("A 64-32-10 network on scikit-learn's {count:,} handwritten digits, one jitted SGD update per "
                        "batch size (median of 20), epoch = ⌈N/B⌉ updates.", count=timing.examples),
                     tr("On this GPU one update costs about the same for B = 1 and for hundreds: a large batch makes an "
                        "epoch much faster.") if gpu else
@@ -188,6 +190,6 @@ with right:
     st.markdown(tr("**The lecture's summary**"))
     st.table({"": [tr(r[0]) for r in SUMMARY], tr("small batch"): [tr(r[1]) for r in SUMMARY],
               tr("large batch"): [tr(r[2]) for r in SUMMARY]})
-    st.caption(tr("Batch size is a hyperparameter: the trade-off depends on your hardware and your data."))
+    controls.caption(tr("Batch size is a hyperparameter: the trade-off depends on your hardware and your data."))
 
 url.show(notes)  # last: every widget has read its link value

@@ -37,7 +37,7 @@ controls.section(tr("1. Softmax"),
                  tr("Softmax turns any outputs y into numbers y′ in (0, 1) that sum to 1. Classes are compared with "
                     "one-hot targets ŷ — class 2 is not “between” classes 1 and 3. With two classes softmax is the "
                     "sigmoid of the difference, y′₁ = σ(y₁ − y₂)."),
-                 latex=r"y'_i = \frac{\exp(y_i)}{\sum_j \exp(y_j)}")
+                 latex=r"y'_i = \frac{\exp(y_i)}{\sum_j \exp(y_j)}", anchor="lecture-2-4")
 
 
 @st.fragment  # the logits and the target rerun this section only
@@ -68,7 +68,7 @@ def softmax_section():
              figures.Series("σ(y₁ − y₂)", two.sigmoid, 1, "dash", x=two.difference)],
             title=tr("Two classes: softmax is the sigmoid"), x_title="y₁ − y₂", y_title="y′₁", height=250),
             key="c_two_classes")
-        st.caption(tr("Any two logits with the same difference give the same y′₁; over this range the two curves differ "
+        controls.caption(tr("Any two logits with the same difference give the same y′₁; over this range the two curves differ "
                       "by at most {gap:.1e} (float32 round-off).", gap=two.largest_gap))
         m1, m2, m3 = st.columns(3)  # the page's width: a metric's value is not cut off
     m1.metric("Σ y′", f"{readout.total:.6f}")
@@ -149,10 +149,10 @@ with left:
                 log_y=figures.wide_range([r.loss for r in runs[name].values()], 100)),
                 key=f"c_race_{name}")
 with right:
-    st.caption(tr("Compare the runs by y′₁, the probability they give the right class: the two losses are on "
+    controls.caption(tr("Compare the runs by y′₁, the probability they give the right class: the two losses are on "
                   "different scales (MSE is at most 2, cross-entropy has no bound), so a lower MSE is not a better "
                   "classifier than a higher cross-entropy."))
-    st.caption(tr("Gradient descent on MSE barely moves: its steps are η times a gradient of about {gradient:.1g}. "
+    controls.caption(tr("Gradient descent on MSE barely moves: its steps are η times a gradient of about {gradient:.1g}. "
                   "Adam divides by σ, the size of recent gradients, so it escapes the plateau too — but the cleaner "
                   "fix is the loss: cross-entropy, which is also maximum likelihood.", gradient=grads["softmax_mse"]))
 # The table at the page's width, under the figures: every column shows.

@@ -28,7 +28,8 @@ def pick_critical():
 notes, url, surface, record = controls.page_start(PAGE, tr("Critical points and the Hessian"), tr(
     "Where the gradient vanishes, training stalls — but not always at a minimum. "
     "The Hessian's eigenvalues tell a minimum from a maximum from a saddle point."),
-    LECTURE, "cp_preset", tr("Lecture example: L = (1 − w₁w₂)², θ' = origin"), surface="lecture_saddle")
+    LECTURE, "cp_preset", tr("Lecture example: L = (1 − w₁w₂)², θ' = origin"), surface="lecture_saddle",
+    anchors=("lecture-1-1", "lecture-1-2"))
 
 with st.sidebar:
     curves, critical = compute.critical_set(surface)  # a continuum of critical points is a curve, not points
@@ -69,7 +70,7 @@ with left:
     else:
         controls.chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key("{surface}", "{axis}")),
                        selection_mode="points")
-    st.caption(tr("○ minimum · △ maximum · × saddle · □ degenerate; a magenta line is a valley of minima (every "
+    controls.caption(tr("○ minimum · △ maximum · × saddle · □ degenerate; a magenta line is a valley of minima (every "
                   "point on it a minimum, degenerate along it). ★ is θ′; the arrows are H's eigenvectors, length ∝ |λ| "
                   "(blue: λ > 0, curving up; red: λ < 0, curving down)."))
     controls.export_panel("critical_points", fig, tr("{surface}: critical points", surface=tr(record.title)),
@@ -82,7 +83,7 @@ with right:
     m3.metric(tr("minimum ratio (share of λ > 0)"), f"{a.minimum_ratio:.2g}")
     signs = surfaces.eigenvalue_signs(a.eigenvalues)
     if signs.zero:
-        st.caption(tr("{positive} positive, {zero} zero, {negative} negative: a zero eigenvalue is not positive, so a "
+        controls.caption(tr("{positive} positive, {zero} zero, {negative} negative: a zero eigenvalue is not positive, so a "
                       "degenerate minimum has a ratio below 1. Of the non-zero eigenvalues a share of {share:.2g} is "
                       "positive.", positive=signs.positive, zero=signs.zero, negative=signs.negative,
                       share=signs.nonzero_positive_share))
@@ -121,7 +122,7 @@ st.dataframe([{"#": i + 1, tr("kind"): tr(c.kind), tr("point"): f"({c.point[0]:.
                  tr("minimum ratio"): "0.5", ZERO: 1} for k, c in enumerate(curves)],
              hide_index=True, width="stretch")
 if curves:
-    st.caption(tr("On a curve of critical points one eigenvalue is 0 (along the curve) and the other is not (across "
+    controls.caption(tr("On a curve of critical points one eigenvalue is 0 (along the curve) and the other is not (across "
                   "it): the minimum ratio is ½ although every point is a minimum. The zero eigenvalues are counted "
                   "in their own column."))
 
@@ -152,19 +153,19 @@ def quadratic_section():
                       "at the same levels orange and dashed. Where they lie on each other Q is the surface's picture; "
                       "where they part it is not. The ring marks the largest gap |L − Q| on this window: **{gap:.3g}**.",
                       radius=radius, gap=local.max_abs_error))
-        st.caption(join(picture, shrink))
+        controls.caption(join(picture, shrink))
     with c2:
         counts = surfaces.positive_count(grid.eig_min, grid.eig_max)
         controls.chart(figures.add_critical_curves(figures.signature_figure(grid.xs, grid.ys, counts, critical, point),
                                                    curves), key="cp_signature")
-        st.caption(tr("The Hessian's signature at every point: blue where both eigenvalues are positive (locally "
+        controls.caption(tr("The Hessian's signature at every point: blue where both eigenvalues are positive (locally "
                       "convex), white where they have mixed signs, red where both are negative. The minimum ratio is "
                       "1, ½ and 0."))
 
 
 quadratic_section()
 
-st.subheader(tr("Escaping a saddle point"))
+st.subheader(tr("Escaping a saddle point"), anchor=controls.section_anchor(PAGE, "lecture-1-3"))
 st.markdown(tr("If u is an eigenvector of H with eigenvalue λ < 0, then uᵀHu = λ‖u‖² < 0, so near the saddle "
                "L(θ′ + u) < L(θ′): one step along u goes downhill where the gradient is almost zero. In practice H "
                "is too expensive in high dimensions; noise (small batches) and momentum do the escaping."))
@@ -207,7 +208,7 @@ def escape_section():
                      str(k) if k >= 0 else tr("not within {steps}", steps=steps)}
                     for label, k in zip(esc.labels, esc.escaped_at)]
             st.dataframe(rows, hide_index=True, width="stretch")
-            st.caption(join(
+            controls.caption(join(
                 tr("The saddle at ({x:.3g}, {y:.3g}) has eigenvalues {low:.3g} and {high:.3g}.", x=saddle.point[0],
                    y=saddle.point[1], low=saddle.eigenvalues[0], high=saddle.eigenvalues[1]),
                 tr("Start ({x:.3g}, {y:.3g}): {offset:.2g} from the saddle along its rising eigenvector, {tilt:g} "
@@ -246,13 +247,14 @@ st.dataframe([{tr("view"): tr("(w₁, w₂) slice: 2 × 2 Hessian"),
               {tr("view"): tr("all three parameters: 3 × 3 Hessian"),
                tr("eigenvalues"): ", ".join(f"{v:.3g}" for v in hidden.eigenvalues),
                tr("kind"): tr(hidden.kind)}], hide_index=True, width="stretch")
-st.caption(tr("The escaping eigenvector u = ({u1:.2f}, {u2:.2f}, {u3:.2f}); along it the loss falls from 0 to "
+controls.caption(tr("The escaping eigenvector u = ({u1:.2f}, {u2:.2f}, {u3:.2f}); along it the loss falls from 0 to "
               "{lowest:.3g}; the true minima, at w₁ = −w₃ = ∓1, have L = −¼. Real networks have millions of parameters: a critical "
               "point is a true minimum only if no direction at all goes down — which is why most are saddles.",
               u1=hidden.escape_direction[0], u2=hidden.escape_direction[1], u3=hidden.escape_direction[2],
               lowest=hidden.lowest_along_escape))
 
-st.subheader(tr("The lecture's figure: training loss against the minimum ratio"))
+st.subheader(tr("The lecture's figure: training loss against the minimum ratio"),
+             anchor=controls.section_anchor(PAGE, "lecture-1-4"))
 st.markdown(tr("The same question on real networks: train 24 small networks (2-6-2, tanh, on the moons data) for "
                "different lengths, walk each to a nearby critical point by minimizing ‖∇L‖², and count the positive "
                "eigenvalues of its full Hessian. A true local minimum has minimum ratio 1."))
@@ -270,7 +272,7 @@ def minimum_ratio_section():
                      norm=g)
                   for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
             key="cp_ratio_figure")
-        st.caption(join(tr("Of {count} critical points, {minima} reach ratio 1; the highest ratio is {highest:.2f}. Where "
+        controls.caption(join(tr("Of {count} critical points, {minima} reach ratio 1; the highest ratio is {highest:.2f}. Where "
                            "the loss is high they are saddles with many negative eigenvalues; even the lowest are not "
                            "quite minima — as in the lecture, true local minima are rare.", count=len(study.train_loss),
                            minima=study.true_minima, highest=study.highest_ratio),

@@ -18,13 +18,13 @@ st.markdown(tr(
 
 st.subheader(tr("What the lecture covers, and where it lives here"))
 # Every stop of the lecture, then the pages that cover many at once (the page registry, app_pages/__init__.py).
-for section in app_pages.SECTIONS:  # a query: the link opens the section's experiment running
+for section in app_pages.SECTIONS:  # the link lands on the section's anchor; a query opens its experiment running
     record = app_pages.page(section.page)
     c1, c2 = st.columns([3, 4])
     c1.markdown(f"**{tr(section.title)}**")
     c2.page_link(record.file, label=tr(section.label),
                  icon=":material/play_arrow:" if section.query else ":material/arrow_forward:",
-                 query_params=section.query or None)
+                 query_params=app_pages.link_query(section))
 for name, topic in app_pages.OVERVIEWS.items():
     record = app_pages.page(name)
     c1, c2 = st.columns([3, 4])

@@ -18,7 +18,8 @@ LECTURE = {"surface": "local_minima", "mx_local_minima": 2.3, "my_local_minima":
 notes, url, surface, record = controls.page_start(PAGE, tr("Momentum"), tr(
     "A ball rolling downhill does not stop at the first dip: it carries its speed over small hills "
     "and across plateaus. Gradient descent with momentum does the same."),
-    LECTURE, "m_preset", tr("Lecture example: a small hill between two minima"), surface="local_minima")
+    LECTURE, "m_preset", tr("Lecture example: a small hill between two minima"), surface="local_minima",
+    anchors=("lecture-1-6",))
 
 with st.sidebar:
     # Off the x axis: the path bends, so the two parts of a step are not collinear (their triangle shows).
@@ -89,7 +90,7 @@ def anatomy_section():
                                   uirevision=f"{surface}-anatomy", height=480)
             fig = controls.Recipe(figures.mark_point, fig, theta, arrows, f"θ<sup>{t}</sup>")
             controls.chart(controls.Recipe(figures.add_critical_curves, fig, critical_curves), key="m_anatomy")
-            st.caption(f"$\\theta^{{{t}}}$ = ({theta[0]:.3g}, {theta[1]:.3g}). "
+            controls.caption(f"$\\theta^{{{t}}}$ = ({theta[0]:.3g}, {theta[1]:.3g}). "
                        + tr("Arrows drawn {scale:.3g}× their true length, tip to tail. Blue: the last movement, scaled "
                             "by λ. Red, from its tip: the negative gradient, scaled by η. Green: their sum, the actual "
                             "movement — the triangle's third side.", scale=scale))
@@ -104,7 +105,7 @@ def anatomy_section():
             else:
                 controls.chart(controls.Recipe(figures.weights_figure, optimizers.momentum_weights(lam, t)[:shown], t, lam),
                                key="m_weights")
-                st.caption(join(tr("{m} is a weighted sum of all earlier gradients, {sum}: the newest weighs 1, older ones "
+                controls.caption(join(tr("{m} is a weighted sum of all earlier gradients, {sum}: the newest weighs 1, older ones "
                                    "fade by λ per step.", m=f"$m^{{{t}}}$",
                                    sum=rf"$m^{{{t}}} = -\eta \sum_{{k=0}}^{{{t - 1}}} \lambda^k g^{{{t - 1}-k}}$"),
                                 tr("(The newest {count} shown.)", count=MAX_BARS) if t > MAX_BARS else ""))
@@ -116,7 +117,7 @@ st.subheader(tr("A ball on a curve"))
 direction, s, profile, line_gd, line_mom = compute.line_race(surface, start, steps, lr, lam)
 runs = [figures.LinePath(labels[0], line_gd.s, line_gd.loss), figures.LinePath(labels[1], line_mom.s, line_mom.loss)]
 controls.chart(controls.Recipe(figures.line_race_figure, s, profile, runs), key="m_line")
-st.caption(tr("The loss along the line through the start ({x:.3g}, {y:.3g}) in direction ({ux:.2f}, {uy:.2f}) — "
+controls.caption(tr("The loss along the line through the start ({x:.3g}, {y:.3g}) in direction ({ux:.2f}, {uy:.2f}) — "
               "towards where the momentum run ended — and both optimizers run on that 1-D slice with the same η and λ. "
               "Press Play.", x=sx, y=sy, ux=direction[0], uy=direction[1]))
 

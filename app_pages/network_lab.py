@@ -80,7 +80,7 @@ if trained is None:  # the run failed; heavy_run said why
     st.stop()
 result, cached = trained
 if cached:
-    st.caption(tr("This training run came from the cache (the same configuration was trained before)."))
+    controls.caption(tr("This training run came from the cache (the same configuration was trained before)."))
 if result.diverged_at >= 0:
     st.warning(tr("Training diverged in epoch {epoch}: everything below uses the last finite parameters (epoch "
                   "{last}). Try a smaller learning rate.", epoch=result.diverged_at, last=int(result.epochs[-1])))
@@ -107,7 +107,7 @@ with left:
         title=tr("From the initial to the trained weights"), y_title=tr("loss"),
         x_title=tr("α (0: initial, 1: trained)"), height=330,
         log_y=figures.wide_range([line_train, line_test], 50)), key="nl_interp")
-    st.caption(tr("θ(α) = θ₀ + α(θ_trained − θ₀): a 1-D slice (Goodfellow et al. 2015). A smooth, monotone descent "
+    controls.caption(tr("θ(α) = θ₀ + α(θ_trained − θ₀): a 1-D slice (Goodfellow et al. 2015). A smooth, monotone descent "
                   "is typical: the hard part of training is rarely visible on this line."))
 with right:
     c1, c2, c3 = st.columns([3, 2, 2])
@@ -138,7 +138,7 @@ with right:
     else:
         controls.chart(figures.contour_figure(grid, paths, log_color=True, axis_titles=titles, height=520,
                                               uirevision=f"nl-{kind}"), key="nl_slice_map")
-    st.caption(tr("Training loss on 41 × 41 points around the trained weights (centre), along {directions}: {note}. "
+    controls.caption(tr("Training loss on 41 × 41 points around the trained weights (centre), along {directions}: {note}. "
                   "The whole grid is one compiled JAX call.", directions=tr(SLICES[kind]), note=note))
     controls.export_panel("network_slice", lambda: figures.contour_figure(grid, paths, log_color=True,
                                                                           axis_titles=titles),
@@ -161,7 +161,7 @@ elif n_params <= MAX_DENSE_PARAMS:
         with st.spinner(tr("Building the dense Hessian from HVPs and its eigenvalues …")):
             spectrum, _ = compute.network_spectrum(config)
 else:
-    st.caption(tr("{count:,} parameters: too many for a dense Hessian here (limit {limit:,}).", count=n_params,
+    controls.caption(tr("{count:,} parameters: too many for a dense Hessian here (limit {limit:,}).", count=n_params,
                   limit=MAX_DENSE_PARAMS))
 c1, c2 = st.columns([3, 2])
 with c1:
@@ -176,7 +176,7 @@ with c2:
     if spectrum is not None:
         m2.metric(tr("minimum ratio"), f"{spectrum.minimum_ratio:.3f}",
                   help=tr("Share of positive eigenvalues; 1 at a strict local minimum."))
-        st.caption(tr("{count:,} negative eigenvalues; the most negative is {lowest:.3g}. Trace of the dense Hessian: "
+        controls.caption(tr("{count:,} negative eigenvalues; the most negative is {lowest:.3g}. Trace of the dense Hessian: "
                       "{trace:.4g}.", count=spectrum.negative, lowest=spectrum.lowest, trace=spectrum.trace))
 
 # ---------------------------------------------------------------- experiments
@@ -198,7 +198,7 @@ with tab1:
                      count=k, norm=g)
                   for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
             key="nl_saddles")
-        st.caption(join(tr("{count} parameters per network; ‖∇L‖ at the refined points ≤ {norm:.1g}.",
+        controls.caption(join(tr("{count} parameters per network; ‖∇L‖ at the refined points ≤ {norm:.1g}.",
                            count=study.parameters, norm=study.largest_gradient_norm),
                         tr("From the cache.") if was_cached else ""))
     st.markdown(tr("**A bowl that is a saddle.** One of these critical points, seen the way landscape pictures "
@@ -216,7 +216,7 @@ with tab1:
             with col:
                 controls.chart(figures.value_map_figure(bowl.coords, bowl.coords, z, title=title, value_label="L",
                                                         log=False, axis_titles=axes, height=340), key=key)
-        st.caption(join(tr("Network seed {seed}, loss {loss:.3g}, ‖∇L‖ {norm:.1g}. The random slice's 2 × 2 Hessian "
+        controls.caption(join(tr("Network seed {seed}, loss {loss:.3g}, ‖∇L‖ {norm:.1g}. The random slice's 2 × 2 Hessian "
                            "has eigenvalues {low:.3g} and {high:.3g} (both positive: a bowl); the full Hessian has "
                            "{count} negative eigenvalues of {total} (the lowest {lowest:.3g}), minimum ratio "
                            "{ratio:.2f}. Lowest loss on the random slice {random_low:.4g}, on the eigenvector slice "
@@ -262,7 +262,7 @@ with tab2:
             title=tr("Loss on (1 − α) θ_small + α θ_large (seed 0)"), y_title=tr("loss"),
             x_title=tr("α (0: small batch, 1: large)"), log_y=True, height=320), key="nl_gap_line")
         fits = mean["train_loss"][1] < mean["train_loss"][0] and mean["test_loss"][1] > mean["test_loss"][0]
-        st.caption(join(tr("Mean over the seeds: train loss {train_small:.3f} with the small batch, {train_large:.3f} "
+        controls.caption(join(tr("Mean over the seeds: train loss {train_small:.3f} with the small batch, {train_large:.3f} "
                            "with the full batch; test loss {test_small:.3f} and {test_large:.3f}; λmax {sharp_small:.3g} "
                            "and {sharp_large:.3g} ({ratio:.1f} times as sharp).",
                            train_large=mean["train_loss"][1], train_small=mean["train_loss"][0],
@@ -293,13 +293,13 @@ with tab2:
             title=tr("Loss on θ_small + α(θ_large − θ_small)"), y_title=tr("loss"),
             x_title=tr("α (0: small batch, 1: large)"), log_y=True, height=320), key="nl_batch_line")
         gap = study.small.test_accuracy[-1] - study.large.test_accuracy[-1]
-        st.caption(tr("Test accuracy: small batch ahead by {gap:.1f} points in this one seed; whether that is more "
+        controls.caption(tr("Test accuracy: small batch ahead by {gap:.1f} points in this one seed; whether that is more "
                       "than the seeds' spread, the study above measures." if gap >= 0.01
                       else "No generalization gap for this network ({gap:+.1f} points in this seed): both batches "
                            "reach about the same test accuracy. What does differ is the sharpness λmax of the two "
                            "solutions and the loss on the line between them.", gap=100 * gap))
         if was_cached:
-            st.caption(tr("From the cache."))
+            controls.caption(tr("From the cache."))
 with tab3:
     st.markdown(tr("Batch normalization and the smoothness measures of Santurkar et al. (2018) — the range of the "
                    "loss and the change of the gradient along each step, with and without BN — are on the "

@@ -57,7 +57,7 @@ controls.section(tr("1. Feature scaling"),
                     "each input over the examples (mean 0, variance 1) and the valley becomes a round bowl. Both maps "
                     "show the loss with b at its optimum for every (w₁, w₂), on equal axes; gradient descent starts "
                     "from w = 0 in both."),
-                 latex=r"y = w_1 x_1 + w_2 x_2 + b,\qquad \tilde x^r_i = \frac{x^r_i - m_i}{\sigma_i}")
+                 latex=r"y = w_1 x_1 + w_2 x_2 + b,\qquad \tilde x^r_i = \frac{x^r_i - m_i}{\sigma_i}", anchor="lecture-2-5")
 c1, c2, c3 = st.columns(3)
 scale1 = controls.number_widget(SCALE._replace(label=mark("scale of x₁")), "n_scale1", url, where=c1, default=1.0)
 scale2 = controls.number_widget(SCALE._replace(label=mark("scale of x₂")), "n_scale2", url, where=c2, default=100.0)
@@ -95,7 +95,7 @@ st.dataframe(rows, hide_index=True, width="stretch")
 controls.export_panel("feature_scaling", lambda: figures.contour_figure(
     problems[0][1], [figures.PathSet(tr("gradient descent"), runs[0][1][None], runs[0][2][None])], log_color=True,
     axis_titles=("w₁", "w₂")), tr("Raw features: loss over (w₁, w₂)"), grid=problems[0][1])
-st.caption(tr("“Converged”: the excess loss L − L* fell below {tol:g} of its value at the start. Steps at the best "
+controls.caption(tr("“Converged”: the excess loss L − L* fell below {tol:g} of its value at the start. Steps at the best "
               "constant η = 2/(λmax + λmin) in the worst direction: ln(10⁻⁶) / (2 ln((κ−1)/(κ+1))).", tol=REL_TOL))
 
 # ---------------------------------------------------------------- batch normalization
@@ -134,7 +134,7 @@ for kind, config in configs.items():
         st.stop()
     results[kind], cached = trained
     from_cache.append(cached)
-st.caption(join(tr("Results are cached: a class opening the same settings trains once."),
+controls.caption(join(tr("Results are cached: a class opening the same settings trains once."),
                 tr("These came from the cache.") if all(from_cache) else ""))
 WITH, WITHOUT, WITH_LN = tr("with BN"), tr("without BN"), tr("with layer norm")
 with_bn, without, with_ln = results["batch"], results["none"], results["layer"]
@@ -161,7 +161,7 @@ with c2:
     controls.chart(figures.step_curves_figure(
         mode_curves(with_bn), title=tr("Test accuracy with BN: eval mode (solid) vs train mode (dash-dot)"),
         y_title=tr("accuracy"), height=360), key="n_bn_modes")
-    st.caption(tr("The two modes differ by at most {gap:.1%} here. They part where the moving averages lag the "
+    controls.caption(tr("The two modes differ by at most {gap:.1%} here. They part where the moving averages lag the "
                   "batch statistics: few steps, a large p (a long memory of early, wrong statistics) or a small batch "
                   "(noisy μ_B); the second setting below shows it. Layer normalization has no batch statistics, so its "
                   "two modes are one function.", gap=with_bn.largest_mode_gap))
@@ -173,7 +173,7 @@ rows = [{"η": f"{lr_:g}", tr("test accuracy with BN (eval mode)"): with_bn.fina
         for i, lr_ in enumerate(lrs)]
 st.dataframe(rows, hide_index=True, width="stretch")
 gain = networks.normalization_gain(with_bn, without, DIGITS.classes)
-st.caption(tr("Did not train: diverged, or the training loss ended above {share:.0%} of ln {classes} = {chance:.2f}, "
+controls.caption(tr("Did not train: diverged, or the training loss ended above {share:.0%} of ln {classes} = {chance:.2f}, "
               "the loss of a uniform guess over the {classes} classes (the test accuracy of such a guess: "
               "{accuracy:.0%}).", share=networks.UNTRAINED_SHARE, classes=gain.classes, chance=gain.chance_loss,
               accuracy=gain.chance_accuracy))
@@ -224,7 +224,7 @@ with c2:
                    tr("gap at step {step}, p = {p:g}", step=gaps["second"][i].final_step, p=p2):
                        f"{gaps['second'][i].final:+.1%}"}
                   for i, lr_ in enumerate(lrs)], hide_index=True, width="stretch")
-    st.caption(tr("Gap: test accuracy in train mode minus in eval mode, its mean over the run and its last value. "
+    controls.caption(tr("Gap: test accuracy in train mode minus in eval mode, its mean over the run and its last value. "
                   "Why: eval mode normalizes with μ̄, σ̄², which after t updates still hold pᵗ of their starting "
                   "values (0, 1): {p2:g}{power} = {memory2:.0%} after {steps:,} steps, against {p1:g}{power} = "
                   "{memory1}. While that share is large the averages lag the statistics the network is trained "
@@ -256,7 +256,7 @@ SMOOTHER = {frozenset({"smaller"}): mark("BN is smoother here on all three measu
                           "does not always smooth the landscape (Yao et al. 2020).")}
 measures = networks.compare_smoothness(with_bn, without, i)
 verdicts = {m.verdict for m in measures}
-st.caption(join(
+controls.caption(join(
     tr("Averaged over training at η = {lr}, with BN against without: {measures}. β = max ‖∇L(θ − sηg) − ∇L(θ)‖ / "
        "‖sηg‖; means closer than {margin:.0%} count as the same.", lr=smooth_lr, margin=networks.SMOOTHER_MARGIN,
        measures=tr("; ").join(tr("{measure} {bn:.3g} vs {plain:.3g} ({verdict})", measure=tr(MEASURE_NAMES[m.measure]),

@@ -86,7 +86,7 @@ with left:
 with right:
     controls.chart(controls.Recipe(figures.step_curves_figure, series, title=tr("Loss L(θᵗ)"), y_title="L",
                                    height=600, log_y=figures.wide_range([r.loss for r in runs], 100)), key="loss")
-st.caption(tr("Critical points (found numerically, classified by the Hessian's eigenvalues): ○ minimum, "
+controls.caption(tr("Critical points (found numerically, classified by the Hessian's eigenvalues): ○ minimum, "
               "△ maximum, × saddle, □ degenerate (a zero eigenvalue: second order cannot tell); a magenta line "
               "is a valley of minima (a curve of critical points, each degenerate along it)."))
 

@@ -36,7 +36,7 @@ controls.section(tr("1. The problem of Adagrad: bursts"),
                  tr("On the elongated valley the lecture's Adagrad reaches the flat floor, then keeps taking tiny "
                     "gradients along it. σ in the steep direction is the root *mean* square of all past gradients, so "
                     "as the tiny ones pile up it shrinks, the step η/σ there blows up and the path shoots out "
-                    "sideways; σ grows again and the path falls back. Decay η over time and the bursts die out."))
+                    "sideways; σ grows again and the path falls back. Decay η over time and the bursts die out."), anchor="lecture-2-3")
 
 
 @st.fragment  # Adagrad's form, η, steps, decay and start rerun this section only
@@ -84,7 +84,7 @@ def bursts_section():
     st.markdown(join(tr("A burst: a hump of the step length that rises more than 100 times above the lowest step since "
                         "the last burst, and falls back by 100 times from its peak; ▼ marks each peak, numbered."),
                      tr("; ").join(counts) + tr(".")))
-    st.caption(tr("Why the mean form bursts and the sum form does not: the sum form divides by √(Σ g²), which never "
+    controls.caption(tr("Why the mean form bursts and the sum form does not: the sum form divides by √(Σ g²), which never "
                   "shrinks; it *is* the mean form with η/√(t+1): with the default “1/√(t+1) decay”, the two runs of "
                   "the mean form are the two forms."))
 
@@ -120,7 +120,7 @@ def schedule_section():
     with right:
         peak = optimizers.peak_step(curve)
         st.metric(tr("largest η"), f"{curve[peak]:.3g}", help=tr("and the step where it is reached"))
-        st.caption(tr("at step {step:,}; at the last step η = {last:.3g}.", step=peak, last=curve[-1]))
+        controls.caption(tr("at step {step:,}; at the last step η = {last:.3g}.", step=peak, last=curve[-1]))
 
 
 schedule_section()
@@ -131,7 +131,7 @@ controls.section(tr("3. Build an optimizer from the lecture's summary"),
                     "momentum), the magnitude σ (root mean square of past gradients, any sign forgotten) and the "
                     "schedule ηᵗ. Some combinations have names; the page says which, and races yours against named "
                     "ones."),
-                 latex=r"\theta^{t+1}_i = \theta^t_i - \frac{\eta^t}{\sigma^t_i}\, m^t_i")
+                 latex=r"\theta^{t+1}_i = \theta^t_i - \frac{\eta^t}{\sigma^t_i}\, m^t_i", anchor="lecture-2-3-summary")
 
 
 @st.fragment  # the builder's pieces and the race rerun this section only
@@ -197,7 +197,7 @@ def builder_section():
         st.latex(optimizers.rules.SIGMA_TERMS_LATEX[int(hp["sigma_term"])])
         if optimizers.bias_correction_applies(hp["m_term"], hp["sigma_term"]) and hp["bias_correction"] == 1:
             st.latex(r"\hat m^t = \frac{m^t}{1 - \beta_1^{t+1}},\quad (\hat\sigma^t)^2 = \frac{(\sigma^t)^2}{1 - \beta_2^{t+1}}")
-            st.caption(tr("Bias correction, for the averages started at 0."))
+            controls.caption(tr("Bias correction, for the averages started at 0."))
 
     controls.export_panel("builder", builder_map, tr("Optimizer race"), list(race), list(race.values()), builder_grid)
 
@@ -247,7 +247,7 @@ def warmup_section():
             tr("No variant is ahead of plain Adam on every seed."),
             tr("Plain Adam has the best mean here: at this η no warm-up helps." if warm.best == 0 else
                "Best mean: {name}.", name=names[warm.best])))
-        st.caption(join(tr("The first epoch's move against Adam's, in the table's order: {ratios}. A warm-up keeps the "
+        controls.caption(join(tr("The first epoch's move against Adam's, in the table's order: {ratios}. A warm-up keeps the "
                            "first steps short, but once the full η arrives Adam's steps are as large as before; RAdam "
                            "instead leaves σ out while its estimate is unreliable.",
                            ratios=", ".join(f"{g.move_ratio:.2g}×" for g in gains.values())),

@@ -14,6 +14,7 @@ from controls.chrome import (
     PRESENT_SCALE,
     PageStart,
     app_settings,
+    caption,
     chart,
     defined_starts,
     divergence_summary,
@@ -28,6 +29,8 @@ from controls.chrome import (
     presenting,
     prose,
     section,
+    section_anchor,
+    top_anchors,
 )
 from controls.render_once import Recipe
 from controls.url import UrlCheck, bound, escape_markdown, keep_in_url, refusal_note, share_link, url_text
@@ -60,7 +63,7 @@ from controls.widgets import (
 )
 
 __all__ = [
-    "CUSTOM", "defined_starts", "stop_unless_defined", "escape_markdown", "int_slider", "is_typed", "surface_text", "surface_title", "text_field", "url_text",
+    "CUSTOM", "caption", "section_anchor", "top_anchors", "defined_starts", "stop_unless_defined", "escape_markdown", "int_slider", "is_typed", "surface_text", "surface_title", "text_field", "url_text",
     "CUSTOM_EXAMPLE", "PRESENT_SCALE", "VIEWS", "PageStart", "UrlCheck", "app_settings", "bound", "chart",
     "choice_select", "divergence_summary", "divergence_warnings", "experiment", "export_panel", "float_input", "forget_stale_widgets", "format_number",
     "int_input",

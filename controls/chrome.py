@@ -8,6 +8,8 @@ charts, divergence warnings and the export panel.
 from __future__ import annotations
 
 import math
+import threading
+import unicodedata
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,6 +20,8 @@ import figures
 import heavy_runs
 import i18n
 import surfaces
+from streamlit.errors import StreamlitAPIException
+
 from controls import render_once
 from controls import url as url_state
 from controls.url import UrlCheck, keep_in_url
@@ -27,17 +31,36 @@ from i18n import tr
 PRESENT_SCALE = 1.5  # fonts and markers in presentation mode, for the back row of a lecture hall
 PRESENT_CSS = """<style>
 html { font-size: 22px; }
-[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; max-width: 100%; }
-/* Headings at a projector's size, not a poster's: the first screen is for the figure. */
-[data-testid="stMainBlockContainer"] h1 { font-size: 1.9rem; padding: 1.1rem 0 0.25rem 0; }
-[data-testid="stMainBlockContainer"] h2 { font-size: 1.45rem; padding: 0.25rem 0; }
-[data-testid="stMainBlockContainer"] h3 { font-size: 1.2rem; padding: 0.2rem 0; }
+/* The first screen is for the figure: the page starts at the window's top (the header bar, with the sidebar's
+   button at the left and the menu at the right, lies transparent over the title row's margins), and the rows
+   above a figure are slim. */
+[data-testid="stHeader"] { background: transparent; }
+[data-testid="stMainBlockContainer"] { padding: 0.5rem 3rem 3rem 3rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.55rem; }
+/* Headings at a projector's size, not a poster's. */
+[data-testid="stMainBlockContainer"] h1 { font-size: 1.45rem; padding: 0.1rem 0; }
+[data-testid="stMainBlockContainer"] h2 { font-size: 1.3rem; padding: 0.15rem 0; }
+[data-testid="stMainBlockContainer"] h3 { font-size: 1.15rem; padding: 0.15rem 0; }
+/* Folded explanations and captions: one slim row each. */
+[data-testid="stMainBlockContainer"] [data-testid="stExpander"] summary { padding-top: 0.2rem; padding-bottom: 0.2rem;
+  font-size: 0.8rem; }
+/* The title row's buttons (the page's introduction and explanation, the share panel, the room's QR code). */
+[data-testid="stMainBlockContainer"] [data-testid="stPopover"] button,
+[data-testid="stMainBlockContainer"] [data-testid="stButton"] button { min-height: 1.9rem; padding: 0.1rem 0.55rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stPopover"] button p,
+[data-testid="stMainBlockContainer"] [data-testid="stButton"] button p { font-size: 0.72rem; }
 </style>"""
 
 
 # A browser-side fix for turned 3-D views (the file says why); it runs once per browser window.
 KEEP_CAMERA_JS = f"<script>{(Path(__file__).with_name('keep_camera.js')).read_text(encoding='utf-8')}</script>"
 SMALL_SCREENS_JS = (Path(__file__).with_name("small_screens.js")).read_text(encoding="utf-8")
+# A link to a lecture section scrolls its page to the section's first figure (the file says how).
+SECTIONS_JS = (Path(__file__).with_name("sections.js")).read_text(encoding="utf-8")
+# A section's anchor at the top of a page (``anchor``) takes no room: out of the column's flow, it sits at the
+# column's top, where a link to it lands. A section further down has its anchor on its heading.
+ANCHOR_CLASS = "lab-section-anchor"
+ANCHOR_CSS = f'''[data-testid="stElementContainer"]:has(.{ANCHOR_CLASS}) {{ position: absolute; width: 0; height: 0; }}'''
 # A phone's screen: a display formula wider than the screen scrolls in its own box (the page never scrolls
 # sideways) and the chart toolbar (shown all the time on a touch screen, over the charts' titles) is hidden.
 # Nothing may be added inside a chart's box: a chart's container that overflows by a few pixels becomes a
@@ -50,7 +73,14 @@ TOUCH_CSS = f"""@media (pointer: coarse) {{
   [data-testid="stPlotlyChart"] .modebar-container {{ display: none !important; }}
 }}
 @media (min-width: 640px) {{ [class*="st-key-{ON_PHONES}"] {{ display: none !important; }} }}"""
-_CAMERA_SCRIPT_SENT = "_keep_camera_sent"  # session key: keep_camera.js went out in this script run
+CAPTION_LINE_CHARS = 32  # a caption longer than this folds in presentation mode (a line in a column, projector type)
+_CAMERA_SCRIPT_SENT = "_keep_camera_sent"
+_CHARTS_DRAWN = "_charts_drawn"  # session key: this page run has drawn a chart (the first one is the first screen's)
+# Figure heights on a projector (CSS px), for a 1280 x 720 screen: the page's first figure under the title row and the
+# rows above it, every other one alone on the screen when a section's link scrolls to it.
+PRESENT_FIRST_HEIGHT = 520
+_HEADER = threading.local()  # this script run's title row in presentation mode, until its first figure
+PRESENT_MAX_HEIGHT = 600  # session key: keep_camera.js went out in this script run
 # Toolbar buttons a reader of these charts does not need (box and lasso selection, zoom steps, autoscale): the
 # toolbar appears at the chart's top right on hover, and at full length it covered a map's legend there.
 MODEBAR_EXTRAS = ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]
@@ -125,23 +155,81 @@ def app_settings() -> None:
     keep_in_url("present", "1" if presenting() else "0", "0")
     if presenting():
         st.html(PRESENT_CSS)
-    st.sidebar.html(f"<style>{TOUCH_CSS}</style><script>{SMALL_SCREENS_JS}</script>", unsafe_allow_javascript=True)
+    st.sidebar.html(f"<style>{TOUCH_CSS}\n{ANCHOR_CSS}</style><script>{SMALL_SCREENS_JS}</script>"
+                    f"<script>{SECTIONS_JS}</script>", unsafe_allow_javascript=True)
 
 
 def presenting() -> bool:
     return bool(st.session_state.get("present", False))
 
 
+def section_anchor(page: str, anchor: str) -> str:
+    """``anchor`` (a lecture section's, ``app_pages.SECTIONS``), checked to be one of ``page``'s; returns it.
+
+    For ``st.header(..., anchor=...)``: a typo fails the page's own test, not a student's link.
+    """
+    import app_pages
+
+    record = app_pages.section(anchor)
+    if app_pages.page(record.page).slug != page and record.page != page:
+        raise KeyError(f"section {anchor} is on page {record.page}, not {page}")
+    return anchor
+
+
+def top_anchors(page: str, *anchors: str) -> None:
+    """Anchors of lecture sections that start at the top of the page (their first figure is the page's first)."""
+    spans = "".join(f'<span id="{section_anchor(page, a)}" class="{ANCHOR_CLASS}"></span>' for a in anchors)
+    st.html(spans)
+
+
+def caption(text: str, where=None) -> None:
+    """A figure's caption: as it is, or folded into a slim expander in presentation mode when longer than a line.
+
+    Where an expander cannot go (inside another one), the caption stays as it is.
+    """
+    where = where if where is not None else st
+    if presenting() and text_width(plain_text(text)) > CAPTION_LINE_CHARS:
+        try:
+            box = where.expander(tr("About this figure"), icon=":material/notes:")
+        except StreamlitAPIException:
+            box = None
+        if box is not None:
+            box.caption(text)
+            return
+    where.caption(text)
+
+
+def text_width(text: str) -> int:
+    """Characters of ``text`` in Latin widths: a Chinese character (East Asian wide) counts two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def plain_text(text: str) -> str:
+    """Markdown's visible characters, roughly: no $ of maths, no ** of bold, no backslashes."""
+    return text.replace("$", "").replace("**", "").replace("\\", "")
+
+
 def prose(label: str | None = None):
-    """Where a page's explanation goes: in place, or folded into an expander in presentation mode (figure first)."""
+    """Where a page's explanation goes: in place, or folded away in presentation mode (figure first).
+
+    On a projector the page's explanation before its first figure is a button in the title's row (a popover),
+    every later one a slim expander.
+    """
     if presenting():
+        row = getattr(_HEADER, "row", None)
+        _HEADER.row = None
+        if row is not None:
+            return row.popover(label or tr("Explanation"), icon=":material/menu_book:")
         return st.expander(label or tr("Explanation"), icon=":material/menu_book:")
     return st.container()
 
 
-def section(title: str, text: str, latex: str | None = None, level: str = "header") -> None:
-    """A page section's heading, then its explanation (formula first, if any) as ``prose``."""
-    getattr(st, level)(title)
+def section(title: str, text: str, latex: str | None = None, level: str = "header", anchor: str | None = None) -> None:
+    """A page section's heading, then its explanation (formula first, if any) as ``prose``.
+
+    ``anchor``: the lecture section that starts here (its id, which a link's ``section=`` names).
+    """
+    getattr(st, level)(title, anchor=section_anchor(st.session_state.get("_page", ""), anchor) if anchor else None)
     with prose():
         if latex:
             st.latex(latex)
@@ -156,7 +244,11 @@ def chart(fig, key: str, where=st, **kwargs):
     """
     theme = getattr(st.context, "theme", None)
     scale, dark = PRESENT_SCALE if presenting() else 1.0, getattr(theme, "type", None) == "dark"
-    shown = render_once.shared(fig, scale, dark)  # None: a figure, or a recipe this session builds for itself
+    _HEADER.row = None  # an explanation after the first figure is no longer the header's
+    first = not st.session_state.get(_CHARTS_DRAWN)
+    st.session_state[_CHARTS_DRAWN] = True
+    max_height = PRESENT_FIRST_HEIGHT if first else PRESENT_MAX_HEIGHT  # on a projector (for_display)
+    shown = render_once.shared(fig, scale, dark, max_height)  # None: a figure, or a recipe this session builds
     if shown is None and isinstance(fig, render_once.Recipe):
         fig = fig.build()
     types = shown.trace_types if shown else {trace.type for trace in fig.data}
@@ -167,22 +259,31 @@ def chart(fig, key: str, where=st, **kwargs):
         st.session_state[_CAMERA_SCRIPT_SENT] = True
     if shown is not None:
         return render_once.plotly_chart_from_spec(where, shown, key=key, config=CHART_CONFIG, **kwargs)
-    figures.for_display(fig, scale=scale, dark=dark)
+    figures.for_display(fig, scale=scale, dark=dark, max_height=max_height)
     return where.plotly_chart(fig, key=key, config=CHART_CONFIG, **kwargs)
 
 
-def page_header(title: str, caption: str, page: str) -> tuple:
-    """Title and caption; a slot under them for notes about the link's values; the page's ``UrlCheck``."""
+def page_header(title: str, caption: str, page: str, anchors: tuple = ()) -> tuple:
+    """Title and caption; a slot under them for notes about the link's values; the page's ``UrlCheck``.
+
+    ``anchors``: the lecture sections that start at the top of the page (``top_anchors``).
+    """
     url_state.start_page(page)
     st.session_state[_CAMERA_SCRIPT_SENT] = False
-    st.title(title)
+    st.session_state[_CHARTS_DRAWN] = False
+    _HEADER.row = None
+    if anchors:
+        top_anchors(page, *anchors)
     if presenting():
-        # The projector's first screen is for the figure: the page's introduction, the share panel and the room's
-        # QR code (``UrlCheck.show`` adds those last) share one slim row of buttons under the title.
-        notes = st.container(horizontal=True, gap="small")
+        # The projector's first screen is for the figure: the title, the page's introduction, the share panel and
+        # the room's QR code (``UrlCheck.show`` adds those last) share one slim row.
+        notes = st.container(horizontal=True, gap="small", vertical_alignment="center")
+        notes.title(title, width="content")
         with notes.popover(tr("About this page"), icon=":material/menu_book:"):
             st.caption(caption)
+        _HEADER.row = notes  # the page's first explanation joins the row (``prose``)
         return notes, UrlCheck(page)
+    st.title(title)
     with prose(tr("About this page")):
         st.caption(caption)
     return st.container(), UrlCheck(page)
@@ -198,15 +299,16 @@ class PageStart(NamedTuple):
 
 
 def page_start(page: str, title: str, caption: str, preset: dict, preset_key: str, preset_label: str, *,
-               surface: str | None = None, sidebar_note: str | None = None) -> PageStart:
+               surface: str | None = None, sidebar_note: str | None = None, anchors: tuple = ()) -> PageStart:
     """Every page's prologue: header, then in the sidebar the lecture-example button and the surface picker.
 
     ``preset``: widget key -> value of the lecture's example (``preset_button``);
     ``surface``: the default surface, or None for a page without a picker;
-    ``sidebar_note``: a caption under them. The page adds its own sidebar
-    widgets after these.
+    ``sidebar_note``: a caption under them; ``anchors``: the lecture sections
+    that start at the top of the page. The page adds its own sidebar widgets
+    after these.
     """
-    notes, url = page_header(title, caption, page)
+    notes, url = page_header(title, caption, page, anchors)
     # On a phone the sidebar is closed and, once opened, covers the page: the same button under the title there
     # (TOUCH_CSS hides this copy on a wide screen). The sidebar's goes last: it is the page's preset key.
     preset_button(preset_label, preset, key=f"{ON_PHONES}{preset_key}")

@@ -44,31 +44,32 @@ _PENDING = threading.local()  # the recipe of the key being looked up: the cache
 
 
 @cached("charts")
-def _rendered(state: str, scale: float, dark: bool) -> Rendered:
-    return render(_PENDING.recipe.build(), scale, dark)
+def _rendered(state: str, scale: float, dark: bool, max_height: float | None) -> Rendered:
+    return render(_PENDING.recipe.build(), scale, dark, max_height)
 
 
-def shared(fig, scale: float, dark: bool) -> Rendered | None:
+def shared(fig, scale: float, dark: bool, max_height: float | None = None) -> Rendered | None:
     """A recipe's shared rendering (:func:`rendered`); None for a figure, an :class:`Unkeyable` recipe or a
     Streamlit that :func:`plotly_chart_from_spec` does not mirror (the caller then builds and sends it itself)."""
     if not isinstance(fig, Recipe) or not mirrored():
         return None
     try:
-        return rendered(fig, scale, dark)
+        return rendered(fig, scale, dark, max_height)
     except Unkeyable:
         return None
 
 
-def rendered(recipe: Recipe, scale: float, dark: bool) -> Rendered:
+def rendered(recipe: Recipe, scale: float, dark: bool, max_height: float | None = None) -> Rendered:
     """The shared rendering of ``recipe`` for this display and language, built on the first request only.
 
     One build per key at a time: sessions asking while it is being built wait for it (``memory_budget.cached``).
     Raises :class:`Unkeyable` for a recipe whose arguments cannot be digested.
     """
-    key = state_key(recipe, scale, dark, i18n._language.get())  # the language tr speaks to the builders in this run
+    # the language tr speaks to the builders in this run; max_height: a projector's first figure is fitted taller
+    key = state_key(recipe, scale, dark, i18n._language.get(), max_height)
     _PENDING.recipe = recipe
     try:
-        return _rendered(key, float(scale), bool(dark))
+        return _rendered(key, float(scale), bool(dark), max_height)
     finally:
         _PENDING.recipe = None
 

@@ -44,6 +44,14 @@ def bound(key: str, default):
 
 
 GLOBAL_KEYS = ("lang", "present")  # read by the entry point, kept on every page
+SECTION = "section"  # a link's lecture section: the page opens scrolled to it (``app_pages.link_query``)
+
+
+def section_anchors(page: str) -> list[str]:
+    """The anchors of the lecture sections on ``page`` (its URL path or its script's name), in lecture order."""
+    import app_pages
+
+    return [s.anchor for s in app_pages.SECTIONS if s.page == page or app_pages.page(s.page).slug == page]
 PRESET = "preset"
 _URL_READ = "_url_read"  # session key: the link parameters this page's last run read (for tests and the share link)
 _PAGE_PRESET = "_page_preset"  # session key: this page's lecture-example key (for the note on another one)
@@ -92,6 +100,25 @@ class UrlCheck:
         self.active = st.session_state.get(_ARRIVED, False) or not st.session_state.get(f"_url_checked_{page}", False)
         if self.active:
             self.notes += st.session_state.pop(_LINK_NOTES, [])  # the entry point's refusals (lang, present)
+        self._section()
+
+    def _section(self) -> None:
+        """Keep the link's ``section`` if it names one of this page's lecture sections (``app_pages.SECTIONS``);
+        else drop it, with a note on the first load. The browser scrolls to it (controls/sections.js)."""
+        raws = st.query_params.get_all(SECTION)
+        if not raws:
+            return
+        anchors = section_anchors(self.page)
+        if len(raws) == 1 and raws[0] in anchors:
+            self.read.add(SECTION)
+            return
+        if self.active:
+            expected = (tr("one of this page's sections: {names}", names=", ".join(anchors)) if anchors
+                        else tr("this page has no lecture section"))
+            if len(raws) != 1:
+                expected = tr("given {count} times; one value expected", count=len(raws))
+            self.notes.append(refusal_note(SECTION, raws[-1], expected))
+        st.query_params.pop(SECTION, None)
 
     def value(self, key: str, parse: Callable[[str], object], expected: str):
         """The link's value for ``key`` on the page's first load, parsed by ``parse`` (None: refuses it).
@@ -277,7 +304,7 @@ def share_link(where) -> None:
     browser = browser_address(st.context.url, headers.get("Host"), headers.get("X-Forwarded-Proto"), page)
     link = class_link(page, page_params(), public_address(os.environ.get(PUBLIC_URL_ENV)), browser)
     present = bool(st.session_state.get("present", False))
-    row = where.container(horizontal=True, gap="small")
+    row = where.container(horizontal=True, gap="small", width="content")
     with row.popover(tr("Share this experiment"), icon=":material/link:"):
         st.caption(tr("Everything on this page is in this link: whoever opens it sees the same figures."))
         st.code(link or tr("(open the app in a browser to get its address)"), language=None, wrap_lines=True)

@@ -419,7 +419,10 @@ def view_select(key: str, where=st, help: str | None = None) -> str:
     note = repair_state(key, spec) if st.session_state.get(key) is not None else None  # None: nothing picked
     if note:
         where.warning(note, icon=":material/block:")
-    value = where.segmented_control(tr("view"), list(VIEWS), default=VIEWS[0], key=key, format_func=tr, help=help)
+    # On a projector the choice speaks for itself: no label row above it (the first screen is for the figure).
+    present = bool(st.session_state.get("present", False))
+    value = where.segmented_control(tr("view"), list(VIEWS), default=VIEWS[0], key=key, format_func=tr, help=help,
+                                    label_visibility="collapsed" if present else "visible")
     return accept_value(key, value or VIEWS[0], spec, where)
 
 

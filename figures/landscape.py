@@ -415,19 +415,39 @@ def _path_traces(kind, final: list[dict], paths: Sequence[PathSet], width: float
     return traces
 
 
-def map_axes(xs, ys, axis_titles: tuple[str, str] = ("x  (w₁)", "y  (w₂)")) -> dict:
-    """A 2-D map's x and y axes: exactly the grid's extent, titled, no grid lines or zero lines over the raster."""
+# A map whose axes share units keeps its aspect ratio (one unit of w₁ as long as one of w₂) when its domain is no
+# more than this much wider than tall (or taller than wide); a longer domain is drawn stretched to a usable box.
+MAX_EQUAL_ASPECT = 2.0
+
+
+def equal_aspect(xs, ys, same_units: bool = True) -> dict:
+    """Axis settings that keep a map's aspect ratio: the y axis scaled as the x axis, the plot area shrunk to fit.
+
+    Empty when the axes measure different things (``same_units`` False) or the domain is longer than
+    ``MAX_EQUAL_ASPECT`` to one. Without it a map over a square domain was drawn tall and narrow on a phone
+    and wide and flat on a projector, bending the shapes the lecture talks about.
+    """
+    width, height = abs(float(xs[-1]) - float(xs[0])), abs(float(ys[-1]) - float(ys[0]))
+    if not same_units or not width or not height or max(width / height, height / width) > MAX_EQUAL_ASPECT:
+        return {"xaxis": {}, "yaxis": {}}
+    return {"xaxis": dict(constrain="domain"), "yaxis": dict(scaleanchor="x", scaleratio=1, constrain="domain")}
+
+
+def map_axes(xs, ys, axis_titles: tuple[str, str] = ("x  (w₁)", "y  (w₂)"), same_units: bool = True) -> dict:
+    """A 2-D map's x and y axes: exactly the grid's extent, titled, no grid lines or zero lines over the raster;
+    the aspect ratio kept where the axes share units (``equal_aspect``)."""
+    aspect = equal_aspect(xs, ys, same_units)
     return dict(xaxis=dict(range=[float(xs[0]), float(xs[-1])], title=dict(text=axis_text(axis_titles[0]), standoff=4),
-                           showgrid=False, zeroline=False),
+                           showgrid=False, zeroline=False, **aspect["xaxis"]),
                 yaxis=dict(range=[float(ys[0]), float(ys[-1])], title=dict(text=axis_text(axis_titles[1])),
-                           showgrid=False, zeroline=False))
+                           showgrid=False, zeroline=False, **aspect["yaxis"]))
 
 
 def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
                    max_frames: int = 100, duration_ms: int = 50, title: str = "",
                    height: int = 600, uirevision: str = "contour", click_grid: int = 0,
                    animate: bool = True, axis_titles: tuple[str, str] = ("x  (w₁)", "y  (w₂)"),
-                   critical_legend: bool = False, equalize: bool = False) -> go.Figure:
+                   critical_legend: bool = False, equalize: bool = False, same_units: bool = True) -> go.Figure:
     """Contour map with every trajectory animated step by step: every animated 2-D map of the app.
 
     The surface is a raster image under the axes, with static contour lines
@@ -450,6 +470,8 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
       critical_legend: list the critical points' kinds in the legend.
       animate: False draws the whole paths with no frames and no controls
         (for a view whose step is chosen elsewhere).
+      same_units: the two axes measure the same kind of thing (two weights): the map keeps its aspect ratio
+        (``equal_aspect``).
     """
     steps = paths[0].paths.shape[1] - 1 if paths else 0
     idx = frame_indices(steps, min(max_frames, MAX_FRAMES))
@@ -473,7 +495,7 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
         # The legend (``top_legend``) reserves the toolbar's band and its own rows above the map (plotly.js takes
         # the larger of that and this margin); a map without one keeps the band free all the same.
         margin=dict(l=45, r=0, t=40 if title else TOOLBAR_BAND_PX, b=160 if animate and paths else 45),
-        **map_axes(grid.xs, grid.ys, axis_titles),
+        **map_axes(grid.xs, grid.ys, axis_titles, same_units),
         # Entries flow and wrap: a fixed entry width cut long names ("Adagrad (lecture: root mean squa").
         legend=top_legend(height),
         uirevision=uirevision, hovermode="closest", images=[image],
@@ -579,7 +601,8 @@ MAGMA = [[0.0, "#0c0926"], [0.15, "#221150"], [0.3, "#5f187f"], [0.45, "#982d80"
 
 
 def value_map_figure(xs, ys, z, *, title: str, value_label: str, log: bool = True, height: int = 380,
-                     axis_titles: tuple[str, str] = ("x", "y"), zmin: float | None = None) -> go.Figure:
+                     axis_titles: tuple[str, str] = ("x", "y"), zmin: float | None = None,
+                     same_units: bool = True) -> go.Figure:
     """A heatmap of any quantity over the grid (a gradient-norm map), log-coloured by default.
 
     Colours show log10 of the value when ``log`` (the colour bar is labelled in
@@ -609,5 +632,6 @@ def value_map_figure(xs, ys, z, *, title: str, value_label: str, log: bool = Tru
         hovertemplate=f"x=%{{x:.3g}}<br>y=%{{y:.3g}}<br>{value_label}=%{{customdata:.3g}}<extra></extra>"))
     fig.update_layout(title=dict(text=title, x=0.01, font=dict(size=14)), height=height,
                       margin=dict(l=45, r=0, t=40, b=40),
-                      xaxis=dict(title=axis_titles[0]), yaxis=dict(title=axis_titles[1]))
+                      xaxis=dict(title=axis_titles[0], **equal_aspect(xs, ys, same_units)["xaxis"]),
+                      yaxis=dict(title=axis_titles[1], **equal_aspect(xs, ys, same_units)["yaxis"]))
     return fig

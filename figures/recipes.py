@@ -91,10 +91,10 @@ def _feed_callable(h, fn) -> None:
     h.update(f"fn:{fn.__module__}.{fn.__qualname__}:{hash(code) if code else ''};".encode())
 
 
-def state_key(recipe: Recipe, scale: float, dark: bool, language: str) -> str:
+def state_key(recipe: Recipe, scale: float, dark: bool, language: str, max_height: float | None = None) -> str:
     """The hex digest of everything that changes the chart's bytes (raises :class:`Unkeyable`)."""
     h = hashlib.blake2b(digest_size=20)
-    _feed(h, (float(scale), bool(dark), str(language)))
+    _feed(h, (float(scale), bool(dark), str(language), None if max_height is None else float(max_height)))
     _feed(h, recipe)
     return h.hexdigest()
 
@@ -108,11 +108,11 @@ class Rendered(NamedTuple):
     trace_types: frozenset  # e.g. {"contour", "scatter"}: whether the page needs the 3-D camera script
 
 
-def render(fig, scale: float, dark: bool) -> Rendered:
+def render(fig, scale: float, dark: bool, max_height: float | None = None) -> Rendered:
     """Fit ``fig`` to the display (in place) and serialize it exactly as Streamlit's plotly_chart does."""
     import plotly.io
 
-    fig = for_display(fig, scale=scale, dark=dark)
+    fig = for_display(fig, scale=scale, dark=dark, max_height=max_height)
     # Streamlit: return_figure_from_figure_or_data -> fig.to_dict(), then plotly.io.to_json(dict, validate=False).
     as_dict = fig.to_dict()
     spec = plotly.io.to_json(as_dict, validate=False)

@@ -326,14 +326,53 @@ def _restyle(node, scale: float, dark: bool, parent: str = "") -> bool:
     return changed
 
 
-def for_display(fig: go.Figure, scale: float = 1.0, dark: bool = False) -> go.Figure:
+# A 2-D figure's controls under its plot in presentation mode, in CSS px (the figure's sizes already scaled): the
+# x axis's tick labels and title, then the Play / Continue / Pause row, then the step slider with its label.
+PRESENT_X_TITLE_PX = 64
+PRESENT_BUTTONS_PX = 44
+PRESENT_SLIDER_PX = 64
+PRESENT_LEGEND_ROW_PX = 28  # a top legend's row at the projector's type size
+
+
+def _controls_below(d: dict, m: dict, merged: dict) -> None:
+    """Place a 2-D figure's animation controls (paper y below 0) by pixels, clear of the x axis's title (in place).
+
+    ``d``: the layout dict that holds the controls, ``m`` the one that holds the margins, ``merged`` both.
+
+    The controls' y is a share of the plot area's height, so on a shorter or
+    taller plot the same share moved them onto the x title (the Play buttons
+    over "x (w₁)") or off the figure. The plot's height is estimated low (a
+    top legend of two rows), so the real gap is never smaller than planned,
+    and the bottom margin is sized for the slack a shorter legend leaves.
+    """
+    menus, sliders, height = d.get("updatemenus") or [], d.get("sliders") or [], merged["height"]
+    if not menus or not all(menu.get("y", 0) < 0 for menu in menus):
+        return
+    margin = m.setdefault("margin", {})
+    legend = merged.get("legend") or {}
+    legend_rows = 2 if legend.get("orientation") == "h" and merged.get("showlegend", True) else 0
+    top = max(margin.get("t", 30), TOOLBAR_BAND_PX * 1.5 + legend_rows * PRESENT_LEGEND_ROW_PX)
+    scaled = PRESENT_X_TITLE_PX + PRESENT_BUTTONS_PX  # offsets that grow with the real plot's height
+    fixed = (PRESENT_SLIDER_PX if sliders else 0) + 6
+    first = max(height - top - scaled * 1.2 - fixed, 120.0)
+    margin["b"] = scaled * (1 + legend_rows * PRESENT_LEGEND_ROW_PX / first) + fixed
+    plot = max(height - top - margin["b"], 120.0)
+    for menu in menus:
+        menu["y"] = -PRESENT_X_TITLE_PX / plot
+    for slider in sliders:
+        slider["y"] = -(PRESENT_X_TITLE_PX + PRESENT_BUTTONS_PX) / plot
+
+
+def for_display(fig: go.Figure, scale: float = 1.0, dark: bool = False, max_height: float | None = None) -> go.Figure:
     """Fit ``fig`` to where it is shown (in place): ``scale`` > 1 for a projector, ``dark`` for a dark theme.
 
     Backgrounds, grid lines and default text colours come from Streamlit's
     theme (``st.plotly_chart`` applies it for light and dark); this fixes what
     the figure sets itself: explicit font and marker sizes, line widths, greys.
     A ``PrebuiltFigure``'s raw layout, frames and controls are restyled too, so the
-    animation keeps the same look.
+    animation keeps the same look. On a projector (``scale`` > 1) a figure is at
+    most ``max_height`` px tall (it must fit the screen with what is above it),
+    and a 2-D map's animation controls are placed by pixels under its x title.
     """
     if scale == 1.0 and not dark:
         return fig
@@ -359,10 +398,16 @@ def for_display(fig: go.Figure, scale: float = 1.0, dark: bool = False) -> go.Fi
             for d in (layout, raw):
                 if "height" in d:
                     d["height"] = d["height"] * min(scale, 1.2)
+                    if max_height is not None:
+                        d["height"] = min(d["height"], max_height)
                 # The title, the y title above the axis and a bottom legend grow with the font: so does their room.
                 for side in ("t", "b"):
                     if side in d.get("margin", {}):
                         d["margin"][side] = d["margin"][side] * scale
+            merged = {**layout, **raw}
+            if merged.get("height") and merged.get("updatemenus"):
+                _controls_below(raw if raw.get("updatemenus") else layout, raw if "margin" in raw else layout,
+                                merged)
         fig.layout = layout
     if isinstance(fig, PrebuiltFigure):
         _restyle(fig._raw_frames, scale, dark)
