@@ -39,7 +39,7 @@ c3.metric(tr("Learning-rate schedules"), len(optimizers.schedule_names()))
 
 # For whoever runs the server, not for students: folded away, at the end.
 CACHE_LABELS = {"grids": mark("maps and grids"), "runs": mark("optimizer runs"), "pictures": mark("drawn maps"),
-                "analysis": mark("points, curves and analyses"), "results": mark("trained networks and studies")}
+                "analysis": mark("points, curves and analyses"), "charts": mark("shared charts"), "results": mark("trained networks and studies")}
 MB = 2**20
 with st.expander(tr("Server diagnostics (for the operator)"), expanded=False, icon=":material/monitor_heart:"):
     disk = caches.disk_status()

@@ -201,7 +201,7 @@ def caption(text: str, where=None) -> None:
 
 def text_width(text: str) -> int:
     """Characters of ``text`` in Latin widths: a Chinese character (East Asian wide) counts two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return len(text) + len([c for c in text if unicodedata.east_asian_width(c) in "WF"])
 
 
 def plain_text(text: str) -> str:
@@ -247,7 +247,8 @@ def chart(fig, key: str, where=st, **kwargs):
     _HEADER.row = None  # an explanation after the first figure is no longer the header's
     first = not st.session_state.get(_CHARTS_DRAWN)
     st.session_state[_CHARTS_DRAWN] = True
-    max_height = PRESENT_FIRST_HEIGHT if first else PRESENT_MAX_HEIGHT  # on a projector (for_display)
+    # A projector's first figure may be taller than the rest (for_display); off a projector there is no limit.
+    max_height = (PRESENT_FIRST_HEIGHT if first else PRESENT_MAX_HEIGHT) if scale != 1.0 else None
     shown = render_once.shared(fig, scale, dark, max_height)  # None: a figure, or a recipe this session builds
     if shown is None and isinstance(fig, render_once.Recipe):
         fig = fig.build()

@@ -432,6 +432,7 @@ TEXTS: dict[str, str] = {
     'Server diagnostics (for the operator)': '服务器诊断（供运维人员查看）',
     'Memory budget of all caches: **{budget:,.0f} MB**, in use **{used:,.1f} MB** (set with the environment variable `{variable}` before the server starts; default {default} MB).': '所有缓存的内存预算：**{budget:,.0f} MB**，已使用 **{used:,.1f} MB**（在启动服务器前用环境变量 `{variable}` 设置；默认 {default} MB）。',
     'maps and grids': '地图与网格',
+    'shared charts': '共享图表',
     'drawn maps': '已绘制的地图',
     'optimizer runs': '优化器运行结果',
     'points, curves and analyses': '点、曲线与分析',
