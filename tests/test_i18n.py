@@ -251,9 +251,10 @@ def test_presentation_mode_folds_the_explanations_and_keeps_the_figures():
     at.toggle(key="present").set_value(True).run()
     assert at.query_params["present"] in ("1", ["1"])
     labels = [e.label for e in at.expander]
-    # The page's introduction folds into a button of the slim row under the title; each section's into an expander.
+    # The page's introduction and its first explanation fold into buttons of the slim title row; each later
+    # section's explanation into an expander.
     popovers = [p.proto.popover.label for p in at.get("popover")]
-    assert "About this page" in popovers and "About this page" not in labels and "Explanation" in labels
+    assert "About this page" in popovers and "About this page" not in labels and "Explanation" in popovers
     assert len(at.get("plotly_chart")) == len(plain.get("plotly_chart"))
     fonts = [fig["layout"].get("font", {}).get("size") for fig in charts(at)]
     assert all(f and f >= 18 for f in fonts), fonts
