@@ -48,13 +48,14 @@ controls.section(tr("1. Training stuck ≠ small gradient"),
                  tr("The loss can stop falling while the gradient stays large: the parameters bounce from one wall of "
                     "a valley to the other and never go down it. Plot the gradient norm beside the loss before you "
                     "blame a critical point."), anchor="lecture-2-1")
-c1, c2 = st.columns(2)
-edge = compute.stability_edge(surface)
-lr = controls.number_widget(ETA, "a_lr", url, where=c1, stops=EDGE_STOPS,
-                            help=tr("The steepest curvature at this surface's lowest minimum is λ_max = {curvature:.3g}: "
-                                    "gradient descent can settle there only for η < 2/λ_max = {edge:.3g}.",
-                                    curvature=2 / edge, edge=edge) if edge else None)
-steps = controls.int_input(tr("steps"), 10, 5000, 300, "a_steps", url, where=c2)
+with controls.settings():  # on a projector folded: the curves under them fill the first screen
+    c1, c2 = st.columns(2)
+    edge = compute.stability_edge(surface)
+    lr = controls.number_widget(ETA, "a_lr", url, where=c1, stops=EDGE_STOPS,
+                                help=tr("The steepest curvature at this surface's lowest minimum is λ_max = {curvature:.3g}: "
+                                        "gradient descent can settle there only for η < 2/λ_max = {edge:.3g}.",
+                                        curvature=2 / edge, edge=edge) if edge else None)
+    steps = controls.int_input(tr("steps"), 10, 5000, 300, "a_steps", url, where=c2)
 stuck = compute.trajectory(surface, "gd", start, steps, lr=lr)
 label = tr("Gradient descent, η = {lr}", lr=controls.format_number(lr))
 controls.divergence_warnings({label: stuck})

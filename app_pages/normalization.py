@@ -58,17 +58,18 @@ controls.section(tr("1. Feature scaling"),
                     "show the loss with b at its optimum for every (w₁, w₂), on equal axes; gradient descent starts "
                     "from w = 0 in both."),
                  latex=r"y = w_1 x_1 + w_2 x_2 + b,\qquad \tilde x^r_i = \frac{x^r_i - m_i}{\sigma_i}", anchor="lecture-2-5")
-c1, c2, c3 = st.columns(3)
-scale1 = controls.number_widget(SCALE._replace(label=mark("scale of x₁")), "n_scale1", url, where=c1, default=1.0)
-scale2 = controls.number_widget(SCALE._replace(label=mark("scale of x₂")), "n_scale2", url, where=c2, default=100.0)
-corr = controls.number_widget(HyperParam("corr", "correlation of x₁ and x₂", 0.0, -0.9, 0.9), "n_corr", url,
-                              where=c3)
-c1, c2, c3 = st.columns(3)
-mode = controls.choice_select(tr("learning rate"), MODES, "same", "n_mode", url, where=c1,
-                              format_func=lambda m: tr(MODE_LABELS[m]))
-lr = controls.number_widget(HyperParam("lr", "η (shared)", 0.1, 1e-6, 2.0, log=True), "n_lr", url, where=c2,
-                            help=tr("Used when both runs share one η."))
-steps = controls.int_input(tr("steps"), 10, 100_000, 200, "n_steps", url, where=c3)
+with controls.settings():  # on a projector folded: the two maps under them fill the first screen
+    c1, c2, c3 = st.columns(3)
+    scale1 = controls.number_widget(SCALE._replace(label=mark("scale of x₁")), "n_scale1", url, where=c1, default=1.0)
+    scale2 = controls.number_widget(SCALE._replace(label=mark("scale of x₂")), "n_scale2", url, where=c2, default=100.0)
+    corr = controls.number_widget(HyperParam("corr", "correlation of x₁ and x₂", 0.0, -0.9, 0.9), "n_corr", url,
+                                  where=c3)
+    c1, c2, c3 = st.columns(3)
+    mode = controls.choice_select(tr("learning rate"), MODES, "same", "n_mode", url, where=c1,
+                                  format_func=lambda m: tr(MODE_LABELS[m]))
+    lr = controls.number_widget(HyperParam("lr", "η (shared)", 0.1, 1e-6, 2.0, log=True), "n_lr", url, where=c2,
+                                help=tr("Used when both runs share one η."))
+    steps = controls.int_input(tr("steps"), 10, 100_000, 200, "n_steps", url, where=c3)
 problems = compute.feature_scaling(scale1, scale2, corr)
 runs = compute.scaling_paths(scale1, scale2, corr, lr, mode == "best", steps)
 titles = (tr("Raw features"), tr("Standardized features"))

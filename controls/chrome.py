@@ -38,7 +38,7 @@ html { font-size: 22px; }
 [data-testid="stMainBlockContainer"] { padding: 0.5rem 3rem 3rem 3rem; max-width: 100%; }
 [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.55rem; }
 /* Headings at a projector's size, not a poster's. */
-[data-testid="stMainBlockContainer"] h1 { font-size: 1.45rem; padding: 0.1rem 0; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 1.35rem; padding: 0.1rem 0; }
 [data-testid="stMainBlockContainer"] h2 { font-size: 1.3rem; padding: 0.15rem 0; }
 [data-testid="stMainBlockContainer"] h3 { font-size: 1.15rem; padding: 0.15rem 0; }
 /* Folded explanations and captions: one slim row each. */
@@ -46,9 +46,9 @@ html { font-size: 22px; }
   font-size: 0.8rem; }
 /* The title row's buttons (the page's introduction and explanation, the share panel, the room's QR code). */
 [data-testid="stMainBlockContainer"] [data-testid="stPopover"] button,
-[data-testid="stMainBlockContainer"] [data-testid="stButton"] button { min-height: 1.9rem; padding: 0.1rem 0.55rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stButton"] button { min-height: 1.8rem; padding: 0.1rem 0.4rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stPopover"] button p,
-[data-testid="stMainBlockContainer"] [data-testid="stButton"] button p { font-size: 0.72rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stButton"] button p { font-size: 0.66rem; }
 </style>"""
 
 
@@ -155,8 +155,9 @@ def app_settings() -> None:
     keep_in_url("present", "1" if presenting() else "0", "0")
     if presenting():
         st.html(PRESENT_CSS)
-    st.sidebar.html(f"<style>{TOUCH_CSS}\n{ANCHOR_CSS}</style><script>{SMALL_SCREENS_JS}</script>"
-                    f"<script>{SECTIONS_JS}</script>", unsafe_allow_javascript=True)
+    # One script element: Streamlit runs the first one of an st.html only.
+    st.sidebar.html(f"<style>{TOUCH_CSS}\n{ANCHOR_CSS}</style><script>{SMALL_SCREENS_JS}\n{SECTIONS_JS}</script>",
+                    unsafe_allow_javascript=True)
 
 
 def presenting() -> bool:
@@ -221,6 +222,14 @@ def prose(label: str | None = None):
         if row is not None:
             return row.popover(label or tr("Explanation"), icon=":material/menu_book:")
         return st.expander(label or tr("Explanation"), icon=":material/menu_book:")
+    return st.container()
+
+
+def settings(label: str | None = None):
+    """Where a figure's own widgets go when they stand above it: in place, or in a slim expander in presentation
+    mode (the figure under them must fit the projector's first screen; the teacher opens them to change one)."""
+    if presenting():
+        return st.expander(label or tr("Settings"), icon=":material/tune:")
     return st.container()
 
 

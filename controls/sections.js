@@ -1,12 +1,13 @@
 (() => {
-  // A link to a lecture section (?section=<anchor>, or #<anchor>) opens its page at that section: once the
+  // A link to a lecture section (?section=ANCHOR, or #ANCHOR) opens its page at that section: once the
   // section's first figure is drawn, the page (Streamlit scrolls its main column, not the window) is scrolled so
   // that the figure is wholly in view, with the section's heading above it when both fit. Streamlit draws a page
   // piece by piece and the elements above the section can still grow after the figure is drawn, so the position
   // is kept until the page has been quiet for a moment; a reader's own scroll (wheel, touch, keys, a click) ends
   // it at once. Armed again only when the link names another page or another section (a widget's rerun keeps the
   // address's section and must not jump back); it works on a fresh load and after a move from Home. Once per
-  // window; an anchor that is not on the page is ignored.
+  // window; an anchor that is not on the page is ignored. (No less-than sign directly before a letter or a slash
+  // anywhere in this file: the HTML sanitizer drops a script whose text has one.)
   if (window.__labSections) return;
   window.__labSections = true;
   const MARGIN = 8;  // px kept free above the heading, or above the figure
@@ -58,9 +59,11 @@
     const head = anchor.getBoundingClientRect();
     const view = scroller.getBoundingClientRect();
     const height = Math.min(view.height, window.innerHeight);
-    // The heading and the figure if both fit, else the figure alone (its top if even that does not fit).
-    let offset = head.top - view.top - MARGIN;
-    if (box.bottom - head.top + 2 * MARGIN > height) {
+    // The heading and the figure if both fit, else the figure alone (its top if even that does not fit). A
+    // section at the top of the page has an anchor out of the column's flow (it takes no room): the page's top.
+    const atTop = anchor.classList.contains('lab-section-anchor');
+    let offset = atTop ? -scroller.scrollTop : head.top - view.top - MARGIN;
+    if (box.bottom - (atTop ? view.top - scroller.scrollTop : head.top) + 2 * MARGIN > height) {
       offset = Math.min(box.top - view.top - MARGIN, box.bottom - view.top - height + MARGIN);
     }
     const goal = Math.max(0, Math.round(scroller.scrollTop + offset));

@@ -132,7 +132,9 @@ def batch_surfaces_figure(ws, bs, panels, height: int = 330, stall=None, stall_l
     cols = min(2, len(panels))
     rows = -(-len(panels) // cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[p.label for p in panels],
-                        horizontal_spacing=0.06, vertical_spacing=0.12, shared_yaxes=True)
+                        horizontal_spacing=0.06, vertical_spacing=0.12, shared_yaxes=True,
+                        shared_xaxes=True)  # tick labels under the last row only: a shorter figure (a projector's)
+    # wrote the lower titles over the upper row's tick labels
     ws, bs = np.asarray(ws, np.float64), np.asarray(bs, np.float64)
     # float32 for the grids (sent as typed arrays): colours and a 3-digit hover need no more, and four float64
     # grids were 1 MB, half of everything the page sent.

@@ -331,18 +331,32 @@ def _restyle(node, scale: float, dark: bool, parent: str = "") -> bool:
 PRESENT_X_TITLE_PX = 64
 PRESENT_BUTTONS_PX = 44
 PRESENT_SLIDER_PX = 64
-PRESENT_LEGEND_ROW_PX = 28  # a top legend's row at the projector's type size
+PRESENT_LEGEND_ROW_PX = 35  # a top legend's row at the projector's type size
+PRESENT_LEGEND_WIDTH_PX = 520  # the width a legend wraps at, for the estimate
 
 
-def _controls_below(d: dict, m: dict, merged: dict) -> None:
+def _legend_rows(names, width_px: float = PRESENT_LEGEND_WIDTH_PX) -> int:
+    """How many rows a horizontal legend of ``names`` wraps into at the projector's type size (an estimate on the
+    high side: the narrowest column a first figure stands in)."""
+    rows, used = 1, 0.0
+    for name in names:
+        w = 45 + 9.5 * len(name)
+        if used and used + w > width_px:
+            rows, used = rows + 1, 0.0
+        used += w
+    return rows
+
+
+def _controls_below(d: dict, m: dict, merged: dict, names=()) -> None:
     """Place a 2-D figure's animation controls (paper y below 0) by pixels, clear of the x axis's title (in place).
 
-    ``d``: the layout dict that holds the controls, ``m`` the one that holds the margins, ``merged`` both.
+    ``d``: the layout dict that holds the controls, ``m`` the one that holds the margins, ``merged`` both;
+    ``names``: the legend's entries.
 
     The controls' y is a share of the plot area's height, so on a shorter or
     taller plot the same share moved them onto the x title (the Play buttons
     over "x (w₁)") or off the figure. The plot's height is estimated low (a
-    top legend of two rows), so the real gap is never smaller than planned,
+    top legend one row longer than its names need), so the real gap is never smaller than planned,
     and the bottom margin is sized for the slack a shorter legend leaves.
     """
     menus, sliders, height = d.get("updatemenus") or [], d.get("sliders") or [], merged["height"]
@@ -350,7 +364,8 @@ def _controls_below(d: dict, m: dict, merged: dict) -> None:
         return
     margin = m.setdefault("margin", {})
     legend = merged.get("legend") or {}
-    legend_rows = 2 if legend.get("orientation") == "h" and merged.get("showlegend", True) else 0
+    legend_rows = (_legend_rows(names) + 1 if legend.get("orientation") == "h" and merged.get("showlegend", True)
+                   and names else 0)
     top = max(margin.get("t", 30), TOOLBAR_BAND_PX * 1.5 + legend_rows * PRESENT_LEGEND_ROW_PX)
     scaled = PRESENT_X_TITLE_PX + PRESENT_BUTTONS_PX  # offsets that grow with the real plot's height
     fixed = (PRESENT_SLIDER_PX if sliders else 0) + 6
@@ -406,8 +421,9 @@ def for_display(fig: go.Figure, scale: float = 1.0, dark: bool = False, max_heig
                         d["margin"][side] = d["margin"][side] * scale
             merged = {**layout, **raw}
             if merged.get("height") and merged.get("updatemenus"):
+                names = [t.name for t in fig.data if t.name and t.showlegend is not False]
                 _controls_below(raw if raw.get("updatemenus") else layout, raw if "margin" in raw else layout,
-                                merged)
+                                merged, names)
         fig.layout = layout
     if isinstance(fig, PrebuiltFigure):
         _restyle(fig._raw_frames, scale, dark)

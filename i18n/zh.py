@@ -169,6 +169,7 @@ TEXTS: dict[str, str] = {
     'Everything on this page is in this link: whoever opens it sees the same figures.': '这个页面上的一切设置都在这个链接里：任何人打开它都会看到同样的图。',
     'Presentation mode': '演示模式',
     'Explanation': '说明',
+    'Settings': '设置',
     'About this page': '关于本页',
     'About this figure': '关于这张图',
     'a whole number in [{low:g}, {high:g}]': '[{low:g}, {high:g}] 之间的整数',

@@ -492,3 +492,20 @@ def test_a_prebuilt_figure_holds_the_traces_a_validated_figure_would(race):
              for f in (fig, validated)]
     assert len(notes[0]["layout"]["annotations"]) == 4  # two arrows, two labels
     _assert_same_tree(*notes, "annotations")
+
+
+def test_maps_over_square_domains_with_shared_units_keep_their_aspect_ratio():
+    """A map of two weights over a square-ish domain scales its y axis as its x axis (not tall and narrow on a
+    phone); a long valley, or axes that measure different things, keep a free aspect."""
+    def axes(xs, ys, **kw):
+        loss = np.add.outer(ys, xs) ** 2
+        layout = figures.contour_figure(surfaces.Grid(xs, ys, loss, loss, loss, loss), [], **kw).to_dict()["layout"]
+        return layout["xaxis"], layout["yaxis"]
+
+    square = np.linspace(-2, 2, 20)
+    x, y = axes(square, square)
+    assert y["scaleanchor"] == "x" and y["scaleratio"] == 1 and x["constrain"] == y["constrain"] == "domain"
+    assert "scaleanchor" not in axes(np.linspace(-10, 10, 20), np.linspace(-0.6, 0.6, 20))[1]
+    assert "scaleanchor" not in axes(square, square, same_units=False)[1]
+    heat = figures.value_map_figure(square, square, np.ones((20, 20)), title="t", value_label="v").to_dict()["layout"]
+    assert heat["yaxis"]["scaleanchor"] == "x"

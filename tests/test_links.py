@@ -130,3 +130,19 @@ def test_every_url_bound_value_survives_the_share_link_exactly(page):
     got = reopened.session_state.to_dict()
     for key, value in wanted.items():
         assert got[key] == value and type(got[key]) is type(value), (key, value, got[key], query.get(key))
+
+
+def test_a_section_link_is_kept_on_its_page_and_refused_elsewhere():
+    """``section=<anchor>`` (``app_pages.link_query``) stays in the address on the section's own page, where the
+    browser scrolls to it; an unknown anchor or another page's is dropped with a note, never an exception."""
+    at = open_link("critical_points", {"section": "lecture-1-3"})
+    no_exception(at)
+    assert at.query_params["section"] in ("lecture-1-3", ["lecture-1-3"])
+    assert "section=" not in notes(at)
+    for raw in ("lecture-2-4", "<script>", "lecture-9-9"):
+        at = open_link("critical_points", {"section": raw})
+        no_exception(at)
+        assert "section" not in at.query_params
+        assert "one of this page's sections: lecture-1-1, lecture-1-2, lecture-1-3, lecture-1-4" in notes(at)
+    at = open_link("playground", {"section": "lecture-1-1"})
+    assert "section" not in at.query_params and "this page has no lecture section" in notes(at)
