@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import ast
 import re
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import app_pages
 import figures
 import optimizers
 import surfaces
-from conftest import charts, ok, page
+from conftest import charts, ok, open_link, page
 from figures import style
 from figures.curves import Series
 
@@ -234,21 +236,19 @@ def test_isolated_degenerate_points_stay_points():
 
 
 def test_home_sends_each_topic_to_the_page_with_its_figure():
-    source = (ROOT / "app_pages" / "home.py").read_text()
-    tree = ast.parse(source)
-    topics = next(node.value for node in tree.body if isinstance(node, ast.Assign)
-                  and getattr(node.targets[0], "id", "") == "TOPICS")
-    rows = [(r.elts[0].args[0].value, r.elts[2].value) for r in topics.elts]  # (mark("topic"), mark(...), "page")
-    where = {topic.split()[0]: page for topic, page in rows}
-    assert where["1.3"] == "app_pages/critical_points.py"
-    # 1.4's figure (loss against minimum ratio) opens on Critical points from Home's own link, not via 1.3's row.
-    assert all(not topic.startswith("1.3–1.4") for topic, _ in rows)
-    # ...in the lecture's order, right after 1.3, with the query that opens it running.
-    assert [topic.split()[0] for topic, _ in rows][:5] == ["1.1", "1.2", "1.3", "1.4", "1.5"]
-    ratio_row = topics.elts[3]
-    query = ratio_row.elts[3]  # the dict literal, read from the syntax tree
-    assert where["1.4"] == "app_pages/critical_points.py"
-    assert [(k.value, v.value) for k, v in zip(query.keys, query.values)] == [("cp_ratio", "1")]
+    """Home draws one link per lecture stop (the page registry's SECTIONS), in the lecture's order, each to the page
+    with its figure, at the section's anchor; 1.4's figure (loss against minimum ratio) opens running."""
+    numbers = [s.number for s in app_pages.SECTIONS]
+    assert numbers[:5] == ["1.1", "1.2", "1.3", "1.4", "1.5"]
+    where = {s.number: s.page for s in app_pages.SECTIONS}
+    assert where["1.3"] == where["1.4"] == "critical_points"
+    links = [link.proto for link in ok(open_link("home", {})).get("page_link")]
+    for s in app_pages.SECTIONS:
+        query = urllib.parse.urlencode(app_pages.link_query(s))
+        drawn = [link for link in links if link.label == s.label]
+        assert len(drawn) == 1 and drawn[0].query_string == query, (s.anchor, [d.query_string for d in drawn])
+        assert drawn[0].page.strip("/") == app_pages.page(s.page).slug, (s.anchor, drawn[0].page)
+    assert "cp_ratio=1" in next(link.query_string for link in links if link.label == app_pages.section("lecture-1-4").label)
 
 
 @pytest.mark.parametrize("name, query, maps_with_curve", [
