@@ -37,7 +37,7 @@ import tempfile
 import threading
 import types
 import typing
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -36,7 +36,8 @@ import threading
 import time
 import traceback
 import types
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 WORKERS_ENV = "ERROR_SURFACE_LAB_WORKERS"
 ORPHAN_GRACE_S = 1.5  # a run without requesters is cancelled after this: a session's rerun re-attaches first

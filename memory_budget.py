@@ -26,7 +26,8 @@ import inspect
 import os
 import sys
 import threading
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -99,7 +100,7 @@ def nbytes(value, _seen: set | None = None) -> int:
         return sys.getsizeof(value) + sum(nbytes(v, seen) for v in value)
     if isinstance(value, dict):
         return sys.getsizeof(value) + sum(nbytes(k, seen) + nbytes(v, seen) for k, v in value.items())
-    if hasattr(value, "nbytes") and isinstance(getattr(value, "nbytes"), (int, np.integer)):
+    if hasattr(value, "nbytes") and isinstance(value.nbytes, (int, np.integer)):
         return int(value.nbytes)  # a JAX array or a NumPy scalar
     if hasattr(value, "__dict__") and not isinstance(value, type):
         return sys.getsizeof(value) + nbytes(vars(value), seen)

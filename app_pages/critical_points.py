@@ -268,9 +268,9 @@ def minimum_ratio_section():
         study, was_cached = done
         controls.chart(figures.minimum_ratio_figure(
             study.minimum_ratio, study.train_loss,
-            text=[tr("loss {loss:.3g}, ratio {ratio:.2f}, {count} negative, ‖∇L‖ {norm:.1g}", loss=l, ratio=r, count=k,
+            text=[tr("loss {loss:.3g}, ratio {ratio:.2f}, {count} negative, ‖∇L‖ {norm:.1g}", loss=loss, ratio=r, count=k,
                      norm=g)
-                  for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
+                  for loss, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
             key="cp_ratio_figure")
         controls.caption(join(tr("Of {count} critical points, {minima} reach ratio 1; the highest ratio is {highest:.2f}. Where "
                            "the loss is high they are saddles with many negative eigenvalues; even the lowest are not "

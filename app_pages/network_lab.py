@@ -194,9 +194,9 @@ with tab1:
         study, was_cached = done
         controls.chart(figures.minimum_ratio_figure(
             study.minimum_ratio, study.train_loss,
-            text=[tr("loss {loss:.3g}, ratio {ratio:.2f}, {count} negative, ‖∇L‖ {norm:.1g}", loss=l, ratio=r,
+            text=[tr("loss {loss:.3g}, ratio {ratio:.2f}, {count} negative, ‖∇L‖ {norm:.1g}", loss=loss, ratio=r,
                      count=k, norm=g)
-                  for l, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
+                  for loss, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
             key="nl_saddles")
         controls.caption(join(tr("{count} parameters per network; ‖∇L‖ at the refined points ≤ {norm:.1g}.",
                            count=study.parameters, norm=study.largest_gradient_norm),

@@ -24,8 +24,9 @@ import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import app_pages  # noqa: E402 - the page registry
 from load_test import Session, cpu_seconds, start_server  # noqa: E402
+
+import app_pages  # noqa: E402 - the page registry
 
 
 def page_names(wanted: list[str] | None) -> list[tuple[str, str]]:

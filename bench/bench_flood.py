@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import concurrent.futures
+import contextlib
 import statistics
 import threading
 import time

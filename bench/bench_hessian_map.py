@@ -4,11 +4,10 @@ Target (issue 2): ≤ 0.2 s warm. Also compares the closed-form 2×2 eigenvalues
 with jnp.linalg.eigvalsh on the same Hessians (the issue measured ~10×).
 Run: python bench/bench_hessian_map.py
 """
-from _common import best_of, machine
-
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _common import best_of, machine
 
 import surfaces
 

@@ -6,13 +6,12 @@ page's first run also includes its live measurement of one SGD update for
 six batch sizes, which is then kept for the process.
 Run: python bench/bench_lecture_pages.py
 """
-import statistics
 import os
+import statistics
 import tempfile
 import time
 
 from _common import machine
-
 from streamlit.testing.v1 import AppTest
 
 # A cold start unless a cache folder is named: compute.py switches the persistent cache on there.

@@ -15,11 +15,10 @@ Run: python bench/bench_network.py [--no-dense]
 import sys
 import time
 
-import numpy as np
-from _common import best_of, machine
-
 import jax
 import jax.numpy as jnp
+import numpy as np
+from _common import best_of, machine
 
 import networks
 from networks import hessian, landscape, models

@@ -51,9 +51,9 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 # "Settled" and the browser's flags are the browser test's own, so the bench measures what the test waits for.
-from browser_support import (CHROMIUM_FLAGS, READY_JS, VIEWPORT, chromium_path, click_sidebar, new_tab,  # noqa: E402
-                             plotly_js)
+from browser_support import CHROMIUM_FLAGS, READY_JS, VIEWPORT, chromium_path, click_sidebar, new_tab, plotly_js  # noqa: E402
 from browser_support import PAGES as browser_support_pages  # noqa: E402 - url path -> script, from the page registry
+
 PAGES = list(browser_support_pages)
 
 # Runs before the page's own scripts: records long tasks, script-state changes and when each chart's SVG appears.

@@ -23,8 +23,9 @@ import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import app_pages  # noqa: E402 - the page registry
 from load_test import Session, start_server  # noqa: E402
+
+import app_pages  # noqa: E402 - the page registry
 
 PAGES = [record.slug for record in app_pages.PAGES if record.slug]
 

@@ -14,9 +14,8 @@ import os
 import statistics
 import time
 
-from _common import machine
-
 import plotly.io as pio
+from _common import machine
 
 import figures
 import optimizers

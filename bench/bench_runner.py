@@ -7,12 +7,11 @@ Baselines, measured in the same run, each returning the same paths
 Target (issue 2): ≥ 10× faster than NumPy, ≥ 20× faster than the optax loop.
 Run: python bench/bench_runner.py
 """
-from _common import best_of, machine
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from _common import best_of, machine
 
 import optimizers
 import surfaces

@@ -127,7 +127,7 @@ class Session:
                     value = (self.fresh.next(self.key, self.kind, self.values) if self.fresh
                              else self.values[i % len(self.values)])
                     self.latencies.append(await self.run_once(ws, value))
-        except (OSError, websockets.WebSocketException, asyncio.TimeoutError) as err:
+        except (TimeoutError, OSError, websockets.WebSocketException) as err:
             self.errors.append(f"{self.page}: connection: {err!r}"[:160])
 
 

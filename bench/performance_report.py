@@ -25,8 +25,8 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 Row = tuple[str, str, str]  # what, measured, target
@@ -86,7 +86,7 @@ def _study(label: str) -> Callable[[str], list[Row]]:
         if m := _find(r"empty caches:\s+([\d.]+) s for (\d+)", out):
             rows.append((f"{label}, empty caches", f"{m[1]} s", "≤ 20 s"))
         if m := _find(r"second visit, a new process \(same cache\): ([\d.]+) s, from the cache: (\w+)", out):
-            rows.append((f"… a second visit from a new process", f"{m[1]} s (from the cache: {m[2]})", "cached"))
+            rows.append(("… a second visit from a new process", f"{m[1]} s (from the cache: {m[2]})", "cached"))
         return rows
     return parse
 

@@ -91,7 +91,7 @@ class HeavySession(Session):
                     self.latencies.append(await self.run_once(ws, self.fresh.next(self.key, self.kind, self.values)))
                     runs.append((start, time.monotonic()))
                     next_run += every
-        except (OSError, websockets.WebSocketException, asyncio.TimeoutError) as err:
+        except (TimeoutError, OSError, websockets.WebSocketException) as err:
             self.errors.append(f"{self.page}: connection: {err!r}"[:160])
 
 

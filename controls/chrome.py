@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 import compute
 import figures
 import heavy_runs
 import i18n
 import surfaces
-from streamlit.errors import StreamlitAPIException
-
 from controls import render_once
 from controls import url as url_state
 from controls.url import UrlCheck, keep_in_url

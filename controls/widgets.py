@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import streamlit as st
 

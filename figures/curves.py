@@ -1,15 +1,23 @@
 """Line charts against the step: loss, gradient norm, learning rate, σ."""
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
 
+from figures.style import (
+    PATH_COLORS,
+    PATH_OUTLINE,
+    PrebuiltFigure,
+    bottom_legend,
+    chart_title,
+    log_axis,
+    path_color,
+    y_title_above,
+)
 from i18n import tr
-
-from figures.style import (PATH_COLORS, PATH_OUTLINE, PrebuiltFigure, bottom_legend, chart_title, log_axis, path_color,
-                           y_title_above)
 
 
 class Series(NamedTuple):
@@ -56,7 +64,7 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
         if ys.shape[1] > max_points:
             steps = (np.unique(np.round(np.geomspace(1, ys.shape[1], max_points)).astype(int) - 1) if log_x
                      else np.unique(np.linspace(0, ys.shape[1] - 1, max_points).astype(int)))
-        for j, y in enumerate(ys[:, steps]):
+        for y in ys[:, steps]:
             if log_y:
                 y = np.where(y > 0, y, np.nan)
             x = (np.maximum(xs[steps], 1) if log_x else xs[steps]).astype(np.int32 if s.x is None else np.float32)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import contourpy
 import numpy as np
@@ -22,11 +23,23 @@ import plotly.graph_objects as go
 from PIL import Image
 
 import memory_budget
+from figures.style import (
+    CRITICAL_STYLE,
+    CURVE_STYLE,
+    MAX_FRAMES,
+    PATH_OUTLINE,
+    SURFACE_COLORSCALE,
+    TOOLBAR_BAND_PX,
+    Float32Rows,
+    PrebuiltFigure,
+    animation_controls,
+    axis_text,
+    frame_indices,
+    path_color,
+    path_dash,
+    top_legend,
+)
 from i18n import tr
-
-from figures.style import (CRITICAL_STYLE, CURVE_STYLE, MAX_FRAMES, PATH_OUTLINE, SURFACE_COLORSCALE, Float32Rows,
-                           TOOLBAR_BAND_PX, PrebuiltFigure, animation_controls, axis_text, frame_indices, path_color,
-                           path_dash, top_legend)
 
 
 class PathSet(NamedTuple):

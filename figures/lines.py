@@ -1,17 +1,29 @@
 """One-dimensional pictures: momentum's gradient weights, a ball on a curve, timings, train vs test curves."""
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
-
-from i18n import tr
 from plotly.subplots import make_subplots
 
 from figures.landscape import typed_array
-from figures.style import (PATH_COLORS, PATH_OUTLINE, SURFACE_COLORSCALE, Float32Rows, PrebuiltFigure, animation_controls,
-                           bottom_legend, chart_title, frame_indices, log_axis, path_color, y_title_above)
+from figures.style import (
+    PATH_COLORS,
+    PATH_OUTLINE,
+    SURFACE_COLORSCALE,
+    Float32Rows,
+    PrebuiltFigure,
+    animation_controls,
+    bottom_legend,
+    chart_title,
+    frame_indices,
+    log_axis,
+    path_color,
+    y_title_above,
+)
+from i18n import tr
 
 
 def weights_figure(weights, t: int, momentum: float, height: int = 300) -> go.Figure:

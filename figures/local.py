@@ -1,16 +1,23 @@
 """Second-order pictures: arrows on a map, the Hessian's signature map, the Taylor window (a map or in 3-D)."""
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
 
-from i18n import mark, tr
-
-from figures.landscape import (contour_levels, contour_lines, critical_traces, map_axes, scene_ticks, surface_layers,
-                               typed_array)
+from figures.landscape import (
+    contour_levels,
+    contour_lines,
+    critical_traces,
+    map_axes,
+    scene_ticks,
+    surface_layers,
+    typed_array,
+)
 from figures.style import PATH_COLORS, SURFACE_COLORSCALE, TOOLBAR_BAND_PX, axis_text, top_legend
+from i18n import mark, tr
 
 # Signature map: how many Hessian eigenvalues are positive (0, 1, 2).
 SIGNATURE_COLORS = ("#D6604D", "#F7F7F7", "#4393C3")

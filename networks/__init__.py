@@ -19,25 +19,75 @@ Notebook use (no Streamlit needed)::
 
 Imports only JAX, NumPy and (for the bundled digits data) scikit-learn.
 """
-from networks.datasets import Dataset, digits, line_data, sine_data
+from networks import landscape
+from networks.batchnorm import (
+    SMOOTHER_MARGIN,
+    SMOOTHNESS_MEASURES,
+    UNTRAINED_SHARE,
+    BNConfig,
+    BNRun,
+    ModeGap,
+    NormalizationGain,
+    SmoothnessComparison,
+    compare_smoothness,
+    digits_bn_experiment,
+    moving_average_memory,
+    normalization_gain,
+    train_bn_experiment,
+)
+from networks.datasets import CLASSIFICATION, Dataset, Split, digits, line_data, load_split, sine_data
+from networks.experiments import (
+    BATCH_GAP_SETTING,
+    WARMUP_VARIANTS,
+    BatchGapSetting,
+    BatchGapStudy,
+    BatchSizeStudy,
+    HiddenBowl,
+    SaddleStudy,
+    WarmupGain,
+    WarmupStudy,
+    batch_gap_study,
+    batch_size_study,
+    hidden_bowl,
+    saddle_study,
+    warmup_study,
+)
+from networks.hessian import (
+    SpectrumSummary,
+    dense_hessian,
+    eigenvalue_signs,
+    hessian_density,
+    hessian_extreme_eigenvectors,
+    hessian_spectrum,
+    hessian_top_eigenvalues,
+    hessian_trace,
+    hvp,
+    minimum_ratio,
+    spectrum_summary,
+)
+from networks.landscape import filter_normalized_direction, loss_surface, mlp_loss_surface, pca_directions
+from networks.models import MLP, NORMALIZATIONS, dataset_loss, init_mlp, mlp_forward, mlp_logits, mlp_loss
 from networks.regression import (
     MODELS as REGRESSION_MODELS,
+)
+from networks.regression import (
     BatchSurface,
+    LossGrid,
     RegressionModel,
-    StallReport,
-    stall_report,
-    batch_gradient_norms,
     SGDRun,
+    StallReport,
+    batch_gradient_norms,
     batch_partition,
     batch_surfaces,
-    LossGrid,
     least_squares,
     loss_at,
     loss_grid,
-    loss_surface as regression_loss_surface,
     sgd_paths,
+    stall_report,
 )
-from networks.timing import BatchTiming, update_times
+from networks.regression import (
+    loss_surface as regression_loss_surface,
+)
 from networks.scaling import (
     Quadratic,
     gd_path,
@@ -50,32 +100,18 @@ from networks.scaling import (
     steps_to_converge,
     two_feature_data,
 )
-from networks.batchnorm import (SMOOTHER_MARGIN, SMOOTHNESS_MEASURES, UNTRAINED_SHARE, BNConfig, BNRun, ModeGap,
-                                NormalizationGain, SmoothnessComparison, compare_smoothness, digits_bn_experiment,
-                                moving_average_memory, normalization_gain, train_bn_experiment)
-from networks.datasets import CLASSIFICATION, Split, load_split
-from networks.models import MLP, NORMALIZATIONS, dataset_loss, init_mlp, mlp_forward, mlp_logits, mlp_loss
-from networks.hessian import (
-    dense_hessian,
-    hessian_density,
-    hessian_extreme_eigenvectors,
-    hessian_spectrum,
-    hessian_top_eigenvalues,
-    SpectrumSummary,
-    spectrum_summary,
-    hessian_trace,
-    eigenvalue_signs,
-    hvp,
-    minimum_ratio,
-)
-from networks.landscape import filter_normalized_direction, loss_surface, mlp_loss_surface, pca_directions
 from networks.slices import SLICE_KINDS, SliceDirections, slice_directions
-from networks.training import (TrainConfig, TrainResult, as_jax_params, gradient_descent_step, lab_config, sgd_step,
-                               train_network, training_estimate)
-from networks.experiments import (BATCH_GAP_SETTING, BatchGapSetting, BatchGapStudy, batch_gap_study,
-                                  BatchSizeStudy, HiddenBowl, SaddleStudy, WarmupStudy, batch_size_study, hidden_bowl,
-                                  saddle_study, warmup_study, WarmupGain, WARMUP_VARIANTS)
-from networks import landscape
+from networks.timing import BatchTiming, update_times
+from networks.training import (
+    TrainConfig,
+    TrainResult,
+    as_jax_params,
+    gradient_descent_step,
+    lab_config,
+    sgd_step,
+    train_network,
+    training_estimate,
+)
 
 __all__ = [
     "BATCH_GAP_SETTING", "BatchGapSetting", "BatchGapStudy", "batch_gap_study", "REGRESSION_MODELS", "RegressionModel", "StallReport", "stall_report", "batch_gradient_norms", "sine_data", "BatchSurface", "BatchTiming", "Dataset", "SGDRun", "batch_partition", "batch_surfaces", "digits",

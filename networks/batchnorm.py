@@ -18,16 +18,16 @@ per-epoch shuffling, in compiled chunks so a caller can show progress.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from networks.datasets import Dataset, digits, standardized_split
-from networks.models import (accuracy, cross_entropy, init_mlp, initial_moving_averages, mlp_forward,
-                             normalization_of)
+from networks.models import accuracy, cross_entropy, init_mlp, initial_moving_averages, mlp_forward, normalization_of
 from networks.training import gradient_descent_step
 from optimizers.runner import first_bad_step
 from optimizers.summary import mean_of_finite

@@ -19,8 +19,8 @@ sharded across all of them (``jax.sharding``).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable, Sequence
 
 import jax
 import jax.numpy as jnp

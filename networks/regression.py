@@ -15,8 +15,9 @@ small-batch run keeps moving — out of the full batch's poor minimum, too
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

@@ -7,7 +7,8 @@ updates) much sooner. On a CPU the time per update grows earlier.
 from __future__ import annotations
 
 import time
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

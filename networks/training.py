@@ -13,8 +13,9 @@ function ``models.dataset_loss`` gives the landscape and the Hessian).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

@@ -10,59 +10,6 @@ Notebook use (no Streamlit needed)::
 
 Imports only JAX and NumPy.
 """
-from optimizers.registry import (
-    OPTIMIZERS,
-    SCHEDULES,
-    HyperParam,
-    OptimizerSpec,
-    bias_correction_applies,
-    composed_equivalent,
-    peak_step,
-    race_schedule,
-    matching_hyperparams,
-    schedule_curve,
-    ScheduleSpec,
-    get,
-    get_schedule,
-    names,
-    schedule_names,
-)
-from optimizers.rules import Optimizer
-from optimizers.runner import (
-    DIVERGENCE_BOUND,
-    MAX_STEPS,
-    MAX_TRAJECTORIES,
-    STEP_BUCKETS,
-    Trajectories,
-    disable_persistent_cache,
-    enable_persistent_cache,
-    first_bad_step,
-    persistent_cache_problem,
-    run,
-    run_batch,
-    step_bucket,
-    trajectories,
-)
-from optimizers.summary import (
-    Agreement,
-    Bursts,
-    SigmaOrder,
-    Stall,
-    TrajectorySummary,
-    agreement,
-    burst_starts,
-    bursts,
-    distance_to,
-    effective_lr,
-    first_divergence,
-    largest_gap,
-    last_finite,
-    mean_of_finite,
-    sigma_order,
-    stall_report,
-    step_lengths,
-    summarize,
-)
 from optimizers.anatomy import (
     LineRun,
     MomentumStep,
@@ -83,6 +30,39 @@ from optimizers.escape import (
     saddle_escape,
     start_near_saddle,
 )
+from optimizers.registry import (
+    OPTIMIZERS,
+    SCHEDULES,
+    HyperParam,
+    OptimizerSpec,
+    ScheduleSpec,
+    bias_correction_applies,
+    composed_equivalent,
+    get,
+    get_schedule,
+    matching_hyperparams,
+    names,
+    peak_step,
+    race_schedule,
+    schedule_curve,
+    schedule_names,
+)
+from optimizers.rules import Optimizer
+from optimizers.runner import (
+    DIVERGENCE_BOUND,
+    MAX_STEPS,
+    MAX_TRAJECTORIES,
+    STEP_BUCKETS,
+    Trajectories,
+    disable_persistent_cache,
+    enable_persistent_cache,
+    first_bad_step,
+    persistent_cache_problem,
+    run,
+    run_batch,
+    step_bucket,
+    trajectories,
+)
 from optimizers.schedules import (
     constant,
     constant_warmup,
@@ -94,6 +74,26 @@ from optimizers.schedules import (
     step_decay,
     warm_restarts,
     warmup_cosine,
+)
+from optimizers.summary import (
+    Agreement,
+    Bursts,
+    SigmaOrder,
+    Stall,
+    TrajectorySummary,
+    agreement,
+    burst_starts,
+    bursts,
+    distance_to,
+    effective_lr,
+    first_divergence,
+    largest_gap,
+    last_finite,
+    mean_of_finite,
+    sigma_order,
+    stall_report,
+    step_lengths,
+    summarize,
 )
 
 # Every rule of the registry under its registry name (optimizers.adam, optimizers.lion, …), read from its record:

@@ -14,9 +14,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import surfaces
-from surfaces.interpreter import surface_jit
 from optimizers.registry import get as get_optimizer
 from optimizers.runner import first_bad_step, mask_after, step_bucket
+from surfaces.interpreter import surface_jit
 
 
 class MomentumStep(NamedTuple):

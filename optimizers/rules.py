@@ -18,7 +18,8 @@ rules: ``adagrad`` / ``adagrad_sum`` and ``rmsprop`` / ``rmsprop_zero``.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp

@@ -23,10 +23,10 @@ import jax.numpy as jnp
 import numpy as np
 
 import surfaces
-from surfaces.compiled_sizes import power_of_two, smallest_size
-from surfaces.interpreter import surface_jit
 from optimizers.registry import get as get_optimizer
 from optimizers.registry import get_schedule
+from surfaces.compiled_sizes import power_of_two, smallest_size
+from surfaces.interpreter import surface_jit
 
 STEP_BUCKETS = (50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 MAX_STEPS = STEP_BUCKETS[-1]

@@ -9,7 +9,7 @@ warm-up), optax's ``schedules`` module.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax.numpy as jnp
 

@@ -31,9 +31,22 @@ import os
 import time
 from collections.abc import Callable, Mapping
 
-from rooms.errors import (BadAnswer, BadCode, BadInput, BadQuestion, BadState, NotAFollower, NotTheTeacher,
-                          QuestionClosed, RoomError, RoomExpired, RoomFull, RoomNotFound, StoreFull,
-                          StoreUnavailable)
+from rooms.errors import (
+    BadAnswer,
+    BadCode,
+    BadInput,
+    BadQuestion,
+    BadState,
+    NotAFollower,
+    NotTheTeacher,
+    QuestionClosed,
+    RoomError,
+    RoomExpired,
+    RoomFull,
+    RoomNotFound,
+    StoreFull,
+    StoreUnavailable,
+)
 from rooms.limits import Limits
 from rooms.store import Answers, Question, Room, RoomStore, TeacherKey
 

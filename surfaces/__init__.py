@@ -10,6 +10,7 @@ Notebook use (no Streamlit needed)::
 
 Imports only JAX and NumPy.
 """
+from surfaces import classification, hidden
 from surfaces.analysis import (
     CURVE_KINDS,
     KINDS,
@@ -34,11 +35,9 @@ from surfaces.analysis import (
     stability_edge,
     symmetric_eigen_2x2,
 )
-from surfaces import classification, hidden
-from surfaces.hidden import HiddenSaddle, hidden_saddle
-from surfaces.formula import FormulaError, from_formula
 from surfaces.catalog import CATALOG, get, names
-from surfaces.surface import KnownPoint, Surface
+from surfaces.formula import FormulaError, from_formula
+from surfaces.hidden import HiddenSaddle, hidden_saddle
 from surfaces.local import (
     CRITICAL_GRADIENT,
     LocalQuadratic,
@@ -50,6 +49,7 @@ from surfaces.local import (
     taylor_quadratic,
     taylor_radius,
 )
+from surfaces.surface import KnownPoint, Surface
 
 __all__ = [
     "hidden", "HiddenSaddle", "hidden_saddle", "CATALOG", "KINDS", "ZERO_EIGENVALUE_TOL", "EigenvalueSigns", "eigenvalue_signs", "classification", "FormulaError", "from_formula", "CriticalPoint", "Grid", "KnownPoint", "Surface", "classify",

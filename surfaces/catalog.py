@@ -16,6 +16,7 @@ from surfaces.formula import PREFIX as FORMULA_PREFIX
 from surfaces.formula import from_name
 from surfaces.surface import KnownPoint, Surface
 
+
 def _lecture_saddle(p):
     w1, w2 = p[0], p[1]
     return (1.0 - w1 * w2) ** 2

@@ -44,7 +44,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -180,7 +181,7 @@ def _local_partials(f: Callable, arity: int, order: int) -> Callable:
     return partials
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _branches(order: int) -> tuple[Callable, ...]:
     """One ``lax.switch`` branch per operation (the leaves share a branch of zeros, replaced afterwards)."""
     leaf = lambda u, w: tuple(jnp.zeros_like(u) for _ in range(_WIDTH[order]))  # noqa: E731
@@ -228,7 +229,7 @@ def _interpret(prog: Program, points, order: int):
     return registers[prog.root]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rows(order: int) -> Callable:
     """(prog, P (N, 2)) -> jets (N, width), batched by reshaping any vmapped axis into N."""
     @custom_vmap
@@ -286,7 +287,7 @@ def _formula_loss_jvp(primals, tangents):
 
 
 # --------------------------------------------------------------------------- compiled once for all formulas
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def interpreter_surface(size: int) -> Surface:
     """The stand-in record a ``surface_jit`` function is compiled with for every typed formula of ``size`` instructions.
 

@@ -1,7 +1,8 @@
 """The record of one error surface, shared by the catalog and the typed formulas (``surfaces.formula``)."""
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 Point = tuple[float, float]
 

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # bench scripts import this module from bench/
     sys.path.insert(0, str(ROOT))
 import app_pages  # noqa: E402 - the page registry
+
 # url path -> page file, from the page registry (app_pages/__init__.py); tests/test_browser.py checks it against the
 # folder, so a page script without a record fails there.
 PAGES = {record.slug: f"{record.name}.py" for record in app_pages.PAGES}

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import arr, charts, ok, plain
 from streamlit.testing.v1 import AppTest
 
 import optimizers
 import surfaces
-from conftest import arr, charts, ok, plain
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")

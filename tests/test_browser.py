@@ -20,9 +20,22 @@ import warnings
 from pathlib import Path
 
 import pytest
+from browser_support import (
+    LOOKS_JS,
+    OVERLAPS_JS,
+    PAGES,
+    READY_JS,
+    SHOTS,
+    VIEWPORT,
+    assert_healthy,
+    brightness,
+    click_sidebar,
+    open_page,
+    shoot,
+    switch_scheme,
+)
+
 import app_pages
-from browser_support import (LOOKS_JS, OVERLAPS_JS, PAGES, READY_JS, SHOTS, VIEWPORT, assert_healthy, brightness,
-                             click_sidebar, open_page, shoot, switch_scheme)
 
 ROOT = Path(__file__).resolve().parents[1]
 ANIMATED = {f"{record.name}.py" for record in app_pages.PAGES if record.animates}

@@ -28,7 +28,6 @@ from pathlib import Path
 
 import pytest
 from browser_support import run_async
-
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -118,7 +117,7 @@ class Student(threading.Thread):
                         await asyncio.wait_for(session.run_once(ws), 60)
                         self.runs.append(time.monotonic())
                         await asyncio.sleep(0.5)
-            except (OSError, websockets.WebSocketException, asyncio.TimeoutError):
+            except (TimeoutError, OSError, websockets.WebSocketException):
                 self.drops += 1
                 await asyncio.sleep(0.5)
 

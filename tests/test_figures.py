@@ -7,11 +7,11 @@ import plotly.colors
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
+from conftest import arr
 
 import figures
 import optimizers
 import surfaces
-from conftest import arr
 
 
 @pytest.fixture(scope="module")
@@ -217,9 +217,9 @@ def test_exports_hold_the_runs_and_the_grid():
 
     import numpy as np
 
+    import figures
     import optimizers
     import surfaces
-    import figures
 
     runs = [optimizers.trajectories("himmelblau", "gd", np.array([[0.0, 0.0], [1.0, 1.0]], np.float32), 5, lr=0.01)]
     text = figures.trajectories_csv(["GD"], runs)

@@ -16,13 +16,12 @@ import warnings
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, TIMEOUT, arr, charts, ok, page
+from heavy_jobs import Echo, counted, echo, fails, held
 from streamlit.testing.v1 import AppTest
 
 import caches
 import heavy_runs
-from conftest import ROOT, TIMEOUT, arr, charts, ok, page
-
-from heavy_jobs import Echo, counted, echo, fails, held
 
 STOP_WITHIN_S = 5.0  # the issue's bound: a run abandoned by its session stops within this
 PATIENCE_S = 120.0  # how long a test waits for a worker to start (a fresh interpreter imports JAX)
@@ -328,7 +327,8 @@ def test_in_a_real_server_a_second_run_queues_and_a_closed_tab_stops_its_run_wit
     worker, and the server serves on."""
     import urllib.request
 
-    from browser_support import chromium, new_tab, server_pid as pid_of, streamlit_server
+    from browser_support import chromium, new_tab, streamlit_server
+    from browser_support import server_pid as pid_of
 
     monkeypatch.setenv("ERROR_SURFACE_LAB_CACHE", str(tmp_path / "cache"))  # an empty result cache: it computes
     monkeypatch.setenv("ERROR_SURFACE_LAB_WORKERS", "1")

@@ -5,10 +5,10 @@ import re
 
 import numpy as np
 import pytest
+from conftest import no_exception, open_link
 
 import networks
 from networks import landscape
-from conftest import no_exception, open_link
 
 UNDEFINED = "log(x) + y**2"  # not defined for x ≤ 0
 NAN_TEXT = re.compile(r"\bnan\b|\binf\b", re.IGNORECASE)

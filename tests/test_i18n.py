@@ -13,7 +13,6 @@ Run as a script, it prints the keys the catalog lacks, ready to translate.
 """
 from __future__ import annotations
 
-from conftest import plain
 import ast
 import json
 import pathlib
@@ -21,10 +20,10 @@ import re
 
 import plotly.graph_objects as go
 import pytest
+from conftest import PAGE_NAMES, charts, ok, open_link, plain
 
 import i18n
 from i18n import zh
-from conftest import PAGE_NAMES, charts, ok, open_link
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCES = ["app.py", "controls/*.py", "compute.py", "app_pages/*.py", "figures/*.py", "surfaces/formula.py"]

@@ -11,9 +11,8 @@ import re
 import urllib.parse
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from conftest import LESSON_PAGES, LIVE_MARKUP, markdown_sources, no_exception, open_link, plain
+from streamlit.testing.v1 import AppTest
 
 PAGES = LESSON_PAGES
 FREE_TEXT = re.compile(r"(_formula|c_logits)$")  # text fields: any short text is a value (the page then says why it fails)

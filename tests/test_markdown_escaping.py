@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import plotly.graph_objects as go
-from hypothesis import given, settings, strategies as st
+from conftest import LIVE_MARKUP, markdown_sources, no_exception, open_link, plain
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import controls
 import figures
-from conftest import LIVE_MARKUP, markdown_sources, no_exception, open_link, plain
 
 LIVE = re.compile(LIVE_MARKUP.pattern + r"|(?<!\\)\]\(http://a\.bc|(?<!\\)`")
 

@@ -6,13 +6,13 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 from browser_support import run_async
+from conftest import ROOT, TIMEOUT, ok
 from streamlit.testing.v1 import AppTest
 
 import compute
 import controls
 import memory_budget
 import optimizers
-from conftest import ROOT, TIMEOUT, ok
 
 
 def live_figures() -> int:

@@ -71,7 +71,7 @@ def test_dense_hessian_refuses_large_networks():
 def test_filter_normalized_direction():
     params = models.MLP((8,), "relu", True).init(jax.random.PRNGKey(0), 4, 3)
     d = landscape.filter_normalized_direction(params, seed=5)
-    for (w, _), (dw, _) in zip(params["layers"], d["layers"]):
+    for (w, _), (dw, db) in zip(params["layers"], d["layers"]):
         np.testing.assert_allclose(np.linalg.norm(dw, axis=0), np.linalg.norm(w, axis=0), rtol=1e-5)
         assert not np.any(np.asarray(db))
     assert all(not np.any(np.asarray(x)) for x in jax.tree.leaves(d["batch_norm"]))

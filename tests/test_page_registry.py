@@ -13,8 +13,9 @@ import subprocess
 import sys
 import textwrap
 
-import app_pages
 from conftest import ROOT
+
+import app_pages
 
 LECTURE_SECTIONS = ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2", "2.3", "2.4", "2.5"]  # LECTURES' order
 

@@ -5,9 +5,8 @@ import json
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from conftest import ROOT, TIMEOUT, arr, charts, ok, page, plain, text
+from streamlit.testing.v1 import AppTest
 
 
 def surface_view(at: AppTest) -> dict:

@@ -6,10 +6,9 @@ import re
 
 import numpy as np
 import pytest
+from conftest import ROOT, arr, charts, ok, page, plain, text
 
 import compute
-
-from conftest import ROOT, arr, charts, ok, page, plain, text
 
 
 def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(opened):
@@ -105,6 +104,7 @@ def test_schedules_defaults_show_bursts_and_adam_from_its_pieces(opened):
     steps = marks[0]["x"]["bdata"] if isinstance(marks[0]["x"], dict) else marks[0]["x"]
     if isinstance(steps, str):
         import base64
+
         import numpy as np
         steps = np.frombuffer(base64.b64decode(steps), marks[0]["x"]["dtype"]).tolist()
     assert [int(v) for v in steps] == [int(v) for v in counted.group(2).split(", ")]

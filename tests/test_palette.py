@@ -11,10 +11,10 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import plotly.colors
 import pytest
 
 from figures import style
-import plotly.colors
 
 M_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
                   [0.2126729, 0.7151522, 0.0721750],

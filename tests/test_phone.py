@@ -9,8 +9,9 @@ tap on Play plays the animation.
 from __future__ import annotations
 
 import pytest
-import app_pages
 from browser_support import PAGES, READY_JS, SHOTS, assert_healthy, open_page
+
+import app_pages
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}

@@ -12,9 +12,9 @@ from __future__ import annotations
 import urllib.parse
 
 import pytest
+from browser_support import OVERLAPS_JS, PAGES, READY_JS, SHOTS, assert_healthy, open_page
 
 import app_pages
-from browser_support import OVERLAPS_JS, PAGES, READY_JS, SHOTS, assert_healthy, open_page
 
 pytestmark = pytest.mark.browser
 SIZES = ((1280, 720), (1920, 1080))

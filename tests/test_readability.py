@@ -6,19 +6,18 @@ test_pages_part1.py / test_pages_part2.py.
 """
 from __future__ import annotations
 
-import ast
 import re
 import urllib.parse
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import charts, ok, open_link, page
 
 import app_pages
 import figures
 import optimizers
 import surfaces
-from conftest import charts, ok, open_link, page
 from figures import style
 from figures.curves import Series
 

@@ -15,20 +15,18 @@ import re
 import sys
 import time
 import urllib.request
-
 from pathlib import Path
 
 import pytest
 from browser_support import run_async, streamlit_server
-
-import session_limits
 from conftest import ROOT
 
+import session_limits
+
 sys.path.insert(0, str(ROOT / "bench"))
+import websockets  # noqa: E402
 from bench_flood import HealthPoller, flood_beside_student, student  # noqa: E402 - the flood bench's own pieces
 from load_test import Session  # noqa: E402 - the protocol client the load bench uses
-
-import websockets  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 

@@ -14,8 +14,8 @@ import re
 import urllib.parse
 
 import pytest
-
 from conftest import no_exception, open_link
+
 from controls import url as url_state
 
 PUBLIC = "https://lab.example.edu/errors"

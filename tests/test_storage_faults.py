@@ -18,16 +18,15 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import PAGE_NAMES, ROOT
 
 import caches
 import optimizers
 import runtime
-from conftest import PAGE_NAMES, ROOT
 
 PAGES = PAGE_NAMES
 RESULT_PAGES = ["normalization", "network_lab"]  # the pages whose defaults go through the result cache

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import urllib.parse
 
 import pytest
+from conftest import ROOT, ok, open_link, plain, text
 
 import app_pages
 import i18n
-import re
-
-from conftest import ROOT, ok, open_link, plain, text
 from controls.url import GLOBAL_KEYS
 
 guide = importlib.import_module("app_pages.teachers_guide")  # its data; the page draws only when Streamlit runs it

@@ -17,19 +17,17 @@ new widget is covered without editing this file:
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import sys
 
 import pytest
 from browser_support import run_async
+from conftest import LESSON_PAGES, LINK_TIMEOUT, ROOT, URL_PATHS, no_exception, open_link, plain
 from streamlit.proto.WidgetStates_pb2 import WidgetState
-
-import compute
 from streamlit.testing.v1 import AppTest
 
-from conftest import LESSON_PAGES, LINK_TIMEOUT, ROOT, URL_PATHS, no_exception, open_link, plain
+import compute
 
 PAGES = LESSON_PAGES
 KINDS = ("number_input", "slider", "select_slider", "selectbox", "multiselect", "text_input", "toggle",

@@ -7,7 +7,13 @@
 * ``batch_gap`` (1.5): ``batch_gap_study``, the same over many seeds where the generalization gap shows.
 * ``warmup`` (2.3): ``warmup_study``, Adam with and without warm-up, and RAdam.
 """
-from networks.experiments.batch_gap import BATCH_GAP_SETTING, GAP_CHUNKS, BatchGapSetting, BatchGapStudy, batch_gap_study
+from networks.experiments.batch_gap import (
+           BATCH_GAP_SETTING,
+           GAP_CHUNKS,
+           BatchGapSetting,
+           BatchGapStudy,
+           batch_gap_study,
+)
 from networks.experiments.batch_size import MAX_EPOCHS, BatchSizeStudy, batch_size_study
 from networks.experiments.hidden_bowl import HiddenBowl, hidden_bowl
 from networks.experiments.saddle import PROGRESS_GROUPS, SaddleStudy, saddle_study

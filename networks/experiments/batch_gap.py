@@ -3,8 +3,9 @@ the generalization gap shows here (``BATCH_GAP_SETTING``: the two moons), with t
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

@@ -3,7 +3,8 @@ sharpness (top Hessian eigenvalue) of each solution, and train / test loss along
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -13,7 +14,6 @@ from networks import hessian, landscape
 from networks.datasets import load_split
 from networks.models import dataset_loss
 from networks.training import TrainConfig, TrainResult, train_network
-
 
 MAX_EPOCHS = 3000
 

@@ -3,7 +3,8 @@ Hessian says saddle (the slice along the escape direction shows it).
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -12,8 +13,8 @@ from jax.flatten_util import ravel_pytree
 
 from networks import hessian, landscape
 from networks.datasets import load_split
-from networks.models import MLP, dataset_loss
 from networks.experiments.saddle import _all_to_critical, _critical_summaries
+from networks.models import MLP, dataset_loss
 
 
 class HiddenBowl(NamedTuple):

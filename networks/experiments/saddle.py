@@ -5,8 +5,9 @@ Low-loss critical points are (nearly) minima; high-loss ones are saddles.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

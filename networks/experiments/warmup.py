@@ -4,13 +4,13 @@
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
 from networks.models import MLP
 from networks.training import TrainConfig, train_network
-
 
 WARMUP_VARIANTS = (  # (label, optimizer, schedule, schedule parameters): Adam with and without warm-up, and RAdam
     ("Adam, constant η", "adam", "constant", ()),
