@@ -148,6 +148,18 @@ def top_legend(height: float) -> dict:
                 xanchor="left", bgcolor="rgba(0,0,0,0)", font=dict(size=11))
 
 
+def legend_rows(names, width_px: float, entry_px: float, char_px: float) -> int:
+    """How many rows a horizontal legend of ``names`` wraps into: plotly.js flows entries (a symbol and gap of
+    ``entry_px``, then ``char_px`` per character, an estimate) and starts a row when the next would overflow."""
+    rows, used = 1, 0.0
+    for name in names:
+        w = entry_px + char_px * len(name)
+        if used and used + w > width_px:
+            rows, used = rows + 1, 0.0
+        used += w
+    return rows
+
+
 def bottom_legend(entries, width_px: float = 380.0) -> tuple[dict, int]:
     """A horizontal legend at the very bottom of the figure and the bottom margin that leaves room for it.
 
@@ -157,12 +169,7 @@ def bottom_legend(entries, width_px: float = 380.0) -> tuple[dict, int]:
     ``width_px`` wide. ``entries``: the names, or how many (short ones).
     """
     names = [" " * 12] * entries if isinstance(entries, int) else list(entries)
-    rows, used = 1, 0.0
-    for name in names:
-        w = 40 + 6.5 * len(name)
-        if used and used + w > width_px:
-            rows, used = rows + 1, 0.0
-        used += w
+    rows = legend_rows(names, width_px, entry_px=40, char_px=6.5)
     return (dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left",
                  bgcolor="rgba(0,0,0,0)", font=dict(size=11)),
             40 + 22 * rows)
@@ -338,13 +345,7 @@ PRESENT_LEGEND_WIDTH_PX = 520  # the width a legend wraps at, for the estimate
 def _legend_rows(names, width_px: float = PRESENT_LEGEND_WIDTH_PX) -> int:
     """How many rows a horizontal legend of ``names`` wraps into at the projector's type size (an estimate on the
     high side: the narrowest column a first figure stands in)."""
-    rows, used = 1, 0.0
-    for name in names:
-        w = 45 + 9.5 * len(name)
-        if used and used + w > width_px:
-            rows, used = rows + 1, 0.0
-        used += w
-    return rows
+    return legend_rows(names, width_px, entry_px=45, char_px=9.5)
 
 
 def _controls_below(d: dict, m: dict, merged: dict, names=()) -> None:
