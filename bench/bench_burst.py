@@ -24,7 +24,7 @@ import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from load_test import Session, cpu_seconds, start_server  # noqa: E402
+from load_test import Session, app_under_load, cpu_seconds  # noqa: E402
 
 import app_pages  # noqa: E402 - the page registry
 
@@ -64,14 +64,9 @@ def main() -> None:
     ap.add_argument("--url", default=None, help="ws://host:port of a running app (default: start one)")
     ap.add_argument("--pid", type=int, default=None, help="the server's pid with --url, for its CPU time")
     args = ap.parse_args()
-    proc = None
-    if args.url:
-        url, pid = args.url, args.pid
-    else:
-        proc, url = start_server()
-        pid = proc.pid
-    cpu = (lambda: cpu_seconds(pid)) if pid else (lambda: float("nan"))  # noqa: E731
-    try:
+    with app_under_load(args.url, [args.pid] if args.pid else []) as (url, pids):
+        pid = pids[0] if pids else None
+        cpu = (lambda: cpu_seconds(pid)) if pid else (lambda: float("nan"))  # noqa: E731
         print(f"{args.sessions} sessions open one page at once; {os.cpu_count()} cores; against {url}")
         for name, slug in page_names(args.pages):
             warm, errors = asyncio.run(burst(url, slug, 1))  # the teacher's visit before the class
@@ -85,10 +80,6 @@ def main() -> None:
                       f"max {times[-1]:5.2f} s  server CPU {1000 * per_visit:5.0f} ms/visit  "
                       f"(warm visit {warm[0]:.2f} s; load average {load_before:.1f} before, "
                       f"{os.getloadavg()[0]:.1f} after)" + (f"  ERRORS {len(errors)}: {errors[:2]}" if errors else ""))
-    finally:
-        if proc:
-            proc.terminate()
-            proc.wait(10)
 
 
 if __name__ == "__main__":

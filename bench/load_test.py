@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import random
@@ -171,6 +172,21 @@ def start_server() -> tuple[subprocess.Popen, str]:
     raise SystemExit("the server did not start")
 
 
+@contextlib.contextmanager
+def app_under_load(url: str | None, pids: list[int]):
+    """(websocket URL, server pids) of the app a bench loads: ``url`` and ``pids`` of a running one, or a server
+    started here (``start_server``) and stopped when the bench is done."""
+    if url:
+        yield url, list(pids)
+        return
+    proc, url = start_server()
+    try:
+        yield url, [proc.pid]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 async def load(url: str, sessions: int, duration: float, think: float, seed: int = 0,
                fresh: FreshValues | None = None) -> list[Session]:
     rng = random.Random(seed)
@@ -189,15 +205,9 @@ def main():
     ap.add_argument("--pid", type=int, action="append", default=[],
                     help="a server process's pid, for memory figures with --url (repeat for several; summed)")
     args = ap.parse_args()
-    proc = None
-    if args.url:
-        url, pids = args.url, args.pid
-    else:
-        proc, url = start_server()
-        pids = [proc.pid]
-    memory = lambda: sum(rss_mb(p) for p in pids) if pids else float("nan")  # noqa: E731
-    cpu = lambda: sum(cpu_seconds(p) for p in pids) if pids else float("nan")  # noqa: E731
-    try:
+    with app_under_load(args.url, args.pid) as (url, pids):
+        memory = lambda: sum(rss_mb(p) for p in pids) if pids else float("nan")  # noqa: E731
+        cpu = lambda: sum(cpu_seconds(p) for p in pids) if pids else float("nan")  # noqa: E731
         # warm-up: one session per page compiles what the crowd will use
         warm = asyncio.run(load(url, len(SCENARIOS), 0.1, 0.1))
         before, cpu0, busy0 = memory(), cpu(), machine_busy()
@@ -229,10 +239,6 @@ def main():
               f"change served); the whole machine {100 * (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1):.0f} % busy "
               f"on {os.cpu_count()} cores, this load generator included")
         print(f"afterwards a fresh session {'works' if not check.errors else 'FAILS: ' + str(check.errors)}")
-    finally:
-        if proc:
-            proc.terminate()
-            proc.wait(10)
 
 
 if __name__ == "__main__":

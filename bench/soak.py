@@ -160,13 +160,7 @@ def main():
     ap.add_argument("--url", default=None, help="ws://host:port of a running app (default: start one)")
     ap.add_argument("--pid", type=int, action="append", default=[], help="the server's pid(s) with --url")
     args = ap.parse_args()
-    proc = None
-    if args.url:
-        url, pids = args.url, args.pid
-    else:
-        proc, url = load_test.start_server()
-        pids = [proc.pid]
-    try:
+    with load_test.app_under_load(args.url, args.pid) as (url, pids):
         warm = asyncio.run(load_test.load(url, len(load_test.SCENARIOS), 0.1, 0.1))
         sampler = Sampler(pids, args.sample)
         sampler.start()
@@ -194,10 +188,6 @@ def main():
         errors = [e for s in warm + light + heavies for e in s.errors]
         print(f"errors: {len(errors)}" + (f" — first: {errors[:3]}" if errors else ""))
         print(f"afterwards a fresh session {'works' if not check.errors else 'FAILS: ' + str(check.errors)}")
-    finally:
-        if proc:
-            proc.terminate()
-            proc.wait(10)
 
 
 if __name__ == "__main__":
