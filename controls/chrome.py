@@ -73,13 +73,13 @@ TOUCH_CSS = f"""@media (pointer: coarse) {{
 }}
 @media (min-width: 640px) {{ [class*="st-key-{ON_PHONES}"] {{ display: none !important; }} }}"""
 CAPTION_LINE_CHARS = 32  # a caption longer than this folds in presentation mode (a line in a column, projector type)
-_CAMERA_SCRIPT_SENT = "_keep_camera_sent"
+_CAMERA_SCRIPT_SENT = "_keep_camera_sent"  # session key: keep_camera.js went out in this script run
 _CHARTS_DRAWN = "_charts_drawn"  # session key: this page run has drawn a chart (the first one is the first screen's)
 # Figure heights on a projector (CSS px), for a 1280 x 720 screen: the page's first figure under the title row and the
 # rows above it, every other one alone on the screen when a section's link scrolls to it.
 PRESENT_FIRST_HEIGHT = 520
+PRESENT_MAX_HEIGHT = 600
 _HEADER = threading.local()  # this script run's title row in presentation mode, until its first figure
-PRESENT_MAX_HEIGHT = 600  # session key: keep_camera.js went out in this script run
 # Toolbar buttons a reader of these charts does not need (box and lasso selection, zoom steps, autoscale): the
 # toolbar appears at the chart's top right on hover, and at full length it covered a map's legend there.
 MODEBAR_EXTRAS = ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]
