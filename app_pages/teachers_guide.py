@@ -187,8 +187,9 @@ def render() -> None:
         stop = GUIDE[section.anchor]
         record = app_pages.page(section.page)
         with st.container(border=True, key=f"guide_{section.anchor.replace('-', '_')}"):
-            st.markdown(f"**{tr(section.title)}**")
-            st.caption(tr("About {minutes} min · {page}", minutes=stop.minutes, page=tr(record.title)))
+            # The stop's heading line: its title, then its minutes and page (not a caption: nothing here is to fold).
+            st.markdown(f"**{tr(section.title)}** · "
+                        + tr("About {minutes} min · {page}", minutes=stop.minutes, page=tr(record.title)))
             st.page_link(record.file, label=tr(section.label), icon=":material/play_arrow:",
                          query_params=link_query(section))
             st.markdown(tr("**Ask before pressing Play:** {question}", question=tr(stop.question)))

@@ -72,7 +72,9 @@ TOUCH_CSS = f"""@media (pointer: coarse) {{
   [data-testid="stPlotlyChart"] .modebar-container {{ display: none !important; }}
 }}
 @media (min-width: 640px) {{ [class*="st-key-{ON_PHONES}"] {{ display: none !important; }} }}"""
-CAPTION_LINE_CHARS = 32  # a caption longer than this folds in presentation mode (a line in a column, projector type)
+# A caption longer than this folds in presentation mode: about a line in the narrower of two columns at the
+# projector's type (Chinese captions of 30 Latin widths wrapped there).
+CAPTION_LINE_CHARS = 28
 _CAMERA_SCRIPT_SENT = "_keep_camera_sent"  # session key: keep_camera.js went out in this script run
 _CHARTS_DRAWN = "_charts_drawn"  # session key: this page run has drawn a chart (the first one is the first screen's)
 # Figure heights on a projector (CSS px), for a 1280 x 720 screen: the page's first figure under the title row and the
