@@ -13,7 +13,8 @@ runtime.set_up()  # once per process, before anything compiles or a page touches
 session_limits.install()  # once per process: a client's reruns coalesced and rate-limited, clear_cache refused
 memory_budget.tune_malloc()  # once per process: large temporaries of a run go back to the machine when freed
 if st.runtime.exists():  # a server, not a test process (AppTest): what lives for good is frozen once, collected never
-    memory_budget.freeze_startup_objects()
+    memory_budget.freeze_startup_objects(preload=app_pages.imported_modules)
+memory_budget.collect_garbage_now_and_then()  # every run: a class's cyclic garbage is freed within seconds
 controls.forget_stale_widgets()  # Streamlit keeps a widget's metadata after the widget has gone
 controls.app_settings()  # language and presentation mode, from the URL / the sidebar
 st.set_page_config(page_title=tr("Error-surface lab"), page_icon="⛰️", layout="wide",

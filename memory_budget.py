@@ -26,7 +26,7 @@ import inspect
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -171,9 +171,10 @@ def tune_malloc(threshold: int = MMAP_THRESHOLD, environ=os.environ) -> bool:
 
 
 _FROZEN: list[bool] = []
+_FREEZE_LOCK = threading.Lock()
 
 
-def freeze_startup_objects() -> bool:
+def freeze_startup_objects(preload: Callable[[], Iterable[str]] = tuple) -> bool:
     """Once per process: collect, then move every object alive now into the collector's permanent generation.
 
     Why: the server starts with a few million objects (JAX, Streamlit, Plotly,
@@ -187,15 +188,24 @@ def freeze_startup_objects() -> bool:
     off here for that cost: .streamlit/config.toml). Frozen, they are neither
     walked nor counted: full collections come sooner and cost less
     (``gc.freeze``, Python's advice for a process that has finished loading).
-    Called by the entry point first in every run; True the one time it froze.
+    ``preload``: the modules pages will import (``app_pages.imported_modules``), imported first so that they are
+    frozen too; one a page imported only later would sit in the old generation and bring the pile-up back.
+    Called by the entry point in every run; True the one time it froze.
     """
     if _FROZEN:
         return False
-    _FROZEN.append(True)
-    import gc
+    with _FREEZE_LOCK:  # two sessions' first runs may come at once
+        if _FROZEN:
+            return False
+        import gc
+        import importlib
 
-    gc.collect()
-    gc.freeze()
+        for module in preload():
+            importlib.import_module(module)
+        gc.collect()
+        gc.freeze()
+        gc.collect()  # counts the old generation again, now without the frozen: the next full collection comes soon
+        _FROZEN.append(True)
     return True
 
 
@@ -378,3 +388,38 @@ def cached(cache: str) -> Callable[[Callable], Callable]:
         return wrapper
 
     return decorate
+
+
+
+COLLECTION_PERIOD_S = 5.0  # the most seconds of a class's cyclic garbage the server holds before it collects it
+_LAST_COLLECTION = [0.0]
+_COLLECTION_LOCK = threading.Lock()
+
+
+def collect_garbage_now_and_then() -> bool:
+    """A full garbage collection when the last one is ``COLLECTION_PERIOD_S`` old; True when this call made one.
+
+    Why: a page run leaves its figures, frames and elements in reference
+    cycles, which only a full collection frees. Python starts one when the
+    objects promoted since the last reach a quarter of the old generation, so
+    when it comes depends on the history of the process: under a class the
+    server's memory rose and fell by about a hundred megabytes, and read at
+    any moment it held a varying pile of garbage (issue 24). Collected by the
+    clock instead, the pile is bounded by what a class leaves in a few
+    seconds. Streamlit's own collection after every run (``postScriptGC``) is
+    off here: with forty students it ran several times a second. With the
+    startup objects frozen (:func:`freeze_startup_objects`) a collection walks
+    only what runs made. Called by the entry point at the start of every run.
+    """
+    import gc
+    import time
+
+    now = time.monotonic()
+    if now - _LAST_COLLECTION[0] < COLLECTION_PERIOD_S or not _COLLECTION_LOCK.acquire(blocking=False):
+        return False
+    try:
+        _LAST_COLLECTION[0] = now
+        gc.collect()
+    finally:
+        _COLLECTION_LOCK.release()
+    return True

@@ -139,3 +139,23 @@ def link_query(s: Section) -> dict:
 def sections_of(name: str) -> list[Section]:
     """The sections page ``name`` shows, in lecture order."""
     return [s for s in SECTIONS if s.page == name]
+
+
+def imported_modules() -> tuple[str, ...]:
+    """The top-level modules every registered page's script imports, read from their source (nothing is run).
+
+    The server imports them before it freezes what lives for good (``memory_budget.freeze_startup_objects``):
+    a module a page would first import later would otherwise sit in the collector's old generation.
+    """
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    found: dict[str, None] = {}
+    for record in PAGES:
+        for node in ast.walk(ast.parse((root / record.file).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(dict.fromkeys(alias.name.split(".")[0] for alias in node.names))
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.update(dict.fromkeys([node.module.split(".")[0]]))
+    return tuple(name for name in found if name != "__future__")
