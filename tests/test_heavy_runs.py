@@ -319,15 +319,11 @@ LARGEST_TRAINING = "nl_data=digits&nl_width=256&nl_depth=4&nl_batch=1&nl_epochs=
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(reason="issue 24, open: since the split of caches.py into runtime.py and caches.py (merge 19371b9; "
-                   "it passes at acd1c70, the commit before) a closed tab's training in a real server is not stopped "
-                   "within 125 s; the worker's runtime.set_up() was ruled out (the test fails without it too)",
-                   strict=False)
 def test_in_a_real_server_a_second_run_queues_and_a_closed_tab_stops_its_run_within_five_seconds(tmp_path,
                                                                                                   monkeypatch):
     """A real ``streamlit run`` with one worker, and Chromium: one tab starts the Network lab's largest training
-    (minutes), a second the minimum-ratio study, which waits and says so. The first tab closes while its
-    training computes: its worker process is gone within five seconds, the second tab's run starts in a new
+    (minutes), a second tab the same training from another seed, which waits and says so. The first tab closes
+    while its training computes: its worker process is gone within five seconds, the second tab's run starts in a new
     worker, and the server serves on."""
     import urllib.request
 
@@ -345,8 +341,9 @@ def test_in_a_real_server_a_second_run_queues_and_a_closed_tab_stops_its_run_wit
             first.get_by_role("button", name="Train").click(timeout=PATIENCE_S * 1000)
             (worker,) = wait_until(lambda: worker_children(server_pid), what="the training to start in a worker")
             first.wait_for_selector('[data-testid="stProgress"]', timeout=PATIENCE_S * 1000)
-            second = new_tab(browser)
-            second.goto(f"{base}/critical_points?cp_ratio=1", wait_until="domcontentloaded")
+            second = new_tab(browser)  # another long training (another seed): it cannot finish before its tab closes
+            second.goto(f"{base}/network_lab?{LARGEST_TRAINING}&nl_seed=1", wait_until="domcontentloaded")
+            second.get_by_role("button", name="Train").click(timeout=PATIENCE_S * 1000)
             second.get_by_text("Waiting: 1 run ahead of yours").wait_for(timeout=PATIENCE_S * 1000)
             assert worker_children(server_pid) == {worker}  # one worker: the second run waits
             closed = time.monotonic()
