@@ -56,6 +56,12 @@ KEEP_CAMERA_JS = f"<script>{(Path(__file__).with_name('keep_camera.js')).read_te
 SMALL_SCREENS_JS = (Path(__file__).with_name("small_screens.js")).read_text(encoding="utf-8")
 # A link to a lecture section scrolls its page to the section's first figure (the file says how).
 SECTIONS_JS = (Path(__file__).with_name("sections.js")).read_text(encoding="utf-8")
+# On a projector every chart stretches to fill a box that the browser makes as tall as the screen allows (the file
+# says how): the figure grows with the screen, which the server does not know. Boxes are keyed FIT_PREFIX + the
+# chart's key; their height is the script's alone (a flex item's own rules would override it).
+PROJECTOR_JS = (Path(__file__).with_name("projector.js")).read_text(encoding="utf-8")
+FIT_PREFIX = "lab_fit_"
+FIT_CSS = f'[class*="st-key-{FIT_PREFIX}"] {{ flex: 0 0 auto !important; min-height: 0 !important; }}'
 # A section's anchor at the top of a page (``anchor``) takes no room: out of the column's flow, it sits at the
 # column's top, where a link to it lands. A section further down has its anchor on its heading.
 ANCHOR_CLASS = "lab-section-anchor"
@@ -157,7 +163,8 @@ def app_settings() -> None:
     if presenting():
         st.html(PRESENT_CSS)
     # One script element: Streamlit runs the first one of an st.html only.
-    st.sidebar.html(f"<style>{TOUCH_CSS}\n{ANCHOR_CSS}</style><script>{SMALL_SCREENS_JS}\n{SECTIONS_JS}</script>",
+    st.sidebar.html(f"<style>{TOUCH_CSS}\n{ANCHOR_CSS}\n{FIT_CSS}</style>"
+                    f"<script>{SMALL_SCREENS_JS}\n{SECTIONS_JS}\n{PROJECTOR_JS}</script>",
                     unsafe_allow_javascript=True)
 
 
@@ -263,6 +270,9 @@ def chart(fig, key: str, where=st, **kwargs):
     if shown is None and isinstance(fig, render_once.Recipe):
         fig = fig.build()
     types = shown.trace_types if shown else {trace.type for trace in fig.data}
+    if scale != 1.0:  # on a projector the chart fills a box as tall as the screen allows (PROJECTOR_JS)
+        where = where.container(key=FIT_PREFIX + key)
+        kwargs.setdefault("height", "stretch")
     if types & SCENE_TRACES and not st.session_state.get(_CAMERA_SCRIPT_SENT):
         # Once a run (page_header clears the mark), in the sidebar, where an element without a height costs the
         # page no gap. A section's rerun (st.fragment) keeps the one its page's run sent.

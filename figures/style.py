@@ -338,47 +338,30 @@ def _restyle(node, scale: float, dark: bool, parent: str = "") -> bool:
 PRESENT_X_TITLE_PX = 64
 PRESENT_BUTTONS_PX = 44
 PRESENT_SLIDER_PX = 64
-PRESENT_LEGEND_ROW_PX = 35  # a top legend's row at the projector's type size
-PRESENT_LEGEND_WIDTH_PX = 520  # the width a legend wraps at, for the estimate
 
 
-def _legend_rows(names, width_px: float = PRESENT_LEGEND_WIDTH_PX) -> int:
-    """How many rows a horizontal legend of ``names`` wraps into at the projector's type size (an estimate on the
-    high side: the narrowest column a first figure stands in)."""
-    return legend_rows(names, width_px, entry_px=45, char_px=9.5)
-
-
-def _controls_below(d: dict, m: dict, merged: dict, names=()) -> None:
+def _controls_below(d: dict, m: dict) -> None:
     """Place a 2-D figure's animation controls (paper y below 0) by pixels, clear of the x axis's title (in place).
 
-    ``d``: the layout dict that holds the controls, ``m`` the one that holds the margins, ``merged`` both;
-    ``names``: the legend's entries.
+    ``d``: the layout dict that holds the controls, ``m`` the one that holds the margins.
 
-    The controls' y is a share of the plot area's height, so on a shorter or
-    taller plot the same share moved them onto the x title (the Play buttons
-    over "x (w₁)") or off the figure. The plot's height is estimated low (a
-    top legend of as many rows as its names need at 9.5 px a character, more
-    than the type takes, in a 520 px column), so the real gap is never smaller
-    than planned, and the bottom margin is sized for the slack a shorter
-    legend leaves.
+    A control's ``y`` is a share of the plot area's height, so on a shorter or
+    taller plot the same share moved it onto the x title (the Play buttons
+    over "x (w₁)") or far below it; and on a projector the browser stretches
+    the figure to the screen (controls/projector.js), so the plot's height is
+    not known here. Anchored at the plot's bottom edge (``y`` 0, ``yanchor``
+    top) and moved down by a pad in pixels, the controls sit the same few
+    pixels under the x title at any height; the bottom margin holds them.
     """
-    menus, sliders, height = d.get("updatemenus") or [], d.get("sliders") or [], merged["height"]
+    menus, sliders = d.get("updatemenus") or [], d.get("sliders") or []
     if not menus or not all(menu.get("y", 0) < 0 for menu in menus):
         return
     margin = m.setdefault("margin", {})
-    legend = merged.get("legend") or {}
-    legend_rows = (_legend_rows(names) if legend.get("orientation") == "h" and merged.get("showlegend", True)
-                   and names else 0)
-    top = max(margin.get("t", 30), TOOLBAR_BAND_PX * 1.5 + legend_rows * PRESENT_LEGEND_ROW_PX)
-    scaled = PRESENT_X_TITLE_PX + PRESENT_BUTTONS_PX  # offsets that grow with the real plot's height
-    fixed = (PRESENT_SLIDER_PX if sliders else 0) + 6
-    first = max(height - top - scaled * 1.2 - fixed, 120.0)
-    margin["b"] = scaled * (1 + legend_rows * PRESENT_LEGEND_ROW_PX / first) + fixed
-    plot = max(height - top - margin["b"], 120.0)
+    margin["b"] = PRESENT_X_TITLE_PX + PRESENT_BUTTONS_PX + (PRESENT_SLIDER_PX if sliders else 0) + 6
     for menu in menus:
-        menu["y"] = -PRESENT_X_TITLE_PX / plot
+        menu.update(y=0, yanchor="top", pad={**(menu.get("pad") or {}), "t": PRESENT_X_TITLE_PX})
     for slider in sliders:
-        slider["y"] = -(PRESENT_X_TITLE_PX + PRESENT_BUTTONS_PX) / plot
+        slider.update(y=0, yanchor="top", pad={**(slider.get("pad") or {}), "t": PRESENT_X_TITLE_PX + PRESENT_BUTTONS_PX})
 
 
 def for_display(fig: go.Figure, scale: float = 1.0, dark: bool = False, max_height: float | None = None) -> go.Figure:
@@ -424,9 +407,7 @@ def for_display(fig: go.Figure, scale: float = 1.0, dark: bool = False, max_heig
                         d["margin"][side] = d["margin"][side] * scale
             merged = {**layout, **raw}
             if merged.get("height") and merged.get("updatemenus"):
-                names = [t.name for t in fig.data if t.name and t.showlegend is not False]
-                _controls_below(raw if raw.get("updatemenus") else layout, raw if "margin" in raw else layout,
-                                merged, names)
+                _controls_below(raw if raw.get("updatemenus") else layout, raw if "margin" in raw else layout)
         fig.layout = layout
     if isinstance(fig, PrebuiltFigure):
         _restyle(fig._raw_frames, scale, dark)

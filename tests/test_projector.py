@@ -3,9 +3,10 @@
 Every page: on its first screen the first figure is wholly in view (its plot area, legend, Play / Continue / Pause
 buttons and step slider), no two texts or controls of a figure overlap (the screenshot test's ``OVERLAPS_JS``, plus
 the animation buttons against the axis titles and legend), and no caption in the page's flow is longer than a line
-(longer ones fold). Both sizes from one page load (the window is resized). English everywhere, Chinese on a sample.
-Every lecture section: a link with ``section=<anchor>`` opens its page scrolled so that the section's first figure
-is wholly in view, and so does the link on Home. Screenshots go to shots/projector_*.png, for a look.
+(longer ones fold). Both sizes from one page load (the window is resized): the figure is taller on the larger
+screen. English everywhere, Chinese on a sample. An animated page's first map is larger on the projector than in
+normal mode. Every lecture section, at both sizes: a link with ``section=<anchor>`` opens its page scrolled so that
+the section's first figure is wholly in view, and so does the link on Home. Screenshots go to shots/projector_*.png, for a look.
 """
 from __future__ import annotations
 
@@ -89,6 +90,22 @@ def projector(browser):
     context.close()
 
 
+@pytest.fixture(scope="module")
+def large_projector(browser):
+    """One browser profile at the projector's second size."""
+    context = browser.new_context(viewport={"width": SIZES[1][0], "height": SIZES[1][1]})
+    yield context
+    context.close()
+
+
+def plot_area(page) -> tuple[float, float]:
+    """(width, height) in px of the first figure's plot area on ``page``."""
+    figure = page.evaluate(FIGURE_JS, None)
+    assert figure is not None, "no figure on the page"
+    box = dict(figure["parts"])["plot area"]
+    return box["r"] - box["l"], box["b"] - box["t"]
+
+
 @pytest.mark.parametrize("language", ["en", "zh"])
 @pytest.mark.parametrize("path", list(PAGES))
 def test_the_first_screen_shows_the_whole_figure(server, projector, path, language):
@@ -98,25 +115,56 @@ def test_the_first_screen_shows_the_whole_figure(server, projector, path, langua
     page, errors = open_page(projector, f"{server}/{path}?{query}")
     try:
         assert_healthy(page, errors)
-        found = {}
+        found, areas = {}, []
         for width, height in SIZES:
             resize(page, width, height)
             found[f"{width}x{height}"] = check_screen(page, f"projector_{path or 'home'}_{language}_{width}")
+            if page.evaluate(FIGURE_JS, None) is not None:
+                areas.append(plot_area(page))
         assert not any(found.values()), {k: v for k, v in found.items() if v}
+        if areas:  # the figure grows with the screen (controls/projector.js): taller on the larger projector
+            assert areas[1][1] > 1.2 * areas[0][1], areas
     finally:
         page.close()
 
 
+# Two pages whose first map stands low on the projector's first screen (the rows above it take the room): at
+# 1280 x 720 it is smaller there than in normal mode (measured: Schedules 460 x 198 against 319 x 304 px,
+# Normalization 260 x 260 against 282 x 282). Open in issue 26.
+SMALLER_ON_A_PROJECTOR = {"schedules", "normalization"}
+ANIMATED = [pytest.param(record.slug, marks=pytest.mark.xfail(reason="issue 26: the map stands low on the first "
+                                                                     "screen", strict=False))
+            if record.slug in SMALLER_ON_A_PROJECTOR else record.slug
+            for record in app_pages.PAGES if record.animates]
+
+
+@pytest.mark.parametrize("path", ANIMATED)
+def test_an_animated_map_is_larger_on_the_projector_than_in_normal_mode(server, projector, path):
+    """At 1280 x 720 the first map's plot area (width times height), in presentation mode and in normal mode (one
+    page load each)."""
+    sizes = {}
+    for mode, query in (("normal", ""), ("projector", "?present=1")):
+        page, errors = open_page(projector, f"{server}/{path}{query}")
+        try:
+            assert_healthy(page, errors)
+            sizes[mode] = plot_area(page)
+        finally:
+            page.close()
+    area = {mode: w * h for mode, (w, h) in sizes.items()}
+    assert area["projector"] > area["normal"], sizes
+
+
+@pytest.mark.parametrize("size", ["1280x720", "1920x1080"])
 @pytest.mark.parametrize("section", app_pages.SECTIONS, ids=lambda s: s.anchor)
-def test_a_section_link_lands_on_its_figure(server, projector, section):
+def test_a_section_link_lands_on_its_figure(server, projector, large_projector, section, size):
     slug = SLUGS[section.page]
     query = urllib.parse.urlencode({"present": "1", **app_pages.link_query(section)})
-    page, errors = open_page(projector, f"{server}/{slug}?{query}")
+    page, errors = open_page(projector if size == "1280x720" else large_projector, f"{server}/{slug}?{query}")
     try:
         assert_healthy(page, errors)
         page.wait_for_function("(a) => document.documentElement.dataset.labSection === 'done:' + a",
                                arg=section.anchor, polling=200, timeout=60_000)
-        problems = check_screen(page, f"projector_section_{section.anchor}", section.anchor)
+        problems = check_screen(page, f"projector_section_{section.anchor}_{size}", section.anchor)
         assert page.evaluate(FIGURE_JS, section.anchor) is not None, "no figure after the section's anchor"
         assert not problems, problems
     finally:
