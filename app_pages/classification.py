@@ -111,8 +111,8 @@ for col, name in zip(cols, LOSSES):
             controls.chart(figures.surface3d_figure(grid, paths, uirevision=f"{name}-3d", height=480),
                            key=f"c_3d_{name}")
         else:
-            controls.chart(figures.contour_figure(grid, paths, uirevision=name, height=500, axis_titles=AXES),
-                           key=f"c_map_{name}")
+            controls.chart(figures.contour_figure(grid, paths, uirevision=name, height=500, axis_titles=AXES,
+                                                  title=tr(LOSSES[name])), key=f"c_map_{name}")
         controls.chart(figures.value_map_figure(grid.xs, grid.ys, grid.grad_norm, title=tr("Gradient norm ‖∇L‖"),
                                                 value_label="‖∇L‖", axis_titles=AXES, height=360, zmin=1e-12),
                        key=f"c_grad_{name}")

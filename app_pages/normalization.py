@@ -79,12 +79,11 @@ for col, role, title, (q, grid), (eta, path, loss) in zip(cols, ("raw", "std"), 
     diverged = int(optimizers.first_bad_step(path[None])[0])
     converged = networks.steps_to_converge(q, path, REL_TOL)
     with col:
-        st.markdown(f"**{title}**")
         controls.chart(figures.contour_figure(
             grid, [figures.PathSet(tr("gradient descent, η = {lr}", lr=controls.format_number(eta)), path[None],
                                    loss[None])],
             log_color=True, uirevision=f"scaling-{role}", height=520, axis_titles=("w₁", "w₂"),
-            critical=()), key=f"n_map_{role[:3]}")
+            critical=(), title=title), key=f"n_map_{role[:3]}")
     rows.append({tr("features"): title, "λmin": f"{q.eigenvalues[0]:.3g}", "λmax": f"{q.eigenvalues[1]:.3g}",
                  tr("condition number λmax/λmin"): f"{q.condition_number:.3g}",
                  tr("largest stable η (2/λmax)"): f"{q.largest_stable_lr:.3g}", tr("η used"): f"{eta:.3g}",

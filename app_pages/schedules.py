@@ -41,7 +41,8 @@ controls.section(tr("1. The problem of Adagrad: bursts"),
 
 @st.fragment  # Adagrad's form, η, steps, decay and start rerun this section only
 def bursts_section():
-    with controls.settings():  # on a projector folded: the map under them fills the first screen
+    panels = controls.settings_row()  # on a projector the two folded panels share a row above the map
+    with controls.settings(where=panels):  # on a projector folded: the map under them fills the first screen
         c1, c2, c3, c4 = st.columns([3, 2, 2, 3])  # the forms' and decays' names need the room
         form = controls.choice_select(tr("Adagrad form"), ADAGRAD_FORMS, "adagrad", "s_form", url, where=c1,
                                       format_func=lambda n: tr(optimizers.get(n).label))
@@ -49,7 +50,7 @@ def bursts_section():
         steps = controls.int_input(tr("steps"), 50, 20_000, 2000, "s_steps", url, where=c3)
         decay = controls.choice_select(tr("decay for the second run"), DECAYS, "inverse_sqrt", "s_decay", url, where=c4,
                                        format_func=lambda n: tr(optimizers.get_schedule(n).label))
-    with st.expander(tr("Start point and decay parameters"), expanded=False):
+    with panels.expander(tr("Start point and decay parameters"), expanded=False):
         bx, by = controls.point_input((tr("start x"), tr("start y")), valley.domain, (-8.0, 1.2),
                                       lambda axis: f"s_b{axis}", url)
         decay_params = {p.name: controls.number_widget(p, f"s_decay_{decay}_{p.name}", url)

@@ -30,6 +30,7 @@ from controls.chrome import (
     section,
     section_anchor,
     settings,
+    settings_row,
     stop_unless_defined,
     top_anchors,
 )

@@ -233,12 +233,19 @@ def prose(label: str | None = None):
     return st.container()
 
 
-def settings(label: str | None = None):
+def settings(label: str | None = None, where=st):
     """Where a figure's own widgets go when they stand above it: in place, or in a slim expander in presentation
-    mode (the figure under them must fit the projector's first screen; the teacher opens them to change one)."""
+    mode (the figure under them must fit the projector's first screen; the teacher opens them to change one).
+    ``where``: a row (``settings_row``) that holds it beside a figure's other folded panels."""
     if presenting():
-        return st.expander(label or tr("Settings"), icon=":material/tune:")
+        return where.expander(label or tr("Settings"), icon=":material/tune:")
     return st.container()
+
+
+def settings_row():
+    """On a projector, a row for a figure's folded panels (``settings`` and its other expanders) side by side:
+    stacked, each took a row of the first screen from the figure. Off a projector the panels stay stacked."""
+    return st.container(horizontal=True, gap="small") if presenting() else st.container()
 
 
 def section(title: str, text: str, latex: str | None = None, level: str = "header", anchor: str | None = None) -> None:

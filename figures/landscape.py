@@ -34,6 +34,7 @@ from figures.style import (
     PrebuiltFigure,
     animation_controls,
     axis_text,
+    chart_title,
     frame_indices,
     path_color,
     path_dash,
@@ -504,7 +505,7 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
 
     traces = _path_traces(go.Scatter, moving(steps), paths, 2.5, _head_marker(paths))
     layout = dict(
-        title=dict(text=title, x=0.01), height=height,
+        title=chart_title(title) if title else dict(text=""), height=height,
         # The legend (``top_legend``) reserves the toolbar's band and its own rows above the map (plotly.js takes
         # the larger of that and this margin); a map without one keeps the band free all the same.
         margin=dict(l=45, r=0, t=40 if title else TOOLBAR_BAND_PX, b=160 if animate and paths else 45),

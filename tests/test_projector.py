@@ -128,14 +128,7 @@ def test_the_first_screen_shows_the_whole_figure(server, projector, path, langua
         page.close()
 
 
-# Two pages whose first map stands low on the projector's first screen (the rows above it take the room): at
-# 1280 x 720 it is smaller there than in normal mode (measured: Schedules 460 x 198 against 319 x 304 px,
-# Normalization 260 x 260 against 282 x 282). Open in issue 26.
-SMALLER_ON_A_PROJECTOR = {"schedules", "normalization"}
-ANIMATED = [pytest.param(record.slug, marks=pytest.mark.xfail(reason="issue 26: the map stands low on the first "
-                                                                     "screen", strict=False))
-            if record.slug in SMALLER_ON_A_PROJECTOR else record.slug
-            for record in app_pages.PAGES if record.animates]
+ANIMATED = [record.slug for record in app_pages.PAGES if record.animates]
 
 
 @pytest.mark.parametrize("path", ANIMATED)

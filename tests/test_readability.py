@@ -282,3 +282,18 @@ def test_presentation_mode_scales_3d_tick_labels_once():
         assert [scene[a]["tickfont"]["size"] for a in ("xaxis", "yaxis")] == [15, 15]
     plain = figures.surface3d_figure(grid, [], log_color=True).to_dict()["layout"]["scene"]
     assert plain["xaxis"]["tickfont"]["size"] == 10
+
+
+@pytest.mark.parametrize(("name", "titles"), [("classification", {"Mean square error", "Cross-entropy"}),
+                                              ("normalization", {"Raw features", "Standardized features"})])
+def test_maps_shown_side_by_side_name_themselves_in_their_own_title(name, titles):
+    """Two maps side by side (stacked, on a phone) must say which is which in the figure itself: a name written
+    above a column went off screen when the maps were stacked or the projector's figure filled the screen."""
+    at = ok(page(name))
+    maps = [spec for spec in charts(at) if spec.get("frames") and spec["layout"].get("images")]
+    named = {(spec["layout"].get("title") or {}).get("text", "") for spec in maps}
+    assert titles <= named, named
+    for spec in maps:  # pinned top left, clear of the legend that starts under the toolbar's band
+        title = spec["layout"]["title"]
+        if title.get("text"):
+            assert title["yref"] == "container" and title["yanchor"] == "top" and title["xanchor"] == "left"
