@@ -1,7 +1,7 @@
 """A student's phone (390 × 844, touch, scale factor 2) in headless Chromium: every page, checked as it is used.
 
-A one-finger swipe that starts on a chart scrolls the page (by at least half the swipe): the touches are real
-ones, sent through Chromium's input pipeline (CDP ``Input.dispatchTouchEvent``), so a chart that takes them
+Every page in English and in Chinese. A one-finger swipe that starts on a chart scrolls the page (by at least
+half the swipe): the touches are real ones, sent through Chromium's input pipeline (CDP ``Input.dispatchTouchEvent``), so a chart that takes them
 (plotly.js's drag handlers, a 3-D scene's camera) stops the page and fails the test. The page is no wider than the
 screen, no chart title runs past its chart or lies under a toolbar, a tap on a map still reaches the chart, and a
 tap on Play plays the animation.
@@ -87,9 +87,10 @@ def first_swipeable_chart(page) -> dict:
     return page.evaluate(CHARTS_JS)[chart["i"]]
 
 
+@pytest.mark.parametrize("language", ["en", "zh"])
 @pytest.mark.parametrize("path", list(PAGES))
-def test_a_phone_scrolls_over_charts_and_fits_the_screen(server, phone, path):
-    page, problems = open_page(phone, f"{server}/{path}")
+def test_a_phone_scrolls_over_charts_and_fits_the_screen(server, phone, path, language):
+    page, problems = open_page(phone, f"{server}/{path}" + ("?lang=zh" if language == "zh" else ""))
     try:
         assert_healthy(page, problems)
         width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
@@ -109,7 +110,7 @@ def test_a_phone_scrolls_over_charts_and_fits_the_screen(server, phone, path):
         assert moved >= MIN_SCROLL_SHARE * SWIPE_PX, (
             f"a swipe of {SWIPE_PX} px on chart {chart['i']} scrolled the page {moved:.0f} px")
         assert_healthy(page, problems)
-        shoot_whole(page, f"phone_{path or 'home'}")
+        shoot_whole(page, f"phone_{path or 'home'}_{language}")
     finally:
         page.close()
 
