@@ -323,8 +323,8 @@ def test_in_a_real_server_a_second_run_queues_and_a_closed_tab_stops_its_run_wit
                                                                                                   monkeypatch):
     """A real ``streamlit run`` with one worker, and Chromium: one tab starts the Network lab's largest training
     (minutes), a second tab the same training from another seed, which waits and says so. The first tab closes
-    while its training computes: its worker process is gone within five seconds, the second tab's run starts in a new
-    worker, and the server serves on."""
+    while its training computes: its worker process is gone within five seconds, the second tab's run starts in a
+    new worker, and the server serves on."""
     import urllib.request
 
     from browser_support import chromium, new_tab, streamlit_server

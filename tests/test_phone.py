@@ -1,10 +1,10 @@
 """A student's phone (390 × 844, touch, scale factor 2) in headless Chromium: every page, checked as it is used.
 
 Every page in English and in Chinese. A one-finger swipe that starts on a chart scrolls the page (by at least
-half the swipe): the touches are real ones, sent through Chromium's input pipeline (CDP ``Input.dispatchTouchEvent``), so a chart that takes them
-(plotly.js's drag handlers, a 3-D scene's camera) stops the page and fails the test. The page is no wider than the
-screen, no chart title runs past its chart or lies under a toolbar, a tap on a map still reaches the chart, and a
-tap on Play plays the animation.
+half the swipe): the touches are real ones, sent through Chromium's input pipeline (CDP
+``Input.dispatchTouchEvent``), so a chart that takes them (plotly.js's drag handlers, a 3-D scene's camera)
+stops the page and fails the test. The page is no wider than the screen, no chart title runs past its chart or
+lies under a toolbar, a tap on a map still reaches the chart, and a tap on Play plays the animation.
 """
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ the animation buttons against the axis titles and legend), and no caption in the
 (longer ones fold). Both sizes from one page load (the window is resized): the figure is taller on the larger
 screen. Every page in English and in Chinese. An animated page's first map is larger on the projector than in
 normal mode. Every lecture section, at both sizes: a link with ``section=<anchor>`` opens its page scrolled so that
-the section's first figure is wholly in view, and so does the link on Home. Screenshots go to shots/projector_*.png, for a look.
+the section's first figure is wholly in view, and so does the link on Home. Screenshots go to
+shots/projector_*.png, for a look.
 """
 from __future__ import annotations
 
@@ -81,20 +82,23 @@ def resize(page, width: int, height: int) -> None:
     page.wait_for_timeout(700)  # Streamlit and plotly.js redraw for the new width
 
 
-@pytest.fixture(scope="module")
-def projector(browser):
-    """One browser profile at the projector's first size (its cache keeps the JavaScript from page to page)."""
-    context = browser.new_context(viewport={"width": SIZES[0][0], "height": SIZES[0][1]})
+def _profile(browser, size: tuple[int, int]):
+    """A browser profile at a projector's ``size`` (its cache keeps the JavaScript from page to page)."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
     yield context
     context.close()
+
+
+@pytest.fixture(scope="module")
+def projector(browser):
+    """One browser profile at the projector's first size."""
+    yield from _profile(browser, SIZES[0])
 
 
 @pytest.fixture(scope="module")
 def large_projector(browser):
     """One browser profile at the projector's second size."""
-    context = browser.new_context(viewport={"width": SIZES[1][0], "height": SIZES[1][1]})
-    yield context
-    context.close()
+    yield from _profile(browser, SIZES[1])
 
 
 def plot_area(page) -> tuple[float, float]:
