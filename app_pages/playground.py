@@ -110,13 +110,15 @@ for label, r in zip(labels, runs):
             tr("start"): f"({s.start[0]:.3g}, {s.start[1]:.3g})",
             tr("final point"): f"({s.final_point[0]:.4g}, {s.final_point[1]:.4g})",
             tr("final loss"): f"{s.final_loss:.4g}",
+            # The point and its distance in two short columns: one long sentence was cut off in the table.
             tr("nearest critical point"): (
                 tr("none in view") if not s.nearest_point else
-                tr("on the {kind}, at ({x:.3g}, {y:.3g}), distance {distance:.2g}", kind=tr(s.nearest_kind),
-                   x=s.nearest_point[0], y=s.nearest_point[1], distance=s.nearest_distance)
+                tr("on the {kind}, at ({x:.3g}, {y:.3g})", kind=tr(s.nearest_kind),
+                   x=s.nearest_point[0], y=s.nearest_point[1])
                 if s.nearest_kind in surfaces.CURVE_KINDS.values() else
-                tr("{kind} at ({x:.3g}, {y:.3g}), distance {distance:.2g}", kind=tr(s.nearest_kind),
-                   x=s.nearest_point[0], y=s.nearest_point[1], distance=s.nearest_distance)),
+                tr("{kind} at ({x:.3g}, {y:.3g})", kind=tr(s.nearest_kind),
+                   x=s.nearest_point[0], y=s.nearest_point[1])),
+            tr("distance to it"): f"{s.nearest_distance:.2g}" if s.nearest_point else "",
             tr("steps until ‖∇L‖ < {tol}", tol=controls.format_number(tol)):
                 str(s.steps_to_tolerance) if s.steps_to_tolerance >= 0 else tr("not reached"),
             tr("diverged"): tr("at step {step}", step=s.diverged_at) if s.diverged_at >= 0 else tr("no"),

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 import plotly.graph_objects as go
 
+from figures.overlap import first_equal, same_values
 from figures.style import (
     PATH_COLORS,
     PATH_OUTLINE,
@@ -15,6 +16,8 @@ from figures.style import (
     chart_title,
     log_axis,
     path_color,
+    path_dash,
+    path_symbol,
     y_title_above,
 )
 from i18n import tr
@@ -24,21 +27,56 @@ class Series(NamedTuple):
     label: str
     y: np.ndarray  # (steps,) or (n, steps): several trajectories of one optimizer
     color_index: int = 0
-    dash: str = "solid"
+    dash: str | None = None  # None: the colour's own dash (``path_dash(color_index)``), as on the maps
     x: np.ndarray | None = None  # the steps of y's points when not 0, 1, 2, … (measured every k steps)
     group: str | None = None  # legend entry shared by several series (one per optimizer); default: label
 
 
+# Marks per curve where a chart needs them (``curve_styles``): enough to name a curve anywhere along it, few enough
+# not to hide it. plotly.js draws every k-th point and offsets successive curves' marks, so they do not overlap.
+MARKS_PER_CURVE = 9
+
+
+def curve_styles(series: Sequence[Series]) -> dict[str, dict]:
+    """Each legend group's look: colour, dash and, where two groups of different colours share a dash (a chart whose
+    dashes say something else, e.g. the loss on Classification), a mark per colour as well, so that no two
+    curves differ by colour alone (a red–green colour-blind student in a class of forty sees them apart).
+    """
+    looks = {}
+    for s in series:
+        looks.setdefault(s.group or s.label, (s.color_index, path_dash(s.color_index) if s.dash is None else s.dash))
+    shared_dash = any(a[1] == b[1] and a[0] != b[0] for i, a in enumerate(looks.values())
+                      for b in list(looks.values())[i + 1:])
+    return {group: dict(line=dict(color=path_color(colour), width=2, dash=dash),
+                        **(dict(mode="lines+markers", marker=dict(symbol=path_symbol(colour), size=8,
+                                                                  color=path_color(colour),
+                                                                  maxdisplayed=MARKS_PER_CURVE))
+                           if shared_dash else dict(mode="lines")))
+            for group, (colour, dash) in looks.items()}
+
+
+def same_curve_labels(groups: Sequence[str], curves: Sequence[tuple[np.ndarray, np.ndarray]], span: float) -> dict:
+    """group -> its legend text: "B (the same curve as A)" for a group drawn on top of an earlier one."""
+    same = first_equal(list(curves), lambda a, b: np.array_equal(a[0], b[0]) and same_values(a[1], b[1], span))
+    return {g: g if j is None else tr("{label} (the same curve as {other})", label=g, other=groups[j])
+            for g, j in zip(groups, same)}
+
+
 def wide_range(values, ratio: float = 20.0) -> bool:
-    """True when the positive finite values span more than ``ratio``: worth a log axis.
+    """True when the positive finite values span more than ``ratio`` and none is negative: worth a log axis.
 
     ``values``: an array, or a list of arrays of any shapes (several runs' curves drawn on one axis).
+    A value of exactly 0 (a loss that reached its minimum in float32) does not rule the log axis out: that point
+    is left out of the drawn curve, where a linear axis would have pressed every curve flat against 0.
     """
     if isinstance(values, (list, tuple)):
         values = np.concatenate([np.ravel(np.asarray(a, np.float64)) for a in values]) if values else np.zeros(0)
     v = np.asarray(values, np.float64)
     v = v[np.isfinite(v)]
-    return bool(v.size) and v.min() > 0 and v.max() / v.min() > ratio
+    if (v < 0).any():
+        return False
+    v = v[v > 0]
+    return bool(v.size) and v.max() / v.min() > ratio
 
 
 def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, log_y: bool = False,
@@ -54,10 +92,8 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
     ``y_from_zero``: a linear y axis that starts at 0, so a flat curve looks flat.
     """
     x_title = tr("step t") if x_title is None else x_title
-    traces = []
-    shown_x, shown_y, listed = [], [], set()
+    drawn = []  # (series, x, y) of every trajectory, as drawn
     for s in series:
-        group = s.group or s.label
         ys = np.atleast_2d(np.asarray(s.y, np.float64))
         steps = np.arange(ys.shape[1])
         xs = steps if s.x is None else np.asarray(s.x)
@@ -68,21 +104,32 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
             if log_y:
                 y = np.where(y > 0, y, np.nan)
             x = (np.maximum(xs[steps], 1) if log_x else xs[steps]).astype(np.int32 if s.x is None else np.float32)
-            shown_x.append(np.asarray(x, np.float64))
-            shown_y.append(y)
-            # SVG, not WebGL: a curve has at most max_points points, and every WebGL chart costs the page a
-            # context of its own (costly with software WebGL: bench/bench_page_draw.py, docs/performance_log.md).
-            traces.append(go.Scatter(
-                x=x, y=y.astype(np.float32),
-                mode="lines", name=group,
-                legendgroup=group, showlegend=legend and group not in listed,
-                line=dict(color=path_color(s.color_index), width=2, dash=s.dash),
-                hovertemplate=f"{s.label}<br>t=%{{x}}<br>%{{y:.4g}}<extra></extra>"))
-            listed.add(group)
-    names = ([s.group or s.label for s in series if (s.group or s.label) in listed] if legend else [])
-    names = list(dict.fromkeys(names)) + ([marker_label] if markers and marker_label else [])
-    entries = len(names)
-    legend_box, bottom = bottom_legend(names) if entries else (dict(), 40)
+            drawn.append((s, x, y))
+    shown_x = [np.asarray(x, np.float64) for _, x, _ in drawn]
+    shown_y = [y for _, _, y in drawn]
+    looks = curve_styles(series)
+    groups = list(looks)
+    on_axis = [np.log10(y) if log_y else y for y in shown_y]  # what the eye compares: the drawn heights
+    finite = np.concatenate([v[np.isfinite(v)] for v in on_axis]) if on_axis else np.zeros(0)
+    span = float(finite.max() - finite.min()) if finite.size else 0.0
+    first_of = {}
+    for (s, x, _), v in zip(drawn, on_axis):
+        first_of.setdefault(s.group or s.label, (x, v))
+    names = same_curve_labels(groups, [first_of[g] for g in groups], span) if span > 0 else {g: g for g in groups}
+    traces, listed = [], set()
+    for s, x, y in drawn:
+        group = s.group or s.label
+        # SVG, not WebGL: a curve has at most max_points points, and every WebGL chart costs the page a
+        # context of its own (costly with software WebGL: bench/bench_page_draw.py, docs/performance_log.md).
+        traces.append(go.Scatter(
+            x=x, y=y.astype(np.float32), name=names[group],
+            legendgroup=group, showlegend=legend and group not in listed, **looks[group],
+            hovertemplate=f"{s.label}<br>t=%{{x}}<br>%{{y:.4g}}<extra></extra>"))
+        listed.add(group)
+    entry_names = [names[g] for g in groups if g in listed] if legend else []
+    entry_names += [marker_label] if markers and marker_label else []
+    entries = len(entry_names)
+    legend_box, bottom = bottom_legend(entry_names) if entries else (dict(), 40)
     all_x = np.concatenate(shown_x) if shown_x else np.ones(1)
     all_y = np.concatenate(shown_y) if shown_y else np.ones(1)
     x_axis = dict(title=dict(text=x_title))
@@ -127,23 +174,32 @@ def per_parameter_figure(series: Sequence[Series], *, title: str, y_title: str, 
     width = (1.0 - spacing * (n - 1)) / n
     left = [j * (width + spacing) for j in range(n)]  # each panel's domain starts here (paper coordinates)
     axis = lambda letter, j: letter + (str(j + 1) if j else "")  # noqa: E731  x, x2, x3 …
-    traces, shown, listed = [], [], set()
+    looks = curve_styles(series)
+    groups = list(looks)
+    drawn = {}  # group -> (steps, parameters) as drawn
+    for s in series:
+        ys = np.asarray(s.y, np.float64)
+        drawn.setdefault(s.group or s.label, np.where(ys > 0, ys, np.nan) if log_y else ys)
+    values = np.concatenate([v.ravel() for v in drawn.values()]) if drawn else np.ones(1)
+    on_axis = np.log10(values) if log_y else values
+    finite = on_axis[np.isfinite(on_axis)]
+    span = float(finite.max() - finite.min()) if finite.size else 0.0
+    curves = [(np.arange(len(drawn[g])), np.log10(drawn[g]) if log_y else drawn[g]) for g in groups]
+    names = same_curve_labels(groups, curves, span) if span > 0 else {g: g for g in groups}
+    traces, listed = [], set()
     for s in series:
         group = s.group or s.label
         ys = np.asarray(s.y, np.float64)
         steps = np.arange(ys.shape[0], dtype=np.int32)
         for j in range(n):
             y = np.where(ys[:, j] > 0, ys[:, j], np.nan) if log_y else ys[:, j]
-            shown.append(y)
             traces.append(go.Scatter(
-                x=steps, y=y.astype(np.float32), mode="lines", name=group, legendgroup=group,
-                showlegend=group not in listed, line=dict(color=path_color(s.color_index), width=2, dash=s.dash),
+                x=steps, y=y.astype(np.float32), name=names[group], legendgroup=group,
+                showlegend=group not in listed, **looks[group],
                 hovertemplate=f"{s.label} ({panels[j]})<br>t=%{{x}}<br>%{{y:.4g}}<extra></extra>",
                 xaxis=axis("x", j), yaxis=axis("y", j)))
             listed.add(group)
-    names = list(dict.fromkeys(s.group or s.label for s in series))
-    legend_box, bottom = bottom_legend(names) if names else (dict(), 40)
-    values = np.concatenate(shown) if shown else np.ones(1)
+    legend_box, bottom = bottom_legend([names[g] for g in groups]) if groups else (dict(), 40)
     y_axis = log_axis(values, exponentformat="power") if log_y else dict(type="linear")
     layout = dict(title=chart_title(title), height=height + (bottom - 40), margin=dict(l=50, r=10, t=60, b=bottom),
                   legend=legend_box, showlegend=bool(names), hovermode="x unified",

@@ -23,9 +23,12 @@ import plotly.graph_objects as go
 from PIL import Image
 
 import memory_budget
+from figures.overlap import lies_along
 from figures.style import (
     CRITICAL_STYLE,
+    CURVE_DASH,
     CURVE_STYLE,
+    LANDSCAPE,
     MAX_FRAMES,
     PATH_OUTLINE,
     SURFACE_COLORSCALE,
@@ -202,7 +205,7 @@ def critical_curve_traces(curves: Sequence, z_of=None, three_d: bool = False, le
                                        line=dict(color=color, width=6), hovertext=hover, hoverinfo="text"))
         else:
             traces.append(go.Scatter(x=x, y=y, mode="lines", name=name, showlegend=legend, hovertext=hover,
-                                     hoverinfo="text", line=dict(color=color, width=3)))
+                                     hoverinfo="text", line=dict(color=color, width=3, dash=CURVE_DASH)))
     return traces
 
 
@@ -403,7 +406,8 @@ def surface_layers(grid, log_color: bool, click_grid: int = 0, hover_grid: int =
                     colorscale=colorscale_stops(SURFACE_COLORSCALE), showscale=True,
                     colorbar=_colorbar(grid.loss, log_color, equalize)))
     lines = go.Scatter(x=dict(picture.line_x), y=dict(picture.line_y), mode="lines", name=tr("contour lines"),
-                       showlegend=False, hoverinfo="skip", line=dict(width=0.5, color="rgba(255,255,255,0.35)"))
+                       showlegend=False, hoverinfo="skip", line=dict(width=0.5, color="rgba(255,255,255,0.35)"),
+                       meta=LANDSCAPE)
     hint = "<br><i>" + tr("click: start here") + "</i>" if click_grid else ""
     lattice = go.Scatter(
         x=dict(picture.lattice_x), y=dict(picture.lattice_y), customdata=dict(picture.lattice_loss),
@@ -417,10 +421,40 @@ def surface_layers(grid, log_color: bool, click_grid: int = 0, hover_grid: int =
     return image, [colour_bar, lines, lattice]
 
 
-def _path_traces(kind, final: list[dict], paths: Sequence[PathSet], width: float, head_marker: dict) -> list:
+def route_names(paths: Sequence[PathSet], span: float) -> list[str]:
+    """Each path's legend text: "B (on the route of A)" where every start's path of B runs along A's route
+    (``overlap.lies_along``, ``span`` the map's diagonal), so that the legend says why a line seems missing; the
+    animation then shows them apart by speed. Of two paths on one route, the later is named by the earlier."""
+    along = [[i != j and a.paths.shape[0] == b.paths.shape[0] and all(lies_along(p, q, span)
+                                                                     for p, q in zip(a.paths, b.paths))
+              for j, b in enumerate(paths)] for i, a in enumerate(paths)]
+    names = []
+    for i, ps in enumerate(paths):
+        j = next((j for j in range(len(paths)) if along[i][j] and not (along[j][i] and j > i)), None)
+        names.append(ps.label if j is None else tr("{label} (on the route of {other})", label=ps.label,
+                                                   other=paths[j].label))
+    return names
+
+
+def start_trace(kind, paths: Sequence[PathSet], z=None) -> list:
+    """Every run's start as an open ring in its path's colour (the moving heads mark where the runs are)."""
+    if not paths:
+        return []
+    xy = np.concatenate([ps.paths[:, 0, :] for ps in paths]).astype(np.float32)
+    colors = [path_color(i) for i, ps in enumerate(paths) for _ in range(len(ps.paths))]
+    text = [ps.label for ps in paths for _ in range(len(ps.paths))]
+    three_d = dict(z=np.asarray(z, np.float32)) if z is not None else {}
+    return [kind(x=xy[:, 0], y=xy[:, 1], **three_d, mode="markers", name=tr("start"), showlegend=False, text=text,
+                 marker=dict(symbol="circle-open", size=13 if z is None else 7, color=colors, line=dict(width=3)),
+                 hovertemplate="<b>%{text}</b>: " + tr("start") + "<br>x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>")]
+
+
+def _path_traces(kind, final: list[dict], paths: Sequence[PathSet], width: float, head_marker: dict,
+                 names: Sequence[str]) -> list:
     """The paths at their last step as ``kind`` traces (go.Scatter or go.Scatter3d), one per PathSet with its
-    colour and dash, then the moving heads; ``final``: ``moving(steps)``, each path's data then the heads'."""
-    traces = [kind(**final[i], mode="lines", name=ps.label, legendgroup=ps.label,
+    colour and dash, then the moving heads; ``final``: ``moving(steps)``, each path's data then the heads';
+    ``names``: the legend's texts (``route_names``)."""
+    traces = [kind(**final[i], mode="lines", name=names[i], legendgroup=ps.label,
                    line=dict(color=path_color(i), width=width, dash=path_dash(i)),
                    hovertemplate=_path_hover(ps.label)) for i, ps in enumerate(paths)]
     traces.append(kind(**final[-1], mode="markers", name="position", showlegend=False, marker=head_marker,
@@ -490,7 +524,7 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
     steps = paths[0].paths.shape[1] - 1 if paths else 0
     idx = frame_indices(steps, min(max_frames, MAX_FRAMES))
     image, fixed = surface_layers(grid, log_color, click_grid, equalize=equalize)
-    fixed += critical_traces(critical, legend=critical_legend)
+    fixed += critical_traces(critical, legend=critical_legend) + start_trace(go.Scatter, paths)
     animated_ids = list(range(len(fixed), len(fixed) + len(paths) + 1))
 
     xs = [Float32Rows(ps.paths[:, idx, 0]) for ps in paths]
@@ -503,7 +537,8 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
                      y=typed_array([v for ps in paths for v in _heads(ps.paths, upto, 1)]))
         return lines + [heads]
 
-    traces = _path_traces(go.Scatter, moving(steps), paths, 2.5, _head_marker(paths))
+    diagonal = float(np.hypot(grid.xs[-1] - grid.xs[0], grid.ys[-1] - grid.ys[0]))
+    traces = _path_traces(go.Scatter, moving(steps), paths, 2.5, _head_marker(paths), route_names(paths, diagonal))
     layout = dict(
         title=chart_title(title) if title else dict(text=""), height=height,
         # The legend (``top_legend``) reserves the toolbar's band and its own rows above the map (plotly.js takes
@@ -566,7 +601,10 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
         hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br>L=%{customdata:.4g}<extra></extra>",
         contours=dict(z=dict(show=True, usecolormap=True, width=1)),
     )
-    fixed = [surface, *critical_traces(critical, z_of=lambda v: float(z_of(v)) + lift, three_d=True)]
+    fixed = [surface, *critical_traces(critical, z_of=lambda v: float(z_of(v)) + lift, three_d=True),
+             *start_trace(go.Scatter3d, paths,
+                          np.concatenate([np.clip(z_of(ps.losses[:, 0]) + lift, zmin, zmax + lift) for ps in paths])
+                          if paths else None)]
     animated_ids = list(range(len(fixed), len(fixed) + len(paths) + 1))
 
     def clipped_z(loss):
@@ -586,8 +624,11 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
                      z=typed_array([v for ps in paths for v in clipped_z(ps.losses[:, upto])]))
         return lines + [heads]
 
-    traces = _path_traces(go.Scatter3d, moving(steps), paths, 5,
-                          dict(size=5, color=_head_marker(paths)["color"], line=dict(color="white", width=1)))
+    diagonal = float(np.hypot(grid.xs[-1] - grid.xs[0], grid.ys[-1] - grid.ys[0]))
+    # Paths 8 px wide: at 5 they were lost on the shaded surface from the back of a room.
+    traces = _path_traces(go.Scatter3d, moving(steps), paths, 8,
+                          dict(size=6, color=_head_marker(paths)["color"], line=dict(color="white", width=1)),
+                          route_names(paths, diagonal))
     layout = dict(
         height=height, margin=dict(l=0, r=0, t=30, b=110 if paths else 10), uirevision=uirevision, showlegend=False,
         scene=dict(

@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from figures.landscape import typed_array
 from figures.style import (
+    LANDSCAPE,
     PATH_COLORS,
     PATH_OUTLINE,
     SURFACE_COLORSCALE,
@@ -21,6 +22,8 @@ from figures.style import (
     frame_indices,
     log_axis,
     path_color,
+    path_dash,
+    path_symbol,
     y_title_above,
 )
 from i18n import tr
@@ -55,7 +58,8 @@ def line_race_figure(s_grid, profile, runs: Sequence[LinePath], *, max_frames: i
     steps = len(runs[0].s) - 1
     idx = frame_indices(steps, max_frames)
     curve = go.Scatter(x=np.asarray(s_grid, np.float32), y=np.asarray(profile, np.float32), mode="lines",
-                       name=tr("L along the line"), line=dict(color="#444", width=2), hoverinfo="skip")
+                       name=tr("L along the line"), line=dict(color="#444", width=2), hoverinfo="skip",
+                       meta=LANDSCAPE)
 
     s_rows, loss_rows = [Float32Rows(r.s) for r in runs], [Float32Rows(r.loss) for r in runs]
 
@@ -68,10 +72,11 @@ def line_race_figure(s_grid, profile, runs: Sequence[LinePath], *, max_frames: i
 
     final = moving(steps)
     traces = [go.Scatter(**final[i], mode="lines", name=tr("{label} (trail)", label=r.label), showlegend=False,
-                         line=dict(color=path_color(i), width=1), opacity=0.5,
+                         line=dict(color=path_color(i), width=1.5, dash=path_dash(i)), opacity=0.6,
                          hoverinfo="skip") for i, r in enumerate(runs)]
     traces += [go.Scatter(**final[len(runs) + i], mode="markers", name=r.label,
-                          marker=dict(size=16, color=path_color(i), line=dict(color=PATH_OUTLINE, width=2)),
+                          marker=dict(size=16, color=path_color(i), symbol=path_symbol(i),
+                                      line=dict(color=PATH_OUTLINE, width=2)),
                           hovertemplate=f"{r.label}<br>s=%{{x:.3g}}<br>L=%{{y:.4g}}<extra></extra>")
                for i, r in enumerate(runs)]
     ids = list(range(1, 1 + 2 * len(runs)))
@@ -94,10 +99,10 @@ def line_race_figure(s_grid, profile, runs: Sequence[LinePath], *, max_frames: i
 def timing_figure(timing, height: int = 360) -> go.Figure:
     """Seconds per update and per epoch against batch size, log–log."""
     fig = go.Figure()
-    for y, name, color in ((timing.seconds_per_update, tr("one update"), PATH_COLORS[1]),
-                           (timing.seconds_per_epoch, tr("one epoch"), PATH_COLORS[0])):
+    for y, name, k in ((timing.seconds_per_update, tr("one update"), 1), (timing.seconds_per_epoch, tr("one epoch"), 0)):
         fig.add_trace(go.Scatter(x=timing.batch_sizes, y=np.asarray(y) * 1e3, mode="lines+markers", name=name,
-                                 line=dict(color=color, width=2.5),
+                                 line=dict(color=path_color(k), width=2.5, dash=path_dash(k)),
+                                 marker=dict(symbol=path_symbol(k), size=8),
                                  hovertemplate=f"{name}<br>B=%{{x}}<br>%{{y:.3g}} ms<extra></extra>"))
     legend, bottom = bottom_legend([tr("one update"), tr("one epoch")])
     fig.update_layout(height=height + bottom - 40, margin=dict(l=55, r=10, t=52, b=bottom),

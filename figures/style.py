@@ -21,6 +21,15 @@ PATH_COLORS = ("#C00000", "#004488", "#228833", "#CCBB44", "#33BBEE", "#EE8866")
 PATH_COLOR_NAMES = ("red", "blue", "green", "sand", "sky blue", "salmon")  # what captions call them
 # A second channel besides colour, per optimizer on a map: no two of the first six paths share a dash pattern.
 PATH_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+# A third channel where a chart's dashes already mean something else (the loss on Classification, the kind of
+# normalization): the i-th colour's marks, a few per curve. Filled and open shapes that differ in outline, not only
+# in size, so that they are told apart at 8 px and on a projector.
+PATH_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
+# A curve of critical points (a valley of minima) on a map: a dash pattern that no path uses.
+CURVE_DASH = "8px,3px,2px,3px,2px,3px"
+# ``meta`` of a trace that draws the landscape itself (contour lines, L along a line), not a curve of a run: the
+# figure tests tell curves apart only among the runs' curves.
+LANDSCAPE = "landscape"
 # The outline of the moving heads and ball markers, so that they stand out on any surface colour.
 PATH_OUTLINE = "#FFFFFF"
 SURFACE_COLORSCALE = [[0.0, "#4D505B"], [0.125, "#61626C"], [0.25, "#75767D"], [0.375, "#8A8A8E"],
@@ -35,6 +44,11 @@ def path_color(i: int) -> str:
 def path_dash(i: int) -> str:
     """The dash pattern of the ``i``-th path on a map."""
     return PATH_DASHES[i % len(PATH_DASHES)]
+
+
+def path_symbol(i: int) -> str:
+    """The marker symbol of the ``i``-th colour, where a chart needs a channel besides colour and dash."""
+    return PATH_SYMBOLS[i % len(PATH_SYMBOLS)]
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")

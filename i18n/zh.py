@@ -622,7 +622,7 @@ TEXTS: dict[str, str] = {
     'final point': '终点',
     'nearest critical point': '最近的临界点',
     'steps until ‖∇L‖ < {tol}': '‖∇L‖ < {tol} 所需步数',
-    '{kind} at ({x:.3g}, {y:.3g}), distance {distance:.2g}': '{kind}，位于 ({x:.3g}, {y:.3g})，距离 {distance:.2g}',
+    'distance to it': '到它的距离',
     'none in view': '视野内没有',
     'not reached': '未达到',
     'at step {step}': '在第 {step} 步',
@@ -663,6 +663,7 @@ TEXTS: dict[str, str] = {
     'step': '步',
     'σᵗ of the steep direction y': '陡峭方向 y 上的 σᵗ',
     # figures/curves.py
+    '{label} (the same curve as {other})': '{label}（与 {other} 是同一条曲线）',
     'class {k}': '类别 {k}',
     'density (stochastic Lanczos quadrature)': '密度（随机 Lanczos 求积）',
     'y′ = softmax(y) (green: the target class)': 'y′ = softmax(y)（绿色：目标类别）',
@@ -676,6 +677,7 @@ TEXTS: dict[str, str] = {
     'L (log scale)': 'L（对数尺度）',
     'click to start here': '点击从这里出发',
     'contour lines': '等高线',
+    '{label} (on the route of {other})': '{label}（沿着 {other} 的路线）',
     'click: start here': '点击：从这里出发',
     # figures/lines.py
     's (distance along the line)': 's（沿直线的距离）',
@@ -743,7 +745,7 @@ TEXTS: dict[str, str] = {
     'The saddle at ({x:.3g}, {y:.3g}) has eigenvalues {low:.3g} and {high:.3g}.': '位于 ({x:.3g}, {y:.3g}) 的鞍点的特征值是 {low:.3g} 和 {high:.3g}。',
     "Start ({x:.3g}, {y:.3g}): {offset:.2g} from the saddle along its rising eigenvector, {tilt:g} towards the falling one. The eigenvector step is taken there, along the start's own falling eigenvector u = ({ux:.2f}, {uy:.2f}), whose eigenvalue at the start is {eigenvalue:.3g}. Plain gradient descent slides into the saddle and lingers until the tiny offset has grown by (1 + η|λ|) per step, λ = {saddle_low:.3g} the saddle's.": '起点 ({x:.3g}, {y:.3g})：沿鞍点的上升特征向量离鞍点 {offset:.2g}，向下降方向偏移 {tilt:g}。特征向量那一步在起点处走，沿起点自己的下降特征向量 u = ({ux:.2f}, {uy:.2f})，它在起点处的特征值是 {eigenvalue:.3g}。普通梯度下降会滑进鞍点并停留，直到微小的偏移以每步 (1 + η|λ|) 的倍数长大，λ = {saddle_low:.3g} 是鞍点的特征值。',
     "Critical points (found numerically, classified by the Hessian's eigenvalues): ○ minimum, △ maximum, × saddle, □ degenerate (a zero eigenvalue: second order cannot tell); a magenta line is a valley of minima (a curve of critical points, each degenerate along it).": '临界点（数值求得，按海森矩阵的特征值分类）：○ 极小值，△ 极大值，× 鞍点，□ 退化（有零特征值：二阶无法判断）；洋红色线是极小值谷（由临界点组成的曲线，每一点沿曲线方向退化）。',
-    'on the {kind}, at ({x:.3g}, {y:.3g}), distance {distance:.2g}': '在{kind}上，位于 ({x:.3g}, {y:.3g})，距离 {distance:.2g}',
+    'on the {kind}, at ({x:.3g}, {y:.3g})': '在{kind}上，位于 ({x:.3g}, {y:.3g})',
     'burst (its peak)': '爆发（峰值）',
     '(peaks at steps {steps})': '（峰值在第 {steps} 步）',
     'A burst: a hump of the step length that rises more than 100 times above the lowest step since the last burst, and falls back by 100 times from its peak; ▼ marks each peak, numbered.': '爆发：步长曲线上的一个隆起，比上一次爆发以来最短的一步长 100 倍以上，然后从峰值回落 100 倍；▼ 标出每个峰值，并编号。',

@@ -239,7 +239,7 @@ CATALOG: tuple[Surface, ...] = (
         loss=_himmelblau,
         formula=r"L(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
         domain=((-5.0, 5.0), (-5.0, 5.0)),
-        starts=((-0.3, -0.9), (0.0, 0.0), (-4.5, 4.5)),
+        starts=((-1.0, -0.5), (0.0, 0.0), (-4.5, 4.5)),  # the first away from the maximum's mark
         text="Four equally deep minima, one maximum and four saddle points: where you "
         "start decides where you end.",
         known=(

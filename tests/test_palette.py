@@ -9,11 +9,14 @@ Thresholds: ΔE ≈ 2 is just noticeable; 20+ is a different colour at a glance.
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import plotly.colors
 import pytest
+from conftest import arr, charts, ok, open_link
 
+import app_pages
 from figures import style
 
 M_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
@@ -127,3 +130,160 @@ def test_maps_use_the_palette_dashes_and_outlined_heads():
     assert [t["line"]["dash"] for t in lines] == list(style.PATH_DASHES[:3])
     heads = [t for t in d["data"] if t.get("name") == "position"][0]
     assert heads["marker"]["line"]["color"] == style.PATH_OUTLINE
+
+
+# ---------------------------------------------------------------- every curve of every figure of every page
+# A curve is a drawn line of a run (a path, a loss, a σ): a scatter trace with lines, not the landscape itself
+# (style.LANDSCAPE: contour lines, L along a line). Two curves on one plot must differ in dash or in marks, not in
+# colour alone; two that are drawn on top of each other must say so in the legend.
+SAME = re.compile(r"the same curve as|on the route of")
+
+
+def line_curves(chart: dict) -> dict[tuple, list[dict]]:
+    """The chart's curves per plot (its axes), one entry per legend group with its look and first trace's data."""
+    plots: dict[tuple, dict[str, dict]] = {}
+    for t in chart["data"]:
+        mode = t.get("mode", "lines")
+        if t.get("type", "scatter") not in ("scatter", "scattergl", "scatter3d") or "lines" not in mode:
+            continue
+        if t.get("meta") == style.LANDSCAPE or t.get("visible") is False:
+            continue
+        axes = (t.get("xaxis", "x"), t.get("yaxis", "y"), t.get("type", "scatter"))
+        group = t.get("legendgroup") or t.get("name", "")
+        marker = (t.get("marker") or {}).get("symbol", "circle") if "markers" in mode else None
+        plots.setdefault(axes, {}).setdefault(group, dict(
+            name=t.get("name", ""), colour=(t.get("line") or {}).get("color"),
+            dash=(t.get("line") or {}).get("dash", "solid"), marker=marker, x=t.get("x"), y=t.get("y"),
+            z=t.get("z")))
+    return {axes: list(groups.values()) for axes, groups in plots.items()}
+
+
+def told_apart_only_by_colour(chart: dict) -> list[tuple[str, str]]:
+    """Pairs of curves on one plot with the same dash and the same marks (or none)."""
+    return [(a["name"], b["name"]) for curves in line_curves(chart).values()
+            for a, b in itertools.combinations(curves, 2) if (a["dash"], a["marker"]) == (b["dash"], b["marker"])]
+
+
+def drawn_on_top_of_each_other(chart: dict, log_y: bool) -> list[tuple[str, str]]:
+    """Pairs of curves on one 2-D plot drawn on each other: at the same x, heights within 0.5 % of the plot's
+    span (log10 heights on a log axis); on a map (points compared with points) within 1 % of the diagonal.
+    Written here from the drawn JSON, independently of figures/overlap.py."""
+    pairs = []
+    for (_, _, kind), curves in line_curves(chart).items():
+        if kind == "scatter3d":
+            continue
+        data = []
+        for c in curves:
+            if c["x"] is None or c["y"] is None:
+                continue
+            x, y = arr(c["x"]).astype(np.float64), arr(c["y"]).astype(np.float64)
+            data.append((c, x, np.log10(np.where(y > 0, y, np.nan)) if log_y else y))
+        is_map = chart["layout"].get("images")
+        heights = [v[np.isfinite(v)] for _, _, v in data]
+        if not data or not any(len(h) for h in heights):
+            continue
+        every = np.concatenate(heights)
+        span = float(every.max() - every.min())
+        if is_map:  # the map's diagonal
+            (x0, x1), (y0, y1) = chart["layout"]["xaxis"]["range"], chart["layout"]["yaxis"]["range"]
+            span = float(np.hypot(x1 - x0, y1 - y0))
+        for (a, xa, ya), (b, xb, yb) in itertools.combinations(data, 2):
+            if is_map:
+                pa = np.column_stack([xa, ya])[np.isfinite(xa) & np.isfinite(ya)]
+                pb = np.column_stack([xb, yb])[np.isfinite(xb) & np.isfinite(yb)]
+                if not len(pa) or not len(pb) or len(pa) < 3 or len(pb) < 3:
+                    continue
+                # every drawn point of one within reach of a drawn point of the other (vertices: a lower bound of
+                # the routes' closeness, so what this finds the figure must have found)
+                d = np.linalg.norm(pa[:, None] - pb[None], axis=-1)
+                close = max(d.min(0).max(), d.min(1).max()) <= 0.01 * span
+            else:
+                if xa.shape != xb.shape or ya.shape != yb.shape or not np.allclose(xa, xb):
+                    continue
+                drawn = np.isfinite(ya) & np.isfinite(yb)
+                close = drawn.any() and np.array_equal(np.isfinite(ya), np.isfinite(yb)) and \
+                    np.max(np.abs(ya[drawn] - yb[drawn])) <= 0.005 * span
+            if close and span > 0:
+                pairs.append((a["name"], b["name"]))
+    return pairs
+
+
+def check_curves(chart: dict, where: str) -> None:
+    assert not told_apart_only_by_colour(chart), (where, told_apart_only_by_colour(chart))
+    log_y = chart["layout"].get("yaxis", {}).get("type") == "log"
+    for a, b in drawn_on_top_of_each_other(chart, log_y):
+        assert SAME.search(a) or SAME.search(b), (where, "drawn on each other, not labelled:", a, b)
+
+
+def test_the_curve_checks_fail_on_curves_told_apart_by_colour_alone_and_on_hidden_curves():
+    import figures
+
+    loss = np.exp(-np.linspace(0, 5, 300))
+    red_green = {"data": [dict(type="scatter", mode="lines", name=n, line=dict(color=c)) for n, c in
+                          (("η = 0.05", style.PATH_COLORS[0]), ("η = 2", style.PATH_COLORS[2]))], "layout": {}}
+    assert told_apart_only_by_colour(red_green) == [("η = 0.05", "η = 2")]
+    hidden = {"data": [dict(type="scatter", mode="lines", name=n, x=list(range(300)), y=list(loss * k),
+                            line=dict(color=c, dash=d)) for n, c, d, k in
+                       (("RMSProp", "#C00000", "solid", 1.0), ("RMSProp (lecture)", "#004488", "dash", 1.001))],
+              "layout": {}}
+    assert drawn_on_top_of_each_other(hidden, False) == [("RMSProp", "RMSProp (lecture)")]
+    with pytest.raises(AssertionError):
+        check_curves(hidden, "two curves, one hidden")
+    # The builders' answer: a dash (or marks) per curve, and the hidden one named as such.
+    built = figures.step_curves_figure([figures.Series("RMSProp", loss, 0), figures.Series("RMSProp (lecture)",
+                                        loss * 1.001, 1), figures.Series("Adam", loss ** 2, 2)],
+                                       title="σ", y_title="σ").to_dict()
+    check_curves(built, "builder")
+    assert [t["name"] for t in built["data"]] == ["RMSProp", "RMSProp (lecture) (the same curve as RMSProp)", "Adam"]
+
+
+def test_charts_whose_dashes_mean_something_else_mark_each_colour():
+    """Classification's dash says which loss and colour which optimizer: the curves get a mark per colour."""
+    import figures
+
+    loss = np.linspace(1, 0, 100)
+    d = figures.step_curves_figure([figures.Series(f"{o} on {k}", loss + i + 2 * j, i, dash)
+                                    for i, o in enumerate(("GD", "Adam")) for j, (k, dash) in
+                                    enumerate((("MSE", "dash"), ("CE", "solid")))], title="L", y_title="L").to_dict()
+    check_curves(d, "classification-like")
+    assert {t["name"]: t["marker"]["symbol"] for t in d["data"]} == {
+        "GD on MSE": "circle", "GD on CE": "circle", "Adam on MSE": "square", "Adam on CE": "square"}
+
+
+def test_a_map_names_a_path_that_takes_the_same_route_as_another():
+    import figures
+    import surfaces
+
+    grid = surfaces.grid("lecture_saddle", 40)
+    t = np.linspace(0, 1, 50)[:, None]
+    diagonal = (0.1 + 0.9 * t * [1.0, 1.0])[None]
+    faster = (0.1 + 0.9 * np.sqrt(t) * [1.0, 1.0])[None] + [0.004, 0.0]  # one route, another speed
+    paths = [figures.PathSet("1. GD", diagonal, np.zeros((1, 50))),
+             figures.PathSet("2. Adam", faster, np.zeros((1, 50))),
+             figures.PathSet("3. Momentum", diagonal * [1.0, 0.5], np.zeros((1, 50)))]
+    d = figures.contour_figure(grid, paths).to_dict()
+    check_curves(d, "map")
+    names = [t["name"] for t in d["data"] if t.get("legendgroup")]
+    assert names == ["1. GD", "2. Adam (on the route of 1. GD)", "3. Momentum"]
+    starts = [t for t in d["data"] if t.get("name") == "start"][0]
+    np.testing.assert_allclose(arr(starts["x"]), [0.1, 0.104, 0.1], atol=1e-6)
+    assert starts["marker"]["color"] == list(style.PATH_COLORS[:3])
+
+
+def page_charts(name: str):
+    """(state, charts) of the page as a link opens it, then of its lecture example (a link with ``preset``)."""
+    at = ok(open_link(name, {}))
+    yield "default", charts(at)
+    example = app_pages.page(name).lecture_example
+    if example:
+        yield "lecture example", charts(ok(open_link(name, {"preset": example})))
+
+
+@pytest.mark.parametrize("name", [r.name for r in app_pages.PAGES if r.animates])  # the pages with figures
+def test_every_curve_of_every_figure_is_told_apart_without_colour_and_hidden_ones_say_so(name):
+    seen = 0
+    for state, page_figures in page_charts(name):
+        for k, chart in enumerate(page_figures):
+            check_curves(chart, f"{name} ({state}), chart {k}: {chart['layout'].get('title', {}).get('text', '')}")
+            seen += sum(len(c) for c in line_curves(chart).values())
+    assert seen >= 2, (name, seen)
