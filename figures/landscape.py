@@ -49,6 +49,10 @@ class PathSet(NamedTuple):
     label: str
     paths: np.ndarray
     losses: np.ndarray
+    # The palette entries (``path_color``, ``PATH_DASHES``) when not the PathSet's position: a page whose runs
+    # must stay apart on every chart (blue dash and sky-blue long dash at positions 1 and 4 read as one) picks them.
+    color_index: int | None = None
+    dash: str | None = None
 
 
 def color_values(loss: np.ndarray, log_color: bool, equalize: bool = False) -> np.ndarray:
@@ -229,8 +233,12 @@ def surface_z(loss, low: float, log_color: bool):
 
 def _head_marker(paths: Sequence[PathSet]) -> dict:
     """One marker trace for every optimizer's current positions (colour per point)."""
-    colors = [path_color(i) for i, ps in enumerate(paths) for _ in range(len(ps.paths))]
+    colors = [path_color(_color_index(i, ps)) for i, ps in enumerate(paths) for _ in range(len(ps.paths))]
     return dict(size=10, color=colors, line=dict(color=PATH_OUTLINE, width=1.5))
+
+
+def _color_index(i: int, ps: PathSet) -> int:
+    return i if ps.color_index is None else ps.color_index
 
 
 def _head_labels(paths: Sequence[PathSet]) -> list[str]:
@@ -421,7 +429,7 @@ def _path_traces(kind, final: list[dict], paths: Sequence[PathSet], width: float
     """The paths at their last step as ``kind`` traces (go.Scatter or go.Scatter3d), one per PathSet with its
     colour and dash, then the moving heads; ``final``: ``moving(steps)``, each path's data then the heads'."""
     traces = [kind(**final[i], mode="lines", name=ps.label, legendgroup=ps.label,
-                   line=dict(color=path_color(i), width=width, dash=path_dash(i)),
+                   line=dict(color=path_color(_color_index(i, ps)), width=width, dash=ps.dash or path_dash(i)),
                    hovertemplate=_path_hover(ps.label)) for i, ps in enumerate(paths)]
     traces.append(kind(**final[-1], mode="markers", name="position", showlegend=False, marker=head_marker,
                        text=_head_labels(paths),
