@@ -23,8 +23,20 @@ QUADRATIC = ("elongated_valley", (-8.0, 1.2), 0.01, 300)  # the quadratic valley
 # elongated"), whatever the page's surface: on the walled plateau "even a convex one" would not be true.
 VALLEY, VALLEY_START = QUADRATIC[0], QUADRATIC[1]
 AXES = (("x", "ₓ"), ("y", "ᵧ"))  # a parameter's name and σ's subscript for it
+# Section 1 has its own start: from section 3's (−8, 0.5) gradient descent creeps along the plateau for ~1,000 steps
+# (the floor's slope there is 0.067), so its loss never falls before it stalls; from (−4, 0.5) it falls into the
+# well in ~17 steps and stalls there, bouncing between the walls. η = 0.008 (k = 2·350·η = 5.6): the bounce never
+# repeats (‖g‖ turns up and down) yet never comes near the floor (‖g‖ ≥ 11 of the walls' 18.7; at 10⁻² it dips to 0.1).
+STUCK_STARTS = {"walled_plateau": (-4.0, 0.5)}
+STUCK_ETA = 0.008
+# Every run of section 3 apart from every other in colour and in dash, on the map and the curves alike: by position
+# the library Adagrad (blue dash) and Adam (sky-blue long dash) read as one line. Where two runs share a near
+# colour (blue, sky blue) their dashes differ in kind (dots), and where near dashes, their colours (sand, sky blue).
+STYLES = {"adagrad": (0, "solid"), "adagrad_sum": (1, "dash"), "rmsprop": (2, "dot"), "rmsprop_zero": (3, "dashdot"),
+          "adam": (4, "longdashdot")}
 LECTURE = {"surface": "walled_plateau", "ax_walled_plateau": -8.0, "ay_walled_plateau": 0.5,
-           "a_lr": 0.01, "a_steps": 300, "a_large": 0.01, "a_small": 1e-7, "a_long_steps": 100_000,
+           "a1x_walled_plateau": STUCK_STARTS["walled_plateau"][0], "a1y_walled_plateau": STUCK_STARTS["walled_plateau"][1],
+           "a_lr": STUCK_ETA, "a_steps": 300, "a_large": 0.01, "a_small": 1e-7, "a_long_steps": 100_000,
            "a_adaptive": ADAPTIVE, "a_eta": 0.1, "a_adaptive_steps": 300}
 
 notes, url, surface, record = controls.page_start(PAGE, tr("Adaptive learning rate"), tr(
@@ -34,7 +46,8 @@ notes, url, surface, record = controls.page_start(PAGE, tr("Adaptive learning ra
 
 with st.sidebar:
     start = controls.start_input("a", surface, record, url)
-    controls.caption(tr("Sections 1 and 3 start here; section 2 runs on the lecture's elongated valley."))
+    controls.caption(tr("Section 3 starts here; section 1 has its own start in its settings, and section 2 runs on "
+                        "the lecture's elongated valley."))
 controls.stop_unless_defined(surface, start, notes, url)
 
 grid = compute.surface_grid(surface, GRID)
@@ -46,17 +59,20 @@ with controls.prose():
 # ---------------------------------------------------------------- 2.1 stuck ≠ small gradient
 controls.section(tr("1. Training stuck ≠ small gradient"),
                  tr("The loss can stop falling while the gradient stays large: the parameters bounce from one wall of "
-                    "a valley to the other and never go down it. Plot the gradient norm beside the loss before you "
-                    "blame a critical point."), anchor="lecture-2-1")
+                    "a valley to the other and never get down to its floor. Plot the gradient norm beside the loss "
+                    "before you blame a critical point."), anchor="lecture-2-1")
 with controls.settings():  # on a projector folded: the curves under them fill the first screen
     c1, c2 = st.columns(2)
     edge = compute.stability_edge(surface)
-    lr = controls.number_widget(ETA, "a_lr", url, where=c1, stops=EDGE_STOPS,
+    lr = controls.number_widget(ETA, "a_lr", url, where=c1, stops=EDGE_STOPS, default=STUCK_ETA,
                                 help=tr("The steepest curvature at this surface's lowest minimum is λ_max = {curvature:.3g}: "
                                         "gradient descent can settle there only for η < 2/λ_max = {edge:.3g}.",
                                         curvature=2 / edge, edge=edge) if edge else None)
     steps = controls.int_input(tr("steps"), 10, 5000, 300, "a_steps", url, where=c2)
-stuck = compute.trajectory(surface, "gd", start, steps, lr=lr)
+    stuck_start = controls.point_input((tr("start x"), tr("start y")), record.domain,
+                                       STUCK_STARTS.get(surface, record.starts[0]),
+                                       lambda axis: controls.surface_point_key("a1")(surface, axis), url)
+stuck = compute.trajectory(surface, "gd", stuck_start, steps, lr=lr)
 label = tr("Gradient descent, η = {lr}", lr=controls.format_number(lr))
 controls.divergence_warnings({label: stuck})
 c1, c2 = st.columns(2)
@@ -70,7 +86,24 @@ with c2:
                                               log_y=figures.wide_range(stuck.grad_norm, 100), y_from_zero=True),
                    key="a_stuck_grad")
 stall = optimizers.stall_report(stuck.loss[0], stuck.grad_norm[0])
-controls.caption(tr("Over the last {count} steps the loss changed by {change:.3g} while the gradient norm stayed at about "
+fall = optimizers.loss_fall(stuck.loss[0], stuck.grad_norm[0], stall)
+# The bounce itself: where the path goes while the loss stalls (the curves above only say that it does).
+# Every step drawn (no subsampling): every third point of a bounce would draw a path that does not bounce. A map
+# animates at most MAP_STEPS points, θ⁰ included, so MAP_STEPS − 1 steps.
+first = min(steps, MAP_STEPS - 1)
+controls.chart(figures.add_critical_curves(figures.contour_figure(
+    grid, [figures.PathSet(label, stuck.path[:, : first + 1], stuck.loss[:, : first + 1])],
+    log_color=record.log_color, equalize=record.equalize_color, critical=critical, uirevision=f"{surface}-stuck",
+    height=420, max_frames=MAP_STEPS, title=tr("Where gradient descent goes in its first {shown:,} steps: from wall "
+                                               "to wall", shown=first)), critical_curves), key="a_stuck_map")
+controls.caption(tr("The loss falls from {start:.3g} to {high:.3g} or less by step {step} and then stops falling: over "
+                    "the last {count} steps it stays between {low:.2g} and {high:.3g} while the gradient norm stays "
+                    "between {grad_low:.3g} and {grad_high:.3g}, turning from rising to falling or back at {turns:.0%} "
+                    "of the steps. The map shows why: the path bounces from one wall to the other.",
+                    start=fall.start, high=fall.high, step=fall.step, count=stall.steps, low=fall.low,
+                    grad_low=stall.grad_low, grad_high=stall.grad_high, turns=stall.grad_turns)
+                 if fall.stuck and not stall.gradient_steady else
+                 tr("Over the last {count} steps the loss changed by {change:.3g} while the gradient norm stayed at about "
               "{high:.3g}.", count=stall.steps, change=stall.loss_change, high=stall.grad_high)
            if stall.gradient_steady else
            tr("Over the last {count} steps the loss changed by {change:.3g} ({spread:.1%} of its mean {mean:.4g}) while "
@@ -80,14 +113,17 @@ controls.caption(tr("Over the last {count} steps the loss changed by {change:.3g
               ratio=stall.grad_ratio, turns=stall.grad_turns))
 quadratic = compute.trajectory(QUADRATIC[0], "gd", QUADRATIC[1], QUADRATIC[3], lr=QUADRATIC[2])
 flat = optimizers.stall_report(quadratic.loss[0], quadratic.grad_norm[0])
-controls.caption(tr("Why the walls' shape matters: on a quadratic valley ‖g‖ cannot oscillate under gradient descent. On the "
-              "elongated valley at its edge (η = 10⁻², from (−8, 1.2)) every step flips y, so |∂L/∂y| = 200|y| does not "
-              "change: over the last {count} steps ‖g‖ stays at {high:.4g} (it moves by {moves:.2g}), a flat line (just below "
-              "the edge the bounce slowly dies out, just above it it slowly grows). Walls that flatten out, like the "
-              "walled plateau's, let the bounce change its size from step to step. Even there a bounce that repeats "
-              "every second step keeps ‖g‖ the same, because gradient descent's two points have opposite gradients "
-              "(g_b = −g_a): try η = 0.005. Only a bounce that never repeats makes ‖g‖ jump, as at η = 10⁻².",
-              count=flat.steps, high=flat.grad_high, moves=flat.grad_high - flat.grad_low))
+controls.caption(tr("Why the walls' shape matters: on a quadratic valley a bounce cannot make ‖g‖ jump up and down; "
+                    "walls that flatten out, like the walled plateau's, can."))
+with st.expander(tr("Why, precisely: the quadratic valley and two-step bounces"), expanded=False):
+    st.caption(tr("On a quadratic valley ‖g‖ cannot oscillate under gradient descent. On the "
+                  "elongated valley at its edge (η = 10⁻², from (−8, 1.2)) every step flips y, so |∂L/∂y| = 200|y| does not "
+                  "change: over the last {count} steps ‖g‖ stays at {high:.4g} (it moves by {moves:.2g}), a flat line (just below "
+                  "the edge the bounce slowly dies out, just above it it slowly grows). Walls that flatten out, like the "
+                  "walled plateau's, let the bounce change its size from step to step. Even there a bounce that repeats "
+                  "every second step keeps ‖g‖ the same, because gradient descent's two points have opposite gradients "
+                  "(g_b = −g_a): try η = 0.005. Only a bounce that never repeats makes ‖g‖ jump, as at this section's η = 0.008 or at 10⁻².",
+                  count=flat.steps, high=flat.grad_high, moves=flat.grad_high - flat.grad_low))
 
 # ---------------------------------------------------------------- one η for all directions
 valley = surfaces.get(VALLEY)
@@ -152,17 +188,25 @@ else:
     controls.divergence_warnings({labels[n]: r for n, r in runs.items()})
     left, right = st.columns([6, 5])
     adaptive_map = figures.contour_figure(
-        grid, [figures.PathSet(labels[n], r.path, r.loss) for n, r in runs.items()], log_color=record.log_color,
+        grid, [figures.PathSet(labels[n], r.path, r.loss, *STYLES[n]) for n, r in runs.items()],
+        log_color=record.log_color,
         equalize=record.equalize_color, critical=critical, uirevision=f"{surface}-adaptive", height=600,
         max_frames=figures.frames_for(len(runs)))
     figures.add_critical_curves(adaptive_map, critical_curves)
     with left:
         controls.chart(adaptive_map, key="a_adaptive_map")
+    rmsprop = ("rmsprop", "rmsprop_zero")
+    together = (optimizers.agreement(runs[rmsprop[0]].sigma[0], runs[rmsprop[1]].sigma[0])
+                if all(n in runs for n in rmsprop) else None)
+    # Two lines drawn on top of each other look like one: the legend of the curves says so where it happens.
+    legend = dict(labels)
+    if together is not None and together.step >= 0:
+        legend[rmsprop[1]] = tr("{name} — on top of {other} from step {step}", name=labels[rmsprop[1]],
+                                other=labels[rmsprop[0]], step=together.step)
     with right:
         # x and y are told apart by their panels: colour and dash stay the run's own, as on the map.
         def per_parameter(values_of):
-            return [figures.Series(labels[n], values_of(r)[0], i, figures.path_dash(i))
-                    for i, (n, r) in enumerate(runs.items())]
+            return [figures.Series(legend[n], values_of(r)[0], *STYLES[n], group=legend[n]) for n, r in runs.items()]
 
         panels = [tr("along {axis}", axis=axis) for axis, _ in AXES]
         controls.chart(figures.per_parameter_figure(per_parameter(lambda r: r.sigma), title=tr("σᵗ per parameter"),
@@ -185,13 +229,12 @@ else:
                    other=other_sub, axis=lead, last=order.swap - 1, swap=order.swap, x=order.swap_point[0],
                    y=order.swap_point[1])
                 if order.leader_after == 0 else
-                tr("**{name}**: σ{lead} > σ{other} (the smaller steps along {axis}) up to step {last}; at step {swap}, "
-                   "at ({x:.2g}, {y:.2g}), σ{other} overtakes it, and from there σ{lead} is the larger at {share:.0%} "
-                   "of the steps.", name=labels[n], lead=lead_sub, other=other_sub, axis=lead, last=order.swap - 1,
-                   swap=order.swap, x=order.swap_point[0], y=order.swap_point[1], share=order.leader_after)))
-        rmsprop = ("rmsprop", "rmsprop_zero")
-        together = (optimizers.agreement(runs[rmsprop[0]].sigma[0], runs[rmsprop[1]].sigma[0])
-                    if all(n in runs for n in rmsprop) else None)
+                tr("**{name}**: σ{lead} > σ{other} (the smaller steps along {axis}) up to step {last}; from step "
+                   "{swap}, at ({x:.2g}, {y:.2g}), the two trade places back and forth: of the {left:,} steps from "
+                   "there σ{other} is the larger at {other_share:.0%}, σ{lead} at the other {share:.0%}.",
+                   name=labels[n], lead=lead_sub, other=other_sub, axis=lead, last=order.swap - 1, swap=order.swap,
+                   x=order.swap_point[0], y=order.swap_point[1], left=order.steps - order.swap,
+                   other_share=1 - order.leader_after, share=order.leader_after)))
         coincide = (tr("The two RMSProp forms differ only in how σ starts (σ⁰ = |g⁰|, or an average from 0): their σ "
                        "differ by up to {largest:.0%} and agree within 1 % from step {step} on, where their lines lie "
                        "on top of each other.", largest=together.largest, step=together.step)

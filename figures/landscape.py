@@ -52,6 +52,10 @@ class PathSet(NamedTuple):
     label: str
     paths: np.ndarray
     losses: np.ndarray
+    # The palette entries (``path_color``, ``PATH_DASHES``) when not the PathSet's position: a page whose runs
+    # must stay apart on every chart (blue dash and sky-blue long dash at positions 1 and 4 read as one) picks them.
+    color_index: int | None = None
+    dash: str | None = None
 
 
 def color_values(loss: np.ndarray, log_color: bool, equalize: bool = False) -> np.ndarray:
@@ -232,8 +236,12 @@ def surface_z(loss, low: float, log_color: bool):
 
 def _head_marker(paths: Sequence[PathSet]) -> dict:
     """One marker trace for every optimizer's current positions (colour per point)."""
-    colors = [path_color(i) for i, ps in enumerate(paths) for _ in range(len(ps.paths))]
+    colors = [path_color(_color_index(i, ps)) for i, ps in enumerate(paths) for _ in range(len(ps.paths))]
     return dict(size=10, color=colors, line=dict(color=PATH_OUTLINE, width=1.5))
+
+
+def _color_index(i: int, ps: PathSet) -> int:
+    return i if ps.color_index is None else ps.color_index
 
 
 def _head_labels(paths: Sequence[PathSet]) -> list[str]:
@@ -441,7 +449,7 @@ def start_trace(kind, paths: Sequence[PathSet], z=None) -> list:
     if not paths:
         return []
     xy = np.concatenate([ps.paths[:, 0, :] for ps in paths]).astype(np.float32)
-    colors = [path_color(i) for i, ps in enumerate(paths) for _ in range(len(ps.paths))]
+    colors = [path_color(_color_index(i, ps)) for i, ps in enumerate(paths) for _ in range(len(ps.paths))]
     text = [ps.label for ps in paths for _ in range(len(ps.paths))]
     three_d = dict(z=np.asarray(z, np.float32)) if z is not None else {}
     return [kind(x=xy[:, 0], y=xy[:, 1], **three_d, mode="markers", name=tr("start"), showlegend=False, text=text,
@@ -455,7 +463,7 @@ def _path_traces(kind, final: list[dict], paths: Sequence[PathSet], width: float
     colour and dash, then the moving heads; ``final``: ``moving(steps)``, each path's data then the heads';
     ``names``: the legend's texts (``route_names``)."""
     traces = [kind(**final[i], mode="lines", name=names[i], legendgroup=ps.label,
-                   line=dict(color=path_color(i), width=width, dash=path_dash(i)),
+                   line=dict(color=path_color(_color_index(i, ps)), width=width, dash=ps.dash or path_dash(i)),
                    hovertemplate=_path_hover(ps.label)) for i, ps in enumerate(paths)]
     traces.append(kind(**final[-1], mode="markers", name="position", showlegend=False, marker=head_marker,
                        text=_head_labels(paths),

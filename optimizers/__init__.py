@@ -78,6 +78,7 @@ from optimizers.schedules import (
 from optimizers.summary import (
     Agreement,
     Bursts,
+    Fall,
     SigmaOrder,
     Stall,
     TrajectorySummary,
@@ -89,6 +90,7 @@ from optimizers.summary import (
     first_divergence,
     largest_gap,
     last_finite,
+    loss_fall,
     mean_of_finite,
     sigma_order,
     stall_report,

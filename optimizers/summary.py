@@ -168,6 +168,37 @@ def stall_report(loss: np.ndarray, grad_norm: np.ndarray, parts: int = 5, at_lea
                  float(np.mean(loss[tail])), turns)
 
 
+class Fall(NamedTuple):
+    """How a run's loss reached the band that its last steps keep (``loss_fall``)."""
+
+    start: float  # the loss at step 0
+    step: int  # the first step at which the loss is at most ``high``
+    low: float  # the band: the lowest and highest loss over the stall window
+    high: float
+    grad_low: float  # the smallest ‖g‖ over the window, and the largest over the whole run
+    grad_peak: float
+
+    @property
+    def stuck(self) -> bool:
+        """The loss fell by more than 10× and then stopped while ‖g‖ kept a quarter of its largest value or more:
+        lecture 2.1's picture, not a run that converges (its ‖g‖ dies out with its loss)."""
+        return self.start > 10 * self.high and self.grad_low >= 0.25 * self.grad_peak
+
+
+def loss_fall(loss: np.ndarray, grad_norm: np.ndarray, stall: Stall) -> Fall:
+    """From where the loss fell to the band [low, high] it keeps over ``stall``'s window, and when it first got there.
+
+    Lecture 2.1's picture is a loss that falls and then stops falling while ‖g‖ stays large: the window shows the
+    stop, ``start`` against ``high`` the fall before it (none to speak of when ``start`` is within the band).
+    """
+    loss = np.asarray(loss, np.float64)
+    finite = int(np.isfinite(loss).sum())
+    band = loss[finite - stall.steps:finite]
+    low, high = float(np.min(band)), float(np.max(band))
+    peak = float(np.max(np.asarray(grad_norm, np.float64)[:finite]))
+    return Fall(float(loss[0]), int(np.argmax(loss[:finite] <= high)), low, high, stall.grad_low, peak)
+
+
 def effective_lr(run) -> np.ndarray:
     """η^t / σ^t per parameter, (n, steps, 2), from an ``optimizers.Trajectories``: each parameter's own step size."""
     return np.asarray(run.lr, np.float64)[..., None] / np.asarray(run.sigma, np.float64)

@@ -1,6 +1,7 @@
 """AppTest: the lecture part 2 pages (adaptive learning rate, schedules, classification loss, normalization)."""
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -15,12 +16,29 @@ def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(opened):
     at = opened("adaptive_lr")
     body = text(at)
     import optimizers
-    run = optimizers.trajectories("walled_plateau", "gd", [[-8.0, 0.5]], 300, lr=0.01)  # the page's default run
+    run = optimizers.trajectories("walled_plateau", "gd", [[-4.0, 0.5]], 300, lr=0.008)  # section 1's default run
     stall = optimizers.stall_report(run.loss[0], run.grad_norm[0])
-    assert (f"the loss changed by {stall.loss_change:.3g} ({stall.loss_spread:.1%} of its mean {stall.loss_mean:.4g}) "
-            f"while the gradient norm jumped between {stall.grad_low:.3g} and {stall.grad_high:.3g} (a factor of "
-            f"{stall.grad_ratio:.3g}), turning from rising to falling or back at {stall.grad_turns:.0%}") in body
-    assert stall.loss_spread < 0.03 and stall.grad_ratio > 5  # flat loss, jumping gradient: the lecture's picture
+    fall = optimizers.loss_fall(run.loss[0], run.grad_norm[0], stall)
+    assert (f"The loss falls from {fall.start:.3g} to {fall.high:.3g} or less by step {fall.step} and then stops "
+            f"falling: over the last {stall.steps} steps it stays between {fall.low:.2g} and {fall.high:.3g} while the "
+            f"gradient norm stays between {stall.grad_low:.3g} and {stall.grad_high:.3g}") in body
+    # The bounce map (issue 30): the path it draws, with L and ‖∇L‖ evaluated here in NumPy float64 at its points,
+    # falls from the plateau's slope (L ≈ 91) by two orders of magnitude and then stalls while ‖g‖ stays large.
+    bounce = next(f for f in charts(at) if f["layout"].get("images") and "wall to wall" in f["layout"]["title"]["text"])
+    path = next(t for t in bounce["data"] if t.get("legendgroup") == "Gradient descent, η = 0.008")
+    x, y = arr(path["x"]).astype(np.float64), arr(path["y"]).astype(np.float64)
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    # every one of the first 149 steps (a bounce subsampled would not bounce), the run's own points
+    assert len(x) == 150 and (x[0], y[0]) == (-4.0, 0.5) and "first 149 steps" in bounce["layout"]["title"]["text"]
+    np.testing.assert_allclose(np.stack([x, y], 1), np.asarray(run.path[0, :150], np.float64), rtol=1e-5, atol=1e-6)
+    loss = 100 * (1 - np.exp(-x**2 / 8)) + np.log1p(350 * y**2)
+    norm = np.hypot(25 * x * np.exp(-x**2 / 8), 700 * y / (1 + 350 * y**2))
+    assert loss[0] > 90 and loss[30:60].max() < 2 and loss[-60:].max() < 2  # fell 45× and more …
+    assert loss[30:60].mean() > 0.5 and loss[-60:].mean() > 0.5  # … and stalled: the minimum is 0
+    assert norm[30:].min() > 10 and norm[30:].max() > 18  # ‖g‖ stays above half the walls' slope √350 = 18.7
+    # the path has reached the well's floor in x and bounces across y, from one wall to the other
+    assert np.abs(x[60:]).max() < 1e-3 and np.ptp(y[60:]) > 0.15 and (np.sign(y[60:-1]) != np.sign(y[61:])).mean() > 0.9
+    assert fall.stuck and fall.start > 90 and fall.high < 2 and stall.grad_low > 10 and stall.grad_turns > 0.5
     assert "cannot oscillate" in body and "‖g‖ stays at 240 (it moves by" in body  # the quadratic valley, computed
     options = set(map(float, at.select_slider(key="a_lr").options))
     assert {0.0028, 0.0029, 0.0099, 0.0101} <= options  # stops at both valleys' stability edges (2/700, 10⁻²)
@@ -30,7 +48,7 @@ def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(opened):
     assert len(arr(curves["Gradient norm ‖∇L(θᵗ)‖"]["data"][0]["y"])) == 301
     assert float({m.label: m.value for m in at.metric}["distance after 100,000 steps, tiny η"]) > 7.5
     figs = charts(at)
-    assert len(figs) == 7 and sum(1 for f in figs if f.get("frames")) == 2
+    assert len(figs) == 8 and sum(1 for f in figs if f.get("frames")) == 3
     sigma = [f for f in figs if f["layout"]["title"]["text"].startswith("σᵗ per parameter")][0]
     assert len(sigma["data"]) == 10  # five optimizers × two parameters
     # One colour per run across charts: section 1's single run is the same line in its two charts.
@@ -39,31 +57,43 @@ def test_adaptive_defaults_show_stuck_training_and_one_eta_for_all(opened):
     maps = [f for f in figs if f["layout"].get("images")]
     # Section 2 runs on the convex elongated valley its text names, section 3 on the page's walled plateau.
     assert "even a convex one" in body and "**Elongated valley (condition number 200)**" in body
-    assert maps[0]["layout"]["yaxis"]["range"] == [-2.0, 2.0]
-    assert maps[1]["layout"]["yaxis"]["range"] == pytest.approx([-0.6, 0.6])
-    assert "equal-area" in maps[1]["data"][0]["marker"]["colorbar"]["title"]["text"]  # walls visible (test_figures)
+    assert maps[1]["layout"]["yaxis"]["range"] == [-2.0, 2.0]
+    assert maps[2]["layout"]["yaxis"]["range"] == pytest.approx([-0.6, 0.6])
+    assert "equal-area" in maps[2]["data"][0]["marker"]["colorbar"]["title"]["text"]  # walls visible (test_figures)
     # Section 3: x and y are two panels; every run keeps its map colour and dash in both (RMSProp's two forms too).
-    styles = {t["name"]: (t["line"]["color"], t["line"]["dash"]) for t in maps[1]["data"] if t.get("legendgroup")}
+    styles = {t["legendgroup"]: (t["line"]["color"], t["line"]["dash"]) for t in maps[2]["data"] if t.get("legendgroup")}
+    together = optimizers.agreement(*(optimizers.trajectories("walled_plateau", n, [[-8.0, 0.5]], 300, lr=0.1).sigma[0]
+                                      for n in ("rmsprop", "rmsprop_zero")))
+    zero = "RMSProp (library: average from 0)"
+    on_top = f"{zero} — on top of RMSProp (lecture: σ⁰ = |g⁰|) from step {together.step}"
     for name in ("σᵗ per parameter", "Effective learning rate η / σᵗ per parameter"):
         chart = curves[name]
-        assert {t["name"]: (t["line"]["color"], t["line"]["dash"]) for t in chart["data"]} == styles
+        drawn = {t["name"]: (t["line"]["color"], t["line"]["dash"]) for t in chart["data"]}
+        assert on_top in drawn  # the two lines that coincide say so in the chart's own legend (issue 30)
+        assert {zero if n == on_top else n: v for n, v in drawn.items()} == styles
         assert sorted({t.get("xaxis", "x") for t in chart["data"]}) == ["x", "x2"]
-    assert len(set(styles.values())) == 5
+    # Every run apart from every other in colour and in dash (issue 30: Adam and the library Adagrad were a blue
+    # dash and a sky-blue long dash, i.e. one line to a reader): no colour, no dash and no near pair shared.
+    near_colour = {"#004488": "blue", "#33BBEE": "blue", "#C00000": "red", "#EE8866": "red"}
+    near_dash = {"dash": "dash", "longdash": "dash", "dashdot": "dashdot", "longdashdot": "dashdot"}
+    assert len({c for c, _ in styles.values()}) == 5 and len({d for _, d in styles.values()}) == 5
+    for (c1, d1), (c2, d2) in itertools.combinations(styles.values(), 2):
+        assert near_colour.get(c1, c1) != near_colour.get(c2, c2) or near_dash.get(d1, d1) != near_dash.get(d2, d2)
     # The σ-order claim is computed per run: the lecture's Adagrad swaps at step 31 (test_lecture_part2's oracle).
     caption = plain(next(c.value for c in at.caption if "Colours and dashes as in the map" in c.value))
     for name, label in (("adagrad", "Adagrad (lecture: root mean square)"), ("rmsprop", "RMSProp (lecture: σ⁰ = |g⁰|)")):
         order = optimizers.sigma_order(optimizers.trajectories("walled_plateau", name, [[-8.0, 0.5]], 300, lr=0.1))
-        assert (f"**{label}**: σᵧ > σₓ (the smaller steps along y) up to step {order.swap - 1}; at step {order.swap}, at "
-                f"({order.swap_point[0]:.2g}, {order.swap_point[1]:.2g}), σₓ overtakes it, and from there σᵧ is the "
-                f"larger at {order.leader_after:.0%} of the steps.") in caption
-    assert "up to step 30; at step 31" in caption
+        # Issue 30: "σₓ overtakes it, and from there σᵧ is the larger at 97 %" read as a contradiction.
+        assert (f"**{label}**: σᵧ > σₓ (the smaller steps along y) up to step {order.swap - 1}; from step {order.swap}, "
+                f"at ({order.swap_point[0]:.2g}, {order.swap_point[1]:.2g}), the two trade places back and forth: of "
+                f"the {300 - order.swap:,} steps from there σₓ is the larger at {1 - order.leader_after:.0%}, σᵧ at the "
+                f"other {order.leader_after:.0%}.") in caption
+    assert "up to step 30; from step 31" in caption and "overtakes it, and from there" not in caption
     sum_form = optimizers.sigma_order(optimizers.trajectories("walled_plateau", "adagrad_sum", [[-8.0, 0.5]], 300,
                                                               lr=0.1))
     assert sum_form.leader_after == 0 and (f"up to step {sum_form.swap - 1}; at step {sum_form.swap}, at "
                                            f"({sum_form.swap_point[0]:.2g}, {sum_form.swap_point[1]:.2g}), σₓ "
                                            "overtakes it for good.") in caption
-    together = optimizers.agreement(*(optimizers.trajectories("walled_plateau", n, [[-8.0, 0.5]], 300, lr=0.1).sigma[0]
-                                      for n in ("rmsprop", "rmsprop_zero")))
     assert (f"their σ differ by up to {together.largest:.0%} and agree within 1 % from step {together.step} on, "
             "where their lines lie on top of each other") in caption
     assert "In the steep direction y σ is large" not in body
@@ -85,7 +115,7 @@ def test_adaptive_changes_and_preset(opened):
 def test_adaptive_divergence_and_a_surface_without_minimum_are_messages():
     at = ok(page("adaptive_lr", a_lr="1", surface="elongated_valley"))
     assert any("diverged at step" in w.value for w in at.warning)
-    at = ok(page("adaptive_lr", surface="elongated_valley"))  # the quadratic valley at its edge: ‖g‖ a flat line
+    at = ok(page("adaptive_lr", surface="elongated_valley", a_lr="0.01"))  # the quadratic valley at its edge: flat ‖g‖
     assert "gradient norm stayed at about 240" in text(at)
     assert "gradient descent can settle there only for η < 2/λ_max = 0.01" in at.select_slider(key="a_lr").help
     at = ok(page("adaptive_lr", surface="simple_saddle"))  # no minimum: section 2 still runs on the valley
@@ -131,7 +161,8 @@ def test_schedules_draws_each_run_with_one_dash_on_map_and_curves(opened):
     figs = charts(at)
 
     def dashes(fig):
-        return {t["name"]: t["line"]["dash"] for t in fig["data"] if t.get("mode", "").startswith("lines") and
+        return {t.get("legendgroup") or t["name"]: t["line"]["dash"] for t in fig["data"]
+                if t.get("mode", "").startswith("lines") and
                 t.get("line", {}).get("dash") and t.get("name") and t.get("showlegend", True) is not False}
 
     maps = [f for f in figs if f["layout"].get("images")]

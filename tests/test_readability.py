@@ -252,7 +252,7 @@ def test_home_sends_each_topic_to_the_page_with_its_figure():
 
 @pytest.mark.parametrize("name, query, maps_with_curve", [
     ("momentum", {"surface": "lecture_saddle"}, 2),             # the race map and the one-step map
-    ("adaptive_lr", {"surface": "lecture_saddle"}, 1),          # the adaptive race (the two-η map is the valley's)
+    ("adaptive_lr", {"surface": "lecture_saddle"}, 2),          # the bounce map and the adaptive race (not the valley)
     ("schedules", {"s_surface": "lecture_saddle"}, 1),          # the builder's race (the burst map is the valley's)
 ])
 def test_every_map_draws_a_curve_of_minima_as_one_labelled_curve(name, query, maps_with_curve):
