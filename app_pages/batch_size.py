@@ -94,12 +94,16 @@ for b, r in runs.items():
     if (update := optimizers.first_divergence(r.diverged_at)) >= 0:
         st.warning(tr("B = {b}: diverged at update {update} (the path stops there). Try a smaller learning rate.",
                       b=b, update=update))
+# B = N takes the whole data set every update, so shuffling cannot change it: its seeds draw one line, and the
+# label says so instead of promising several runs.
+run_labels = {b: tr("B = {b} = N (full batch): all {count} seeds give one line", b=b, count=n_seeds)
+              if b >= N and n_seeds > 1 else
+              tr_n("B = {b}, {count} shuffling seed", "B = {b}, {count} shuffling seeds", n_seeds, b=b) for b in runs}
 cols = st.columns(2)
 path_maps = {}
 for col, role, b in zip(cols, ("small", "large"), (small, large)):
     r = runs[b]
-    sets = [figures.PathSet(tr_n("B = {b}, {count} shuffling seed", "B = {b}, {count} shuffling seeds", n_seeds, b=b),
-                             r.path, r.loss)]
+    sets = [figures.PathSet(run_labels[b], r.path, r.loss)]
     with col:
         st.markdown(tr_n("**B = {b}**: {count} update per epoch, {total} in all",
                          "**B = {b}**: {count} updates per epoch, {total} in all", r.updates_per_epoch, b=b,
@@ -133,14 +137,19 @@ controls.caption(join(
        near=near, far=far, lo=low, hi=high)))
 
 c1, c2 = st.columns(2)
-series_epoch = [figures.Series(f"B = {b}", r.loss[:, ::r.updates_per_epoch], i) for i, (b, r) in enumerate(runs.items())]
-series_update = [figures.Series(f"B = {b}", r.loss, i) for i, (b, r) in enumerate(runs.items())]
+# Colour and dash both tell the batch sizes apart (as on the map), so the curves read without colour vision.
+series_epoch = [figures.Series(run_labels[b], r.loss[:, ::r.updates_per_epoch], i, figures.path_dash(i))
+                for i, (b, r) in enumerate(runs.items())]
+series_update = [figures.Series(run_labels[b], r.loss, i, figures.path_dash(i)) for i, (b, r) in enumerate(runs.items())]
+# "Full-batch loss" read as the curve of the full batch B = N; the loss is of every run, on all N examples.
 with c1:
-    controls.chart(figures.step_curves_figure(series_epoch, title=tr("Full-batch loss vs epoch"), y_title="L",
-                                              x_title=tr("epoch"), log_y=True), key="b_loss_epoch")
+    controls.chart(figures.step_curves_figure(series_epoch, title=tr(
+        "Loss on all N = {n} training examples, after each epoch", n=N), y_title="L", x_title=tr("epoch"),
+        log_y=True), key="b_loss_epoch")
 with c2:
-    controls.chart(figures.step_curves_figure(series_update, title=tr("Full-batch loss vs update"), y_title="L",
-                                              x_title=tr("update"), log_y=True), key="b_loss_update")
+    controls.chart(figures.step_curves_figure(series_update, title=tr(
+        "Loss on all N = {n} training examples, after each update", n=N), y_title="L", x_title=tr("update"),
+        log_y=True), key="b_loss_update")
 controls.caption(tr("Per epoch the small batch is ahead: it has taken many steps. Per update the large batch is ahead: "
               "each of its steps is exact. The small batch never settles — its noise keeps it jittering around "
               "the minimum.") if record.convex else

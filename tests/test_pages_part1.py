@@ -203,3 +203,26 @@ def test_navigation_reaches_each_page(name, title):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     at.switch_page(f"app_pages/{name}.py").run()
     assert ok(at).title[0].value == title
+
+
+def test_batch_size_loss_charts_say_what_they_show_and_tell_the_batches_apart():
+    """Issue 30 (items 3, 4): the loss charts are of every run on all N examples (not "full-batch loss", which read as
+    the B = N curve); B = 32 = N draws one line for its five seeds and says so; B = 1's five seeds really differ; the
+    two batch sizes differ in colour and in dash."""
+    figs = charts(ok(page("batch_size")))  # a fresh session: the module's shared one has had B changed
+    titles = [json.dumps(f["layout"].get("title", {}).get("text", "")) for f in figs]
+    assert not any("Full-batch loss" in t for t in titles)
+    for when, steps in (("epoch", 51), ("update", None)):
+        (chart,) = [f for f, t in zip(figs, titles) if f"Loss on all N = 32 training examples, after each {when}" in t]
+        by_name = {}
+        for trace in chart["data"]:
+            by_name.setdefault(trace["name"], []).append(trace)
+        assert set(by_name) == {"B = 1, 5 shuffling seeds", "B = 32 = N (full batch): all 5 seeds give one line"}
+        small, large = by_name["B = 1, 5 shuffling seeds"], by_name["B = 32 = N (full batch): all 5 seeds give one line"]
+        assert len(small) == len(large) == 5
+        assert len(arr(small[0]["y"])) == (steps or 1601) and len(arr(large[0]["y"])) == (steps or 51)
+        ends = [arr(t["y"])[-1] for t in large]
+        assert max(ends) - min(ends) < 1e-6  # the full batch: every shuffle the same batch, one line
+        assert max(arr(t["y"])[-1] for t in small) - min(arr(t["y"])[-1] for t in small) > 1e-3  # five real runs
+        assert small[0]["line"]["color"] != large[0]["line"]["color"]
+        assert small[0]["line"]["dash"] != large[0]["line"]["dash"]
