@@ -99,20 +99,27 @@ for b, r in runs.items():
 run_labels = {b: tr("B = {b} = N (full batch): all {count} seeds give one line", b=b, count=n_seeds)
               if b >= N and n_seeds > 1 else
               tr_n("B = {b}, {count} shuffling seed", "B = {b}, {count} shuffling seeds", n_seeds, b=b) for b in runs}
-cols = st.columns(2)
-path_maps = {}
-for col, role, b in zip(cols, ("small", "large"), (small, large)):
-    r = runs[b]
-    sets = [figures.PathSet(run_labels[b], r.path, r.loss)]
-    with col:
-        st.markdown(tr_n("**B = {b}**: {count} update per epoch, {total} in all",
-                         "**B = {b}**: {count} updates per epoch, {total} in all", r.updates_per_epoch, b=b,
-                         total=r.updates_per_epoch * epochs))
-        path_maps[role] = figures.contour_figure(grid, sets, log_color=True, max_frames=figures.frames_for(n_seeds),
-                                                 uirevision=f"sgd-{model}-{b}", height=470, axis_titles=("w", "b"),
-                                                 same_units=False)
-        controls.chart(path_maps[role], key=f"b_paths_{role}")
-controls.export_panel("batch_size", path_maps["small"], tr("Mini-batch SGD, B = {b}", b=small),
+cols = st.columns(len(runs))
+for col, (b, r) in zip(cols, runs.items()):
+    col.markdown(tr_n("**B = {b}**: {count} update per epoch, {total} in all",
+                      "**B = {b}**: {count} updates per epoch, {total} in all", r.updates_per_epoch, b=b,
+                      total=r.updates_per_epoch * epochs))
+# One map, one Play button: both batch sizes advance on one clock of examples seen, so "many noisy updates
+# against few stable ones per epoch" is seen at the same moment (two players ran 1,600 frames against 50).
+race = compute.batch_race(tuple(runs), epochs, lr, start, n_seeds, model,
+                          max_frames=figures.frames_for(n_seeds * len(runs)))
+frame_labels = [" · ".join([tr("epoch {epoch:g}", epoch=round(float(e), 2))] + [
+    tr_n("B = {b}: {count} update", "B = {b}: {count} updates", int(u), b=b) for b, u in zip(runs, race.updates[:, k])])
+    for k, e in enumerate(race.epoch)]
+race_map = figures.race_figure(grid, [figures.PathSet(run_labels[b], p, loss) for b, p, loss in
+                                      zip(runs, race.paths, race.losses)], frame_labels, log_color=True,
+                               uirevision=f"sgd-{model}-{small}-{large}", height=520, axis_titles=("w", "b"),
+                               same_units=False)
+controls.chart(race_map, key="b_paths")
+controls.caption(tr_n("One frame per epoch: at every frame both batch sizes have taken the same number of examples.",
+                      "One frame every 1/{count} epoch: at every frame both batch sizes have taken the same number "
+                      "of examples.", int(race.frames_per_epoch)))
+controls.export_panel("batch_size", race_map, tr("Mini-batch SGD, {runs}", runs=", ".join(f"B = {b}" for b in runs)),
                       [f"B = {b}" for b in runs], list(runs.values()), grid)
 
 low, high = stall.final_range

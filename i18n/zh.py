@@ -259,7 +259,12 @@ TEXTS: dict[str, str] = {
     # app_pages/batch_size.py
     'One epoch is one pass over all mini-batches, shuffled between epochs. Small batches take many noisy steps per epoch; large ones take few stable ones.': '一个 epoch 就是把所有小批量走一遍，每个 epoch 之间重新打乱。小批量每个 epoch 走很多带噪声的步，大批量只走少数稳定的步。',
     'Mini-batch SGD, small against large batch': '小批量 SGD：小批量对大批量',
-    'Mini-batch SGD, B = {b}': '小批量 SGD，B = {b}',
+    'Mini-batch SGD, {runs}': '小批量 SGD，{runs}',
+    'epoch {epoch:g}': '第 {epoch:g} 个 epoch',
+    'B = {b}: {count} update': 'B = {b}：{count} 次更新',
+    'B = {b}: {count} updates': 'B = {b}：{count} 次更新',
+    'One frame per epoch: at every frame both batch sizes have taken the same number of examples.': '每个 epoch 一帧：在每一帧，两种批量大小用过的样本数都相同。',
+    'One frame every 1/{count} epoch: at every frame both batch sizes have taken the same number of examples.': '每 1/{count} 个 epoch 一帧：在每一帧，两种批量大小用过的样本数都相同。',
     'Per epoch the small batch is ahead: it has taken many steps. Per update the large batch is ahead: each of its steps is exact. The small batch never settles — its noise keeps it jittering around the minimum.': '按 epoch 算，小批量领先：它已经走了很多步。按更新次数算，大批量领先：它的每一步都是精确的。小批量永远不会停下来——噪声让它在极小值附近不停抖动。',
     'Sharp and flat minima: why small batches generalize better': '尖锐与平坦的极小值：为什么小批量泛化得更好',
     'Training and test loss are shifted versions of each other. A flat minimum stays good when the curve moves; a sharp one does not. Small-batch noise kicks the parameters around, and a sharp basin is too narrow to hold them (Keskar et al., ICLR 2017).': '训练损失和测试损失是彼此平移的版本。曲线移动时，平坦的极小值依然很好，尖锐的则不然。小批量的噪声会把参数踢来踢去，尖锐的盆地太窄，留不住它们（Keskar et al., ICLR 2017）。',

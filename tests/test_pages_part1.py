@@ -161,7 +161,7 @@ def test_batch_size_defaults(opened):
     metrics = {m.label: float(m.value.rstrip(" %")) for m in at.metric if m.value.endswith("%")}
     assert metrics["runs that leave the sharp minimum"] > metrics["runs that leave the flat minimum"] + 30
     figs = charts(at)
-    assert len(figs) == 7 and sum(1 for f in figs if f.get("frames")) == 2
+    assert len(figs) == 6 and sum(1 for f in figs if f.get("frames")) == 1  # both batch sizes on one animated map
     timing = [f for f in figs if f["layout"]["xaxis"].get("type") == "log"][0]
     assert [t["name"] for t in timing["data"]] == ["one update", "one epoch"]
     assert at.table[0].value.shape == (6, 3)
@@ -205,11 +205,11 @@ def test_navigation_reaches_each_page(name, title):
     assert ok(at).title[0].value == title
 
 
-def test_batch_size_loss_charts_say_what_they_show_and_tell_the_batches_apart():
+def test_batch_size_loss_charts_say_what_they_show_and_tell_the_batches_apart(opened):
     """Issue 30 (items 3, 4): the loss charts are of every run on all N examples (not "full-batch loss", which read as
     the B = N curve); B = 32 = N draws one line for its five seeds and says so; B = 1's five seeds really differ; the
     two batch sizes differ in colour and in dash."""
-    figs = charts(ok(page("batch_size")))  # a fresh session: the module's shared one has had B changed
+    figs = charts(opened("batch_size", b_small="1"))  # its own session: the module's default one has B changed
     titles = [json.dumps(f["layout"].get("title", {}).get("text", "")) for f in figs]
     assert not any("Full-batch loss" in t for t in titles)
     for when, steps in (("epoch", 51), ("update", None)):
@@ -226,3 +226,35 @@ def test_batch_size_loss_charts_say_what_they_show_and_tell_the_batches_apart():
         assert max(arr(t["y"])[-1] for t in small) - min(arr(t["y"])[-1] for t in small) > 1e-3  # five real runs
         assert small[0]["line"]["color"] != large[0]["line"]["color"]
         assert small[0]["line"]["dash"] != large[0]["line"]["dash"]
+
+
+def test_batch_size_plays_both_batch_sizes_on_one_clock_of_examples(opened):
+    """Issue 30 (item 3): one Play button and one slider for B = 1 and B = 32; frame k is epoch k, where both runs
+    have taken 32·k examples: B = 1 has made 32·k updates, B = 32 (= N) k updates. The heads sit where the runs are
+    (oracle: the runs themselves, ``compute.sgd_run``)."""
+    import compute
+
+    figs = charts(opened("batch_size", b_small="1"))
+    (race,) = [f for f in figs if f.get("frames")]
+    steps = race["layout"]["sliders"][0]["steps"]
+    assert len(race["frames"]) == len(steps) == 51 and race["layout"]["sliders"][0]["currentvalue"]["prefix"] == ""
+    assert len(race["layout"]["updatemenus"]) == 1  # one Play / Continue / Pause row for both
+    assert steps[0]["label"] == "epoch 0 · B = 1: 0 updates · B = 32: 0 updates"
+    assert steps[1]["label"] == "epoch 1 · B = 1: 32 updates · B = 32: 1 update"
+    assert steps[50]["label"] == "epoch 50 · B = 1: 1600 updates · B = 32: 50 updates"
+    small = compute.sgd_run(1, 50, 0.2, (0.5, 0.0), 5, "sine")
+    large = compute.sgd_run(32, 50, 0.2, (0.5, 0.0), 5, "sine")
+    names = [t.get("name") for t in race["data"]]
+    heads = names.index("position")
+    for k in (0, 1, 7, 25, 50):
+        frame = race["frames"][k]
+        assert frame["name"] == str(k) and steps[k]["args"][0] == [str(k)]
+        (head,) = [d for d, i in zip(frame["data"], frame["traces"]) if i == heads]
+        # examples seen: 32·k updates of 1 example = k updates of 32 examples
+        expected = np.concatenate([small.path[:, 32 * k], large.path[:, k]])
+        np.testing.assert_allclose(arr(head["x"]), expected[:, 0], atol=1e-5)
+        np.testing.assert_allclose(arr(head["y"]), expected[:, 1], atol=1e-5)
+    styles = {t["name"]: (t["line"]["color"], t["line"]["dash"]) for t in race["data"] if t.get("legendgroup")}
+    assert list(styles) == ["B = 1, 5 shuffling seeds", "B = 32 = N (full batch): all 5 seeds give one line"]
+    (c1, d1), (c2, d2) = styles.values()
+    assert c1 != c2 and d1 != d2
