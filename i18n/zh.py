@@ -346,6 +346,7 @@ TEXTS: dict[str, str] = {
     'update': '更新次数',
     '64 runs of 500 noisy gradient-descent steps (η = 0.02) started at ({x:.2f}, {y:.2f}); a run has left when plain descent from where it ended leads to the other minimum.': '64 次运行，每次从 ({x:.2f}, {y:.2f}) 出发走 500 步带噪声的梯度下降（η = 0.02）；如果从终点出发的普通梯度下降通向另一个极小值，就算这次运行离开了。',
     "A 64-32-10 network on scikit-learn's {count:,} handwritten digits, one jitted SGD update per batch size (median of 20), epoch = ⌈N/B⌉ updates.": '在 scikit-learn 的 {count:,} 张手写数字上训练 64-32-10 网络，每种批量大小做一次经 jit 编译的 SGD 更新（取 20 次的中位数），一个 epoch = ⌈N/B⌉ 次更新。',
+    'B = N: one epoch = one update': 'B = N：一个 epoch 就是一次更新',
     'On this GPU one update costs about the same for B = 1 and for hundreds: a large batch makes an epoch much faster.': '在这块 GPU 上，B = 1 和 B 为几百时一次更新的成本差不多：大批量让一个 epoch 快得多。',
     'Measured on a CPU: with few parallel units the update time grows sooner than on a GPU, yet an epoch is still faster with a larger batch because of the per-update overhead.': '在 CPU 上测量：并行单元少，更新时间比在 GPU 上更早开始增长；但由于每次更新都有固定开销，大批量的一个 epoch 仍然更快。',
     # app_pages/classification.py
