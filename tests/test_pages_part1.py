@@ -258,3 +258,18 @@ def test_batch_size_plays_both_batch_sizes_on_one_clock_of_examples(opened):
     assert list(styles) == ["B = 1, 5 shuffling seeds", "B = 32 = N (full batch): all 5 seeds give one line"]
     (c1, d1), (c2, d2) = styles.values()
     assert c1 != c2 and d1 != d2
+
+
+def test_batch_size_captions_lead_with_one_plain_sentence_and_fold_the_precise_version(opened):
+    """Issue 30 (item 6): each dense caption is one plain sentence on the page; its numbers are one click away, in an
+    "In detail" expander under it."""
+    at = opened("batch_size", b_small="1")
+    folded = {c.value for e in at.expander if e.label == "In detail" for c in e.caption}
+    shown = [c.value for c in at.caption if c.value not in folded]
+    for lead, precise in (("where the full batch stopped (✕), none of them is flat.", "the mini-batch gradients there"),
+                          ("The full batch stopped where its gradient is zero; 5 of 5 runs with B = 1 went on to a "
+                           "lower loss.", "Full-batch gradient descent (B = N = 32) stopped at"),
+                          ("A larger batch makes an epoch faster on this device.", "one jitted SGD update per batch")):
+        (sentence,) = [c for c in shown if lead in c]
+        assert sentence.count(". ") == 0 and len(sentence) < 130, sentence  # one sentence, short
+        assert not any(precise in c for c in shown) and any(precise in c for c in folded)
