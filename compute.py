@@ -165,6 +165,16 @@ def sgd_run(batch_size: int, epochs: int, lr: float, start: tuple, n_seeds: int,
                               model=model)
 
 
+def batch_race(batch_sizes: tuple, epochs: int, lr: float, start: tuple, n_seeds: int, model: str = "sine",
+               max_frames: int = 100) -> networks.BatchRace:
+    """The ``sgd_run`` of every batch size on one clock of examples seen (``networks.batch_race``).
+
+    Not cached itself: it only samples the cached runs.
+    """
+    runs = [sgd_run(b, epochs, lr, start, n_seeds, model) for b in batch_sizes]
+    return networks.batch_race(runs, len(regression_data(model).x), epochs, max_frames)
+
+
 @cached("runs")
 def stall_report(batch_size: int, epochs: int, lr: float, start: tuple, n_seeds: int,
                  model: str = "sine") -> networks.StallReport:

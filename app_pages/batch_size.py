@@ -38,6 +38,14 @@ SUMMARY = [  # the lecture's table, small vs large batch
     (mark("Generalization"), mark("better"), mark("worse")),
 ]
 
+
+def explained(plain: str, precise: str, where=st) -> None:
+    """A figure's caption for a first read: one plain sentence, the precise version (numbers, rules) one click away."""
+    controls.caption(plain, where)
+    with where.expander(tr("In detail"), icon=":material/notes:"):
+        st.caption(precise)
+
+
 notes, url, _, _ = controls.page_start(PAGE, tr("Batch size"), tr(
     "One epoch is one pass over all mini-batches, shuffled between epochs. Small batches take many noisy "
     "steps per epoch; large ones take few stable ones."),
@@ -72,7 +80,8 @@ controls.chart(figures.batch_surfaces_figure(grid.xs, grid.ys, panels, stall=sta
                                              stall_label=tr("where full-batch gradient descent stopped")),
                key="b_surfaces")
 pulls = compute.batch_gradient_norms(small, stall_point, len(panels) - 1, model=model)
-controls.caption(join(tr("Full batch and the first mini-batches of size B = {b} of one shuffle; ○ marks each minimum (for "
+explained(tr("Each mini-batch's surface has its lowest point elsewhere: where the full batch stopped (✕), none of "
+             "them is flat."), join(tr("Full batch and the first mini-batches of size B = {b} of one shuffle; ○ marks each minimum (for "
                    "the frequency fit the lowest point of the map), ✕ where full-batch gradient descent from ({w0:g}, "
                    "{b0:g}) with η = {lr:g} stopped after {epochs} updates.", b=small, w0=start[0], b0=start[1], lr=lr,
                    epochs=epochs),
@@ -82,7 +91,8 @@ controls.caption(join(tr("Full batch and the first mini-batches of size B = {b} 
                    "mini-batch surface is flat where the full batch stopped.", norm=stall.gradient_norm,
                    pulls=", ".join(f"{g:.2f}" for g in pulls))))
 if record.convex:
-    controls.caption(tr("Where this model falls short of the lecture: a line fit's surface is convex, so the full batch has "
+    explained(tr("A line fit's surface has a single minimum, so the full batch cannot get stuck anywhere else; the "
+                 "frequency fit shows the lecture's case."), tr("Where this model falls short of the lecture: a line fit's surface is convex, so the full batch has "
                   "one critical point — its minimum — and cannot stall anywhere else. What the mini-batch surfaces do "
                   "show is the mechanism: their minima sit in different places, so no single point stops every batch. "
                   "The frequency fit (the lecture example) shows a full batch that stalls in a poor minimum and "
@@ -94,21 +104,32 @@ for b, r in runs.items():
     if (update := optimizers.first_divergence(r.diverged_at)) >= 0:
         st.warning(tr("B = {b}: diverged at update {update} (the path stops there). Try a smaller learning rate.",
                       b=b, update=update))
-cols = st.columns(2)
-path_maps = {}
-for col, role, b in zip(cols, ("small", "large"), (small, large)):
-    r = runs[b]
-    sets = [figures.PathSet(tr_n("B = {b}, {count} shuffling seed", "B = {b}, {count} shuffling seeds", n_seeds, b=b),
-                             r.path, r.loss)]
-    with col:
-        st.markdown(tr_n("**B = {b}**: {count} update per epoch, {total} in all",
-                         "**B = {b}**: {count} updates per epoch, {total} in all", r.updates_per_epoch, b=b,
-                         total=r.updates_per_epoch * epochs))
-        path_maps[role] = figures.contour_figure(grid, sets, log_color=True, max_frames=figures.frames_for(n_seeds),
-                                                 uirevision=f"sgd-{model}-{b}", height=470, axis_titles=("w", "b"),
-                                                 same_units=False)
-        controls.chart(path_maps[role], key=f"b_paths_{role}")
-controls.export_panel("batch_size", path_maps["small"], tr("Mini-batch SGD, B = {b}", b=small),
+# B = N takes the whole data set every update, so shuffling cannot change it: its seeds draw one line, and the
+# label says so instead of promising several runs.
+run_labels = {b: tr("B = {b} = N (full batch): all {count} seeds give one line", b=b, count=n_seeds)
+              if b >= N and n_seeds > 1 else
+              tr_n("B = {b}, {count} shuffling seed", "B = {b}, {count} shuffling seeds", n_seeds, b=b) for b in runs}
+cols = st.columns(len(runs))
+for col, (b, r) in zip(cols, runs.items()):
+    col.markdown(tr_n("**B = {b}**: {count} update per epoch, {total} in all",
+                      "**B = {b}**: {count} updates per epoch, {total} in all", r.updates_per_epoch, b=b,
+                      total=r.updates_per_epoch * epochs))
+# One map, one Play button: both batch sizes advance on one clock of examples seen, so "many noisy updates
+# against few stable ones per epoch" is seen at the same moment (two players ran 1,600 frames against 50).
+race = compute.batch_race(tuple(runs), epochs, lr, start, n_seeds, model,
+                          max_frames=figures.frames_for(n_seeds * len(runs)))
+frame_labels = [" · ".join([tr("epoch {epoch:g}", epoch=round(float(e), 2))] + [
+    tr_n("B = {b}: {count} update", "B = {b}: {count} updates", int(u), b=b) for b, u in zip(runs, race.updates[:, k])])
+    for k, e in enumerate(race.epoch)]
+race_map = figures.race_figure(grid, [figures.PathSet(run_labels[b], p, loss) for b, p, loss in
+                                      zip(runs, race.paths, race.losses)], frame_labels, log_color=True,
+                               uirevision=f"sgd-{model}-{small}-{large}", height=520, axis_titles=("w", "b"),
+                               same_units=False)
+controls.chart(race_map, key="b_paths")
+controls.caption(tr_n("One frame per epoch: at every frame both batch sizes have taken the same number of examples.",
+                      "One frame every 1/{count} epoch: at every frame both batch sizes have taken the same number "
+                      "of examples.", int(race.frames_per_epoch)))
+controls.export_panel("batch_size", race_map, tr("Mini-batch SGD, {runs}", runs=", ".join(f"B = {b}" for b in runs)),
                       [f"B = {b}" for b in runs], list(runs.values()), grid)
 
 low, high = stall.final_range
@@ -123,7 +144,8 @@ m2.metric(tr("B = {b}: runs that left it", b=small), f"{stall.left_count} / {n_s
           help=tr("A run has left when it ends more than {distance:g} from the full batch's end point with less than "
                   "{ratio:.0%} of its loss.", distance=stall.leave_distance, ratio=stall.leave_loss_ratio))
 m3.metric(tr("B = {b}: L where the runs ended", b=small), f"{low:.3g} – {high:.3g}")
-controls.caption(join(
+explained(tr("The full batch stopped where its gradient is zero; {left} of {count} runs with B = {b} went on to a lower "
+             "loss.", left=stall.left_count, count=n_seeds, b=small), join(
     tr("Full-batch gradient descent (B = N = {n}) stopped at (w, b) = ({w:.2f}, {b:.2f}) with ‖∇L‖ = {norm:.1g}, "
        "L = {loss:.3g}; the Hessian's eigenvalues there are {low:.3g} and {high:.3g} ({kind}).", n=N,
        w=stall.point[0], b=stall.point[1], norm=stall.gradient_norm, loss=stall.loss,
@@ -133,14 +155,19 @@ controls.caption(join(
        near=near, far=far, lo=low, hi=high)))
 
 c1, c2 = st.columns(2)
-series_epoch = [figures.Series(f"B = {b}", r.loss[:, ::r.updates_per_epoch], i) for i, (b, r) in enumerate(runs.items())]
-series_update = [figures.Series(f"B = {b}", r.loss, i) for i, (b, r) in enumerate(runs.items())]
+# Colour and dash both tell the batch sizes apart (as on the map), so the curves read without colour vision.
+series_epoch = [figures.Series(run_labels[b], r.loss[:, ::r.updates_per_epoch], i, figures.path_dash(i))
+                for i, (b, r) in enumerate(runs.items())]
+series_update = [figures.Series(run_labels[b], r.loss, i, figures.path_dash(i)) for i, (b, r) in enumerate(runs.items())]
+# "Full-batch loss" read as the curve of the full batch B = N; the loss is of every run, on all N examples.
 with c1:
-    controls.chart(figures.step_curves_figure(series_epoch, title=tr("Full-batch loss vs epoch"), y_title="L",
-                                              x_title=tr("epoch"), log_y=True), key="b_loss_epoch")
+    controls.chart(figures.step_curves_figure(series_epoch, title=tr(
+        "Loss on all N = {n} training examples, after each epoch", n=N), y_title="L", x_title=tr("epoch"),
+        log_y=True), key="b_loss_epoch")
 with c2:
-    controls.chart(figures.step_curves_figure(series_update, title=tr("Full-batch loss vs update"), y_title="L",
-                                              x_title=tr("update"), log_y=True), key="b_loss_update")
+    controls.chart(figures.step_curves_figure(series_update, title=tr(
+        "Loss on all N = {n} training examples, after each update", n=N), y_title="L", x_title=tr("update"),
+        log_y=True), key="b_loss_update")
 controls.caption(tr("Per epoch the small batch is ahead: it has taken many steps. Per update the large batch is ahead: "
               "each of its steps is exact. The small batch never settles — its noise keeps it jittering around "
               "the minimum.") if record.convex else
@@ -180,7 +207,7 @@ with left:
     bar.empty()
     controls.chart(figures.timing_figure(timing), key="b_timing")
     gpu = not timing.device.startswith("CPU")
-    controls.caption(join(tr("A 64-32-10 network on scikit-learn's {count:,} handwritten digits, one jitted SGD update per "
+    explained(tr("A larger batch makes an epoch faster on this device."), join(tr("A 64-32-10 network on scikit-learn's {count:,} handwritten digits, one jitted SGD update per "
                        "batch size (median of 20), epoch = ⌈N/B⌉ updates.", count=timing.examples),
                     tr("On this GPU one update costs about the same for B = 1 and for hundreds: a large batch makes an "
                        "epoch much faster.") if gpu else

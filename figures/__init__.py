@@ -15,6 +15,7 @@ from figures.landscape import (
                             add_critical_curves,
                             color_values,
                             contour_figure,
+                            race_figure,
                             surface3d_figure,
                             value_map_figure,
 )

@@ -572,6 +572,26 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
     return PrebuiltFigure(data=fixed + traces, raw_layout=layout)
 
 
+def race_figure(grid, paths: Sequence[PathSet], frame_labels: Sequence[str], **contour) -> go.Figure:
+    """``contour_figure`` with one frame per step of ``paths`` and the slider naming each frame ``frame_labels[k]``.
+
+    For runs already sampled on a shared clock (the Batch size page's epochs, where frame k is "epoch 3 · B = 1:
+    96 updates · B = 32: 3 updates"): the slider's "step k" would name neither run's update count.
+    ``contour``: ``contour_figure``'s keyword arguments but ``max_frames``.
+    """
+    frames = paths[0].paths.shape[1] if paths else 0
+    if frames != len(frame_labels) or frames > MAX_FRAMES:
+        raise ValueError(f"{len(frame_labels)} labels for {frames} frames (at most {MAX_FRAMES})")
+    fig = contour_figure(grid, paths, max_frames=frames, **contour)
+    layout = fig._raw_layout
+    if layout.get("sliders"):
+        (slider,) = layout["sliders"]
+        # The steps list is shared between figures (``_slider_steps`` is cached): new dicts, never edited ones.
+        steps = [dict(step, label=label) for step, label in zip(slider["steps"], frame_labels)]
+        layout["sliders"] = [dict(slider, steps=steps, currentvalue=dict(slider["currentvalue"], prefix=""))]
+    return fig
+
+
 # At most this many 3-D frames, whatever a page asks for: each one redraws the whole WebGL scene.
 MAX_FRAMES_3D = 20
 

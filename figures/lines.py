@@ -99,11 +99,18 @@ def line_race_figure(s_grid, profile, runs: Sequence[LinePath], *, max_frames: i
 def timing_figure(timing, height: int = 360) -> go.Figure:
     """Seconds per update and per epoch against batch size, log–log."""
     fig = go.Figure()
-    for y, name, k in ((timing.seconds_per_update, tr("one update"), 1), (timing.seconds_per_epoch, tr("one epoch"), 0)):
+    # Colour, dash and marker all differ, so the two curves read without colour vision.
+    for y, name, color, dash, symbol in ((timing.seconds_per_update, tr("one update"), PATH_COLORS[1], "solid", "circle"),
+                                         (timing.seconds_per_epoch, tr("one epoch"), PATH_COLORS[0], "dash", "square")):
         fig.add_trace(go.Scatter(x=timing.batch_sizes, y=np.asarray(y) * 1e3, mode="lines+markers", name=name,
-                                 line=dict(color=path_color(k), width=2.5, dash=path_dash(k)),
-                                 marker=dict(symbol=path_symbol(k), size=8),
+                                 line=dict(color=color, width=2.5, dash=dash), marker=dict(symbol=symbol, size=8),
                                  hovertemplate=f"{name}<br>B=%{{x}}<br>%{{y:.3g}} ms<extra></extra>"))
+    full = np.flatnonzero(np.asarray(timing.batch_sizes) >= timing.examples)
+    if full.size:  # B = N: an epoch is one update, and the two curves meet; say so where they do
+        k = int(full[0])
+        fig.add_annotation(x=float(np.log10(timing.batch_sizes[k])), y=float(np.log10(timing.seconds_per_update[k] * 1e3)),
+                           text=tr("B = N: one epoch = one update"), showarrow=True, arrowhead=0, ax=-10, ay=-36,
+                           xanchor="right", font=dict(size=11), bgcolor="rgba(255,255,255,0.75)")
     legend, bottom = bottom_legend([tr("one update"), tr("one epoch")])
     fig.update_layout(height=height + bottom - 40, margin=dict(l=55, r=10, t=52, b=bottom),
                       title=chart_title(tr("Measured on {device}, N = {count:,}", device=timing.device,

@@ -71,6 +71,7 @@ from networks.regression import (
     MODELS as REGRESSION_MODELS,
 )
 from networks.regression import (
+    BatchRace,
     BatchSurface,
     LossGrid,
     RegressionModel,
@@ -78,12 +79,14 @@ from networks.regression import (
     StallReport,
     batch_gradient_norms,
     batch_partition,
+    batch_race,
     batch_surfaces,
     least_squares,
     loss_at,
     loss_grid,
     sgd_paths,
     stall_report,
+    updates_done,
 )
 from networks.regression import (
     loss_surface as regression_loss_surface,
@@ -115,7 +118,7 @@ from networks.training import (
 
 __all__ = [
     "BATCH_GAP_SETTING", "BatchGapSetting", "BatchGapStudy", "batch_gap_study", "REGRESSION_MODELS", "RegressionModel", "StallReport", "stall_report", "batch_gradient_norms", "sine_data", "BatchSurface", "BatchTiming", "Dataset", "SGDRun", "batch_partition", "batch_surfaces", "digits",
-    "init_mlp", "LossGrid", "least_squares", "line_data", "loss_at", "loss_grid", "regression_loss_surface", "mlp_loss", "sgd_paths", "sgd_step",
+    "init_mlp", "LossGrid", "least_squares", "line_data", "loss_at", "loss_grid", "regression_loss_surface", "mlp_loss", "sgd_paths", "sgd_step", "BatchRace", "batch_race", "updates_done",
     "update_times", "Quadratic", "gd_path", "loss_window", "profiled_quadratic", "standardize", "steps_at_best_lr",
     "steps_to_converge", "scaling_paths", "scaling_problems", "two_feature_data", "BNConfig", "BNRun", "ModeGap", "moving_average_memory", "train_bn_experiment", "digits_bn_experiment",
     "NormalizationGain", "normalization_gain", "SmoothnessComparison", "compare_smoothness", "SMOOTHNESS_MEASURES",

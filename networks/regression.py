@@ -198,6 +198,46 @@ def sgd_paths(data: Dataset, batch_size: int, epochs: int, lr: float, start, see
     return SGDRun(path, loss_at(data, path, model), -(-n // batch_size), batch_size, diverged_at)
 
 
+def updates_done(examples, n: int, batch_size: int) -> np.ndarray:
+    """How many updates a run with this batch size has made once it has taken ``examples`` examples.
+
+    An epoch is ⌈n/B⌉ updates over a shuffle of the n examples; an update counts once its whole batch is in
+    (the epoch's last batch, maybe short, when the epoch's n-th example is):
+    updates(e) = ⌊e/n⌋·⌈n/B⌉ + ⌊(e mod n)/B⌋.
+    """
+    batch_size = int(np.clip(batch_size, 1, n))
+    e = np.asarray(examples, np.int64)
+    return (e // n) * -(-n // batch_size) + (e % n) // batch_size
+
+
+class BatchRace(NamedTuple):
+    """Several batch sizes' runs on one clock: frame k of every run is after the same number of examples."""
+
+    epoch: np.ndarray  # (frames,) examples seen / n: 0, 1/f, 2/f, … epochs
+    examples: np.ndarray  # (frames,) examples every run has taken at the frame
+    updates: np.ndarray  # (runs, frames) updates each run has made by then (``updates_done``)
+    paths: list[np.ndarray]  # one (seeds, frames, 2) per run: (w, b) at the frame
+    losses: list[np.ndarray]  # one (seeds, frames) per run
+    frames_per_epoch: int  # f
+
+
+def batch_race(runs, n: int, epochs: int, max_frames: int) -> BatchRace:
+    """The runs of ``sgd_paths`` (one per batch size, same epochs) sampled on a shared clock of examples seen.
+
+    Played update by update, B = 1 takes ⌈n/B⌉ times as many frames as the full batch, and two animations of
+    different lengths never show "many noisy updates against few stable ones per epoch" at the same moment.
+    Here frames fall every 1/f of an epoch, with f the largest count that keeps epochs·f + 1 ≤ ``max_frames``
+    (at least one frame per epoch, never finer than the smallest batch's updates), so at every frame both runs
+    have taken the same number of examples.
+    """
+    finest = max(r.updates_per_epoch for r in runs)
+    per_epoch = int(np.clip((max_frames - 1) // max(epochs, 1), 1, finest))
+    examples = np.arange(epochs * per_epoch + 1, dtype=np.int64) * n // per_epoch
+    updates = np.stack([updates_done(examples, n, r.batch_size) for r in runs])
+    return BatchRace(examples / n, examples, updates, [r.path[:, u] for r, u in zip(runs, updates)],
+                     [r.loss[:, u] for r, u in zip(runs, updates)], per_epoch)
+
+
 LEAVE_DISTANCE = 0.5  # a run "has left" the full batch's stall point: this far from it in (w, b) ...
 LEAVE_LOSS_RATIO = 0.5  # ... with a full-batch loss below this share of the loss there
 

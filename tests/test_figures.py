@@ -1,6 +1,7 @@
 """Figure builders: frames carry only trajectories, sizes stay bounded, data equals the runner's."""
 import base64
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import plotly.colors
@@ -509,3 +510,32 @@ def test_maps_over_square_domains_with_shared_units_keep_their_aspect_ratio():
     assert "scaleanchor" not in axes(square, square, same_units=False)[1]
     heat = figures.value_map_figure(square, square, np.ones((20, 20)), title="t", value_label="v").to_dict()["layout"]
     assert heat["yaxis"]["scaleanchor"] == "x"
+
+
+def test_timing_curves_differ_in_colour_dash_and_marker_and_say_where_they_meet():
+    """Issue 30 (item 4): "one update" and "one epoch" are told apart without colour; at B = N they coincide (an
+    epoch is one update), and the chart says so there."""
+    timing = SimpleNamespace(batch_sizes=np.array([1, 16, 256, 1797]), seconds_per_update=np.array([1e-4, 1e-4, 2e-4, 5e-4]),
+                             updates_per_epoch=np.array([1797, 113, 8, 1]),
+                             seconds_per_epoch=np.array([0.18, 0.0113, 0.0016, 5e-4]), examples=1797, device="CPU")
+    d = figures.timing_figure(timing).to_dict()
+    update, epoch = d["data"]
+    assert update["line"]["color"] != epoch["line"]["color"]
+    assert update["line"].get("dash", "solid") != epoch["line"]["dash"]
+    assert update["marker"]["symbol"] != epoch["marker"]["symbol"]
+    (note,) = [a for a in d["layout"]["annotations"] if "one epoch = one update" in a["text"]]
+    assert note["x"] == pytest.approx(np.log10(1797)) and note["y"] == pytest.approx(np.log10(0.5))
+
+
+def test_race_figure_names_each_frame_and_leaves_other_sliders_alone():
+    grid = SimpleNamespace(xs=np.linspace(-1, 1, 20), ys=np.linspace(-1, 1, 20), loss=np.ones((20, 20)))
+    paths = [figures.PathSet("a", np.zeros((2, 4, 2)), np.zeros((2, 4)))]
+    labels = ["epoch 0", "epoch 1", "epoch 2", "epoch 3"]
+    d = figures.race_figure(grid, paths, labels).to_dict()
+    slider = d["layout"]["sliders"][0]
+    assert [s["label"] for s in slider["steps"]] == labels and slider["currentvalue"]["prefix"] == ""
+    assert [f["name"] for f in d["frames"]] == ["0", "1", "2", "3"]
+    plain = figures.contour_figure(grid, paths, max_frames=4).to_dict()["layout"]["sliders"][0]
+    assert [s["label"] for s in plain["steps"]] == ["0", "1", "2", "3"]  # the shared steps were not relabelled
+    with pytest.raises(ValueError):
+        figures.race_figure(grid, paths, labels[:3])

@@ -60,6 +60,34 @@ def test_full_batch_sgd_is_gradient_descent():
     np.testing.assert_allclose(run.loss[0], networks.loss_at(DATA, np.array(expected)), rtol=1e-4)
 
 
+def test_updates_done_counts_whole_batches_of_the_examples_seen():
+    """N = 32, B = 12: an epoch is 3 updates (12, 12 and a short 8); an update counts once its batch is in."""
+    seen = [0, 11, 12, 23, 24, 31, 32, 44, 64]
+    assert list(networks.updates_done(seen, 32, 12)) == [0, 0, 1, 1, 2, 2, 3, 4, 6]
+    assert list(networks.updates_done(seen, 32, 1)) == seen
+    assert list(networks.updates_done(seen, 32, 32)) == [0, 0, 0, 0, 0, 0, 1, 1, 2]
+    assert list(networks.updates_done(seen, 32, 99)) == [0, 0, 0, 0, 0, 0, 1, 1, 2]  # B > N is the full batch
+
+
+def test_batch_race_puts_every_run_at_the_same_examples_seen():
+    """4 epochs, B = 4 and B = 16 of N: frames every 1/f epoch; at each, both runs have taken the same examples."""
+    n = N
+    small = networks.sgd_paths(DATA, 4, 4, 0.02, (-1.0, 2.0), seeds=(0, 1))
+    large = networks.sgd_paths(DATA, 16, 4, 0.02, (-1.0, 2.0), seeds=(0, 1))
+    race = networks.batch_race([small, large], n, 4, max_frames=21)  # 5 frames an epoch fit: 4·5 + 1 = 21
+    assert race.frames_per_epoch == 5 and len(race.examples) == 21
+    np.testing.assert_array_equal(race.examples, np.arange(21) * n // 5)
+    np.testing.assert_array_equal(race.updates[0], race.examples // n * small.updates_per_epoch
+                                  + race.examples % n // 4)
+    np.testing.assert_array_equal(race.updates[1], race.examples // n * large.updates_per_epoch
+                                  + race.examples % n // 16)
+    assert list(race.updates[:, 10]) == [16, 4]  # epoch 2: 2·32 examples, as 16 batches of 4 and as 4 of 16
+    np.testing.assert_array_equal(race.paths[0], small.path[:, race.updates[0]])
+    np.testing.assert_array_equal(race.losses[1], large.loss[:, race.updates[1]])
+    coarse = networks.batch_race([small, large], n, 4, max_frames=3)  # never fewer than one frame an epoch
+    assert coarse.frames_per_epoch == 1 and list(coarse.updates[1]) == [0, 2, 4, 6, 8]  # 32 / 16: 2 an epoch
+
+
 def matching_example(before, after, lr):
     """The index i for which after = before − η ∇ℓ_i(before), or None."""
     r = before[0] * DATA.x + before[1] - DATA.y

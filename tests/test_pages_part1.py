@@ -192,7 +192,7 @@ def test_batch_size_defaults(opened):
     metrics = {m.label: float(m.value.rstrip(" %")) for m in at.metric if m.value.endswith("%")}
     assert metrics["runs that leave the sharp minimum"] > metrics["runs that leave the flat minimum"] + 30
     figs = charts(at)
-    assert len(figs) == 7 and sum(1 for f in figs if f.get("frames")) == 2
+    assert len(figs) == 6 and sum(1 for f in figs if f.get("frames")) == 1  # both batch sizes on one animated map
     timing = [f for f in figs if f["layout"]["xaxis"].get("type") == "log"][0]
     assert [t["name"] for t in timing["data"]] == ["one update", "one epoch"]
     assert at.table[0].value.shape == (6, 3)
@@ -234,3 +234,73 @@ def test_navigation_reaches_each_page(name, title):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     at.switch_page(f"app_pages/{name}.py").run()
     assert ok(at).title[0].value == title
+
+
+def test_batch_size_loss_charts_say_what_they_show_and_tell_the_batches_apart(opened):
+    """Issue 30 (items 3, 4): the loss charts are of every run on all N examples (not "full-batch loss", which read as
+    the B = N curve); B = 32 = N draws one line for its five seeds and says so; B = 1's five seeds really differ; the
+    two batch sizes differ in colour and in dash."""
+    figs = charts(opened("batch_size", b_small="1"))  # its own session: the module's default one has B changed
+    titles = [json.dumps(f["layout"].get("title", {}).get("text", "")) for f in figs]
+    assert not any("Full-batch loss" in t for t in titles)
+    for when, steps in (("epoch", 51), ("update", None)):
+        (chart,) = [f for f, t in zip(figs, titles) if f"Loss on all N = 32 training examples, after each {when}" in t]
+        by_name = {}
+        for trace in chart["data"]:
+            by_name.setdefault(trace["name"], []).append(trace)
+        assert set(by_name) == {"B = 1, 5 shuffling seeds", "B = 32 = N (full batch): all 5 seeds give one line"}
+        small, large = by_name["B = 1, 5 shuffling seeds"], by_name["B = 32 = N (full batch): all 5 seeds give one line"]
+        assert len(small) == len(large) == 5
+        assert len(arr(small[0]["y"])) == (steps or 1601) and len(arr(large[0]["y"])) == (steps or 51)
+        ends = [arr(t["y"])[-1] for t in large]
+        assert max(ends) - min(ends) < 1e-6  # the full batch: every shuffle the same batch, one line
+        assert max(arr(t["y"])[-1] for t in small) - min(arr(t["y"])[-1] for t in small) > 1e-3  # five real runs
+        assert small[0]["line"]["color"] != large[0]["line"]["color"]
+        assert small[0]["line"]["dash"] != large[0]["line"]["dash"]
+
+
+def test_batch_size_plays_both_batch_sizes_on_one_clock_of_examples(opened):
+    """Issue 30 (item 3): one Play button and one slider for B = 1 and B = 32; frame k is epoch k, where both runs
+    have taken 32·k examples: B = 1 has made 32·k updates, B = 32 (= N) k updates. The heads sit where the runs are
+    (oracle: the runs themselves, ``compute.sgd_run``)."""
+    import compute
+
+    figs = charts(opened("batch_size", b_small="1"))
+    (race,) = [f for f in figs if f.get("frames")]
+    steps = race["layout"]["sliders"][0]["steps"]
+    assert len(race["frames"]) == len(steps) == 51 and race["layout"]["sliders"][0]["currentvalue"]["prefix"] == ""
+    assert len(race["layout"]["updatemenus"]) == 1  # one Play / Continue / Pause row for both
+    assert steps[0]["label"] == "epoch 0 · B = 1: 0 updates · B = 32: 0 updates"
+    assert steps[1]["label"] == "epoch 1 · B = 1: 32 updates · B = 32: 1 update"
+    assert steps[50]["label"] == "epoch 50 · B = 1: 1600 updates · B = 32: 50 updates"
+    small = compute.sgd_run(1, 50, 0.2, (0.5, 0.0), 5, "sine")
+    large = compute.sgd_run(32, 50, 0.2, (0.5, 0.0), 5, "sine")
+    names = [t.get("name") for t in race["data"]]
+    heads = names.index("position")
+    for k in (0, 1, 7, 25, 50):
+        frame = race["frames"][k]
+        assert frame["name"] == str(k) and steps[k]["args"][0] == [str(k)]
+        (head,) = [d for d, i in zip(frame["data"], frame["traces"]) if i == heads]
+        # examples seen: 32·k updates of 1 example = k updates of 32 examples
+        expected = np.concatenate([small.path[:, 32 * k], large.path[:, k]])
+        np.testing.assert_allclose(arr(head["x"]), expected[:, 0], atol=1e-5)
+        np.testing.assert_allclose(arr(head["y"]), expected[:, 1], atol=1e-5)
+    styles = {t["name"]: (t["line"]["color"], t["line"]["dash"]) for t in race["data"] if t.get("legendgroup")}
+    assert list(styles) == ["B = 1, 5 shuffling seeds", "B = 32 = N (full batch): all 5 seeds give one line"]
+    (c1, d1), (c2, d2) = styles.values()
+    assert c1 != c2 and d1 != d2
+
+
+def test_batch_size_captions_lead_with_one_plain_sentence_and_fold_the_precise_version(opened):
+    """Issue 30 (item 6): each dense caption is one plain sentence on the page; its numbers are one click away, in an
+    "In detail" expander under it."""
+    at = opened("batch_size", b_small="1")
+    folded = {c.value for e in at.expander if e.label == "In detail" for c in e.caption}
+    shown = [c.value for c in at.caption if c.value not in folded]
+    for lead, precise in (("where the full batch stopped (✕), none of them is flat.", "the mini-batch gradients there"),
+                          ("The full batch stopped where its gradient is zero; 5 of 5 runs with B = 1 went on to a "
+                           "lower loss.", "Full-batch gradient descent (B = N = 32) stopped at"),
+                          ("A larger batch makes an epoch faster on this device.", "one jitted SGD update per batch")):
+        (sentence,) = [c for c in shown if lead in c]
+        assert sentence.count(". ") == 0 and len(sentence) < 130, sentence  # one sentence, short
+        assert not any(precise in c for c in shown) and any(precise in c for c in folded)
