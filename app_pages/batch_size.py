@@ -39,13 +39,6 @@ SUMMARY = [  # the lecture's table, small vs large batch
 ]
 
 
-def explained(plain: str, precise: str, where=st) -> None:
-    """A figure's caption for a first read: one plain sentence, the precise version (numbers, rules) one click away."""
-    controls.caption(plain, where)
-    with where.expander(tr("In detail"), icon=":material/notes:"):
-        st.caption(precise)
-
-
 notes, url, _, _ = controls.page_start(PAGE, tr("Batch size"), tr(
     "One epoch is one pass over all mini-batches, shuffled between epochs. Small batches take many noisy "
     "steps per epoch; large ones take few stable ones."),
@@ -80,7 +73,7 @@ controls.chart(figures.batch_surfaces_figure(grid.xs, grid.ys, panels, stall=sta
                                              stall_label=tr("where full-batch gradient descent stopped")),
                key="b_surfaces")
 pulls = compute.batch_gradient_norms(small, stall_point, len(panels) - 1, model=model)
-explained(tr("Each mini-batch's surface has its lowest point elsewhere: where the full batch stopped (✕), none of "
+controls.explained(tr("Each mini-batch's surface has its lowest point elsewhere: where the full batch stopped (✕), none of "
              "them is flat."), join(tr("Full batch and the first mini-batches of size B = {b} of one shuffle; ○ marks each minimum (for "
                    "the frequency fit the lowest point of the map), ✕ where full-batch gradient descent from ({w0:g}, "
                    "{b0:g}) with η = {lr:g} stopped after {epochs} updates.", b=small, w0=start[0], b0=start[1], lr=lr,
@@ -91,7 +84,7 @@ explained(tr("Each mini-batch's surface has its lowest point elsewhere: where th
                    "mini-batch surface is flat where the full batch stopped.", norm=stall.gradient_norm,
                    pulls=", ".join(f"{g:.2f}" for g in pulls))))
 if record.convex:
-    explained(tr("A line fit's surface has a single minimum, so the full batch cannot get stuck anywhere else; the "
+    controls.explained(tr("A line fit's surface has a single minimum, so the full batch cannot get stuck anywhere else; the "
                  "frequency fit shows the lecture's case."), tr("Where this model falls short of the lecture: a line fit's surface is convex, so the full batch has "
                   "one critical point — its minimum — and cannot stall anywhere else. What the mini-batch surfaces do "
                   "show is the mechanism: their minima sit in different places, so no single point stops every batch. "
@@ -144,7 +137,7 @@ m2.metric(tr("B = {b}: runs that left it", b=small), f"{stall.left_count} / {n_s
           help=tr("A run has left when it ends more than {distance:g} from the full batch's end point with less than "
                   "{ratio:.0%} of its loss.", distance=stall.leave_distance, ratio=stall.leave_loss_ratio))
 m3.metric(tr("B = {b}: L where the runs ended", b=small), f"{low:.3g} – {high:.3g}")
-explained(tr("The full batch stopped where its gradient is zero; {left} of {count} runs with B = {b} went on to a lower "
+controls.explained(tr("The full batch stopped where its gradient is zero; {left} of {count} runs with B = {b} went on to a lower "
              "loss.", left=stall.left_count, count=n_seeds, b=small), join(
     tr("Full-batch gradient descent (B = N = {n}) stopped at (w, b) = ({w:.2f}, {b:.2f}) with ‖∇L‖ = {norm:.1g}, "
        "L = {loss:.3g}; the Hessian's eigenvalues there are {low:.3g} and {high:.3g} ({kind}).", n=N,
@@ -207,7 +200,7 @@ with left:
     bar.empty()
     controls.chart(figures.timing_figure(timing), key="b_timing")
     gpu = not timing.device.startswith("CPU")
-    explained(tr("A larger batch makes an epoch faster on this device."), join(tr("A 64-32-10 network on scikit-learn's {count:,} handwritten digits, one jitted SGD update per "
+    controls.explained(tr("A larger batch makes an epoch faster on this device."), join(tr("A 64-32-10 network on scikit-learn's {count:,} handwritten digits, one jitted SGD update per "
                        "batch size (median of 20), epoch = ⌈N/B⌉ updates.", count=timing.examples),
                     tr("On this GPU one update costs about the same for B = 1 and for hundreds: a large batch makes an "
                        "epoch much faster.") if gpu else

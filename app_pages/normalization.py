@@ -251,18 +251,20 @@ SMOOTHER = {frozenset({"smaller"}): mark("BN is smoother here on all three measu
             frozenset({"similar"}): mark("The difference is small here: no measure differs by {margin:.0%} or more."),
             frozenset({"larger"}): mark("BN is less smooth here on all three measures (Yao et al. 2020 found that "
                                         "BN does not always smooth the landscape)."),
-            "mixed": mark("Smoother on some measures only at this η: at small learning rates both surfaces are smooth "
-                          "along the step, at large ones the plain network's huge gradient makes its β small, and BN "
-                          "does not always smooth the landscape (Yao et al. 2020).")}
+            "mixed": mark("Smoother on some measures only at this η.")}
+MIXED_WHY = mark("At small learning rates both surfaces are smooth along the step; at large ones the plain network's "
+                 "huge gradient makes its β small; and BN does not always smooth the landscape (Yao et al. 2020).")
 measures = networks.compare_smoothness(with_bn, without, i)
 verdicts = {m.verdict for m in measures}
-controls.caption(join(
+mixed = frozenset(verdicts) not in SMOOTHER
+# The verdict first, in one sentence; the three measures, their definition and the caveats one click away.
+controls.explained(tr(SMOOTHER.get(frozenset(verdicts), SMOOTHER["mixed"]), margin=networks.SMOOTHER_MARGIN), join(
     tr("Averaged over training at η = {lr}, with BN against without: {measures}. β = max ‖∇L(θ − sηg) − ∇L(θ)‖ / "
        "‖sηg‖; means closer than {margin:.0%} count as the same.", lr=smooth_lr, margin=networks.SMOOTHER_MARGIN,
        measures=tr("; ").join(tr("{measure} {bn:.3g} vs {plain:.3g} ({verdict})", measure=tr(MEASURE_NAMES[m.measure]),
                                  bn=m.with_norm, plain=m.without,
                                  verdict=tr(VERDICTS[m.verdict], share=m.share, margin=m.margin)) for m in measures)),
-    tr(SMOOTHER.get(frozenset(verdicts), SMOOTHER["mixed"]), margin=networks.SMOOTHER_MARGIN),
+    *([tr(MIXED_WHY)] if mixed else []),
     tr("Late in training a network without BN that has fitted the data has tiny gradients everywhere, so compare the "
        "whole curves, and try the largest η.")))
 c1, c2, c3 = st.columns(3)

@@ -171,7 +171,10 @@ def builder_section():
                                    **optimizers.matching_hyperparams(n, hp)) for n in compare}
     if twin:
         d = optimizers.largest_gap(built.path, others[twin].path)
+        # "differ by at most 0" read as a riddle: equal paths are called identical.
         st.success(tr("This combination is **{name}**. Its path and {optimizer}'s (with β1 as λ / β1 and β2 as α / β2) "
+                      "are identical over {steps:,} steps." if d == 0 else
+                      "This combination is **{name}**. Its path and {optimizer}'s (with β1 as λ / β1 and β2 as α / β2) "
                       "differ by at most {distance:.2g} over {steps:,} steps.", name=tr(sentence),
                       optimizer=tr(optimizers.get(twin).label), distance=d, steps=b_steps))
     else:

@@ -20,6 +20,7 @@ from controls.chrome import (
     divergence_summary,
     divergence_warnings,
     experiment,
+    explained,
     export_panel,
     forget_stale_widgets,
     heavy_run,
@@ -65,7 +66,7 @@ from controls.widgets import (
 )
 
 __all__ = [
-    "CUSTOM", "caption", "section_anchor", "settings", "top_anchors", "defined_starts", "stop_unless_defined", "escape_markdown", "int_slider", "is_typed", "surface_text", "surface_title", "text_field", "url_text",
+    "CUSTOM", "caption", "explained", "section_anchor", "settings", "top_anchors", "defined_starts", "stop_unless_defined", "escape_markdown", "int_slider", "is_typed", "surface_text", "surface_title", "text_field", "url_text",
     "CUSTOM_EXAMPLE", "PRESENT_SCALE", "VIEWS", "PageStart", "UrlCheck", "app_settings", "bound", "chart",
     "choice_select", "divergence_summary", "divergence_warnings", "experiment", "export_panel", "float_input", "forget_stale_widgets", "format_number",
     "int_input",

@@ -208,6 +208,15 @@ def caption(text: str, where=None) -> None:
     where.caption(text)
 
 
+def explained(plain: str, precise: str, where=None) -> None:
+    """A figure's caption for a first read: one plain sentence, the precise version (numbers, rules, references)
+    one click away in an "In detail" expander."""
+    where = where if where is not None else st
+    caption(plain, where)
+    with where.expander(tr("In detail"), icon=":material/notes:"):
+        st.caption(precise)
+
+
 def text_width(text: str) -> int:
     """Characters of ``text`` in Latin widths: a Chinese character (East Asian wide) counts two."""
     return len(text) + len([c for c in text if unicodedata.east_asian_width(c) in "WF"])

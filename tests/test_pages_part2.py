@@ -138,7 +138,9 @@ def test_schedules_defaults_show_bursts_and_adam_from_its_pieces(opened):
         import numpy as np
         steps = np.frombuffer(base64.b64decode(steps), marks[0]["x"]["dtype"]).tolist()
     assert [int(v) for v in steps] == [int(v) for v in counted.group(2).split(", ")]
-    assert "This combination is **Adam**" in at.success[0].value and "at most 0 over" in at.success[0].value
+    # Adam built from its pieces retraces Adam exactly: said as "identical", not "differ by at most 0" (issue 30)
+    assert "This combination is **Adam**" in at.success[0].value and "are identical over" in at.success[0].value
+    assert "at most 0 " not in at.success[0].value
     assert {m.label: m.value for m in at.metric}["largest η"] == "0.1"
 
 
@@ -307,6 +309,12 @@ def test_normalization_calls_bn_smoother_only_past_the_margin(opened):
     assert (f"loss range {loss_range[0]:.3g} vs {loss_range[1]:.3g} (within 10%: about the same); gradient change "
             f"{change[0]:.3g} vs {change[1]:.3g} ({1 - change[0] / change[1]:.0%} smaller with BN)") in body
     assert "BN is smoother here on all three measures" not in body and "Smoother on some measures only" in body
+    # The verdict leads in one plain sentence; the numbers and caveats are one click away (issue 30 item 6).
+    verdicts = [c.value for c in at.caption if c.value.startswith("Smoother on some measures only")]
+    assert verdicts == ["Smoother on some measures only at this η."]
+    detail = [e for e in at.expander if e.label == "In detail"
+              and any("Averaged over training" in c.value for c in e.caption)]
+    assert len(detail) == 1 and "Yao et al. 2020" in " ".join(c.value for c in detail[0].caption)
     at.selectbox(key="n_smooth_lr").set_value("2").run()
     body = text(ok(at))
     assert "loss range" in body and "% smaller with BN" in body
