@@ -70,14 +70,16 @@ def softmax_section():
             key="c_two_classes")
         controls.caption(tr("Any two logits with the same difference give the same y′₁; over this range the two curves differ "
                       "by at most {gap:.1e} (float32 round-off).", gap=two.largest_gap))
-        m1, m2, m3 = st.columns(3)  # the page's width: a metric's value is not cut off
+    # Three columns of the page's width, under the chart and the table: made inside the right-hand column they were
+    # a fifth of the page each, and Streamlit cut their one-line labels and values to "1.00…", "cross-entropy −l…".
+    m1, m2, m3 = st.columns(3)
     m1.metric("Σ y′", f"{readout.total:.6f}")
     m2.metric("MSE Σ(ŷ − y′)²", f"{readout.mse:.4g}")
     m3.metric(tr("cross-entropy −ln y′"), f"{readout.cross_entropy:.4g}")
     if readout.sigmoid is not None:
-            st.success(tr("Two classes: σ(y₁ − y₂) = σ({difference:g}) = {sigmoid:.6g}, and softmax gives y′₁ = "
-                          "{softmax:.6g}: the same.", difference=logits[0] - logits[1], sigmoid=readout.sigmoid,
-                          softmax=readout.probabilities[0]))
+        st.success(tr("Two classes: σ(y₁ − y₂) = σ({difference:g}) = {sigmoid:.6g}, and softmax gives y′₁ = "
+                      "{softmax:.6g}: the same.", difference=logits[0] - logits[1], sigmoid=readout.sigmoid,
+                      softmax=readout.probabilities[0]))
 
 
 softmax_section()
