@@ -17,6 +17,8 @@ LECTURE = {"c_logits": "3, 1, -3", "c_target": 1, "c_x": -8.0, "c_y": 8.0, "c_gd
            "c_steps": 300}
 
 AXES = (tr(AXIS_1), "y₂")
+# A 3-D scene draws its axis titles along the slanted axes: the long name ran under the Play buttons there.
+SCENE_AXES = ("y₁", "y₂")
 
 notes, url, _, _ = controls.page_start(PAGE, tr("Classification loss"), tr(
     "Classes are one-hot vectors, the network's outputs go through softmax, and the loss you pick — mean square "
@@ -110,7 +112,8 @@ for col, name in zip(cols, LOSSES):
     paths = [figures.PathSet(label, r.path, r.loss) for label, r in runs[name].items()]
     with col:
         if view == "3-D":
-            controls.chart(figures.surface3d_figure(grid, paths, uirevision=f"{name}-3d", height=480),
+            controls.chart(figures.surface3d_figure(grid, paths, uirevision=f"{name}-3d", height=480,
+                                                    title=tr(LOSSES[name]), axis_titles=SCENE_AXES, legend=True),
                            key=f"c_3d_{name}")
         else:
             controls.chart(figures.contour_figure(grid, paths, uirevision=name, height=500, axis_titles=AXES,

@@ -188,6 +188,27 @@ def test_classification_two_classes_and_bad_logits(opened):
     assert sum(1 for f in charts(ok(at)) if f["data"][0]["type"] == "surface") == 2
 
 
+def test_classification_3d_view_names_its_loss_its_axes_and_its_paths(opened):
+    """The 3-D view stands in the 2-D map's place, so it says what the map says: which loss (its title), the axes
+    y₁ and y₂ (not the playground's x, y) and, in a legend, which path is which optimizer."""
+    at = opened("classification")
+    at.segmented_control(key="c_view").set_value("3-D").run()
+    views = [f for f in charts(ok(at)) if f["data"][0]["type"] == "surface"]
+    assert [v["layout"]["title"]["text"] for v in views] == ["Mean square error", "Cross-entropy"]
+    for view in views:
+        scene = view["layout"]["scene"]
+        assert scene["xaxis"]["title"]["text"] == "y<sub>1</sub>"
+        assert scene["yaxis"]["title"]["text"] == "y<sub>2</sub>"
+        assert view["layout"]["showlegend"] is True
+        named = [t["name"] for t in view["data"] if t.get("showlegend", True) and t["type"] == "scatter3d"]
+        assert named == ["Gradient descent", "Adam"], named
+        assert view["data"][0]["hovertemplate"].startswith("y₁=%{x")
+    at.segmented_control(key="c_view").set_value("contour").run()  # the maps it stands in for name the same axes
+    maps = [f for f in charts(ok(at)) if f.get("frames") and f["layout"].get("images")]
+    assert [m["layout"]["xaxis"]["title"]["text"] for m in maps] == ["y<sub>1</sub> (logit of the target class)"] * 2
+    assert [m["layout"]["yaxis"]["title"]["text"] for m in maps] == ["y<sub>2</sub>"] * 2
+
+
 def test_the_digits_split_is_the_same_on_every_page(opened):
     """Normalization states its split; the Network lab prints len(load_split(...)); the BN runs train on theirs."""
     import re
