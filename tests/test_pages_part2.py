@@ -370,6 +370,28 @@ def test_network_lab_slices_and_experiments(opened):
     assert list(rows["batch"]) == [16, 120]
 
 
+def test_network_lab_calls_a_point_critical_only_below_the_tolerance_it_names(opened):
+    """The minimum-ratio study's points are refined towards ‖∇L‖ = 0 for a fixed number of steps and stop at
+    ‖∇L‖ of a few hundredths: the page names the tolerance (the Critical points page's) and counts which meet it."""
+    import surfaces
+
+    at = opened("network_lab", **SMALL_NET)
+    at.button(key="nl_run_saddles").click().run()
+    at.button(key="nl_run_bowl").click().run()
+    body = text(ok(at))
+    study, _ = compute.saddle_study("iris")  # what the page showed, from the cache
+    bowl, _ = compute.hidden_bowl("iris")
+    tolerance = surfaces.CRITICAL_GRADIENT
+    assert (f"are refined points: ‖∇L‖ ≤ {study.largest_gradient_norm:.1g} at all {len(study.gradient_norm)}; "
+            f"{study.critical_count(tolerance)} of them have ‖∇L‖ < {tolerance:g}") in body
+    near_zero = bowl.gradient_norm < tolerance
+    assert (f"It is a critical point: ‖∇L‖ < {tolerance:g}." in body) == near_zero
+    assert (f"It is a refined point, not quite a critical one: ‖∇L‖ ≥ {tolerance:g}" in body) == (not near_zero)
+    # The lecture's word stays in the figure's title; the text no longer calls the refined points critical points.
+    assert "One of these refined points" in body and "the refined points are saddles" in body
+    assert "One of these critical points" not in body and "the critical points are saddles" not in body
+
+
 def test_network_lab_states_the_batch_size_gap_with_its_spread(opened):
     at = opened("network_lab", **SMALL_NET)
     at.button(key="nl_run_gap").click().run()
