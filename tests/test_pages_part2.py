@@ -201,7 +201,8 @@ def test_classification_3d_view_names_its_loss_its_axes_and_its_paths(opened):
         assert scene["yaxis"]["title"]["text"] == "y<sub>2</sub>"
         assert view["layout"]["showlegend"] is True
         named = [t["name"] for t in view["data"] if t.get("showlegend", True) and t["type"] == "scatter3d"]
-        assert named == ["Gradient descent", "Adam"], named
+        # Each path by its optimizer (a path along another's route says so after its name: figures.route_names).
+        assert [name.split(" (on the route of")[0] for name in named] == ["Gradient descent", "Adam"], named
         assert view["data"][0]["hovertemplate"].startswith("y₁=%{x")
     at.segmented_control(key="c_view").set_value("contour").run()  # the maps it stands in for name the same axes
     maps = [f for f in charts(ok(at)) if f.get("frames") and f["layout"].get("images")]
