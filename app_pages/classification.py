@@ -17,6 +17,8 @@ LECTURE = {"c_logits": "3, 1, -3", "c_target": 1, "c_x": -8.0, "c_y": 8.0, "c_gd
            "c_steps": 300}
 
 AXES = (tr(AXIS_1), "y₂")
+# A 3-D scene draws its axis titles along the slanted axes: the long name ran under the Play buttons there.
+SCENE_AXES = ("y₁", "y₂")
 
 notes, url, _, _ = controls.page_start(PAGE, tr("Classification loss"), tr(
     "Classes are one-hot vectors, the network's outputs go through softmax, and the loss you pick — mean square "
@@ -70,14 +72,16 @@ def softmax_section():
             key="c_two_classes")
         controls.caption(tr("Any two logits with the same difference give the same y′₁; over this range the two curves differ "
                       "by at most {gap:.1e} (float32 round-off).", gap=two.largest_gap))
-        m1, m2, m3 = st.columns(3)  # the page's width: a metric's value is not cut off
+    # Three columns of the page's width, under the chart and the table: made inside the right-hand column they were
+    # a fifth of the page each, and Streamlit cut their one-line labels and values to "1.00…", "cross-entropy −l…".
+    m1, m2, m3 = st.columns(3)
     m1.metric("Σ y′", f"{readout.total:.6f}")
     m2.metric("MSE Σ(ŷ − y′)²", f"{readout.mse:.4g}")
     m3.metric(tr("cross-entropy −ln y′"), f"{readout.cross_entropy:.4g}")
     if readout.sigmoid is not None:
-            st.success(tr("Two classes: σ(y₁ − y₂) = σ({difference:g}) = {sigmoid:.6g}, and softmax gives y′₁ = "
-                          "{softmax:.6g}: the same.", difference=logits[0] - logits[1], sigmoid=readout.sigmoid,
-                          softmax=readout.probabilities[0]))
+        st.success(tr("Two classes: σ(y₁ − y₂) = σ({difference:g}) = {sigmoid:.6g}, and softmax gives y′₁ = "
+                      "{softmax:.6g}: the same.", difference=logits[0] - logits[1], sigmoid=readout.sigmoid,
+                      softmax=readout.probabilities[0]))
 
 
 softmax_section()
@@ -108,7 +112,8 @@ for col, name in zip(cols, LOSSES):
     paths = [figures.PathSet(label, r.path, r.loss) for label, r in runs[name].items()]
     with col:
         if view == "3-D":
-            controls.chart(figures.surface3d_figure(grid, paths, uirevision=f"{name}-3d", height=480),
+            controls.chart(figures.surface3d_figure(grid, paths, uirevision=f"{name}-3d", height=480,
+                                                    title=tr(LOSSES[name]), axis_titles=SCENE_AXES, legend=True),
                            key=f"c_3d_{name}")
         else:
             controls.chart(figures.contour_figure(grid, paths, uirevision=name, height=500, axis_titles=AXES,

@@ -6,6 +6,7 @@ import controls
 import figures
 import networks
 import optimizers
+import surfaces
 from i18n import join, mark, tr
 from networks.hessian import MAX_DENSE_PARAMS
 
@@ -18,6 +19,10 @@ SLICES = {"random": mark("two random filter-normalized directions (Li et al. 201
 SLICE_KINDS = list(networks.SLICE_KINDS)
 PATH_POINTS = 150  # checkpoints of the training path kept for the PCA slice
 INTERACTIVE_SPECTRUM = 2_500  # parameters up to which the full spectrum is computed without asking
+# A refined point is called a critical point only where ‖∇L‖ is below this: the tolerance the Critical points page
+# applies to the 2-D surfaces, so the word means the same gradient everywhere in the app. The refinement (a fixed
+# number of Adam steps on ½‖∇L‖²) often stops well above it; such points are "refined points", not critical ones.
+CRITICAL_GRADIENT = surfaces.CRITICAL_GRADIENT
 NETWORK_LINE = {  # the sentence that names the network, per normalization
     "none": mark("Network {sizes}, {activation}: **{count:,} parameters**; {optimizer}, batch {batch}, {epochs} epochs."),
     "batch": mark("Network {sizes} with batch normalization, {activation}: **{count:,} parameters**; {optimizer}, "
@@ -185,8 +190,8 @@ tab1, tab2, tab3 = st.tabs([tr("Saddles vs minima (1.4)"), tr("Small vs large ba
                             tr("Batch normalization (2.5)")])
 with tab1:
     st.markdown(tr("Train 24 small networks ({features}-6-{classes}, tanh) on **{dataset}** from different seeds for "
-                   "different lengths, walk each to a nearby critical point by minimizing ‖∇L‖², and compute every "
-                   "Hessian spectrum. Where the loss is high the critical points are saddles (minimum ratio well "
+                   "different lengths, walk each towards a nearby critical point by minimizing ‖∇L‖², and compute "
+                   "every Hessian spectrum. Where the loss is high the refined points are saddles (minimum ratio well "
                    "below 1); only low-loss ones come close to minima.", features=split.features,
                    classes=split.classes, dataset=dataset))
     if done := controls.experiment("nl_run_saddles", f"nl_saddles_{dataset}", tr("Training and refining 24 networks …"),
@@ -198,14 +203,20 @@ with tab1:
                      count=k, norm=g)
                   for loss, r, k, g in zip(study.train_loss, study.minimum_ratio, study.negative, study.gradient_norm)]),
             key="nl_saddles")
-        controls.caption(join(tr("{count} parameters per network; ‖∇L‖ at the refined points ≤ {norm:.1g}.",
-                           count=study.parameters, norm=study.largest_gradient_norm),
+        # The figure keeps the lecture's title ("... at critical points"); this caption, right under it, says how
+        # near zero the gradient at its points really is.
+        controls.caption(join(tr("{count} parameters per network. The figure's “critical points” (the lecture's term) "
+                                 "are refined points: ‖∇L‖ ≤ {norm:.1g} at all {total}; {critical} of them have "
+                                 "‖∇L‖ < {tolerance:g}, the gradient this lab counts as zero (as on the Critical "
+                                 "points page).", count=study.parameters, norm=study.largest_gradient_norm,
+                                 total=len(study.gradient_norm), critical=study.critical_count(CRITICAL_GRADIENT),
+                                 tolerance=CRITICAL_GRADIENT),
                         tr("From the cache.") if was_cached else ""))
-    st.markdown(tr("**A bowl that is a saddle.** One of these critical points, seen the way landscape pictures "
+    st.markdown(tr("**A bowl that is a saddle.** One of these refined points, seen the way landscape pictures "
                    "usually show a network: a slice along two random filter-normalized directions. It looks like the "
                    "bottom of a bowl — yet the full Hessian has negative eigenvalues, and a slice along the most "
                    "negative eigenvector shows the way down."))
-    if done := controls.experiment("nl_run_bowl", f"nl_bowl_{dataset}", tr("Refining 8 networks to critical points …"),
+    if done := controls.experiment("nl_run_bowl", f"nl_bowl_{dataset}", tr("Refining 8 networks towards critical points …"),
                                    compute.hidden_bowl, dataset):
         bowl, was_cached = done
         c1, c2 = st.columns(2)
@@ -225,6 +236,10 @@ with tab1:
                            count=bowl.negative, total=len(bowl.eigenvalues), lowest=bowl.eigenvalues[0],
                            ratio=bowl.minimum_ratio, random_low=bowl.lowest[0],
                            escape_low=bowl.lowest[1], center=bowl.center_loss),
+                        tr("It is a critical point: ‖∇L‖ < {tolerance:g}.", tolerance=CRITICAL_GRADIENT)
+                        if bowl.gradient_norm < CRITICAL_GRADIENT else
+                        tr("It is a refined point, not quite a critical one: ‖∇L‖ ≥ {tolerance:g}, the gradient this "
+                           "lab counts as zero.", tolerance=CRITICAL_GRADIENT),
                         tr("From the cache.") if was_cached else ""))
 with tab2:
     gap_setting = networks.BATCH_GAP_SETTING

@@ -598,8 +598,13 @@ MAX_FRAMES_3D = 20
 
 def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
                      max_frames: int = MAX_FRAMES_3D, duration_ms: int = 250, height: int = 560,
-                     uirevision: str = "surface3d") -> go.Figure:
+                     uirevision: str = "surface3d", title: str = "", axis_titles: tuple[str, str] = ("x", "y"),
+                     legend: bool = False) -> go.Figure:
     """The surface in 3-D with the trajectories riding on it, animated.
+
+    ``title``, ``axis_titles`` and ``legend`` (the paths by name, across the top as on the 2-D map) are for a
+    3-D view shown in a 2-D map's place, so that it names what the map names (the defaults draw the bare
+    playground view: axes x and y, no legend).
 
     The z axis shows the same values as the contour colours (log-scaled for
     wide ranges) so that steep walls do not flatten the interesting part.
@@ -626,7 +631,7 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
         x=grid.xs.astype(np.float32), y=grid.ys.astype(np.float32), z=zgrid.astype(np.float32),
         customdata=grid.loss.astype(np.float32), colorscale=SURFACE_COLORSCALE, opacity=0.92,
         showscale=False, name="L(x, y)",
-        hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br>L=%{customdata:.4g}<extra></extra>",
+        hovertemplate=f"{axis_titles[0]}=%{{x:.3g}}<br>{axis_titles[1]}=%{{y:.3g}}<br>L=%{{customdata:.4g}}<extra></extra>",
         contours=dict(z=dict(show=True, usecolormap=True, width=1)),
     )
     fixed = [surface, *critical_traces(critical, z_of=lambda v: float(z_of(v)) + lift, three_d=True),
@@ -657,11 +662,16 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
     traces = _path_traces(go.Scatter3d, moving(steps), paths, 8,
                           dict(size=6, color=_head_marker(paths)["color"], line=dict(color="white", width=1)),
                           route_names(paths, diagonal))
+    shows_legend = legend and bool(paths)
     layout = dict(
-        height=height, margin=dict(l=0, r=0, t=30, b=110 if paths else 10), uirevision=uirevision, showlegend=False,
+        title=chart_title(title) if title else dict(text=""), height=height,
+        margin=dict(l=0, r=0, t=40 if title else 30, b=110 if paths else 10), uirevision=uirevision,
+        showlegend=shows_legend, **(dict(legend=top_legend(height)) if shows_legend else {}),
         scene=dict(
-            xaxis=dict(title=dict(text="x"), range=[float(grid.xs[0]), float(grid.xs[-1])], **scene_ticks()),
-            yaxis=dict(title=dict(text="y"), range=[float(grid.ys[0]), float(grid.ys[-1])], **scene_ticks()),
+            xaxis=dict(title=dict(text=axis_text(axis_titles[0])), range=[float(grid.xs[0]), float(grid.xs[-1])],
+                       **scene_ticks()),
+            yaxis=dict(title=dict(text=axis_text(axis_titles[1])), range=[float(grid.ys[0]), float(grid.ys[-1])],
+                       **scene_ticks()),
             zaxis=dict(title=dict(text=tr("L (log scale)") if log_color else "L"), range=[zmin, zmax + 2 * lift],
                        **_scene_z_ticks(grid.loss, log_color, zmin, zmax)),
             aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),

@@ -33,6 +33,25 @@ def test_home_page_names_topics_and_backend():
     assert "CPU" in text or "GPU" in text
 
 
+def test_home_keeps_the_cache_folder_and_memory_details_in_the_operators_diagnostics():
+    """A student reading Home meets no cache folder, budget or backend: those are in one folded expander."""
+    import caches
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    ok(at)
+    (diagnostics,) = [e for e in at.expander if e.label == "Server diagnostics (for the operator)"]
+    assert not diagnostics.proto.expanded
+
+    def texts(where) -> list[str]:
+        return [m.value for m in where.markdown] + [c.value for c in where.caption]
+
+    folder = caches.disk_status()["folder"]
+    inside, everywhere = texts(diagnostics), texts(at)
+    for detail in ([folder] if folder else []) + ["Memory budget", "JAX is computing on", "Disk caches"]:
+        assert sum(detail in t for t in inside) >= 1, detail
+        assert sum(detail in t for t in everywhere) == sum(detail in t for t in inside), f"{detail} outside"
+
+
 def test_navigation_reaches_the_playground():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at.switch_page("app_pages/playground.py").run()

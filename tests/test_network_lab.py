@@ -180,6 +180,13 @@ def test_saddle_study_finds_saddles_above_minima():
     assert study.negative[high].min() >= 1  # the high-loss critical points are saddles
 
 
+def test_a_refined_point_counts_as_critical_only_below_the_tolerance():
+    norms = np.array([1e-4, 1e-3, 5e-3, 0.06])
+    study = experiments.SaddleStudy(np.ones(4), norms, np.full(4, 0.9), np.ones(4, int), 10)
+    assert [study.critical_count(t) for t in (1e-3, 1e-2, 0.1, 1e-5)] == [1, 3, 4, 0]  # strictly below, as on
+    # the Critical points page (surfaces.local: ‖g‖ ≥ the tolerance is "not critical")
+
+
 def test_a_random_slice_shows_a_bowl_where_the_hessian_says_saddle():
     bowl = experiments.hidden_bowl(resolution=11)
     assert np.all(bowl.slice_curvatures > 0)  # the slice's 2 × 2 Hessian: positive definite

@@ -81,6 +81,14 @@ def test_the_minimum_ratio_experiment_opens_running_from_a_link():
     assert len(ratios) == 24 and np.all(ratios < 1)  # no refined point is a true minimum
     assert ratios[np.argmax(losses)] < ratios[np.argmin(losses)]  # high loss: saddles; low loss: closer to minima
     assert "reach ratio 1" in text(at)
+    # The refinement stops short of ‖∇L‖ = 0: the caption says how short, against the tolerance it calls critical.
+    import compute
+    import surfaces
+
+    study, _ = compute.saddle_study("moons")  # what the page showed, from the cache
+    assert "Of 24 refined points" in text(at)
+    assert (f"‖∇L‖ ≤ {study.largest_gradient_norm:.1g} at every one, and "
+            f"{study.critical_count(surfaces.CRITICAL_GRADIENT)} of them are below 0.001") in text(at)
     bad = ok(page("critical_points", cp_ratio="maybe"))
     assert "maybe ignored" in bad.warning[0].value and not bad.toggle(key="cp_ratio").value
 

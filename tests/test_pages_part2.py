@@ -221,6 +221,28 @@ def test_classification_two_classes_and_bad_logits(opened):
     assert sum(1 for f in charts(ok(at)) if f["data"][0]["type"] == "surface") == 2
 
 
+def test_classification_3d_view_names_its_loss_its_axes_and_its_paths(opened):
+    """The 3-D view stands in the 2-D map's place, so it says what the map says: which loss (its title), the axes
+    y₁ and y₂ (not the playground's x, y) and, in a legend, which path is which optimizer."""
+    at = opened("classification")
+    at.segmented_control(key="c_view").set_value("3-D").run()
+    views = [f for f in charts(ok(at)) if f["data"][0]["type"] == "surface"]
+    assert [v["layout"]["title"]["text"] for v in views] == ["Mean square error", "Cross-entropy"]
+    for view in views:
+        scene = view["layout"]["scene"]
+        assert scene["xaxis"]["title"]["text"] == "y<sub>1</sub>"
+        assert scene["yaxis"]["title"]["text"] == "y<sub>2</sub>"
+        assert view["layout"]["showlegend"] is True
+        named = [t["name"] for t in view["data"] if t.get("showlegend", True) and t["type"] == "scatter3d"]
+        # Each path by its optimizer (a path along another's route says so after its name: figures.route_names).
+        assert [name.split(" (on the route of")[0] for name in named] == ["Gradient descent", "Adam"], named
+        assert view["data"][0]["hovertemplate"].startswith("y₁=%{x")
+    at.segmented_control(key="c_view").set_value("contour").run()  # the maps it stands in for name the same axes
+    maps = [f for f in charts(ok(at)) if f.get("frames") and f["layout"].get("images")]
+    assert [m["layout"]["xaxis"]["title"]["text"] for m in maps] == ["y<sub>1</sub> (logit of the target class)"] * 2
+    assert [m["layout"]["yaxis"]["title"]["text"] for m in maps] == ["y<sub>2</sub>"] * 2
+
+
 def test_the_digits_split_is_the_same_on_every_page(opened):
     """Normalization states its split; the Network lab prints len(load_split(...)); the BN runs train on theirs."""
     import re
@@ -386,6 +408,28 @@ def test_network_lab_slices_and_experiments(opened):
     ok(at)
     rows = at.dataframe[1].value
     assert list(rows["batch"]) == [16, 120]
+
+
+def test_network_lab_calls_a_point_critical_only_below_the_tolerance_it_names(opened):
+    """The minimum-ratio study's points are refined towards ‖∇L‖ = 0 for a fixed number of steps and stop at
+    ‖∇L‖ of a few hundredths: the page names the tolerance (the Critical points page's) and counts which meet it."""
+    import surfaces
+
+    at = opened("network_lab", **SMALL_NET)
+    at.button(key="nl_run_saddles").click().run()
+    at.button(key="nl_run_bowl").click().run()
+    body = text(ok(at))
+    study, _ = compute.saddle_study("iris")  # what the page showed, from the cache
+    bowl, _ = compute.hidden_bowl("iris")
+    tolerance = surfaces.CRITICAL_GRADIENT
+    assert (f"are refined points: ‖∇L‖ ≤ {study.largest_gradient_norm:.1g} at all {len(study.gradient_norm)}; "
+            f"{study.critical_count(tolerance)} of them have ‖∇L‖ < {tolerance:g}") in body
+    near_zero = bowl.gradient_norm < tolerance
+    assert (f"It is a critical point: ‖∇L‖ < {tolerance:g}." in body) == near_zero
+    assert (f"It is a refined point, not quite a critical one: ‖∇L‖ ≥ {tolerance:g}" in body) == (not near_zero)
+    # The lecture's word stays in the figure's title; the text no longer calls the refined points critical points.
+    assert "One of these refined points" in body and "the refined points are saddles" in body
+    assert "One of these critical points" not in body and "the critical points are saddles" not in body
 
 
 def test_network_lab_states_the_batch_size_gap_with_its_spread(opened):

@@ -42,6 +42,11 @@ class SaddleStudy(NamedTuple):
         """max ‖∇L‖ over the refined points: how close to critical the least refined one is."""
         return float(np.max(self.gradient_norm))
 
+    def critical_count(self, tolerance: float) -> int:
+        """How many refined points have ‖∇L‖ < ``tolerance``: critical points at that tolerance (the refinement
+        stops after a fixed number of steps, so the rest are only near-critical)."""
+        return int(np.sum(self.gradient_norm < tolerance))
+
 
 def _to_critical(params, x, labels, stop, lr, refine_lr, activation, train_steps, refine_steps):
     """Adam on L for ``stop`` steps (of ``train_steps``), then Adam on ½‖∇L‖² for ``refine_steps``."""
