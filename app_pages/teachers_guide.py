@@ -71,9 +71,9 @@ GUIDE: dict[str, Stop] = {
         "dropped). In practice H is too expensive in high dimensions: noise (small batches) and momentum do the "
         "escaping.")),
     "lecture-1-4": Stop(8, mark(
-        "24 small networks are trained and each is walked to a point where the gradient is about zero. How many "
-        "of these critical points are true local minima, with every Hessian eigenvalue positive (minimum "
-        "ratio 1)?"), mark(
+        "24 small networks are trained and each is walked on towards a point where the gradient is small (the "
+        "caption says how small: these are refined points, not all critical to 10⁻³). How many of them are true "
+        "local minima, with every Hessian eigenvalue positive (minimum ratio 1)?"), mark(
         "Almost none: the caption under the figure counts those that reach ratio 1 and gives the highest ratio. "
         "Where the training loss is high the points are saddles with many negative eigenvalues, and even the "
         "lowest are not quite minima. The three-parameter example above shows why: a point that is a minimum in "

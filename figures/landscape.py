@@ -599,12 +599,12 @@ MAX_FRAMES_3D = 20
 def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, critical=(),
                      max_frames: int = MAX_FRAMES_3D, duration_ms: int = 250, height: int = 560,
                      uirevision: str = "surface3d", title: str = "", axis_titles: tuple[str, str] = ("x", "y"),
-                     legend: bool = False) -> go.Figure:
+                     legend: bool = True) -> go.Figure:
     """The surface in 3-D with the trajectories riding on it, animated.
 
-    ``title``, ``axis_titles`` and ``legend`` (the paths by name, across the top as on the 2-D map) are for a
-    3-D view shown in a 2-D map's place, so that it names what the map names (the defaults draw the bare
-    playground view: axes x and y, no legend).
+    ``title`` and ``axis_titles`` are for a 3-D view shown in a 2-D map's place, so that it names what the map
+    names; ``legend``: the paths by name, across the top as on the 2-D map (a view of several runs with no legend
+    left a student guessing which line was which).
 
     The z axis shows the same values as the contour colours (log-scaled for
     wide ranges) so that steep walls do not flatten the interesting part.

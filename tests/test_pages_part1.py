@@ -137,6 +137,19 @@ def test_playground_marks_starts_away_from_the_maximum_on_a_log_loss_axis_with_a
     assert set(table["distance to it"]) and all(float(d) >= 0 for d in table["distance to it"])
 
 
+def test_playground_3d_view_names_its_paths_and_draws_them_wide():
+    """Issue 30 item 5: the 3-D view had no legend and 5 px paths, lost on the shaded surface."""
+    at = ok(page("playground"))
+    at.segmented_control(key="pg_view").set_value("3-D").run()
+    scene = charts(ok(at))[0]
+    paths = [t for t in scene["data"] if t.get("legendgroup")]
+    assert scene["layout"]["showlegend"] is True
+    assert [t["name"] for t in paths] == ["1. Gradient descent", "2. Momentum", "3. Adam"]
+    assert all(t["line"]["width"] >= 8 for t in paths)
+    start = [t for t in scene["data"] if t.get("name") == "start"][0]
+    np.testing.assert_allclose(arr(start["x"]), [-1.0] * 3, atol=1e-6)
+
+
 def test_playground_lecture_example_names_the_paths_on_one_route():
     """All three runs leave the saddle along its one way down: the legend says so, the animation shows their speeds."""
     at = ok(page("playground", preset="pg_preset"))

@@ -24,7 +24,7 @@ SECTION_PAGES = sorted({s.page for s in app_pages.SECTIONS})
 
 def literal(node: ast.AST, names: dict | None = None):
     """The value of a literal written in source (numbers, strings, booleans, lists, tuples, dicts, a sign, or the
-    name of an earlier such constant in ``names``): read from the syntax tree, nothing run (the project runs no
+    name of an earlier such constant in ``names``, or an item of one): read from the syntax tree, nothing run (the project runs no
     eval/exec, tests/test_architecture.py)."""
     names = names or {}
     if isinstance(node, ast.Name) and node.id in names:
@@ -39,6 +39,8 @@ def literal(node: ast.AST, names: dict | None = None):
         return items if isinstance(node, ast.List) else tuple(items)
     if isinstance(node, ast.Dict):
         return {literal(k, names): literal(v, names) for k, v in zip(node.keys, node.values)}
+    if isinstance(node, ast.Subscript):  # an item of an earlier constant: STARTS["walled_plateau"][0]
+        return literal(node.value, names)[literal(node.slice, names)]
     raise AssertionError(f"not a literal: {ast.unparse(node)}")
 
 
@@ -193,15 +195,19 @@ def momentum_ends(at) -> None:
 
 def stuck_not_small(at) -> None:
     said = text(at)
-    assert number(r"the loss changed by [0-9.]+ \(([0-9.]+)% of its mean", said) < 5
-    assert number(r"\(a factor of ([0-9.]+)\)", said) > 3
+    # The loss falls first, then stops falling while the gradient stays large (the section's bounce map)
+    start = number(r"The loss falls from ([0-9.]+) to", said)
+    assert start > 10 * number(r"The loss falls from [0-9.]+ to ([0-9.]+) or less", said)
+    assert number(r"the gradient norm stays between ([0-9.]+) and", said) > 1
     assert float(at.metric[0].value) > 1 and "100,000" in at.metric[0].label  # η = 10⁻⁷, still far away
 
 
 def sigma_overtakes(at) -> None:
     caption = next(c.value for c in at.caption if "Colours and dashes as in the map" in c.value)
     rules = [line for line in caption.splitlines() if line.startswith("- ")]
-    assert len(rules) == 5 and all("σₓ overtakes" in line for line in rules), rules
+    # σᵧ leads, then σₓ takes over: for good, or for most of the steps once the two trade places
+    assert len(rules) == 5 and all("σₓ overtakes it for good" in line or "σₓ is the larger at" in line
+                                   for line in rules), rules
 
 
 def bursts(at) -> None:
@@ -235,7 +241,7 @@ FIGURE_FACTS = {
     "lecture-1-2": lambda at: table(at, "kind")["kind"].tolist() == ["saddle", "valley of minima"]
     and table(at, "kind")["minimum ratio"].tolist() == ["0.5", "0.5"] and table(at, "kind")["L"][0] == "1",
     "lecture-1-3": saddle_escape_order,
-    "lecture-1-4": lambda at: number(r"Of 24 critical points, ([0-9]+) reach ratio 1", text(at)) <= 2,
+    "lecture-1-4": lambda at: number(r"Of 24 refined points, ([0-9]+) reach ratio 1", text(at)) <= 2,
     "lecture-1-5": batch_size_escape,
     "lecture-1-6": momentum_ends,
     "lecture-2-1": stuck_not_small,
