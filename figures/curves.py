@@ -8,10 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from figures.overlap import first_equal, same_values
+from figures.prebuilt import PrebuiltFigure
 from figures.style import (
     PATH_COLORS,
     PATH_OUTLINE,
-    PrebuiltFigure,
     bottom_legend,
     chart_title,
     log_axis,

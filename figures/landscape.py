@@ -24,6 +24,7 @@ from PIL import Image
 
 import memory_budget
 from figures.overlap import lies_along
+from figures.prebuilt import PrebuiltFigure
 from figures.style import (
     CRITICAL_STYLE,
     CURVE_DASH,
@@ -34,7 +35,6 @@ from figures.style import (
     SURFACE_COLORSCALE,
     TOOLBAR_BAND_PX,
     Float32Rows,
-    PrebuiltFigure,
     animation_controls,
     axis_text,
     chart_title,

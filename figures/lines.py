@@ -9,13 +9,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from figures.landscape import typed_array
+from figures.prebuilt import PrebuiltFigure
 from figures.style import (
     LANDSCAPE,
     PATH_COLORS,
     PATH_OUTLINE,
     SURFACE_COLORSCALE,
     Float32Rows,
-    PrebuiltFigure,
     animation_controls,
     bottom_legend,
     chart_title,

@@ -68,6 +68,22 @@ def arr(v) -> np.ndarray:
     return np.asarray(v, dtype=float)
 
 
+def assert_same_tree(got, want, path="layout"):
+    """Equal nested dicts and lists, floats to 1e-12 (panel domains are sums of spacings)."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and set(got) == set(want), (path, sorted(set(got) ^ set(want)))
+        for key in want:
+            assert_same_tree(got[key], want[key], f"{path}.{key}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), path
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert_same_tree(g, w, f"{path}[{i}]")
+    elif isinstance(want, float):
+        assert got == pytest.approx(want, abs=1e-12), path
+    else:
+        assert got == want, path
+
+
 def ok(at: AppTest) -> AppTest:
     """The page ran without an exception (the messages if not); returns it."""
     assert not at.exception, [e.message for e in at.exception]

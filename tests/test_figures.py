@@ -8,7 +8,7 @@ import plotly.colors
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
-from conftest import arr
+from conftest import arr, assert_same_tree
 
 import figures
 import optimizers
@@ -270,20 +270,6 @@ def test_the_dark_theme_restyles_a_figure_whose_style_parts_hold_arrays():
     assert fig.to_dict()["data"][0]["z"] == before["data"][0]["z"]
 
 
-def test_prebuilt_figure_to_dict_equals_plotlys_own(race):
-    """PrebuiltFigure.to_dict walks the figure once; plotly's deep-copies, then encodes arrays: same result."""
-    grid, sets, critical = race
-    built = figures.contour_figure(grid, sets, critical=critical, click_grid=10, animate=False)
-    figures.add_arrows(built, [figures.Arrow((0.0, 0.0), (1.0, 1.0), "#D55E00", "λ1 = -2")])
-    plain = go.Figure(data=built.data, layout=built.layout)
-    ours, theirs = built.to_dict(), plain.to_dict()
-    raw = set(built._raw_layout)
-    assert ours["data"] == theirs["data"]
-    assert {k: v for k, v in ours["layout"].items() if k not in raw} == theirs["layout"]
-    assert ours["data"][1]["x"]["bdata"] and isinstance(ours["data"][1]["x"], dict)  # arrays as typed arrays
-    ours["data"][0]["name"] = "changed"
-    assert built.data[0].name != "changed"  # a copy, not the figure's own state
-
 
 def test_eigen_arrows_are_proportional_to_the_eigenvalues():
     vectors = np.array([[1.0, 0.0], [0.0, 1.0]])
@@ -460,39 +446,9 @@ def test_per_parameter_panels_are_laid_out_as_make_subplots_lays_them_out(panels
     want["layout"].pop("template", None)
     got = json.loads(pio.to_json(d))["layout"]
     want = json.loads(pio.to_json(want))["layout"]
-    _assert_same_tree(got, want)
+    assert_same_tree(got, want)
 
 
-def _assert_same_tree(got, want, path="layout"):
-    """Equal nested dicts and lists, floats to 1e-12 (panel domains are sums of spacings)."""
-    if isinstance(want, dict):
-        assert isinstance(got, dict) and set(got) == set(want), (path, sorted(set(got) ^ set(want)))
-        for key in want:
-            _assert_same_tree(got[key], want[key], f"{path}.{key}")
-    elif isinstance(want, list):
-        assert isinstance(got, list) and len(got) == len(want), path
-        for i, (g, w) in enumerate(zip(got, want)):
-            _assert_same_tree(g, w, f"{path}[{i}]")
-    elif isinstance(want, float):
-        assert got == pytest.approx(want, abs=1e-12), path
-    else:
-        assert got == want, path
-
-
-def test_a_prebuilt_figure_holds_the_traces_a_validated_figure_would(race):
-    """PrebuiltFigure skips plotly.py's second validation of traces that were validated when made: the traces it
-    sends equal those of a validated go.Figure of the same traces, with what a page adds afterwards."""
-    grid, paths, _ = race
-    fig = figures.contour_figure(grid, paths, click_grid=40, critical=surfaces.critical_points("himmelblau"))
-    figures.mark_point(fig, (1.0, 2.0), figures.eigen_arrows((1.0, 2.0), [2.0, -1.0], np.eye(2), 8.0))
-    validated = go.Figure(data=fig.data, layout=fig.layout)
-    assert fig._validate is False and validated._validate is True
-    got, want = (json.loads(pio.to_json({"data": f.to_dict()["data"]}))["data"] for f in (fig, validated))
-    _assert_same_tree(got, want, "data")
-    notes = [json.loads(pio.to_json({"data": [], "layout": {"annotations": f.to_dict()["layout"]["annotations"]}}))
-             for f in (fig, validated)]
-    assert len(notes[0]["layout"]["annotations"]) == 4  # two arrows, two labels
-    _assert_same_tree(*notes, "annotations")
 
 
 def test_maps_over_square_domains_with_shared_units_keep_their_aspect_ratio():
