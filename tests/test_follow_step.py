@@ -1,4 +1,5 @@
-"""A step chart follows the animated map beside it, in headless Chromium: Playground's loss chart.
+"""A step chart follows the animated map beside it: every page's pairs (AppTest), and in headless Chromium,
+Playground's loss chart.
 
 Play is pressed on the map; while the frames play, the loss chart's cursor (its shape named "step cursor") is
 sampled: it advances with the map, at the step of the frame the map shows (its frame name, and its slider's
@@ -7,12 +8,48 @@ does), and the cursor goes back with it: drawn there, not only set in the layout
 """
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from browser_support import assert_healthy, open_page
+from conftest import ok, page
 
+from controls.chrome import FOLLOW_CLASS, FOLLOW_STEP_JS
 from figures.curves import STEP_CURSOR
 
-pytestmark = pytest.mark.browser
+# page -> (its animated map's key, the keys of the step charts that follow it)
+FOLLOWING = {
+    "playground": ("contour", ("loss", "grad_norm", "lr")),
+    "momentum": ("m_contour", ("m_loss",)),
+    "critical_points": ("cp_escape", ("cp_escape_loss",)),
+    "adaptive_lr": ("a_stuck_map", ("a_stuck_loss", "a_stuck_grad")),
+}
+
+
+def keyed_charts(at) -> dict:
+    """key -> the chart's spec, for every keyed chart of the page (an element's id ends with its key)."""
+    return {el.proto.id.rsplit("-", 1)[-1]: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
+
+
+@pytest.mark.parametrize("name", FOLLOWING)
+def test_each_step_chart_opens_with_its_cursor_where_its_map_opens_and_names_its_map(name):
+    """Each follower has one cursor, at the step of the frame its map opens on, and a marker (for the browser's
+    script, which knows the cursor by the same name) that pairs it with that map."""
+    at = ok(page(name))
+    specs = keyed_charts(at)
+    map_key, followers = FOLLOWING[name]
+    slider = specs[map_key]["layout"]["sliders"][0]
+    opens_at = float(slider["steps"][slider["active"]]["label"])
+    marks = {(m.group(1), m.group(2)) for el in at.get("html")
+             for m in re.finditer(f'class="{FOLLOW_CLASS}" data-follower="([^"]+)" data-map="([^"]+)"', el.proto.body)}
+    for key in followers:
+        (cursor,) = [s for s in specs[key]["layout"].get("shapes", []) if s.get("name") == STEP_CURSOR]
+        assert cursor["x0"] == cursor["x1"] == opens_at, (key, cursor, opens_at)
+        assert (key, map_key) in marks, marks
+    assert repr(STEP_CURSOR)[1:-1] in FOLLOW_STEP_JS
+
+
 
 # The map (key "contour") and its followers' cursors: the step the map shows (its slider's active step and the
 # frame plotly.js last drew) and, per follower key, its cursor's x in the layout and where it is drawn (in the
@@ -56,6 +93,7 @@ SAMPLER_JS = """([name]) => {
 FOLLOWERS = ["loss", "grad_norm", "lr"]
 
 
+@pytest.mark.browser
 def test_the_loss_cursor_follows_the_map_while_it_plays_and_back(server, browser):
     # 40 steps: 41 frames, a short playback (the whole of it is sampled: a Pause in the middle has plotly.js reject
     # the interrupted Play's promise, which nothing catches, and the page would report that error).
