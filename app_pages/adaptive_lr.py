@@ -75,22 +75,24 @@ with controls.settings():  # on a projector folded: the curves under them fill t
 stuck = compute.trajectory(surface, "gd", stuck_start, steps, lr=lr)
 label = tr("Gradient descent, η = {lr}", lr=controls.format_number(lr))
 controls.divergence_warnings({label: stuck})
+# The map below animates the first steps only (MAP_STEPS): both curves' cursors start at its last frame, `first`.
+first = min(steps, MAP_STEPS - 1)
 c1, c2 = st.columns(2)
 with c1:
     controls.chart(figures.step_curves_figure([figures.Series(label, stuck.loss, 0)], title=tr("Loss L(θᵗ)"),
                                               y_title="L", log_y=figures.wide_range(stuck.loss, 100),
-                                              y_from_zero=True), key="a_stuck_loss")
+                                              y_from_zero=True, cursor=first), key="a_stuck_loss", follows="a_stuck_map")
 with c2:
     controls.chart(figures.step_curves_figure([figures.Series(label, stuck.grad_norm, 0)],  # one colour per run
                                               title=tr("Gradient norm ‖∇L(θᵗ)‖"), y_title="‖g‖",
-                                              log_y=figures.wide_range(stuck.grad_norm, 100), y_from_zero=True),
-                   key="a_stuck_grad")
+                                              log_y=figures.wide_range(stuck.grad_norm, 100), y_from_zero=True,
+                                              cursor=first),
+                   key="a_stuck_grad", follows="a_stuck_map")
 stall = optimizers.stall_report(stuck.loss[0], stuck.grad_norm[0])
 fall = optimizers.loss_fall(stuck.loss[0], stuck.grad_norm[0], stall)
 # The bounce itself: where the path goes while the loss stalls (the curves above only say that it does).
 # Every step drawn (no subsampling): every third point of a bounce would draw a path that does not bounce. A map
-# animates at most MAP_STEPS points, θ⁰ included, so MAP_STEPS − 1 steps.
-first = min(steps, MAP_STEPS - 1)
+# animates at most MAP_STEPS points, θ⁰ included, so MAP_STEPS − 1 steps (``first``, above).
 controls.chart(figures.add_critical_curves(figures.contour_figure(
     grid, [figures.PathSet(label, stuck.path[:, : first + 1], stuck.loss[:, : first + 1])],
     log_color=record.log_color, equalize=record.equalize_color, critical=critical, uirevision=f"{surface}-stuck",

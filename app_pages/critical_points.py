@@ -203,7 +203,8 @@ def escape_section():
         with c2:
             controls.chart(figures.step_curves_figure(
                 [figures.Series(tr(label), esc.loss[i], i) for i, label in enumerate(esc.labels)],
-                title=tr("Loss L(θᵗ)"), y_title="L", height=360), key="cp_escape_loss")
+                title=tr("Loss L(θᵗ)"), y_title="L", height=360, cursor=True), key="cp_escape_loss",
+                follows="cp_escape")  # its cursor at the map's step
             rows = [{tr("run"): tr(label), tr("loss dropped clearly at step"):
                      str(k) if k >= 0 else tr("not within {steps}", steps=steps)}
                     for label, k in zip(esc.labels, esc.escaped_at)]

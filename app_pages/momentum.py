@@ -58,7 +58,8 @@ with left:
 with right:
     controls.chart(controls.Recipe(figures.step_curves_figure, [figures.Series(labels[0], gd.loss, 0),
                                                                 figures.Series(labels[1], mom.loss, 1)],
-                                   title=tr("Loss L(θᵗ)"), y_title="L", height=300), key="m_loss")
+                                   title=tr("Loss L(θᵗ)"), y_title="L", height=300, cursor=True),
+                   key="m_loss", follows="m_contour")  # its cursor at the map's step
     rows = []
     for label, run in zip(labels, (gd, mom)):
         s = optimizers.summarize(run.path[0], run.loss[0], run.grad_norm[0], int(run.diverged_at[0]), critical, 1e-3)

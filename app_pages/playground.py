@@ -74,6 +74,9 @@ view = controls.view_select("pg_view", help=tr("3-D draws more slowly (WebGL); a
                                                "start 1"))
 # Each optimizer's map dash on its curves too: equal curves (two runs at one η) stay visible one over the other.
 series = [figures.Series(label, r.loss, i, figures.path_dash(i)) for i, (label, r) in enumerate(zip(labels, runs))]
+# The step charts' cursors follow the map's frame (the one shown: the contour map or the 3-D view); they start at
+# its last step, where it opens (η has one value per update, so its chart ends a step earlier).
+map_key = "surface3d" if view == "3-D" else "contour"
 left, right = st.columns([6, 5])
 with left:
     if view == "3-D":
@@ -85,7 +88,8 @@ with left:
                        on_select=controls.point_from_click("contour", start_key("{surface}", 1, "{axis}")))
 with right:
     controls.chart(controls.Recipe(figures.step_curves_figure, series, title=tr("Loss L(θᵗ)"), y_title="L",
-                                   height=600, log_y=figures.wide_range([r.loss for r in runs], 100)), key="loss")
+                                   height=600, log_y=figures.wide_range([r.loss for r in runs], 100), cursor=steps),
+                   key="loss", follows=map_key)
 controls.caption(tr("Critical points (found numerically, classified by the Hessian's eigenvalues): ○ minimum, "
               "△ maximum, × saddle, □ degenerate (a zero eigenvalue: second order cannot tell); a magenta line "
               "is a valley of minima (a curve of critical points, each degenerate along it)."))
@@ -94,11 +98,12 @@ c1, c2 = st.columns(2)
 with c1:
     controls.chart(controls.Recipe(
         figures.step_curves_figure, [s._replace(y=r.grad_norm) for s, r in zip(series, runs)], title=tr("Gradient norm ‖∇L(θᵗ)‖"),
-        y_title="‖g‖", log_y=True, legend=False), key="grad_norm")
+        y_title="‖g‖", log_y=True, legend=False, cursor=steps), key="grad_norm", follows=map_key)
 with c2:
     controls.chart(controls.Recipe(
         figures.step_curves_figure, [s._replace(y=r.lr[:1]) for s, r in zip(series, runs)], title=tr("Learning rate ηᵗ (schedule)"),
-        y_title="η", log_y=figures.wide_range([r.lr[0] for r in runs]), legend=False), key="lr")
+        y_title="η", log_y=figures.wide_range([r.lr[0] for r in runs]), legend=False, cursor=steps), key="lr",
+        follows=map_key)
 
 st.subheader(tr("Results"))
 rows = []

@@ -7,6 +7,7 @@ charts, divergence warnings and the export panel.
 """
 from __future__ import annotations
 
+import html
 import math
 import threading
 import unicodedata
@@ -66,6 +67,11 @@ FIT_CSS = f'[class*="st-key-{FIT_PREFIX}"] {{ flex: 0 0 auto !important; min-hei
 # column's top, where a link to it lands. A section further down has its anchor on its heading.
 ANCHOR_CLASS = "lab-section-anchor"
 ANCHOR_CSS = f'''[data-testid="stElementContainer"]:has(.{ANCHOR_CLASS}) {{ position: absolute; width: 0; height: 0; }}'''
+# A step chart that follows an animated map (``chart(..., follows=...)``): its cursor moves with the map's frame in the
+# browser (the file says how), told which chart follows which map by a marker that, like an anchor, takes no room.
+FOLLOW_STEP_JS = (Path(__file__).with_name("follow_step.js")).read_text(encoding="utf-8")
+FOLLOW_CLASS = "lab-follows"
+FOLLOW_CSS = f'''[data-testid="stElementContainer"]:has(.{FOLLOW_CLASS}) {{ position: absolute; width: 0; height: 0; }}'''
 # A phone's screen: a display formula wider than the screen scrolls in its own box (the page never scrolls
 # sideways) and the chart toolbar (shown all the time on a touch screen, over the charts' titles) is hidden.
 # Nothing may be added inside a chart's box: a chart's container that overflows by a few pixels becomes a
@@ -163,8 +169,8 @@ def app_settings() -> None:
     if presenting():
         st.html(PRESENT_CSS)
     # One script element: Streamlit runs the first one of an st.html only.
-    st.sidebar.html(f"<style>{TOUCH_CSS}\n{ANCHOR_CSS}\n{FIT_CSS}</style>"
-                    f"<script>{SMALL_SCREENS_JS}\n{SECTIONS_JS}\n{PROJECTOR_JS}</script>",
+    st.sidebar.html(f"<style>{TOUCH_CSS}\n{ANCHOR_CSS}\n{FOLLOW_CSS}\n{FIT_CSS}</style>"
+                    f"<script>{SMALL_SCREENS_JS}\n{SECTIONS_JS}\n{PROJECTOR_JS}\n{FOLLOW_STEP_JS}</script>",
                     unsafe_allow_javascript=True)
 
 
@@ -269,15 +275,20 @@ def section(title: str, text: str, latex: str | None = None, level: str = "heade
         st.markdown(text)
 
 
-def chart(fig, key: str, where=st, **kwargs):
+def chart(fig, key: str, where=st, follows: str | None = None, **kwargs):
     """``st.plotly_chart`` for every figure: sized for a projector in presentation mode, coloured for the theme.
 
     ``fig``: a figure, or a ``render_once.Recipe`` (a builder and its arguments): a recipe's serialized figure is
     built once per page state and display and served to every session that asks for it (docs/design.md).
+    ``follows``: the key of an animated map whose frames are named by step: this chart's step cursor
+    (``figures.step_curves_figure(cursor=True)``) moves with the map's frame, in the browser (FOLLOW_STEP_JS).
     """
     theme = getattr(st.context, "theme", None)
     scale, dark = PRESENT_SCALE if presenting() else 1.0, getattr(theme, "type", None) == "dark"
     _HEADER.row = None  # an explanation after the first figure is no longer the header's
+    if follows:  # the pair, for the browser's script; in the chart's own column, so a section's rerun sends it too
+        where.html(f'<span class="{FOLLOW_CLASS}" data-follower="{html.escape(key)}" '
+                   f'data-map="{html.escape(follows)}"></span>')
     first = not st.session_state.get(_CHARTS_DRAWN)
     st.session_state[_CHARTS_DRAWN] = True
     # A projector's first figure may be taller than the rest (for_display); off a projector there is no limit.

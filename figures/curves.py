@@ -32,6 +32,10 @@ class Series(NamedTuple):
     group: str | None = None  # legend entry shared by several series (one per optimizer); default: label
 
 
+# The name of a step chart's cursor shape (``step_curves_figure(cursor=...)``): controls/follow_step.js finds the
+# shape by it and moves it to the step an animated map beside the chart shows.
+STEP_CURSOR = "step cursor"
+
 # Marks per curve where a chart needs them (``curve_styles``): enough to name a curve anywhere along it, few enough
 # not to hide it. plotly.js draws every k-th point and offsets successive curves' marks, so they do not overlap.
 MARKS_PER_CURVE = 9
@@ -82,7 +86,7 @@ def wide_range(values, ratio: float = 20.0) -> bool:
 def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, log_y: bool = False,
                        height: int = 300, x_title: str | None = None, markers: Sequence[tuple] = (),
                        legend: bool = True, log_x: bool = False, max_points: int = 4000,
-                       y_from_zero: bool = False, marker_label: str = "") -> go.Figure:
+                       y_from_zero: bool = False, marker_label: str = "", cursor: bool | float = False) -> go.Figure:
     """One line per trajectory, coloured by optimizer; NaN (after divergence) leaves a gap.
 
     ``markers``: (x, y, text) points marked with a ▼ and a short text above it
@@ -90,6 +94,9 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
     ``log_x``: steps on a log axis (step 0 is drawn at 1). Curves longer than
     ``max_points`` are drawn at that many steps, spaced evenly on the x axis's scale.
     ``y_from_zero``: a linear y axis that starts at 0, so a flat curve looks flat.
+    ``cursor``: a thin vertical line (a layout shape named ``STEP_CURSOR``) at a step, for a chart that follows an
+    animated map's current step (``controls.chart(..., follows=...)``). True: at the last step drawn, where an
+    animated map opens (its slider starts on its last frame, ``animation_controls``); a number: at that step.
     """
     x_title = tr("step t") if x_title is None else x_title
     drawn = []  # (series, x, y) of every trajectory, as drawn
@@ -145,7 +152,9 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
         title=chart_title(title), height=height + (bottom - 40), margin=dict(l=50, r=10, t=52, b=bottom),
         xaxis=log_axis(all_x, **x_axis) if log_x else {**x_axis, "type": "linear"},
         yaxis=log_axis(all_y, **y_axis) if log_y else {**y_axis, "type": "linear"},
-        legend=legend_box, showlegend=bool(entries), hovermode="x unified"))
+        legend=legend_box, showlegend=bool(entries), hovermode="x unified",
+        **(dict(shapes=[step_cursor(float(all_x.max()) if cursor is True else float(cursor))])
+           if cursor is not False and cursor is not None else {})))
     fig.add_annotation(**y_title_above(y_title))
     if markers:  # one trace of marks, each numbered just above its point: short labels that do not collide
         xs, ys, texts = zip(*markers)
@@ -156,6 +165,16 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
                                              line=dict(color=PATH_OUTLINE, width=1)),
                                  hovertemplate=f"{marker_label} %{{text}}<br>t=%{{x}}<extra></extra>"))
     return fig
+
+
+def step_cursor(step: float) -> dict:
+    """The layout shape of a step chart's cursor: a thin vertical line over the whole plot at x = ``step``.
+
+    Grey, dotted and partly transparent, so that it reads on the light and the dark theme and hides no curve;
+    above the curves, so that a curve running along it does not hide it.
+    """
+    return dict(type="line", name=STEP_CURSOR, xref="x", yref="paper", x0=step, x1=step, y0=0, y1=1,
+                layer="above", line=dict(color="rgba(110, 110, 110, 0.75)", width=1.5, dash="dot"))
 
 
 def per_parameter_figure(series: Sequence[Series], *, title: str, y_title: str, panels: Sequence[str],

@@ -213,6 +213,24 @@ def test_curves_use_log_axis_only_for_wide_positive_ranges():
     assert fig.to_dict()["layout"]["yaxis"]["type"] == "log" and len(fig.data) == 1
 
 
+def test_step_cursor_starts_where_the_map_beside_it_opens(race):
+    """``cursor=True``: one shape named STEP_CURSOR, a vertical line at the step of the map's first shown frame (its
+    slider's ``active``); none by default; a number puts it at that step."""
+    from figures.curves import STEP_CURSOR
+
+    grid, sets, _ = race
+    series = [figures.Series(s.label, s.losses, i) for i, s in enumerate(sets)]
+    plain = figures.step_curves_figure(series, title="t", y_title="L").to_dict()["layout"]
+    assert not [s for s in plain.get("shapes", []) if s.get("name") == STEP_CURSOR]
+    slider = figures.contour_figure(grid, sets, max_frames=40).to_dict()["layout"]["sliders"][0]
+    opens_at = float(slider["steps"][slider["active"]]["args"][0][0])
+    for cursor, x in ((True, opens_at), (12, 12.0), (0, 0.0)):
+        shapes = figures.step_curves_figure(series, title="t", y_title="L", cursor=cursor).to_dict()["layout"]["shapes"]
+        (line,) = [s for s in shapes if s.get("name") == STEP_CURSOR]
+        assert line["type"] == "line" and line["x0"] == line["x1"] == x and line["xref"] == "x"
+        assert (line["yref"], line["y0"], line["y1"]) == ("paper", 0, 1)
+
+
 def test_exports_hold_the_runs_and_the_grid():
     import io
 
