@@ -13,7 +13,6 @@ from figures.export import figure_html, grid_csv, trajectories_csv
 from figures.landscape import (
                             PathSet,
                             add_critical_curves,
-                            color_values,
                             contour_figure,
                             race_figure,
                             surface3d_figure,
@@ -53,3 +52,4 @@ from figures.style import (
                             power_of_ten_text,
                             superscript,
 )
+from figures.surface_picture import color_values

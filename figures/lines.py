@@ -8,7 +8,6 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from figures.landscape import typed_array
 from figures.prebuilt import PrebuiltFigure
 from figures.style import (
     LANDSCAPE,
@@ -24,6 +23,7 @@ from figures.style import (
     path_color,
     path_dash,
     path_symbol,
+    typed_array,
     y_title_above,
 )
 from i18n import tr

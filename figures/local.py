@@ -7,16 +7,9 @@ from typing import NamedTuple
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.landscape import (
-    contour_levels,
-    contour_lines,
-    critical_traces,
-    map_axes,
-    scene_ticks,
-    surface_layers,
-    typed_array,
-)
-from figures.style import PATH_COLORS, SURFACE_COLORSCALE, TOOLBAR_BAND_PX, axis_text, top_legend
+from figures.landscape import critical_traces, map_axes, scene_ticks
+from figures.style import PATH_COLORS, SURFACE_COLORSCALE, TOOLBAR_BAND_PX, axis_text, top_legend, typed_array
+from figures.surface_picture import contour_levels, contour_lines, surface_layers
 from i18n import mark, tr
 
 # Signature map: how many Hessian eigenvalues are positive (0, 1, 2).

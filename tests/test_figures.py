@@ -58,7 +58,7 @@ def test_the_2d_map_has_no_surface_trace_and_plays_without_redraw(race):
     assert all(b["args"][1]["frame"]["redraw"] is False for b in buttons)
     assert all(s["args"][1]["frame"]["redraw"] is False for s in d["layout"]["sliders"][0]["steps"])
     bar = d["data"][0]["marker"]
-    assert bar["showscale"] and bar["cmin"] == pytest.approx(0.0) and bar["colorscale"] == figures.landscape.colorscale_stops(
+    assert bar["showscale"] and bar["cmin"] == pytest.approx(0.0) and bar["colorscale"] == figures.surface_picture.colorscale_stops(
         figures.landscape.SURFACE_COLORSCALE)
 
 
@@ -112,7 +112,7 @@ def test_raster_pixels_are_the_grid_values_through_the_colour_scale(race, log_co
 
 def test_non_finite_values_are_transparent_pixels():
     values = np.array([[0.0, 1.0], [np.nan, 2.0]])
-    pixels = figures.landscape.surface_raster(values, "Viridis", 0.0, 2.0)
+    pixels = figures.surface_picture.surface_raster(values, "Viridis", 0.0, 2.0)
     assert pixels[0, 0, 3] == 0 and (pixels[[0, 1, 1], [1, 0, 1], 3] == 255).all()  # (x0, y1) is the top left
 
 
@@ -125,7 +125,7 @@ def test_contour_line_vertices_lie_on_their_level(name, log_color):
     lines = next(t for t in d["data"] if t.get("mode") == "lines")
     x, y = arr(lines["x"]).astype(np.float64), arr(lines["y"]).astype(np.float64)
     shown = figures.color_values(grid.loss, log_color).astype(np.float64)
-    levels = figures.landscape.contour_levels(shown)
+    levels = figures.surface_picture.contour_levels(shown)
     assert 10 <= len(levels) <= 28 and np.all(np.diff(levels) > 0)
     bilinear = RegularGridInterpolator((grid.ys.astype(np.float64), grid.xs.astype(np.float64)), shown)
     tolerance = 2e-4 * (shown.max() - shown.min())  # float32 vertices
@@ -312,11 +312,11 @@ def test_wide_range_over_several_curves():
 
 def test_the_surface_picture_is_computed_once_per_grid(race):
     grid, sets, _ = race
-    first = figures.landscape._surface_picture(grid, True, 40)
-    assert figures.landscape._surface_picture(grid, True, 40) is first  # the same grid: reused
+    first = figures.surface_picture._surface_picture(grid, True, 40)
+    assert figures.surface_picture._surface_picture(grid, True, 40) is first  # the same grid: reused
     other = surfaces.grid("rosenbrock", 120)
-    assert figures.landscape._surface_picture(other, True, 40).png != first.png
-    assert figures.landscape._surface_picture(grid, False, 40).png != first.png
+    assert figures.surface_picture._surface_picture(other, True, 40).png != first.png
+    assert figures.surface_picture._surface_picture(grid, False, 40).png != first.png
     a = figures.contour_figure(grid, sets, log_color=True, click_grid=40).to_dict()
     b = figures.contour_figure(grid, sets, log_color=True, click_grid=40).to_dict()
     assert a == b
@@ -373,7 +373,7 @@ def test_taylor_map_draws_l_and_q_at_the_same_levels_and_rings_the_largest_gap(n
     true, quad = by_name["L (true)"], by_name["Taylor quadratic Q"]
     assert quad["line"]["dash"] == "dash" and quad["line"]["color"] != true["line"]["color"]
     loss = np.asarray(local.loss, np.float64)
-    levels = figures.landscape.contour_levels(loss, 12)
+    levels = figures.surface_picture.contour_levels(loss, 12)
     assert 6 <= len(levels) <= 12
     bilinear = RegularGridInterpolator((local.ys.astype(np.float64), local.xs.astype(np.float64)), loss)
     cell = float(local.xs[1] - local.xs[0])
