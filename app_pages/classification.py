@@ -147,12 +147,13 @@ with left:
         y_title="y′₁", height=380, y_from_zero=True), key="c_race")
     c1, c2 = st.columns(2)
     for col, name in zip((c1, c2), LOSSES):
-        with col:
+        with col:  # each loss's curves follow its own map's frame (the view shown), opening at its last step
             controls.chart(figures.step_curves_figure(
                 by_loss[name],
                 title=tr("{loss}, its own axis", loss=tr(LOSSES[name])), y_title="L", height=260, legend=False,
-                log_y=figures.wide_range([r.loss for r in runs[name].values()], 100)),
-                key=f"c_race_{name}")
+                log_y=figures.wide_range([r.loss for r in runs[name].values()], 100),
+                cursor=max(r.loss.shape[-1] for r in runs[name].values()) - 1),
+                key=f"c_race_{name}", follows=f"c_3d_{name}" if view == "3-D" else f"c_map_{name}")
 with right:
     controls.caption(tr("Compare the runs by y′₁, the probability they give the right class: the two losses are on "
                   "different scales (MSE is at most 2, cross-entropy has no bound), so a lower MSE is not a better "

@@ -69,17 +69,19 @@ def bursts_section():
             log_color=True, critical=compute.critical_points(VALLEY), uirevision="bursts", height=560),
             key="s_bursts_map")
     with right:
+        # Both curves' cursors follow the map's frame; they open where the map does, at its last step.
+        last = int(plain.path.shape[1] - 1)
         # Every burst the text counts, on both runs, numbered as in the text.
         markers = [(int(t), float(lengths[label][t]), str(k + 1)) for label in runs for k, t in enumerate(bursts[label])]
         # each run keeps its map dash (figures.path_dash of its index) on both curves
         controls.chart(figures.step_curves_figure(
             [figures.Series(label, lengths[label], i, figures.path_dash(i)) for i, label in enumerate(runs)],
             title=tr("Step length ‖θᵗ⁺¹ − θᵗ‖"), y_title=tr("step"), log_y=True, height=290, markers=markers,
-            marker_label=tr("burst (its peak)")), key="s_step_length")
+            marker_label=tr("burst (its peak)"), cursor=last), key="s_step_length", follows="s_bursts_map")
         controls.chart(figures.step_curves_figure(
             [figures.Series(label, r.sigma[0, :, 1], i, figures.path_dash(i)) for i, (label, r) in enumerate(runs.items())],
-            title=tr("σᵗ of the steep direction y"), y_title="σᵧ", log_y=True, height=270, legend=False),
-            key="s_sigma_y")
+            title=tr("σᵗ of the steep direction y"), y_title="σᵧ", log_y=True, height=270, legend=False,
+            cursor=last), key="s_sigma_y", follows="s_bursts_map")
     counts = [join(tr_n("**{label}**: {count} burst", "**{label}**: {count} bursts", len(b), label=label),
                    tr("(peaks at steps {steps})", steps=", ".join(str(int(t)) for t in b)) if len(b) else "")
               for label, b in bursts.items()]
@@ -195,8 +197,9 @@ def builder_section():
         # run i is drawn with path_color(i), path_dash(i) on the map: the same here
         losses = [figures.Series(label, r.loss, i, figures.path_dash(i)) for i, (label, r) in enumerate(race.items())]
         controls.chart(figures.step_curves_figure(losses, title=tr("Loss L(θᵗ)"), y_title="L", height=330,
-                                                  log_y=figures.wide_range([r.loss for r in race.values()], 100)),
-                       key="s_builder_loss")
+                                                  log_y=figures.wide_range([r.loss for r in race.values()], 100),
+                                                  cursor=b_steps),
+                       key="s_builder_loss", follows="s_builder_map")  # its cursor at the map's step
         st.markdown(tr("Your optimizer, piece by piece:"))
         st.latex(optimizers.rules.M_TERMS_LATEX[int(hp["m_term"])])
         st.latex(optimizers.rules.SIGMA_TERMS_LATEX[int(hp["sigma_term"])])

@@ -24,6 +24,8 @@ FOLLOWING = {
     "momentum": ("m_contour", ("m_loss",)),
     "critical_points": ("cp_escape", ("cp_escape_loss",)),
     "adaptive_lr": ("a_stuck_map", ("a_stuck_loss", "a_stuck_grad")),
+    "schedules": ("s_bursts_map", ("s_step_length", "s_sigma_y")),
+    "classification": ("c_map_softmax_mse", ("c_race_softmax_mse",)),
 }
 
 
