@@ -10,8 +10,10 @@ import plotly.graph_objects as go
 from figures.overlap import first_equal, same_values
 from figures.prebuilt import PrebuiltFigure
 from figures.style import (
+    NOTE_BACKGROUND,
     PATH_COLORS,
     PATH_OUTLINE,
+    THEME_GREY,
     bottom_legend,
     chart_title,
     log_axis,
@@ -156,12 +158,16 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
         **(dict(shapes=[step_cursor(float(all_x.max()) if cursor is True else float(cursor))])
            if cursor is not False and cursor is not None else {})))
     fig.add_annotation(**y_title_above(y_title))
+    hidden = [names[g] for g in groups if names[g] != g]
+    if hidden and not entries:  # no legend to say it: the chart says which curves lie on which, inside the plot
+        fig.add_annotation(text="<br>".join(hidden), x=0.01, y=0.99, xref="paper", yref="paper", xanchor="left",
+                           yanchor="top", showarrow=False, align="left", font=dict(size=11))
     if markers:  # one trace of marks, each numbered just above its point: short labels that do not collide
         xs, ys, texts = zip(*markers)
         fig.add_trace(go.Scatter(x=np.asarray(xs, np.float64), y=np.asarray(ys, np.float64), mode="markers+text",
                                  name=marker_label, text=list(texts), textposition="top center",
                                  textfont=dict(size=11), showlegend=bool(marker_label),
-                                 marker=dict(symbol="triangle-down", size=10, color="#333",
+                                 marker=dict(symbol="triangle-down", size=10, color=THEME_GREY,
                                              line=dict(color=PATH_OUTLINE, width=1)),
                                  hovertemplate=f"{marker_label} %{{text}}<br>t=%{{x}}<extra></extra>"))
     return fig
@@ -292,7 +298,7 @@ def scatter_figure(x, y, *, title: str, x_title: str, y_title: str, text=None, h
     for value, label in x_marks:
         fig.add_vline(x=value, line=dict(color=PATH_COLORS[0], width=2, dash="dash"))
         fig.add_annotation(x=value, y=1, xref="x", yref="paper", text=label, showarrow=False, xanchor="right",
-                           yanchor="top", font=dict(size=12, color=PATH_COLORS[0]), bgcolor="rgba(255,255,255,0.7)")
+                           yanchor="top", font=dict(size=12, color=PATH_COLORS[0]), bgcolor=NOTE_BACKGROUND)
     return fig
 
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.overlap import lies_along
+from figures.overlap import ROUTE_TOLERANCE, lies_along
 from figures.prebuilt import PrebuiltFigure
 from figures.style import (
     CRITICAL_STYLE,
@@ -173,32 +173,59 @@ def _frames(idx: np.ndarray, animated_ids: list[int], moving) -> list[dict]:
     return [dict(data=moving(int(k)), traces=animated_ids, name=str(int(k))) for k in idx]
 
 
-def route_names(paths: Sequence[PathSet], span: float) -> list[str]:
-    """Each path's legend text: "B (on the route of A)" where every start's path of B runs along A's route
-    (``overlap.lies_along``, ``span`` the map's diagonal), so that the legend says why a line seems missing; the
-    animation then shows them apart by speed. Of two paths on one route, the later is named by the earlier."""
-    along = [[i != j and a.paths.shape[0] == b.paths.shape[0] and all(lies_along(p, q, span)
-                                                                     for p, q in zip(a.paths, b.paths))
-              for j, b in enumerate(paths)] for i, a in enumerate(paths)]
+def route_names(paths: Sequence[PathSet], xs, ys) -> list[str]:
+    """Each path's legend text: "B (on the route of A)" where every start's path of B runs along A's route, so
+    that the legend says why a line seems missing; the animation then shows them apart by speed.
+
+    Judged where it is drawn: the points are put on the plot's unit square (``xs``, ``ys``: the axes' extents,
+    so a long flat map does not count a run across its short side as "along"), then ``overlap.lies_along`` with
+    the square's diagonal. A path that stays at its start is no route (it lies "along" any route from there).
+    A path is named by a route that is itself drawn: the first of several runs on one route, or a route that
+    lies along no other.
+    """
+    lo = np.array([float(np.min(xs)), float(np.min(ys))])
+    size = np.maximum(np.array([float(np.max(xs)), float(np.max(ys))]) - lo, 1e-12)
+    unit = [(np.asarray(ps.paths, np.float64) - lo) / size for ps in paths]
+    span = float(np.sqrt(2.0))
+    moves = [bool(np.nanmax(np.linalg.norm(u - u[:, :1], axis=-1), initial=0.0) > ROUTE_TOLERANCE * span)
+             for u in unit]
+    along = [[i != j and moves[i] and moves[j] and a.shape[0] == b.shape[0]
+              and all(lies_along(p, q, span) for p, q in zip(a, b)) for j, b in enumerate(unit)]
+             for i, a in enumerate(unit)]
+    # drawn routes: a path along no other, or the first of a group that lie along each other
+    drawn = [not any(along[i][j] and not (along[j][i] and i < j) for j in range(len(paths)))
+             for i in range(len(paths))]
     names = []
     for i, ps in enumerate(paths):
-        j = next((j for j in range(len(paths)) if along[i][j] and not (along[j][i] and j > i)), None)
-        names.append(ps.label if j is None else tr("{label} (on the route of {other})", label=ps.label,
-                                                   other=paths[j].label))
+        j = next((j for j in range(len(paths)) if along[i][j] and drawn[j]), None)
+        names.append(ps.label if drawn[i] or j is None else
+                     tr("{label} (on the route of {other})", label=ps.label, other=paths[j].label))
     return names
 
 
+# A start ring: dark, open, and one per distinct start: runs that share a start drew their rings on one another,
+# and only the last run's colour showed, as if it were that run's mark.
+START_RING = "#111111"
+
+
 def start_trace(kind, paths: Sequence[PathSet], z=None) -> list:
-    """Every run's start as an open ring in its path's colour (the moving heads mark where the runs are)."""
+    """One open ring at every distinct start (the moving heads mark where the runs are); its hover names the runs
+    that start there. ``z``: the starts' heights on a 3-D view, one per run's start in ``paths`` order."""
     if not paths:
         return []
     xy = np.concatenate([ps.paths[:, 0, :] for ps in paths]).astype(np.float32)
-    colors = [path_color(_color_index(i, ps)) for i, ps in enumerate(paths) for _ in range(len(ps.paths))]
-    text = [ps.label for ps in paths for _ in range(len(ps.paths))]
-    three_d = dict(z=np.asarray(z, np.float32)) if z is not None else {}
-    return [kind(x=xy[:, 0], y=xy[:, 1], **three_d, mode="markers", name=tr("start"), showlegend=False, text=text,
-                 marker=dict(symbol="circle-open", size=13 if z is None else 7, color=colors, line=dict(width=3)),
-                 hovertemplate="<b>%{text}</b>: " + tr("start") + "<br>x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>")]
+    labels = [ps.label for ps in paths for _ in range(len(ps.paths))]
+    first: dict[tuple, int] = {}
+    for k, point in enumerate(map(tuple, xy)):
+        first.setdefault(point, k)
+    keep = sorted(first.values())
+    text = [", ".join(dict.fromkeys(label for label, point in zip(labels, map(tuple, xy)) if point == tuple(xy[k])))
+            for k in keep]
+    three_d = dict(z=np.asarray(z, np.float32)[keep]) if z is not None else {}
+    return [kind(x=xy[keep, 0], y=xy[keep, 1], **three_d, mode="markers", name=tr("start"), showlegend=False,
+                 text=text, marker=dict(symbol="circle-open", size=14 if z is None else 7, color=START_RING,
+                                        line=dict(width=2.5)),
+                 hovertemplate=tr("start") + ": %{text}<br>x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>")]
 
 
 def _path_traces(kind, final: list[dict], paths: Sequence[PathSet], width: float, head_marker: dict,
@@ -289,8 +316,8 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
                      y=typed_array([v for ps in paths for v in _heads(ps.paths, upto, 1)]))
         return lines + [heads]
 
-    diagonal = float(np.hypot(grid.xs[-1] - grid.xs[0], grid.ys[-1] - grid.ys[0]))
-    traces = _path_traces(go.Scatter, moving(steps), paths, 2.5, _head_marker(paths), route_names(paths, diagonal))
+    traces = _path_traces(go.Scatter, moving(steps), paths, 2.5, _head_marker(paths),
+                          route_names(paths, grid.xs, grid.ys))
     layout = dict(
         title=chart_title(title) if title else dict(text=""), height=height,
         # The legend (``top_legend``) reserves the toolbar's band and its own rows above the map (plotly.js takes
@@ -401,11 +428,10 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
                      z=typed_array([v for ps in paths for v in clipped_z(ps.losses[:, upto])]))
         return lines + [heads]
 
-    diagonal = float(np.hypot(grid.xs[-1] - grid.xs[0], grid.ys[-1] - grid.ys[0]))
     # Paths 8 px wide: at 5 they were lost on the shaded surface from the back of a room.
     traces = _path_traces(go.Scatter3d, moving(steps), paths, 8,
                           dict(size=6, color=_head_marker(paths)["color"], line=dict(color="white", width=1)),
-                          route_names(paths, diagonal))
+                          route_names(paths, grid.xs, grid.ys))
     shows_legend = legend and bool(paths)
     layout = dict(
         title=chart_title(title) if title else dict(text=""), height=height,

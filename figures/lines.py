@@ -11,9 +11,11 @@ from plotly.subplots import make_subplots
 from figures.prebuilt import PrebuiltFigure
 from figures.style import (
     LANDSCAPE,
+    NOTE_BACKGROUND,
     PATH_COLORS,
     PATH_OUTLINE,
     SURFACE_COLORSCALE,
+    THEME_GREY,
     Float32Rows,
     animation_controls,
     bottom_legend,
@@ -58,7 +60,7 @@ def line_race_figure(s_grid, profile, runs: Sequence[LinePath], *, max_frames: i
     steps = len(runs[0].s) - 1
     idx = frame_indices(steps, max_frames)
     curve = go.Scatter(x=np.asarray(s_grid, np.float32), y=np.asarray(profile, np.float32), mode="lines",
-                       name=tr("L along the line"), line=dict(color="#444", width=2), hoverinfo="skip",
+                       name=tr("L along the line"), line=dict(color=THEME_GREY, width=2), hoverinfo="skip",
                        meta=LANDSCAPE)
 
     s_rows, loss_rows = [Float32Rows(r.s) for r in runs], [Float32Rows(r.loss) for r in runs]
@@ -110,7 +112,7 @@ def timing_figure(timing, height: int = 360) -> go.Figure:
         k = int(full[0])
         fig.add_annotation(x=float(np.log10(timing.batch_sizes[k])), y=float(np.log10(timing.seconds_per_update[k] * 1e3)),
                            text=tr("B = N: one epoch = one update"), showarrow=True, arrowhead=0, ax=-10, ay=-36,
-                           xanchor="right", font=dict(size=11), bgcolor="rgba(255,255,255,0.75)")
+                           xanchor="right", font=dict(size=11), bgcolor=NOTE_BACKGROUND)
     legend, bottom = bottom_legend([tr("one update"), tr("one epoch")])
     fig.update_layout(height=height + bottom - 40, margin=dict(l=55, r=10, t=52, b=bottom),
                       title=chart_title(tr("Measured on {device}, N = {count:,}", device=timing.device,
@@ -132,12 +134,12 @@ def train_test_figure(s, train, test, minima: Sequence[tuple[str, float]], heigh
     for label, x in minima:
         i = int(np.argmin(np.abs(np.asarray(s) - x)))
         fig.add_trace(go.Scatter(x=[x, x], y=[train[i], test[i]], mode="lines+markers", showlegend=False,
-                                 line=dict(color="#777", width=1, dash="dot"), marker=dict(size=8, color="#333"),
+                                 line=dict(color=THEME_GREY, width=1.5, dash="dot"), marker=dict(size=8, color=THEME_GREY),
                                  hovertemplate=f"{label}<br>%{{y:.3g}}<extra></extra>"))
         # Written just above the plot, over its minimum: never on a curve.
         fig.add_annotation(x=x, y=1, xref="x", yref="paper", yanchor="bottom", yshift=2, text=tr("{label}: test {value:.2f}",
                            label=label, value=test[i]), showarrow=False, font=dict(size=12),
-                           bgcolor="rgba(255,255,255,0.75)")
+                           bgcolor=NOTE_BACKGROUND)
     fig.update_layout(height=height, margin=dict(l=50, r=10, t=70, b=40), xaxis_title=tr("x (slice y = 0)"),
                       legend=dict(orientation="h", yref="container", yanchor="top", y=1, x=0))
     fig.add_annotation(**y_title_above("L"))

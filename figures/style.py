@@ -32,6 +32,12 @@ CURVE_DASH = "8px,3px,2px,3px,2px,3px"
 LANDSCAPE = "landscape"
 # The outline of the moving heads and ball markers, so that they stand out on any surface colour.
 PATH_OUTLINE = "#FFFFFF"
+# Colours that read on the white page and on the dark one alike: Streamlit may report a tab's theme wrongly on
+# its first run (streamlit#11920), so a grey picked for one theme and mirrored for the other (DARK_MIRROR) was
+# drawn dark on a dark page when a student opened a link. A mid grey for the drawn things, and a translucent
+# grey box under text (whose colour the theme sets in the browser).
+THEME_GREY = "#8C8C8C"
+NOTE_BACKGROUND = "rgba(128,128,128,0.18)"
 SURFACE_COLORSCALE = [[0.0, "#4D505B"], [0.125, "#61626C"], [0.25, "#75767D"], [0.375, "#8A8A8E"],
                       [0.5, "#A09FA0"], [0.625, "#B6B4B2"], [0.75, "#CDC9C5"], [0.875, "#E4DFD8"], [1.0, "#FCF6EB"]]
 
@@ -271,7 +277,7 @@ def animation_controls(frame_names: list[str], duration_ms: int, redraw: bool = 
             # Its own row under the buttons, full width; no tick labels (the current step says it).
             active=len(frame_names) - 1, x=0.0, len=1.0, y=y - 0.1, yanchor="top", pad=dict(t=0, b=0),
             ticklen=0, minorticklen=0, font=dict(size=1, color="rgba(0,0,0,0)"),
-            currentvalue=dict(prefix=tr("step") + " ", font=dict(size=12, color="#555"), xanchor="right"),
+            currentvalue=dict(prefix=tr("step") + " ", font=dict(size=12, color=THEME_GREY), xanchor="right"),
             steps=_slider_steps(tuple(frame_names), redraw),
         )],
     )
@@ -285,7 +291,7 @@ def frames_for(n_trajectories: int, budget: int = 6) -> int:
     return int(np.clip(100 * np.sqrt(budget / max(n_trajectories, 1)), 40, 100))
 
 
-# Greys chosen for a white page; on a dark page they turn to their light mirror images.
+# Greys chosen for a white page; on a dark page (once the theme is known) they turn to their light mirror images.
 DARK_MIRROR = {"#333": "#EEEEEE", "#444": "#DDDDDD", "#555": "#BBBBBB", "#777": "#AAAAAA"}
 _SCALED = {"font": ("size",), "tickfont": ("size",), "marker": ("size",), "line": ("width",)}
 

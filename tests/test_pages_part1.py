@@ -121,7 +121,7 @@ def test_playground_marks_starts_away_from_the_maximum_on_a_log_loss_axis_with_a
     contour, loss = charts(at)[:2]
     start = [t for t in contour["data"] if t.get("name") == "start"][0]
     xy = np.column_stack([arr(start["x"]), arr(start["y"])])
-    np.testing.assert_allclose(xy, [[-1.0, -0.5]] * 3, atol=1e-6)  # one ring a run, at the start
+    np.testing.assert_allclose(xy, [[-1.0, -0.5]], atol=1e-6)  # one ring at the runs' shared start
     maximum = [t for t in contour["data"] if t.get("name") == "maximum"][0]
     gap = np.hypot(xy[0, 0] - arr(maximum["x"])[0], xy[0, 1] - arr(maximum["y"])[0])
     assert gap > 0.05 * 10, gap  # at least 5 % of the 10-wide map from the maximum's mark (it was 0.04)
@@ -147,7 +147,7 @@ def test_playground_3d_view_names_its_paths_and_draws_them_wide():
     assert [t["name"] for t in paths] == ["1. Gradient descent", "2. Momentum", "3. Adam"]
     assert all(t["line"]["width"] >= 8 for t in paths)
     start = [t for t in scene["data"] if t.get("name") == "start"][0]
-    np.testing.assert_allclose(arr(start["x"]), [-1.0] * 3, atol=1e-6)
+    np.testing.assert_allclose(arr(start["x"]), [-1.0], atol=1e-6)
 
 
 def test_playground_lecture_example_names_the_paths_on_one_route():

@@ -166,8 +166,8 @@ def told_apart_only_by_colour(chart: dict) -> list[tuple[str, str]]:
 
 def drawn_on_top_of_each_other(chart: dict, log_y: bool) -> list[tuple[str, str]]:
     """Pairs of curves on one 2-D plot drawn on each other: at the same x, heights within 0.5 % of the plot's
-    span (log10 heights on a log axis); on a map (points compared with points) within 1 % of the diagonal.
-    Written here from the drawn JSON, independently of figures/overlap.py."""
+    span (log10 heights on a log axis); on a map (points compared with points, on the plot's unit square)
+    within 1 % of its diagonal, where both runs leave their start. Written here from the drawn JSON, independently of figures/overlap.py."""
     pairs = []
     for (_, _, kind), curves in line_curves(chart).items():
         if kind == "scatter3d":
@@ -184,15 +184,18 @@ def drawn_on_top_of_each_other(chart: dict, log_y: bool) -> list[tuple[str, str]
             continue
         every = np.concatenate(heights)
         span = float(every.max() - every.min())
-        if is_map:  # the map's diagonal
+        if is_map:  # points on the plot's unit square (as drawn, whatever the axes' units): its diagonal
             (x0, x1), (y0, y1) = chart["layout"]["xaxis"]["range"], chart["layout"]["yaxis"]["range"]
-            span = float(np.hypot(x1 - x0, y1 - y0))
+            data = [(c, (x - x0) / (x1 - x0), (y - y0) / (y1 - y0)) for c, x, y in data]
+            span = float(np.sqrt(2.0))
         for (a, xa, ya), (b, xb, yb) in itertools.combinations(data, 2):
             if is_map:
                 pa = np.column_stack([xa, ya])[np.isfinite(xa) & np.isfinite(ya)]
                 pb = np.column_stack([xb, yb])[np.isfinite(xb) & np.isfinite(yb)]
-                if not len(pa) or not len(pb) or len(pa) < 3 or len(pb) < 3:
+                if len(pa) < 3 or len(pb) < 3:
                     continue
+                if min(np.linalg.norm(p - p[0], axis=1).max() for p in (pa, pb)) <= 0.01 * span:
+                    continue  # a run that stays at its start hides nothing: it is its start ring
                 # every drawn point of one within reach of a drawn point of the other (vertices: a lower bound of
                 # the routes' closeness, so what this finds the figure must have found)
                 d = np.linalg.norm(pa[:, None] - pb[None], axis=-1)
@@ -211,8 +214,13 @@ def drawn_on_top_of_each_other(chart: dict, log_y: bool) -> list[tuple[str, str]
 def check_curves(chart: dict, where: str) -> None:
     assert not told_apart_only_by_colour(chart), (where, told_apart_only_by_colour(chart))
     log_y = chart["layout"].get("yaxis", {}).get("type") == "log"
+    # where the reader can see it: the legend's entries, or the chart's own notes when it has no legend
+    notes = " ".join(a.get("text", "") for a in chart["layout"].get("annotations", []))
+    legend = chart["layout"].get("showlegend", True) is not False
     for a, b in drawn_on_top_of_each_other(chart, log_y):
-        assert SAME.search(a) or SAME.search(b), (where, "drawn on each other, not labelled:", a, b)
+        said = [n for n in (a, b) if SAME.search(n)]
+        assert said, (where, "drawn on each other, not labelled:", a, b)
+        assert legend or any(n in notes for n in said), (where, "said only in a hidden legend:", said)
 
 
 def test_the_curve_checks_fail_on_curves_told_apart_by_colour_alone_and_on_hidden_curves():
@@ -265,9 +273,11 @@ def test_a_map_names_a_path_that_takes_the_same_route_as_another():
     check_curves(d, "map")
     names = [t["name"] for t in d["data"] if t.get("legendgroup")]
     assert names == ["1. GD", "2. Adam (on the route of 1. GD)", "3. Momentum"]
+    # one ring per distinct start, its hover naming the runs from there (Playground's runs share one)
     starts = [t for t in d["data"] if t.get("name") == "start"][0]
-    np.testing.assert_allclose(arr(starts["x"]), [0.1, 0.104, 0.1], atol=1e-6)
-    assert starts["marker"]["color"] == list(style.PATH_COLORS[:3])
+    np.testing.assert_allclose(np.column_stack([arr(starts["x"]), arr(starts["y"])]),
+                               [[0.1, 0.1], [0.104, 0.1], [0.1, 0.05]], atol=1e-6)
+    assert starts["text"] == ["1. GD", "2. Adam", "3. Momentum"]
 
 
 def page_charts(name: str):
@@ -287,3 +297,43 @@ def test_every_curve_of_every_figure_is_told_apart_without_colour_and_hidden_one
             check_curves(chart, f"{name} ({state}), chart {k}: {chart['layout'].get('title', {}).get('text', '')}")
             seen += sum(len(c) for c in line_curves(chart).values())
     assert seen >= 2, (name, seen)
+
+
+def test_a_route_is_judged_as_drawn_and_a_run_that_stays_put_is_on_no_route():
+    """On a long flat map (x over 20 units, y over 1.2) two runs 0.2 apart in y are a sixth of the plot apart:
+    not one route. A run that never leaves its start lies "along" any route from there, and is named by none.
+    Of three runs on one route, the later two are named by the first that is drawn, never by each other."""
+    from types import SimpleNamespace
+
+    import figures
+
+    xs, ys = np.linspace(-10, 10, 40), np.linspace(-0.6, 0.6, 40)
+    grid = SimpleNamespace(xs=xs, ys=ys, loss=np.add.outer(ys**2, xs**2 / 100))
+    t = np.linspace(0, 1, 60)[:, None]
+    low = np.column_stack([-8 + 16 * t[:, 0], np.full(60, -0.1)])[None]
+    runs = [figures.PathSet("low", low, np.zeros((1, 60))),
+            figures.PathSet("high", low + [0.0, 0.2], np.zeros((1, 60))),
+            figures.PathSet("stuck", np.repeat(low[:, :1], 60, axis=1), np.zeros((1, 60))),
+            figures.PathSet("low again", low * [1.0, 1.0] + [0.05, 0.0], np.zeros((1, 60))),
+            figures.PathSet("low, half", low[:, ::2].repeat(2, axis=1), np.zeros((1, 60)))]
+    d = figures.contour_figure(grid, runs).to_dict()
+    names = [t["name"] for t in d["data"] if t.get("legendgroup")]
+    assert names == ["low", "high", "stuck", "low again (on the route of low)", "low, half (on the route of low)"]
+    check_curves(d, "long flat map")
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours: (L1 + 0.05) / (L2 + 0.05), L the relative luminance."""
+    def luminance(c):
+        linear = np.where(rgb(c) <= 0.04045, rgb(c) / 12.92, ((rgb(c) + 0.055) / 1.055) ** 2.4)
+        return float(linear @ [0.2126, 0.7152, 0.0722])
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_theme_grey_reads_on_either_page(page):
+    """Drawn greys must read whichever theme a tab reports: Streamlit may give a dark tab's first run as light
+    (streamlit#11920), and a grey picked for white was drawn dark on dark. WCAG asks 3:1 of graphics."""
+    assert contrast(style.THEME_GREY, PAGES[page]) >= 3.0
+    assert contrast("#444444", PAGES["dark page"]) < 3.0  # the old curve grey: the check can fail
