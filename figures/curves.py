@@ -102,6 +102,7 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
     """
     x_title = tr("step t") if x_title is None else x_title
     drawn = []  # (series, x, y) of every trajectory, as drawn
+    reached_zero = []  # (series, x, y) of a curve's last point before it is exactly 0: a log axis cannot draw 0
     for s in series:
         ys = np.atleast_2d(np.asarray(s.y, np.float64))
         steps = np.arange(ys.shape[1])
@@ -110,9 +111,12 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
             steps = (np.unique(np.round(np.geomspace(1, ys.shape[1], max_points)).astype(int) - 1) if log_x
                      else np.unique(np.linspace(0, ys.shape[1] - 1, max_points).astype(int)))
         for y in ys[:, steps]:
-            if log_y:
-                y = np.where(y > 0, y, np.nan)
             x = (np.maximum(xs[steps], 1) if log_x else xs[steps]).astype(np.int32 if s.x is None else np.float32)
+            if log_y:
+                zero = np.flatnonzero(y == 0)
+                if zero.size and zero[0] > 0 and y[zero[0] - 1] > 0:
+                    reached_zero.append((s, float(x[zero[0] - 1]), float(y[zero[0] - 1]), int(x[zero[0]])))
+                y = np.where(y > 0, y, np.nan)
             drawn.append((s, x, y))
     shown_x = [np.asarray(x, np.float64) for _, x, _ in drawn]
     shown_y = [y for _, _, y in drawn]
@@ -162,6 +166,17 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
     if hidden and not entries:  # no legend to say it: the chart says which curves lie on which, inside the plot
         fig.add_annotation(text="<br>".join(hidden), x=0.01, y=0.99, xref="paper", yref="paper", xanchor="left",
                            yanchor="top", showarrow=False, align="left", font=dict(size=11))
+    if reached_zero:  # the curve ends where L is exactly 0 (float32): an end mark says so, not a silent gap
+        first = {}
+        for s, x, y, at in reached_zero:
+            first.setdefault(s.group or s.label, (s, x, y, at))
+        label = tr("L = 0 from here (a log axis cannot draw 0)")
+        fig.add_trace(go.Scatter(
+            x=[v[1] for v in first.values()], y=[v[2] for v in first.values()], mode="markers", name=label,
+            showlegend=bool(entries), marker=dict(symbol="x-thin-open", size=12, line=dict(width=2.5),
+                                                  color=[path_color(v[0].color_index) for v in first.values()]),
+            text=[v[0].label for v in first.values()], customdata=[v[3] for v in first.values()],
+            hovertemplate="%{text}: " + tr("L = 0 from step {step}", step="%{customdata}") + "<extra></extra>"))
     if markers:  # one trace of marks, each numbered just above its point: short labels that do not collide
         xs, ys, texts = zip(*markers)
         fig.add_trace(go.Scatter(x=np.asarray(xs, np.float64), y=np.asarray(ys, np.float64), mode="markers+text",

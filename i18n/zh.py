@@ -681,6 +681,8 @@ TEXTS: dict[str, str] = {
     'step': '步',
     'σᵗ of the steep direction y': '陡峭方向 y 上的 σᵗ',
     # figures/curves.py
+    'L = 0 from here (a log axis cannot draw 0)': '从这里起 L = 0（对数坐标画不出 0）',
+    'L = 0 from step {step}': '从第 {step} 步起 L = 0',
     '{label} (the same curve as {other})': '{label}（与 {other} 是同一条曲线）',
     'class {k}': '类别 {k}',
     'density (stochastic Lanczos quadrature)': '密度（随机 Lanczos 求积）',

@@ -131,6 +131,11 @@ def test_playground_marks_starts_away_from_the_maximum_on_a_log_loss_axis_with_a
     ys = [arr(t["y"]) for t in loss["data"] if t.get("legendgroup")]
     falls = [np.nanmax(y) / np.nanmin(y[y > 0]) for y in ys]
     assert min(falls) > 1e6, falls
+    # Gradient descent's loss is exactly 0 from some step on: its curve ends there with a mark that says so.
+    (zero,) = [t for t in loss["data"] if t.get("name", "").startswith("L = 0 from here")]
+    gd = arr([t for t in loss["data"] if t.get("legendgroup") == "1. Gradient descent"][0]["y"])
+    last = int(np.flatnonzero(np.isfinite(gd))[-1])
+    assert arr(zero["x"]).tolist() == [last] and arr(zero["customdata"]).tolist() == [last + 1]
     table = at.dataframe[0].value
     longest = max(len(str(v)) for column in table.columns for v in table[column])
     assert longest <= 34, [v for column in table.columns for v in table[column] if len(str(v)) > 34]
