@@ -7,7 +7,7 @@ import controls
 import figures
 import networks
 import optimizers
-from i18n import join, mark, tr
+from i18n import join, mark, tr, tr_n
 from optimizers.registry import HyperParam
 
 PAGE = "normalization"
@@ -181,18 +181,26 @@ AHEAD = {1: mark("BN ahead"), -1: mark("the plain network ahead"), 0: mark("leve
 found = [tr("Where both train, the final test accuracy: {results}.", results=tr("; ").join(
     tr("η = {lr:g}: {bn:.1%} with BN, {plain:.1%} without ({ahead})", lr=lrs[i], bn=gain.with_norm[i],
        plain=gain.without[i], ahead=tr(AHEAD[gain.ahead(i)])) for i in gain.both_train))] if gain.both_train else []
+for i, lr_ in enumerate(lrs):  # every kind in the table, by the table's own test: who trains at η and who does not
+    trained = [not r.did_not_train(i, DIGITS.classes) for _, r, _ in RUNS]
+    if all(trained):
+        continue
+    if not any(trained):
+        found.append(tr("At η = {lr:g} none of the three networks trains.", lr=lr_))
+        continue
+    kinds = {True: [], False: []}
+    for (name, r, _), ok in zip(RUNS, trained):
+        kinds[ok].append(tr("{kind} ({accuracy})", kind=name, accuracy=r.final_accuracy(i)))
+    listed = {ok: kinds[ok][0] if len(kinds[ok]) == 1 else tr("{first} and {second}", first=kinds[ok][0],
+                                                              second=kinds[ok][1]) for ok in kinds}
+    found.append(tr("At η = {lr:g} {trained}; {untrained}.", lr=lr_, trained=tr_n(
+        "the network {kinds} trains", "the networks {kinds} train", len(kinds[True]), kinds=listed[True]),
+        untrained=tr_n("the network {kinds} does not", "the networks {kinds} do not", len(kinds[False]),
+                       kinds=listed[False])))
 if gain.only_with:
-    found.append(tr("At η = {lrs} only the network with BN trains ({results}).", lrs=", ".join(
-        f"{lrs[i]:g}" for i in gain.only_with), results=tr("; ").join(
-        tr("{bn:.1%} against {plain:.1%}", bn=gain.with_norm[i], plain=gain.without[i]) for i in gain.only_with)))
     found.append(tr("BN's gain here is the larger η it tolerates, not a better result at the same η."
                     if gain.both_train and not gain.ahead_where_both_train else
                     "BN's gain here is the larger η it tolerates."))
-if gain.only_without:
-    found.append(tr("At η = {lrs} only the network without BN trains.",
-                    lrs=", ".join(f"{lrs[i]:g}" for i in gain.only_without)))
-if gain.neither:
-    found.append(tr("At η = {lrs} neither trains.", lrs=", ".join(f"{lrs[i]:g}" for i in gain.neither)))
 if not (gain.only_with or gain.only_without or gain.neither):
     found.append(tr("Both networks train at every η chosen, so none shows what BN tolerates: add a larger one "
                     "(2 or 5)."))

@@ -312,8 +312,14 @@ def test_normalization_says_bn_wins_only_by_the_larger_eta_it_tolerates(opened):
         assert without[i] > with_bn[i]
         assert (f"η = {eta}: {bn['test accuracy with BN (eval mode)'][i]} with BN, {bn['without BN'][i]} without "
                 "(the plain network ahead)") in body
-    assert f"At η = 2 only the network with BN trains ({bn['test accuracy with BN (eval mode)'][2]} against " \
-           f"{bn['without BN'][2]})." in body
+    # η = 2: the sentence names every kind the table shows, by the table's own "did not train" column and numbers
+    # (it said "only the network with BN trains" while layer norm trained too).
+    columns = {"with BN": "test accuracy with BN (eval mode)", "without BN": "without BN", "with layer norm": "with layer norm"}
+    trains = [f"{kind} ({bn[column][2]})" for kind, column in columns.items() if kind not in bn["did not train"][2].split(", ")]
+    fails = [f"{kind} ({bn[column][2]})" for kind, column in columns.items() if kind in bn["did not train"][2].split(", ")]
+    assert len(trains) == 2 and len(fails) == 1  # BN and layer norm train, the plain network does not
+    assert f"At η = 2 the networks {trains[0]} and {trains[1]} train; the network {fails[0]} does not." in body
+    assert "only the network with BN trains" not in body
     assert "BN's gain here is the larger η it tolerates, not a better result at the same η." in body
 
 
