@@ -259,14 +259,35 @@ SMOOTHER = {frozenset({"smaller"}): mark("BN is smoother here on all three measu
             frozenset({"similar"}): mark("The difference is small here: no measure differs by {margin:.0%} or more."),
             frozenset({"larger"}): mark("BN is less smooth here on all three measures (Yao et al. 2020 found that "
                                         "BN does not always smooth the landscape)."),
-            "mixed": mark("Smoother on some measures only at this η.")}
+            "mixed": mark("At this η, BN is {parts}.")}
+# The mixed verdict names its measures: "smoother on the gradient change, but about the same on the loss range and β".
+MEASURE_SHORT = {"loss_range": mark("the loss range"), "grad_change": mark("the gradient change"),
+                 "beta_smoothness": mark("β")}
+ON_MEASURES = {"smaller": mark("smoother on {measures}"), "larger": mark("less smooth on {measures}"),
+               "similar": mark("about the same on {measures}")}
 MIXED_WHY = mark("At small learning rates both surfaces are smooth along the step; at large ones the plain network's "
                  "huge gradient makes its β small; and BN does not always smooth the landscape (Yao et al. 2020).")
 measures = networks.compare_smoothness(with_bn, without, i)
 verdicts = {m.verdict for m in measures}
 mixed = frozenset(verdicts) not in SMOOTHER
+
+
+def listed(items: list[str]) -> str:
+    """Two or three items run together: "a and b"; "a, b and c"."""
+    return tr("{first} and {second}", first=items[0], second=items[1]) if len(items) == 2 else \
+        tr("{first}, {second} and {third}", first=items[0], second=items[1], third=items[2]) if len(items) == 3 \
+        else items[0]
+
+
+# Mixed: at most two measures share a verdict; the clauses (two or three) are run together with "but".
+clauses = [tr(ON_MEASURES[v], measures=listed([tr(MEASURE_SHORT[m.measure]) for m in measures if m.verdict == v]))
+           for v in ON_MEASURES if v in verdicts]
+parts = clauses[0] if len(clauses) == 1 else tr("{first}, but {second}", first=clauses[0], second=clauses[1]) \
+    if len(clauses) == 2 else tr("{first}, {second}, but {third}", first=clauses[0], second=clauses[1],
+                                 third=clauses[2])
 # The verdict first, in one sentence; the three measures, their definition and the caveats one click away.
-controls.explained(tr(SMOOTHER.get(frozenset(verdicts), SMOOTHER["mixed"]), margin=networks.SMOOTHER_MARGIN), join(
+controls.explained(tr(SMOOTHER.get(frozenset(verdicts), SMOOTHER["mixed"]), margin=networks.SMOOTHER_MARGIN,
+                      parts=parts), join(
     tr("Averaged over training at η = {lr}, with BN against without: {measures}. β = max ‖∇L(θ − sηg) − ∇L(θ)‖ / "
        "‖sηg‖; means closer than {margin:.0%} count as the same.", lr=smooth_lr, margin=networks.SMOOTHER_MARGIN,
        measures=tr("; ").join(tr("{measure} {bn:.3g} vs {plain:.3g} ({verdict})", measure=tr(MEASURE_NAMES[m.measure]),
@@ -279,8 +300,10 @@ c1, c2, c3 = st.columns(3)
 for col, field, title, y_title in ((c3, "beta_smoothness", tr("Effective β-smoothness along the step"), "β"),
                                    (c1, "loss_range", tr("Loss range along the step"), tr("loss")),
                                    (c2, "grad_change", tr("Gradient change along the step"), tr("gradient"))):
-    # the page's one encoding: colour = η (the one chosen here), dash = kind (solid BN, dashed none, dotted LN)
-    curves = [figures.Series(name, getattr(r, field)[i], colour[lrs[i]], dash, r.measured_at) for name, r, dash in RUNS]
+    # η is fixed here, so each kind has its own colour (and marks) as well as the page's dash: dashes alone break up
+    # on these jagged curves (solid BN, dashed none, dotted LN, as on the page's other charts)
+    curves = [figures.Series(name, getattr(r, field)[i], k, dash, r.measured_at)
+              for k, (name, r, dash) in enumerate(RUNS)]
     with col:
         controls.chart(figures.step_curves_figure(curves, title=f"{title}, η = {smooth_lr}", y_title=y_title,
                                                   log_y=True, height=330), key=f"n_{field}")

@@ -336,10 +336,18 @@ def test_normalization_calls_bn_smoother_only_past_the_margin(opened):
     assert abs(loss_range[0] - loss_range[1]) < 0.1 * max(loss_range) and change[0] < 0.9 * change[1]
     assert (f"loss range {loss_range[0]:.3g} vs {loss_range[1]:.3g} (within 10%: about the same); gradient change "
             f"{change[0]:.3g} vs {change[1]:.3g} ({1 - change[0] / change[1]:.0%} smaller with BN)") in body
-    assert "BN is smoother here on all three measures" not in body and "Smoother on some measures only" in body
-    # The verdict leads in one plain sentence; the numbers and caveats are one click away (issue 30 item 6).
-    verdicts = [c.value for c in at.caption if c.value.startswith("Smoother on some measures only")]
-    assert verdicts == ["Smoother on some measures only at this η."]
+    assert "BN is smoother here on all three measures" not in body
+    # The verdict leads in one plain sentence that names the measures (issue 30 item 6; it said "Smoother on some
+    # measures only at this η."); the numbers and caveats are one click away. β's verdict from the runs' own means:
+    beta = [np.nanmean(r.beta_smoothness[0]) for r in runs]
+    beta_verdict = ("about the same" if abs(beta[0] - beta[1]) < 0.1 * max(beta) else
+                    "smoother" if beta[0] < beta[1] else "less smooth")
+    parts = {"about the same": "smoother on the gradient change, but about the same on the loss range and β",
+             "smoother": "smoother on the gradient change and β, but about the same on the loss range",
+             "less smooth": "smoother on the gradient change, less smooth on β, but about the same on the loss range",
+             }[beta_verdict]
+    verdicts = [c.value for c in at.caption if c.value.startswith("At this η, BN is")]
+    assert verdicts == [f"At this η, BN is {parts}."]
     detail = [e for e in at.expander if e.label == "In detail"
               and any("Averaged over training" in c.value for c in e.caption)]
     assert len(detail) == 1 and "Yao et al. 2020" in " ".join(c.value for c in detail[0].caption)
@@ -349,7 +357,8 @@ def test_normalization_calls_bn_smoother_only_past_the_margin(opened):
 
 
 def test_normalization_draws_each_kind_with_one_dash_on_every_chart(opened):
-    """Colour = η, dash = kind (solid BN, dashed none, dotted layer norm), the smoothness charts included."""
+    """Dash = kind (solid BN, dashed none, dotted layer norm) on every chart; colour = η, except on the smoothness
+    charts, where η is fixed and each kind has its own colour too."""
     at = opened("normalization")
     figs = {f["layout"]["title"]["text"]: f for f in charts(at)}
     loss = next(f for t, f in figs.items() if t.startswith("Training loss"))
@@ -358,12 +367,13 @@ def test_normalization_draws_each_kind_with_one_dash_on_every_chart(opened):
         kind = next(k for k in sorted(kind_dash, key=len, reverse=True) if trace["name"].endswith(k))
         assert trace["line"]["dash"] == kind_dash[kind], trace["name"]
     shown = at.selectbox(key="n_smooth_lr").value  # the η of the smoothness charts (an earlier test may have set it)
-    first_eta = next(t["line"]["color"] for t in loss["data"] if t["name"] == f"η = {shown} with BN")
     smooth = [f for t, f in figs.items() if t.endswith(f"along the step, η = {shown}")]
     assert len(smooth) == 3
     for f in smooth:
         assert [(t["name"], t["line"]["dash"]) for t in f["data"]] == list(kind_dash.items())
-        assert {t["line"]["color"] for t in f["data"]} == {first_eta}
+        # η is fixed on these three charts: each kind has its own colour too (dashes alone broke up on jagged lines)
+        assert len({t["line"]["color"] for t in f["data"]}) == 3
+    assert [[t["line"]["color"] for t in f["data"]] for f in smooth[1:]] == [[t["line"]["color"] for t in smooth[0]["data"]]] * 2
 
 
 def test_normalization_best_eta_and_cached_rerun(opened):
