@@ -412,6 +412,8 @@ TEXTS: dict[str, str] = {
     "**Picked point θ'** (or click the map)": "**选定的点 θ'**（或点击图）",
     '…or jump to a critical point': '…或跳到一个临界点',
     'Taylor window half-width': '泰勒窗口半宽',
+    'The Taylor window around θ′: L and its quadratic Q': 'θ′ 附近的泰勒窗口：L 与它的二次近似 Q',
+    "The Hessian's signature: how many eigenvalues are positive": '海森矩阵的符号特征：有几个正特征值',
     'Around a point θ′ the loss is, to second order,': '在点 θ′ 附近，损失的二阶近似为',
     'At a critical point g = 0 and H decides: all eigenvalues positive → **local minimum**, all negative → **local maximum**, mixed signs → **saddle point**; a (near-)zero eigenvalue → **degenerate**: second order cannot tell, higher-order terms decide.': '在临界点 g = 0，由 H 决定：所有特征值为正 → **局部极小值**，全部为负 → **局部极大值**，有正有负 → **鞍点**；有（接近）零的特征值 → **退化**：二阶无法判断，由更高阶的项决定。',
     '{surface}: critical points': '{surface}：临界点',

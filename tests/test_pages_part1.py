@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -66,11 +67,18 @@ def test_the_taylor_window_is_a_map_of_l_and_q_unless_3d_is_asked_for():
     at = ok(page("critical_points", radius="0.8"))
     (window,) = [f for f in charts(at) if any(t.get("name") == "Taylor quadratic Q" for t in f["data"])]
     assert window["layout"]["images"] and {t["type"] for t in window["data"]} == {"scatter"}
+    # Both maps of "The quadratic picture" say what they show in a title (the signature map was named only in the
+    # caption under it): the Taylor map names L and Q, the shaded one the Hessian's signature.
+    (signature,) = [f for f in charts(at) if f["data"][0]["type"] == "heatmap"
+                    and f["data"][0]["colorbar"]["title"]["text"] == "λ > 0"]
+    assert {"Taylor", "L", "Q"} <= set(re.findall(r"\w+", window["layout"]["title"]["text"]))
+    assert "Hessian's signature" in signature["layout"]["title"]["text"]
     caption = text(at)
     assert "at the same levels orange and dashed" in caption and "θ′ ± 0.8" in caption
     at.segmented_control(key="cp_taylor_view").set_value("3-D").run()
     (window,) = [f for f in charts(at) if any(t.get("name") == "Taylor quadratic Q" for t in f["data"])]
     assert {t["type"] for t in window["data"]} == {"surface", "scatter3d"} and "(orange mesh)" in text(at)
+    assert "Taylor" in window["layout"]["title"]["text"]
 
 
 def test_the_minimum_ratio_experiment_opens_running_from_a_link():
