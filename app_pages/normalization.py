@@ -163,7 +163,7 @@ with c2:
         y_title=tr("accuracy"), height=360), key="n_bn_modes")
     controls.caption(tr("The two modes differ by at most {gap:.1%} here. They part where the moving averages lag the "
                   "batch statistics: few steps, a large p (a long memory of early, wrong statistics) or a small batch "
-                  "(noisy μ_B); the second setting below shows it. Layer normalization has no batch statistics, so its "
+                  "(noisy $\\mu_B$); the second setting below shows it. Layer normalization has no batch statistics, so its "
                   "two modes are one function.", gap=with_bn.largest_mode_gap))
 
 rows = [{"η": f"{lr_:g}", tr("test accuracy with BN (eval mode)"): with_bn.final_accuracy(i),
