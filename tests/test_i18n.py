@@ -140,6 +140,16 @@ def test_the_chinese_labels_the_review_found_cut_off_fit_where_they_were_cut():
         assert text_width(text) < text_width(visible), text
 
 
+
+def test_the_chinese_texts_leave_no_english_term_the_review_found():
+    """"3 × 3 Hessian" (Critical points) and "digits" (Schedules §4) were left in English on Chinese pages, and a
+    raw "μ_B" showed its underscore in a Normalization caption (both languages: the caption writes $\\mu_B$)."""
+    left = [v for v in zh.TEXTS.values() if re.search(r"(?<!Py)Hessian|\bdigits\b", v)]
+    assert not left, left[:3]
+    (caption,) = [k for k in all_keys() if k.startswith("The two modes differ by at most")]
+    assert "μ_B" not in caption.replace("$\\mu_B$", "") and "μ_B" not in zh.TEXTS[caption].replace("$\\mu_B$", "")
+
+
 def test_tr_fills_fields_in_either_language_and_falls_back_to_english():
     try:
         i18n.use_language("zh")
