@@ -58,9 +58,13 @@ with controls.prose():
 
 # ---------------------------------------------------------------- 2.1 stuck ≠ small gradient
 controls.section(tr("1. Training stuck ≠ small gradient"),
-                 tr("The loss can stop falling while the gradient stays large: the parameters bounce from one wall of "
-                    "a valley to the other and never get down to its floor. Plot the gradient norm beside the loss "
-                    "before you blame a critical point."), anchor="lecture-2-1")
+                 join(tr("The loss can stop falling while the gradient stays large: the parameters bounce from one "
+                         "wall of a valley to the other and never get down to its floor. Plot the gradient norm beside "
+                         "the loss before you blame a critical point."),
+                      # the default named from the default itself (the surface's text names no η: it said 10⁻²)
+                      tr("On the walled plateau, at this section's default η = {eta}, gradient descent does just that.",
+                         eta=controls.format_number(STUCK_ETA)) if surface in STUCK_STARTS else ""),
+                 anchor="lecture-2-1")
 with controls.settings():  # on a projector folded: the curves under them fill the first screen
     c1, c2 = st.columns(2)
     edge = compute.stability_edge(surface)
@@ -200,11 +204,12 @@ else:
     rmsprop = ("rmsprop", "rmsprop_zero")
     together = (optimizers.agreement(runs[rmsprop[0]].sigma[0], runs[rmsprop[1]].sigma[0])
                 if all(n in runs for n in rmsprop) else None)
-    # Two lines drawn on top of each other look like one: the legend of the curves says so where it happens.
+    # Two lines drawn on top of each other look like one: the legend of the curves says so where it happens. Short:
+    # the charts are in the narrower of two columns, where "{name} — on top of {other} from step {step}" was cut
+    # before its step in English and earlier in Chinese (tests/test_i18n.py checks the width).
     legend = dict(labels)
     if together is not None and together.step >= 0:
-        legend[rmsprop[1]] = tr("{name} — on top of {other} from step {step}", name=labels[rmsprop[1]],
-                                other=labels[rmsprop[0]], step=together.step)
+        legend[rmsprop[1]] = tr("{name} = lecture form from step {step}", name=labels[rmsprop[1]], step=together.step)
     with right:
         # x and y are told apart by their panels: colour and dash stay the run's own, as on the map.
         def per_parameter(values_of):

@@ -160,7 +160,8 @@ with c1:
 with c2:
     controls.chart(figures.step_curves_figure(series_update, title=tr(
         "Loss on all N = {n} training examples, after each update", n=N), y_title="L", x_title=tr("update"),
-        log_y=True), key="b_loss_update")
+        # log x: the large batch's few updates (N/B per epoch) were squeezed against the axis under the small one's
+        log_y=True, log_x=True), key="b_loss_update")
 controls.caption(tr("Per epoch the small batch is ahead: it has taken many steps. Per update the large batch is ahead: "
               "each of its steps is exact. The small batch never settles — its noise keeps it jittering around "
               "the minimum.") if record.convex else

@@ -177,7 +177,8 @@ with c2:
                   **({"λ_k (dense)": [f"{v:.4g}" for v in spectrum.largest]} if spectrum is not None else {})},
                  hide_index=True, width="stretch")
     m1, m2 = st.columns(2)
-    m1.metric(tr("trace (Hutchinson, 40 probes)"), f"{h['trace']:.4g}")
+    m1.metric(tr("trace (Hutchinson)"), f"{h['trace']:.4g}",  # a fifth of the page wide: the detail in the tooltip
+              help=tr("Hutchinson's estimate of the Hessian's trace: the mean of vᵀHv over 40 random ±1 probe vectors v."))
     if spectrum is not None:
         m2.metric(tr("minimum ratio"), f"{spectrum.minimum_ratio:.3f}",
                   help=tr("Share of positive eigenvalues; 1 at a strict local minimum."))

@@ -7,7 +7,7 @@ import controls
 import figures
 import networks
 import optimizers
-from i18n import join, mark, tr
+from i18n import join, mark, tr, tr_n
 from optimizers.registry import HyperParam
 
 PAGE = "normalization"
@@ -163,7 +163,7 @@ with c2:
         y_title=tr("accuracy"), height=360), key="n_bn_modes")
     controls.caption(tr("The two modes differ by at most {gap:.1%} here. They part where the moving averages lag the "
                   "batch statistics: few steps, a large p (a long memory of early, wrong statistics) or a small batch "
-                  "(noisy μ_B); the second setting below shows it. Layer normalization has no batch statistics, so its "
+                  "(noisy $\\mu_B$); the second setting below shows it. Layer normalization has no batch statistics, so its "
                   "two modes are one function.", gap=with_bn.largest_mode_gap))
 
 rows = [{"η": f"{lr_:g}", tr("test accuracy with BN (eval mode)"): with_bn.final_accuracy(i),
@@ -181,18 +181,26 @@ AHEAD = {1: mark("BN ahead"), -1: mark("the plain network ahead"), 0: mark("leve
 found = [tr("Where both train, the final test accuracy: {results}.", results=tr("; ").join(
     tr("η = {lr:g}: {bn:.1%} with BN, {plain:.1%} without ({ahead})", lr=lrs[i], bn=gain.with_norm[i],
        plain=gain.without[i], ahead=tr(AHEAD[gain.ahead(i)])) for i in gain.both_train))] if gain.both_train else []
+for i, lr_ in enumerate(lrs):  # every kind in the table, by the table's own test: who trains at η and who does not
+    trained = [not r.did_not_train(i, DIGITS.classes) for _, r, _ in RUNS]
+    if all(trained):
+        continue
+    if not any(trained):
+        found.append(tr("At η = {lr:g} none of the three networks trains.", lr=lr_))
+        continue
+    kinds = {True: [], False: []}
+    for (name, r, _), ok in zip(RUNS, trained):
+        kinds[ok].append(tr("{kind} ({accuracy})", kind=name, accuracy=r.final_accuracy(i)))
+    listed = {ok: kinds[ok][0] if len(kinds[ok]) == 1 else tr("{first} and {second}", first=kinds[ok][0],
+                                                              second=kinds[ok][1]) for ok in kinds}
+    found.append(tr("At η = {lr:g} {trained}; {untrained}.", lr=lr_, trained=tr_n(
+        "the network {kinds} trains", "the networks {kinds} train", len(kinds[True]), kinds=listed[True]),
+        untrained=tr_n("the network {kinds} does not", "the networks {kinds} do not", len(kinds[False]),
+                       kinds=listed[False])))
 if gain.only_with:
-    found.append(tr("At η = {lrs} only the network with BN trains ({results}).", lrs=", ".join(
-        f"{lrs[i]:g}" for i in gain.only_with), results=tr("; ").join(
-        tr("{bn:.1%} against {plain:.1%}", bn=gain.with_norm[i], plain=gain.without[i]) for i in gain.only_with)))
     found.append(tr("BN's gain here is the larger η it tolerates, not a better result at the same η."
                     if gain.both_train and not gain.ahead_where_both_train else
                     "BN's gain here is the larger η it tolerates."))
-if gain.only_without:
-    found.append(tr("At η = {lrs} only the network without BN trains.",
-                    lrs=", ".join(f"{lrs[i]:g}" for i in gain.only_without)))
-if gain.neither:
-    found.append(tr("At η = {lrs} neither trains.", lrs=", ".join(f"{lrs[i]:g}" for i in gain.neither)))
 if not (gain.only_with or gain.only_without or gain.neither):
     found.append(tr("Both networks train at every η chosen, so none shows what BN tolerates: add a larger one "
                     "(2 or 5)."))
@@ -251,14 +259,35 @@ SMOOTHER = {frozenset({"smaller"}): mark("BN is smoother here on all three measu
             frozenset({"similar"}): mark("The difference is small here: no measure differs by {margin:.0%} or more."),
             frozenset({"larger"}): mark("BN is less smooth here on all three measures (Yao et al. 2020 found that "
                                         "BN does not always smooth the landscape)."),
-            "mixed": mark("Smoother on some measures only at this η.")}
+            "mixed": mark("At this η, BN is {parts}.")}
+# The mixed verdict names its measures: "smoother on the gradient change, but about the same on the loss range and β".
+MEASURE_SHORT = {"loss_range": mark("the loss range"), "grad_change": mark("the gradient change"),
+                 "beta_smoothness": mark("β")}
+ON_MEASURES = {"smaller": mark("smoother on {measures}"), "larger": mark("less smooth on {measures}"),
+               "similar": mark("about the same on {measures}")}
 MIXED_WHY = mark("At small learning rates both surfaces are smooth along the step; at large ones the plain network's "
                  "huge gradient makes its β small; and BN does not always smooth the landscape (Yao et al. 2020).")
 measures = networks.compare_smoothness(with_bn, without, i)
 verdicts = {m.verdict for m in measures}
 mixed = frozenset(verdicts) not in SMOOTHER
+
+
+def listed(items: list[str]) -> str:
+    """Two or three items run together: "a and b"; "a, b and c"."""
+    return tr("{first} and {second}", first=items[0], second=items[1]) if len(items) == 2 else \
+        tr("{first}, {second} and {third}", first=items[0], second=items[1], third=items[2]) if len(items) == 3 \
+        else items[0]
+
+
+# Mixed: at most two measures share a verdict; the clauses (two or three) are run together with "but".
+clauses = [tr(ON_MEASURES[v], measures=listed([tr(MEASURE_SHORT[m.measure]) for m in measures if m.verdict == v]))
+           for v in ON_MEASURES if v in verdicts]
+parts = clauses[0] if len(clauses) == 1 else tr("{first}, but {second}", first=clauses[0], second=clauses[1]) \
+    if len(clauses) == 2 else tr("{first}, {second}, but {third}", first=clauses[0], second=clauses[1],
+                                 third=clauses[2])
 # The verdict first, in one sentence; the three measures, their definition and the caveats one click away.
-controls.explained(tr(SMOOTHER.get(frozenset(verdicts), SMOOTHER["mixed"]), margin=networks.SMOOTHER_MARGIN), join(
+controls.explained(tr(SMOOTHER.get(frozenset(verdicts), SMOOTHER["mixed"]), margin=networks.SMOOTHER_MARGIN,
+                      parts=parts), join(
     tr("Averaged over training at η = {lr}, with BN against without: {measures}. β = max ‖∇L(θ − sηg) − ∇L(θ)‖ / "
        "‖sηg‖; means closer than {margin:.0%} count as the same.", lr=smooth_lr, margin=networks.SMOOTHER_MARGIN,
        measures=tr("; ").join(tr("{measure} {bn:.3g} vs {plain:.3g} ({verdict})", measure=tr(MEASURE_NAMES[m.measure]),
@@ -271,8 +300,10 @@ c1, c2, c3 = st.columns(3)
 for col, field, title, y_title in ((c3, "beta_smoothness", tr("Effective β-smoothness along the step"), "β"),
                                    (c1, "loss_range", tr("Loss range along the step"), tr("loss")),
                                    (c2, "grad_change", tr("Gradient change along the step"), tr("gradient"))):
-    # the page's one encoding: colour = η (the one chosen here), dash = kind (solid BN, dashed none, dotted LN)
-    curves = [figures.Series(name, getattr(r, field)[i], colour[lrs[i]], dash, r.measured_at) for name, r, dash in RUNS]
+    # η is fixed here, so each kind has its own colour (and marks) as well as the page's dash: dashes alone break up
+    # on these jagged curves (solid BN, dashed none, dotted LN, as on the page's other charts)
+    curves = [figures.Series(name, getattr(r, field)[i], k, dash, r.measured_at)
+              for k, (name, r, dash) in enumerate(RUNS)]
     with col:
         controls.chart(figures.step_curves_figure(curves, title=f"{title}, η = {smooth_lr}", y_title=y_title,
                                                   log_y=True, height=330), key=f"n_{field}")

@@ -135,8 +135,8 @@ GUIDE: dict[str, Stop] = {
         "On the raw features the surface is an elongated valley (condition number near 10⁴); η = 0.1 is far "
         "above the largest stable η there, and gradient descent diverges within a few steps. Standardized (mean "
         "0, variance 1 per feature) it is a round bowl and converges in a few dozen steps (the table gives "
-        "both). Inside a network batch normalization does the same for the layer outputs: on the digits only "
-        "the network with BN trains at η = 2.")),
+        "both). Inside a network batch normalization does the same for the layer outputs: on the digits at η = 2 "
+        "the network with BN trains and the one without does not.")),
 }
 
 

@@ -203,7 +203,7 @@ CATALOG: tuple[Surface, ...] = (
         domain=((-10.0, 10.0), (-0.6, 0.6)),
         starts=((-8.0, 0.5), (8.0, -0.4), (-5.0, 0.05)),
         text="A valley whose floor is a plateau at L ≈ 100 and whose walls are steep near the floor but flatten "
-        "out: at η = 10⁻² gradient descent bounces between them without ever repeating, so ‖g‖ jumps up and down "
+        "out: with too large an η gradient descent bounces between them without ever repeating, so ‖g‖ jumps up and down "
         "while the loss stays flat (training stuck ≠ small gradient).",
         known=(KnownPoint((0.0, 0.0), "minimum"),),
         # Most of the map is the floor at L ≈ 100 with walls of at most ln(1 + 350·0.6²) = 4.8 on it: linear

@@ -113,6 +113,43 @@ def test_the_catalog_holds_no_key_the_code_no_longer_uses():
     assert not unused, f"{len(unused)} Chinese texts nobody asks for, e.g. {unused[:5]}"
 
 
+def test_the_chinese_labels_the_review_found_cut_off_fit_where_they_were_cut():
+    """Screenshots at 1280 px: Normalization's gap table (half the page, four columns) showed its last header as
+    "第 580 步的差距，p = 0.", the Network lab's trace metric (a fifth of the page) as "迹（Hutchinson，40 个探…",
+    and Adaptive LR's σ charts (the narrower of two columns) their legend entry for the RMSProp forms that
+    coincide only up to "from step" in English and to "RMSProp（课程：σ⁰ = |" in Chinese. These texts, filled as
+    the pages fill them, are now narrower than what was visible."""
+    import optimizers
+    from controls.chrome import text_width
+
+    coincide = "{name} = lecture form from step {step}"  # Adaptive LR's legend of the library RMSProp from that step
+    assert {"gap at step {step}, p = {p:g}", "trace (Hutchinson)", coincide} <= set(zh.TEXTS)  # what the pages ask
+    library = optimizers.get("rmsprop_zero").label
+    shown = {}
+    try:
+        for language in ("en", "zh"):
+            i18n.use_language(language)
+            shown[i18n.tr(coincide, name=i18n.tr(library), step=199)] = {
+                "en": "RMSProp (library: average from 0) — on top of RMSProp (lecture: σ⁰ = |g⁰|) from step",
+                "zh": "RMSProp（函数库：平均从 0 开始）——从第 199 步起与 RMSProp（课程：σ⁰ = |"}[language]
+        shown[i18n.tr("gap at step {step}, p = {p:g}", step=580, p=0.999)] = "第 580 步的差距，p = 0."
+        shown[i18n.tr("trace (Hutchinson)")] = "迹（Hutchinson，40 个探…"
+    finally:
+        i18n.use_language("en")
+    for text, visible in shown.items():
+        assert text_width(text) < text_width(visible), text
+
+
+
+def test_the_chinese_texts_leave_no_english_term_the_review_found():
+    """"3 × 3 Hessian" (Critical points) and "digits" (Schedules §4) were left in English on Chinese pages, and a
+    raw "μ_B" showed its underscore in a Normalization caption (both languages: the caption writes $\\mu_B$)."""
+    left = [v for v in zh.TEXTS.values() if re.search(r"(?<!Py)Hessian|\bdigits\b", v)]
+    assert not left, left[:3]
+    (caption,) = [k for k in all_keys() if k.startswith("The two modes differ by at most")]
+    assert "μ_B" not in caption.replace("$\\mu_B$", "") and "μ_B" not in zh.TEXTS[caption].replace("$\\mu_B$", "")
+
+
 def test_tr_fills_fields_in_either_language_and_falls_back_to_english():
     try:
         i18n.use_language("zh")

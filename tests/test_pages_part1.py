@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -66,11 +67,18 @@ def test_the_taylor_window_is_a_map_of_l_and_q_unless_3d_is_asked_for():
     at = ok(page("critical_points", radius="0.8"))
     (window,) = [f for f in charts(at) if any(t.get("name") == "Taylor quadratic Q" for t in f["data"])]
     assert window["layout"]["images"] and {t["type"] for t in window["data"]} == {"scatter"}
+    # Both maps of "The quadratic picture" say what they show in a title (the signature map was named only in the
+    # caption under it): the Taylor map names L and Q, the shaded one the Hessian's signature.
+    (signature,) = [f for f in charts(at) if f["data"][0]["type"] == "heatmap"
+                    and f["data"][0]["colorbar"]["title"]["text"] == "λ > 0"]
+    assert {"Taylor", "L", "Q"} <= set(re.findall(r"\w+", window["layout"]["title"]["text"]))
+    assert "Hessian's signature" in signature["layout"]["title"]["text"]
     caption = text(at)
     assert "at the same levels orange and dashed" in caption and "θ′ ± 0.8" in caption
     at.segmented_control(key="cp_taylor_view").set_value("3-D").run()
     (window,) = [f for f in charts(at) if any(t.get("name") == "Taylor quadratic Q" for t in f["data"])]
     assert {t["type"] for t in window["data"]} == {"surface", "scatter3d"} and "(orange mesh)" in text(at)
+    assert "Taylor" in window["layout"]["title"]["text"]
 
 
 def test_the_minimum_ratio_experiment_opens_running_from_a_link():
@@ -219,7 +227,8 @@ def test_batch_size_defaults(opened):
     assert metrics["runs that leave the sharp minimum"] > metrics["runs that leave the flat minimum"] + 30
     figs = charts(at)
     assert len(figs) == 6 and sum(1 for f in figs if f.get("frames")) == 1  # both batch sizes on one animated map
-    timing = [f for f in figs if f["layout"]["xaxis"].get("type") == "log"][0]
+    timing = [f for f in figs if f["layout"]["xaxis"].get("type") == "log"  # the loss per update is on one too
+              and "Loss on all" not in json.dumps(f["layout"].get("title"))][0]
     assert [t["name"] for t in timing["data"]] == ["one update", "one epoch"]
     assert at.table[0].value.shape == (6, 3)
 
@@ -283,6 +292,10 @@ def test_batch_size_loss_charts_say_what_they_show_and_tell_the_batches_apart(op
         assert max(arr(t["y"])[-1] for t in small) - min(arr(t["y"])[-1] for t in small) > 1e-3  # five real runs
         assert small[0]["line"]["color"] != large[0]["line"]["color"]
         assert small[0]["line"]["dash"] != large[0]["line"]["dash"]
+        if when == "update":  # B = 32 has 50 updates to B = 1's 1,600: on a linear axis it filled 3 % of the width
+            last = [float(arr(runs[0]["x"]).max()) for runs in (large, small)]
+            assert chart["layout"]["xaxis"]["type"] == "log" and last == [len(arr(r[0]["y"])) - 1 for r in (large, small)]
+            assert np.log10(last[0]) / np.log10(last[1]) > 0.5  # on the log axis the large batch spans half of it
 
 
 def test_batch_size_plays_both_batch_sizes_on_one_clock_of_examples(opened):
