@@ -100,8 +100,8 @@ fall = optimizers.loss_fall(stuck.loss[0], stuck.grad_norm[0], stall)
 controls.chart(figures.add_critical_curves(figures.contour_figure(
     grid, [figures.PathSet(label, stuck.path[:, : first + 1], stuck.loss[:, : first + 1])],
     log_color=record.log_color, equalize=record.equalize_color, critical=critical, uirevision=f"{surface}-stuck",
-    height=420, max_frames=MAP_STEPS, title=tr("Where gradient descent goes in its first {shown:,} steps: from wall "
-                                               "to wall", shown=first)), critical_curves), key="a_stuck_map")
+    height=420, max_frames=MAP_STEPS, title=tr("The first {shown:,} steps: wall to wall", shown=first)),
+    critical_curves), key="a_stuck_map")
 controls.caption(tr("The loss falls from {start:.3g} to {high:.3g} or less by step {step} and then stops falling: over "
                     "the last {count} steps it stays between {low:.2g} and {high:.3g} while the gradient norm stays "
                     "between {grad_low:.3g} and {grad_high:.3g}, turning from rising to falling or back at {turns:.0%} "

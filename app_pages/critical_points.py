@@ -6,7 +6,6 @@ import controls
 import figures
 import optimizers
 import surfaces
-from figures.style import TOOLBAR_BAND_PX, chart_title
 from i18n import join, tr
 from optimizers.registry import HyperParam
 
@@ -137,15 +136,14 @@ def quadratic_section():
         local = compute.local_quadratic(surface, point, radius)
         # A map by default: the 3-D scene (software WebGL on many machines) costs the page's first draw ~1.5 s.
         taylor_view = controls.view_select("cp_taylor_view", help=tr("3-D draws more slowly (WebGL)"))
-        # The builders take no title: each map names what it shows from here, in the band above its plot (the
-        # Taylor map's legend starts under that band; the signature map has no legend).
-        taylor_title = chart_title(tr("The Taylor window around θ′: L and its quadratic Q"))
+        # Side by side with the signature map: each map names what it shows
+        taylor_title = tr("The Taylor window around θ′: L and its quadratic Q")
         if taylor_view == "3-D":
-            controls.chart(figures.taylor_figure(local, uirevision=f"{surface}-taylor").update_layout(
-                title=taylor_title, margin=dict(t=TOOLBAR_BAND_PX)), key="cp_taylor")
+            controls.chart(figures.taylor_figure(local, uirevision=f"{surface}-taylor", title=taylor_title),
+                           key="cp_taylor")
         else:
-            controls.chart(figures.taylor_map_figure(local, uirevision=f"{surface}-taylor-map").update_layout(
-                title=taylor_title), key="cp_taylor_map")
+            controls.chart(figures.taylor_map_figure(local, uirevision=f"{surface}-taylor-map", title=taylor_title),
+                           key="cp_taylor_map")
         shrink = (tr("On half the window it is {half:.3g}: {factor:.3g}× smaller, so the gap grows like the "
                      "width to the power {order:.2f} — at least 3 for a smooth surface (the first term Q leaves out is "
                      "cubic), 4 where every third derivative vanishes, as at the lecture's saddle.",
@@ -162,10 +160,9 @@ def quadratic_section():
         controls.caption(join(picture, shrink))
     with c2:
         counts = surfaces.positive_count(grid.eig_min, grid.eig_max)
-        controls.chart(figures.add_critical_curves(figures.signature_figure(grid.xs, grid.ys, counts, critical, point),
-                                                   curves).update_layout(title=chart_title(tr(
-                                                       "The Hessian's signature: how many eigenvalues are positive"))),
-                       key="cp_signature")
+        controls.chart(figures.add_critical_curves(figures.signature_figure(
+            grid.xs, grid.ys, counts, critical, point,
+            title=tr("The Hessian's signature: how many eigenvalues are positive")), curves), key="cp_signature")
         controls.caption(tr("The Hessian's signature at every point: blue where both eigenvalues are positive (locally "
                       "convex), white where they have mixed signs, red where both are negative. The minimum ratio is "
                       "1, ½ and 0."))

@@ -8,7 +8,15 @@ import numpy as np
 import plotly.graph_objects as go
 
 from figures.landscape import critical_traces, map_axes, scene_ticks
-from figures.style import PATH_COLORS, SURFACE_COLORSCALE, TOOLBAR_BAND_PX, axis_text, top_legend, typed_array
+from figures.style import (
+    PATH_COLORS,
+    SURFACE_COLORSCALE,
+    TOOLBAR_BAND_PX,
+    axis_text,
+    chart_title,
+    top_legend,
+    typed_array,
+)
 from figures.surface_picture import contour_levels, contour_lines, surface_layers
 from i18n import mark, tr
 
@@ -109,8 +117,10 @@ def mark_point(fig: go.Figure, point, arrows: Sequence[Arrow] = (), label: str |
     return add_arrows(fig, arrows)
 
 
-def signature_figure(xs, ys, positive_count, critical=(), point=None, height: int = 420) -> go.Figure:
-    """The domain shaded by the Hessian's signature: 2, 1 or 0 positive eigenvalues."""
+def signature_figure(xs, ys, positive_count, critical=(), point=None, height: int = 420,
+                     title: str = "") -> go.Figure:
+    """The domain shaded by the Hessian's signature: 2, 1 or 0 positive eigenvalues; ``title`` names it (beside
+    another map, a map says what it is)."""
     colorscale = [[0.0, SIGNATURE_COLORS[0]], [1 / 3, SIGNATURE_COLORS[0]], [1 / 3, SIGNATURE_COLORS[1]],
                   [2 / 3, SIGNATURE_COLORS[1]], [2 / 3, SIGNATURE_COLORS[2]], [1.0, SIGNATURE_COLORS[2]]]
     counts = np.asarray(positive_count, np.float32)
@@ -125,12 +135,14 @@ def signature_figure(xs, ys, positive_count, critical=(), point=None, height: in
     if point is not None:
         fig.add_trace(point_marker(point))
     fig.update_layout(height=height, margin=dict(l=45, r=0, t=30, b=40), showlegend=False,
+                      title=chart_title(title) if title else dict(text=""),
                       xaxis=dict(title=axis_text("x  (w₁)"), range=[float(xs[0]), float(xs[-1])]),
                       yaxis=dict(title=axis_text("y  (w₂)"), range=[float(ys[0]), float(ys[-1])]))
     return fig
 
 
-def taylor_figure(local, height: int = 480, uirevision: str = "taylor", mesh_lines: int = 11) -> go.Figure:
+def taylor_figure(local, height: int = 480, uirevision: str = "taylor", mesh_lines: int = 11,
+                  title: str = "") -> go.Figure:
     """The true surface (grey, shaded) and its second-order Taylor quadratic around θ' as an orange wire mesh.
 
     A mesh, not a second translucent surface: two overlapping surfaces blend
@@ -153,7 +165,8 @@ def taylor_figure(local, height: int = 480, uirevision: str = "taylor", mesh_lin
         go.Scatter3d(x=[c.point[0]], y=[c.point[1]], z=[c.value], mode="markers", name="θ'",
                      marker=dict(size=6, color="black")),
     ])
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=10, b=10), uirevision=uirevision, showlegend=False,
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=TOOLBAR_BAND_PX if title else 10, b=10),
+                      title=chart_title(title) if title else dict(text=""), uirevision=uirevision, showlegend=False,
                       scene=dict(xaxis=dict(title="x", **scene_ticks()), yaxis=dict(title="y", **scene_ticks()),
                                  zaxis=dict(title="L", **scene_ticks()),
                                  aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.7),
@@ -161,7 +174,8 @@ def taylor_figure(local, height: int = 480, uirevision: str = "taylor", mesh_lin
     return fig
 
 
-def taylor_map_figure(local, height: int = 480, uirevision: str = "taylor", levels: int = 12) -> go.Figure:
+def taylor_map_figure(local, height: int = 480, uirevision: str = "taylor", levels: int = 12,
+                      title: str = "") -> go.Figure:
     """The Taylor window as a map: L shaded, L's contour lines (blue) and Q's at the same levels (orange, dashed).
 
     Where the two sets of lines lie on each other, Q(θ) = L(θ') + (θ − θ')ᵀg + ½(θ − θ')ᵀH(θ − θ')
@@ -192,6 +206,7 @@ def taylor_map_figure(local, height: int = 480, uirevision: str = "taylor", leve
     ]
     fig = go.Figure(traces)
     fig.update_layout(
+        title=chart_title(title) if title else dict(text=""),
         height=height, margin=dict(l=45, r=0, t=TOOLBAR_BAND_PX, b=40), uirevision=uirevision, images=[image],
         legend=top_legend(height), hovermode="closest", **map_axes(xs, ys))
     return fig
