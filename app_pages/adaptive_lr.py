@@ -159,7 +159,7 @@ with left:
         [figures.PathSet(n, pair.path[i:i + 1, : shown + 1], pair.loss[i:i + 1, : shown + 1])
          for i, n in enumerate(names)],
         log_color=valley.log_color, equalize=valley.equalize_color, critical=valley_critical,
-        uirevision=f"{VALLEY}-two", height=520), valley_curves), key="a_two_map")
+        uirevision=f"{VALLEY}-two", height=520, title=tr(valley.title)), valley_curves), key="a_two_map")
     controls.caption(tr("The map shows the first {shown:,} steps; the curve on the right all {steps:,}.", shown=shown,
                   steps=long_steps))
 with right:
@@ -197,6 +197,7 @@ else:
         grid, [figures.PathSet(labels[n], r.path, r.loss, *STYLES[n]) for n, r in runs.items()],
         log_color=record.log_color,
         equalize=record.equalize_color, critical=critical, uirevision=f"{surface}-adaptive", height=600,
+        title=tr(record.title),
         max_frames=figures.frames_for(len(runs)))
     figures.add_critical_curves(adaptive_map, critical_curves)
     with left:

@@ -118,7 +118,8 @@ for col, name in zip(cols, LOSSES):
         else:
             controls.chart(figures.contour_figure(grid, paths, uirevision=name, height=500, axis_titles=AXES,
                                                   title=tr(LOSSES[name])), key=f"c_map_{name}")
-        controls.chart(figures.value_map_figure(grid.xs, grid.ys, grid.grad_norm, title=tr("Gradient norm ‖∇L‖"),
+        controls.chart(figures.value_map_figure(grid.xs, grid.ys, grid.grad_norm,
+                                                title=tr("Gradient norm of {loss}", loss=tr(LOSSES[name])),
                                                 value_label="‖∇L‖", axis_titles=AXES, height=360, zmin=1e-12),
                        key=f"c_grad_{name}")
         st.metric(tr("‖∇L‖ at the start ({x:g}, {y:g})", x=sx, y=sy), f"{grads[name]:.3g}")

@@ -60,13 +60,15 @@ view = controls.view_select("cp_view", help=tr("3-D draws more slowly (WebGL); a
 left, right = st.columns([6, 5])
 with left:
     fig = figures.contour_figure(grid, [], log_color=record.log_color, equalize=record.equalize_color, critical=critical,
-                                 click_grid=40, uirevision=surface, animate=False, height=520, critical_legend=True)
+                                 click_grid=40, uirevision=surface, animate=False, height=520, critical_legend=True,
+                                 title=tr(record.title))
     figures.add_critical_curves(fig, curves)
     figures.mark_point(fig, point, figures.eigen_arrows(a.point, a.eigenvalues, a.eigenvectors, record.span))
     if view == "3-D":
         controls.chart(figures.add_critical_curves(
             figures.surface3d_figure(grid, [], log_color=record.log_color, critical=critical, uirevision=surface,
-                                     height=520), curves, grid, record.log_color), key="cp_surface3d")
+                                     height=520, title=tr(record.title)), curves, grid, record.log_color),
+            key="cp_surface3d")
     else:
         controls.chart(fig, key="cp_contour", on_select=controls.point_from_click("cp_contour", point_key("{surface}", "{axis}")),
                        selection_mode="points")
@@ -203,7 +205,8 @@ def escape_section():
         c1, c2 = st.columns([6, 5])
         with c1:
             controls.chart(figures.contour_figure(zoom, sets, log_color=record.log_color, critical=[saddle],
-                                                  max_frames=100, uirevision=f"{surface}-escape", height=520),
+                                                  max_frames=100, uirevision=f"{surface}-escape", height=520,
+                                                  title=tr(record.title)),
                            key="cp_escape")
         with c2:
             controls.chart(figures.step_curves_figure(

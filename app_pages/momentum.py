@@ -50,7 +50,7 @@ controls.divergence_warnings(dict(zip(labels, (gd, mom))))
 # Recipes, not figures: every session that asks for this state is served one build (controls.render_once).
 race_map = controls.Recipe(figures.add_critical_curves, controls.Recipe(
     figures.contour_figure, grid, sets, log_color=record.log_color, equalize=record.equalize_color,
-    critical=critical, uirevision=surface, height=560), critical_curves)
+    critical=critical, uirevision=surface, height=560, title=tr(record.title)), critical_curves)
 left, right = st.columns([6, 5])
 with left:
     controls.chart(race_map, key="m_contour")
@@ -88,7 +88,7 @@ def anatomy_section():
         with c1:
             fig = controls.Recipe(figures.contour_figure, grid, sets, log_color=record.log_color,
                                   equalize=record.equalize_color, critical=critical, animate=False,
-                                  uirevision=f"{surface}-anatomy", height=480)
+                                  uirevision=f"{surface}-anatomy", height=480, title=tr(record.title))
             fig = controls.Recipe(figures.mark_point, fig, theta, arrows, f"θ<sup>{t}</sup>")
             controls.chart(controls.Recipe(figures.add_critical_curves, fig, critical_curves), key="m_anatomy")
             controls.caption(f"$\\theta^{{{t}}}$ = ({theta[0]:.3g}, {theta[1]:.3g}). "

@@ -138,11 +138,14 @@ with right:
     if path is not None:
         paths = [figures.PathSet(tr("training path (checkpoints)"), path[None], result.path_loss[None])]
     if view == "3-D":
-        controls.chart(figures.surface3d_figure(grid, paths, log_color=True, uirevision=f"nl-3d-{kind}", height=520),
+        controls.chart(figures.surface3d_figure(grid, paths, log_color=True, uirevision=f"nl-3d-{kind}", height=520,
+                                                title=tr("Training loss around the trained weights")),
                        key="nl_slice_3d")
     else:
         controls.chart(figures.contour_figure(grid, paths, log_color=True, axis_titles=titles, height=520,
-                                              uirevision=f"nl-{kind}"), key="nl_slice_map")
+                                              uirevision=f"nl-{kind}",
+                                              title=tr("Training loss around the trained weights")),
+                       key="nl_slice_map")
     controls.caption(tr("Training loss on 41 × 41 points around the trained weights (centre), along {directions}: {note}. "
                   "The whole grid is one compiled JAX call.", directions=tr(SLICES[kind]), note=note))
     controls.export_panel("network_slice", lambda: figures.contour_figure(grid, paths, log_color=True,

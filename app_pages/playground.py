@@ -68,7 +68,7 @@ controls.divergence_summary(labels, [r.diverged_at for r in runs])
 # Recipes, not figures: every session that asks for this state is served one build (controls.render_once).
 contour = controls.Recipe(figures.add_critical_curves, controls.Recipe(
     figures.contour_figure, grid, path_sets, log_color=record.log_color, equalize=record.equalize_color,
-    critical=critical, max_frames=frames, click_grid=40, uirevision=surface), curves)
+    critical=critical, max_frames=frames, click_grid=40, uirevision=surface, title=tr(record.title)), curves)
 # One view at a time: the 3-D scene (software WebGL on many machines) is drawn only when asked for.
 view = controls.view_select("pg_view", help=tr("3-D draws more slowly (WebGL); a click on the contour map moves "
                                                "start 1"))
@@ -82,7 +82,8 @@ with left:
     if view == "3-D":
         controls.chart(controls.Recipe(figures.add_critical_curves, controls.Recipe(
             figures.surface3d_figure, grid, path_sets, log_color=record.log_color, critical=critical,
-            max_frames=min(frames, 60), uirevision=surface), curves, grid, record.log_color), key="surface3d")
+            max_frames=min(frames, 60), uirevision=surface, title=tr(record.title)), curves, grid, record.log_color),
+            key="surface3d")
     else:
         controls.chart(contour, key="contour", selection_mode="points",
                        on_select=controls.point_from_click("contour", start_key("{surface}", 1, "{axis}")))

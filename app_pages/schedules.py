@@ -66,7 +66,8 @@ def bursts_section():
     with left:
         controls.chart(figures.contour_figure(
             compute.surface_grid(VALLEY, GRID), [figures.PathSet(label, r.path, r.loss) for label, r in runs.items()],
-            log_color=True, critical=compute.critical_points(VALLEY), uirevision="bursts", height=560),
+            log_color=True, critical=compute.critical_points(VALLEY), uirevision="bursts", height=560,
+            title=tr(surfaces.get(VALLEY).title)),
             key="s_bursts_map")
     with right:
         # Both curves' cursors follow the map's frame; they open where the map does, at its last step.
@@ -188,7 +189,7 @@ def builder_section():
     builder_curves, builder_critical = compute.critical_set(surface)  # a continuum of minima is a curve, not points
     builder_map = figures.add_critical_curves(figures.contour_figure(
         builder_grid, [figures.PathSet(label, r.path, r.loss) for label, r in race.items()], log_color=record.log_color,
-        critical=builder_critical, uirevision=f"{surface}-builder", height=580,
+        critical=builder_critical, uirevision=f"{surface}-builder", height=580, title=tr(record.title),
         max_frames=figures.frames_for(len(race))), builder_curves)
     left, right = st.columns([6, 5])
     with left:

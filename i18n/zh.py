@@ -105,6 +105,7 @@ TEXTS: dict[str, str] = {
     'exponential average of g², started at 0 (RMSProp library, Adam)': 'g² 的指数平均，从 0 开始（RMSProp 函数库，Adam）',
     'bias correction of averages started at 0': '对从 0 开始的平均做偏差修正',
     # app_pages/network_lab.py
+    'Training loss around the trained weights': '训练好的权重周围的训练损失',
     # parameter
     'β1 (memory of m, λ for momentum)': 'β1（m 的记忆，动量中的 λ）',
     'β2 (memory of σ, α for RMSProp)': 'β2（σ 的记忆，RMSProp 中的 α）',
@@ -262,7 +263,9 @@ TEXTS: dict[str, str] = {
     '**{name}**: σ{lead} > σ{other} (the smaller steps along {axis}) up to step {last}; from step {swap}, at ({x:.2g}, {y:.2g}), the two trade places back and forth: of the {left:,} steps from there σ{other} is the larger at {other_share:.0%}, σ{lead} at the other {share:.0%}.': '**{name}**：直到第 {last} 步 σ{lead} > σ{other}（沿 {axis} 的步子更小）；从第 {swap} 步起（在 ({x:.2g}, {y:.2g}) 处）两者来回交替：此后的 {left:,} 步中 σ{other} 在 {other_share:.0%} 的步中更大，其余 {share:.0%} 的步中 σ{lead} 更大。',
     '{name} = lecture form from step {step}': '{name}，第 {step} 步起与课程形式重合',
     "Colours and dashes as in the map. σ is large along the directions that were steep on a run's way, and there the step is small; which direction that is can change as the path reaches other ground (Adagrad's σ keeps all its history, RMSProp's and Adam's recent gradients):": '颜色和线型与图中一致。σ 在一次运行途中陡峭过的方向上大，那里的步子就小；当路径走到别的地形时，这个方向可能改变（Adagrad 的 σ 记住全部历史，RMSProp 和 Adam 的 σ 只记住最近的梯度）：',
+    'Gradient norm of {loss}': '{loss}的梯度范数',
     # app_pages/batch_size.py
+    'Full-batch loss L(w, b)': '全批量损失 L(w, b)',
     'One epoch is one pass over all mini-batches, shuffled between epochs. Small batches take many noisy steps per epoch; large ones take few stable ones.': '一个 epoch 就是把所有小批量走一遍，每个 epoch 之间重新打乱。小批量每个 epoch 走很多带噪声的步，大批量只走少数稳定的步。',
     'Mini-batch SGD, small against large batch': '小批量 SGD：小批量对大批量',
     'Mini-batch SGD, {runs}': '小批量 SGD，{runs}',

@@ -289,12 +289,31 @@ def page_charts(name: str):
         yield "lecture example", charts(ok(open_link(name, {"preset": example})))
 
 
+def is_map(chart: dict) -> bool:
+    """A picture of a surface: the raster of a 2-D map, a 3-D scene, or a heatmap or contour trace."""
+    layout = chart["layout"]
+    return bool(layout.get("images")) or "scene" in layout or any(
+        t.get("type") in ("heatmap", "contour", "surface") for t in chart["data"])
+
+
+def names_itself(chart: dict) -> bool:
+    """A title of its own, or (small multiples) a title over every panel."""
+    layout = chart["layout"]
+    if (layout.get("title") or {}).get("text", "").strip():
+        return True
+    panels = [k for k in layout if re.fullmatch(r"xaxis\d*", k)]
+    return len(panels) > 1 and len(layout.get("annotations", [])) >= len(panels)
+
+
 @pytest.mark.parametrize("name", [r.name for r in app_pages.PAGES if r.animates])  # the pages with figures
 def test_every_curve_of_every_figure_is_told_apart_without_colour_and_hidden_ones_say_so(name):
+    """And every map names what it shows (issue 30: maps side by side that a student could not tell apart)."""
     seen = 0
     for state, page_figures in page_charts(name):
         for k, chart in enumerate(page_figures):
-            check_curves(chart, f"{name} ({state}), chart {k}: {chart['layout'].get('title', {}).get('text', '')}")
+            where = f"{name} ({state}), chart {k}: {chart['layout'].get('title', {}).get('text', '')}"
+            check_curves(chart, where)
+            assert not is_map(chart) or names_itself(chart), (where, "a map without a title")
             seen += sum(len(c) for c in line_curves(chart).values())
     assert seen >= 2, (name, seen)
 
