@@ -178,7 +178,8 @@ def test_shared_link_reproduces_the_experiment_and_click_moves_the_start(server,
         assert sidebar.get_by_role("spinbutton", name="Steps").input_value() == "120"
         assert sidebar.get_by_role("spinbutton", name="start 1: x").input_value() == moved
         legend = shared.locator(".js-plotly-plot").first.locator(".legendtext").evaluate_all("els => els.map(e => e.textContent)")
-        assert "1. Adam" in legend, legend  # optimizer 1 as linked, not the default
+        # optimizer 1 as linked, not the default (its entry may add that its path runs on another's route)
+        assert any(e == "1. Adam" or e.startswith("1. Adam (") for e in legend), legend
     finally:
         shared.close()
 
