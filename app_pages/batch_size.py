@@ -117,7 +117,7 @@ frame_labels = [" · ".join([tr("epoch {epoch:g}", epoch=round(float(e), 2))] + 
 race_map = figures.race_figure(grid, [figures.PathSet(run_labels[b], p, loss) for b, p, loss in
                                       zip(runs, race.paths, race.losses)], frame_labels, log_color=True,
                                uirevision=f"sgd-{model}-{small}-{large}", height=520, axis_titles=("w", "b"),
-                               title=tr("Full-batch loss L(w, b)"),
+                               title=tr("Loss L(w, b) on all N = {n} training examples", n=N),
                                same_units=False)
 controls.chart(race_map, key="b_paths")
 controls.caption(tr_n("One frame per epoch: at every frame both batch sizes have taken the same number of examples.",

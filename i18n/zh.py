@@ -265,7 +265,7 @@ TEXTS: dict[str, str] = {
     "Colours and dashes as in the map. σ is large along the directions that were steep on a run's way, and there the step is small; which direction that is can change as the path reaches other ground (Adagrad's σ keeps all its history, RMSProp's and Adam's recent gradients):": '颜色和线型与图中一致。σ 在一次运行途中陡峭过的方向上大，那里的步子就小；当路径走到别的地形时，这个方向可能改变（Adagrad 的 σ 记住全部历史，RMSProp 和 Adam 的 σ 只记住最近的梯度）：',
     'Gradient norm of {loss}': '{loss}的梯度范数',
     # app_pages/batch_size.py
-    'Full-batch loss L(w, b)': '全批量损失 L(w, b)',
+    'Loss L(w, b) on all N = {n} training examples': '全部 N = {n} 个训练样本上的损失 L(w, b)',
     'One epoch is one pass over all mini-batches, shuffled between epochs. Small batches take many noisy steps per epoch; large ones take few stable ones.': '一个 epoch 就是把所有小批量走一遍，每个 epoch 之间重新打乱。小批量每个 epoch 走很多带噪声的步，大批量只走少数稳定的步。',
     'Mini-batch SGD, small against large batch': '小批量 SGD：小批量对大批量',
     'Mini-batch SGD, {runs}': '小批量 SGD，{runs}',
@@ -402,7 +402,6 @@ TEXTS: dict[str, str] = {
     'start loss': '起始损失',
     'final loss': '最终损失',
     'moved': '移动距离',
-    'Gradient norm ‖∇L‖': '梯度范数 ‖∇L‖',
     # app_pages/critical_points.py
     'Critical points and the Hessian': '临界点与海森矩阵',
     "Where the gradient vanishes, training stalls — but not always at a minimum. The Hessian's eigenvalues tell a minimum from a maximum from a saddle point.": '梯度为零的地方训练就会停滞——但那里不一定是极小值。海森矩阵的特征值可以区分极小值、极大值和鞍点。',
