@@ -66,12 +66,13 @@ FIT_CSS = f'[class*="st-key-{FIT_PREFIX}"] {{ flex: 0 0 auto !important; min-hei
 # A section's anchor at the top of a page (``anchor``) takes no room: out of the column's flow, it sits at the
 # column's top, where a link to it lands. A section further down has its anchor on its heading.
 ANCHOR_CLASS = "lab-section-anchor"
-ANCHOR_CSS = f'''[data-testid="stElementContainer"]:has(.{ANCHOR_CLASS}) {{ position: absolute; width: 0; height: 0; }}'''
 # A step chart that follows an animated map (``chart(..., follows=...)``): its cursor moves with the map's frame in the
 # browser (the file says how), told which chart follows which map by a marker that, like an anchor, takes no room.
 FOLLOW_STEP_JS = (Path(__file__).with_name("follow_step.js")).read_text(encoding="utf-8")
 FOLLOW_CLASS = "lab-follows"
-FOLLOW_CSS = f'''[data-testid="stElementContainer"]:has(.{FOLLOW_CLASS}) {{ position: absolute; width: 0; height: 0; }}'''
+# Both markers (a section's anchor, a follower's pair) take no room on the page.
+MARKER_CSS = (f'''[data-testid="stElementContainer"]:has(.{ANCHOR_CLASS}), '''
+              f'''[data-testid="stElementContainer"]:has(.{FOLLOW_CLASS}) {{ position: absolute; width: 0; height: 0; }}''')
 # A phone's screen: a display formula wider than the screen scrolls in its own box (the page never scrolls
 # sideways) and the chart toolbar (shown all the time on a touch screen, over the charts' titles) is hidden.
 # Nothing may be added inside a chart's box: a chart's container that overflows by a few pixels becomes a
@@ -169,7 +170,7 @@ def app_settings() -> None:
     if presenting():
         st.html(PRESENT_CSS)
     # One script element: Streamlit runs the first one of an st.html only.
-    st.sidebar.html(f"<style>{TOUCH_CSS}\n{ANCHOR_CSS}\n{FOLLOW_CSS}\n{FIT_CSS}</style>"
+    st.sidebar.html(f"<style>{TOUCH_CSS}\n{MARKER_CSS}\n{FIT_CSS}</style>"
                     f"<script>{SMALL_SCREENS_JS}\n{SECTIONS_JS}\n{PROJECTOR_JS}\n{FOLLOW_STEP_JS}</script>",
                     unsafe_allow_javascript=True)
 

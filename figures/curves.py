@@ -61,8 +61,17 @@ def curve_styles(series: Sequence[Series]) -> dict[str, dict]:
             for group, (colour, dash) in looks.items()}
 
 
+def axis_span(heights: Sequence[np.ndarray]) -> float:
+    """The span of the finite heights as drawn on the y axis (log10 of the values on a log axis); 0 if none."""
+    finite = np.concatenate([np.ravel(h)[np.isfinite(np.ravel(h))] for h in heights]) if len(heights) else np.zeros(0)
+    return float(finite.max() - finite.min()) if finite.size else 0.0
+
+
 def same_curve_labels(groups: Sequence[str], curves: Sequence[tuple[np.ndarray, np.ndarray]], span: float) -> dict:
-    """group -> its legend text: "B (the same curve as A)" for a group drawn on top of an earlier one."""
+    """group -> its legend text: "B (the same curve as A)" for a group drawn on top of an earlier one, judged
+    against the axis's ``span`` (``axis_span``); each group's own name when the span is 0 (nothing to judge)."""
+    if span <= 0:
+        return {g: g for g in groups}
     same = first_equal(list(curves), lambda a, b: np.array_equal(a[0], b[0]) and same_values(a[1], b[1], span))
     return {g: g if j is None else tr("{label} (the same curve as {other})", label=g, other=groups[j])
             for g, j in zip(groups, same)}
@@ -102,7 +111,7 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
     """
     x_title = tr("step t") if x_title is None else x_title
     drawn = []  # (series, x, y) of every trajectory, as drawn
-    reached_zero = []  # (series, x, y) of a curve's last point before it is exactly 0: a log axis cannot draw 0
+    reached_zero = []  # (series, x, y, step of the first 0) where a curve becomes exactly 0: a log axis cannot draw 0
     for s in series:
         ys = np.atleast_2d(np.asarray(s.y, np.float64))
         steps = np.arange(ys.shape[1])
@@ -123,12 +132,10 @@ def step_curves_figure(series: Sequence[Series], *, title: str, y_title: str, lo
     looks = curve_styles(series)
     groups = list(looks)
     on_axis = [np.log10(y) if log_y else y for y in shown_y]  # what the eye compares: the drawn heights
-    finite = np.concatenate([v[np.isfinite(v)] for v in on_axis]) if on_axis else np.zeros(0)
-    span = float(finite.max() - finite.min()) if finite.size else 0.0
     first_of = {}
     for (s, x, _), v in zip(drawn, on_axis):
         first_of.setdefault(s.group or s.label, (x, v))
-    names = same_curve_labels(groups, [first_of[g] for g in groups], span) if span > 0 else {g: g for g in groups}
+    names = same_curve_labels(groups, [first_of[g] for g in groups], axis_span(on_axis))
     traces, listed = [], set()
     for s, x, y in drawn:
         group = s.group or s.label
@@ -221,11 +228,8 @@ def per_parameter_figure(series: Sequence[Series], *, title: str, y_title: str, 
         ys = np.asarray(s.y, np.float64)
         drawn.setdefault(s.group or s.label, np.where(ys > 0, ys, np.nan) if log_y else ys)
     values = np.concatenate([v.ravel() for v in drawn.values()]) if drawn else np.ones(1)
-    on_axis = np.log10(values) if log_y else values
-    finite = on_axis[np.isfinite(on_axis)]
-    span = float(finite.max() - finite.min()) if finite.size else 0.0
     curves = [(np.arange(len(drawn[g])), np.log10(drawn[g]) if log_y else drawn[g]) for g in groups]
-    names = same_curve_labels(groups, curves, span) if span > 0 else {g: g for g in groups}
+    names = same_curve_labels(groups, curves, axis_span([h for _, h in curves]))
     traces, listed = [], set()
     for s in series:
         group = s.group or s.label
