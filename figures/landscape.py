@@ -173,19 +173,21 @@ def _frames(idx: np.ndarray, animated_ids: list[int], moving) -> list[dict]:
     return [dict(data=moving(int(k)), traces=animated_ids, name=str(int(k))) for k in idx]
 
 
-def route_names(paths: Sequence[PathSet], xs, ys) -> list[str]:
+def route_names(paths: Sequence[PathSet], xs, ys, drawn_steps=None) -> list[str]:
     """Each path's legend text: "B (on the route of A)" where every start's path of B runs along A's route, so
     that the legend says why a line seems missing; the animation then shows them apart by speed.
 
     Judged where it is drawn: the points are put on the plot's unit square (``xs``, ``ys``: the axes' extents,
     so a long flat map does not count a run across its short side as "along"), then ``overlap.lies_along`` with
-    the square's diagonal. A path that stays at its start is no route (it lies "along" any route from there).
+    the square's diagonal, on the steps the map draws (``drawn_steps``, its frames' steps; all when None). A path
+    that stays at its start is no route (it lies "along" any route from there).
     A path is named by a route that is itself drawn: the first of several runs on one route, or a route that
     lies along no other.
     """
     lo = np.array([float(np.min(xs)), float(np.min(ys))])
     size = np.maximum(np.array([float(np.max(xs)), float(np.max(ys))]) - lo, 1e-12)
-    unit = [(np.asarray(ps.paths, np.float64) - lo) / size for ps in paths]
+    unit = [(np.asarray(ps.paths if drawn_steps is None else ps.paths[:, drawn_steps], np.float64) - lo) / size
+            for ps in paths]
     span = float(np.sqrt(2.0))
     moves = [bool(np.nanmax(np.linalg.norm(u - u[:, :1], axis=-1), initial=0.0) > ROUTE_TOLERANCE * span)
              for u in unit]
@@ -317,7 +319,7 @@ def contour_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False, c
         return lines + [heads]
 
     traces = _path_traces(go.Scatter, moving(steps), paths, 2.5, _head_marker(paths),
-                          route_names(paths, grid.xs, grid.ys))
+                          route_names(paths, grid.xs, grid.ys, idx))
     layout = dict(
         title=chart_title(title) if title else dict(text=""), height=height,
         # The legend (``top_legend``) reserves the toolbar's band and its own rows above the map (plotly.js takes
@@ -431,7 +433,7 @@ def surface3d_figure(grid, paths: Sequence[PathSet], *, log_color: bool = False,
     # Paths 8 px wide: at 5 they were lost on the shaded surface from the back of a room.
     traces = _path_traces(go.Scatter3d, moving(steps), paths, 8,
                           dict(size=6, color=_head_marker(paths)["color"], line=dict(color="white", width=1)),
-                          route_names(paths, grid.xs, grid.ys))
+                          route_names(paths, grid.xs, grid.ys, idx))
     shows_legend = legend and bool(paths)
     layout = dict(
         title=chart_title(title) if title else dict(text=""), height=height,

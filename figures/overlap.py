@@ -46,12 +46,17 @@ def lies_along(a: np.ndarray, b: np.ndarray, span: float, tolerance: float = ROU
     b = np.asarray(b, np.float64)[np.all(np.isfinite(b), axis=-1)]
     if not len(a) or not len(b):
         return False
+    reach_limit = tolerance * span
+    if a.shape == b.shape and np.array_equal(a, b):  # one run twice (two slots with one setting): no distances
+        return True
+    if np.any(a.min(axis=0) < b.min(axis=0) - reach_limit) or np.any(a.max(axis=0) > b.max(axis=0) + reach_limit):
+        return False  # a leaves the box around b's route: far from it somewhere, found without any distance
     a, b = _thinned(a), _thinned(b)
     reach, segment = _nearest(a, b)
-    if reach.max() > tolerance * span:
+    if reach.max() > reach_limit:
         return False
     covered = b[int(segment.min()): int(segment.max()) + 2]
-    return float(_nearest(covered, a)[0].max()) <= tolerance * span
+    return float(_nearest(covered, a)[0].max()) <= reach_limit
 
 
 def _nearest(points: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
